@@ -1,0 +1,155 @@
+# SPDX-License-Identifier: Apache-2.0
+# Sluice: one non-recursive GNU Makefile.
+#   make            build build/sluice-tx and build/sluice-rx
+#   make check      unit + end-to-end tests   (SANITIZE=address,undefined for sanitizers)
+#   make demo       keys, rx and tx on loopback, real video over a lossy link
+#   make bench      ceilings and goodput on this machine
+#   make fuzz       libFuzzer targets (clang) over their seed corpora
+#   make install    PREFIX=/usr/local DESTDIR=
+
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+CC       ?= cc
+OPT      ?= -O2
+CFLAGS   ?= $(OPT) -g
+SANITIZE ?=
+FUZZ_SECONDS ?= 60
+V        ?= 0
+
+ifeq ($(V),0)
+Q := @
+msg = @printf '  %-6s %s\n' $(1) $(2)
+else
+Q :=
+msg = @true
+endif
+
+ifneq ($(SANITIZE),)
+BUILD ?= build/san
+SANFLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+else
+BUILD ?= build
+SANFLAGS :=
+endif
+
+PKGS := libuv libzstd libxxhash libsodium yaml-0.1 libisal json-c libseccomp libcrypto
+TEST_PKGS := cmocka
+# Debian 12 packages that provide everything above, plus what tests and the demo use.
+DEB_PKGS := build-essential pkg-config libuv1-dev libzstd-dev libxxhash-dev libsodium-dev \
+            libyaml-dev libisal-dev libjson-c-dev libseccomp-dev libssl-dev libcmocka-dev \
+            iproute2 clang libclang-rt-14-dev python3 bsdutils
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter \
+        -Wformat=2 -Wvla $(if $(CI),-Werror,)
+DEPCFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+DEPLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -I. $(WARN) $(CFLAGS) $(SANFLAGS) $(DEPCFLAGS) -MMD -MP
+ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
+
+LIB_SRC := $(sort $(wildcard common/*.c fec/*.c hw/*.c))
+TX_SRC  := $(sort $(wildcard tx/*.c))
+RX_SRC  := $(sort $(wildcard rx/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+TX_OBJ  := $(TX_SRC:%.c=$(BUILD)/obj/%.o)
+RX_OBJ  := $(RX_SRC:%.c=$(BUILD)/obj/%.o)
+# tx/main.c and rx/main.c hold main(); everything else of tx/ and rx/ is testable.
+TX_LIB_OBJ := $(filter-out $(BUILD)/obj/tx/main.o,$(TX_OBJ))
+RX_LIB_OBJ := $(filter-out $(BUILD)/obj/rx/main.o,$(RX_OBJ))
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
+TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/%)
+BENCH_SRC := $(sort $(wildcard bench/*.c))
+BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+
+DEPS_OK := $(BUILD)/.deps-ok
+
+.PHONY: all deps check unit e2e demo bench fuzz install clean
+all: $(BUILD)/sluice-tx $(BUILD)/sluice-rx $(TOOL_BIN)
+
+# Missing Debian packages are installed when run as root, else the exact command is printed.
+deps: $(DEPS_OK)
+$(DEPS_OK):
+	$(Q)missing=; for p in $(PKGS) $(TEST_PKGS); do pkg-config --exists $$p || missing="$$missing $$p"; done; \
+	command -v ip >/dev/null || missing="$$missing iproute2"; \
+	if [ -n "$$missing" ]; then \
+	  echo "sluice: missing:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "sluice: installing Debian packages"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(DEB_PKGS) >/dev/null || exit 1; \
+	  else \
+	    echo "sluice: run as root:  apt-get install -y $(DEB_PKGS)"; exit 1; \
+	  fi; \
+	fi
+	$(Q)mkdir -p $(@D) && touch $@
+
+$(BUILD)/obj/%.o: %.c | $(DEPS_OK)
+	$(call msg,CC,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/libsluice.a: $(LIB_OBJ)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/sluice-tx: $(TX_OBJ) $(BUILD)/libsluice.a
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(DEPLIBS)
+
+$(BUILD)/sluice-rx: $(RX_OBJ) $(BUILD)/libsluice.a
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(DEPLIBS)
+
+$(BUILD)/%: $(BUILD)/obj/tests/tools/%.o $(BUILD)/libsluice.a
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(DEPLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TX_LIB_OBJ) $(RX_LIB_OBJ) $(BUILD)/libsluice.a
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(DEPLIBS) $(shell pkg-config --libs cmocka 2>/dev/null)
+
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(TX_LIB_OBJ) $(RX_LIB_OBJ) $(BUILD)/libsluice.a
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(DEPLIBS)
+
+unit: $(UNIT_BIN)
+	$(Q)tests/run-unit.sh $(UNIT_BIN)
+
+e2e: all
+	$(Q)SLUICE_BUILD=$(BUILD) tests/e2e/run.sh
+
+# The README's test command: every test, with one closing line "N passed, N failed".
+check: all $(UNIT_BIN)
+	$(Q)SLUICE_BUILD=$(BUILD) tests/run.sh $(UNIT_BIN)
+
+demo: all
+	$(Q)SLUICE_BUILD=$(BUILD) tests/demo.sh
+
+bench: all $(BENCH_BIN)
+	$(Q)SLUICE_BUILD=$(BUILD) bench/run.sh
+
+# libFuzzer targets: clang, ASan+UBSan, linked against the library sources directly.
+FUZZ_CFLAGS = -std=gnu11 -D_GNU_SOURCE -I. -g -O1 -fsanitize=fuzzer,address,undefined $(DEPCFLAGS)
+build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(filter-out rx/main.c,$(RX_SRC)) | $(DEPS_OK)
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(filter-out rx/main.c,$(RX_SRC)) $(DEPLIBS)
+
+fuzz: $(FUZZ_BIN)
+	$(Q)for f in $(FUZZ_BIN); do n=$$(basename $$f); mkdir -p build/fuzz/corpus-$$n; \
+	  echo "  FUZZ   $$n ($(FUZZ_SECONDS)s)"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 build/fuzz/corpus-$$n tests/fuzz/corpus/$$n 2>&1 | tail -n 2 || exit 1; done
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BUILD)/sluice-tx $(BUILD)/sluice-rx $(DESTDIR)$(PREFIX)/bin/
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)
