@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Anti-replay window (RFC 6479): a ring of 64-bit words tracking the last REPLAY_WINDOW packet
+ * numbers below the highest seen. replay_check() is the cheap pre-test done before any
+ * cryptography; replay_update() commits a packet number once the packet has authenticated.
+ */
+#ifndef SLUICE_REPLAY_H
+#define SLUICE_REPLAY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define REPLAY_WORDS 256 /* power of two */
+#define REPLAY_WINDOW ((REPLAY_WORDS - 1) * 64)
+
+struct replay {
+	uint64_t top; /* highest packet number accepted + 1; 0 = none yet */
+	uint64_t bits[REPLAY_WORDS];
+};
+
+void replay_init(struct replay *r);
+/* true if pn is new and within the window */
+bool replay_check(const struct replay *r, uint64_t pn);
+/* Mark pn seen; returns false (and changes nothing) if it was already seen or is too old. */
+bool replay_update(struct replay *r, uint64_t pn);
+
+#endif

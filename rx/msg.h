@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The message interface between the receiver's two roles. The link role (socket, packet
+ * authentication, replay window, FEC, reassembly) sends; the deliver role (owns the output
+ * folders, verifies manifests and content hashes itself, writes files and events) receives.
+ * They share no memory: every message crosses a SOCK_STREAM socketpair as
+ *
+ *   +----------------+----------------+------------------------------+
+ *   | type (u32 LE)  | length (u32 LE)| body (length bytes)          |
+ *   +----------------+----------------+------------------------------+
+ *
+ * and the deliver role decodes every body with an exact-length cursor, so a subverted link
+ * role can at worst send wrong bytes, which the manifest signature and content hash catch.
+ *
+ * Bodies (all integers little-endian):
+ *   SESSION   session u64, counter u64, start_ns u64, sender_pk[32], flags u32 (1 = restart)
+ *   BLOCK     session u64, object u64, block u32, offset u64, data (rest of the body)
+ *   FILE_END  session u64, object u64, length u64, nblocks u32
+ *   MANIFEST  session u64, object u64, manifest bytes (rest; common/manifest.h)
+ *   LOST      session u64, object u64, kind u8, reason (rest, UTF-8, <= 200 bytes)
+ *   EVENTS    session u64, object u64, batch bytes (rest)
+ */
+#ifndef SLUICE_RX_MSG_H
+#define SLUICE_RX_MSG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum msg_type {
+	MSG_INVALID = 0,
+	MSG_SESSION = 1,
+	MSG_BLOCK = 2,
+	MSG_FILE_END = 3,
+	MSG_MANIFEST = 4,
+	MSG_LOST = 5,
+	MSG_EVENTS = 6,
+	MSG_TYPE_MAX = 6,
+};
+
+#define MSG_HDR_LEN 8
+#define MSG_BODY_MAX (17u * 1024 * 1024) /* a block of 254 symbols of 65535 bytes, and a header */
+#define MSG_REASON_MAX 200
+
+struct msg {
+	enum msg_type type;
+	uint64_t session;
+	uint64_t object;
+	/* SESSION */
+	uint64_t counter;
+	uint64_t start_ns;
+	uint8_t sender_pk[32];
+	uint32_t flags;
+	/* BLOCK */
+	uint32_t block;
+	uint64_t offset;
+	/* FILE_END */
+	uint64_t length;
+	uint32_t nblocks;
+	/* LOST */
+	uint8_t kind;
+	/* BLOCK data, MANIFEST bytes, EVENTS batch, LOST reason: points into the body */
+	const uint8_t *data;
+	size_t data_len;
+};
+
+/* Encode header + body into out (cap bytes). Returns bytes written or -ENOSPC / -EINVAL. */
+int msg_encode(const struct msg *m, uint8_t *out, size_t cap) __attribute__((warn_unused_result));
+/* Bytes msg_encode needs for m. */
+size_t msg_encoded_len(const struct msg *m);
+/* Parse the 8-byte header: 0 and *type / *len, or -EBADMSG (unknown type, body too long). */
+int msg_header_decode(const uint8_t hdr[MSG_HDR_LEN], enum msg_type *type, uint32_t *len)
+	__attribute__((warn_unused_result));
+/* Decode a body of exactly len bytes; m->data points into body. 0 or -EBADMSG. */
+int msg_body_decode(enum msg_type type, const uint8_t *body, size_t len, struct msg *m)
+	__attribute__((warn_unused_result));
+
+#endif
