@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "rx/rx_metrics.h"
+
+#define C(n, h) {.name = n, .help = h, .type = METRIC_COUNTER}
+#define G(n, h) {.name = n, .help = h, .type = METRIC_GAUGE}
+
+struct metric rx_metrics[RXM_COUNT] = {
+	[RXM_PACKETS] = C("sluice_rx_packets_total", "Datagrams received."),
+	[RXM_REJECTED] = C("sluice_rx_packets_rejected_total", "Datagrams refused: malformed, unknown sender or session, forged or replayed."),
+	[RXM_REJ_MALFORMED] = C("sluice_rx_rejected_malformed_total", "Datagrams refused as malformed."),
+	[RXM_REJ_SESSION] = C("sluice_rx_rejected_unknown_session_total", "Datagrams for a session with no valid announcement."),
+	[RXM_REJ_AUTH] = C("sluice_rx_rejected_auth_total", "Datagrams failing AEAD or signature checks."),
+	[RXM_REJ_REPLAY] = C("sluice_rx_rejected_replay_total", "Datagrams refused by the replay window."),
+	[RXM_REJ_SENDER] = C("sluice_rx_rejected_sender_total", "Announcements from keys not pinned or for another receiver."),
+	[RXM_DUP_PACKETS] = C("sluice_rx_packets_redundant_total", "Authentic datagrams for blocks or objects already complete."),
+	[RXM_DELIVERED] = C("sluice_rx_objects_delivered_total", "Files delivered under their final name."),
+	[RXM_DUPLICATES] = C("sluice_rx_objects_duplicate_total", "Files whose identical content was already delivered."),
+	[RXM_RENAMED] = C("sluice_rx_objects_renamed_total", "Files stored beside a different file of the same name."),
+	[RXM_LOST] = C("sluice_rx_objects_lost_total", "Objects that can no longer complete."),
+	[RXM_OBJ_REJECTED] = C("sluice_rx_objects_rejected_total", "Objects refused: bad manifest, hash or path."),
+	[RXM_BYTES_DELIVERED] = C("sluice_rx_bytes_delivered_total", "File bytes delivered."),
+	[RXM_EVENTS_DELIVERED] = C("sluice_rx_events_delivered_total", "Events written."),
+	[RXM_EVENTS_LOST] = C("sluice_rx_events_lost_total", "Events missing from sequence gaps."),
+	[RXM_FEC_RECOVERED] = C("sluice_rx_fec_recovered_packets_total", "Source packets rebuilt by FEC."),
+	[RXM_SESSIONS] = C("sluice_rx_sessions_total", "Sender sessions opened."),
+	[RXM_RESTARTS] = C("sluice_rx_sender_restarts_total", "Sender restarts detected."),
+	[RXM_EVICTED] = C("sluice_rx_objects_evicted_total", "Partial objects evicted by limits.memory."),
+	[RXM_MEMORY] = G("sluice_rx_memory_bytes", "Bytes held in partial objects."),
+	[RXM_LINK_UP] = G("sluice_rx_link_up", "1 while the sender's heartbeats arrive."),
+};

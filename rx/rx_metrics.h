@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The receiver's counters (Prometheus names fixed by INTERFACE.md, plus detail). Defined in
+ * rx/rx_metrics.c; both roles add to them with metric_add(). */
+#ifndef SLUICE_RX_METRICS_H
+#define SLUICE_RX_METRICS_H
+
+#include "common/metrics.h"
+
+enum rx_metric {
+	RXM_PACKETS = 0,        /* sluice_rx_packets_total: datagrams received */
+	RXM_REJECTED,           /* sluice_rx_packets_rejected_total: malformed, unknown key or session, forged, replayed */
+	RXM_REJ_MALFORMED,      /* sluice_rx_rejected_malformed_total */
+	RXM_REJ_SESSION,        /* sluice_rx_rejected_unknown_session_total */
+	RXM_REJ_AUTH,           /* sluice_rx_rejected_auth_total: AEAD or signature failure */
+	RXM_REJ_REPLAY,         /* sluice_rx_rejected_replay_total */
+	RXM_REJ_SENDER,         /* sluice_rx_rejected_sender_total: announcement from an unpinned key */
+	RXM_DUP_PACKETS,        /* sluice_rx_packets_redundant_total: for blocks or objects already complete */
+	RXM_DELIVERED,          /* sluice_rx_objects_delivered_total */
+	RXM_DUPLICATES,         /* sluice_rx_objects_duplicate_total: identical content already there */
+	RXM_RENAMED,            /* sluice_rx_objects_renamed_total: stored beside a different file */
+	RXM_LOST,               /* sluice_rx_objects_lost_total */
+	RXM_OBJ_REJECTED,       /* sluice_rx_objects_rejected_total: bad manifest, hash or path */
+	RXM_BYTES_DELIVERED,    /* sluice_rx_bytes_delivered_total */
+	RXM_EVENTS_DELIVERED,   /* sluice_rx_events_delivered_total */
+	RXM_EVENTS_LOST,        /* sluice_rx_events_lost_total */
+	RXM_FEC_RECOVERED,      /* sluice_rx_fec_recovered_packets_total */
+	RXM_SESSIONS,           /* sluice_rx_sessions_total: sessions opened */
+	RXM_RESTARTS,           /* sluice_rx_sender_restarts_total */
+	RXM_EVICTED,            /* sluice_rx_objects_evicted_total: dropped by limits.memory */
+	RXM_MEMORY,             /* sluice_rx_memory_bytes: partial objects held (gauge) */
+	RXM_LINK_UP,            /* sluice_rx_link_up (gauge) */
+	RXM_COUNT
+};
+
+extern struct metric rx_metrics[RXM_COUNT];
+
+static inline void rxm_add(enum rx_metric m, uint64_t v) { metric_add(&rx_metrics[m], v); }
+
+#endif

@@ -1,0 +1,289 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "tx/journal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "common/log.h"
+
+struct entry {
+	uint64_t key; /* 0 = empty slot */
+	bool seen;
+	char *line;
+};
+
+struct journal {
+	char *dir;
+	int fd;
+	struct entry *tab; /* open addressing, power-of-two size */
+	size_t cap, n;
+};
+
+uint64_t journal_key(const char *spool, const char *relpath, uint64_t size, uint64_t mtime_ns)
+{
+	XXH3_state_t *st = XXH3_createState();
+	if (!st)
+		abort();
+	XXH3_64bits_reset(st);
+	XXH3_64bits_update(st, spool, strlen(spool) + 1);
+	XXH3_64bits_update(st, relpath, strlen(relpath) + 1);
+	XXH3_64bits_update(st, &size, sizeof(size));
+	XXH3_64bits_update(st, &mtime_ns, sizeof(mtime_ns));
+	uint64_t k = XXH3_64bits_digest(st);
+	XXH3_freeState(st);
+	return k ? k : 1;
+}
+
+static struct entry *slot(struct journal *j, uint64_t key)
+{
+	size_t i = key & (j->cap - 1);
+	while (j->tab[i].key && j->tab[i].key != key)
+		i = (i + 1) & (j->cap - 1);
+	return &j->tab[i];
+}
+
+static int insert(struct journal *j, uint64_t key, const char *line, bool seen)
+{
+	if ((j->n + 1) * 2 > j->cap) {
+		size_t ocap = j->cap;
+		struct entry *old = j->tab;
+		j->cap = ocap ? ocap * 2 : 1024;
+		j->tab = calloc(j->cap, sizeof(*j->tab));
+		if (!j->tab) {
+			j->tab = old;
+			j->cap = ocap;
+			return -ENOMEM;
+		}
+		for (size_t i = 0; i < ocap; i++)
+			if (old[i].key)
+				*slot(j, old[i].key) = old[i];
+		free(old);
+	}
+	struct entry *e = slot(j, key);
+	if (e->key) {
+		e->seen |= seen;
+		return 0;
+	}
+	e->key = key;
+	e->seen = seen;
+	e->line = strdup(line);
+	if (!e->line) {
+		e->key = 0;
+		return -ENOMEM;
+	}
+	j->n++;
+	return 0;
+}
+
+static int path_in(const struct journal *j, const char *name, char *out, size_t cap)
+{
+	return snprintf(out, cap, "%s/%s", j->dir, name) >= (int)cap ? -ENAMETOOLONG : 0;
+}
+
+static int mkdirs(const char *path)
+{
+	char buf[4096];
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return -ENAMETOOLONG;
+	for (char *p = buf + 1; *p; p++) {
+		if (*p == '/') {
+			*p = '\0';
+			if (mkdir(buf, 0700) != 0 && errno != EEXIST)
+				return -errno;
+			*p = '/';
+		}
+	}
+	if (mkdir(buf, 0700) != 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int bump_session(struct journal *j, uint64_t *counter)
+{
+	char p[4096], tmp[4096], buf[64];
+	if (path_in(j, "session", p, sizeof(p)) || path_in(j, "session.tmp", tmp, sizeof(tmp)))
+		return -ENAMETOOLONG;
+	uint64_t c = 0;
+	FILE *f = fopen(p, "re");
+	if (f) {
+		if (fscanf(f, "%" SCNu64, &c) != 1) {
+			fclose(f);
+			log_error("%s: not a session counter; fix or remove it", p);
+			return -EINVAL;
+		}
+		fclose(f);
+	} else if (errno != ENOENT) {
+		return -errno;
+	}
+	c++;
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	int n = snprintf(buf, sizeof(buf), "%" PRIu64 "\n", c);
+	if (write(fd, buf, (size_t)n) != n || fsync(fd) != 0) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	close(fd);
+	if (rename(tmp, p) != 0)
+		return -errno;
+	*counter = c;
+	return 0;
+}
+
+int journal_open(struct journal **out, const char *state_dir, uint64_t *session_counter)
+{
+	struct journal *j = calloc(1, sizeof(*j));
+	if (!j)
+		return -ENOMEM;
+	j->fd = -1;
+	j->dir = strdup(state_dir);
+	int rc = j->dir ? mkdirs(state_dir) : -ENOMEM;
+	if (rc == 0)
+		rc = bump_session(j, session_counter);
+	char p[4096];
+	if (rc == 0)
+		rc = path_in(j, "journal", p, sizeof(p));
+	if (rc == 0) {
+		FILE *f = fopen(p, "re");
+		if (f) {
+			char *line = NULL;
+			size_t cap = 0;
+			ssize_t len;
+			unsigned lineno = 0;
+			while (rc == 0 && (len = getline(&line, &cap, f)) > 0) {
+				lineno++;
+				uint64_t key;
+				if (line[len - 1] != '\n' || sscanf(line, "sent %16" SCNx64, &key) != 1) {
+					/* A torn last line after a crash: that file is sent again. */
+					log_warn("%s:%u: ignoring a damaged journal line", p, lineno);
+					continue;
+				}
+				line[len - 1] = '\0';
+				rc = insert(j, key, line, false);
+			}
+			free(line);
+			fclose(f);
+		} else if (errno != ENOENT) {
+			rc = -errno;
+		}
+	}
+	if (rc == 0) {
+		j->fd = open(p, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		if (j->fd < 0)
+			rc = -errno;
+	}
+	if (rc != 0) {
+		log_error("state %s: %s", state_dir, strerror(-rc));
+		journal_close(j);
+		return rc;
+	}
+	*out = j;
+	return 0;
+}
+
+bool journal_contains(struct journal *j, uint64_t key)
+{
+	if (!j->cap)
+		return false;
+	struct entry *e = slot(j, key);
+	if (!e->key)
+		return false;
+	e->seen = true;
+	return true;
+}
+
+int journal_record(struct journal *j, uint64_t key, const char *spool, const char *relpath,
+		   uint64_t size, uint64_t mtime_ns)
+{
+	char *line = NULL;
+	int n = asprintf(&line, "sent %016" PRIx64 " %" PRIu64 " %" PRIu64 " %s/%s", key, size,
+			 mtime_ns, spool, relpath);
+	if (n < 0)
+		return -ENOMEM;
+	/* Newlines in names would break the line structure: the key alone is what counts. */
+	for (char *c = line; *c; c++)
+		if (*c == '\n' || *c == '\r')
+			*c = '?';
+	int rc = insert(j, key, line, true);
+	line[n] = '\n';
+	if (rc == 0 && (write(j->fd, line, (size_t)n + 1) != n + 1 || fdatasync(j->fd) != 0))
+		rc = -errno ? -errno : -EIO;
+	free(line);
+	return rc;
+}
+
+int journal_compact(struct journal *j)
+{
+	char p[4096], tmp[4096];
+	if (path_in(j, "journal", p, sizeof(p)) || path_in(j, "journal.tmp", tmp, sizeof(tmp)))
+		return -ENAMETOOLONG;
+	FILE *f = fopen(tmp, "we");
+	if (!f)
+		return -errno;
+	size_t kept = 0;
+	for (size_t i = 0; i < j->cap; i++) {
+		struct entry *e = &j->tab[i];
+		if (e->key && e->seen) {
+			fprintf(f, "%s\n", e->line);
+			kept++;
+		}
+	}
+	if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
+		int e = errno;
+		fclose(f);
+		return -e;
+	}
+	fclose(f);
+	if (rename(tmp, p) != 0)
+		return -errno;
+	int fd = open(p, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	close(j->fd);
+	j->fd = fd;
+	/* Forget the dropped entries. */
+	for (size_t i = 0; i < j->cap; i++) {
+		if (j->tab[i].key && !j->tab[i].seen) {
+			free(j->tab[i].line);
+			j->tab[i].line = NULL;
+		}
+	}
+	struct entry *old = j->tab;
+	size_t ocap = j->cap;
+	j->tab = NULL;
+	j->cap = 0;
+	j->n = 0;
+	int rc = 0;
+	for (size_t i = 0; i < ocap; i++) {
+		if (old[i].key && old[i].line) {
+			if (rc == 0)
+				rc = insert(j, old[i].key, old[i].line, true);
+			free(old[i].line);
+		}
+	}
+	free(old);
+	log_debug("journal compacted: %zu entries kept", kept);
+	return rc;
+}
+
+void journal_close(struct journal *j)
+{
+	if (!j)
+		return;
+	for (size_t i = 0; i < j->cap; i++)
+		free(j->tab[i].line);
+	free(j->tab);
+	if (j->fd >= 0)
+		close(j->fd);
+	free(j->dir);
+	free(j);
+}

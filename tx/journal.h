@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The sender's journal under `state:`. Two files:
+ *   STATE/session   the session counter, one decimal line, incremented (and fsynced) at every
+ *                   start; announcements carry it so the receiver can refuse replays of
+ *                   sessions older than the newest it has seen.
+ *   STATE/journal   one line per file sent completely (all repeats):
+ *                   "sent <xxh3 of spool, path, size, mtime as 16 hex> <size> <mtime_ns> <spool>/<path>"
+ *                   appended and fdatasynced before `after: delete` removes the file, so a
+ *                   restart neither loses a file nor sends again what had fully left.
+ * Entries not seen again at start-up (the file is gone) are dropped by journal_compact().
+ */
+#ifndef SLUICE_TX_JOURNAL_H
+#define SLUICE_TX_JOURNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct journal;
+
+int journal_open(struct journal **out, const char *state_dir, uint64_t *session_counter)
+	__attribute__((warn_unused_result));
+uint64_t journal_key(const char *spool, const char *relpath, uint64_t size, uint64_t mtime_ns);
+/* true if sent already; marks the entry as still present (kept by compaction) */
+bool journal_contains(struct journal *j, uint64_t key);
+int journal_record(struct journal *j, uint64_t key, const char *spool, const char *relpath,
+		   uint64_t size, uint64_t mtime_ns) __attribute__((warn_unused_result));
+/* Rewrite the journal with only the entries seen since open (or recorded). */
+int journal_compact(struct journal *j);
+void journal_close(struct journal *j);
+
+#endif

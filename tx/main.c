@@ -1,0 +1,585 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * sluice-tx: the sender daemon. The main thread runs the libuv loop (spool watching, metrics,
+ * signals, completions); the sender thread and its workers move the bytes (tx/sender.c).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "common/config.h"
+#include "common/keys.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "common/version.h"
+#include "common/wire.h"
+#include "hw/link.h"
+#include "tx/journal.h"
+#include "tx/sender.h"
+#include "tx/spool.h"
+#include "tx/tx_metrics.h"
+
+struct entry {
+	struct entry *next;
+	uint64_t hash;
+	char *key; /* "spool/relpath" */
+	const struct config_spool *sp;
+	struct tx_file *file;
+	bool again; /* seen ready again while queued or in flight */
+};
+
+struct done_item {
+	struct done_item *next;
+	struct tx_file *f;
+	int status;
+};
+
+struct tx {
+	const char *cfg_path;
+	struct tx_config cfg;
+	struct keys_tx keys;
+	uint8_t rx_pk[32];
+	struct link *link;
+	struct sender *sender;
+	struct journal *journal;
+	struct spool_watch *watch;
+	struct metrics_server *metrics;
+	uv_loop_t loop;
+	uv_async_t async;
+	uv_signal_t sigint, sigterm;
+	uv_timer_t progress;
+	pthread_mutex_t mu;
+	struct done_item *done;
+	struct entry **tab;
+	size_t tabcap;
+	uint64_t backlog;
+	/* one-shot send */
+	bool oneshot;
+	size_t oneshot_total, oneshot_done, oneshot_failed;
+	uint64_t oneshot_bytes;
+	bool stopping;
+	int exit_code;
+};
+
+static uint64_t str_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 1099511628211ull;
+	return h;
+}
+
+static struct entry **entry_find(struct tx *t, const char *key, uint64_t h)
+{
+	struct entry **pp = &t->tab[h & (t->tabcap - 1)];
+	while (*pp && ((*pp)->hash != h || strcmp((*pp)->key, key) != 0))
+		pp = &(*pp)->next;
+	return pp;
+}
+
+static void backlog_set(struct tx *t) { metric_set(&tx_metrics[TXM_BACKLOG], t->backlog); }
+
+static void submit(struct tx *t, const struct config_spool *sp, const char *spool, const char *rel,
+		   const char *path, const struct stat *st, struct entry *e)
+{
+	struct tx_file *f = calloc(1, sizeof(*f));
+	if (!f || !(f->relpath = strdup(rel)) || !(f->path = strdup(path))) {
+		log_error("out of memory queueing %s/%s", spool, rel);
+		if (f) {
+			free(f->relpath);
+			free(f);
+		}
+		return;
+	}
+	snprintf(f->spool, sizeof(f->spool), "%s", spool);
+	f->size = (uint64_t)st->st_size;
+	f->mtime_ns = (uint64_t)st->st_mtim.tv_sec * 1000000000ull + (uint64_t)st->st_mtim.tv_nsec;
+	f->owner = e;
+	if (e)
+		e->file = f;
+	t->backlog += f->size;
+	backlog_set(t);
+	(void)sp;
+	sender_submit(t->sender, f);
+}
+
+static void on_ready(void *ctx, const struct config_spool *sp, const char *rel, const char *path,
+		     const struct stat *st)
+{
+	struct tx *t = ctx;
+	if (t->stopping)
+		return;
+	uint64_t mtime = (uint64_t)st->st_mtim.tv_sec * 1000000000ull + (uint64_t)st->st_mtim.tv_nsec;
+	uint64_t jk = journal_key(sp->name, rel, (uint64_t)st->st_size, mtime);
+	if (journal_contains(t->journal, jk)) {
+		if (sp->after_delete) {
+			log_info("%s/%s was sent before a restart; removing it", sp->name, rel);
+			if (unlink(path) != 0 && errno != ENOENT)
+				log_warn("cannot remove %s: %s", path, strerror(errno));
+		}
+		return;
+	}
+	char *key = NULL;
+	if (asprintf(&key, "%s/%s", sp->name, rel) < 0)
+		return;
+	uint64_t h = str_hash(key);
+	struct entry **pp = entry_find(t, key, h);
+	if (*pp) {
+		(*pp)->again = true;
+		free(key);
+		return;
+	}
+	struct entry *e = calloc(1, sizeof(*e));
+	if (!e) {
+		free(key);
+		return;
+	}
+	e->key = key;
+	e->hash = h;
+	e->sp = sp;
+	*pp = e;
+	submit(t, sp, sp->name, rel, path, st, e);
+}
+
+static void entry_remove(struct tx *t, struct entry *e)
+{
+	struct entry **pp = entry_find(t, e->key, e->hash);
+	if (*pp == e)
+		*pp = e->next;
+	free(e->key);
+	free(e);
+}
+
+static void file_free(struct tx_file *f)
+{
+	free(f->relpath);
+	free(f->path);
+	free(f);
+}
+
+static void handle_done(struct tx *t, struct tx_file *f, int status)
+{
+	struct entry *e = f->owner;
+	t->backlog -= f->size < t->backlog ? f->size : t->backlog;
+	backlog_set(t);
+	if (t->oneshot) {
+		t->oneshot_done++;
+		if (status == 0) {
+			t->oneshot_bytes += f->size;
+			log_info("sent %s (%llu bytes)", f->relpath, (unsigned long long)f->size);
+		} else {
+			t->oneshot_failed++;
+			log_error("not sent: %s: %s", f->path,
+				  status == -EAGAIN ? "it changed while being sent" : strerror(-status));
+		}
+		file_free(f);
+		return;
+	}
+	const struct config_spool *sp = e ? e->sp : NULL;
+	bool again = e && e->again;
+	if (status == 0 && sp) {
+		uint64_t jk = journal_key(f->spool, f->relpath, f->size, f->mtime_ns);
+		int rc = journal_record(t->journal, jk, f->spool, f->relpath, f->size, f->mtime_ns);
+		if (rc != 0) {
+			/* Not recorded: keep the file, it will be sent again after a restart. */
+			log_error("journal: %s; keeping %s", strerror(-rc), f->path);
+		} else if (sp->after_delete) {
+			struct stat st;
+			uint64_t mt = 0;
+			if (lstat(f->path, &st) == 0)
+				mt = (uint64_t)st.st_mtim.tv_sec * 1000000000ull + (uint64_t)st.st_mtim.tv_nsec;
+			if (mt == f->mtime_ns && (uint64_t)st.st_size == f->size) {
+				if (unlink(f->path) != 0)
+					log_warn("cannot remove %s: %s", f->path, strerror(errno));
+			} else if (mt) {
+				again = true; /* replaced since: look at the new one */
+			}
+		}
+		log_info("sent %s/%s (%llu bytes)", f->spool, f->relpath, (unsigned long long)f->size);
+	} else if (status == -EAGAIN) {
+		again = true;
+	} else if (status != 0 && status != -ENOENT) {
+		log_error("giving up on %s: %s", f->path, strerror(-status));
+	}
+	if (e)
+		entry_remove(t, e);
+	if (again && sp && t->watch)
+		spool_watch_recheck(t->watch, sp, f->relpath);
+	file_free(f);
+}
+
+/* Sender thread → main loop. */
+static void on_sender_done(void *ctx, struct tx_file *f, int status)
+{
+	struct tx *t = ctx;
+	struct done_item *d = malloc(sizeof(*d));
+	if (!d) {
+		log_error("out of memory reporting %s", f->relpath);
+		return;
+	}
+	d->f = f;
+	d->status = status;
+	pthread_mutex_lock(&t->mu);
+	d->next = t->done;
+	t->done = d;
+	pthread_mutex_unlock(&t->mu);
+	uv_async_send(&t->async);
+}
+
+static void shutdown_loop(struct tx *t);
+
+static void on_async(uv_async_t *a)
+{
+	struct tx *t = a->data;
+	pthread_mutex_lock(&t->mu);
+	struct done_item *d = t->done, *rev = NULL;
+	t->done = NULL;
+	pthread_mutex_unlock(&t->mu);
+	while (d) { /* oldest first */
+		struct done_item *n = d->next;
+		d->next = rev;
+		rev = d;
+		d = n;
+	}
+	while (rev) {
+		struct done_item *n = rev->next;
+		handle_done(t, rev->f, rev->status);
+		free(rev);
+		rev = n;
+	}
+	if (t->oneshot && t->oneshot_done == t->oneshot_total && !t->stopping) {
+		t->exit_code = t->oneshot_failed ? 1 : 0;
+		shutdown_loop(t);
+	}
+}
+
+static void on_closed(uv_handle_t *h) { (void)h; }
+
+static void shutdown_loop(struct tx *t)
+{
+	if (t->stopping)
+		return;
+	t->stopping = true;
+	sender_stop(t->sender);
+	/* What did not fully leave stays in the spool; it is sent again after a restart. */
+	for (struct tx_file *f = sender_take_unsent(t->sender), *n; f; f = n) {
+		n = f->next;
+		if (f->owner)
+			entry_remove(t, f->owner);
+		file_free(f);
+	}
+	on_async(&t->async); /* completions that raced the stop */
+	uv_close((uv_handle_t *)&t->async, on_closed);
+	uv_close((uv_handle_t *)&t->sigint, on_closed);
+	uv_close((uv_handle_t *)&t->sigterm, on_closed);
+	if (t->oneshot)
+		uv_close((uv_handle_t *)&t->progress, on_closed);
+	spool_watch_close(t->watch);
+	t->watch = NULL;
+	if (t->metrics)
+		metrics_server_close(t->metrics);
+	t->metrics = NULL;
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+	struct tx *t = s->data;
+	log_info("%s: stopping", strsignal(signum));
+	if (t->oneshot && t->oneshot_done < t->oneshot_total)
+		t->exit_code = 1;
+	shutdown_loop(t);
+}
+
+static void on_progress(uv_timer_t *h)
+{
+	struct tx *t = h->data;
+	uint64_t sent = atomic_load(&tx_metrics[TXM_FILE_BYTES].value);
+	fprintf(stderr, "\r%zu/%zu files, %.1f MB sent, %llu packets   ", t->oneshot_done,
+		t->oneshot_total, (double)sent / 1e6,
+		(unsigned long long)atomic_load(&tx_metrics[TXM_PACKETS].value));
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: sluice-tx -c FILE [--check]\n"
+		   "       sluice-tx -c FILE send [--as NAME] PATH...\n"
+		   "       sluice-tx keygen DIR\n"
+		   "       sluice-tx --version | --help\n"
+		   "Sends spooled files and events one way across a data diode.\n");
+}
+
+static int do_keygen(const char *dir)
+{
+	char err[512];
+	if (keys_generate(KEYS_TX, dir, err, sizeof(err)) != 0) {
+		fprintf(stderr, "sluice-tx: keygen: %s\n", err);
+		return 1;
+	}
+	printf("wrote %s/tx.key (secret, 0600) and %s/tx.pub\n", dir, dir);
+	return 0;
+}
+
+/* Loads config and keys; every problem printed as FILE:LINE:COL: message. 0 or 2. */
+static int load_all(struct tx *t)
+{
+	int n = config_tx_load(t->cfg_path, &t->cfg, stderr);
+	if (n != 0)
+		return 2;
+	char err[512];
+	int bad = 0;
+	if (keys_load_tx(t->cfg.secret_path, &t->keys, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s:%u:%u: keys.secret: %s\n", t->cfg_path, t->cfg.secret_line,
+			t->cfg.secret_col, err);
+		bad++;
+	}
+	if (keys_load_public(KEYS_RX, t->cfg.receiver_path, t->rx_pk, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s:%u:%u: keys.receiver: %s\n", t->cfg_path, t->cfg.receiver_line,
+			t->cfg.receiver_col, err);
+		bad++;
+	}
+	return bad ? 2 : 0;
+}
+
+static int add_path(struct tx *t, const char *name, const char *path, const char *rel)
+{
+	struct stat st;
+	if (lstat(path, &st) != 0) {
+		fprintf(stderr, "sluice-tx: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		char **names = NULL;
+		uv_fs_t req;
+		int n = uv_fs_scandir(NULL, &req, path, 0, NULL);
+		if (n < 0) {
+			fprintf(stderr, "sluice-tx: %s: %s\n", path, uv_strerror(n));
+			return -1;
+		}
+		uv_dirent_t ent;
+		int rc = 0;
+		while (uv_fs_scandir_next(&req, &ent) != UV_EOF) {
+			if (!spool_name_wanted(ent.name))
+				continue;
+			char cp[PATH_MAX], cr[PATH_MAX];
+			snprintf(cp, sizeof(cp), "%s/%s", path, ent.name);
+			snprintf(cr, sizeof(cr), "%s%s%s", rel, rel[0] ? "/" : "", ent.name);
+			if (add_path(t, name, cp, cr) != 0)
+				rc = -1;
+		}
+		uv_fs_req_cleanup(&req);
+		(void)names;
+		return rc;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		fprintf(stderr, "sluice-tx: %s: not a regular file\n", path);
+		return -1;
+	}
+	t->oneshot_total++;
+	submit(t, NULL, name, rel, path, &st, NULL);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'}, {"check", no_argument, NULL, 'k'},
+		{"version", no_argument, NULL, 'V'},      {"help", no_argument, NULL, 'h'},
+		{"as", required_argument, NULL, 'a'},     {NULL, 0, NULL, 0},
+	};
+	struct tx *t = calloc(1, sizeof(*t));
+	const char *as = "oneshot";
+	bool check = false;
+	int c;
+	if (!t)
+		return 1;
+	log_set_name("sluice-tx");
+	while ((c = getopt_long(argc, argv, "+c:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': t->cfg_path = optarg; break;
+		case 'k': check = true; break;
+		case 'V': printf("sluice-tx %s (wire v%d)\n", SLUICE_VERSION, WIRE_VERSION_1); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind < argc && strcmp(argv[optind], "keygen") == 0) {
+		if (argc - optind != 2) {
+			usage(stderr);
+			return 2;
+		}
+		return do_keygen(argv[optind + 1]);
+	}
+	bool send_mode = optind < argc && strcmp(argv[optind], "send") == 0;
+	if (send_mode) {
+		optind++;
+		while ((c = getopt_long(argc, argv, "+a:", opts, NULL)) != -1) {
+			if (c != 'a') {
+				usage(stderr);
+				return 2;
+			}
+			as = optarg;
+		}
+		if (optind >= argc) {
+			fprintf(stderr, "sluice-tx: send: no files given\n");
+			return 2;
+		}
+		if (!config_name_valid(as)) {
+			fprintf(stderr, "sluice-tx: send: --as '%s': names are [a-z0-9._-], 1 to 63\n", as);
+			return 2;
+		}
+	} else if (optind < argc) {
+		fprintf(stderr, "sluice-tx: unknown command '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	if (!t->cfg_path) {
+		usage(stderr);
+		return 2;
+	}
+	if (sodium_init() < 0) {
+		fprintf(stderr, "sluice-tx: libsodium failed to initialise\n");
+		return 1;
+	}
+	int rc = load_all(t);
+	if (rc != 0 || check) {
+		if (rc == 0)
+			printf("%s: ok\n", t->cfg_path);
+		return rc;
+	}
+	log_set_level(t->cfg.log_level);
+	if (!send_mode && t->cfg.nspools == 0 && t->cfg.nevents == 0) {
+		fprintf(stderr, "%s:1:1: nothing to send: no spools and no events\n", t->cfg_path);
+		return 2;
+	}
+
+	uint64_t counter = 1;
+	if (!send_mode) {
+		rc = journal_open(&t->journal, t->cfg.state, &counter);
+		if (rc != 0)
+			return 1;
+	} else {
+		counter = now_ns() / 1000000000ull; /* one-shot: no state; a clock-based counter */
+	}
+	rc = link_udp_tx_open(&t->link, (const struct sockaddr *)&t->cfg.to.ss, t->cfg.to.len);
+	if (rc != 0) {
+		log_error("link to %s: %s", t->cfg.to.text, strerror(-rc));
+		return 1;
+	}
+	size_t payload = link_payload_max(t->cfg.mtu, t->cfg.to.ss.ss_family);
+	if (payload > 65535 + WIRE_DATA_OVERHEAD)
+		payload = 65535 + WIRE_DATA_OVERHEAD;
+	struct sender_config sc = {
+		.keys = &t->keys,
+		.rx_pk = t->rx_pk,
+		.link = t->link,
+		.mtu = t->cfg.mtu,
+		.symbol_size = (unsigned)(payload - WIRE_DATA_OVERHEAD),
+		.block_max = t->cfg.block,
+		.overhead_pct = t->cfg.overhead_pct,
+		.interleave = t->cfg.interleave,
+		.repeat = t->cfg.repeat,
+		.rate_bps = t->cfg.rate_bps,
+		.workers = t->cfg.workers,
+		.session_counter = counter,
+		.done = on_sender_done,
+		.done_ctx = t,
+	};
+	rc = sender_new(&t->sender, &sc);
+	if (rc != 0) {
+		log_error("sender: %s", strerror(-rc));
+		return 1;
+	}
+	uv_loop_init(&t->loop);
+	pthread_mutex_init(&t->mu, NULL);
+	t->tabcap = 4096;
+	t->tab = calloc(t->tabcap, sizeof(*t->tab));
+	uv_async_init(&t->loop, &t->async, on_async);
+	t->async.data = t;
+	uv_signal_init(&t->loop, &t->sigint);
+	uv_signal_init(&t->loop, &t->sigterm);
+	t->sigint.data = t->sigterm.data = t;
+	uv_signal_start(&t->sigint, on_signal, SIGINT);
+	uv_signal_start(&t->sigterm, on_signal, SIGTERM);
+	if (sender_start(t->sender) != 0) {
+		log_error("cannot start the sender thread");
+		return 1;
+	}
+	log_info("session %016llx (counter %llu) to %s, %u-byte symbols, rate %llu bit/s",
+		 (unsigned long long)sender_session(t->sender), (unsigned long long)counter,
+		 t->cfg.to.text, sc.symbol_size, (unsigned long long)t->cfg.rate_bps);
+	if (!send_mode && t->cfg.metrics_enabled) {
+		rc = metrics_server_start(&t->metrics, &t->loop, (const struct sockaddr *)&t->cfg.metrics.ss,
+					  tx_metrics, TXM_COUNT);
+		if (rc != 0) {
+			log_error("metrics on %s: %s", t->cfg.metrics.text, uv_strerror(rc));
+			shutdown_loop(t);
+			uv_run(&t->loop, UV_RUN_DEFAULT);
+			return 1;
+		}
+	}
+	if (send_mode) {
+		t->oneshot = true;
+		int bad = 0;
+		for (int i = optind; i < argc; i++) {
+			char *copy = strdup(argv[i]);
+			size_t l = strlen(copy);
+			while (l > 1 && copy[l - 1] == '/')
+				copy[--l] = '\0';
+			const char *base = strrchr(copy, '/');
+			base = base ? base + 1 : copy;
+			struct stat st;
+			bool dir = stat(copy, &st) == 0 && S_ISDIR(st.st_mode);
+			if (add_path(t, as, copy, dir ? "" : base) != 0)
+				bad++;
+			free(copy);
+		}
+		if (bad && t->oneshot_total == 0) {
+			shutdown_loop(t);
+			uv_run(&t->loop, UV_RUN_DEFAULT);
+			return 2;
+		}
+		t->oneshot_failed += (size_t)bad;
+		uv_timer_init(&t->loop, &t->progress);
+		t->progress.data = t;
+		if (isatty(STDERR_FILENO))
+			uv_timer_start(&t->progress, on_progress, 200, 200);
+	} else {
+		rc = spool_watch_start(&t->watch, &t->loop, t->cfg.spools, t->cfg.nspools, on_ready, t);
+		if (rc != 0) {
+			shutdown_loop(t);
+			uv_run(&t->loop, UV_RUN_DEFAULT);
+			return 1;
+		}
+		if (journal_compact(t->journal) != 0)
+			log_warn("journal compaction failed; continuing with the old journal");
+	}
+	uv_run(&t->loop, UV_RUN_DEFAULT);
+	if (t->oneshot && isatty(STDERR_FILENO))
+		fprintf(stderr, "\n");
+	sender_free(t->sender);
+	link_close(t->link);
+	journal_close(t->journal);
+	uv_loop_close(&t->loop);
+	for (size_t i = 0; i < t->tabcap; i++) {
+		while (t->tab[i]) {
+			struct entry *e = t->tab[i];
+			t->tab[i] = e->next;
+			free(e->key);
+			free(e);
+		}
+	}
+	free(t->tab);
+	keys_wipe(&t->keys, sizeof(t->keys));
+	config_tx_free(&t->cfg);
+	int code = t->exit_code;
+	free(t);
+	return code;
+}

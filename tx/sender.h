@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The sender engine: one thread turns queued files into a paced stream of sealed FEC symbols.
+ *
+ * A file becomes a FILE object (content, cut into blocks per fec/fec.h) followed by a MANIFEST
+ * object with the same id (signed: spool, path, size, mtime, content hash); with fec.repeat R
+ * the pair is sent R times. Blocks are taken `interleave` at a time, across object boundaries,
+ * into a *group*; the group's packets are numbered in wire order, round-robin over its blocks,
+ * so a burst of loss spreads across blocks. Worker threads hash, encode and seal the blocks of
+ * group g+1 while the sender thread paces group g onto the link. A session announcement leaves
+ * at start and every second, between batches.
+ *
+ * A file is complete, and `done` is called with 0, when the last packet of its last manifest
+ * copy has been handed to the link; with -EAGAIN when it changed, shrank or vanished while
+ * being read (the caller queues it again); with another -errno when it could not be opened.
+ */
+#ifndef SLUICE_TX_SENDER_H
+#define SLUICE_TX_SENDER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/config.h"
+#include "common/keys.h"
+
+struct link;
+
+struct tx_file {
+	struct tx_file *next;
+	char spool[CONFIG_NAME_MAX];
+	char *relpath;     /* relative to the spool, '/'-separated */
+	char *path;        /* to open */
+	uint64_t size;     /* at pick-up, for the backlog gauge */
+	uint64_t mtime_ns; /* at pick-up: oldest first */
+	void *owner;       /* the caller's */
+};
+
+typedef void (*sender_done_fn)(void *ctx, struct tx_file *f, int status);
+
+struct sender_config {
+	const struct keys_tx *keys;
+	const uint8_t *rx_pk;
+	struct link *link;
+	unsigned mtu;
+	unsigned symbol_size;
+	unsigned block_max;
+	unsigned overhead_pct;
+	unsigned interleave;
+	unsigned repeat;
+	uint64_t rate_bps;
+	unsigned workers;
+	uint64_t session_counter; /* persisted, grows at every start */
+	sender_done_fn done;      /* called on the sender thread */
+	void *done_ctx;
+};
+
+struct sender;
+
+int sender_new(struct sender **out, const struct sender_config *c) __attribute__((warn_unused_result));
+int sender_start(struct sender *s) __attribute__((warn_unused_result));
+/* Queue a file (thread-safe); oldest mtime goes first. The sender owns f until done(). */
+void sender_submit(struct sender *s, struct tx_file *f);
+/* Stop at the next batch boundary and join; files not fully sent are not reported done. */
+void sender_stop(struct sender *s);
+/* Files given back by sender_stop that were queued or in flight (a list via ->next). */
+struct tx_file *sender_take_unsent(struct sender *s);
+void sender_free(struct sender *s);
+uint64_t sender_session(const struct sender *s);
+/* True when nothing is queued or in flight. */
+bool sender_idle(struct sender *s);
+
+#endif

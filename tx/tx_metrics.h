@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The sender's counters (names fixed by INTERFACE.md, plus detail). */
+#ifndef SLUICE_TX_METRICS_H
+#define SLUICE_TX_METRICS_H
+
+#include "common/metrics.h"
+
+enum tx_metric {
+	TXM_PACKETS = 0,   /* sluice_tx_packets_total */
+	TXM_BYTES,         /* sluice_tx_bytes_total: datagram bytes sent */
+	TXM_OBJECTS,       /* sluice_tx_objects_total: files sent completely (all repeats) */
+	TXM_BACKLOG,       /* sluice_tx_backlog_bytes (gauge): file bytes waiting to be sent */
+	TXM_FILE_BYTES,    /* sluice_tx_file_bytes_total: file content bytes sent (first pass) */
+	TXM_ABORTED,       /* sluice_tx_files_aborted_total: files that changed or vanished mid-send */
+	TXM_ANNOUNCES,     /* sluice_tx_announcements_total */
+	TXM_SEND_ERRORS,   /* sluice_tx_send_errors_total */
+	TXM_COUNT
+};
+
+extern struct metric tx_metrics[TXM_COUNT];
+
+static inline void txm_add(enum tx_metric m, uint64_t v) { metric_add(&tx_metrics[m], v); }
+
+#endif
