@@ -1,0 +1,856 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Link role state machine.
+ *
+ * Sessions: a session opens on a valid announcement (pinned sender key, our receiver key,
+ * good signature, counter not older than the newest seen for that sender) and is kept while
+ * its announcements arrive. A newer session from the same sender means the sender restarted:
+ * the old one is retired, finishes what is in flight for RETIRE_GRACE_NS, then its partial
+ * objects are declared lost.
+ *
+ * Objects: (session, id, kind) -> partial object; blocks hold (K + M) symbol slots until K
+ * symbols are in, then are decoded and emitted. An object id is *resolved* once delivered
+ * (file content and manifest) or declared lost; packets for resolved ids are dropped before
+ * any cryptography. An id is declared lost when the sender's announcements have said for
+ * LOST_GRACE_NS that it has left completely (done object id) and it is still incomplete or was
+ * never seen, or when limits.memory evicts it.
+ *
+ * Per datagram, cheapest checks first: header shape, session, replay window, parameters,
+ * resolved id, completed block, then AEAD, then FEC.
+ */
+#include "rx/linkrole.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/manifest.h"
+#include "common/replay.h"
+#include "common/session.h"
+#include "common/wire.h"
+#include "fec/fec.h"
+#include "hw/link.h"
+#include "rx/msg.h"
+#include "rx/rx_metrics.h"
+
+#define SESSIONS_PER_SENDER 2
+#define RESOLVED_WINDOW 65536u /* ids tracked above the resolved base */
+#define LOST_GRACE_NS 2000000000ull
+#define RETIRE_GRACE_NS 10000000000ull
+#define LINK_UP_NS 3000000000ull
+#define TICK_NS 100000000ull
+#define VERIFY_PER_SEC 50
+#define OBJ_BUCKETS 4096
+#define EVENTS_MAX_LEN (4u << 20)
+#define HIST 16
+
+struct rblock {
+	uint8_t k, m;
+	uint16_t have;
+	bool present[FEC_MAX_SYMBOLS];
+	uint8_t *buf; /* (k + m) * T; source symbol i at i * T */
+};
+
+struct rsession;
+
+struct robj {
+	struct robj *hnext;
+	struct robj *older, *newer; /* by creation, for eviction */
+	struct rsession *s;
+	uint64_t id;
+	uint8_t kind;
+	uint64_t len;
+	struct fec_partition part;
+	uint32_t blocks_done;
+	uint8_t *done_bits;
+	struct rblock **active;
+	uint8_t *mem; /* MANIFEST / EVENTS: the whole object */
+	uint64_t last_ns;
+	size_t bytes; /* accounted */
+};
+
+struct rsession {
+	bool used;
+	uint64_t id;
+	int sender;
+	uint64_t counter;
+	struct wire_announce ann;
+	struct aead *aead;
+	struct replay replay;
+	uint64_t last_ann_ns;
+	bool retired;
+	uint64_t retired_ns;
+	uint64_t base; /* every id below is resolved */
+	uint8_t *resolved; /* RESOLVED_WINDOW bits, ring indexed by id */
+	struct {
+		uint64_t t, done_id;
+	} hist[HIST];
+	unsigned nhist;
+};
+
+struct outmsg {
+	struct outmsg *next;
+	size_t len, off;
+	uint8_t data[];
+};
+
+struct sender_state {
+	uint64_t counter;      /* newest session counter seen */
+	uint64_t verify_sec;   /* rate limit of signature checks */
+	unsigned verify_count;
+	struct rsession *current;
+};
+
+struct linkrole {
+	struct linkrole_config c;
+	struct sender_state *snd;
+	struct rsession *sessions; /* nsenders * SESSIONS_PER_SENDER */
+	size_t nsessions;
+	struct robj *buckets[OBJ_BUCKETS];
+	struct robj *oldest, *newest;
+	size_t nobjs;
+	uint64_t mem_used;
+	struct fec_codec *codec;
+	uint8_t *scratch; /* one symbol */
+	struct outmsg *qhead, *qtail;
+	uint64_t qbytes;
+	uint64_t last_tick;
+	volatile int stop;
+};
+
+/* ---- messages to the deliver role ---- */
+
+static void emit(struct linkrole *l, const struct msg *m)
+{
+	if (l->c.out_fd < 0)
+		return;
+	size_t len = msg_encoded_len(m);
+	struct outmsg *o = malloc(sizeof(*o) + len);
+	if (!o) {
+		log_rl(LOG_ERROR, "out of memory queueing a message for the deliver role");
+		return;
+	}
+	int n = msg_encode(m, o->data, len);
+	if (n < 0) {
+		free(o);
+		log_rl(LOG_ERROR, "cannot encode message type %d", m->type);
+		return;
+	}
+	o->len = (size_t)n;
+	o->off = 0;
+	o->next = NULL;
+	if (l->qtail)
+		l->qtail->next = o;
+	else
+		l->qhead = o;
+	l->qtail = o;
+	l->qbytes += o->len;
+}
+
+bool linkrole_flush(struct linkrole *l)
+{
+	while (l->qhead) {
+		struct outmsg *o = l->qhead;
+		ssize_t n = write(l->c.out_fd, o->data + o->off, o->len - o->off);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN)
+				log_rl(LOG_ERROR, "deliver role channel: %s", strerror(errno));
+			return false;
+		}
+		o->off += (size_t)n;
+		if (o->off < o->len)
+			return false;
+		l->qhead = o->next;
+		if (!l->qhead)
+			l->qtail = NULL;
+		l->qbytes -= o->len;
+		free(o);
+	}
+	return true;
+}
+
+/* ---- objects ---- */
+
+static size_t bucket(const struct rsession *s, uint64_t id, uint8_t kind)
+{
+	uint64_t h = (id * 0x9e3779b97f4a7c15ull) ^ ((uintptr_t)s >> 4) ^ kind;
+	return (size_t)(h ^ (h >> 29)) & (OBJ_BUCKETS - 1);
+}
+
+static struct robj *obj_find(struct linkrole *l, struct rsession *s, uint64_t id, uint8_t kind)
+{
+	for (struct robj *o = l->buckets[bucket(s, id, kind)]; o; o = o->hnext)
+		if (o->s == s && o->id == id && o->kind == kind)
+			return o;
+	return NULL;
+}
+
+static void account(struct linkrole *l, int64_t delta)
+{
+	l->mem_used = (uint64_t)((int64_t)l->mem_used + delta);
+	metric_set(&rx_metrics[RXM_MEMORY], l->mem_used);
+}
+
+static void block_free(struct linkrole *l, struct robj *o, uint32_t b)
+{
+	struct rblock *bl = o->active[b];
+	if (!bl)
+		return;
+	size_t sz = sizeof(*bl) + (size_t)(bl->k + bl->m) * o->part.symbol_size;
+	free(bl->buf);
+	free(bl);
+	o->active[b] = NULL;
+	o->bytes -= sz;
+	account(l, -(int64_t)sz);
+}
+
+static void obj_free(struct linkrole *l, struct robj *o)
+{
+	struct robj **pp = &l->buckets[bucket(o->s, o->id, o->kind)];
+	while (*pp != o)
+		pp = &(*pp)->hnext;
+	*pp = o->hnext;
+	if (o->older)
+		o->older->newer = o->newer;
+	else
+		l->oldest = o->newer;
+	if (o->newer)
+		o->newer->older = o->older;
+	else
+		l->newest = o->older;
+	if (o->active)
+		for (uint32_t b = 0; b < o->part.nblocks; b++)
+			block_free(l, o, b);
+	account(l, -(int64_t)o->bytes);
+	free(o->active);
+	free(o->done_bits);
+	free(o->mem);
+	free(o);
+	l->nobjs--;
+}
+
+static bool is_resolved(const struct rsession *s, uint64_t id)
+{
+	if (id < s->base)
+		return true;
+	if (id - s->base >= RESOLVED_WINDOW)
+		return false;
+	uint32_t i = (uint32_t)(id % RESOLVED_WINDOW);
+	return s->resolved[i >> 3] & (1u << (i & 7));
+}
+
+static void set_resolved(struct rsession *s, uint64_t id)
+{
+	if (id < s->base)
+		return;
+	while (id - s->base >= RESOLVED_WINDOW) {
+		/* Far ahead: slide the window, forgetting the oldest unresolved ids. */
+		uint32_t i = (uint32_t)(s->base % RESOLVED_WINDOW);
+		s->resolved[i >> 3] &= (uint8_t)~(1u << (i & 7));
+		s->base++;
+	}
+	uint32_t i = (uint32_t)(id % RESOLVED_WINDOW);
+	s->resolved[i >> 3] |= (uint8_t)(1u << (i & 7));
+	for (;;) { /* advance the base over resolved ids, clearing their bits for reuse */
+		uint32_t j = (uint32_t)(s->base % RESOLVED_WINDOW);
+		if (!(s->resolved[j >> 3] & (1u << (j & 7))))
+			break;
+		s->resolved[j >> 3] &= (uint8_t)~(1u << (j & 7));
+		s->base++;
+	}
+}
+
+/* Declares an object id lost: frees what is held, tells the deliver role, counts. */
+static void declare_lost(struct linkrole *l, struct rsession *s, uint64_t id, uint8_t kind,
+			 const char *reason)
+{
+	bool ev = kind == WIRE_KIND_EVENTS;
+	uint8_t kinds[2] = {ev ? WIRE_KIND_EVENTS : WIRE_KIND_FILE, ev ? 0 : WIRE_KIND_MANIFEST};
+	for (int i = 0; i < 2; i++) {
+		struct robj *o = kinds[i] ? obj_find(l, s, id, kinds[i]) : NULL;
+		if (o)
+			obj_free(l, o);
+	}
+	if (is_resolved(s, id))
+		return;
+	set_resolved(s, id);
+	struct msg m = {.type = MSG_LOST, .session = s->id, .object = id, .kind = kinds[0]};
+	m.data = (const uint8_t *)reason;
+	m.data_len = strlen(reason) > MSG_REASON_MAX ? MSG_REASON_MAX : strlen(reason);
+	emit(l, &m);
+	if (!ev)
+		rxm_add(RXM_LOST, 1);
+	log_warn("session %016" PRIx64 " object %" PRIu64 " lost: %s", s->id, id, reason);
+}
+
+static void evict_oldest(struct linkrole *l, const struct robj *keep)
+{
+	struct robj *o = l->oldest;
+	while (o && keep && o->s == keep->s && o->id == keep->id)
+		o = o->newer; /* never the object being filled, nor its file's other half */
+	if (!o)
+		return;
+	rxm_add(RXM_EVICTED, 1);
+	declare_lost(l, o->s, o->id, o->kind, "evicted: limits.memory reached");
+}
+
+static struct robj *obj_new(struct linkrole *l, struct rsession *s, const struct wire_data_hdr *h,
+			    const struct fec_partition *part)
+{
+	struct robj *o = calloc(1, sizeof(*o));
+	if (!o)
+		return NULL;
+	o->s = s;
+	o->id = h->object_id;
+	o->kind = h->kind;
+	o->len = h->object_len;
+	o->part = *part;
+	o->done_bits = calloc((part->nblocks + 7) / 8, 1);
+	o->active = calloc(part->nblocks, sizeof(*o->active));
+	if (o->kind != WIRE_KIND_FILE)
+		o->mem = malloc(o->len ? o->len : 1);
+	if (!o->done_bits || !o->active || (o->kind != WIRE_KIND_FILE && !o->mem)) {
+		free(o->done_bits);
+		free(o->active);
+		free(o->mem);
+		free(o);
+		return NULL;
+	}
+	o->bytes = sizeof(*o) + (part->nblocks + 7) / 8 + part->nblocks * sizeof(*o->active) +
+		   (o->kind != WIRE_KIND_FILE ? o->len : 0);
+	account(l, (int64_t)o->bytes);
+	size_t bi = bucket(s, o->id, o->kind);
+	o->hnext = l->buckets[bi];
+	l->buckets[bi] = o;
+	o->older = l->newest;
+	if (l->newest)
+		l->newest->newer = o;
+	else
+		l->oldest = o;
+	l->newest = o;
+	l->nobjs++;
+	return o;
+}
+
+/* A file id is resolved once its content and its manifest have both been handed over. */
+static void maybe_resolve_file(struct linkrole *l, struct rsession *s, uint64_t id)
+{
+	struct robj *f = obj_find(l, s, id, WIRE_KIND_FILE);
+	struct robj *m = obj_find(l, s, id, WIRE_KIND_MANIFEST);
+	if (!f || !m || f->blocks_done != f->part.nblocks || m->blocks_done != m->part.nblocks)
+		return;
+	obj_free(l, f);
+	obj_free(l, m);
+	set_resolved(s, id);
+}
+
+static void block_complete(struct linkrole *l, struct robj *o, uint32_t b, struct rblock *bl)
+{
+	uint32_t T = o->part.symbol_size;
+	uint32_t len = fec_partition_len(&o->part, b);
+	uint64_t off = fec_partition_offset(&o->part, b);
+	if (o->kind == WIRE_KIND_FILE) {
+		struct msg m = {.type = MSG_BLOCK, .session = o->s->id, .object = o->id, .block = b,
+				.offset = off, .data = bl->buf, .data_len = len};
+		emit(l, &m);
+	} else {
+		memcpy(o->mem + off, bl->buf, len);
+	}
+	(void)T;
+	block_free(l, o, b);
+	o->done_bits[b >> 3] |= (uint8_t)(1u << (b & 7));
+	o->blocks_done++;
+	if (o->blocks_done < o->part.nblocks)
+		return;
+	struct rsession *s = o->s;
+	uint64_t id = o->id;
+	if (o->kind == WIRE_KIND_FILE) {
+		struct msg m = {.type = MSG_FILE_END, .session = s->id, .object = id, .length = o->len,
+				.nblocks = o->part.nblocks};
+		emit(l, &m);
+		maybe_resolve_file(l, s, id);
+	} else if (o->kind == WIRE_KIND_MANIFEST) {
+		struct msg m = {.type = MSG_MANIFEST, .session = s->id, .object = id, .data = o->mem,
+				.data_len = o->len};
+		emit(l, &m);
+		maybe_resolve_file(l, s, id);
+	} else {
+		struct msg m = {.type = MSG_EVENTS, .session = s->id, .object = id, .data = o->mem,
+				.data_len = o->len};
+		emit(l, &m);
+		obj_free(l, o);
+		set_resolved(s, id);
+	}
+}
+
+/* ---- sessions ---- */
+
+static struct rsession *session_find(struct linkrole *l, uint64_t id)
+{
+	for (size_t i = 0; i < l->nsessions; i++)
+		if (l->sessions[i].used && l->sessions[i].id == id)
+			return &l->sessions[i];
+	return NULL;
+}
+
+static void session_close(struct linkrole *l, struct rsession *s)
+{
+	/* Whatever is still partial can no longer complete. */
+	for (;;) {
+		struct robj *o = l->oldest;
+		while (o && o->s != s)
+			o = o->newer;
+		if (!o)
+			break;
+		declare_lost(l, s, o->id, o->kind, "sender session ended before it completed");
+	}
+	if (l->snd[s->sender].current == s)
+		l->snd[s->sender].current = NULL;
+	aead_free(s->aead);
+	free(s->resolved);
+	memset(s, 0, sizeof(*s));
+}
+
+static void save_counters(struct linkrole *l)
+{
+	if (!l->c.state_dir)
+		return;
+	char path[4096], tmp[4096];
+	snprintf(path, sizeof(path), "%s/senders", l->c.state_dir);
+	snprintf(tmp, sizeof(tmp), "%s/senders.tmp", l->c.state_dir);
+	FILE *f = fopen(tmp, "we");
+	if (!f) {
+		log_rl(LOG_ERROR, "cannot save %s: %s", path, strerror(errno));
+		return;
+	}
+	for (size_t i = 0; i < l->c.nsenders; i++) {
+		char hex[65];
+		sodium_bin2hex(hex, sizeof(hex), l->c.senders[i], 32);
+		fprintf(f, "%s %" PRIu64 "\n", hex, l->snd[i].counter);
+	}
+	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
+		log_rl(LOG_ERROR, "cannot save %s: %s", path, strerror(errno));
+	fclose(f);
+	if (rename(tmp, path) != 0)
+		log_rl(LOG_ERROR, "cannot save %s: %s", path, strerror(errno));
+}
+
+static void load_counters(struct linkrole *l)
+{
+	if (!l->c.state_dir)
+		return;
+	char path[4096], line[256];
+	snprintf(path, sizeof(path), "%s/senders", l->c.state_dir);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char hex[65];
+		uint64_t counter;
+		uint8_t pk[32];
+		if (sscanf(line, "%64s %" SCNu64, hex, &counter) != 2 ||
+		    sodium_hex2bin(pk, 32, hex, 64, NULL, NULL, NULL) != 0)
+			continue;
+		for (size_t i = 0; i < l->c.nsenders; i++)
+			if (memcmp(pk, l->c.senders[i], 32) == 0)
+				l->snd[i].counter = counter;
+	}
+	fclose(f);
+}
+
+static void reject(enum rx_metric why)
+{
+	rxm_add(RXM_REJECTED, 1);
+	rxm_add(why, 1);
+}
+
+static void on_announce(struct linkrole *l, const uint8_t *pkt, size_t len, uint64_t now)
+{
+	struct wire_announce a;
+	if (wire_announce_decode(pkt, len, &a) != 0) {
+		reject(RXM_REJ_MALFORMED);
+		return;
+	}
+	int si = -1;
+	for (size_t i = 0; i < l->c.nsenders; i++)
+		if (sodium_memcmp(a.sender_pk, l->c.senders[i], 32) == 0)
+			si = (int)i;
+	if (si < 0 || sodium_memcmp(a.receiver_pk, l->c.keys->dh_pk, 32) != 0) {
+		reject(RXM_REJ_SENDER);
+		log_rl(LOG_WARN, "announcement %s", si < 0 ? "from a sender key that is not pinned"
+							  : "for another receiver key");
+		return;
+	}
+	struct sender_state *ss = &l->snd[si];
+	struct rsession *s = session_find(l, a.session);
+	if (s && (s->sender != si || a.time_ns <= s->ann.time_ns)) {
+		reject(RXM_REJ_REPLAY); /* an old or repeated announcement */
+		return;
+	}
+	if (!s && a.counter <= ss->counter && ss->counter) {
+		reject(RXM_REJ_REPLAY);
+		log_rl(LOG_WARN, "announcement of an older session (counter %" PRIu64 " <= %" PRIu64
+				 "): replay refused", a.counter, ss->counter);
+		return;
+	}
+	uint64_t sec = now / 1000000000ull;
+	if (ss->verify_sec != sec) {
+		ss->verify_sec = sec;
+		ss->verify_count = 0;
+	}
+	if (++ss->verify_count > VERIFY_PER_SEC) {
+		reject(RXM_REJ_AUTH);
+		return;
+	}
+	if (crypto_sign_verify_detached(pkt + WIRE_ANNOUNCE_SIGNED_LEN, pkt, WIRE_ANNOUNCE_SIGNED_LEN,
+					a.sender_pk) != 0) {
+		reject(RXM_REJ_AUTH);
+		log_rl(LOG_WARN, "announcement with a bad signature");
+		return;
+	}
+	if (!s) {
+		struct session_secret sec_keys;
+		if (session_rx_derive(&sec_keys, a.ephemeral_pk, l->c.keys->dh_sk, l->c.keys->dh_pk,
+				      a.sender_pk, a.session, a.aead) != 0) {
+			reject(RXM_REJ_AUTH);
+			return;
+		}
+		/* A slot: a free one of this sender's, else its retired one. */
+		struct rsession *slot = NULL;
+		for (size_t i = 0; i < SESSIONS_PER_SENDER; i++) {
+			struct rsession *c = &l->sessions[(size_t)si * SESSIONS_PER_SENDER + i];
+			if (!c->used) {
+				slot = c;
+				break;
+			}
+			if (c->retired && (!slot || c->retired_ns < slot->retired_ns))
+				slot = c;
+		}
+		if (!slot)
+			slot = &l->sessions[(size_t)si * SESSIONS_PER_SENDER];
+		if (slot->used)
+			session_close(l, slot);
+		bool restart = ss->current != NULL;
+		if (ss->current) {
+			ss->current->retired = true;
+			ss->current->retired_ns = now;
+		}
+		s = slot;
+		s->used = true;
+		s->id = a.session;
+		s->sender = si;
+		s->counter = a.counter;
+		s->aead = aead_new(&sec_keys);
+		s->resolved = calloc(RESOLVED_WINDOW / 8, 1);
+		session_secret_wipe(&sec_keys);
+		if (!s->aead || !s->resolved) {
+			aead_free(s->aead);
+			free(s->resolved);
+			memset(s, 0, sizeof(*s));
+			log_rl(LOG_ERROR, "out of memory opening a session");
+			return;
+		}
+		replay_init(&s->replay);
+		/* Ids below the sender's done id left before we listened: not ours to report. */
+		s->base = a.done_object_id ? a.done_object_id : 1;
+		ss->current = s;
+		ss->counter = a.counter;
+		save_counters(l);
+		rxm_add(RXM_SESSIONS, 1);
+		char fp[17];
+		keys_fingerprint(a.sender_pk, fp);
+		if (restart) {
+			rxm_add(RXM_RESTARTS, 1);
+			log_warn("sender %s restarted: new session %016" PRIx64 " (counter %" PRIu64 ")",
+				 fp, a.session, a.counter);
+		} else {
+			log_info("sender %s: session %016" PRIx64 " (counter %" PRIu64 ", %u-byte symbols)",
+				 fp, a.session, a.counter, a.symbol_size);
+		}
+		struct msg m = {.type = MSG_SESSION, .session = a.session, .counter = a.counter,
+				.start_ns = a.start_ns, .flags = restart ? 1 : 0};
+		memcpy(m.sender_pk, a.sender_pk, 32);
+		emit(l, &m);
+	}
+	s->ann = a;
+	s->last_ann_ns = now;
+	if (s->nhist == HIST) {
+		memmove(&s->hist[0], &s->hist[1], sizeof(s->hist[0]) * (HIST - 1));
+		s->nhist--;
+	}
+	s->hist[s->nhist].t = now;
+	s->hist[s->nhist].done_id = a.done_object_id;
+	s->nhist++;
+	metric_set(&rx_metrics[RXM_LINK_UP], 1);
+}
+
+static uint64_t kind_limit(const struct linkrole *l, uint8_t kind)
+{
+	switch (kind) {
+	case WIRE_KIND_FILE: return l->c.object_limit;
+	case WIRE_KIND_MANIFEST: return MANIFEST_MAX_LEN;
+	default: return EVENTS_MAX_LEN;
+	}
+}
+
+static void on_data(struct linkrole *l, uint8_t *pkt, size_t len, uint64_t now)
+{
+	struct wire_data_hdr h;
+	if (wire_data_decode(pkt, len, &h) != 0) {
+		reject(RXM_REJ_MALFORMED);
+		return;
+	}
+	struct rsession *s = session_find(l, h.session);
+	if (!s) {
+		reject(RXM_REJ_SESSION);
+		return;
+	}
+	if (!replay_check(&s->replay, h.pn)) {
+		reject(RXM_REJ_REPLAY);
+		return;
+	}
+	struct fec_partition part;
+	if (h.symbol_size != s->ann.symbol_size || h.object_len > kind_limit(l, h.kind) ||
+	    fec_partition_init(&part, h.object_len, h.symbol_size, s->ann.block_max) != 0 ||
+	    h.block >= part.nblocks || h.k != fec_partition_k(&part, h.block)) {
+		reject(RXM_REJ_MALFORMED);
+		return;
+	}
+	if (is_resolved(s, h.object_id)) {
+		rxm_add(RXM_DUP_PACKETS, 1);
+		return;
+	}
+	struct robj *o = obj_find(l, s, h.object_id, h.kind);
+	struct rblock *bl = NULL;
+	if (o) {
+		if (o->done_bits[h.block >> 3] & (1u << (h.block & 7))) {
+			rxm_add(RXM_DUP_PACKETS, 1);
+			return;
+		}
+		bl = o->active[h.block];
+		if (bl && (bl->m != h.m || bl->k != h.k)) {
+			reject(RXM_REJ_MALFORMED);
+			return;
+		}
+		if (bl && bl->present[h.esi]) {
+			rxm_add(RXM_DUP_PACKETS, 1);
+			return;
+		}
+	}
+	uint32_t T = h.symbol_size;
+	uint8_t *dst = bl ? bl->buf + (size_t)h.esi * T : l->scratch;
+	if (aead_open(s->aead, h.pn, pkt, WIRE_DATA_HDR_LEN, pkt + WIRE_DATA_HDR_LEN, T,
+		      pkt + WIRE_DATA_HDR_LEN + T, dst) != 0) {
+		reject(RXM_REJ_AUTH);
+		log_rl(LOG_WARN, "session %016" PRIx64 ": packet failed authentication", s->id);
+		return;
+	}
+	replay_update(&s->replay, h.pn);
+	if (!o) {
+		if (l->nobjs >= 65536)
+			evict_oldest(l, NULL);
+		o = obj_new(l, s, &h, &part);
+		if (!o) {
+			log_rl(LOG_ERROR, "out of memory for object %" PRIu64, h.object_id);
+			return;
+		}
+	}
+	o->last_ns = now;
+	if (!bl) {
+		size_t sz = sizeof(*bl) + (size_t)(h.k + h.m) * T;
+		while (l->mem_used + sz > l->c.memory_limit) {
+			size_t before = l->nobjs;
+			evict_oldest(l, o);
+			if (l->nobjs == before)
+				break; /* nothing else to evict: this block alone may exceed */
+		}
+		bl = calloc(1, sizeof(*bl));
+		if (bl)
+			bl->buf = malloc((size_t)(h.k + h.m) * T);
+		if (!bl || !bl->buf) {
+			free(bl);
+			log_rl(LOG_ERROR, "out of memory for a block");
+			return;
+		}
+		bl->k = h.k;
+		bl->m = h.m;
+		o->active[h.block] = bl;
+		o->bytes += sz;
+		account(l, (int64_t)sz);
+		memcpy(bl->buf + (size_t)h.esi * T, l->scratch, T);
+	}
+	bl->present[h.esi] = true;
+	bl->have++;
+	if (bl->have < bl->k)
+		return;
+	/* K symbols in: rebuild the missing source symbols, if any. */
+	unsigned missing = 0;
+	uint8_t *sym[FEC_MAX_SYMBOLS];
+	for (unsigned i = 0; i < (unsigned)(bl->k + bl->m); i++) {
+		sym[i] = bl->buf + (size_t)i * T;
+		if (i < bl->k && !bl->present[i])
+			missing++;
+	}
+	if (missing) {
+		int rc = fec_decode(l->codec, bl->k, bl->m, T, sym, bl->present);
+		if (rc != 0) {
+			log_rl(LOG_ERROR, "FEC decode failed: %s", strerror(-rc));
+			declare_lost(l, s, o->id, o->kind, "FEC decode failed");
+			return;
+		}
+		rxm_add(RXM_FEC_RECOVERED, missing);
+	}
+	block_complete(l, o, h.block, bl);
+}
+
+void linkrole_packet(struct linkrole *l, uint8_t *pkt, size_t len, uint64_t now)
+{
+	uint64_t session;
+	rxm_add(RXM_PACKETS, 1);
+	int t = wire_peek(pkt, len, &session);
+	if (t == WIRE_TYPE_DATA)
+		on_data(l, pkt, len, now);
+	else if (t == WIRE_TYPE_ANNOUNCE)
+		on_announce(l, pkt, len, now);
+	else
+		reject(RXM_REJ_MALFORMED);
+}
+
+/* The sender's done id as announced at least LOST_GRACE_NS ago. */
+static uint64_t settled_done_id(const struct rsession *s, uint64_t now)
+{
+	uint64_t d = 0;
+	for (unsigned i = 0; i < s->nhist; i++)
+		if (s->hist[i].t + LOST_GRACE_NS <= now)
+			d = s->hist[i].done_id;
+	return d;
+}
+
+void linkrole_tick(struct linkrole *l, uint64_t now)
+{
+	bool up = false;
+	for (size_t i = 0; i < l->nsessions; i++) {
+		struct rsession *s = &l->sessions[i];
+		if (!s->used)
+			continue;
+		if (s->retired && now - s->retired_ns > RETIRE_GRACE_NS) {
+			session_close(l, s);
+			continue;
+		}
+		if (now - s->last_ann_ns < LINK_UP_NS)
+			up = true;
+		uint64_t done = settled_done_id(s, now);
+		/* Never seen at all although the sender finished them long enough ago. */
+		while (s->base < done) {
+			uint64_t id = s->base;
+			if (!obj_find(l, s, id, WIRE_KIND_FILE) && !obj_find(l, s, id, WIRE_KIND_MANIFEST) &&
+			    !obj_find(l, s, id, WIRE_KIND_EVENTS) && !is_resolved(s, id)) {
+				declare_lost(l, s, id, WIRE_KIND_FILE, "no packet of it arrived");
+				continue;
+			}
+			break;
+		}
+	}
+	/* Partial objects the sender finished long ago, idle for the grace period. */
+	for (struct robj *o = l->oldest, *n; o; o = n) {
+		n = o->newer;
+		struct rsession *s = o->s;
+		if (o->id < settled_done_id(s, now) && now - o->last_ns > LOST_GRACE_NS) {
+			char why[96];
+			snprintf(why, sizeof(why), "incomplete: %u of %u blocks", o->blocks_done,
+				 o->part.nblocks);
+			declare_lost(l, s, o->id, o->kind == WIRE_KIND_EVENTS ? WIRE_KIND_EVENTS : WIRE_KIND_FILE,
+				     why);
+			n = l->oldest; /* restart: several objects may have gone */
+		}
+	}
+	/* Ids resolved out of order may now let the base move past unseen ones above. */
+	metric_set(&rx_metrics[RXM_LINK_UP], up ? 1 : 0);
+	l->last_tick = now;
+}
+
+int linkrole_new(struct linkrole **out, const struct linkrole_config *c)
+{
+	struct linkrole *l = calloc(1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	l->c = *c;
+	l->nsessions = c->nsenders * SESSIONS_PER_SENDER;
+	l->sessions = calloc(l->nsessions ? l->nsessions : 1, sizeof(*l->sessions));
+	l->snd = calloc(c->nsenders ? c->nsenders : 1, sizeof(*l->snd));
+	l->codec = fec_codec_new();
+	l->scratch = malloc(65536);
+	if (!l->sessions || !l->snd || !l->codec || !l->scratch) {
+		linkrole_free(l);
+		return -ENOMEM;
+	}
+	if (c->out_fd >= 0)
+		fcntl(c->out_fd, F_SETFL, fcntl(c->out_fd, F_GETFL) | O_NONBLOCK);
+	load_counters(l);
+	*out = l;
+	return 0;
+}
+
+void linkrole_stop(struct linkrole *l) { __atomic_store_n(&l->stop, 1, __ATOMIC_RELAXED); }
+
+int linkrole_run(struct linkrole *l)
+{
+	struct link_pkt pkts[LINK_RX_BATCH];
+	while (!__atomic_load_n(&l->stop, __ATOMIC_RELAXED)) {
+		int n = link_recv(l->c.link, pkts, LINK_RX_BATCH, l->qhead ? 1 : 100);
+		if (n < 0) {
+			log_error("link receive: %s", strerror(-n));
+			return n;
+		}
+		uint64_t now = mono_ns();
+		for (int i = 0; i < n; i++)
+			linkrole_packet(l, pkts[i].data, pkts[i].len, now);
+		if (now - l->last_tick >= TICK_NS)
+			linkrole_tick(l, now);
+		if (!linkrole_flush(l) && l->qbytes > l->c.memory_limit / 2) {
+			/* The deliver role is far behind: wait for it rather than grow. */
+			struct pollfd p = {.fd = l->c.out_fd, .events = POLLOUT};
+			poll(&p, 1, 100);
+		}
+	}
+	/* Hand over what is queued, within reason, so complete objects are not lost. */
+	for (int i = 0; i < 50 && !linkrole_flush(l); i++) {
+		struct pollfd p = {.fd = l->c.out_fd, .events = POLLOUT};
+		poll(&p, 1, 20);
+	}
+	return 0;
+}
+
+void linkrole_free(struct linkrole *l)
+{
+	if (!l)
+		return;
+	while (l->oldest)
+		obj_free(l, l->oldest);
+	for (size_t i = 0; l->sessions && i < l->nsessions; i++) {
+		if (l->sessions[i].used) {
+			aead_free(l->sessions[i].aead);
+			free(l->sessions[i].resolved);
+		}
+	}
+	while (l->qhead) {
+		struct outmsg *o = l->qhead;
+		l->qhead = o->next;
+		free(o);
+	}
+	free(l->sessions);
+	free(l->snd);
+	fec_codec_free(l->codec);
+	free(l->scratch);
+	free(l);
+}

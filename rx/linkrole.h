@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The receiver's link role: everything that touches bytes from the link. It reads datagrams,
+ * refuses what is malformed, unknown, forged or replayed (cheapest check first, each reason
+ * counted), opens sessions from signed announcements of pinned senders, authenticates every
+ * data packet before FEC sees it, rebuilds blocks, and hands complete blocks, manifests and
+ * event batches to the deliver role as messages (rx/msg.h). Partial objects are held in
+ * memory up to limits.memory, evicting the oldest. It never touches the output folders.
+ */
+#ifndef SLUICE_RX_LINKROLE_H
+#define SLUICE_RX_LINKROLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/keys.h"
+
+struct link;
+
+struct linkrole_config {
+	struct link *link;              /* NULL for tests: feed linkrole_packet() */
+	const struct keys_rx *keys;
+	const uint8_t (*senders)[32];   /* pinned sender keys */
+	size_t nsenders;
+	uint64_t memory_limit;
+	uint64_t object_limit;
+	int out_fd;                     /* stream to the deliver role; -1 to discard (fuzzing) */
+	const char *state_dir;          /* newest session counter per sender; NULL = not kept */
+};
+
+struct linkrole;
+
+int linkrole_new(struct linkrole **out, const struct linkrole_config *c)
+	__attribute__((warn_unused_result));
+/* Receive and process until linkrole_stop(); 0, or -errno on a fatal link error. */
+int linkrole_run(struct linkrole *l);
+void linkrole_stop(struct linkrole *l); /* thread-safe */
+/* One datagram (may be modified in place). now_ns: CLOCK_MONOTONIC. */
+void linkrole_packet(struct linkrole *l, uint8_t *pkt, size_t len, uint64_t now_ns);
+/* Timers: lost objects, retired sessions, link state. */
+void linkrole_tick(struct linkrole *l, uint64_t now_ns);
+/* Push queued messages to the deliver role; true when nothing is left queued. */
+bool linkrole_flush(struct linkrole *l);
+void linkrole_free(struct linkrole *l);
+
+#endif
