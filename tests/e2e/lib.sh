@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Shared helpers for end-to-end tests: real binaries, loopback, userspace impairment.
+# Every wait is bounded; every test cleans up its processes and folders on exit.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=${SLUICE_BUILD:-build}
+case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
+TX="$BUILD/sluice-tx"
+RX="$BUILD/sluice-rx"
+IMPAIR="$BUILD/sluice-impair"
+W=$(mktemp -d /tmp/sluice-e2e.XXXXXX)
+PIDS=()
+# Ports from the PID so that concurrent runs do not collide.
+BASE_PORT=$((20000 + ($$ % 2000) * 10))
+RX_PORT=$BASE_PORT
+PROXY_PORT=$((BASE_PORT + 1))
+RX_METRICS=$((BASE_PORT + 2))
+TX_METRICS=$((BASE_PORT + 3))
+
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+fail() { log "FAIL: $*"; dump_logs; exit 1; }
+
+dump_logs() {
+	for f in "$W"/*.log; do
+		[ -f "$f" ] || continue
+		echo "---- $(basename "$f") (last 30 lines)" >&2
+		tail -n 30 "$f" >&2
+	done
+}
+
+cleanup() {
+	local rc=$?
+	for p in "${PIDS[@]:-}"; do
+		[ -n "$p" ] && kill "$p" 2>/dev/null || true
+	done
+	for p in "${PIDS[@]:-}"; do
+		[ -n "$p" ] && wait "$p" 2>/dev/null || true
+	done
+	if [ "$rc" -ne 0 ] && [ "${KEEP:-0}" = 1 ]; then
+		log "keeping $W"
+	else
+		rm -rf "$W"
+	fi
+}
+trap cleanup EXIT
+
+make_keys() {
+	mkdir -p "$W/keys"
+	"$TX" keygen "$W/keys" >/dev/null
+	"$RX" keygen "$W/keys" >/dev/null
+}
+
+# write_rx_config [extra yaml...]
+write_rx_config() {
+	cat >"$W/rx.yaml" <<YAML
+link:
+  listen: 127.0.0.1:$RX_PORT
+keys:
+  secret: $W/keys/rx.key
+  senders: [$W/keys/tx.pub]
+output:
+  files: $W/out/files
+  events: $W/out/events
+retention:
+  days: 0
+limits:
+  memory: ${RX_MEMORY:-512MB}
+  object: 4GB
+metrics:
+  listen: 127.0.0.1:$RX_METRICS
+state: $W/rx-state
+log:
+  level: ${RX_LOG:-info}
+  audit: $W/audit.jsonl
+YAML
+}
+
+# write_tx_config TO_PORT [overhead] [rate]
+write_tx_config() {
+	local to=${1:-$RX_PORT} overhead=${2:-25%} rate=${3:-2Gbit}
+	mkdir -p "$W/spool"
+	cat >"$W/tx.yaml" <<YAML
+link:
+  to: 127.0.0.1:$to
+  mtu: ${MTU:-1500}
+  rate: $rate
+fec:
+  overhead: $overhead
+  block: ${BLOCK:-128}
+  interleave: ${INTERLEAVE:-16}
+  repeat: ${REPEAT:-1}
+keys:
+  secret: $W/keys/tx.key
+  receiver: $W/keys/rx.pub
+spools:
+  - name: cam
+    path: $W/spool
+    after: ${AFTER:-delete}
+metrics:
+  listen: 127.0.0.1:$TX_METRICS
+state: $W/tx-state
+log:
+  level: ${TX_LOG:-info}
+workers: ${WORKERS:-2}
+YAML
+}
+
+start_rx() {
+	"$RX" -c "$W/rx.yaml" >>"$W/rx.log" 2>&1 &
+	RX_PID=$!
+	PIDS+=("$RX_PID")
+	wait_for "rx metrics" 10 metrics_up "$RX_METRICS"
+}
+
+start_tx() {
+	"$TX" -c "$W/tx.yaml" >>"$W/tx.log" 2>&1 &
+	TX_PID=$!
+	PIDS+=("$TX_PID")
+	wait_for "tx metrics" 10 metrics_up "$TX_METRICS"
+}
+
+# start_proxy SPEC: listens on PROXY_PORT, forwards to RX_PORT through the impairment engine.
+start_proxy() {
+	"$IMPAIR" --listen "127.0.0.1:$PROXY_PORT" --to "127.0.0.1:$RX_PORT" --spec "$1" \
+		--stats "$W/impair.json" >>"$W/impair.log" 2>&1 &
+	PROXY_PID=$!
+	PIDS+=("$PROXY_PID")
+	sleep 0.2
+}
+
+metrics_up() { curl -fsS "http://127.0.0.1:$1/metrics" >/dev/null 2>&1; }
+
+# metric PORT NAME: prints the value (0 when absent)
+metric() {
+	curl -fsS "http://127.0.0.1:$1/metrics" 2>/dev/null | awk -v n="$2" '$1 == n { print $2; f = 1 } END { if (!f) print 0 }'
+}
+
+# wait_for DESC SECONDS CMD...: polls CMD every 0.1 s, bounded.
+wait_for() {
+	local desc=$1 secs=$2
+	shift 2
+	local i=0 n=$((secs * 10))
+	until "$@"; do
+		i=$((i + 1))
+		[ "$i" -ge "$n" ] && fail "timed out after ${secs}s waiting for $desc"
+		sleep 0.1
+	done
+}
+
+# All files under spool copy $1 exist byte-identical under out/files/cam.
+same_tree() {
+	local src=$1 dst="$W/out/files/cam"
+	(cd "$src" && find . -type f | sort) >"$W/want.list"
+	[ -d "$dst" ] || return 1
+	(cd "$dst" && find . -type f | sort) >"$W/got.list"
+	cmp -s "$W/want.list" "$W/got.list" || return 1
+	while read -r f; do
+		cmp -s "$src/$f" "$dst/$f" || return 1
+	done <"$W/want.list"
+}
+
+metric_ge() { [ "$(metric "$1" "$2")" -ge "$3" ]; }
+
+# make_file PATH SIZE [seed]: deterministic pseudo-random content
+make_file() {
+	mkdir -p "$(dirname "$1")"
+	head -c "$2" <(openssl enc -aes-128-ctr -nosalt -pass "pass:${3:-$2}" -pbkdf2 -in /dev/zero 2>/dev/null) >"$1"
+}
+
+# Stage a file in a scratch folder then move it into the spool (atomic pick-up).
+stage_into_spool() {
+	local src=$1 rel=$2
+	mkdir -p "$W/spool/$(dirname "$rel")"
+	cp -p "$src" "$W/spool/.$$.tmp"
+	mv "$W/spool/.$$.tmp" "$W/spool/$rel"
+}
