@@ -5,6 +5,9 @@
  * Reports bytes received per second of datagram payload.
  * Usage: udp_ceiling [payload bytes, default 1472]
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include <arpa/inet.h>
 #include <linux/udp.h>
 #include <netinet/in.h>
@@ -74,8 +77,8 @@ static double run(bool gso)
 	int sfd = socket(AF_INET, SOCK_DGRAM, 0);
 	setsockopt(sfd, SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof(big));
 	connect(sfd, (struct sockaddr *)&a, sizeof(a));
-	uint16_t seg = (uint16_t)payload;
-	if (gso && setsockopt(sfd, SOL_UDP, UDP_SEGMENT, &seg, sizeof(seg)) != 0) {
+	int seg = (int)payload;
+	if (gso && setsockopt(sfd, IPPROTO_UDP, UDP_SEGMENT, &seg, sizeof(seg)) != 0) {
 		close(rfd);
 		close(sfd);
 		return -1;
