@@ -37,7 +37,7 @@ TEST_PKGS := cmocka
 # Debian 12 packages that provide everything above, plus what tests and the demo use.
 DEB_PKGS := build-essential pkg-config libuv1-dev libzstd-dev libxxhash-dev libsodium-dev \
             libyaml-dev libisal-dev libjson-c-dev libseccomp-dev libssl-dev libcmocka-dev \
-            iproute2 clang libclang-rt-14-dev python3 bsdutils
+            iproute2 clang libclang-rt-14-dev python3 bsdutils curl openssl
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter \
         -Wformat=2 -Wvla $(if $(CI),-Werror,)

@@ -94,9 +94,10 @@ bytes=$(cat "$D"/src/*.ts | wc -c)
 txb=$(metric $((P + 3)) sluice_tx_bytes_total)
 say "summary"
 printf '  delivered, byte-identical:  %d of %d segments (%d missing or different)\n' "$ok" "$n" "$bad"
-printf '  video bytes:                %.1f MB in %.1f s\n' "$(echo "$bytes / 1000000" | bc -l)" "$(echo "$end - $start" | bc -l)"
-printf '  on the wire:                %.1f MB (%.0f%% overhead: FEC, headers, tags, manifests)\n' \
-	"$(echo "$txb / 1000000" | bc -l)" "$(echo "($txb - $bytes) * 100 / $bytes" | bc -l)"
+awk -v b="$bytes" -v s="$start" -v e="$end" -v t="$txb" 'BEGIN {
+	printf "  video bytes:                %.1f MB in %.1f s\n", b / 1e6, e - s
+	printf "  on the wire:                %.1f MB (%.0f%% overhead: FEC, headers, tags, manifests)\n", t / 1e6, (t - b) * 100 / b }'
+kill "${PIDS[0]}" 2>/dev/null && wait "${PIDS[0]}" 2>/dev/null || true
 python3 - "$D/impair.json" <<'PY'
 import json, sys
 try:
