@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Event batches: the payload of WIRE_KIND_EVENTS objects. Events of one source that arrive
+ * together travel together, optionally zstd-compressed:
+ *
+ *   object  = codec (u8: 0 raw, 1 zstd) | raw length (u32) | payload
+ *   raw     = version (u8, 1) | flags (u8, 0) | name length (u8) | reserved (u8, 0) |
+ *             count (u32) | source name | count x event
+ *   event   = seq (u64) | tx time, ns since 1970 (u64) | length (u32) | bytes
+ *
+ * Decoding is exact: the raw length must match what zstd produced and the cursor must end at
+ * the end. Decompression is capped at EVBATCH_RAW_MAX: a decompression bomb is refused.
+ */
+#ifndef SLUICE_EVBATCH_H
+#define SLUICE_EVBATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define EVBATCH_RAW_MAX (4u << 20)
+#define EVBATCH_EVENT_MAX (1u << 20)
+#define EVBATCH_NAME_MAX 63
+
+enum evbatch_codec { EVBATCH_RAW = 0, EVBATCH_ZSTD = 1 };
+
+struct evbatch_event {
+	uint64_t seq;
+	uint64_t tx_time_ns;
+	const uint8_t *data;
+	uint32_t len;
+};
+
+/* Builder: append events, then seal into an object (compressed when it pays). */
+struct evbatch_builder {
+	uint8_t *raw;
+	size_t len, cap;
+	uint32_t count;
+	char source[EVBATCH_NAME_MAX + 1];
+};
+
+int evbatch_begin(struct evbatch_builder *b, const char *source) __attribute__((warn_unused_result));
+int evbatch_add(struct evbatch_builder *b, uint64_t seq, uint64_t tx_time_ns, const void *data,
+		uint32_t len) __attribute__((warn_unused_result));
+size_t evbatch_raw_len(const struct evbatch_builder *b);
+/* Encode the object into *out (malloc'd); level <= 0: no compression. Returns length or -errno. */
+long evbatch_finish(struct evbatch_builder *b, int zstd_level, uint8_t **out)
+	__attribute__((warn_unused_result));
+void evbatch_free(struct evbatch_builder *b);
+
+/* Decoded batch: `raw` owns the bytes the events point into. */
+struct evbatch {
+	uint8_t *raw;
+	char source[EVBATCH_NAME_MAX + 1];
+	uint32_t count;
+	struct evbatch_event *ev;
+};
+
+/* 0, -EBADMSG (malformed, names the problem in *why), -E2BIG (over the cap), -ENOMEM. */
+int evbatch_decode(const uint8_t *obj, size_t len, struct evbatch *out, const char **why)
+	__attribute__((warn_unused_result));
+void evbatch_release(struct evbatch *b);
+
+#endif
