@@ -62,10 +62,45 @@ int audit_open(struct audit **out, const char *path)
 	return 0;
 }
 
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
+static size_t utf8_len(const unsigned char *s)
+{
+	unsigned c = s[0];
+	size_t n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+	if (n == 0 || (n == 2 && c < 0xc2) || (n == 4 && c > 0xf4))
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	if (n == 3 && ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] >= 0xa0)))
+		return 0;
+	if (n == 4 && ((c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] >= 0x90)))
+		return 0;
+	return n;
+}
+
+/* Strings from the link may hold invalid UTF-8: each such byte becomes '?', so every line
+ * stays valid JSON. */
 static void add_str(json_object *o, const char *k, const char *v)
 {
-	if (v)
-		json_object_object_add(o, k, json_object_new_string(v));
+	if (!v)
+		return;
+	size_t n = strlen(v);
+	char *copy = malloc(n + 1);
+	if (!copy)
+		return;
+	for (size_t i = 0; i < n;) {
+		size_t l = utf8_len((const unsigned char *)v + i);
+		if (l == 0) {
+			copy[i++] = '?';
+			continue;
+		}
+		memcpy(copy + i, v + i, l);
+		i += l;
+	}
+	copy[n] = '\0';
+	json_object_object_add(o, k, json_object_new_string(copy));
+	free(copy);
 }
 
 int audit_write(struct audit *a, const struct audit_record *r)
@@ -74,7 +109,7 @@ int audit_write(struct audit *a, const struct audit_record *r)
 		return 0;
 	struct timespec ts;
 	struct tm tm;
-	char when[40], session[17];
+	char when[96], session[17];
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	snprintf(when, sizeof(when), "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900,
