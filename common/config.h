@@ -54,6 +54,8 @@ struct tx_config {
 	char *state;                  /* state (default /var/lib/sluice/tx) */
 	int log_level;                /* log.level, default info */
 	unsigned workers;             /* extension: workers, 1..64, default min(cores, 4) */
+	unsigned secret_line, secret_col;     /* where keys.secret was written, for key errors */
+	unsigned receiver_line, receiver_col; /* where keys.receiver was written */
 };
 
 struct rx_config {
@@ -71,6 +73,8 @@ struct rx_config {
 	char *state;                  /* state (default /var/lib/sluice/rx) */
 	int log_level;                /* log.level */
 	char *audit_path;             /* log.audit; NULL = no audit log */
+	unsigned secret_line, secret_col;    /* where keys.secret was written, for key errors */
+	unsigned *senders_line, *senders_col; /* where each keys.senders entry was written */
 };
 
 /*

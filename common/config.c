@@ -1,0 +1,567 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Configuration loading. libyaml builds a document with a mark (line, column) on every node;
+ * a schema walk checks each mapping against its known keys, converts values and reports every
+ * problem at its node, so an operator sees all of them in one run.
+ */
+#include "common/config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#include "common/log.h"
+
+struct ctx {
+	const char *file;
+	FILE *err;
+	int nerr;
+	yaml_document_t doc;
+	const yaml_node_t *fec_node; /* where a block/overhead conflict is reported */
+};
+
+__attribute__((format(printf, 3, 4))) static void problem(struct ctx *c, const yaml_node_t *n,
+							  const char *fmt, ...)
+{
+	va_list ap;
+	unsigned line = n ? (unsigned)n->start_mark.line + 1 : 1;
+	unsigned col = n ? (unsigned)n->start_mark.column + 1 : 1;
+	fprintf(c->err, "%s:%u:%u: ", c->file, line, col);
+	va_start(ap, fmt);
+	vfprintf(c->err, fmt, ap);
+	va_end(ap);
+	fputc('\n', c->err);
+	c->nerr++;
+}
+
+static const char *scalar(const yaml_node_t *n)
+{
+	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+static yaml_node_t *node(struct ctx *c, int id) { return yaml_document_get_node(&c->doc, id); }
+
+/* ---- typed fields ---- */
+
+static const char *want_scalar(struct ctx *c, const yaml_node_t *n, const char *key)
+{
+	const char *s = scalar(n);
+	if (!s)
+		problem(c, n, "'%s' must be a single value, not a %s", key,
+			n->type == YAML_MAPPING_NODE ? "mapping" : "list");
+	return s;
+}
+
+static void get_string(struct ctx *c, const yaml_node_t *n, const char *key, char **out)
+{
+	const char *s = want_scalar(c, n, key);
+	if (!s)
+		return;
+	if (!*s) {
+		problem(c, n, "'%s' must not be empty", key);
+		return;
+	}
+	free(*out);
+	*out = strdup(s);
+}
+
+static void get_uint(struct ctx *c, const yaml_node_t *n, const char *key, unsigned lo, unsigned hi,
+		     unsigned *out)
+{
+	const char *s = want_scalar(c, n, key);
+	if (!s)
+		return;
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (!*s || *end || s[0] == '-' || errno) {
+		problem(c, n, "'%s' must be a whole number, not '%s'", key, s);
+		return;
+	}
+	if (v < lo || v > hi) {
+		problem(c, n, "'%s' is %lu; it must be between %u and %u", key, v, lo, hi);
+		return;
+	}
+	*out = (unsigned)v;
+}
+
+static void get_rate(struct ctx *c, const yaml_node_t *n, const char *key, uint64_t *out)
+{
+	const char *s = want_scalar(c, n, key);
+	if (!s)
+		return;
+	int rc = config_parse_rate(s, out);
+	if (rc == -ERANGE)
+		problem(c, n, "'%s' %s is out of range (1bit to 1000Gbit)", key, s);
+	else if (rc)
+		problem(c, n, "bad rate '%s': use a number with bit, kbit, Mbit or Gbit (per second)", s);
+}
+
+static void get_size(struct ctx *c, const yaml_node_t *n, const char *key, uint64_t lo, uint64_t hi,
+		     const char *range, uint64_t *out)
+{
+	const char *s = want_scalar(c, n, key);
+	if (!s)
+		return;
+	uint64_t v;
+	if (config_parse_size(s, &v) != 0) {
+		problem(c, n, "bad size '%s': use a number with B, KB, MB, GB, TB, KiB, MiB, GiB or TiB", s);
+		return;
+	}
+	if (v < lo || v > hi) {
+		problem(c, n, "'%s' %s is out of range (%s)", key, s, range);
+		return;
+	}
+	*out = v;
+}
+
+static void get_addr(struct ctx *c, const yaml_node_t *n, const char *key, struct config_addr *out)
+{
+	const char *s = want_scalar(c, n, key);
+	if (!s)
+		return;
+	if (config_parse_addr(s, out) != 0)
+		problem(c, n, "bad address '%s' for '%s': use IPv4 a.b.c.d:port or [IPv6]:port, port 1-65535",
+			s, key);
+}
+
+static void get_level(struct ctx *c, const yaml_node_t *n, int *out)
+{
+	static const char *const names[] = {"error", "warn", "info", "debug"};
+	const char *s = want_scalar(c, n, "level");
+	if (!s)
+		return;
+	for (int i = 0; i < 4; i++) {
+		if (strcmp(s, names[i]) == 0) {
+			*out = i;
+			return;
+		}
+	}
+	problem(c, n, "bad log level '%s': use error, warn, info or debug", s);
+}
+
+/* ---- mappings ---- */
+
+typedef void (*field_fn)(struct ctx *c, yaml_node_t *value, void *target, const char *key);
+
+struct field {
+	const char *key;
+	field_fn fn;
+	bool required;
+};
+
+/* Walks mapping n: each known key once, unknown and duplicate keys reported, required keys
+ * checked. `where` names the mapping in messages. */
+static void walk(struct ctx *c, yaml_node_t *n, const char *where, const struct field *fields,
+		 void *target)
+{
+	if (n->type != YAML_MAPPING_NODE) {
+		problem(c, n, "'%s' must be a mapping of keys to values", where);
+		return;
+	}
+	size_t nf = 0;
+	while (fields[nf].key)
+		nf++;
+	bool seen[32] = {0};
+	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = node(c, p->key), *v = node(c, p->value);
+		const char *ks = scalar(k);
+		if (!ks) {
+			problem(c, k, "keys in '%s' must be plain names", where);
+			continue;
+		}
+		size_t i = 0;
+		while (i < nf && strcmp(fields[i].key, ks) != 0)
+			i++;
+		if (i == nf) {
+			problem(c, k, "unknown key '%s' in '%s'", ks, where);
+			continue;
+		}
+		if (seen[i]) {
+			problem(c, k, "duplicate key '%s' in '%s'", ks, where);
+			continue;
+		}
+		seen[i] = true;
+		fields[i].fn(c, v, target, ks);
+	}
+	for (size_t i = 0; i < nf; i++)
+		if (fields[i].required && !seen[i])
+			problem(c, n, "missing required key '%s' in '%s'", fields[i].key, where);
+}
+
+/* ---- sender ---- */
+
+#define TXF(name) static void name(struct ctx *c, yaml_node_t *v, void *t_, const char *key)
+#define TX struct tx_config *t = t_
+
+TXF(tx_to) { TX; get_addr(c, v, key, &t->to); }
+TXF(tx_mtu) { TX; get_uint(c, v, key, 576, 65535, &t->mtu); }
+TXF(tx_rate) { TX; get_rate(c, v, key, &t->rate_bps); }
+TXF(tx_overhead)
+{
+	TX;
+	const char *s = want_scalar(c, v, key);
+	if (s && config_parse_percent(s, &t->overhead_pct) != 0)
+		problem(c, v, "bad overhead '%s': use a whole percentage such as 25%%", s);
+	else if (s && t->overhead_pct > 400)
+		problem(c, v, "overhead %s is out of range (0%% to 400%%)", s);
+	c->fec_node = v;
+}
+TXF(tx_block) { TX; get_uint(c, v, key, 1, 254, &t->block); if (!c->fec_node) c->fec_node = v; }
+TXF(tx_interleave) { TX; get_uint(c, v, key, 1, 256, &t->interleave); }
+TXF(tx_repeat) { TX; get_uint(c, v, key, 1, 16, &t->repeat); }
+TXF(tx_secret)
+{
+	TX;
+	get_string(c, v, key, &t->secret_path);
+	t->secret_line = (unsigned)v->start_mark.line + 1;
+	t->secret_col = (unsigned)v->start_mark.column + 1;
+}
+TXF(tx_receiver)
+{
+	TX;
+	get_string(c, v, key, &t->receiver_path);
+	t->receiver_line = (unsigned)v->start_mark.line + 1;
+	t->receiver_col = (unsigned)v->start_mark.column + 1;
+}
+TXF(tx_metrics_listen) { TX; get_addr(c, v, key, &t->metrics); t->metrics_enabled = true; }
+TXF(tx_state) { TX; get_string(c, v, key, &t->state); }
+TXF(tx_level) { TX; get_level(c, v, &t->log_level); }
+TXF(tx_workers) { TX; get_uint(c, v, key, 1, 64, &t->workers); }
+
+static const struct field link_tx_fields[] = {
+	{"to", tx_to, true}, {"mtu", tx_mtu, false}, {"rate", tx_rate, false}, {NULL, NULL, false}};
+static const struct field fec_fields[] = {{"overhead", tx_overhead, false}, {"block", tx_block, false},
+					   {"interleave", tx_interleave, false}, {"repeat", tx_repeat, false},
+					   {NULL, NULL, false}};
+static const struct field keys_tx_fields[] = {
+	{"secret", tx_secret, true}, {"receiver", tx_receiver, true}, {NULL, NULL, false}};
+static const struct field metrics_tx_fields[] = {{"listen", tx_metrics_listen, true}, {NULL, NULL, false}};
+static const struct field log_tx_fields[] = {{"level", tx_level, false}, {NULL, NULL, false}};
+
+TXF(tx_link) { walk(c, v, key, link_tx_fields, t_); }
+TXF(tx_fec) { walk(c, v, key, fec_fields, t_); }
+TXF(tx_keys) { walk(c, v, key, keys_tx_fields, t_); }
+TXF(tx_metrics) { walk(c, v, key, metrics_tx_fields, t_); }
+TXF(tx_log) { walk(c, v, key, log_tx_fields, t_); }
+
+struct spool_ctx {
+	struct config_spool *sp;
+	bool after_seen;
+};
+
+static void sp_name(struct ctx *c, yaml_node_t *v, void *t_, const char *key)
+{
+	struct spool_ctx *s = t_;
+	const char *n = want_scalar(c, v, key);
+	if (!n)
+		return;
+	if (!config_name_valid(n))
+		problem(c, v, "bad name '%s': use 1 to 63 of a-z 0-9 . _ -", n);
+	else
+		snprintf(s->sp->name, sizeof(s->sp->name), "%s", n);
+}
+static void sp_path(struct ctx *c, yaml_node_t *v, void *t_, const char *key)
+{
+	get_string(c, v, key, &((struct spool_ctx *)t_)->sp->path);
+}
+static void sp_after(struct ctx *c, yaml_node_t *v, void *t_, const char *key)
+{
+	struct spool_ctx *s = t_;
+	const char *a = want_scalar(c, v, key);
+	if (!a)
+		return;
+	if (strcmp(a, "delete") == 0)
+		s->sp->after_delete = true;
+	else if (strcmp(a, "keep") == 0)
+		s->sp->after_delete = false;
+	else
+		problem(c, v, "bad value '%s' for 'after': use delete or keep", a);
+}
+static const struct field spool_fields[] = {
+	{"name", sp_name, true}, {"path", sp_path, true}, {"after", sp_after, false}, {NULL, NULL, false}};
+
+static void ev_name(struct ctx *c, yaml_node_t *v, void *t_, const char *key)
+{
+	struct config_event *e = t_;
+	const char *n = want_scalar(c, v, key);
+	if (!n)
+		return;
+	if (!config_name_valid(n))
+		problem(c, v, "bad name '%s': use 1 to 63 of a-z 0-9 . _ -", n);
+	else
+		snprintf(e->name, sizeof(e->name), "%s", n);
+}
+static void ev_listen(struct ctx *c, yaml_node_t *v, void *t_, const char *key)
+{
+	struct config_event *e = t_;
+	const char *s = want_scalar(c, v, key);
+	if (!s)
+		return;
+	if (strncmp(s, "udp:", 4) == 0 || strncmp(s, "tcp:", 4) == 0) {
+		e->kind = s[0] == 'u' ? CONFIG_EVENT_UDP : CONFIG_EVENT_TCP;
+		if (config_parse_addr(s + 4, &e->addr) != 0)
+			problem(c, v, "bad address '%s': use udp:HOST:PORT, tcp:HOST:PORT or unix:/path", s);
+	} else if (strncmp(s, "unix:", 5) == 0 && s[5] == '/' && strlen(s + 5) < 108) {
+		e->kind = CONFIG_EVENT_UNIX;
+		free(e->unix_path);
+		e->unix_path = strdup(s + 5);
+	} else {
+		problem(c, v, "bad listen '%s': use udp:HOST:PORT, tcp:HOST:PORT or unix:/absolute/path", s);
+	}
+}
+static const struct field event_fields[] = {{"name", ev_name, true}, {"listen", ev_listen, true}, {NULL, NULL, false}};
+
+TXF(tx_spools)
+{
+	TX;
+	if (v->type != YAML_SEQUENCE_NODE) {
+		problem(c, v, "'spools' must be a list");
+		return;
+	}
+	size_t n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+	t->spools = calloc(n ? n : 1, sizeof(*t->spools));
+	if (!t->spools)
+		return;
+	for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+		struct config_spool *sp = &t->spools[t->nspools];
+		struct spool_ctx sc = {sp, false};
+		sp->after_delete = true;
+		yaml_node_t *e = node(c, *it);
+		walk(c, e, "spools", spool_fields, &sc);
+		for (size_t i = 0; i < t->nspools && sp->name[0]; i++)
+			if (strcmp(t->spools[i].name, sp->name) == 0)
+				problem(c, e, "duplicate spool name '%s'", sp->name);
+		t->nspools++;
+	}
+}
+
+TXF(tx_events)
+{
+	TX;
+	if (v->type != YAML_SEQUENCE_NODE) {
+		problem(c, v, "'events' must be a list");
+		return;
+	}
+	size_t n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+	t->events = calloc(n ? n : 1, sizeof(*t->events));
+	if (!t->events)
+		return;
+	for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+		struct config_event *ev = &t->events[t->nevents];
+		yaml_node_t *e = node(c, *it);
+		walk(c, e, "events", event_fields, ev);
+		for (size_t i = 0; i < t->nevents && ev->name[0]; i++)
+			if (strcmp(t->events[i].name, ev->name) == 0)
+				problem(c, e, "duplicate event source name '%s'", ev->name);
+		t->nevents++;
+	}
+}
+
+static const struct field tx_fields[] = {
+	{"link", tx_link, true},   {"fec", tx_fec, false},	   {"keys", tx_keys, true},
+	{"spools", tx_spools, false}, {"events", tx_events, false}, {"metrics", tx_metrics, false},
+	{"state", tx_state, false}, {"log", tx_log, false},	   {"workers", tx_workers, false},
+	{NULL, NULL, false}};
+
+/* ---- receiver ---- */
+
+#define RX struct rx_config *r = t_
+
+TXF(rx_listen) { RX; get_addr(c, v, key, &r->listen); }
+TXF(rx_secret)
+{
+	RX;
+	get_string(c, v, key, &r->secret_path);
+	r->secret_line = (unsigned)v->start_mark.line + 1;
+	r->secret_col = (unsigned)v->start_mark.column + 1;
+}
+TXF(rx_senders)
+{
+	RX;
+	if (v->type != YAML_SEQUENCE_NODE) {
+		problem(c, v, "'senders' must be a list of public key files");
+		return;
+	}
+	size_t n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+	if (n == 0) {
+		problem(c, v, "'senders' must name at least one sender public key");
+		return;
+	}
+	r->senders = calloc(n, sizeof(*r->senders));
+	r->senders_line = calloc(n, sizeof(unsigned));
+	r->senders_col = calloc(n, sizeof(unsigned));
+	if (!r->senders || !r->senders_line || !r->senders_col)
+		return;
+	for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+		yaml_node_t *e = node(c, *it);
+		char *s = NULL;
+		get_string(c, e, "senders", &s);
+		if (!s)
+			continue;
+		r->senders_line[r->nsenders] = (unsigned)e->start_mark.line + 1;
+		r->senders_col[r->nsenders] = (unsigned)e->start_mark.column + 1;
+		r->senders[r->nsenders++] = s;
+	}
+}
+TXF(rx_files) { RX; get_string(c, v, key, &r->files_dir); }
+TXF(rx_events_dir) { RX; get_string(c, v, key, &r->events_dir); }
+TXF(rx_days) { RX; get_uint(c, v, key, 0, 36500, &r->retention_days); }
+TXF(rx_memory) { RX; get_size(c, v, key, 16000000ull, 1ull << 40, "16MB to 1TiB", &r->memory_limit); }
+TXF(rx_object) { RX; get_size(c, v, key, 1, 1000000000000ull, "1B to 1TB", &r->object_limit); }
+TXF(rx_metrics_listen) { RX; get_addr(c, v, key, &r->metrics); r->metrics_enabled = true; }
+TXF(rx_state) { RX; get_string(c, v, key, &r->state); }
+TXF(rx_level) { RX; get_level(c, v, &r->log_level); }
+TXF(rx_audit) { RX; get_string(c, v, key, &r->audit_path); }
+
+static const struct field link_rx_fields[] = {{"listen", rx_listen, true}, {NULL, NULL, false}};
+static const struct field keys_rx_fields[] = {
+	{"secret", rx_secret, true}, {"senders", rx_senders, true}, {NULL, NULL, false}};
+static const struct field output_fields[] = {
+	{"files", rx_files, true}, {"events", rx_events_dir, true}, {NULL, NULL, false}};
+static const struct field retention_fields[] = {{"days", rx_days, false}, {NULL, NULL, false}};
+static const struct field limits_fields[] = {
+	{"memory", rx_memory, false}, {"object", rx_object, false}, {NULL, NULL, false}};
+static const struct field metrics_rx_fields[] = {{"listen", rx_metrics_listen, true}, {NULL, NULL, false}};
+static const struct field log_rx_fields[] = {
+	{"level", rx_level, false}, {"audit", rx_audit, false}, {NULL, NULL, false}};
+
+TXF(rx_link) { walk(c, v, key, link_rx_fields, t_); }
+TXF(rx_keys) { walk(c, v, key, keys_rx_fields, t_); }
+TXF(rx_output) { walk(c, v, key, output_fields, t_); }
+TXF(rx_retention) { walk(c, v, key, retention_fields, t_); }
+TXF(rx_limits) { walk(c, v, key, limits_fields, t_); }
+TXF(rx_metrics) { walk(c, v, key, metrics_rx_fields, t_); }
+TXF(rx_log) { walk(c, v, key, log_rx_fields, t_); }
+
+static const struct field rx_fields[] = {
+	{"link", rx_link, true},	   {"keys", rx_keys, true},	  {"output", rx_output, true},
+	{"retention", rx_retention, false}, {"limits", rx_limits, false}, {"metrics", rx_metrics, false},
+	{"state", rx_state, false},	   {"log", rx_log, false},	  {NULL, NULL, false}};
+
+/* ---- loading ---- */
+
+static int load(const char *path, FILE *err, struct ctx *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->file = path;
+	c->err = err;
+	FILE *f = fopen(path, "re");
+	if (!f) {
+		int e = errno;
+		fprintf(err, "%s:1:1: cannot read: %s\n", path, strerror(e));
+		return -e;
+	}
+	yaml_parser_t p;
+	yaml_parser_initialize(&p);
+	yaml_parser_set_input_file(&p, f);
+	int ok = yaml_parser_load(&p, &c->doc);
+	if (!ok) {
+		fprintf(err, "%s:%zu:%zu: YAML syntax error: %s%s%s\n", path, p.problem_mark.line + 1,
+			p.problem_mark.column + 1, p.problem ? p.problem : "unknown",
+			p.context ? " " : "", p.context ? p.context : "");
+		c->nerr++;
+	}
+	yaml_parser_delete(&p);
+	fclose(f);
+	if (!ok)
+		return 1;
+	if (!yaml_document_get_root_node(&c->doc)) {
+		fprintf(err, "%s:1:1: the file is empty\n", path);
+		yaml_document_delete(&c->doc);
+		return 1;
+	}
+	return 0;
+}
+
+static unsigned default_workers(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : n > 4 ? 4 : (unsigned)n;
+}
+
+int config_tx_load(const char *path, struct tx_config *t, FILE *err)
+{
+	struct ctx c;
+	memset(t, 0, sizeof(*t));
+	t->mtu = 1500;
+	t->rate_bps = 800000000ull;
+	t->overhead_pct = 25;
+	t->block = 128;
+	t->interleave = 16;
+	t->repeat = 1;
+	t->log_level = LOG_INFO;
+	t->workers = default_workers();
+	int rc = load(path, err, &c);
+	if (rc != 0) {
+		config_tx_free(t);
+		return rc;
+	}
+	walk(&c, yaml_document_get_root_node(&c.doc), "the sender configuration", tx_fields, t);
+	if (!t->state)
+		t->state = strdup("/var/lib/sluice/tx");
+	if (t->block + (t->block * t->overhead_pct + 99) / 100 > 255) {
+		problem(&c, c.fec_node, "fec.block %u with %u%% overhead needs %u repair packets: block + repair must stay within 255",
+			t->block, t->overhead_pct, (t->block * t->overhead_pct + 99) / 100);
+	}
+	int n = c.nerr;
+	yaml_document_delete(&c.doc);
+	if (n)
+		config_tx_free(t);
+	return n;
+}
+
+int config_rx_load(const char *path, struct rx_config *r, FILE *err)
+{
+	struct ctx c;
+	memset(r, 0, sizeof(*r));
+	r->retention_days = 30;
+	r->memory_limit = 512000000ull;
+	r->object_limit = 4000000000ull;
+	r->log_level = LOG_INFO;
+	int rc = load(path, err, &c);
+	if (rc != 0) {
+		config_rx_free(r);
+		return rc;
+	}
+	walk(&c, yaml_document_get_root_node(&c.doc), "the receiver configuration", rx_fields, r);
+	if (!r->state)
+		r->state = strdup("/var/lib/sluice/rx");
+	int n = c.nerr;
+	yaml_document_delete(&c.doc);
+	if (n)
+		config_rx_free(r);
+	return n;
+}
+
+void config_tx_free(struct tx_config *t)
+{
+	for (size_t i = 0; i < t->nspools; i++)
+		free(t->spools[i].path);
+	free(t->spools);
+	for (size_t i = 0; i < t->nevents; i++)
+		free(t->events[i].unix_path);
+	free(t->events);
+	free(t->secret_path);
+	free(t->receiver_path);
+	free(t->state);
+	memset(t, 0, sizeof(*t));
+}
+
+void config_rx_free(struct rx_config *r)
+{
+	for (size_t i = 0; i < r->nsenders; i++)
+		free(r->senders[i]);
+	free(r->senders);
+	free(r->senders_line);
+	free(r->senders_col);
+	free(r->secret_path);
+	free(r->files_dir);
+	free(r->events_dir);
+	free(r->state);
+	free(r->audit_path);
+	memset(r, 0, sizeof(*r));
+}
