@@ -10,6 +10,7 @@
 #ifndef SLUICE_RX_LINKROLE_H
 #define SLUICE_RX_LINKROLE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 

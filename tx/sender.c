@@ -328,6 +328,20 @@ static int read_full(int fd, uint8_t *buf, size_t len, uint64_t off)
 
 /* ---- groups ---- */
 
+/* Manifests and event batches are small and precious: a whole file hangs on its manifest.
+ * They get at least k + 6 repair symbols, so they survive losing more than half their
+ * packets: a 1-symbol manifest goes out 7 times over, lost at 5% uniform loss with
+ * probability 0.05^8 = 4e-11, below the loss of the content it describes (bench/residual.py). */
+static uint32_t repair_count(const struct sender *s, uint8_t kind, uint32_t k)
+{
+	uint32_t m = fec_repair_count(k, s->c.overhead_pct);
+	if (kind != WIRE_KIND_FILE && m < k + 6)
+		m = k + 6;
+	if (k + m > FEC_MAX_SYMBOLS)
+		m = FEC_MAX_SYMBOLS - k;
+	return m;
+}
+
 static bool fill_block(struct sender *s, struct group *g, struct tx_obj *o)
 {
 	struct block_job *j = &g->jobs[g->nblocks];
@@ -362,20 +376,6 @@ static bool fill_block(struct sender *s, struct group *g, struct tx_obj *o)
 	g->nblocks++;
 	o->next_block++;
 	return true;
-}
-
-/* Manifests and event batches are small and precious: a whole file hangs on its manifest.
- * They get at least k + 6 repair symbols, so they survive losing more than half their
- * packets: a 1-symbol manifest goes out 7 times over, lost at 5% uniform loss with
- * probability 0.05^8 = 4e-11, below the loss of the content it describes (bench/residual.py). */
-static uint32_t repair_count(const struct sender *s, uint8_t kind, uint32_t k)
-{
-	uint32_t m = fec_repair_count(k, s->c.overhead_pct);
-	if (kind != WIRE_KIND_FILE && m < k + 6)
-		m = k + 6;
-	if (k + m > FEC_MAX_SYMBOLS)
-		m = FEC_MAX_SYMBOLS - k;
-	return m;
 }
 
 /* Takes up to `interleave` blocks, priority objects first. */
