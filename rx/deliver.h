@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The receiver's deliver role: it owns the output folders and trusts nothing the link role
+ * says. It receives decoded messages (rx/msg.h), writes each file object's blocks to a temp
+ * file under FILES/.sluice-tmp while hashing them, and gives the file its final name
+ * FILES/<spool>/<path> only once all of these hold:
+ *
+ *   - the session belongs to a pinned sender, and the manifest's Ed25519 signature verifies
+ *     with that sender's key and names this session and object;
+ *   - manifest size == FILE_END length <= limits.object;
+ *   - the FEC partition of (size, symbol size, block max) has FILE_END's block count, every
+ *     block 0..N-1 arrived at exactly its partition offset and length, and no other block did;
+ *   - the tree hash over the blocks equals the manifest's hash;
+ *   - safepath_check() accepts the spool and path.
+ *
+ * Otherwise the temp file is removed and the object audited as rejected. A committed file is
+ * 0644, has the sender's mtime, is fsynced, then renamed with RENAME_NOREPLACE (never over an
+ * existing name, never through a symbolic link) and its folder fsynced. Identical content
+ * already under the name (or a numbered sibling) is a duplicate; different content is stored
+ * beside it as "name.N.ext".
+ *
+ * Not thread-safe: one thread runs a struct deliver.
+ */
+#ifndef SLUICE_DELIVER_H
+#define SLUICE_DELIVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rx/msg.h"
+
+struct audit;
+
+#define DELIVER_TMP_DIR ".sluice-tmp"
+#define DELIVER_PENDING_MAX 1024         /* unfinished objects; the oldest is dropped as lost */
+#define DELIVER_BLOCKS_MAX (1u << 24)    /* block indices of one object are below this */
+#define DELIVER_SESSIONS_MAX 256         /* sessions remembered; the oldest is forgotten */
+#define DELIVER_RENAME_MAX 9999          /* "name.1.ext" .. "name.9999.ext" */
+
+struct deliver_config {
+	const char *files_dir;        /* output.files; created if missing */
+	const char *events_dir;       /* output.events */
+	const uint8_t (*senders)[32]; /* pinned sender Ed25519 public keys */
+	size_t nsenders;
+	uint64_t object_limit;        /* limits.object */
+	struct audit *audit;          /* may be a no-op audit */
+};
+
+struct deliver;
+
+/* Opens files_dir (creating it if missing), creates FILES/.sluice-tmp and empties it (the
+ * leftovers of a killed receiver). The config's arrays are copied. 0 or -errno. */
+int deliver_new(struct deliver **out, const struct deliver_config *c)
+	__attribute__((warn_unused_result));
+
+/* Handle one decoded message. 0, or negative for a message that makes no sense (unknown
+ * session, conflicting or out-of-range fields: logged, counted, never fatal); -ENOTSUP for
+ * EVENTS, which another module delivers. */
+int deliver_handle(struct deliver *d, const struct msg *m);
+
+/* Read framed messages from fd (blocking) and handle them until EOF (0), a framing error
+ * (-EBADMSG: unknown type, bad length, a body that does not decode, EOF inside a message; the
+ * stream cannot be trusted further) or a read error (-errno). */
+int deliver_run(struct deliver *d, int fd);
+
+/* Messages deliver_handle() refused since deliver_new(). */
+uint64_t deliver_bad_messages(const struct deliver *d);
+
+/* Closes everything and removes the temp files of unfinished objects. NULL is fine. */
+void deliver_free(struct deliver *d);
+
+#endif

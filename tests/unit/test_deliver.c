@@ -1,0 +1,932 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * rx/deliver.{h,c} over real files in a mkdtemp folder. Objects are built here the way tx
+ * builds them (FEC partition with 1408-byte symbols and blocks of at most 128, leaf and root
+ * hashes, a manifest signed with a libsodium Ed25519 key) and fed as SESSION / BLOCK / FILE_END
+ * / MANIFEST messages, through deliver_handle() after an encode/decode round trip, and through
+ * deliver_run() over a socketpair. Every rejection asserts that nothing was written anywhere
+ * (nor through a planted symbolic link), that the temp folder is empty, and the counter and
+ * audit line. SLUICE_TEST_SEED=N repeats a run; SLUICE_TEST_KEEP=1 keeps the folders.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/hash.h"
+#include "common/manifest.h"
+#include "fec/fec.h"
+#include "rx/audit.h"
+#include "rx/deliver.h"
+#include "rx/msg.h"
+#include "rx/rx_metrics.h"
+
+#define T 1408
+#define K 128
+#define LIMIT (64ull << 20)
+#define MB (1024 * 1024)
+
+static uint64_t rng_state;
+
+static uint64_t rnd(void)
+{
+	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+/* What a test allocates is freed by teardown. */
+static void *owned[256];
+static size_t nowned;
+
+static void *own(void *p)
+{
+	assert_non_null(p);
+	assert_true(nowned < sizeof(owned) / sizeof(owned[0]));
+	return owned[nowned++] = p;
+}
+
+static uint8_t *rnd_buf(size_t n)
+{
+	uint8_t *p = own(malloc(n ? n : 1));
+	for (size_t i = 0; i < n; i++)
+		p[i] = (uint8_t)rnd();
+	return p;
+}
+
+static uint8_t tx_pk[32], tx_sk[64], other_pk[32], other_sk[64];
+static mode_t cur_umask;
+
+static int group_setup(void **state)
+{
+	const char *e = getenv("SLUICE_TEST_SEED");
+	uint64_t seed = e ? strtoull(e, NULL, 0) : (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+	printf("test_deliver: seed %" PRIu64 " (SLUICE_TEST_SEED=%" PRIu64 " repeats this run)\n",
+	       seed, seed);
+	rng_state = seed;
+	cur_umask = umask(0);
+	umask(cur_umask);
+	if (sodium_init() < 0)
+		return -1;
+	uint8_t s[32];
+	for (int i = 0; i < 32; i++)
+		s[i] = (uint8_t)rnd();
+	crypto_sign_seed_keypair(tx_pk, tx_sk, s);
+	for (int i = 0; i < 32; i++)
+		s[i] = (uint8_t)rnd();
+	crypto_sign_seed_keypair(other_pk, other_sk, s);
+	return 0;
+}
+
+/* ---- fixture: a temp folder, an audit log, a deliver role pinned to tx_pk ---- */
+
+static char top[64], files[128], outside[128], audit_path[128];
+static struct audit *aud;
+static struct deliver *dl;
+
+static void new_deliver(void)
+{
+	const uint8_t(*senders)[32] = (const uint8_t(*)[32])tx_pk;
+	struct deliver_config c = {.files_dir = files, .events_dir = top, .senders = senders,
+				   .nsenders = 1, .object_limit = LIMIT, .audit = aud};
+	assert_int_equal(deliver_new(&dl, &c), 0);
+}
+
+static int setup(void **state)
+{
+	snprintf(top, sizeof(top), "/tmp/sluice-deliver-XXXXXX");
+	if (!mkdtemp(top))
+		return -1;
+	snprintf(files, sizeof(files), "%s/out/files", top); /* missing: deliver_new creates it */
+	snprintf(outside, sizeof(outside), "%s/outside", top);
+	snprintf(audit_path, sizeof(audit_path), "%s/audit.jsonl", top);
+	if (mkdir(outside, 0755) != 0 || audit_open(&aud, audit_path) != 0)
+		return -1;
+	new_deliver();
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	deliver_free(dl);
+	dl = NULL;
+	audit_close(aud);
+	while (nowned)
+		free(owned[--nowned]);
+	if (getenv("SLUICE_TEST_KEEP")) {
+		printf("kept %s\n", top);
+		return 0;
+	}
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", top);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static uint64_t counter(enum rx_metric m) { return metric_get(&rx_metrics[m]); }
+
+/* ---- objects ---- */
+
+struct obj {
+	uint64_t session, object;
+	const uint8_t *data;
+	size_t len;
+	struct fec_partition part;
+	struct manifest m;
+	uint8_t man[MANIFEST_MAX_LEN];
+	size_t manlen;
+};
+
+static struct obj *obj_new(uint64_t session, uint64_t object, const char *spool, const char *path,
+			   const uint8_t *data, size_t len, const uint8_t sk[64])
+{
+	struct obj *o = own(calloc(1, sizeof(*o)));
+	o->session = session;
+	o->object = object;
+	o->data = data;
+	o->len = len;
+	assert_int_equal(fec_partition_init(&o->part, len, T, K), 0);
+	uint8_t *leaves = malloc((size_t)o->part.nblocks * HASH_LEN);
+	assert_non_null(leaves);
+	uint64_t end = 0;
+	for (uint32_t b = 0; b < o->part.nblocks; b++) {
+		uint64_t off = fec_partition_offset(&o->part, b);
+		uint32_t l = fec_partition_len(&o->part, b);
+		assert_int_equal(off, end); /* the partition tiles the object */
+		end = off + l;
+		hash_leaf(b, data + off, l, leaves + (size_t)b * HASH_LEN);
+	}
+	assert_int_equal(end, len);
+	o->m.symbol_size = T;
+	o->m.block_max = K;
+	o->m.session = session;
+	o->m.object_id = object;
+	o->m.size = len;
+	o->m.mtime_ns = 1700000000123456789ull + rnd() % 1000000000000ull;
+	hash_root(len, leaves, o->part.nblocks, o->m.hash);
+	free(leaves);
+	snprintf(o->m.spool, sizeof(o->m.spool), "%s", spool);
+	snprintf(o->m.path, sizeof(o->m.path), "%s", path);
+	int n = manifest_sign(&o->m, sk, o->man, sizeof(o->man));
+	assert_true(n > 0);
+	o->manlen = (size_t)n;
+	return o;
+}
+
+static void resign(struct obj *o, const uint8_t sk[64])
+{
+	int n = manifest_sign(&o->m, sk, o->man, sizeof(o->man));
+	assert_true(n > 0);
+	o->manlen = (size_t)n;
+}
+
+/* ---- feeding: encode, then either decode + deliver_handle, or capture for deliver_run ---- */
+
+struct stream {
+	uint8_t *buf;
+	size_t len, cap;
+};
+static struct stream *capture;
+
+static int feed(const struct msg *m)
+{
+	size_t need = msg_encoded_len(m);
+	uint8_t *b = malloc(need);
+	assert_non_null(b);
+	assert_int_equal(msg_encode(m, b, need), (int)need);
+	int rc = 0;
+	if (capture) {
+		if (capture->len + need > capture->cap) {
+			capture->cap = (capture->len + need) * 2;
+			capture->buf = realloc(capture->buf, capture->cap);
+			assert_non_null(capture->buf);
+		}
+		memcpy(capture->buf + capture->len, b, need);
+		capture->len += need;
+	} else {
+		enum msg_type t;
+		uint32_t len;
+		struct msg d;
+		assert_int_equal(msg_header_decode(b, &t, &len), 0);
+		assert_int_equal(len, need - MSG_HDR_LEN);
+		assert_int_equal(msg_body_decode(t, b + MSG_HDR_LEN, len, &d), 0);
+		rc = deliver_handle(dl, &d);
+	}
+	free(b);
+	return rc;
+}
+
+static int send_session(uint64_t session, const uint8_t pk[32], uint32_t flags)
+{
+	struct msg m = {.type = MSG_SESSION, .session = session, .counter = 1, .start_ns = 1,
+			.flags = flags};
+	memcpy(m.sender_pk, pk, 32);
+	return feed(&m);
+}
+
+static int send_raw_block(const struct obj *o, uint32_t b, uint64_t off, const uint8_t *data,
+			  size_t len)
+{
+	struct msg m = {.type = MSG_BLOCK, .session = o->session, .object = o->object, .block = b,
+			.offset = off, .data = data, .data_len = len};
+	return feed(&m);
+}
+
+static int send_block(const struct obj *o, uint32_t b)
+{
+	uint64_t off = fec_partition_offset(&o->part, b);
+	return send_raw_block(o, b, off, o->data + off, fec_partition_len(&o->part, b));
+}
+
+static int send_end(const struct obj *o)
+{
+	struct msg m = {.type = MSG_FILE_END, .session = o->session, .object = o->object,
+			.length = o->len, .nblocks = o->part.nblocks};
+	return feed(&m);
+}
+
+static int send_manifest(const struct obj *o)
+{
+	struct msg m = {.type = MSG_MANIFEST, .session = o->session, .object = o->object,
+			.data = o->man, .data_len = o->manlen};
+	return feed(&m);
+}
+
+static int send_lost(uint64_t session, uint64_t object, uint8_t kind, const char *reason)
+{
+	struct msg m = {.type = MSG_LOST, .session = session, .object = object, .kind = kind,
+			.data = (const uint8_t *)reason, .data_len = strlen(reason)};
+	return feed(&m);
+}
+
+/* All blocks in order, FILE_END, MANIFEST: what the link role sends. */
+static void send_obj(const struct obj *o)
+{
+	for (uint32_t b = 0; b < o->part.nblocks; b++)
+		assert_int_equal(send_block(o, b), 0);
+	assert_int_equal(send_end(o), 0);
+	assert_int_equal(send_manifest(o), 0);
+}
+
+/* Manifest first, blocks shuffled with one repeated, then FILE_END. */
+static void send_obj_shuffled(const struct obj *o)
+{
+	uint32_t n = o->part.nblocks;
+	uint32_t *ord = malloc(n * sizeof(*ord));
+	assert_non_null(ord);
+	for (uint32_t i = 0; i < n; i++)
+		ord[i] = i;
+	for (uint32_t i = n; i > 1; i--) {
+		uint32_t j = (uint32_t)(rnd() % i), t = ord[i - 1];
+		ord[i - 1] = ord[j];
+		ord[j] = t;
+	}
+	assert_int_equal(send_manifest(o), 0);
+	for (uint32_t i = 0; i < n; i++) {
+		assert_int_equal(send_block(o, ord[i]), 0);
+		if (i == n / 2)
+			assert_int_equal(send_block(o, ord[0]), 0); /* repeated: ignored */
+	}
+	assert_int_equal(send_end(o), 0);
+	free(ord);
+}
+
+/* ---- checks ---- */
+
+static void check_file(const char *rel, const struct obj *o)
+{
+	char p[512];
+	snprintf(p, sizeof(p), "%s/%s", files, rel);
+	struct stat st;
+	if (lstat(p, &st) != 0)
+		fail_msg("%s: %s", rel, strerror(errno));
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0644);
+	assert_int_equal((uint64_t)st.st_size, o->len);
+	assert_int_equal((uint64_t)st.st_mtim.tv_sec, o->m.mtime_ns / 1000000000u);
+	assert_int_equal((uint64_t)st.st_mtim.tv_nsec, o->m.mtime_ns % 1000000000u);
+	uint8_t *buf = malloc(o->len + 1);
+	int fd = open(p, O_RDONLY);
+	assert_true(fd >= 0);
+	ssize_t n = read(fd, buf, o->len + 1);
+	close(fd);
+	assert_int_equal(n, (ssize_t)o->len);
+	assert_memory_equal(buf, o->data, o->len);
+	free(buf);
+}
+
+static size_t dir_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	assert_non_null(d);
+	size_t n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			n++;
+	closedir(d);
+	return n;
+}
+
+static size_t tmp_entries(void)
+{
+	char p[256];
+	snprintf(p, sizeof(p), "%s/%s", files, DELIVER_TMP_DIR);
+	return dir_entries(p);
+}
+
+static size_t nondirs;
+static int count_nondir(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+	if (flag != FTW_D && flag != FTW_DP)
+		nondirs++;
+	return 0;
+}
+
+/* Files, links and anything else that is not a folder under `dir`, links not followed. */
+static size_t count_nondirs(const char *dir)
+{
+	nondirs = 0;
+	assert_int_equal(nftw(dir, count_nondir, 16, FTW_PHYS), 0);
+	return nondirs;
+}
+
+/* Audit lines with this outcome whose text holds every given substring (NULL-terminated). */
+static size_t audit_lines(const char *outcome, ...)
+{
+	FILE *f = fopen(audit_path, "r");
+	if (!f)
+		return 0;
+	char want[64], line[16384];
+	snprintf(want, sizeof(want), "\"outcome\":\"%s\"", outcome);
+	size_t n = 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strstr(line, want))
+			continue;
+		va_list ap;
+		va_start(ap, outcome);
+		bool all = true;
+		for (const char *s; (s = va_arg(ap, const char *)) != NULL;)
+			all = all && strstr(line, s);
+		va_end(ap);
+		n += all;
+	}
+	fclose(f);
+	return n;
+}
+
+/* A rejection: nothing anywhere under FILES but the (empty) temp folder; nothing outside. */
+static void check_nothing_written(size_t planted)
+{
+	assert_int_equal(tmp_entries(), 0);
+	assert_int_equal(count_nondirs(files), planted);
+	assert_int_equal(count_nondirs(outside), 0);
+}
+
+/* ---- tests ---- */
+
+static void test_sizes(void **state)
+{
+	static const size_t sizes[] = {0, 1, 3000, MB};
+	uint64_t del0 = counter(RXM_DELIVERED), bytes0 = counter(RXM_BYTES_DELIVERED);
+	struct obj *o[4];
+	assert_int_equal(send_session(7, tx_pk, 0), 0);
+	for (int i = 0; i < 4; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "size-%zu.bin", sizes[i]);
+		o[i] = obj_new(7, 10 + i, "cam", name, rnd_buf(sizes[i]), sizes[i], tx_sk);
+		if (sizes[i] == MB) {
+			assert_int_equal(o[i]->part.nblocks, 6); /* several blocks of two sizes */
+			send_obj_shuffled(o[i]);
+		} else {
+			send_obj(o[i]);
+		}
+		assert_int_equal(tmp_entries(), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		char name[40];
+		snprintf(name, sizeof(name), "cam/size-%zu.bin", sizes[i]);
+		check_file(name, o[i]);
+	}
+	assert_int_equal(counter(RXM_DELIVERED) - del0, 4);
+	assert_int_equal(counter(RXM_BYTES_DELIVERED) - bytes0, 0 + 1 + 3000 + MB);
+	assert_int_equal(audit_lines("delivered", "size-1048576.bin", "\"cam\"", NULL), 1);
+	assert_int_equal(audit_lines("delivered", NULL), 4);
+	assert_int_equal(deliver_bad_messages(dl), 0);
+}
+
+struct writer {
+	int fd;
+	const uint8_t *buf;
+	size_t len;
+};
+
+static void *write_all(void *p)
+{
+	struct writer *w = p;
+	for (size_t off = 0; off < w->len;) {
+		ssize_t n = send(w->fd, w->buf + off, w->len - off, MSG_NOSIGNAL);
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	close(w->fd);
+	return NULL;
+}
+
+/* Runs deliver_run over a socketpair fed with these bytes by another thread. */
+static int run_stream(const uint8_t *buf, size_t len)
+{
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	struct writer w = {.fd = sv[0], .buf = buf, .len = len};
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, write_all, &w), 0);
+	int rc = deliver_run(dl, sv[1]);
+	close(sv[1]); /* before the join: a writer blocked on a full socket gets EPIPE */
+	pthread_join(th, NULL);
+	return rc;
+}
+
+static void test_run_socketpair(void **state)
+{
+	struct stream s = {0};
+	capture = &s;
+	struct obj *a = obj_new(9, 1, "cam", "big.ts", rnd_buf(MB + 777), MB + 777, tx_sk);
+	struct obj *b = obj_new(9, 2, "cam-north", "2026/11/22/small.ts", rnd_buf(3000), 3000, tx_sk);
+	struct obj *c = obj_new(9, 3, "cam", "empty", rnd_buf(0), 0, tx_sk);
+	send_session(9, tx_pk, 0);
+	send_obj_shuffled(a);
+	send_obj(b);
+	send_obj_shuffled(c);
+	capture = NULL;
+	uint64_t del0 = counter(RXM_DELIVERED);
+	assert_int_equal(run_stream(s.buf, s.len), 0);
+	check_file("cam/big.ts", a);
+	check_file("cam-north/2026/11/22/small.ts", b);
+	char p[256];
+	struct stat st;
+	snprintf(p, sizeof(p), "%s/cam-north/2026/11", files);
+	assert_int_equal(lstat(p, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0755 & ~cur_umask);
+	assert_int_equal(audit_lines("delivered", "\"2026/11/22/small.ts\"", NULL), 1);
+	check_file("cam/empty", c);
+	assert_int_equal(counter(RXM_DELIVERED) - del0, 3);
+	assert_int_equal(tmp_entries(), 0);
+	/* An empty stream is a clean EOF too. */
+	assert_int_equal(run_stream(NULL, 0), 0);
+	free(s.buf);
+}
+
+static void test_duplicate(void **state)
+{
+	send_session(2, tx_pk, 0);
+	uint8_t *d = rnd_buf(200000);
+	struct obj *a = obj_new(2, 1, "cam", "seg.ts", d, 200000, tx_sk);
+	struct obj *b = obj_new(2, 2, "cam", "seg.ts", d, 200000, tx_sk); /* same bytes, new id */
+	uint64_t del0 = counter(RXM_DELIVERED), dup0 = counter(RXM_DUPLICATES);
+	send_obj(a);
+	send_obj_shuffled(b);
+	check_file("cam/seg.ts", a); /* the first one's mtime: nothing was rewritten */
+	char p[256];
+	snprintf(p, sizeof(p), "%s/cam", files);
+	assert_int_equal(dir_entries(p), 1);
+	assert_int_equal(counter(RXM_DELIVERED) - del0, 1);
+	assert_int_equal(counter(RXM_DUPLICATES) - dup0, 1);
+	assert_int_equal(audit_lines("duplicate", "seg.ts", NULL), 1);
+	assert_int_equal(tmp_entries(), 0);
+}
+
+static void test_renamed(void **state)
+{
+	send_session(3, tx_pk, 0);
+	uint8_t *da = rnd_buf(4000), *db = rnd_buf(4000), *dc = rnd_buf(1);
+	struct obj *a = obj_new(3, 1, "cam", "seg.ts", da, 4000, tx_sk);
+	struct obj *b = obj_new(3, 2, "cam", "seg.ts", db, 4000, tx_sk);
+	struct obj *c = obj_new(3, 3, "cam", "seg.ts", dc, 1, tx_sk);
+	struct obj *b2 = obj_new(3, 4, "cam", "seg.ts", db, 4000, tx_sk);
+	struct obj *r1 = obj_new(3, 5, "cam", "README", da, 10, tx_sk);
+	struct obj *r2 = obj_new(3, 6, "cam", "README", db, 10, tx_sk);
+	struct obj *t1 = obj_new(3, 7, "cam", "x.tar.gz", da, 20, tx_sk);
+	struct obj *t2 = obj_new(3, 8, "cam", "x.tar.gz", db, 20, tx_sk);
+	uint64_t del0 = counter(RXM_DELIVERED), ren0 = counter(RXM_RENAMED);
+	uint64_t dup0 = counter(RXM_DUPLICATES);
+	struct obj *all[] = {a, b, c, b2, r1, r2, t1, t2};
+	for (int i = 0; i < 8; i++)
+		send_obj(all[i]);
+	check_file("cam/seg.ts", a);
+	check_file("cam/seg.1.ts", b);
+	check_file("cam/seg.2.ts", c);
+	check_file("cam/README", r1);
+	check_file("cam/README.1", r2);
+	check_file("cam/x.tar.gz", t1);
+	check_file("cam/x.tar.1.gz", t2);
+	char p[256];
+	snprintf(p, sizeof(p), "%s/cam", files);
+	assert_int_equal(dir_entries(p), 7); /* b2 matched seg.1.ts: a duplicate */
+	assert_int_equal(counter(RXM_DELIVERED) - del0, 7);
+	assert_int_equal(counter(RXM_RENAMED) - ren0, 4);
+	assert_int_equal(counter(RXM_DUPLICATES) - dup0, 1);
+	assert_int_equal(audit_lines("renamed", "seg.2.ts", NULL), 1);
+	assert_int_equal(audit_lines("renamed", "README.1", NULL), 1);
+	assert_int_equal(audit_lines("duplicate", "seg.1.ts", NULL), 1);
+	assert_int_equal(tmp_entries(), 0);
+}
+
+/* One object that must be refused: sent whole, then nothing written, counted and audited. */
+static void expect_rejected(struct obj *o, const char *reason, size_t planted)
+{
+	uint64_t rej0 = counter(RXM_OBJ_REJECTED), del0 = counter(RXM_DELIVERED);
+	size_t lines0 = audit_lines("rejected", reason, NULL);
+	send_obj(o);
+	check_nothing_written(planted);
+	assert_int_equal(counter(RXM_OBJ_REJECTED) - rej0, 1);
+	assert_int_equal(counter(RXM_DELIVERED), del0);
+	if (audit_lines("rejected", reason, NULL) != lines0 + 1)
+		fail_msg("no audit line \"rejected\" with \"%s\"", reason);
+}
+
+static void test_reject_signature(void **state)
+{
+	send_session(4, tx_pk, 0);
+	uint8_t *d = rnd_buf(3000);
+	struct obj *o = obj_new(4, 1, "cam", "forged.ts", d, 3000, other_sk);
+	expect_rejected(o, "bad signature", 0);
+	/* A pinned key's signature over other bytes: one flipped bit in the path */
+	struct obj *p = obj_new(4, 2, "cam", "forged.ts", d, 3000, tx_sk);
+	p->man[MANIFEST_FIXED_LEN + 3] ^= 1;
+	expect_rejected(p, "bad signature", 0);
+	struct obj *q = obj_new(4, 3, "cam", "short.ts", d, 3000, tx_sk);
+	q->manlen -= 1;
+	expect_rejected(q, "malformed manifest", 0);
+}
+
+static void test_reject_unpinned(void **state)
+{
+	uint64_t bad0 = deliver_bad_messages(dl);
+	assert_int_equal(send_session(5, other_pk, 0), -EPERM);
+	assert_int_equal(deliver_bad_messages(dl) - bad0, 1);
+	uint8_t *d = rnd_buf(3000);
+	struct obj *o = obj_new(5, 1, "cam", "stranger.ts", d, 3000, other_sk);
+	expect_rejected(o, "unknown sender", 0);
+	/* no SESSION at all */
+	struct obj *p = obj_new(6, 1, "cam", "nosession.ts", d, 3000, tx_sk);
+	expect_rejected(p, "unknown sender", 0);
+	/* a pinned session cannot be taken over by another key */
+	assert_int_equal(send_session(4, tx_pk, 0), 0);
+	assert_int_equal(send_session(4, other_pk, 0), -EPERM);
+}
+
+static void test_reject_altered(void **state)
+{
+	send_session(7, tx_pk, 0);
+	uint8_t *d = rnd_buf(MB);
+	struct obj *o = obj_new(7, 1, "cam", "altered.ts", d, MB, tx_sk);
+	uint8_t *alt = own(malloc(MB));
+	memcpy(alt, d, MB);
+	size_t at = fec_partition_offset(&o->part, 3) + rnd() % fec_partition_len(&o->part, 3);
+	alt[at] ^= (uint8_t)(1u << (rnd() % 8));
+	o->data = alt;
+	expect_rejected(o, "content hash mismatch", 0);
+	/* a block missing */
+	o->data = d;
+	o->object = 2;
+	o->m.object_id = 2;
+	resign(o, tx_sk);
+	uint64_t rej0 = counter(RXM_OBJ_REJECTED);
+	for (uint32_t b = 0; b < o->part.nblocks; b++)
+		if (b != 2)
+			assert_int_equal(send_block(o, b), 0);
+	send_end(o);
+	send_manifest(o);
+	check_nothing_written(0);
+	assert_int_equal(counter(RXM_OBJ_REJECTED) - rej0, 1);
+	assert_int_equal(audit_lines("rejected", "missing block 2", NULL), 1);
+}
+
+static void test_reject_paths(void **state)
+{
+	static const char *bad[] = {
+		"../x", "a/../../x", "/etc/passwd", ".hidden", "a//b", "a/", "a\x01" "b", "a\nb",
+		"\x1b[2J", "\xff\xfe", "\xc0\xaf" "x", "a/\xed\xa0\x80", "a\\..\\x", "..", ".",
+		"a/./b", "a/.git/x",
+	};
+	send_session(8, tx_pk, 0);
+	uint8_t *d = rnd_buf(100);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct obj *o = obj_new(8, 100 + i, "cam", bad[i], d, 100, tx_sk);
+		expect_rejected(o, "unsafe name", 0);
+	}
+	struct obj *o = obj_new(8, 200, "..", "x", d, 100, tx_sk);
+	expect_rejected(o, "unsafe name", 0);
+	o = obj_new(8, 201, ".sluice-tmp", "x", d, 100, tx_sk);
+	expect_rejected(o, "unsafe name", 0);
+	char p[256];
+	snprintf(p, sizeof(p), "%s/x", top);
+	assert_int_equal(access(p, F_OK), -1);
+	snprintf(p, sizeof(p), "%s/out/x", top);
+	assert_int_equal(access(p, F_OK), -1);
+}
+
+static void plant_link(const char *rel, const char *target)
+{
+	char p[256];
+	snprintf(p, sizeof(p), "%s/%s", files, rel);
+	assert_int_equal(symlink(target, p), 0);
+}
+
+static void mkdir_rel(const char *rel)
+{
+	char p[256];
+	snprintf(p, sizeof(p), "%s/%s", files, rel);
+	assert_int_equal(mkdir(p, 0755), 0);
+}
+
+static void test_symlinks(void **state)
+{
+	send_session(9, tx_pk, 0);
+	uint8_t *d = rnd_buf(3000);
+	/* FILES/<spool> itself a link to a folder outside */
+	plant_link("cam", outside);
+	struct obj *o = obj_new(9, 1, "cam", "x.ts", d, 3000, tx_sk);
+	expect_rejected(o, "symbolic link", 1);
+	/* a folder inside the spool a link outside, and one a link to ".." */
+	mkdir_rel("cam2");
+	plant_link("cam2/sub", outside);
+	plant_link("cam2/up", "..");
+	o = obj_new(9, 2, "cam2", "sub/x.ts", d, 3000, tx_sk);
+	expect_rejected(o, "symbolic link", 3);
+	o = obj_new(9, 3, "cam2", "up/cam2/x.ts", d, 3000, tx_sk);
+	expect_rejected(o, "symbolic link", 3);
+	/* the final name a link to a file outside: never written through, stored beside */
+	char target[256], p[256];
+	snprintf(target, sizeof(target), "%s/target", outside);
+	int fd = open(target, O_CREAT | O_WRONLY, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "keep", 4), 4);
+	close(fd);
+	mkdir_rel("cam3");
+	plant_link("cam3/x.ts", target);
+	o = obj_new(9, 4, "cam3", "x.ts", d, 3000, tx_sk);
+	send_obj(o);
+	check_file("cam3/x.1.ts", o);
+	struct stat st;
+	assert_int_equal(stat(target, &st), 0);
+	assert_int_equal(st.st_size, 4);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	snprintf(p, sizeof(p), "%s/cam3/x.ts", files);
+	assert_int_equal(lstat(p, &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	/* a FIFO under the final name: not opened for long, not written, stored beside */
+	snprintf(p, sizeof(p), "%s/cam3/fifo.ts", files);
+	assert_int_equal(mkfifo(p, 0644), 0);
+	o = obj_new(9, 5, "cam3", "fifo.ts", d, 3000, tx_sk);
+	send_obj(o);
+	check_file("cam3/fifo.1.ts", o);
+	assert_int_equal(dir_entries(outside), 1);
+	assert_int_equal(tmp_entries(), 0);
+}
+
+static void test_lost(void **state)
+{
+	send_session(10, tx_pk, 0);
+	uint8_t *d = rnd_buf(MB);
+	struct obj *o = obj_new(10, 1, "cam", "lost.ts", d, MB, tx_sk);
+	assert_int_equal(send_block(o, 0), 0);
+	assert_int_equal(send_block(o, 4), 0);
+	assert_int_equal(tmp_entries(), 1);
+	uint64_t lost0 = counter(RXM_LOST);
+	assert_int_equal(send_lost(10, 1, 1, "unrecoverable: block 2"), 0);
+	assert_int_equal(tmp_entries(), 0);
+	assert_int_equal(counter(RXM_LOST), lost0); /* the link role counted it when it said so */
+	assert_int_equal(audit_lines("lost", "unrecoverable: block 2", NULL), 1);
+	/* the rest of a decided object is ignored: no file, no second outcome */
+	uint64_t rej0 = counter(RXM_OBJ_REJECTED);
+	send_block(o, 1);
+	send_end(o);
+	send_manifest(o);
+	check_nothing_written(0);
+	assert_int_equal(counter(RXM_OBJ_REJECTED), rej0);
+	/* an object never seen here: audited; events (kind 3): not ours; kind 9: nonsense */
+	assert_int_equal(send_lost(10, 2, 2, "manifest \x01gone\n"), 0);
+	assert_int_equal(audit_lines("lost", "manifest ?gone?", NULL), 1);
+	size_t lost_lines = audit_lines("lost", NULL);
+	assert_int_equal(send_lost(10, 3, 3, "events"), 0);
+	assert_int_equal(send_lost(10, 4, 9, "what"), -EINVAL);
+	assert_int_equal(audit_lines("lost", NULL), lost_lines);
+}
+
+static void put_u32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void test_run_bad_stream(void **state)
+{
+	uint8_t b[512] = {0};
+	/* unknown type, type 0, a body longer than MSG_BODY_MAX, shorter than the fixed part */
+	put_u32(b, 99), put_u32(b + 4, 40);
+	assert_int_equal(run_stream(b, 48), -EBADMSG);
+	put_u32(b, 0), put_u32(b + 4, 40);
+	assert_int_equal(run_stream(b, 48), -EBADMSG);
+	put_u32(b, MSG_BLOCK), put_u32(b + 4, MSG_BODY_MAX + 1);
+	assert_int_equal(run_stream(b, 8), -EBADMSG);
+	put_u32(b, MSG_BLOCK), put_u32(b + 4, 0xffffffffu);
+	assert_int_equal(run_stream(b, 8), -EBADMSG);
+	put_u32(b, MSG_FILE_END), put_u32(b + 4, 10);
+	assert_int_equal(run_stream(b, 18), -EBADMSG);
+	/* EOF inside a header, inside a body */
+	assert_int_equal(run_stream(b, 3), -EBADMSG);
+	put_u32(b, MSG_BLOCK), put_u32(b + 4, 100);
+	assert_int_equal(run_stream(b, 8 + 50), -EBADMSG);
+	/* a body that does not decode: LOST with a reason over 200 bytes; SESSION too long */
+	put_u32(b, MSG_LOST), put_u32(b + 4, 17 + 201);
+	b[8 + 16] = 1;
+	assert_int_equal(run_stream(b, 8 + 17 + 201), -EBADMSG);
+	put_u32(b, MSG_SESSION), put_u32(b + 4, 61);
+	assert_int_equal(run_stream(b, 8 + 61), -EBADMSG);
+	/* random garbage */
+	for (int i = 0; i < 50; i++) {
+		for (size_t j = 0; j < sizeof(b); j++)
+			b[j] = (uint8_t)rnd();
+		int rc = run_stream(b, sizeof(b));
+		assert_true(rc == -EBADMSG || rc == 0);
+	}
+	/* good messages, then garbage: what came before is delivered, then the stream stops */
+	struct stream s = {0};
+	capture = &s;
+	uint8_t *d = rnd_buf(3000);
+	struct obj *o = obj_new(11, 1, "cam", "before.ts", d, 3000, tx_sk);
+	send_session(11, tx_pk, 0);
+	send_obj(o);
+	capture = NULL;
+	s.buf = realloc(s.buf, s.len + 16);
+	memset(s.buf + s.len, 0xee, 16);
+	assert_int_equal(run_stream(s.buf, s.len + 16), -EBADMSG);
+	check_file("cam/before.ts", o);
+	free(s.buf);
+}
+
+static void test_bad_fields(void **state)
+{
+	send_session(12, tx_pk, 0);
+	uint8_t *d = rnd_buf(MB);
+	uint64_t bad0 = deliver_bad_messages(dl);
+	struct obj *o = obj_new(12, 1, "cam", "f.ts", d, MB, tx_sk);
+	/* a block index out of range, a block ending beyond limits.object */
+	assert_int_equal(send_raw_block(o, DELIVER_BLOCKS_MAX, 0, d, 10), -ERANGE);
+	assert_int_equal(audit_lines("rejected", "block index 16777216 out of range", NULL), 1);
+	send_obj(o); /* the rest of a rejected object: ignored */
+	check_nothing_written(0);
+	o->object = 2;
+	assert_int_equal(send_raw_block(o, 0, LIMIT - 5, d, 10), -ERANGE);
+	assert_int_equal(send_raw_block(o, 0, 0, d, 10), 0); /* id decided: ignored */
+	o->object = 3;
+	assert_int_equal(send_raw_block(o, 1, 100, d, 0), -EINVAL);
+	assert_int_equal(audit_lines("rejected", "block 1 is empty", NULL), 1);
+	struct msg m = {.type = MSG_FILE_END, .session = 12, .object = 4, .length = LIMIT + 1,
+			.nblocks = 1};
+	assert_int_equal(feed(&m), -ERANGE);
+	m.object = 5, m.length = 10, m.nblocks = 0;
+	assert_int_equal(feed(&m), -ERANGE);
+	uint8_t big[MANIFEST_MAX_LEN + 1] = {0};
+	struct msg mm = {.type = MSG_MANIFEST, .session = 12, .object = 6, .data = big,
+			 .data_len = sizeof(big)};
+	assert_int_equal(feed(&mm), -EMSGSIZE);
+	assert_int_equal(deliver_bad_messages(dl) - bad0, 6);
+	check_nothing_written(0);
+
+	/* well-formed messages that contradict the manifest */
+	struct obj *e = obj_new(12, 10, "cam", "extra.ts", d, MB, tx_sk);
+	assert_int_equal(send_raw_block(e, e->part.nblocks, 0, d, 100), 0); /* overwrites block 0 */
+	expect_rejected(e, "unexpected block 6", 0);
+	struct obj *w = obj_new(12, 11, "cam", "offset.ts", d, MB, tx_sk);
+	for (uint32_t b = 0; b < w->part.nblocks; b++) {
+		uint64_t off = fec_partition_offset(&w->part, b) + (b == 1);
+		send_raw_block(w, b, off, d + off, fec_partition_len(&w->part, b));
+	}
+	send_end(w);
+	send_manifest(w);
+	check_nothing_written(0);
+	assert_int_equal(audit_lines("rejected", "block 1 has the wrong offset", NULL), 1);
+	struct obj *n = obj_new(12, 12, "cam", "count.ts", d, MB, tx_sk);
+	n->part.nblocks++; /* FILE_END claims one block more */
+	for (uint32_t b = 0; b + 1 < n->part.nblocks; b++)
+		send_block(n, b);
+	send_end(n);
+	send_manifest(n);
+	assert_int_equal(audit_lines("rejected", "block count mismatch", NULL), 1);
+	struct obj *sz = obj_new(12, 13, "cam", "size.ts", d, 3000, tx_sk);
+	sz->len = 2999; /* FILE_END with another length */
+	send_block(sz, 0);
+	send_end(sz);
+	send_manifest(sz);
+	assert_int_equal(audit_lines("rejected", "size mismatch", NULL), 1);
+	struct obj *id = obj_new(12, 14, "cam", "id.ts", d, 3000, tx_sk);
+	id->object = 15; /* a signed manifest of object 14 replayed for object 15 */
+	send_obj(id);
+	assert_int_equal(audit_lines("rejected", "manifest is for session", NULL), 1);
+	struct obj *two = obj_new(12, 16, "cam", "two.ts", d, 3000, tx_sk);
+	send_manifest(two);
+	two->man[two->manlen - 1] ^= 1;
+	assert_int_equal(send_manifest(two), -EINVAL);
+	assert_int_equal(audit_lines("rejected", "conflicting manifests", NULL), 1);
+	check_nothing_written(0);
+}
+
+static void test_evict(void **state)
+{
+	send_session(13, tx_pk, 0);
+	uint8_t one = 42;
+	uint64_t lost0 = counter(RXM_LOST);
+	struct obj o = {.session = 13};
+	for (uint64_t i = 1; i <= DELIVER_PENDING_MAX; i++) {
+		o.object = i;
+		assert_int_equal(send_raw_block(&o, 0, 0, &one, 1), 0);
+	}
+	assert_int_equal(tmp_entries(), DELIVER_PENDING_MAX);
+	assert_int_equal(counter(RXM_LOST), lost0);
+	o.object = DELIVER_PENDING_MAX + 1;
+	assert_int_equal(send_raw_block(&o, 0, 0, &one, 1), 0);
+	assert_int_equal(tmp_entries(), DELIVER_PENDING_MAX);
+	assert_int_equal(counter(RXM_LOST) - lost0, 1);
+	assert_int_equal(audit_lines("lost", "evicted", NULL), 1);
+	char p[256];
+	snprintf(p, sizeof(p), "%s/%s/%016x-1", files, DELIVER_TMP_DIR, 13);
+	assert_int_equal(access(p, F_OK), -1); /* the oldest went */
+	deliver_free(dl); /* removes the temp files of unfinished objects */
+	dl = NULL;
+	assert_int_equal(tmp_entries(), 0);
+	new_deliver();
+}
+
+static void test_leftovers_and_restart(void **state)
+{
+	char p[256];
+	deliver_free(dl);
+	for (int i = 0; i < 3; i++) {
+		snprintf(p, sizeof(p), "%s/%s/000000000000000%d-1", files, DELIVER_TMP_DIR, i);
+		int fd = open(p, O_CREAT | O_WRONLY, 0600);
+		assert_true(fd >= 0);
+		close(fd);
+	}
+	new_deliver();
+	assert_int_equal(tmp_entries(), 0);
+	/* a temp folder that is a symbolic link is refused */
+	deliver_free(dl);
+	dl = NULL;
+	snprintf(p, sizeof(p), "%s/%s", files, DELIVER_TMP_DIR);
+	assert_int_equal(rmdir(p), 0);
+	assert_int_equal(symlink(outside, p), 0);
+	const uint8_t(*senders)[32] = (const uint8_t(*)[32])tx_pk;
+	struct deliver_config c = {.files_dir = files, .senders = senders, .nsenders = 1,
+				   .object_limit = LIMIT, .audit = aud};
+	assert_true(deliver_new(&dl, &c) < 0);
+	assert_int_equal(unlink(p), 0);
+	new_deliver();
+	/* a sender restart is audited */
+	assert_int_equal(send_session(14, tx_pk, 1), 0);
+	assert_int_equal(audit_lines("session", "sender restarted", NULL), 1);
+	/* EVENTS are not handled here */
+	struct msg m = {.type = MSG_EVENTS, .session = 14, .object = 1, .data = (const uint8_t *)"x",
+			.data_len = 1};
+	assert_int_equal(feed(&m), -ENOTSUP);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_sizes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_run_socketpair, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_duplicate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_renamed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reject_signature, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reject_unpinned, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reject_altered, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reject_paths, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_symlinks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lost, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_run_bad_stream, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_fields, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_evict, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_leftovers_and_restart, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, group_setup, NULL);
+}
