@@ -1,7 +1,19 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The receiver's audit log (log.audit): one JSON line per object outcome, appended with one
- * write(2) per line so concurrent writers never interleave, strings escaped by json-c.
+ * The receiver's audit log (log.audit): one JSON object per line per object outcome, e.g.
+ *
+ *   {"time":"2026-11-22T10:00:00.123456Z","outcome":"delivered","spool":"cam","path":"a/b.ts",
+ *    "size":1048576,"session":"0123456789abcdef","object":17,"sender":"...","sha256":"..."}
+ *
+ * Keys in that order: time (UTC, microseconds), outcome, spool, path, stored_as, size,
+ * session (16 lowercase hex digits), object, sender, reason, sha256 (64 lowercase hex digits).
+ * Keys whose value is NULL are left out; "session" records carry no size and no object.
+ * Strings come from the link and may be anything: json-c escapes quotes, backslashes and
+ * control characters, and each byte that is not part of valid UTF-8 becomes U+FFFD, so every
+ * line is valid JSON in valid UTF-8.
+ *
+ * Each line is appended with a single write(2) on an O_APPEND descriptor, so lines from
+ * concurrent writers (threads or processes) never interleave.
  */
 #ifndef SLUICE_RX_AUDIT_H
 #define SLUICE_RX_AUDIT_H
@@ -10,12 +22,12 @@
 
 enum audit_outcome {
 	AUDIT_INVALID = 0,
-	AUDIT_DELIVERED,
-	AUDIT_DUPLICATE,
-	AUDIT_RENAMED,
-	AUDIT_LOST,
-	AUDIT_REJECTED,
-	AUDIT_SESSION,
+	AUDIT_DELIVERED, /* "delivered" */
+	AUDIT_DUPLICATE, /* "duplicate": identical content already there, nothing written */
+	AUDIT_RENAMED,   /* "renamed": stored beside a different file, as stored_as */
+	AUDIT_LOST,      /* "lost": can no longer complete */
+	AUDIT_REJECTED,  /* "rejected": refused by a check, never written */
+	AUDIT_SESSION,   /* "session": a sender session event (reason says which) */
 };
 
 struct audit_record {
@@ -27,14 +39,22 @@ struct audit_record {
 	uint64_t session;
 	uint64_t object_id;
 	const char *sender;    /* sender key fingerprint; may be NULL */
-	const char *reason;    /* may be NULL */
+	const char *reason;    /* why lost or rejected; may be NULL */
 	const uint8_t *hash;   /* 32-byte content hash or NULL */
 };
 
 struct audit;
-/* path NULL: a no-op audit that writes nothing. 0 or -errno. */
+/*
+ * Opens path for appending (O_APPEND | O_CLOEXEC | O_NOFOLLOW, created mode 0640 less umask),
+ * creating missing parent folders (0750). A symbolic link as the last component is refused
+ * (-ELOOP). path NULL gives a no-op audit that writes nothing. 0 or -errno.
+ */
 int audit_open(struct audit **out, const char *path) __attribute__((warn_unused_result));
+/* Appends one line. Thread-safe. 0, -EINVAL for an invalid outcome (nothing written), -ENOMEM,
+ * or -errno of the write (-EIO for a short write, after which a line end is attempted so the
+ * next line starts clean). a NULL or no-op: 0. */
 int audit_write(struct audit *a, const struct audit_record *r);
+/* a may be NULL. */
 void audit_close(struct audit *a);
 
 #endif

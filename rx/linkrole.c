@@ -96,6 +96,21 @@ struct rsession {
 	unsigned nhist;
 };
 
+/* Datagrams of a session not yet announced, kept briefly: a receiver that (re)starts while the
+ * sender is busy would otherwise drop up to a second of data waiting for the next
+ * announcement. Nothing here is trusted: once a signed announcement opens the session, the
+ * datagrams go through the normal path, AEAD included. Bounded in bytes and age. */
+#define PENDING_BYTES (16u << 20)
+#define PENDING_NS 3000000000ull
+
+struct pending {
+	struct pending *next;
+	uint64_t session;
+	uint64_t t;
+	size_t len;
+	uint8_t data[];
+};
+
 struct outmsg {
 	struct outmsg *next;
 	size_t len, off;
@@ -104,6 +119,8 @@ struct outmsg {
 
 struct sender_state {
 	uint64_t counter;      /* newest session counter seen */
+	uint64_t session;      /* and its session id: an rx restart may rejoin it */
+	uint64_t pn_floor;     /* packets of that session below this were seen before */
 	uint64_t verify_sec;   /* rate limit of signature checks */
 	unsigned verify_count;
 	struct rsession *current;
@@ -122,6 +139,8 @@ struct linkrole {
 	uint8_t *scratch; /* one symbol */
 	struct outmsg *qhead, *qtail;
 	uint64_t qbytes;
+	struct pending *phead, *ptail;
+	size_t pbytes;
 	uint64_t last_tick;
 	volatile int stop;
 };
@@ -436,7 +455,12 @@ static void save_counters(struct linkrole *l)
 	for (size_t i = 0; i < l->c.nsenders; i++) {
 		char hex[65];
 		sodium_bin2hex(hex, sizeof(hex), l->c.senders[i], 32);
-		fprintf(f, "%s %" PRIu64 "\n", hex, l->snd[i].counter);
+		uint64_t top = l->snd[i].pn_floor;
+		if (l->snd[i].current && l->snd[i].current->id == l->snd[i].session &&
+		    l->snd[i].current->replay.top > top)
+			top = l->snd[i].current->replay.top;
+		fprintf(f, "%s %" PRIu64 " %016" PRIx64 " %" PRIu64 "\n", hex, l->snd[i].counter,
+			l->snd[i].session, top);
 	}
 	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
 		log_rl(LOG_ERROR, "cannot save %s: %s", path, strerror(errno));
@@ -456,14 +480,18 @@ static void load_counters(struct linkrole *l)
 		return;
 	while (fgets(line, sizeof(line), f)) {
 		char hex[65];
-		uint64_t counter;
+		uint64_t counter, session = 0, floor = 0;
 		uint8_t pk[32];
-		if (sscanf(line, "%64s %" SCNu64, hex, &counter) != 2 ||
+		if (sscanf(line, "%64s %" SCNu64 " %" SCNx64 " %" SCNu64, hex, &counter, &session, &floor) < 2 ||
 		    sodium_hex2bin(pk, 32, hex, 64, NULL, NULL, NULL) != 0)
 			continue;
-		for (size_t i = 0; i < l->c.nsenders; i++)
-			if (memcmp(pk, l->c.senders[i], 32) == 0)
+		for (size_t i = 0; i < l->c.nsenders; i++) {
+			if (memcmp(pk, l->c.senders[i], 32) == 0) {
 				l->snd[i].counter = counter;
+				l->snd[i].session = session;
+				l->snd[i].pn_floor = floor;
+			}
+		}
 	}
 	fclose(f);
 }
@@ -473,6 +501,8 @@ static void reject(enum rx_metric why)
 	rxm_add(RXM_REJECTED, 1);
 	rxm_add(why, 1);
 }
+
+static void pending_claim(struct linkrole *l, uint64_t session, uint64_t now);
 
 static void on_announce(struct linkrole *l, const uint8_t *pkt, size_t len, uint64_t now)
 {
@@ -493,11 +523,14 @@ static void on_announce(struct linkrole *l, const uint8_t *pkt, size_t len, uint
 	}
 	struct sender_state *ss = &l->snd[si];
 	struct rsession *s = session_find(l, a.session);
+	bool opened = false;
 	if (s && (s->sender != si || a.time_ns <= s->ann.time_ns)) {
 		reject(RXM_REJ_REPLAY); /* an old or repeated announcement */
 		return;
 	}
-	if (!s && a.counter <= ss->counter && ss->counter) {
+	/* Only newer sessions, or the newest one again (this receiver restarted meanwhile). */
+	bool rejoin = !s && ss->counter && a.counter == ss->counter && a.session == ss->session;
+	if (!s && !rejoin && a.counter <= ss->counter && ss->counter) {
 		reject(RXM_REJ_REPLAY);
 		log_rl(LOG_WARN, "announcement of an older session (counter %" PRIu64 " <= %" PRIu64
 				 "): replay refused", a.counter, ss->counter);
@@ -561,10 +594,15 @@ static void on_announce(struct linkrole *l, const uint8_t *pkt, size_t len, uint
 			return;
 		}
 		replay_init(&s->replay);
+		if (rejoin && ss->pn_floor) /* refuse what this session sent before our restart */
+			replay_update(&s->replay, ss->pn_floor - 1);
 		/* Ids below the sender's done id left before we listened: not ours to report. */
 		s->base = a.done_object_id ? a.done_object_id : 1;
 		ss->current = s;
 		ss->counter = a.counter;
+		ss->session = a.session;
+		if (!rejoin)
+			ss->pn_floor = 0;
 		save_counters(l);
 		rxm_add(RXM_SESSIONS, 1);
 		char fp[17];
@@ -581,6 +619,7 @@ static void on_announce(struct linkrole *l, const uint8_t *pkt, size_t len, uint
 				.start_ns = a.start_ns, .flags = restart ? 1 : 0};
 		memcpy(m.sender_pk, a.sender_pk, 32);
 		emit(l, &m);
+		opened = true;
 	}
 	s->ann = a;
 	s->last_ann_ns = now;
@@ -592,6 +631,8 @@ static void on_announce(struct linkrole *l, const uint8_t *pkt, size_t len, uint
 	s->hist[s->nhist].done_id = a.done_object_id;
 	s->nhist++;
 	metric_set(&rx_metrics[RXM_LINK_UP], 1);
+	if (opened)
+		pending_claim(l, a.session, now);
 }
 
 static uint64_t kind_limit(const struct linkrole *l, uint8_t kind)
@@ -603,6 +644,62 @@ static uint64_t kind_limit(const struct linkrole *l, uint8_t kind)
 	}
 }
 
+static void pending_drop_head(struct linkrole *l)
+{
+	struct pending *p = l->phead;
+	l->phead = p->next;
+	if (!l->phead)
+		l->ptail = NULL;
+	l->pbytes -= p->len;
+	free(p);
+	reject(RXM_REJ_SESSION); /* never claimed by an announced session */
+}
+
+static void pending_add(struct linkrole *l, uint64_t session, const uint8_t *pkt, size_t len, uint64_t now)
+{
+	while (l->phead && (l->pbytes + len > PENDING_BYTES || now - l->phead->t > PENDING_NS))
+		pending_drop_head(l);
+	struct pending *p = malloc(sizeof(*p) + len);
+	if (!p) {
+		reject(RXM_REJ_SESSION);
+		return;
+	}
+	p->next = NULL;
+	p->session = session;
+	p->t = now;
+	p->len = len;
+	memcpy(p->data, pkt, len);
+	if (l->ptail)
+		l->ptail->next = p;
+	else
+		l->phead = p;
+	l->ptail = p;
+	l->pbytes += len;
+}
+
+static void on_data(struct linkrole *l, uint8_t *pkt, size_t len, uint64_t now);
+
+/* A session just opened: run its waiting datagrams through the normal path, in order. */
+static void pending_claim(struct linkrole *l, uint64_t session, uint64_t now)
+{
+	struct pending **pp = &l->phead, *last = NULL;
+	while (*pp) {
+		struct pending *p = *pp;
+		if (p->session != session) {
+			last = p;
+			pp = &p->next;
+			continue;
+		}
+		*pp = p->next;
+		l->pbytes -= p->len;
+		on_data(l, p->data, p->len, now);
+		free(p);
+	}
+	l->ptail = last;
+	if (!l->phead)
+		l->ptail = NULL;
+}
+
 static void on_data(struct linkrole *l, uint8_t *pkt, size_t len, uint64_t now)
 {
 	struct wire_data_hdr h;
@@ -612,7 +709,7 @@ static void on_data(struct linkrole *l, uint8_t *pkt, size_t len, uint64_t now)
 	}
 	struct rsession *s = session_find(l, h.session);
 	if (!s) {
-		reject(RXM_REJ_SESSION);
+		pending_add(l, h.session, pkt, len, now);
 		return;
 	}
 	if (!replay_check(&s->replay, h.pn)) {
@@ -739,6 +836,8 @@ static uint64_t settled_done_id(const struct rsession *s, uint64_t now)
 void linkrole_tick(struct linkrole *l, uint64_t now)
 {
 	bool up = false;
+	while (l->phead && now - l->phead->t > PENDING_NS)
+		pending_drop_head(l);
 	for (size_t i = 0; i < l->nsessions; i++) {
 		struct rsession *s = &l->sessions[i];
 		if (!s->used)
@@ -835,6 +934,8 @@ void linkrole_free(struct linkrole *l)
 {
 	if (!l)
 		return;
+	if (l->snd && l->sessions)
+		save_counters(l); /* remember how far the current sessions got */
 	while (l->oldest)
 		obj_free(l, l->oldest);
 	for (size_t i = 0; l->sessions && i < l->nsessions; i++) {
@@ -847,6 +948,11 @@ void linkrole_free(struct linkrole *l)
 		struct outmsg *o = l->qhead;
 		l->qhead = o->next;
 		free(o);
+	}
+	while (l->phead) {
+		struct pending *p = l->phead;
+		l->phead = p->next;
+		free(p);
 	}
 	free(l->sessions);
 	free(l->snd);

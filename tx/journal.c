@@ -221,8 +221,28 @@ int journal_record(struct journal *j, uint64_t key, const char *spool, const cha
 	return rc;
 }
 
-int journal_compact(struct journal *j)
+/* "sent KEY SIZE MTIME SPOOL/PATH" */
+static bool entry_present(const char *line, journal_keep_fn fn, void *ctx)
 {
+	uint64_t key, size, mtime;
+	int off = 0;
+	if (sscanf(line, "sent %" SCNx64 " %" SCNu64 " %" SCNu64 " %n", &key, &size, &mtime, &off) != 3 || !off)
+		return false;
+	const char *sp = line + off, *slash = strchr(sp, '/');
+	char spool[64];
+	if (!slash || (size_t)(slash - sp) >= sizeof(spool))
+		return false;
+	memcpy(spool, sp, (size_t)(slash - sp));
+	spool[slash - sp] = '\0';
+	return fn(ctx, spool, slash + 1, size, mtime);
+}
+
+int journal_compact(struct journal *j, journal_keep_fn still_there, void *ctx)
+{
+	for (size_t i = 0; i < j->cap; i++)
+		if (j->tab[i].key && !j->tab[i].seen && still_there &&
+		    entry_present(j->tab[i].line, still_there, ctx))
+			j->tab[i].seen = true;
 	char p[4096], tmp[4096];
 	if (path_in(j, "journal", p, sizeof(p)) || path_in(j, "journal.tmp", tmp, sizeof(tmp)))
 		return -ENAMETOOLONG;

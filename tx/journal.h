@@ -8,7 +8,7 @@
  *                   "sent <xxh3 of spool, path, size, mtime as 16 hex> <size> <mtime_ns> <spool>/<path>"
  *                   appended and fdatasynced before `after: delete` removes the file, so a
  *                   restart neither loses a file nor sends again what had fully left.
- * Entries not seen again at start-up (the file is gone) are dropped by journal_compact().
+ * Entries whose file is gone from its spool are dropped by journal_compact().
  */
 #ifndef SLUICE_TX_JOURNAL_H
 #define SLUICE_TX_JOURNAL_H
@@ -25,8 +25,11 @@ uint64_t journal_key(const char *spool, const char *relpath, uint64_t size, uint
 bool journal_contains(struct journal *j, uint64_t key);
 int journal_record(struct journal *j, uint64_t key, const char *spool, const char *relpath,
 		   uint64_t size, uint64_t mtime_ns) __attribute__((warn_unused_result));
-/* Rewrite the journal with only the entries seen since open (or recorded). */
-int journal_compact(struct journal *j);
+/* Rewrite the journal keeping the entries seen since open or recorded, and those for which
+ * still_there(ctx, spool, relpath, size, mtime_ns) says the file is still in its spool. */
+typedef bool (*journal_keep_fn)(void *ctx, const char *spool, const char *relpath, uint64_t size,
+				uint64_t mtime_ns);
+int journal_compact(struct journal *j, journal_keep_fn still_there, void *ctx);
 void journal_close(struct journal *j);
 
 #endif

@@ -348,6 +348,24 @@ static int load_all(struct tx *t)
 	return bad ? 2 : 0;
 }
 
+static bool still_in_spool(void *ctx, const char *spool, const char *rel, uint64_t size,
+			   uint64_t mtime_ns)
+{
+	struct tx *t = ctx;
+	for (size_t i = 0; i < t->cfg.nspools; i++) {
+		if (strcmp(t->cfg.spools[i].name, spool) != 0)
+			continue;
+		char path[PATH_MAX];
+		struct stat st;
+		if (snprintf(path, sizeof(path), "%s/%s", t->cfg.spools[i].path, rel) >= (int)sizeof(path) ||
+		    lstat(path, &st) != 0)
+			return false;
+		return (uint64_t)st.st_size == size &&
+		       (uint64_t)st.st_mtim.tv_sec * 1000000000ull + (uint64_t)st.st_mtim.tv_nsec == mtime_ns;
+	}
+	return false;
+}
+
 static int add_path(struct tx *t, const char *name, const char *path, const char *rel)
 {
 	struct stat st;
@@ -558,7 +576,7 @@ int main(int argc, char **argv)
 			uv_run(&t->loop, UV_RUN_DEFAULT);
 			return 1;
 		}
-		if (journal_compact(t->journal) != 0)
+		if (journal_compact(t->journal, still_in_spool, t) != 0)
 			log_warn("journal compaction failed; continuing with the old journal");
 	}
 	uv_run(&t->loop, UV_RUN_DEFAULT);
