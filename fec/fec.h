@@ -34,7 +34,8 @@ struct fec_partition {
 	uint32_t n_large;     /* blocks with k_large symbols, the first ones */
 };
 
-/* 0, or -EINVAL if symbol_size == 0, k_max == 0 or k_max > 254, or -EFBIG if N > 2^32 - 1. */
+/* 0, or -EINVAL if symbol_size == 0, k_max == 0 or k_max > 254, or -EFBIG if N > 2^32 - 1 or
+ * a block would be longer than 2^32 - 1 bytes (fec_partition_len's type). */
 int fec_partition_init(struct fec_partition *p, uint64_t length, uint32_t symbol_size,
 		       uint32_t k_max) __attribute__((warn_unused_result));
 /* Source symbols in block b (b < nblocks). */
