@@ -5,25 +5,29 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <json-c/json.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "common/hash.h"
+#include "common/log.h"
 
 struct audit {
 	int fd; /* -1: no-op */
 };
 
 static const char *const outcome_name[] = {
-	[AUDIT_INVALID] = "invalid", [AUDIT_DELIVERED] = "delivered", [AUDIT_DUPLICATE] = "duplicate",
-	[AUDIT_RENAMED] = "renamed", [AUDIT_LOST] = "lost",           [AUDIT_REJECTED] = "rejected",
-	[AUDIT_SESSION] = "session",
+	[AUDIT_DELIVERED] = "delivered", [AUDIT_DUPLICATE] = "duplicate",
+	[AUDIT_RENAMED] = "renamed",     [AUDIT_LOST] = "lost",
+	[AUDIT_REJECTED] = "rejected",   [AUDIT_SESSION] = "session",
 };
 
+/* Creates each missing folder above the last component of path. */
 static int mkparents(const char *path)
 {
 	char buf[4096];
@@ -62,11 +66,14 @@ int audit_open(struct audit **out, const char *path)
 	return 0;
 }
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 if the byte at s does not start one.
+ * Overlong forms, surrogates and code points above U+10FFFF are invalid. Never reads past a
+ * NUL: a NUL is not a continuation byte. */
 static size_t utf8_len(const unsigned char *s)
 {
 	unsigned c = s[0];
-	size_t n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+	size_t n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 :
+		   (c & 0xf8) == 0xf0 ? 4 : 0;
 	if (n == 0 || (n == 2 && c < 0xc2) || (n == 4 && c > 0xf4))
 		return 0;
 	for (size_t i = 1; i < n; i++)
@@ -79,75 +86,113 @@ static size_t utf8_len(const unsigned char *s)
 	return n;
 }
 
-/* Strings from the link may hold invalid UTF-8: each such byte becomes '?', so every line
- * stays valid JSON. */
-static void add_str(json_object *o, const char *k, const char *v)
+/* Strings from the link may hold invalid UTF-8: each such byte becomes U+FFFD, so every line
+ * is valid UTF-8 for any JSON reader, and the damage is visible rather than guessed at. */
+static int add_str(json_object *o, const char *k, const char *v)
 {
 	if (!v)
-		return;
+		return 0;
 	size_t n = strlen(v);
-	char *copy = malloc(n + 1);
+	char *copy = malloc(3 * n + 1);
 	if (!copy)
-		return;
+		return -ENOMEM;
+	size_t out = 0;
 	for (size_t i = 0; i < n;) {
 		size_t l = utf8_len((const unsigned char *)v + i);
 		if (l == 0) {
-			copy[i++] = '?';
+			memcpy(copy + out, "\xef\xbf\xbd", 3);
+			out += 3;
+			i++;
 			continue;
 		}
-		memcpy(copy + i, v + i, l);
+		memcpy(copy + out, v + i, l);
+		out += l;
 		i += l;
 	}
-	copy[n] = '\0';
-	json_object_object_add(o, k, json_object_new_string(copy));
+	json_object *s = json_object_new_string_len(copy, (int)out);
 	free(copy);
+	if (!s || json_object_object_add(o, k, s) != 0) {
+		json_object_put(s);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int add(json_object *o, const char *k, json_object *v)
+{
+	if (!v || json_object_object_add(o, k, v) != 0) {
+		json_object_put(v);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int build(json_object *o, const struct audit_record *r)
+{
+	uint64_t ns = now_ns();
+	time_t sec = (time_t)(ns / 1000000000u);
+	struct tm tm;
+	char when[64], session[17];
+	gmtime_r(&sec, &tm);
+	snprintf(when, sizeof(when), "%04d-%02d-%02dT%02d:%02d:%02d.%06uZ", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 (unsigned)(ns % 1000000000u / 1000u));
+	snprintf(session, sizeof(session), "%016" PRIx64, r->session);
+	bool object = r->outcome != AUDIT_SESSION;
+	int rc = add(o, "time", json_object_new_string(when));
+	rc = rc ? rc : add(o, "outcome", json_object_new_string(outcome_name[r->outcome]));
+	rc = rc ? rc : add_str(o, "spool", r->spool);
+	rc = rc ? rc : add_str(o, "path", r->path);
+	rc = rc ? rc : add_str(o, "stored_as", r->stored_as);
+	if (object)
+		rc = rc ? rc : add(o, "size", json_object_new_uint64(r->size));
+	rc = rc ? rc : add(o, "session", json_object_new_string(session));
+	if (object)
+		rc = rc ? rc : add(o, "object", json_object_new_uint64(r->object_id));
+	rc = rc ? rc : add_str(o, "sender", r->sender);
+	rc = rc ? rc : add_str(o, "reason", r->reason);
+	if (r->hash) {
+		char hex[2 * HASH_LEN + 1];
+		hash_hex(r->hash, hex);
+		rc = rc ? rc : add(o, "sha256", json_object_new_string(hex));
+	}
+	return rc;
 }
 
 int audit_write(struct audit *a, const struct audit_record *r)
 {
+	if (r->outcome <= AUDIT_INVALID || r->outcome > AUDIT_SESSION)
+		return -EINVAL;
 	if (!a || a->fd < 0)
 		return 0;
-	struct timespec ts;
-	struct tm tm;
-	char when[96], session[17];
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	snprintf(when, sizeof(when), "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000);
-	snprintf(session, sizeof(session), "%016" PRIx64, r->session);
 	json_object *o = json_object_new_object();
 	if (!o)
 		return -ENOMEM;
-	json_object_object_add(o, "time", json_object_new_string(when));
-	unsigned oc = r->outcome <= AUDIT_SESSION ? r->outcome : AUDIT_INVALID;
-	json_object_object_add(o, "outcome", json_object_new_string(outcome_name[oc]));
-	add_str(o, "spool", r->spool);
-	add_str(o, "path", r->path);
-	add_str(o, "stored_as", r->stored_as);
-	if (r->outcome != AUDIT_SESSION)
-		json_object_object_add(o, "size", json_object_new_int64((int64_t)r->size));
-	json_object_object_add(o, "session", json_object_new_string(session));
-	if (r->outcome != AUDIT_SESSION)
-		json_object_object_add(o, "object", json_object_new_int64((int64_t)r->object_id));
-	add_str(o, "sender", r->sender);
-	add_str(o, "reason", r->reason);
-	if (r->hash) {
-		char hex[2 * HASH_LEN + 1];
-		hash_hex(r->hash, hex);
-		json_object_object_add(o, "sha256", json_object_new_string(hex));
+	int rc = build(o, r);
+	if (rc != 0) {
+		json_object_put(o);
+		return rc;
 	}
-	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-	size_t n = strlen(s);
-	char *line = malloc(n + 1);
-	int rc = 0;
-	if (!line) {
-		rc = -ENOMEM;
-	} else {
-		memcpy(line, s, n);
-		line[n] = '\n';
-		if (write(a->fd, line, n + 1) != (ssize_t)(n + 1))
-			rc = -EIO;
-		free(line);
+	size_t n;
+	const char *s = json_object_to_json_string_length(
+		o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
+	if (!s) {
+		json_object_put(o);
+		return -ENOMEM;
+	}
+	/* One writev: O_APPEND makes it land whole, after every earlier line. */
+	struct iovec iov[2] = {{.iov_base = (void *)s, .iov_len = n}, {.iov_base = "\n", .iov_len = 1}};
+	ssize_t w;
+	do
+		w = writev(a->fd, iov, 2);
+	while (w < 0 && errno == EINTR);
+	if (w < 0) {
+		rc = -errno;
+	} else if ((size_t)w != n + 1) {
+		rc = -EIO;
+		/* A torn line: end it, so that the next line parses. */
+		if ((size_t)w < n && write(a->fd, "\n", 1) != 1)
+			log_rl(LOG_ERROR, "audit log: cannot end a torn line");
 	}
 	json_object_put(o);
 	return rc;

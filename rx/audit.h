@@ -50,9 +50,9 @@ struct audit;
  * (-ELOOP). path NULL gives a no-op audit that writes nothing. 0 or -errno.
  */
 int audit_open(struct audit **out, const char *path) __attribute__((warn_unused_result));
-/* Appends one line. Thread-safe. 0, -EINVAL for an invalid outcome (nothing written), -ENOMEM,
- * or -errno of the write (-EIO for a short write, after which a line end is attempted so the
- * next line starts clean). a NULL or no-op: 0. */
+/* Appends one line. Thread-safe. 0; -EINVAL for an outcome outside the enum (nothing written,
+ * even on a no-op audit); -ENOMEM; or -errno of the write (-EIO for a short write, after which
+ * a line end is attempted so the next line starts clean). a NULL or no-op: 0. */
 int audit_write(struct audit *a, const struct audit_record *r);
 /* a may be NULL. */
 void audit_close(struct audit *a);

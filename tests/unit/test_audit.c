@@ -1,0 +1,415 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * rx/audit.{h,c}: every line read back and parsed by json-c in strict mode with UTF-8
+ * validation; each field checked, including names holding quotes, backslashes, control
+ * characters, a newline and invalid UTF-8; keys left out for NULL; the file's mode, its
+ * created parent folders, appending across opens, a refused symlink; the no-op audit; and four
+ * threads writing at once leaving only whole lines.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rx/audit.h"
+
+static char top[64], log_path[160];
+
+static int dir_setup(void **state)
+{
+	umask(022);
+	snprintf(top, sizeof(top), "/tmp/sluice-test-audit-XXXXXX");
+	if (!mkdtemp(top))
+		return -1;
+	snprintf(log_path, sizeof(log_path), "%s/var/log/sluice/audit.jsonl", top);
+	return 0;
+}
+
+static int dir_teardown(void **state)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", top);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Every line of the file, each parsed strictly; count in *n. Fails the test on a bad line. */
+static json_object **read_lines(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	size_t cap = 16, cnt = 0;
+	json_object **v = malloc(cap * sizeof(*v));
+	assert_non_null(v);
+	char *line = NULL;
+	size_t lcap = 0;
+	ssize_t len;
+	json_tokener *tok = json_tokener_new();
+	assert_non_null(tok);
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	while ((len = getline(&line, &lcap, f)) >= 0) {
+		assert_true(len > 1);
+		assert_int_equal(line[len - 1], '\n');
+		/* exactly one line per record: no raw newline inside */
+		assert_null(memchr(line, '\n', (size_t)len - 1));
+		json_tokener_reset(tok);
+		json_object *o = json_tokener_parse_ex(tok, line, (int)len - 1);
+		if (!o || json_tokener_get_error(tok) != json_tokener_success ||
+		    json_tokener_get_parse_end(tok) != (size_t)len - 1)
+			fail_msg("bad line: %s", line);
+		assert_true(json_object_is_type(o, json_type_object));
+		if (cnt == cap) {
+			cap *= 2;
+			v = realloc(v, cap * sizeof(*v));
+			assert_non_null(v);
+		}
+		v[cnt++] = o;
+	}
+	json_tokener_free(tok);
+	free(line);
+	fclose(f);
+	*n = cnt;
+	return v;
+}
+
+static void free_lines(json_object **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		json_object_put(v[i]);
+	free(v);
+}
+
+static const char *str_of(json_object *o, const char *k)
+{
+	json_object *v;
+	if (!json_object_object_get_ex(o, k, &v))
+		return NULL;
+	assert_true(json_object_is_type(v, json_type_string));
+	return json_object_get_string(v);
+}
+
+static uint64_t u64_of(json_object *o, const char *k)
+{
+	json_object *v;
+	assert_true(json_object_object_get_ex(o, k, &v));
+	assert_true(json_object_is_type(v, json_type_int));
+	return json_object_get_uint64(v);
+}
+
+static bool has(json_object *o, const char *k) { return json_object_object_get_ex(o, k, NULL); }
+
+static void check_keys(json_object *o, const char *const *keys)
+{
+	size_t i = 0;
+	json_object_object_foreach(o, k, v)
+	{
+		(void)v;
+		assert_non_null(keys[i]);
+		assert_string_equal(k, keys[i]);
+		i++;
+	}
+	assert_null(keys[i]);
+}
+
+/* "YYYY-MM-DDTHH:MM:SS.uuuuuuZ" within a minute of now */
+static void check_time(json_object *o)
+{
+	const char *t = str_of(o, "time");
+	assert_non_null(t);
+	assert_int_equal(strlen(t), 27);
+	struct tm tm = {0};
+	const char *end = strptime(t, "%Y-%m-%dT%H:%M:%S", &tm);
+	assert_non_null(end);
+	assert_int_equal(end[0], '.');
+	for (int i = 1; i <= 6; i++)
+		assert_true(end[i] >= '0' && end[i] <= '9');
+	assert_string_equal(end + 7, "Z");
+	time_t when = timegm(&tm), now = time(NULL);
+	assert_true(when <= now && now - when < 60);
+}
+
+static const uint8_t hash[32] = {0x00, 0x01, 0x02, 0xab, 0xcd, 0xef, 0x10, 0xff, [31] = 0x7e};
+static const char hash_hex_want[] =
+	"000102abcdef10ff00000000000000000000000000000000000000000000007e";
+
+static void test_records(void **state)
+{
+	struct audit *a;
+	assert_int_equal(audit_open(&a, log_path), 0);
+	struct stat st;
+	assert_int_equal(stat(log_path, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0640);
+	char parent[160];
+	snprintf(parent, sizeof(parent), "%s/var/log/sluice", top);
+	assert_int_equal(stat(parent, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+
+	struct audit_record d = {
+		.outcome = AUDIT_DELIVERED,
+		.spool = "cam-north",
+		.path = "2026/11/22/seg 1.ts",
+		.size = 1048576,
+		.session = 0x0123456789abcdefull,
+		.object_id = 17,
+		.sender = "SLUICE-abc+/=",
+		.hash = hash,
+	};
+	assert_int_equal(audit_write(a, &d), 0);
+	/* a hostile name: quotes, backslash, newline, tab, ESC, DEL; invalid UTF-8: a stray
+	 * continuation byte, 0xff, an overlong '/', a surrogate, a truncated sequence at the end;
+	 * valid multi-byte characters kept as they are */
+	struct audit_record r = {
+		.outcome = AUDIT_REJECTED,
+		.spool = "cam",
+		.path = "a\"b\\c\nd\te\x1b" "f\x7fg\x80h\xffi\xc0\xafj\xed\xa0\x80k"
+			"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xe2\x82",
+		.size = UINT64_MAX,
+		.session = 1,
+		.object_id = UINT64_MAX,
+		.reason = "unsafe name: \"..\"",
+	};
+	assert_int_equal(audit_write(a, &r), 0);
+	struct audit_record rn = {
+		.outcome = AUDIT_RENAMED,
+		.spool = "cam",
+		.path = "x.ts",
+		.stored_as = "x.1.ts",
+		.size = 5,
+		.session = 2,
+		.object_id = 3,
+		.hash = hash,
+	};
+	assert_int_equal(audit_write(a, &rn), 0);
+	struct audit_record lost = {.outcome = AUDIT_LOST, .session = 2, .object_id = 4};
+	assert_int_equal(audit_write(a, &lost), 0);
+	struct audit_record dup = {.outcome = AUDIT_DUPLICATE, .spool = "s", .path = "p", .stored_as = "p",
+				   .size = 0, .session = 2, .object_id = 5, .sender = "fp"};
+	assert_int_equal(audit_write(a, &dup), 0);
+	struct audit_record ses = {.outcome = AUDIT_SESSION, .session = 0xfedcba9876543210ull,
+				   .object_id = 99, .size = 99, .sender = "fp", .reason = "sender restarted"};
+	assert_int_equal(audit_write(a, &ses), 0);
+	/* an outcome outside the enum is refused, nothing written */
+	struct audit_record bad = {.outcome = AUDIT_INVALID};
+	assert_int_equal(audit_write(a, &bad), -EINVAL);
+	bad.outcome = (enum audit_outcome)(AUDIT_SESSION + 1);
+	assert_int_equal(audit_write(a, &bad), -EINVAL);
+	audit_close(a);
+
+	size_t n;
+	json_object **v = read_lines(log_path, &n);
+	assert_int_equal(n, 6);
+	for (size_t i = 0; i < n; i++)
+		check_time(v[i]);
+
+	static const char *const dk[] = {"time", "outcome", "spool", "path", "size", "session",
+					 "object", "sender", "sha256", NULL};
+	check_keys(v[0], dk);
+	assert_string_equal(str_of(v[0], "outcome"), "delivered");
+	assert_string_equal(str_of(v[0], "spool"), "cam-north");
+	assert_string_equal(str_of(v[0], "path"), "2026/11/22/seg 1.ts");
+	assert_int_equal(u64_of(v[0], "size"), 1048576);
+	assert_string_equal(str_of(v[0], "session"), "0123456789abcdef");
+	assert_int_equal(u64_of(v[0], "object"), 17);
+	assert_string_equal(str_of(v[0], "sender"), "SLUICE-abc+/=");
+	assert_string_equal(str_of(v[0], "sha256"), hash_hex_want);
+
+	static const char *const rk[] = {"time", "outcome", "spool", "path", "size", "session",
+					 "object", "reason", NULL};
+	check_keys(v[1], rk);
+	assert_string_equal(str_of(v[1], "outcome"), "rejected");
+	assert_string_equal(str_of(v[1], "path"),
+			    "a\"b\\c\nd\te\x1b" "f\x7fg\xef\xbf\xbdh\xef\xbf\xbdi\xef\xbf\xbd\xef\xbf\xbdj"
+			    "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdk\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"
+			    "\xef\xbf\xbd\xef\xbf\xbd");
+	assert_true(u64_of(v[1], "size") == UINT64_MAX);
+	assert_true(u64_of(v[1], "object") == UINT64_MAX);
+	assert_string_equal(str_of(v[1], "session"), "0000000000000001");
+	assert_string_equal(str_of(v[1], "reason"), "unsafe name: \"..\"");
+
+	static const char *const nk[] = {"time", "outcome", "spool", "path", "stored_as", "size",
+					 "session", "object", "sha256", NULL};
+	check_keys(v[2], nk);
+	assert_string_equal(str_of(v[2], "outcome"), "renamed");
+	assert_string_equal(str_of(v[2], "stored_as"), "x.1.ts");
+
+	static const char *const lk[] = {"time", "outcome", "size", "session", "object", NULL};
+	check_keys(v[3], lk);
+	assert_string_equal(str_of(v[3], "outcome"), "lost");
+	assert_int_equal(u64_of(v[3], "size"), 0);
+	assert_int_equal(u64_of(v[3], "object"), 4);
+
+	assert_string_equal(str_of(v[4], "outcome"), "duplicate");
+	assert_string_equal(str_of(v[4], "stored_as"), "p");
+
+	static const char *const sk[] = {"time", "outcome", "session", "sender", "reason", NULL};
+	check_keys(v[5], sk);
+	assert_string_equal(str_of(v[5], "outcome"), "session");
+	assert_string_equal(str_of(v[5], "session"), "fedcba9876543210");
+	assert_false(has(v[5], "object"));
+	free_lines(v, n);
+
+	/* slashes are not escaped in the raw text (grep-able paths) */
+	FILE *f = fopen(log_path, "r");
+	char first[1024];
+	assert_non_null(fgets(first, sizeof(first), f));
+	fclose(f);
+	assert_non_null(strstr(first, "\"path\":\"2026/11/22/seg 1.ts\""));
+	assert_non_null(strstr(first, "{\"time\":\""));
+
+	/* reopening appends */
+	assert_int_equal(audit_open(&a, log_path), 0);
+	assert_int_equal(audit_write(a, &d), 0);
+	audit_close(a);
+	v = read_lines(log_path, &n);
+	assert_int_equal(n, 7);
+	assert_string_equal(str_of(v[6], "outcome"), "delivered");
+	free_lines(v, n);
+}
+
+static size_t dir_count(const char *dir)
+{
+	DIR *d = opendir(dir);
+	assert_non_null(d);
+	size_t n = 0;
+	for (struct dirent *e; (e = readdir(d));)
+		n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+	closedir(d);
+	return n;
+}
+
+static void test_noop(void **state)
+{
+	struct audit *a = NULL;
+	assert_int_equal(audit_open(&a, NULL), 0);
+	assert_non_null(a);
+	struct audit_record r = {.outcome = AUDIT_DELIVERED, .path = "x", .size = 1};
+	assert_int_equal(audit_write(a, &r), 0);
+	assert_int_equal(audit_write(NULL, &r), 0);
+	audit_close(a);
+	audit_close(NULL);
+	assert_int_equal(dir_count(top), 0);
+}
+
+static void test_open_errors(void **state)
+{
+	char p[256];
+	struct audit *a = NULL;
+	/* a parent that is a file */
+	snprintf(p, sizeof(p), "%s/file", top);
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	fclose(f);
+	snprintf(p, sizeof(p), "%s/file/audit.jsonl", top);
+	assert_int_equal(audit_open(&a, p), -ENOTDIR);
+	assert_null(a);
+	/* a symlink as the log is refused, its target untouched */
+	char target[160];
+	snprintf(target, sizeof(target), "%s/target", top);
+	snprintf(p, sizeof(p), "%s/link.jsonl", top);
+	assert_int_equal(symlink(target, p), 0);
+	assert_int_equal(audit_open(&a, p), -ELOOP);
+	assert_null(a);
+	struct stat st;
+	assert_int_equal(lstat(target, &st), -1);
+	/* a relative path with no folder */
+	char cwd[256];
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_int_equal(chdir(top), 0);
+	assert_int_equal(audit_open(&a, "rel.jsonl"), 0);
+	audit_close(a);
+	assert_int_equal(chdir(cwd), 0);
+	snprintf(p, sizeof(p), "%s/rel.jsonl", top);
+	assert_int_equal(stat(p, &st), 0);
+}
+
+/* ---- concurrency ---- */
+
+#define THREADS 4
+#define PER_THREAD 3000
+
+struct writer {
+	struct audit *a;
+	unsigned id;
+	int failures;
+};
+
+static void *writer_main(void *arg)
+{
+	struct writer *w = arg;
+	static char long_name[THREADS][6000];
+	char *name = long_name[w->id];
+	for (unsigned i = 0; i < PER_THREAD; i++) {
+		/* lengths from a few bytes to past a page, so lines cross PIPE_BUF */
+		size_t len = 1 + (i * 37u + w->id * 11u) % (sizeof(long_name[0]) - 1);
+		memset(name, 'a' + (char)w->id, len);
+		name[len] = '\0';
+		struct audit_record r = {.outcome = AUDIT_DELIVERED, .spool = "t", .path = name,
+					 .size = len, .session = w->id, .object_id = i,
+					 .hash = hash};
+		if (audit_write(w->a, &r) != 0)
+			w->failures++;
+	}
+	return NULL;
+}
+
+static void test_concurrent_writers(void **state)
+{
+	struct audit *a;
+	char p[160];
+	snprintf(p, sizeof(p), "%s/concurrent.jsonl", top);
+	assert_int_equal(audit_open(&a, p), 0);
+	pthread_t th[THREADS];
+	struct writer w[THREADS];
+	for (unsigned t = 0; t < THREADS; t++) {
+		w[t] = (struct writer){.a = a, .id = t};
+		assert_int_equal(pthread_create(&th[t], NULL, writer_main, &w[t]), 0);
+	}
+	for (unsigned t = 0; t < THREADS; t++) {
+		assert_int_equal(pthread_join(th[t], NULL), 0);
+		assert_int_equal(w[t].failures, 0);
+	}
+	audit_close(a);
+
+	size_t n;
+	json_object **v = read_lines(p, &n);
+	assert_int_equal(n, THREADS * PER_THREAD);
+	static bool seen[THREADS][PER_THREAD];
+	memset(seen, 0, sizeof(seen));
+	for (size_t i = 0; i < n; i++) {
+		uint64_t t = strtoull(str_of(v[i], "session"), NULL, 16);
+		uint64_t obj = u64_of(v[i], "object");
+		assert_true(t < THREADS && obj < PER_THREAD);
+		assert_false(seen[t][obj]);
+		seen[t][obj] = true;
+		/* the path is whole and belongs to its own record */
+		const char *path = str_of(v[i], "path");
+		assert_int_equal(strlen(path), u64_of(v[i], "size"));
+		assert_true(strspn(path, (char[]){(char)('a' + t), 0}) == strlen(path));
+		assert_string_equal(str_of(v[i], "sha256"), hash_hex_want);
+	}
+	free_lines(v, n);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_records, dir_setup, dir_teardown),
+		cmocka_unit_test_setup_teardown(test_noop, dir_setup, dir_teardown),
+		cmocka_unit_test_setup_teardown(test_open_errors, dir_setup, dir_teardown),
+		cmocka_unit_test_setup_teardown(test_concurrent_writers, dir_setup, dir_teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
