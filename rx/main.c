@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -269,6 +270,10 @@ int main(int argc, char **argv)
 	if (!r)
 		return 1;
 	r->chan[0] = r->chan[1] = -1;
+	/* Block and message buffers are a few hundred KiB: keep them on the heap instead of a
+	 * fresh mmap (page faults and zeroing) per buffer. */
+	mallopt(M_MMAP_THRESHOLD, 64 << 20);
+	mallopt(M_TRIM_THRESHOLD, 256 << 20);
 	log_set_name("sluice-rx");
 	while ((c = getopt_long(argc, argv, "+c:h", opts, NULL)) != -1) {
 		switch (c) {

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <limits.h>
 #include <pthread.h>
 #include <sodium.h>
@@ -418,6 +419,10 @@ int main(int argc, char **argv)
 	int c;
 	if (!t)
 		return 1;
+	/* Block and message buffers are a few hundred KiB: keep them on the heap instead of a
+	 * fresh mmap (page faults and zeroing) per buffer. */
+	mallopt(M_MMAP_THRESHOLD, 64 << 20);
+	mallopt(M_TRIM_THRESHOLD, 256 << 20);
 	log_set_name("sluice-tx");
 	while ((c = getopt_long(argc, argv, "+c:h", opts, NULL)) != -1) {
 		switch (c) {

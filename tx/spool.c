@@ -249,8 +249,17 @@ static void on_inotify(uv_poll_t *h, int status, int events)
 					add_dir(w, sp, rel, (ev->mask & IN_MOVED_TO) != 0);
 				continue; /* d may have moved: add_dir can realloc */
 			}
-			if (ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO))
+			if (ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO)) {
 				ready(w, sp, rel);
+			} else if (ev->mask & IN_CREATE) {
+				/* Created: being written (a close event will follow) or hard-linked in
+				 * (none will): ready once quiet. */
+				char path[PATH_MAX];
+				struct stat st;
+				if (full_path(path, sizeof(path), sp, rel) == 0 && lstat(path, &st) == 0 &&
+				    S_ISREG(st.st_mode))
+					quiet_add(w, sp, rel, &st);
+			}
 		}
 	}
 }
