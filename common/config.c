@@ -14,6 +14,7 @@
 #include <yaml.h>
 
 #include "common/log.h"
+#include "hw/impair.h"
 
 struct ctx {
 	const char *file;
@@ -200,6 +201,15 @@ static void walk(struct ctx *c, yaml_node_t *n, const char *where, const struct 
 TXF(tx_to) { TX; get_addr(c, v, key, &t->to); }
 TXF(tx_mtu) { TX; get_uint(c, v, key, 576, 65535, &t->mtu); }
 TXF(tx_rate) { TX; get_rate(c, v, key, &t->rate_bps); }
+TXF(tx_impair)
+{
+	TX;
+	struct impair_config ic;
+	get_string(c, v, key, &t->impair);
+	if (t->impair && impair_config_parse(t->impair, &ic) != 0)
+		problem(c, v, "bad impairment '%s': use drop=P,burst=P:LEN,reorder=P,dup=P,corrupt=P,seed=N",
+			t->impair);
+}
 TXF(tx_overhead)
 {
 	TX;
@@ -233,7 +243,8 @@ TXF(tx_level) { TX; get_level(c, v, &t->log_level); }
 TXF(tx_workers) { TX; get_uint(c, v, key, 1, 64, &t->workers); }
 
 static const struct field link_tx_fields[] = {
-	{"to", tx_to, true}, {"mtu", tx_mtu, false}, {"rate", tx_rate, false}, {NULL, NULL, false}};
+	{"to", tx_to, true}, {"mtu", tx_mtu, false}, {"rate", tx_rate, false},
+	{"impair", tx_impair, false}, {NULL, NULL, false}};
 static const struct field fec_fields[] = {{"overhead", tx_overhead, false}, {"block", tx_block, false},
 					   {"interleave", tx_interleave, false}, {"repeat", tx_repeat, false},
 					   {NULL, NULL, false}};
@@ -547,6 +558,7 @@ void config_tx_free(struct tx_config *t)
 	free(t->events);
 	free(t->secret_path);
 	free(t->receiver_path);
+	free(t->impair);
 	free(t->state);
 	memset(t, 0, sizeof(*t));
 }

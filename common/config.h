@@ -39,6 +39,7 @@ struct tx_config {
 	struct config_addr to;        /* link.to (required) */
 	unsigned mtu;                 /* link.mtu, 576..65535, default 1500 */
 	uint64_t rate_bps;            /* link.rate, default 800Mbit */
+	char *impair;                 /* extension: link.impair, tests and benchmarks only */
 	unsigned overhead_pct;        /* fec.overhead, 0..400 %, default 25 */
 	unsigned block;               /* fec.block, 1..254, default 128; block + repair <= 255 */
 	unsigned interleave;          /* fec.interleave, 1..256, default 16 */

@@ -28,6 +28,11 @@ int link_udp_tx_open(struct link **out, const struct sockaddr *to, socklen_t tol
 int link_udp_rx_open(struct link **out, const struct sockaddr *addr, socklen_t len)
 	__attribute__((warn_unused_result));
 
+/* Tests and benchmarks: a link that passes what it sends through hw/impair.c (spec as in
+ * impair_config_parse) before `inner`, which it then owns. 0, -EINVAL (bad spec), -ENOMEM. */
+int link_impair_wrap(struct link **out, struct link *inner, const char *spec)
+	__attribute__((warn_unused_result));
+
 /* Send n datagrams in order (batched; consecutive equal-length datagrams go out as one UDP GSO
  * send where supported). Blocks while the socket buffer is full. Returns n or -errno. */
 int link_send(struct link *l, const struct link_pkt *pkts, unsigned n);

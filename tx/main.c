@@ -496,6 +496,16 @@ int main(int argc, char **argv)
 		log_error("link to %s: %s", t->cfg.to.text, strerror(-rc));
 		return 1;
 	}
+	if (t->cfg.impair) {
+		struct link *inner = t->link;
+		if (link_impair_wrap(&t->link, inner, t->cfg.impair) != 0) {
+			link_close(inner);
+			log_error("link.impair: cannot set up '%s'", t->cfg.impair);
+			return 1;
+		}
+		log_warn("link.impair is set (%s): packets are dropped on purpose; for tests only",
+			 t->cfg.impair);
+	}
 	size_t payload = link_payload_max(t->cfg.mtu, t->cfg.to.ss.ss_family);
 	if (payload > 65535 + WIRE_DATA_OVERHEAD)
 		payload = 65535 + WIRE_DATA_OVERHEAD;
