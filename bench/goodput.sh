@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# tx -> rx goodput: file bytes delivered intact per second, real binaries over loopback,
+# tx pinned to CPU 0 and rx to CPU 1, spool and output on tmpfs (/dev/shm) so the data path is
+# measured, not the disk. Loss is made by tx's impaired link (link.impair), which costs the
+# receiver nothing.
+#   goodput.sh MTU LOSS WORKERS RATE [MB]
+# Prints one line: "goodput mtu=1500 loss=0% workers=1 rate=...: X.XX Gbit/s (...)".
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${SLUICE_BUILD:-build}
+case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
+MTU=$1 LOSS=$2 WORKERS=$3 RATE=$4 MB=${5:-1000}
+D=$(mktemp -d /dev/shm/sluice-bench.XXXXXX)
+P=$((29000 + $$ % 500 * 4))
+PIDS=()
+trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$D"' EXIT
+"$BUILD/sluice-tx" keygen "$D/k" >/dev/null
+"$BUILD/sluice-rx" keygen "$D/k" >/dev/null
+impair=""
+[ "$LOSS" != 0 ] && impair="  impair: drop=0.$(printf '%02d' "$LOSS"),seed=5"
+cat >"$D/rx.yaml" <<Y
+link:
+  listen: 127.0.0.1:$P
+keys:
+  secret: $D/k/rx.key
+  senders: [$D/k/tx.pub]
+output:
+  files: $D/out/files
+  events: $D/out/events
+limits:
+  memory: 1GB
+metrics:
+  listen: 127.0.0.1:$((P + 2))
+state: $D/rxs
+log:
+  level: error
+Y
+cat >"$D/tx.yaml" <<Y
+link:
+  to: 127.0.0.1:$P
+  mtu: $MTU
+  rate: $RATE
+$impair
+keys:
+  secret: $D/k/tx.key
+  receiver: $D/k/rx.pub
+spools:
+  - name: bench
+    path: $D/spool
+metrics:
+  listen: 127.0.0.1:$((P + 3))
+state: $D/txs
+log:
+  level: error
+workers: $WORKERS
+Y
+mkdir -p "$D/stage" "$D/spool"
+n=$(( (MB + 99) / 100 ))
+for i in $(seq 1 "$n"); do head -c 100000000 /dev/urandom >"$D/stage/f$i.bin"; done
+bytes=$((n * 100000000))
+taskset -c 1 "$BUILD/sluice-rx" -c "$D/rx.yaml" 2>"$D/rx.log" &
+PIDS+=($!)
+taskset -c 0 "$BUILD/sluice-tx" -c "$D/tx.yaml" 2>"$D/tx.log" &
+PIDS+=($!)
+metric() { curl -fsS "http://127.0.0.1:$1/metrics" 2>/dev/null | awk -v n="$2" '$1 == n {print $2; f=1} END {if (!f) print 0}'; }
+for i in $(seq 100); do [ "$(metric $((P + 3)) sluice_tx_announcements_total)" -gt 0 ] && break; sleep 0.05; done
+t0=$(date +%s.%N)
+mv "$D"/stage/* "$D/spool/"
+deadline=$(( $(date +%s) + 120 ))
+while :; do
+	d=$(metric $((P + 2)) sluice_rx_objects_delivered_total)
+	l=$(metric $((P + 2)) sluice_rx_objects_lost_total)
+	[ $((d + l)) -ge "$n" ] && break
+	[ "$(date +%s)" -gt "$deadline" ] && break
+	sleep 0.01
+done
+t1=$(date +%s.%N)
+tcpu=$(ps -o times= -p ${PIDS[1]}); rcpu=$(ps -o times= -p ${PIDS[0]}); rxp=$(metric $((P + 2)) sluice_rx_packets_total); txp=$(metric $((P + 3)) sluice_tx_packets_total)
+rec=$(metric $((P + 2)) sluice_rx_fec_recovered_packets_total)
+lost=$(metric $((P + 2)) sluice_rx_objects_lost_total)
+echo "  cpu seconds: tx $tcpu rx $rcpu; packets tx $txp rx $rxp" >&2
+awk -v b="$bytes" -v s="$t0" -v e="$t1" -v m="$MTU" -v l="$LOSS" -v w="$WORKERS" -v r="$RATE" -v d="$d" -v n="$n" -v rec="$rec" -v lost="$lost" 'BEGIN {
+	good = d * 100000000
+	printf "goodput mtu=%-5s loss=%s%% workers=%s rate=%-7s %6.2f Gbit/s  (%d/%d files intact in %.2fs, %d packets rebuilt by FEC, %d lost)\n",
+		m, l, w, r, good * 8 / (e - s) / 1e9, d, n, e - s, rec, lost }'
