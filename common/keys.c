@@ -99,6 +99,13 @@ int keys_parse_line(const char *line, const char *prefix, uint8_t *out, size_t o
 		return -EINVAL;
 	if (b[bl] == '\n' && b[bl + 1] != '\0')
 		return -EINVAL;
+	/* libsodium 1.0.18 decodes bytes >= 0x80 as if valid: check the alphabet first. */
+	for (size_t i = 0; i < bl; i++) {
+		char c = b[i];
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+		      c == '_'))
+			return -EINVAL;
+	}
 	size_t got = 0;
 	const char *end = NULL;
 	if (sodium_base642bin(out, outlen, b, bl, NULL, &got, &end, B64V) != 0 || got != outlen ||
@@ -130,6 +137,8 @@ static int read_key_file(const char *path, bool secret, char *buf, size_t cap, c
 		return fail(err, errlen, -e, "%s: %s", path, strerror(e));
 	if ((size_t)n == cap - 1)
 		return fail(err, errlen, -EINVAL, "%s: %s", path, "key file too long");
+	if (memchr(buf, '\0', (size_t)n))
+		return fail(err, errlen, -EINVAL, "%s: %s", path, "key file contains a NUL byte");
 	buf[n] = '\0';
 	return 0;
 }
