@@ -729,6 +729,12 @@ static void on_data(struct linkrole *l, uint8_t *pkt, size_t len, uint64_t now)
 	}
 	struct robj *o = obj_find(l, s, h.object_id, h.kind);
 	struct rblock *bl = NULL;
+	if (o && (o->len != h.object_len || h.block >= o->part.nblocks)) {
+		/* The header contradicts what this object already is: forged or broken. The block
+		 * index was checked against the length the packet claims, not this object's. */
+		reject(RXM_REJ_MALFORMED);
+		return;
+	}
 	if (o) {
 		if (o->done_bits[h.block >> 3] & (1u << (h.block & 7))) {
 			rxm_add(RXM_DUP_PACKETS, 1);
