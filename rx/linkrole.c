@@ -100,8 +100,7 @@ struct rsession {
  * sender is busy would otherwise drop up to a second of data waiting for the next
  * announcement. Nothing here is trusted: once a signed announcement opens the session, the
  * datagrams go through the normal path, AEAD included. Bounded in bytes and age. */
-#define PENDING_BYTES (16u << 20)
-#define PENDING_NS 3000000000ull
+#define PENDING_NS 3000000000ull /* announcements come every second */
 
 struct pending {
 	struct pending *next;
@@ -657,7 +656,9 @@ static void pending_drop_head(struct linkrole *l)
 
 static void pending_add(struct linkrole *l, uint64_t session, const uint8_t *pkt, size_t len, uint64_t now)
 {
-	while (l->phead && (l->pbytes + len > PENDING_BYTES || now - l->phead->t > PENDING_NS))
+	/* A quarter of limits.memory, 256 MiB at most: about a second at 2 Gbit/s by default. */
+	uint64_t cap = l->c.memory_limit / 4 < (256u << 20) ? l->c.memory_limit / 4 : (256u << 20);
+	while (l->phead && (l->pbytes + len > cap || now - l->phead->t > PENDING_NS))
 		pending_drop_head(l);
 	struct pending *p = malloc(sizeof(*p) + len);
 	if (!p) {

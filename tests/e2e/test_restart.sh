@@ -26,6 +26,9 @@ done
 wait_for "tx done with batch a" 60 bash -c "[ \$(wc -l <'$W/tx-state/journal') -ge 6 ]"
 start_rx
 [ -z "$(ls -A "$W/out/files/.sluice-tmp")" ] || fail "rx did not clear its temp folder at start"
+# What crossed while rx was down is gone (nothing can be resent over a diode): phase 2 starts
+# once rx has rejoined the sender's running session.
+wait_for "rx rejoined the session" 10 metric_ge "$RX_METRICS" sluice_rx_link_up 1
 
 log "2. tx killed mid-transfer and restarted"
 cp -a "$W/b/." "$W/spool/"
