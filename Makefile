@@ -66,7 +66,7 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 
 DEPS_OK := $(BUILD)/.deps-ok
 
-.PHONY: all deps check unit e2e demo bench fuzz install clean
+.PHONY: all deps check unit e2e demo bench fuzz fuzz-check install clean
 all: $(BUILD)/sluice-tx $(BUILD)/sluice-rx $(TOOL_BIN)
 
 # Missing Debian packages are installed when run as root, else the exact command is printed.
@@ -118,7 +118,7 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(TX_LIB_OBJ) $(RX_LIB_OBJ) $(BUILD)/li
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(DEPLIBS)
 
 unit: $(UNIT_BIN)
-	$(Q)tests/run-unit.sh $(UNIT_BIN)
+	$(Q)SLUICE_UNIT_ONLY=1 tests/run.sh $(UNIT_BIN)
 
 e2e: all
 	$(Q)SLUICE_BUILD=$(BUILD) tests/e2e/run.sh
@@ -144,6 +144,14 @@ fuzz: $(FUZZ_BIN)
 	$(Q)for f in $(FUZZ_BIN); do n=$$(basename $$f); mkdir -p build/fuzz/corpus-$$n; \
 	  echo "  FUZZ   $$n ($(FUZZ_SECONDS)s)"; \
 	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 build/fuzz/corpus-$$n tests/fuzz/corpus/$$n 2>&1 | tail -n 2 || exit 1; done
+
+# Every fuzz target over its committed corpus and known crashers: a regression check, no fuzzing.
+fuzz-check: $(FUZZ_BIN)
+	$(Q)pass=0; fail=0; for f in $(FUZZ_BIN); do n=$$(basename $$f); \
+	  dirs=tests/fuzz/corpus/$$n; [ -d tests/fuzz/crashes ] && [ "$$n" = fuzz_linkrole ] && dirs="$$dirs tests/fuzz/crashes"; \
+	  if $$f -runs=0 $$(ls -d $$dirs) >build/fuzz/$$n.log 2>&1; then pass=$$((pass+1)); echo "PASS fuzz/$$n"; \
+	  else fail=$$((fail+1)); echo "FAIL fuzz/$$n"; tail -n 30 build/fuzz/$$n.log; fi; done; \
+	echo "fuzz: $$pass passed, $$fail failed"; [ $$fail -eq 0 ]
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin

@@ -413,12 +413,11 @@ int main(int argc, char **argv)
 		{"version", no_argument, NULL, 'V'},      {"help", no_argument, NULL, 'h'},
 		{"as", required_argument, NULL, 'a'},     {NULL, 0, NULL, 0},
 	};
-	struct tx *t = calloc(1, sizeof(*t));
+	static struct tx state; /* one per process; no early return leaks it */
+	struct tx *t = &state;
 	const char *as = "oneshot";
 	bool check = false;
 	int c;
-	if (!t)
-		return 1;
 	/* Block and message buffers are a few hundred KiB: keep them on the heap instead of a
 	 * fresh mmap (page faults and zeroing) per buffer. */
 	mallopt(M_MMAP_THRESHOLD, 64 << 20);
@@ -613,6 +612,5 @@ int main(int argc, char **argv)
 	keys_wipe(&t->keys, sizeof(t->keys));
 	config_tx_free(&t->cfg);
 	int code = t->exit_code;
-	free(t);
 	return code;
 }

@@ -11,6 +11,9 @@ RX="$BUILD/sluice-rx"
 IMPAIR="$BUILD/sluice-impair"
 W=$(mktemp -d /tmp/sluice-e2e.XXXXXX)
 PIDS=()
+# Sanitizer builds: reports go to files, and any report fails the test (see cleanup).
+export ASAN_OPTIONS="log_path=$W/sanitizer-asan:detect_leaks=1:abort_on_error=0"
+export UBSAN_OPTIONS="log_path=$W/sanitizer-ubsan:print_stacktrace=1"
 # Ports from the PID so that concurrent runs do not collide.
 BASE_PORT=$((20000 + ($$ % 2000) * 10))
 RX_PORT=$BASE_PORT
@@ -37,11 +40,17 @@ cleanup() {
 	for p in "${PIDS[@]:-}"; do
 		[ -n "$p" ] && wait "$p" 2>/dev/null || true
 	done
+	if ls "$W"/sanitizer-* >/dev/null 2>&1; then
+		log "FAIL: a sanitizer reported a problem:"
+		cat "$W"/sanitizer-* >&2
+		rc=1
+	fi
 	if [ "$rc" -ne 0 ] && [ "${KEEP:-0}" = 1 ]; then
 		log "keeping $W"
 	else
 		rm -rf "$W"
 	fi
+	exit "$rc"
 }
 trap cleanup EXIT
 
@@ -174,4 +183,17 @@ stage_into_spool() {
 	mkdir -p "$W/spool/$(dirname "$rel")"
 	cp -p "$src" "$W/spool/.$$.tmp"
 	mv "$W/spool/.$$.tmp" "$W/spool/$rel"
+}
+
+# stop_clean PID NAME: SIGTERM, then the process must exit 0 within 2 s (INTERFACE.md).
+stop_clean() {
+	local pid=$1 name=$2 i=0
+	kill -TERM "$pid"
+	while kill -0 "$pid" 2>/dev/null; do
+		i=$((i + 1))
+		[ "$i" -gt 20 ] && fail "$name did not stop within 2 s of SIGTERM"
+		sleep 0.1
+	done
+	wait "$pid" && return 0
+	fail "$name exited with status $? after SIGTERM"
 }

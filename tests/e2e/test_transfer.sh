@@ -31,4 +31,6 @@ wait_for "spool emptied" 10 bash -c "[ -z \"\$(find '$W/spool' -type f)\" ]"
 [ "$(metric "$RX_METRICS" sluice_rx_packets_rejected_total)" -eq 0 ] || fail "packets rejected at 0% loss"
 [ "$(metric "$RX_METRICS" sluice_rx_link_up)" -eq 1 ] || fail "link_up is not 1"
 grep -c '"outcome":"delivered"' "$W/audit.jsonl" | grep -qx "$nfiles" || fail "audit lines"
+stop_clean "$TX_PID" sluice-tx
+stop_clean "$RX_PID" sluice-rx
 log "ok: $nfiles files"
