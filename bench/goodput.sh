@@ -11,10 +11,10 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${SLUICE_BUILD:-build}
 case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
 MTU=$1 LOSS=$2 WORKERS=$3 RATE=$4 MB=${5:-1000}
-D=$(mktemp -d /dev/shm/sluice-bench.XXXXXX)
+D=$(mktemp -d ${BENCH_DIR:-/dev/shm}/sluice-bench.XXXXXX)
 P=$((29000 + $$ % 500 * 4))
 PIDS=()
-trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$D"' EXIT
+trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; [ "${KEEP:-0}" = 1 ] || rm -rf "$D"' EXIT
 "$BUILD/sluice-tx" keygen "$D/k" >/dev/null
 "$BUILD/sluice-rx" keygen "$D/k" >/dev/null
 impair=""
@@ -34,7 +34,8 @@ metrics:
   listen: 127.0.0.1:$((P + 2))
 state: $D/rxs
 log:
-  level: error
+  level: ${BENCH_LOG:-error}
+  audit: $D/audit.jsonl
 Y
 cat >"$D/tx.yaml" <<Y
 link:
@@ -52,7 +53,7 @@ metrics:
   listen: 127.0.0.1:$((P + 3))
 state: $D/txs
 log:
-  level: error
+  level: ${BENCH_LOG:-error}
 workers: $WORKERS
 Y
 mkdir -p "$D/stage" "$D/spool"
@@ -68,19 +69,29 @@ for i in $(seq 100); do [ "$(metric $((P + 3)) sluice_tx_announcements_total)" -
 t0=$(date +%s.%N)
 mv "$D"/stage/* "$D/spool/"
 deadline=$(( $(date +%s) + 120 ))
+# Poll the audit log, not the metrics endpoint: a curl every few ms would steal CPU from tx.
 while :; do
-	d=$(metric $((P + 2)) sluice_rx_objects_delivered_total)
-	l=$(metric $((P + 2)) sluice_rx_objects_lost_total)
-	[ $((d + l)) -ge "$n" ] && break
+	c=$(grep -c '"outcome":"\(delivered\|lost\)"' "$D/audit.jsonl" 2>/dev/null || true)
+	[ "${c:-0}" -ge "$n" ] && break
 	[ "$(date +%s)" -gt "$deadline" ] && break
-	sleep 0.01
+	sleep 0.2
 done
-t1=$(date +%s.%N)
-tcpu=$(ps -o times= -p ${PIDS[1]}); rcpu=$(ps -o times= -p ${PIDS[0]}); rxp=$(metric $((P + 2)) sluice_rx_packets_total); txp=$(metric $((P + 3)) sluice_tx_packets_total)
+# The end is the time of the last outcome, as the receiver wrote it.
+t1=$(python3 -c '
+import json, sys, datetime
+last = None
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if r["outcome"] in ("delivered", "lost"):
+        last = r["time"]
+t = datetime.datetime.strptime(last, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.timezone.utc)
+print("%.6f" % t.timestamp())' "$D/audit.jsonl" 2>/dev/null || date +%s.%N)
+d=$(metric $((P + 2)) sluice_rx_objects_delivered_total)
+rxp=$(metric $((P + 2)) sluice_rx_packets_total); txp=$(metric $((P + 3)) sluice_tx_packets_total)
 rec=$(metric $((P + 2)) sluice_rx_fec_recovered_packets_total)
 lost=$(metric $((P + 2)) sluice_rx_objects_lost_total)
-echo "  cpu seconds: tx $tcpu rx $rcpu; packets tx $txp rx $rxp" >&2
-awk -v b="$bytes" -v s="$t0" -v e="$t1" -v m="$MTU" -v l="$LOSS" -v w="$WORKERS" -v r="$RATE" -v d="$d" -v n="$n" -v rec="$rec" -v lost="$lost" 'BEGIN {
+
+awk -v b="$bytes" -v s="$t0" -v e="$t1" -v m="$MTU" -v l="$LOSS" -v w="$WORKERS" -v r="$RATE" -v d="$d" -v n="$n" -v rec="$rec" -v lost="$lost" -v txp="$txp" -v rxp="$rxp" 'BEGIN {
 	good = d * 100000000
-	printf "goodput mtu=%-5s loss=%s%% workers=%s rate=%-7s %6.2f Gbit/s  (%d/%d files intact in %.2fs, %d packets rebuilt by FEC, %d lost)\n",
-		m, l, w, r, good * 8 / (e - s) / 1e9, d, n, e - s, rec, lost }'
+	printf "goodput mtu=%-5s loss=%s%% workers=%s rate=%-7s %6.2f Gbit/s  (%d/%d files intact in %.2fs, %d packets rebuilt by FEC, %d lost, %d of %d packets arrived)\n",
+		m, l, w, r, good * 8 / (e - s) / 1e9, d, n, e - s, rec, lost, rxp, txp }'

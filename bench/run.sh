@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# make bench: ceilings and the data path, on this machine, in one run.
+#  1. the machine; 2. raw UDP over loopback (the socket ceiling) and memcpy; 3. AEAD and hash
+#  per core; 4. FEC encode/decode; 5. tx -> rx goodput at 0% and 5% loss, MTU 1500 and 9000,
+#  1 and 2 workers (tx pinned to CPU 0, rx to CPU 1, tmpfs on both ends).
+# Timing goals live here, not in tests: this machine may be shared and noisy.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${SLUICE_BUILD:-build}
+case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
+RATE=${BENCH_RATE:-6Gbit}
+MB=${BENCH_MB:-1000}
+echo "== machine"
+echo "  $(nproc) cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+echo "  $(free -g | awk '/Mem:/ {print $2}') GiB, kernel $(uname -r), $(date -u +%Y-%m-%dT%H:%MZ)"
+echo "== ceilings"
+"$BUILD/bench/udp_ceiling" 1472 | sed 's/^/  /'
+"$BUILD/bench/udp_ceiling" 8972 | sed 's/^/  /'
+echo "== per-core crypto and hashing"
+"$BUILD/bench/crypto_bench" | sed 's/^/  /'
+echo "== FEC (ISA-L)"
+"$BUILD/bench/fec_bench" | sed 's/^/  /'
+echo "== goodput tx -> rx (file bytes delivered intact per second; link paced at $RATE)"
+for mtu in 1500 9000; do
+	for loss in 0 5; do
+		for w in 1 2; do
+			"$ROOT/bench/goodput.sh" "$mtu" "$loss" "$w" "$RATE" "$MB" 2>/dev/null | sed 's/^/  /' ||
+				echo "  goodput mtu=$mtu loss=$loss% workers=$w: FAILED"
+		done
+	done
+done
