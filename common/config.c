@@ -218,9 +218,10 @@ TXF(tx_overhead)
 		problem(c, v, "bad overhead '%s': use a whole percentage such as 25%%", s);
 	else if (s && t->overhead_pct > 400)
 		problem(c, v, "overhead %s is out of range (0%% to 400%%)", s);
-	c->fec_node = v;
+	if (!c->fec_node)
+		c->fec_node = v;
 }
-TXF(tx_block) { TX; get_uint(c, v, key, 1, 254, &t->block); if (!c->fec_node) c->fec_node = v; }
+TXF(tx_block) { TX; get_uint(c, v, key, 1, 254, &t->block); c->fec_node = v; }
 TXF(tx_interleave) { TX; get_uint(c, v, key, 1, 256, &t->interleave); }
 TXF(tx_repeat) { TX; get_uint(c, v, key, 1, 16, &t->repeat); }
 TXF(tx_secret)

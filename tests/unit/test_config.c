@@ -1,0 +1,306 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* common/config.c and common/units.c: defaults, every kind of error with FILE:LINE:COL, all
+ * problems in one run, unit parsers. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <netinet/in.h>
+
+#include "common/config.h"
+#include "common/log.h"
+
+static char tmpdir[] = "/tmp/sluice-test-config.XXXXXX";
+
+static const char *write_file(const char *name, const char *text)
+{
+	static char path[512];
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+/* Loads text as a tx (or rx) config; returns the problem count, *out the printed messages. */
+static int load(bool tx, const char *text, char **out, struct tx_config *t, struct rx_config *r)
+{
+	const char *p = write_file(tx ? "tx.yaml" : "rx.yaml", text);
+	size_t len;
+	FILE *err = open_memstream(out, &len);
+	int n = tx ? config_tx_load(p, t, err) : config_rx_load(p, r, err);
+	fclose(err);
+	return n;
+}
+
+static const char *TX_MIN = "link:\n"
+			    "  to: 127.0.0.1:7000\n"
+			    "keys:\n"
+			    "  secret: /k/tx.key\n"
+			    "  receiver: /k/rx.pub\n"
+			    "spools:\n"
+			    "  - name: cam-north\n"
+			    "    path: /spool/n\n";
+
+static void test_tx_defaults(void **state)
+{
+	struct tx_config t;
+	char *out = NULL;
+	assert_int_equal(load(true, TX_MIN, &out, &t, NULL), 0);
+	assert_string_equal(out, "");
+	assert_int_equal(t.mtu, 1500);
+	assert_int_equal(t.rate_bps, 800000000ull);
+	assert_int_equal(t.overhead_pct, 25);
+	assert_int_equal(t.block, 128);
+	assert_int_equal(t.interleave, 16);
+	assert_int_equal(t.repeat, 1);
+	assert_int_equal(t.log_level, LOG_INFO);
+	assert_false(t.metrics_enabled);
+	assert_string_equal(t.state, "/var/lib/sluice/tx");
+	assert_int_equal(t.nspools, 1);
+	assert_string_equal(t.spools[0].name, "cam-north");
+	assert_true(t.spools[0].after_delete);
+	assert_int_equal(t.to.ss.ss_family, AF_INET);
+	assert_int_equal(t.secret_line, 4);
+	assert_int_equal(t.secret_col, 11);
+	config_tx_free(&t);
+	free(out);
+}
+
+static void test_tx_full(void **state)
+{
+	struct tx_config t;
+	char *out = NULL;
+	const char *text = "link:\n  to: '[::1]:7000'\n  mtu: 9000\n  rate: 2.5Gbit\n"
+			   "fec:\n  overhead: 30%\n  block: 64\n  interleave: 8\n  repeat: 2\n"
+			   "keys:\n  secret: /k/tx.key\n  receiver: /k/rx.pub\n"
+			   "spools:\n  - name: a\n    path: /s/a\n    after: keep\n  - name: b.c_d\n    path: /s/b\n"
+			   "events:\n  - name: vms\n    listen: udp:127.0.0.1:5140\n"
+			   "  - name: syslog\n    listen: unix:/run/s.sock\n"
+			   "metrics:\n  listen: 127.0.0.1:9471\nstate: /var/lib/x\nlog:\n  level: debug\nworkers: 3\n";
+	assert_int_equal(load(true, text, &out, &t, NULL), 0);
+	assert_int_equal(t.to.ss.ss_family, AF_INET6);
+	assert_int_equal(t.mtu, 9000);
+	assert_int_equal(t.rate_bps, 2500000000ull);
+	assert_int_equal(t.overhead_pct, 30);
+	assert_int_equal(t.block, 64);
+	assert_int_equal(t.interleave, 8);
+	assert_int_equal(t.repeat, 2);
+	assert_int_equal(t.nspools, 2);
+	assert_false(t.spools[0].after_delete);
+	assert_int_equal(t.nevents, 2);
+	assert_int_equal(t.events[0].kind, CONFIG_EVENT_UDP);
+	assert_int_equal(t.events[1].kind, CONFIG_EVENT_UNIX);
+	assert_string_equal(t.events[1].unix_path, "/run/s.sock");
+	assert_true(t.metrics_enabled);
+	assert_string_equal(t.state, "/var/lib/x");
+	assert_int_equal(t.log_level, LOG_DEBUG);
+	assert_int_equal(t.workers, 3);
+	config_tx_free(&t);
+	free(out);
+}
+
+struct bad_case {
+	const char *text;
+	int problems;
+	const char *expect; /* a line that must appear, FILE replaced by the path */
+};
+
+static void check_bad(bool tx, const struct bad_case *c)
+{
+	struct tx_config t;
+	struct rx_config r;
+	char *out = NULL, want[1024];
+	int n = load(tx, c->text, &out, &t, &r);
+	snprintf(want, sizeof(want), "%s/%s:%s\n", tmpdir, tx ? "tx.yaml" : "rx.yaml", c->expect);
+	if (n != c->problems || !strstr(out, want))
+		fail_msg("config:\n%s\nwanted %d problem(s) incl. '%s', got %d:\n%s", c->text, c->problems,
+			 want, n, out);
+	free(out);
+}
+
+static void test_tx_errors(void **state)
+{
+	static const struct bad_case cases[] = {
+		{"link:\n  to: 127.0.0.1:7000\n  speed: 1\nkeys:\n  secret: a\n  receiver: b\nspools: []\n", 1,
+		 "3:3: unknown key 'speed' in 'link'"},
+		{"link:\n  to: 127.0.0.1:7000\n  rate: 800Mbps\nkeys:\n  secret: a\n  receiver: b\n", 1,
+		 "3:9: bad rate '800Mbps': use a number with bit, kbit, Mbit or Gbit (per second)"},
+		{"link:\n  to: 127.0.0.1:7000\n  mtu: 100\nkeys:\n  secret: a\n  receiver: b\n", 1,
+		 "3:8: 'mtu' is 100; it must be between 576 and 65535"},
+		{"link:\n  to: 127.0.0.1:99999\nkeys:\n  secret: a\n  receiver: b\n", 1,
+		 "2:7: bad address '127.0.0.1:99999' for 'to': use IPv4 a.b.c.d:port or [IPv6]:port, port 1-65535"},
+		{"link:\n  to: 127.0.0.1:7000\nkeys:\n  secret: a\n", 1,
+		 "4:3: missing required key 'receiver' in 'keys'"},
+		{"link: 5\nkeys:\n  secret: a\n  receiver: b\n", 1, "1:7: 'link' must be a mapping of keys to values"},
+		{"link:\n  to: 127.0.0.1:7000\nfec:\n  block: 200\n  overhead: 50%\nkeys:\n  secret: a\n  receiver: b\n",
+		 1, "4:10: fec.block 200 with 50% overhead needs 100 repair packets: block + repair must stay within 255"},
+		{"link:\n  to: 127.0.0.1:7000\n  to: 127.0.0.1:7001\nkeys:\n  secret: a\n  receiver: b\n", 1,
+		 "3:3: duplicate key 'to' in 'link'"},
+		{"link:\n  to: 127.0.0.1:7000\nkeys:\n  secret: a\n  receiver: b\nspools:\n  - name: Cam\n    path: /x\n",
+		 1, "7:11: bad name 'Cam': use 1 to 63 of a-z 0-9 . _ -"},
+		{"link:\n  to: 127.0.0.1:7000\nkeys:\n  secret: a\n  receiver: b\nspools:\n  - name: a\n    path: /x\n"
+		 "  - name: a\n    path: /y\n",
+		 1, "9:5: duplicate spool name 'a'"},
+		{"link:\n  to: 127.0.0.1:7000\nkeys:\n  secret: a\n  receiver: b\nlog:\n  level: loud\n", 1,
+		 "7:10: bad log level 'loud': use error, warn, info or debug"},
+		{"link:\n  to: [127.0.0.1\n", 1, "3:1: YAML syntax error: did not find expected ',' or ']' while parsing a flow sequence"},
+		{"link:\n  to: 127.0.0.1:7000\nkeys:\n  secret: a\n  receiver: b\nevents:\n  - name: v\n    listen: ftp:x\n",
+		 1, "8:13: bad listen 'ftp:x': use udp:HOST:PORT, tcp:HOST:PORT or unix:/absolute/path"},
+		{"link:\n  to: 127.0.0.1:7000\nkeys:\n  secret: a\n  receiver: b\nfec:\n  repeat: 0\n", 1,
+		 "7:11: 'repeat' is 0; it must be between 1 and 16"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		check_bad(true, &cases[i]);
+}
+
+static void test_all_problems_reported(void **state)
+{
+	struct tx_config t;
+	char *out = NULL;
+	const char *text = "link:\n  to: nowhere\n  mtu: 1\n  rate: fast\n  colour: red\n"
+			   "fec:\n  overhead: lots\nkeys:\n  secret: ''\n";
+	int n = load(true, text, &out, &t, NULL);
+	/* to, mtu, rate, colour, overhead, empty secret, missing receiver */
+	assert_int_equal(n, 7);
+	int lines = 0;
+	for (char *p = out; *p; p++)
+		lines += *p == '\n';
+	assert_int_equal(lines, 7);
+	assert_non_null(strstr(out, "tx.yaml:2:7: bad address 'nowhere'"));
+	assert_non_null(strstr(out, "tx.yaml:5:3: unknown key 'colour' in 'link'"));
+	assert_non_null(strstr(out, "tx.yaml:9:3: missing required key 'receiver' in 'keys'"));
+	free(out);
+}
+
+static void test_missing_file(void **state)
+{
+	struct tx_config t;
+	char *out = NULL;
+	size_t len;
+	FILE *err = open_memstream(&out, &len);
+	int n = config_tx_load("/nonexistent/sluice.yaml", &t, err);
+	fclose(err);
+	assert_int_equal(n, -ENOENT);
+	assert_string_equal(out, "/nonexistent/sluice.yaml:1:1: cannot read: No such file or directory\n");
+	free(out);
+}
+
+static const char *RX_MIN = "link:\n  listen: 0.0.0.0:7000\nkeys:\n  secret: /k/rx.key\n"
+			    "  senders: [/k/tx.pub, /k/tx2.pub]\noutput:\n  files: /f\n  events: /e\n";
+
+static void test_rx_defaults_and_errors(void **state)
+{
+	struct rx_config r;
+	char *out = NULL;
+	assert_int_equal(load(false, RX_MIN, &out, NULL, &r), 0);
+	assert_int_equal(r.nsenders, 2);
+	assert_string_equal(r.senders[1], "/k/tx2.pub");
+	assert_int_equal(r.senders_line[1], 5);
+	assert_int_equal(r.retention_days, 30);
+	assert_int_equal(r.memory_limit, 512000000ull);
+	assert_int_equal(r.object_limit, 4000000000ull);
+	assert_null(r.audit_path);
+	config_rx_free(&r);
+	free(out);
+	static const struct bad_case cases[] = {
+		{"link:\n  listen: 0.0.0.0:7000\nkeys:\n  secret: a\n  senders: []\noutput:\n  files: f\n  events: e\n",
+		 1, "5:12: 'senders' must name at least one sender public key"},
+		{"link:\n  listen: 0.0.0.0:7000\nkeys:\n  secret: a\n  senders: [b]\noutput:\n  files: f\n  events: e\n"
+		 "limits:\n  memory: 1MB\n",
+		 1, "10:11: 'memory' 1MB is out of range (16MB to 1TiB)"},
+		{"link:\n  listen: 0.0.0.0:7000\nkeys:\n  secret: a\n  senders: [b]\noutput:\n  files: f\n  events: e\n"
+		 "limits:\n  object: 4 gigs\n",
+		 1, "10:11: bad size '4 gigs': use a number with B, KB, MB, GB, TB, KiB, MiB, GiB or TiB"},
+		{"link:\n  listen: 0.0.0.0:7000\nkeys:\n  secret: a\n  senders: [b]\noutput:\n  files: f\n", 1,
+		 "7:3: missing required key 'events' in 'output'"},
+		{"link:\n  listen: 0.0.0.0:7000\nkeys:\n  secret: a\n  senders: [b]\noutput:\n  files: f\n  events: e\n"
+		 "retention:\n  days: -1\n",
+		 1, "10:9: 'days' must be a whole number, not '-1'"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		check_bad(false, &cases[i]);
+}
+
+static void test_units(void **state)
+{
+	static const struct {
+		const char *s;
+		int rc;
+		uint64_t v;
+	} rates[] = {{"800Mbit", 0, 800000000ull}, {"1Gbit", 0, 1000000000ull}, {"64kbit", 0, 64000},
+		     {"9600bit", 0, 9600},	 {"1.5Gbit", 0, 1500000000ull}, {"800", -EINVAL, 0},
+		     {"800Mbps", -EINVAL, 0},	 {"-1Mbit", -EINVAL, 0},	{"0bit", -ERANGE, 0},
+		     {"", -EINVAL, 0}},
+	  sizes[] = {{"512MB", 0, 512000000ull}, {"4GB", 0, 4000000000ull}, {"64KiB", 0, 65536},
+		     {"1024", 0, 1024},		 {"1 MiB", 0, 1048576},	       {"3 apples", -EINVAL, 0},
+		     {"-5", -EINVAL, 0}};
+	for (size_t i = 0; i < sizeof(rates) / sizeof(rates[0]); i++) {
+		uint64_t v = 0;
+		int rc = config_parse_rate(rates[i].s, &v);
+		if (rc != rates[i].rc || (rc == 0 && v != rates[i].v))
+			fail_msg("rate '%s': rc %d v %llu", rates[i].s, rc, (unsigned long long)v);
+	}
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		uint64_t v = 0;
+		int rc = config_parse_size(sizes[i].s, &v);
+		if (rc != sizes[i].rc || (rc == 0 && v != sizes[i].v))
+			fail_msg("size '%s': rc %d v %llu", sizes[i].s, rc, (unsigned long long)v);
+	}
+	unsigned pct;
+	assert_int_equal(config_parse_percent("25%", &pct), 0);
+	assert_int_equal(pct, 25);
+	assert_int_equal(config_parse_percent("25", &pct), 0);
+	assert_int_equal(config_parse_percent("2.5%", &pct), -ERANGE);
+	assert_int_equal(config_parse_percent("x%", &pct), -EINVAL);
+	struct config_addr a;
+	assert_int_equal(config_parse_addr("10.1.2.3:7000", &a), 0);
+	assert_int_equal(ntohs(((struct sockaddr_in *)&a.ss)->sin_port), 7000);
+	assert_int_equal(config_parse_addr("[fe80::1]:1", &a), 0);
+	assert_int_equal(a.ss.ss_family, AF_INET6);
+	assert_int_not_equal(config_parse_addr("fe80::1:7000", &a), 0);
+	assert_int_not_equal(config_parse_addr("1.2.3.4", &a), 0);
+	assert_int_not_equal(config_parse_addr("1.2.3.4:0", &a), 0);
+	assert_int_not_equal(config_parse_addr("host:7000", &a), 0);
+	assert_true(config_name_valid("cam-north.1_b"));
+	assert_false(config_name_valid(""));
+	assert_false(config_name_valid(".."));
+	assert_false(config_name_valid("Cam"));
+	assert_false(config_name_valid("a/b"));
+	char long_name[80];
+	memset(long_name, 'a', sizeof(long_name) - 1);
+	long_name[79] = '\0';
+	assert_false(config_name_valid(long_name));
+	long_name[63] = '\0';
+	assert_true(config_name_valid(long_name));
+}
+
+static int setup(void **state)
+{
+	return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	char cmd[600];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_tx_defaults),	      cmocka_unit_test(test_tx_full),
+		cmocka_unit_test(test_tx_errors),	      cmocka_unit_test(test_all_problems_reported),
+		cmocka_unit_test(test_missing_file),	      cmocka_unit_test(test_rx_defaults_and_errors),
+		cmocka_unit_test(test_units),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
