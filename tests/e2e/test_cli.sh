@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# The command line of INTERFACE.md: exit codes, --check printing every problem as
+# FILE:LINE:COL, keygen file modes, refusal of readable secrets, and one-shot send.
+. "$(dirname "$0")/lib.sh"
+expect_rc() { local want=$1; shift; set +e; "$@" >"$W/out.txt" 2>&1; local rc=$?; set -e
+	[ "$rc" -eq "$want" ] || { cat "$W/out.txt" >&2; fail "'$*' exited $rc, wanted $want"; }; }
+expect_rc 0 "$TX" --version
+expect_rc 0 "$RX" --help
+expect_rc 2 "$TX" frobnicate
+expect_rc 2 "$RX"
+make_keys
+[ "$(stat -c %a "$W/keys/tx.key")" = 600 ] && [ "$(stat -c %a "$W/keys/rx.key")" = 600 ] || fail "secret key modes"
+[ "$(wc -l <"$W/keys/tx.pub")" = 1 ] && grep -q '^sluice-tx-pub:' "$W/keys/tx.pub" || fail "tx.pub format"
+expect_rc 1 "$TX" keygen "$W/keys"   # never overwrites
+write_rx_config
+write_tx_config
+expect_rc 0 "$TX" -c "$W/tx.yaml" --check
+expect_rc 0 "$RX" -c "$W/rx.yaml" --check
+# Several problems at once, each with its position.
+sed -e 's/rate: 2Gbit/rate: 2Gbps/' -e 's/mtu: 1500/mtu: 12/' -e 's/^log:/colour: red\nlog:/' "$W/tx.yaml" >"$W/bad.yaml"
+expect_rc 2 "$TX" -c "$W/bad.yaml" --check
+grep -q "^$W/bad.yaml:3:8: 'mtu' is 12; it must be between 576 and 65535$" "$W/out.txt" || fail "mtu error"
+grep -q "^$W/bad.yaml:4:9: bad rate '2Gbps'" "$W/out.txt" || fail "rate error"
+grep -q "^$W/bad.yaml:[0-9]*:1: unknown key 'colour'" "$W/out.txt" || fail "unknown key error"
+[ "$(wc -l <"$W/out.txt")" -eq 3 ] || fail "expected exactly 3 problems"
+# A secret key readable by others is refused, at the position of keys.secret.
+chmod 644 "$W/keys/rx.key"
+expect_rc 2 "$RX" -c "$W/rx.yaml" --check
+grep -q "^$W/rx.yaml:4:11: keys.secret: .*chmod 600" "$W/out.txt" || fail "readable secret not refused"
+chmod 600 "$W/keys/rx.key"
+expect_rc 2 "$TX" -c "$W/nonexistent.yaml" --check
+grep -q "nonexistent.yaml:1:1: cannot read" "$W/out.txt" || fail "missing config message"
+# One-shot send under --as, exit 0 once the last packet has left.
+start_rx
+make_file "$W/one/clip1.ts" 1234567 c1
+make_file "$W/one/clip2.ts" 7654 c2
+expect_rc 0 "$TX" -c "$W/tx.yaml" send --as incident-42 "$W/one/clip1.ts" "$W/one/clip2.ts"
+wait_for "one-shot files" 20 bash -c "cmp -s '$W/one/clip1.ts' '$W/out/files/incident-42/clip1.ts' && cmp -s '$W/one/clip2.ts' '$W/out/files/incident-42/clip2.ts'"
+expect_rc 2 "$TX" -c "$W/tx.yaml" send --as 'Bad/Name' "$W/one/clip1.ts"
+log "ok"
