@@ -109,7 +109,10 @@ if s:
           f"{s.get('reordered', 0)} reordered, {s.get('duplicated', 0)} duplicated")
 PY
 printf '  rebuilt by FEC:             %s packets\n' "$(metric $((P + 2)) sluice_rx_fec_recovered_packets_total)"
-printf '  rejected / lost objects:    %s / %s\n' "$(metric $((P + 2)) sluice_rx_packets_rejected_total)" "$(metric $((P + 2)) sluice_rx_objects_lost_total)"
+printf '  packets refused:            %s (%s replays/duplicates, %s forged or malformed)\n' \
+	"$(metric $((P + 2)) sluice_rx_packets_rejected_total)" "$(metric $((P + 2)) sluice_rx_rejected_replay_total)" \
+	"$(( $(metric $((P + 2)) sluice_rx_rejected_auth_total) + $(metric $((P + 2)) sluice_rx_rejected_malformed_total) ))"
+printf '  objects lost:               %s\n' "$(metric $((P + 2)) sluice_rx_objects_lost_total)"
 printf '  audit log:                  %s (%s lines)\n' "$D/audit.jsonl" "$(wc -l <"$D/audit.jsonl")"
 printf '  delivered files:            %s\n' "$D/out/files"
 [ "$bad" -eq 0 ]
