@@ -20,30 +20,11 @@
 
 #include "common/cursor.h"
 #include "common/wire.h"
-
-static uint64_t rng_state;
-
-static uint64_t rnd(void)
-{
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static void rnd_bytes(uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		p[i] = (uint8_t)rnd();
-}
+#include "tests/unit/seeded.h"
 
 static int seed_setup(void **state)
 {
-	const char *e = getenv("SLUICE_TEST_SEED");
-	uint64_t seed = e ? strtoull(e, NULL, 0) : (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
-	printf("test_wire: seed %" PRIu64 " (SLUICE_TEST_SEED=%" PRIu64 " repeats this run)\n", seed,
-	       seed);
-	rng_state = seed;
+	seed_init("test_wire");
 	return 0;
 }
 
