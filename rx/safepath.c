@@ -185,7 +185,7 @@ int safepath_open_dir(int rootfd, const char *dirpath, bool create, int *out_fd)
 		}
 		memcpy(name, c, len);
 		name[len] = '\0';
-		int nfd, rc = open_component(fd, name, create, &nfd);
+		int nfd = -1, rc = open_component(fd, name, create, &nfd);
 		close(fd);
 		if (rc != 0)
 			return rc;
