@@ -27,7 +27,7 @@ uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static void vlog(int level, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void vlog(int level, const char *fmt, va_list ap)
 {
 	char line[2048];
 	struct timespec ts;
