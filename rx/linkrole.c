@@ -502,6 +502,7 @@ static void reject(enum rx_metric why)
 }
 
 static void pending_claim(struct linkrole *l, uint64_t session, uint64_t now);
+static uint64_t pending_floor(struct linkrole *l, struct rsession *s, uint64_t base);
 
 static void on_announce(struct linkrole *l, const uint8_t *pkt, size_t len, uint64_t now)
 {
@@ -595,8 +596,9 @@ static void on_announce(struct linkrole *l, const uint8_t *pkt, size_t len, uint
 		replay_init(&s->replay);
 		if (rejoin && ss->pn_floor) /* refuse what this session sent before our restart */
 			replay_update(&s->replay, ss->pn_floor - 1);
-		/* Ids below the sender's done id left before we listened: not ours to report. */
-		s->base = a.done_object_id ? a.done_object_id : 1;
+		/* Ids below the sender's done id left before we listened: not ours to report,
+		 * unless authentic datagrams of them wait in the pending buffer. */
+		s->base = pending_floor(l, s, a.done_object_id ? a.done_object_id : 1);
 		ss->current = s;
 		ss->counter = a.counter;
 		ss->session = a.session;
@@ -679,6 +681,22 @@ static void pending_add(struct linkrole *l, uint64_t session, const uint8_t *pkt
 }
 
 static void on_data(struct linkrole *l, uint8_t *pkt, size_t len, uint64_t now);
+
+/* The lowest object id among the waiting datagrams of a session just opened that
+ * authenticate (so a forged header cannot make the receiver report old objects as lost). */
+static uint64_t pending_floor(struct linkrole *l, struct rsession *s, uint64_t base)
+{
+	for (struct pending *p = l->phead; p; p = p->next) {
+		struct wire_data_hdr h;
+		if (p->session != s->id || wire_data_decode(p->data, p->len, &h) != 0 || h.object_id >= base ||
+		    h.object_id == 0)
+			continue;
+		if (aead_open(s->aead, h.pn, p->data, WIRE_DATA_HDR_LEN, p->data + WIRE_DATA_HDR_LEN,
+			      h.symbol_size, p->data + WIRE_DATA_HDR_LEN + h.symbol_size, l->scratch) == 0)
+			base = h.object_id;
+	}
+	return base;
+}
 
 /* A session just opened: run its waiting datagrams through the normal path, in order. */
 static void pending_claim(struct linkrole *l, uint64_t session, uint64_t now)

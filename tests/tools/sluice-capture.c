@@ -5,8 +5,9 @@
  *
  *   sluice-capture --listen 127.0.0.1:7001 --to 127.0.0.1:7000 --out FILE [--duration-s N]
  *       forward every datagram and append it to FILE as (u32 LE length, bytes)
- *   sluice-capture --replay FILE --to 127.0.0.1:7000 [--alter] [--pps N]
- *       send every recorded datagram again (--alter: flip one byte in each)
+ *   sluice-capture --replay FILE --to 127.0.0.1:7000 [--alter] [--pps N] [--skip N]
+ *       send every recorded datagram again (--alter: flip one byte in each; --skip: leave out
+ *       the first N, as a receiver that started late would)
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -42,10 +43,10 @@ int main(int argc, char **argv)
 {
 	static const struct option o[] = {{"listen", 1, 0, 'l'}, {"to", 1, 0, 't'}, {"out", 1, 0, 'o'},
 					  {"replay", 1, 0, 'r'}, {"alter", 0, 0, 'a'}, {"pps", 1, 0, 'p'},
-					  {"duration-s", 1, 0, 'd'}, {0, 0, 0, 0}};
+					  {"duration-s", 1, 0, 'd'}, {"skip", 1, 0, 's'}, {0, 0, 0, 0}};
 	const char *listen = NULL, *to = NULL, *out = NULL, *in = NULL;
 	int alter = 0, c;
-	long pps = 20000, duration = 0;
+	long pps = 20000, duration = 0, skip = 0;
 	while ((c = getopt_long(argc, argv, "", o, NULL)) != -1) {
 		switch (c) {
 		case 'l': listen = optarg; break;
@@ -55,6 +56,7 @@ int main(int argc, char **argv)
 		case 'a': alter = 1; break;
 		case 'p': pps = atol(optarg); break;
 		case 'd': duration = atol(optarg); break;
+		case 's': skip = atol(optarg); break;
 		default: return 2;
 		}
 	}
@@ -80,6 +82,10 @@ int main(int argc, char **argv)
 			size_t len = (size_t)lb[0] | (size_t)lb[1] << 8 | (size_t)lb[2] << 16 | (size_t)lb[3] << 24;
 			if (len > sizeof(buf) || fread(buf, 1, len, f) != len)
 				break;
+			if (skip > 0) {
+				skip--;
+				continue;
+			}
 			if (alter && len > 12)
 				buf[12 + (size_t)rand() % (len - 12)] ^= (unsigned char)(1 + rand() % 255);
 			sendto(fd, buf, len, 0, (const struct sockaddr *)&dst.ss, dst.len);
