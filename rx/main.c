@@ -48,6 +48,8 @@ struct rx {
 	uv_loop_t loop;
 	uv_signal_t sigint, sigterm;
 	uv_timer_t retention;
+	uv_async_t link_done; /* the link role stopped by itself: stop the daemon */
+	bool stopping;
 	uv_work_t retention_work;
 	bool retention_busy;
 	struct metrics_server *metrics;
@@ -91,6 +93,7 @@ static void *link_main(void *p)
 	struct rx *r = p;
 	if (linkrole_run(r->linkrole) != 0)
 		r->exit_code = 1;
+	uv_async_send(&r->link_done);
 	return NULL;
 }
 
@@ -132,17 +135,36 @@ static void on_retention(uv_timer_t *t)
 
 static void on_closed(uv_handle_t *h) { (void)h; }
 
-static void on_signal(uv_signal_t *s, int signum)
+static void stop_all(struct rx *r)
 {
-	struct rx *r = s->data;
-	log_info("%s: stopping", strsignal(signum));
+	if (r->stopping)
+		return;
+	r->stopping = true;
 	linkrole_stop(r->linkrole);
+	uv_close((uv_handle_t *)&r->link_done, on_closed);
 	uv_close((uv_handle_t *)&r->sigint, on_closed);
 	uv_close((uv_handle_t *)&r->sigterm, on_closed);
 	uv_close((uv_handle_t *)&r->retention, on_closed);
 	if (r->metrics)
 		metrics_server_close(r->metrics);
 	r->metrics = NULL;
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+	struct rx *r = s->data;
+	log_info("%s: stopping", strsignal(signum));
+	stop_all(r);
+}
+
+static void on_link_done(uv_async_t *a)
+{
+	struct rx *r = a->data;
+	if (!r->stopping) {
+		log_error("the link role stopped; stopping the receiver");
+		r->exit_code = 1;
+	}
+	stop_all(r);
 }
 
 static int mkdir_p(const char *path, mode_t mode)
@@ -224,6 +246,8 @@ static int run(struct rx *r)
 	r->sigint.data = r->sigterm.data = r;
 	uv_signal_start(&r->sigint, on_signal, SIGINT);
 	uv_signal_start(&r->sigterm, on_signal, SIGTERM);
+	uv_async_init(&r->loop, &r->link_done, on_link_done);
+	r->link_done.data = r;
 	uv_timer_init(&r->loop, &r->retention);
 	r->retention.data = r;
 	uv_timer_start(&r->retention, on_retention, 0, RETENTION_INTERVAL_MS);
@@ -233,7 +257,7 @@ static int run(struct rx *r)
 		if (rc != 0) {
 			log_error("metrics on %s: %s", r->cfg.metrics.text, uv_strerror(rc));
 			r->exit_code = 1;
-			on_signal(&r->sigterm, SIGTERM);
+			stop_all(r);
 			uv_run(&r->loop, UV_RUN_DEFAULT);
 			return 1;
 		}
