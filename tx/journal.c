@@ -122,7 +122,12 @@ static int bump_session(struct journal *j, uint64_t *counter)
 	} else if (errno != ENOENT) {
 		return -errno;
 	}
+	/* Grows at every start and never falls behind the clock (microseconds), so that a
+	 * one-shot `send` (which keeps no state and uses the clock) and the daemon, run one after
+	 * the other with the same key, are both newer than what the receiver saw last. */
 	c++;
+	if (c < now_ns() / 1000u)
+		c = now_ns() / 1000u;
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;

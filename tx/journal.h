@@ -2,7 +2,7 @@
 /*
  * The sender's journal under `state:`. Two files:
  *   STATE/session   the session counter, one decimal line, incremented (and fsynced) at every
- *                   start; announcements carry it so the receiver can refuse replays of
+ *                   start and never below the clock in microseconds; announcements carry it so the receiver can refuse replays of
  *                   sessions older than the newest it has seen.
  *   STATE/journal   one line per file sent completely (all repeats):
  *                   "sent <xxh3 of spool, path, size, mtime as 16 hex> <size> <mtime_ns> <spool>/<path>"

@@ -488,7 +488,7 @@ int main(int argc, char **argv)
 		if (rc != 0)
 			return 1;
 	} else {
-		counter = now_ns() / 1000000000ull; /* one-shot: no state; a clock-based counter */
+		counter = now_ns() / 1000u; /* one-shot: no state; the clock in microseconds */
 	}
 	rc = link_udp_tx_open(&t->link, (const struct sockaddr *)&t->cfg.to.ss, t->cfg.to.len);
 	if (rc != 0) {

@@ -38,4 +38,11 @@ make_file "$W/one/clip2.ts" 7654 c2
 expect_rc 0 "$TX" -c "$W/tx.yaml" send --as incident-42 "$W/one/clip1.ts" "$W/one/clip2.ts"
 wait_for "one-shot files" 20 bash -c "cmp -s '$W/one/clip1.ts' '$W/out/files/incident-42/clip1.ts' && cmp -s '$W/one/clip2.ts' '$W/out/files/incident-42/clip2.ts'"
 expect_rc 2 "$TX" -c "$W/tx.yaml" send --as 'Bad/Name' "$W/one/clip1.ts"
+# The daemon, started after a one-shot with the same key, is a newer session for rx.
+start_tx
+make_file "$W/after.bin" 5555 after
+cp "$W/after.bin" "$W/spool/"
+wait_for "daemon after one-shot" 15 test -f "$W/out/files/cam/after.bin"
+cmp "$W/after.bin" "$W/out/files/cam/after.bin" || fail "after.bin differs"
+[ "$(metric "$RX_METRICS" sluice_rx_rejected_replay_total)" -eq 0 ] || fail "a session was refused as a replay"
 log "ok"
