@@ -73,7 +73,9 @@ all: $(BUILD)/sluice-tx $(BUILD)/sluice-rx $(TOOL_BIN)
 deps: $(DEPS_OK)
 $(DEPS_OK):
 	$(Q)missing=; for p in $(PKGS) $(TEST_PKGS); do pkg-config --exists $$p || missing="$$missing $$p"; done; \
-	command -v ip >/dev/null || missing="$$missing iproute2"; \
+	for c in ip:iproute2 curl:curl openssl:openssl python3:python3 clang:clang; do \
+	  command -v $${c%%:*} >/dev/null || missing="$$missing $${c#*:}"; done; \
+	ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 || missing="$$missing libclang-rt-dev"; \
 	if [ -n "$$missing" ]; then \
 	  echo "sluice: missing:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then \
