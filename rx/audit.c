@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include "common/mkdirs.h"
 #include "rx/audit.h"
 
 #include <errno.h>
@@ -26,24 +27,6 @@ static const char *const outcome_name[] = {
 	[AUDIT_RENAMED] = "renamed",     [AUDIT_LOST] = "lost",
 	[AUDIT_REJECTED] = "rejected",   [AUDIT_SESSION] = "session",
 };
-
-/* Creates each missing folder above the last component of path. */
-static int mkparents(const char *path)
-{
-	char buf[4096];
-	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
-		return -ENAMETOOLONG;
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0750) != 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	return 0;
-}
-
 int audit_open(struct audit **out, const char *path)
 {
 	struct audit *a = calloc(1, sizeof(*a));
@@ -51,7 +34,7 @@ int audit_open(struct audit **out, const char *path)
 		return -ENOMEM;
 	a->fd = -1;
 	if (path) {
-		int rc = mkparents(path);
+		int rc = mkdirs(path, 0750, true);
 		if (rc == 0) {
 			a->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0640);
 			if (a->fd < 0)

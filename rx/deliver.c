@@ -13,6 +13,7 @@
  * rejected object's messages cannot open it again. Nothing the link role says is believed: its
  * offsets, lengths and counts only ever narrow what is accepted, never widen it.
  */
+#include "common/mkdirs.h"
 #include "rx/deliver.h"
 
 #include <dirent.h>
@@ -750,23 +751,6 @@ fail:
 
 /* ---- set-up, stream, tear-down ---- */
 
-static int mkdir_p(const char *path)
-{
-	char buf[4096];
-	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
-		return -ENAMETOOLONG;
-	for (char *s = buf + 1;; s++) {
-		if (*s && *s != '/')
-			continue;
-		char c = *s;
-		*s = '\0';
-		if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-			return -errno;
-		if (!(*s = c))
-			return 0;
-	}
-}
-
 /* Removes what a killed receiver left in the temp folder. */
 static int empty_tmp(int tmpfd)
 {
@@ -814,7 +798,7 @@ int deliver_new(struct deliver **out, const struct deliver_config *c)
 		memcpy(d->senders, c->senders, c->nsenders * sizeof(*d->senders));
 		d->nsenders = c->nsenders;
 	}
-	if ((rc = mkdir_p(c->files_dir)) != 0)
+	if ((rc = mkdirs(c->files_dir, 0755, false)) != 0)
 		goto free_d;
 	d->rootfd = open(c->files_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (d->rootfd < 0) {

@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "common/mkdirs.h"
 #include "common/config.h"
 #include "common/keys.h"
 #include "common/log.h"
@@ -167,30 +168,12 @@ static void on_link_done(uv_async_t *a)
 	stop_all(r);
 }
 
-static int mkdir_p(const char *path, mode_t mode)
-{
-	char buf[4096];
-	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
-		return -ENAMETOOLONG;
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, mode) != 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, mode) != 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 static int run(struct rx *r)
 {
 	int rc;
 	const char *dirs[] = {r->cfg.files_dir, r->cfg.events_dir, r->cfg.state};
 	for (size_t i = 0; i < 3; i++) {
-		if ((rc = mkdir_p(dirs[i], i == 2 ? 0700 : 0755)) != 0) {
+		if ((rc = mkdirs(dirs[i], i == 2 ? 0700 : 0755, false)) != 0) {
 			log_error("%s: %s", dirs[i], strerror(-rc));
 			return 1;
 		}

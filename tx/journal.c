@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include "common/mkdirs.h"
 #include "tx/journal.h"
 
 #include <errno.h>
@@ -87,24 +88,6 @@ static int path_in(const struct journal *j, const char *name, char *out, size_t 
 	return snprintf(out, cap, "%s/%s", j->dir, name) >= (int)cap ? -ENAMETOOLONG : 0;
 }
 
-static int mkdirs(const char *path)
-{
-	char buf[4096];
-	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
-		return -ENAMETOOLONG;
-	for (char *p = buf + 1; *p; p++) {
-		if (*p == '/') {
-			*p = '\0';
-			if (mkdir(buf, 0700) != 0 && errno != EEXIST)
-				return -errno;
-			*p = '/';
-		}
-	}
-	if (mkdir(buf, 0700) != 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 static int bump_session(struct journal *j, uint64_t *counter)
 {
 	char p[4096], tmp[4096], buf[64];
@@ -151,7 +134,7 @@ int journal_open(struct journal **out, const char *state_dir, uint64_t *session_
 		return -ENOMEM;
 	j->fd = -1;
 	j->dir = strdup(state_dir);
-	int rc = j->dir ? mkdirs(state_dir) : -ENOMEM;
+	int rc = j->dir ? mkdirs(state_dir, 0700, false) : -ENOMEM;
 	if (rc == 0)
 		rc = bump_session(j, session_counter);
 	char p[4096];
