@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# A file that grows while it is being sent is not delivered half-old, half-new: tx notices,
+# says so, and sends it again once it is complete; rx ends up with the final content. A file
+# removed while being sent does not stop the sender.
+. "$(dirname "$0")/lib.sh"
+make_keys
+write_rx_config
+write_tx_config "$RX_PORT" 25% 20Mbit
+start_rx
+start_tx
+make_file "$W/grow.bin" 4000000 grow
+cp "$W/grow.bin" "$W/spool/grow.bin"
+sleep 0.6 # 4 MB at 20 Mbit/s takes about 2 s: it is in flight now
+head -c 1000 /dev/zero >>"$W/spool/grow.bin"
+cat "$W/spool/grow.bin" >"$W/grown.bin"
+wait_for "abort counted" 10 metric_ge "$TX_METRICS" sluice_tx_files_aborted_total 1
+grep -q "grow.bin changed while being sent" "$W/tx.log" || fail "no log line for the change"
+wait_for "grown file delivered" 30 test -f "$W/out/files/cam/grow.bin"
+cmp "$W/grown.bin" "$W/out/files/cam/grow.bin" || fail "delivered content is not the final one"
+make_file "$W/gone.bin" 3000000 gone
+cp "$W/gone.bin" "$W/spool/gone.bin"
+sleep 0.4
+rm -f "$W/spool/gone.bin"
+make_file "$W/next.bin" 10000 next
+cp "$W/next.bin" "$W/spool/next.bin"
+wait_for "next file delivered" 30 test -f "$W/out/files/cam/next.bin"
+cmp "$W/next.bin" "$W/out/files/cam/next.bin" || fail "next differs"
+kill -0 "$TX_PID" || fail "tx died"
+log "ok"
