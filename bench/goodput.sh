@@ -62,9 +62,10 @@ for i in $(seq 1 "$n"); do head -c 100000000 /dev/urandom >"$D/stage/f$i.bin"; d
 bytes=$((n * 100000000))
 taskset -c 1 "$BUILD/sluice-rx" -c "$D/rx.yaml" 2>"$D/rx.log" &
 PIDS+=($!)
+metric() { curl -fsS "http://127.0.0.1:$1/metrics" 2>/dev/null | awk -v n="$2" '$1 == n {print $2; f=1} END {if (!f) print 0}'; }
+for i in $(seq 100); do curl -fsS "http://127.0.0.1:$((P + 2))/metrics" >/dev/null 2>&1 && break; sleep 0.05; done
 taskset -c 0 "$BUILD/sluice-tx" -c "$D/tx.yaml" 2>"$D/tx.log" &
 PIDS+=($!)
-metric() { curl -fsS "http://127.0.0.1:$1/metrics" 2>/dev/null | awk -v n="$2" '$1 == n {print $2; f=1} END {if (!f) print 0}'; }
 for i in $(seq 100); do [ "$(metric $((P + 3)) sluice_tx_announcements_total)" -gt 0 ] && break; sleep 0.05; done
 t0=$(date +%s.%N)
 mv "$D"/stage/* "$D/spool/"
@@ -87,6 +88,7 @@ for line in open(sys.argv[1]):
 t = datetime.datetime.strptime(last, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.timezone.utc)
 print("%.6f" % t.timestamp())' "$D/audit.jsonl" 2>/dev/null || date +%s.%N)
 d=$(metric $((P + 2)) sluice_rx_objects_delivered_total)
+[ "${KEEP:-0}" = 1 ] && curl -fsS "http://127.0.0.1:$((P + 2))/metrics" >"$D/rx.metrics" 2>/dev/null
 rxp=$(metric $((P + 2)) sluice_rx_packets_total); txp=$(metric $((P + 3)) sluice_tx_packets_total)
 rec=$(metric $((P + 2)) sluice_rx_fec_recovered_packets_total)
 lost=$(metric $((P + 2)) sluice_rx_objects_lost_total)

@@ -91,6 +91,7 @@ struct sender {
 	uint8_t eph_pk[32];
 	struct session_secret secret;
 	uint64_t start_ns;
+	uint64_t start_mono;
 	struct workers *workers;
 	struct scratch *scratch;
 	struct group groups[2];
@@ -222,7 +223,11 @@ static void send_announce(struct sender *s)
 	} else {
 		txm_add(TXM_SEND_ERRORS, 1);
 	}
-	s->next_announce_ns = mono_ns() + ANNOUNCE_INTERVAL_NS;
+	/* Every second, but every 200 ms for the first two: a receiver that starts a moment
+	 * after the sender (or loses the first ones) opens the session before much data waits. */
+	uint64_t now = mono_ns();
+	s->next_announce_ns = now + (now - s->start_mono < 2 * ANNOUNCE_INTERVAL_NS
+					     ? ANNOUNCE_INTERVAL_NS / 5 : ANNOUNCE_INTERVAL_NS);
 }
 
 static void maybe_announce(struct sender *s)
@@ -709,6 +714,7 @@ int sender_new(struct sender **out, const struct sender_config *c)
 		s->max_symbols = FEC_MAX_SYMBOLS;
 	randombytes_buf(&s->session, sizeof(s->session));
 	s->start_ns = now_ns();
+	s->start_mono = mono_ns();
 	s->next_id = 1;
 	int rc = session_tx_derive(&s->secret, s->eph_pk, c->rx_pk, c->keys->sign_pk, s->session,
 				   session_best_aead());
