@@ -7,6 +7,7 @@
 #include "common/config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -260,36 +261,31 @@ TXF(tx_keys) { walk(c, v, key, keys_tx_fields, t_); }
 TXF(tx_metrics) { walk(c, v, key, metrics_tx_fields, t_); }
 TXF(tx_log) { walk(c, v, key, log_tx_fields, t_); }
 
-struct spool_ctx {
-	struct config_spool *sp;
-	bool after_seen;
-};
-
 static void sp_name(struct ctx *c, yaml_node_t *v, void *t_, const char *key)
 {
-	struct spool_ctx *s = t_;
+	struct config_spool *sp = t_;
 	const char *n = want_scalar(c, v, key);
 	if (!n)
 		return;
 	if (!config_name_valid(n))
 		problem(c, v, "bad name '%s': use 1 to 63 of a-z 0-9 . _ -", n);
 	else
-		snprintf(s->sp->name, sizeof(s->sp->name), "%s", n);
+		snprintf(sp->name, sizeof(sp->name), "%s", n);
 }
 static void sp_path(struct ctx *c, yaml_node_t *v, void *t_, const char *key)
 {
-	get_string(c, v, key, &((struct spool_ctx *)t_)->sp->path);
+	get_string(c, v, key, &((struct config_spool *)t_)->path);
 }
 static void sp_after(struct ctx *c, yaml_node_t *v, void *t_, const char *key)
 {
-	struct spool_ctx *s = t_;
+	struct config_spool *sp = t_;
 	const char *a = want_scalar(c, v, key);
 	if (!a)
 		return;
 	if (strcmp(a, "delete") == 0)
-		s->sp->after_delete = true;
+		sp->after_delete = true;
 	else if (strcmp(a, "keep") == 0)
-		s->sp->after_delete = false;
+		sp->after_delete = false;
 	else
 		problem(c, v, "bad value '%s' for 'after': use delete or keep", a);
 }
@@ -327,50 +323,48 @@ static void ev_listen(struct ctx *c, yaml_node_t *v, void *t_, const char *key)
 }
 static const struct field event_fields[] = {{"name", ev_name, true}, {"listen", ev_listen, true}, {NULL, NULL, false}};
 
+/* A list of mappings each with a unique `name` (spools, events): n elements of sz bytes,
+ * each walked with fields, their name at name_off. */
+static void *named_list(struct ctx *c, yaml_node_t *v, const char *key, size_t sz, size_t name_off,
+			const struct field *fields, void (*init)(void *), size_t *count)
+{
+	if (v->type != YAML_SEQUENCE_NODE) {
+		problem(c, v, "'%s' must be a list", key);
+		return NULL;
+	}
+	size_t n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+	char *arr = calloc(n ? n : 1, sz);
+	if (!arr)
+		return NULL;
+	for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+		char *elem = arr + *count * sz;
+		const char *name = elem + name_off;
+		yaml_node_t *e = node(c, *it);
+		if (init)
+			init(elem);
+		walk(c, e, key, fields, elem);
+		for (size_t i = 0; i < *count && name[0]; i++)
+			if (strcmp(arr + i * sz + name_off, name) == 0)
+				problem(c, e, "duplicate name '%s' in '%s'", name, key);
+		(*count)++;
+	}
+	return arr;
+}
+
+static void spool_init(void *p) { ((struct config_spool *)p)->after_delete = true; }
+
 TXF(tx_spools)
 {
 	TX;
-	if (v->type != YAML_SEQUENCE_NODE) {
-		problem(c, v, "'spools' must be a list");
-		return;
-	}
-	size_t n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
-	t->spools = calloc(n ? n : 1, sizeof(*t->spools));
-	if (!t->spools)
-		return;
-	for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
-		struct config_spool *sp = &t->spools[t->nspools];
-		struct spool_ctx sc = {sp, false};
-		sp->after_delete = true;
-		yaml_node_t *e = node(c, *it);
-		walk(c, e, "spools", spool_fields, &sc);
-		for (size_t i = 0; i < t->nspools && sp->name[0]; i++)
-			if (strcmp(t->spools[i].name, sp->name) == 0)
-				problem(c, e, "duplicate spool name '%s'", sp->name);
-		t->nspools++;
-	}
+	t->spools = named_list(c, v, key, sizeof(*t->spools), offsetof(struct config_spool, name),
+			       spool_fields, spool_init, &t->nspools);
 }
 
 TXF(tx_events)
 {
 	TX;
-	if (v->type != YAML_SEQUENCE_NODE) {
-		problem(c, v, "'events' must be a list");
-		return;
-	}
-	size_t n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
-	t->events = calloc(n ? n : 1, sizeof(*t->events));
-	if (!t->events)
-		return;
-	for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
-		struct config_event *ev = &t->events[t->nevents];
-		yaml_node_t *e = node(c, *it);
-		walk(c, e, "events", event_fields, ev);
-		for (size_t i = 0; i < t->nevents && ev->name[0]; i++)
-			if (strcmp(t->events[i].name, ev->name) == 0)
-				problem(c, e, "duplicate event source name '%s'", ev->name);
-		t->nevents++;
-	}
+	t->events = named_list(c, v, key, sizeof(*t->events), offsetof(struct config_event, name),
+			       event_fields, NULL, &t->nevents);
 }
 
 static const struct field tx_fields[] = {

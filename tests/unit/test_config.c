@@ -148,7 +148,7 @@ static void test_tx_errors(void **state)
 		 1, "7:11: bad name 'Cam': use 1 to 63 of a-z 0-9 . _ -"},
 		{"link:\n  to: 127.0.0.1:7000\nkeys:\n  secret: a\n  receiver: b\nspools:\n  - name: a\n    path: /x\n"
 		 "  - name: a\n    path: /y\n",
-		 1, "9:5: duplicate spool name 'a'"},
+		 1, "9:5: duplicate name 'a' in 'spools'"},
 		{"link:\n  to: 127.0.0.1:7000\nkeys:\n  secret: a\n  receiver: b\nlog:\n  level: loud\n", 1,
 		 "7:10: bad log level 'loud': use error, warn, info or debug"},
 		{"link:\n  to: [127.0.0.1\n", 1, "3:1: YAML syntax error: did not find expected ',' or ']' while parsing a flow sequence"},
