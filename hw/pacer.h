@@ -3,6 +3,12 @@
  * Pacing at a fixed bit rate. Nobody can tell the sender to slow down, so it must never exceed
  * the configured rate over any 10 ms window. Token bucket on CLOCK_MONOTONIC with a depth of
  * PACER_BURST_NS worth of bytes; waiting sleeps (clock_nanosleep), it never spins.
+ *
+ * The bound: if every send goes through pacer_wait, the bytes handed to the link in any window
+ * of T ns are at most rate * (T + PACER_BURST_NS) / 8e9, plus, when one charge costs more than
+ * PACER_BURST_NS, that charge's excess over it. Callers keep a batch below the burst (at
+ * 1 Gbit/s, 62,500 bytes) to get the plain bound: over 10 ms, at most 5% above the rate. A
+ * caller that sends when pacer_delay_ns is 0 and charges afterwards may add one charge.
  */
 #ifndef SLUICE_PACER_H
 #define SLUICE_PACER_H
@@ -13,16 +19,22 @@
 #define PACER_BURST_NS 500000ull /* 0.5 ms of credit at most */
 
 struct pacer {
-	uint64_t rate_bps;
-	uint64_t next_ns; /* when the next byte may leave */
+	uint64_t rate_bps; /* > 0 */
+	uint64_t next_ns;  /* when the next byte may leave; never below now - PACER_BURST_NS */
+	uint64_t frac;     /* what the last charges left below 1 ns, in units of 1/rate_bps ns */
 };
 
+/* rate_bps 0 is taken as 1. Starts with no credit: the first bytes leave now, the next after
+ * their cost. */
 void pacer_init(struct pacer *p, uint64_t rate_bps);
-/* Nanoseconds until `bytes` may be sent (0 = now). */
+/* Nanoseconds until the next byte may be sent (0 = now). */
 uint64_t pacer_delay_ns(const struct pacer *p, uint64_t now_ns);
-/* Sleep until allowed, then charge `bytes`. */
+/* Nanoseconds until `bytes` may be sent together (0 = now): until the credit covers them, or
+ * the bucket is full when they cost more than it holds. */
+uint64_t pacer_delay_bytes_ns(const struct pacer *p, uint64_t now_ns, size_t bytes);
+/* Sleep until `bytes` may be sent (pacer_delay_bytes_ns), then charge them. */
 void pacer_wait(struct pacer *p, size_t bytes);
-/* Charge without sleeping (caller sent already). */
+/* Charge without sleeping (caller sent already, or is about to). */
 void pacer_charge(struct pacer *p, uint64_t now_ns, size_t bytes);
 
 #endif
