@@ -321,7 +321,21 @@ static void ev_listen(struct ctx *c, yaml_node_t *v, void *t_, const char *key)
 		problem(c, v, "bad listen '%s': use udp:HOST:PORT, tcp:HOST:PORT or unix:/absolute/path", s);
 	}
 }
-static const struct field event_fields[] = {{"name", ev_name, true}, {"listen", ev_listen, true}, {NULL, NULL, false}};
+static void ev_max_line(struct ctx *c, yaml_node_t *v, void *t_, const char *key)
+{
+	get_size(c, v, key, 16, 1u << 20, "16B to 1MiB", &((struct config_event *)t_)->max_line);
+}
+static void ev_queue(struct ctx *c, yaml_node_t *v, void *t_, const char *key)
+{
+	get_uint(c, v, key, 1, 10000000, &((struct config_event *)t_)->queue);
+}
+static void ev_compress(struct ctx *c, yaml_node_t *v, void *t_, const char *key)
+{
+	get_uint(c, v, key, 0, 19, &((struct config_event *)t_)->compress);
+}
+static const struct field event_fields[] = {
+	{"name", ev_name, true},       {"listen", ev_listen, true}, {"max_line", ev_max_line, false},
+	{"queue", ev_queue, false},    {"compress", ev_compress, false}, {NULL, NULL, false}};
 
 /* A list of mappings each with a unique `name` (spools, events): n elements of sz bytes,
  * each walked with fields, their name at name_off. */
@@ -353,6 +367,14 @@ static void *named_list(struct ctx *c, yaml_node_t *v, const char *key, size_t s
 
 static void spool_init(void *p) { ((struct config_spool *)p)->after_delete = true; }
 
+static void event_init(void *p)
+{
+	struct config_event *e = p;
+	e->max_line = 64u << 10;
+	e->queue = 100000;
+	e->compress = 3;
+}
+
 TXF(tx_spools)
 {
 	TX;
@@ -364,7 +386,7 @@ TXF(tx_events)
 {
 	TX;
 	t->events = named_list(c, v, key, sizeof(*t->events), offsetof(struct config_event, name),
-			       event_fields, NULL, &t->nevents);
+			       event_fields, event_init, &t->nevents);
 }
 
 static const struct field tx_fields[] = {

@@ -33,6 +33,9 @@ struct config_event {
 	enum config_event_kind kind;
 	struct config_addr addr; /* udp/tcp */
 	char *unix_path;         /* unix */
+	uint64_t max_line;       /* extension: max_line, longest event accepted (default 64KiB) */
+	unsigned queue;          /* extension: queue, events held while the link is busy (100000) */
+	unsigned compress;       /* extension: compress, zstd level 0 (off) .. 19 (default 3) */
 };
 
 struct tx_config {

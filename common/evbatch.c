@@ -8,15 +8,16 @@
 
 #include "common/cursor.h"
 
-#define HDR 8
+#define HDR 16
 
-int evbatch_begin(struct evbatch_builder *b, const char *source)
+int evbatch_begin(struct evbatch_builder *b, const char *source, uint64_t stream)
 {
 	size_t n = strlen(source);
 	if (n == 0 || n > EVBATCH_NAME_MAX)
 		return -EINVAL;
 	memset(b, 0, sizeof(*b));
 	memcpy(b->source, source, n);
+	b->stream = stream;
 	b->cap = 4096;
 	b->raw = malloc(b->cap);
 	if (!b->raw)
@@ -65,6 +66,7 @@ long evbatch_finish(struct evbatch_builder *b, int zstd_level, uint8_t **out)
 	wcursor_u8(&w, (uint8_t)strlen(b->source));
 	wcursor_u8(&w, 0);
 	wcursor_u32(&w, b->count);
+	wcursor_u64(&w, b->stream);
 	size_t bound = ZSTD_compressBound(b->len);
 	uint8_t *o = malloc(5 + (bound > b->len ? bound : b->len));
 	if (!o)
@@ -147,6 +149,7 @@ int evbatch_decode(const uint8_t *obj, size_t len, struct evbatch *out, const ch
 	cursor_init(&c, out->raw, raw_len);
 	uint8_t version = cursor_u8(&c), flags = cursor_u8(&c), nl = cursor_u8(&c), rsv = cursor_u8(&c);
 	uint32_t count = cursor_u32(&c);
+	out->stream = cursor_u64(&c);
 	if (version != 1 || flags || rsv || nl == 0 || nl > EVBATCH_NAME_MAX) {
 		evbatch_release(out);
 		return bad(why, "bad batch header");

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define REPLAY_WORDS 256 /* power of two */
+#define REPLAY_WORDS 2048 /* power of two; the window covers two full groups (2 x 256 x 255) */
 #define REPLAY_WINDOW ((REPLAY_WORDS - 1) * 64)
 
 struct replay {

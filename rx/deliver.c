@@ -19,6 +19,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <inttypes.h>
 #include <sodium.h>
 #include <stdarg.h>
@@ -37,6 +38,7 @@
 #include "common/wire.h"
 #include "fec/fec.h"
 #include "rx/audit.h"
+#include "rx/events.h"
 #include "rx/rx_metrics.h"
 #include "rx/safepath.h"
 
@@ -98,7 +100,7 @@ struct deliver {
 	struct closed_id closed[CLOSED_MAX];
 	size_t nclosed, closed_next;
 	uint64_t bad_messages;
-	bool events_logged;
+	struct events *events;
 };
 
 /* ---- sessions ---- */
@@ -493,10 +495,9 @@ int deliver_handle(struct deliver *d, const struct msg *m)
 	case MSG_MANIFEST: rc = on_manifest(d, m); break;
 	case MSG_LOST: rc = on_lost(d, m); break;
 	case MSG_EVENTS:
-		if (!d->events_logged)
-			log_debug("deliver role: EVENTS messages are not handled here");
-		d->events_logged = true;
-		return -ENOTSUP;
+		rc = !session_find(d, m->session) ? -ENOENT
+		     : d->events ? events_batch(d->events, m->data, m->data_len) : -ENOTSUP;
+		break;
 	default: rc = -EINVAL; break;
 	}
 	if (rc < 0) {
@@ -816,6 +817,11 @@ int deliver_new(struct deliver **out, const struct deliver_config *c)
 	}
 	if ((rc = empty_tmp(d->tmpfd)) != 0)
 		goto close_tmp;
+	if (c->events_dir) {
+		struct events_config ec = {.dir = c->events_dir, .state = c->state};
+		if ((rc = events_new(&d->events, &ec)) != 0)
+			goto close_tmp;
+	}
 	*out = d;
 	return 0;
 close_tmp:
@@ -852,6 +858,20 @@ int deliver_run(struct deliver *d, int fd)
 	size_t cap = 0;
 	int rc;
 	for (;;) {
+		/* Between messages: give up event gaps and sync event files on time. */
+		int wait = d->events ? events_timeout_ms(d->events) : -1;
+		if (wait >= 0) {
+			struct pollfd p = {.fd = fd, .events = POLLIN};
+			int n = poll(&p, 1, wait);
+			if (n < 0 && errno != EINTR) {
+				rc = -errno;
+				break;
+			}
+			if (n <= 0) {
+				events_tick(d->events);
+				continue;
+			}
+		}
 		rc = read_exact(fd, hdr, sizeof(hdr));
 		if (rc == -EPIPE) {
 			rc = 0; /* EOF between messages: the link role is done */
@@ -904,6 +924,7 @@ void deliver_free(struct deliver *d)
 	if (left)
 		log_info("deliver role: %zu unfinished object%s dropped at exit", left,
 			 left == 1 ? "" : "s");
+	events_free(d->events);
 	close(d->tmpfd);
 	close(d->rootfd);
 	free(d->senders);

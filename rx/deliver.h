@@ -39,7 +39,8 @@ struct audit;
 
 struct deliver_config {
 	const char *files_dir;        /* output.files; created if missing */
-	const char *events_dir;       /* output.events */
+	const char *events_dir;       /* output.events (rx/events.h); NULL: events refused */
+	const char *state;            /* STATE, for the events' stream ids; may be NULL */
 	const uint8_t (*senders)[32]; /* pinned sender Ed25519 public keys */
 	size_t nsenders;
 	uint64_t object_limit;        /* limits.object */
@@ -54,8 +55,8 @@ int deliver_new(struct deliver **out, const struct deliver_config *c)
 	__attribute__((warn_unused_result));
 
 /* Handle one decoded message. 0, or negative for a message that makes no sense (unknown
- * session, conflicting or out-of-range fields: logged, counted, never fatal); -ENOTSUP for
- * EVENTS, which another module delivers. */
+ * session, conflicting or out-of-range fields: logged, counted, never fatal). EVENTS go to
+ * rx/events.h. */
 int deliver_handle(struct deliver *d, const struct msg *m);
 
 /* Read framed messages from fd (blocking) and handle them until EOF (0), a framing error

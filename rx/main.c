@@ -198,6 +198,7 @@ static int run(struct rx *r)
 	struct deliver_config dc = {
 		.files_dir = r->cfg.files_dir,
 		.events_dir = r->cfg.events_dir,
+		.state = r->cfg.state,
 		.senders = (const uint8_t (*)[32])r->senders,
 		.nsenders = r->cfg.nsenders,
 		.object_limit = r->cfg.object_limit,

@@ -23,6 +23,7 @@ enum rx_metric {
 	RXM_BYTES_DELIVERED,    /* sluice_rx_bytes_delivered_total */
 	RXM_EVENTS_DELIVERED,   /* sluice_rx_events_delivered_total */
 	RXM_EVENTS_LOST,        /* sluice_rx_events_lost_total */
+	RXM_EVENTS_DUPLICATE,   /* sluice_rx_events_duplicate_total: seq already written */
 	RXM_FEC_RECOVERED,      /* sluice_rx_fec_recovered_packets_total */
 	RXM_SESSIONS,           /* sluice_rx_sessions_total: sessions opened */
 	RXM_RESTARTS,           /* sluice_rx_sender_restarts_total */

@@ -23,10 +23,14 @@
 #include "common/version.h"
 #include "common/wire.h"
 #include "hw/link.h"
+#include "tx/evqueue.h"
+#include "tx/intake.h"
 #include "tx/journal.h"
 #include "tx/sender.h"
 #include "tx/spool.h"
 #include "tx/tx_metrics.h"
+
+#define EVENT_WINDOW_NS 1000000ull /* events arriving within 1 ms travel together */
 
 struct entry {
 	struct entry *next;
@@ -52,6 +56,8 @@ struct tx {
 	struct sender *sender;
 	struct journal *journal;
 	struct spool_watch *watch;
+	struct evq *evq;
+	struct intake *intake;
 	struct metrics_server *metrics;
 	uv_loop_t loop;
 	uv_async_t async;
@@ -269,7 +275,10 @@ static void shutdown_loop(struct tx *t)
 	if (t->stopping)
 		return;
 	t->stopping = true;
+	intake_close(t->intake); /* first: what was taken in is sent before the sender stops */
+	t->intake = NULL;
 	sender_stop(t->sender);
+	evq_close(t->evq);
 	/* What did not fully leave stays in the spool; it is sent again after a restart. */
 	for (struct tx_file *f = sender_take_unsent(t->sender), *n; f; f = n) {
 		n = f->next;
@@ -508,6 +517,17 @@ int main(int argc, char **argv)
 	size_t payload = link_payload_max(t->cfg.mtu, t->cfg.to.ss.ss_family);
 	if (payload > 65535 + WIRE_DATA_OVERHEAD)
 		payload = 65535 + WIRE_DATA_OVERHEAD;
+	if (!send_mode && t->cfg.nevents) {
+		struct evq_config ec = {
+			.state = t->cfg.state,
+			.sources = t->cfg.events,
+			.nsources = t->cfg.nevents,
+			.window_ns = EVENT_WINDOW_NS,
+			.batch_bytes = 8 * (payload - WIRE_DATA_OVERHEAD),
+		};
+		if (evq_new(&t->evq, &ec) != 0)
+			return 1;
+	}
 	struct sender_config sc = {
 		.keys = &t->keys,
 		.rx_pk = t->rx_pk,
@@ -523,12 +543,15 @@ int main(int argc, char **argv)
 		.session_counter = counter,
 		.done = on_sender_done,
 		.done_ctx = t,
+		.events = t->evq,
 	};
 	rc = sender_new(&t->sender, &sc);
 	if (rc != 0) {
 		log_error("sender: %s", strerror(-rc));
 		return 1;
 	}
+	if (t->evq)
+		evq_set_wake(t->evq, sender_kick, t->sender);
 	uv_loop_init(&t->loop);
 	pthread_mutex_init(&t->mu, NULL);
 	t->tabcap = 4096;
@@ -590,6 +613,11 @@ int main(int argc, char **argv)
 			uv_run(&t->loop, UV_RUN_DEFAULT);
 			return 1;
 		}
+		if (t->evq && intake_start(&t->intake, &t->loop, t->cfg.events, t->cfg.nevents, t->evq) != 0) {
+			shutdown_loop(t);
+			uv_run(&t->loop, UV_RUN_DEFAULT);
+			return 1;
+		}
 		if (journal_compact(t->journal, still_in_spool, t) != 0)
 			log_warn("journal compaction failed; continuing with the old journal");
 	}
@@ -597,6 +625,7 @@ int main(int argc, char **argv)
 	if (t->oneshot && isatty(STDERR_FILENO))
 		fprintf(stderr, "\n");
 	sender_free(t->sender);
+	evq_free(t->evq);
 	link_close(t->link);
 	journal_close(t->journal);
 	uv_loop_close(&t->loop);

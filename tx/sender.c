@@ -30,6 +30,7 @@
 #include "fec/fec.h"
 #include "hw/link.h"
 #include "hw/pacer.h"
+#include "tx/evqueue.h"
 #include "tx/tx_metrics.h"
 #include "tx/workers.h"
 
@@ -93,8 +94,12 @@ struct sender {
 	uint64_t start_ns;
 	uint64_t start_mono;
 	struct workers *workers;
-	struct scratch *scratch;
+	struct scratch *scratch;  /* one per worker, then the sender thread's own */
 	struct group groups[2];
+	unsigned send_batch;      /* packets per link_send: SEND_BATCH, or what fits the burst */
+	uint8_t *evsrc;           /* event objects: one block's source symbols */
+	uint8_t *evpkts;          /* and its sealed packets */
+	struct link_pkt *evwire;
 	struct pacer pacer;
 	pthread_t thread;
 	bool started;
@@ -549,23 +554,94 @@ static void finish(struct sender *s, struct group *g)
 	}
 }
 
-/* Paces the group onto the link. Returns false when stopped part-way. */
-static bool send_group(struct sender *s, struct group *g)
+/* Sends packets [0, n) of wire in batches, paced. */
+static void send_paced(struct sender *s, struct link_pkt *wire, unsigned n)
 {
-	for (unsigned p = 0; p < g->npkts; p += SEND_BATCH) {
-		unsigned n = g->npkts - p < SEND_BATCH ? g->npkts - p : SEND_BATCH;
-		if (__atomic_load_n(&s->stop, __ATOMIC_RELAXED))
-			return false;
-		pacer_wait(&s->pacer, (size_t)n * s->pkt_len);
-		int rc = link_send(s->c.link, &g->wire[p], n);
+	for (unsigned p = 0; p < n; p += s->send_batch) {
+		unsigned b = n - p < s->send_batch ? n - p : s->send_batch;
+		pacer_wait(&s->pacer, (size_t)b * s->pkt_len);
+		int rc = link_send(s->c.link, &wire[p], b);
 		if (rc < 0) {
 			txm_add(TXM_SEND_ERRORS, 1);
 			log_rl(LOG_ERROR, "link send failed: %s", strerror(-rc));
 		} else {
-			txm_add(TXM_PACKETS, n);
-			txm_add(TXM_BYTES, (uint64_t)n * s->pkt_len);
+			txm_add(TXM_PACKETS, b);
+			txm_add(TXM_BYTES, (uint64_t)b * s->pkt_len);
 		}
-		s->packets += n;
+		s->packets += b;
+	}
+}
+
+/* One event batch as an object of its own, coded and sealed on this thread and sent at once:
+ * block by block, source symbols then repair, packet numbers taken as it goes. */
+static void send_small(struct sender *s, uint8_t kind, const uint8_t *obj, size_t len)
+{
+	struct fec_partition part;
+	if (fec_partition_init(&part, len, s->c.symbol_size, s->c.block_max) != 0)
+		return;
+	struct scratch *sc = &s->scratch[s->c.workers];
+	size_t T = s->c.symbol_size;
+	uint64_t id = s->next_id++;
+	for (uint32_t b = 0; b < part.nblocks; b++) {
+		uint32_t k = fec_partition_k(&part, b);
+		uint32_t blen = fec_partition_len(&part, b);
+		uint32_t m = repair_count(s, kind, k);
+		uint8_t *src[FEC_MAX_SYMBOLS], *rep[FEC_MAX_SYMBOLS];
+		memcpy(s->evsrc, obj + fec_partition_offset(&part, b), blen);
+		memset(s->evsrc + blen, 0, (size_t)k * T - blen);
+		for (uint32_t i = 0; i < k; i++)
+			src[i] = s->evsrc + i * T;
+		for (uint32_t i = 0; i < m; i++)
+			rep[i] = sc->repair + i * T;
+		if (m && fec_encode(sc->codec, k, m, T, src, rep) != 0)
+			m = 0;
+		struct wire_data_hdr h = {.session = s->session, .object_id = id, .object_len = len,
+					  .block = b, .symbol_size = (uint16_t)T, .k = (uint8_t)k,
+					  .m = (uint8_t)m, .kind = kind};
+		for (uint32_t i = 0; i < k + m; i++) {
+			uint8_t *pkt = s->evpkts + (size_t)i * s->pkt_len;
+			h.pn = s->next_pn++;
+			h.esi = (uint8_t)i;
+			wire_data_hdr_encode(pkt, &h);
+			if (aead_seal(sc->aead, h.pn, pkt, WIRE_DATA_HDR_LEN, i < k ? src[i] : rep[i - k], T,
+				      pkt + WIRE_DATA_HDR_LEN, pkt + WIRE_DATA_HDR_LEN + T) != 0)
+				log_rl(LOG_ERROR, "AEAD seal failed");
+			s->evwire[i].data = pkt;
+			s->evwire[i].len = s->pkt_len;
+		}
+		send_paced(s, s->evwire, k + m);
+	}
+}
+
+/* Every event batch that is due (all that are queued when `all`). */
+static void send_events(struct sender *s, bool all)
+{
+	if (!s->c.events)
+		return;
+	for (;;) {
+		uint64_t now = mono_ns();
+		uint64_t due = evq_due(s->c.events);
+		if (due == UINT64_MAX || (!all && due > now))
+			return;
+		uint8_t *obj = NULL;
+		long n = evq_take(s->c.events, now, all, &obj);
+		if (n <= 0)
+			return;
+		send_small(s, WIRE_KIND_EVENTS, obj, (size_t)n);
+		txm_add(TXM_EVENT_BATCHES, 1);
+		free(obj);
+	}
+}
+
+/* Paces the group onto the link. Returns false when stopped part-way. */
+static bool send_group(struct sender *s, struct group *g)
+{
+	for (unsigned p = 0; p < g->npkts; p += s->send_batch) {
+		unsigned n = g->npkts - p < s->send_batch ? g->npkts - p : s->send_batch;
+		if (__atomic_load_n(&s->stop, __ATOMIC_RELAXED))
+			return false;
+		send_events(s, false);
+		send_paced(s, &g->wire[p], n);
 		maybe_announce(s);
 	}
 	/* Manifests whose last packet has now left complete their files. */
@@ -609,6 +685,13 @@ static void *sender_main(void *p)
 		pthread_mutex_lock(&s->mu);
 		while (!s->stop && !prev && !work_waiting(s)) {
 			uint64_t now = mono_ns();
+			uint64_t due = s->c.events ? evq_due(s->c.events) : UINT64_MAX;
+			if (due <= now) {
+				pthread_mutex_unlock(&s->mu);
+				send_events(s, false);
+				pthread_mutex_lock(&s->mu);
+				continue;
+			}
 			if (now >= s->next_announce_ns) {
 				pthread_mutex_unlock(&s->mu);
 				send_announce(s);
@@ -617,7 +700,7 @@ static void *sender_main(void *p)
 			}
 			struct timespec ts;
 			clock_gettime(CLOCK_REALTIME, &ts);
-			uint64_t wait = s->next_announce_ns - now;
+			uint64_t wait = (due < s->next_announce_ns ? due : s->next_announce_ns) - now;
 			uint64_t t = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec + wait;
 			ts.tv_sec = (time_t)(t / 1000000000ull);
 			ts.tv_nsec = (long)(t % 1000000000ull);
@@ -631,6 +714,7 @@ static void *sender_main(void *p)
 		fill(s, g);
 		if (g->nblocks)
 			workers_submit(s->workers, g->batch, g->jobptrs, g->nblocks);
+		send_events(s, false);
 		if (prev) {
 			workers_wait(s->workers, prev->batch);
 			finish(s, prev);
@@ -650,6 +734,7 @@ static void *sender_main(void *p)
 	}
 	if (prev)
 		workers_wait(s->workers, prev->batch);
+	send_events(s, true); /* intake is closed by now: what is queued goes before we stop */
 	return NULL;
 }
 
@@ -731,10 +816,13 @@ int sender_new(struct sender **out, const struct sender_config *c)
 		if (!g->src || !g->pkts || !g->wire || !g->batch)
 			goto fail;
 	}
-	s->scratch = calloc(s->c.workers, sizeof(*s->scratch));
-	if (!s->scratch)
+	s->scratch = calloc(s->c.workers + 1, sizeof(*s->scratch));
+	s->evsrc = malloc((size_t)s->c.block_max * s->c.symbol_size);
+	s->evpkts = malloc((size_t)FEC_MAX_SYMBOLS * s->pkt_len);
+	s->evwire = calloc(FEC_MAX_SYMBOLS, sizeof(*s->evwire));
+	if (!s->scratch || !s->evsrc || !s->evpkts || !s->evwire)
 		goto fail;
-	for (unsigned i = 0; i < s->c.workers; i++) {
+	for (unsigned i = 0; i <= s->c.workers; i++) {
 		s->scratch[i].codec = fec_codec_new();
 		s->scratch[i].aead = aead_new(&s->secret);
 		s->scratch[i].repair = malloc((size_t)FEC_MAX_SYMBOLS * s->c.symbol_size);
@@ -745,6 +833,13 @@ int sender_new(struct sender **out, const struct sender_config *c)
 	if (rc != 0)
 		goto fail;
 	pacer_init(&s->pacer, s->c.rate_bps);
+	/* A batch costs at most the pacer's burst, so an event waits at most that long. */
+	uint64_t burst = s->c.rate_bps / 8 * PACER_BURST_NS / 1000000000ull;
+	s->send_batch = (unsigned)(burst / s->pkt_len);
+	if (s->send_batch > SEND_BATCH)
+		s->send_batch = SEND_BATCH;
+	if (s->send_batch == 0)
+		s->send_batch = 1;
 	*out = s;
 	return 0;
 fail:
@@ -794,6 +889,14 @@ struct tx_file *sender_take_unsent(struct sender *s)
 
 uint64_t sender_session(const struct sender *s) { return s->session; }
 
+void sender_kick(void *sender)
+{
+	struct sender *s = sender;
+	pthread_mutex_lock(&s->mu);
+	pthread_cond_signal(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+}
+
 bool sender_idle(struct sender *s)
 {
 	pthread_mutex_lock(&s->mu);
@@ -809,8 +912,11 @@ void sender_free(struct sender *s)
 	if (s->started)
 		sender_stop(s);
 	workers_free(s->workers);
+	free(s->evsrc);
+	free(s->evpkts);
+	free(s->evwire);
 	if (s->scratch) {
-		for (unsigned i = 0; i < s->c.workers; i++) {
+		for (unsigned i = 0; i <= s->c.workers; i++) {
 			fec_codec_free(s->scratch[i].codec);
 			aead_free(s->scratch[i].aead);
 			free(s->scratch[i].repair);

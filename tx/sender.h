@@ -10,6 +10,11 @@
  * group g+1 while the sender thread paces group g onto the link. A session announcement leaves
  * at start and every second, between batches.
  *
+ * Event batches (tx/evqueue.h) pre-empt file content: before every batch of packets the
+ * sender thread takes the batches that are due, encodes and seals them itself and sends them
+ * first, so an event waits at most one batch, which is kept within the pacer's burst
+ * (PACER_BURST_NS). They share the pacer: file content gets what events leave of the rate.
+ *
  * A file is complete, and `done` is called with 0, when the last packet of its last manifest
  * copy has been handed to the link; with -EAGAIN when it changed, shrank or vanished while
  * being read (the caller queues it again); with another -errno when it could not be opened.
@@ -24,6 +29,7 @@
 #include "common/keys.h"
 
 struct link;
+struct evq;
 
 struct tx_file {
 	struct tx_file *next;
@@ -52,6 +58,7 @@ struct sender_config {
 	uint64_t session_counter; /* persisted, grows at every start */
 	sender_done_fn done;      /* called on the sender thread */
 	void *done_ctx;
+	struct evq *events;       /* event batches, sent ahead of file content; may be NULL */
 };
 
 struct sender;
@@ -66,6 +73,8 @@ void sender_stop(struct sender *s);
 struct tx_file *sender_take_unsent(struct sender *s);
 void sender_free(struct sender *s);
 uint64_t sender_session(const struct sender *s);
+/* Wake the sender: events were queued (tx/evqueue.h wake callback; any thread). */
+void sender_kick(void *sender);
 /* True when nothing is queued or in flight. */
 bool sender_idle(struct sender *s);
 

@@ -13,4 +13,8 @@ struct metric tx_metrics[TXM_COUNT] = {
 	[TXM_ABORTED] = C("sluice_tx_files_aborted_total", "Files that changed, shrank or vanished while being sent."),
 	[TXM_ANNOUNCES] = C("sluice_tx_announcements_total", "Session announcements sent."),
 	[TXM_SEND_ERRORS] = C("sluice_tx_send_errors_total", "Failed link sends."),
+	[TXM_EVENTS] = C("sluice_tx_events_total", "Events accepted at intake."),
+	[TXM_EVENTS_DROPPED] = C("sluice_tx_events_dropped_total", "Events dropped from a full queue (oldest first)."),
+	[TXM_EVENTS_REJECTED] = C("sluice_tx_events_rejected_total", "Event lines refused: over max_line or badly framed."),
+	[TXM_EVENT_BATCHES] = C("sluice_tx_event_batches_total", "Event batches sent."),
 };

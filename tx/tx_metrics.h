@@ -14,6 +14,10 @@ enum tx_metric {
 	TXM_ABORTED,       /* sluice_tx_files_aborted_total: files that changed or vanished mid-send */
 	TXM_ANNOUNCES,     /* sluice_tx_announcements_total */
 	TXM_SEND_ERRORS,   /* sluice_tx_send_errors_total */
+	TXM_EVENTS,        /* sluice_tx_events_total: events accepted at intake */
+	TXM_EVENTS_DROPPED, /* sluice_tx_events_dropped_total: dropped from a full queue */
+	TXM_EVENTS_REJECTED, /* sluice_tx_events_rejected_total: over max_line, bad framing */
+	TXM_EVENT_BATCHES, /* sluice_tx_event_batches_total */
 	TXM_COUNT
 };
 

@@ -113,6 +113,7 @@ log:
   level: ${TX_LOG:-info}
 workers: ${WORKERS:-2}
 YAML
+	if [ -n "${EVENTS_YAML:-}" ]; then printf '%s\n' "$EVENTS_YAML" >>"$W/tx.yaml"; fi
 }
 
 start_rx() {

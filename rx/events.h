@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Event delivery: event batches (common/evbatch.h) become JSON lines in
+ * EVENTS/<source>/<YYYY-MM-DD>.jsonl (UTC day of writing), one per event:
+ *
+ *   {"source":"vms","seq":17,"tx_time":"...Z","rx_time":"...Z","event":...}
+ *
+ * `event` is the event itself, minified, when it is one strict RFC 8259 JSON object (checked
+ * by jansson: valid UTF-8, no control characters in strings, no duplicate keys, numbers that
+ * fit); anything else is a JSON string of its bytes, where a byte that is not part of valid
+ * UTF-8 stands for the code point of its value (0xff becomes "\u00ff") and control characters
+ * are escaped. No event can add or split a line.
+ *
+ * Per source, events are written in seq order. One that arrives early waits in a reorder
+ * buffer (EVENTS_REORDER_MAX events, EVENTS_REORDER_BYTES); a missing seq is given up after
+ * EVENTS_REORDER_NS (or when the buffer is full), logged with its range and counted in
+ * sluice_rx_events_lost_total. A seq already written is a duplicate: dropped and counted.
+ * The last seq written is recovered at start from the tail of the source's newest file (the
+ * file is the truth), so a receiver restart neither repeats nor misses a line; a line cut
+ * short by a crash is truncated away when the file is next opened. The sender's stream id is
+ * kept in STATE/events/<source>: when it changes (the sender's state was reset) the
+ * sequence restarts, and that is logged.
+ */
+#ifndef SLUICE_RX_EVENTS_H
+#define SLUICE_RX_EVENTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define EVENTS_SOURCES_MAX 256
+#define EVENTS_REORDER_NS 250000000ull
+#define EVENTS_REORDER_MAX 65536
+#define EVENTS_REORDER_BYTES (16u << 20)
+
+struct events;
+
+struct events_config {
+	const char *dir;   /* output.events; created if missing */
+	const char *state; /* STATE: stream ids under STATE/events; NULL keeps none */
+};
+
+int events_new(struct events **out, const struct events_config *c) __attribute__((warn_unused_result));
+/* One event-batch object from an authenticated session. 0, or -errno for a batch that does not
+ * decode or names an unusable source (logged, counted by the caller as a bad message). */
+int events_batch(struct events *e, const uint8_t *obj, size_t len);
+/* Milliseconds until events_tick has work (a gap to give up, files to sync); -1 for none. */
+int events_timeout_ms(struct events *e);
+/* Give up gaps whose time is up, fsync files written to since the last second. */
+void events_tick(struct events *e);
+/* Write what the reorder buffers hold (gaps logged), sync and close. NULL is fine. */
+void events_free(struct events *e);
+
+/* The JSON text of one event, as placed after "event": (exposed for tests and fuzzing).
+ * Returns a malloc'd NUL-terminated string (its length in *len), or NULL without memory. */
+char *events_encode(const uint8_t *data, size_t n, size_t *len);
+
+#endif

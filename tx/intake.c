@@ -1,0 +1,361 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "tx/intake.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "tx/framing.h"
+#include "tx/tx_metrics.h"
+
+#define READ_BUF (64u << 10)
+
+struct client;
+
+struct isrc {
+	struct intake *in;
+	unsigned idx;
+	const struct config_event *cfg;
+	union {
+		uv_handle_t h;
+		uv_stream_t s;
+		uv_udp_t udp;
+		uv_tcp_t tcp;
+		uv_pipe_t pipe;
+	} l;
+	bool open;
+	size_t nclients;
+	uint64_t next_client;
+};
+
+struct client {
+	struct client *prev, *next;
+	struct isrc *src;
+	uint64_t no;
+	union {
+		uv_handle_t h;
+		uv_stream_t s;
+		uv_tcp_t tcp;
+		uv_pipe_t pipe;
+	} c;
+	struct framer fr;
+};
+
+struct intake {
+	uv_loop_t *loop;
+	struct evq *q;
+	struct isrc *src;
+	size_t n;
+	struct client *clients;
+	size_t open_handles; /* freed when the last one has closed */
+	bool closing;
+	uint8_t buf[READ_BUF];
+};
+
+static void maybe_free(struct intake *in)
+{
+	if (in->closing && in->open_handles == 0) {
+		free(in->src);
+		free(in);
+	}
+}
+
+static void client_closed(uv_handle_t *h)
+{
+	struct client *c = h->data;
+	struct intake *in = c->src->in;
+	framer_free(&c->fr);
+	free(c);
+	in->open_handles--;
+	maybe_free(in);
+}
+
+static void push(struct isrc *s, const uint8_t *p, size_t len)
+{
+	(void)evq_push(s->in->q, s->idx, p, len);
+}
+
+static void reject(struct isrc *s, uint64_t client, const char *why, size_t len)
+{
+	txm_add(TXM_EVENTS_REJECTED, 1);
+	if (client)
+		log_rl(LOG_WARN, "event source %s, client %llu: %s (%zu bytes, max_line %llu): refused, "
+		       "connection kept", s->cfg->name, (unsigned long long)client, why, len,
+		       (unsigned long long)s->cfg->max_line);
+	else
+		log_rl(LOG_WARN, "event source %s: %s (%zu bytes, max_line %llu): refused", s->cfg->name, why,
+		       len, (unsigned long long)s->cfg->max_line);
+}
+
+/* ---- UDP ---- */
+
+static void udp_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
+{
+	(void)hint;
+	struct isrc *s = h->data;
+	b->base = (char *)s->in->buf;
+	b->len = READ_BUF;
+}
+
+static void udp_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *b, const struct sockaddr *from,
+		     unsigned flags)
+{
+	struct isrc *s = h->data;
+	if (n < 0) {
+		log_rl(LOG_WARN, "event source %s: receive error: %s", s->cfg->name, uv_strerror((int)n));
+		return;
+	}
+	if (n == 0 || !from)
+		return;
+	size_t len = (size_t)n;
+	const uint8_t *p = (const uint8_t *)b->base;
+	if (!(flags & UV_UDP_PARTIAL) && len && p[len - 1] == '\n') {
+		len--;
+		if (len && p[len - 1] == '\r')
+			len--;
+	}
+	if ((flags & UV_UDP_PARTIAL) || len > s->cfg->max_line) {
+		reject(s, 0, "datagram longer than max_line", (size_t)n);
+		return;
+	}
+	if (len)
+		push(s, p, len);
+}
+
+/* ---- streams ---- */
+
+static void on_event(void *ctx, const uint8_t *p, size_t len)
+{
+	struct client *c = ctx;
+	push(c->src, p, len);
+}
+
+static void on_reject(void *ctx, const char *why, size_t len)
+{
+	struct client *c = ctx;
+	reject(c->src, c->no, why, len);
+}
+
+static void client_close(struct client *c)
+{
+	struct intake *in = c->src->in;
+	if (uv_is_closing(&c->c.h))
+		return;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		in->clients = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	c->prev = c->next = NULL;
+	c->src->nclients--;
+	uv_close(&c->c.h, client_closed);
+}
+
+static void stream_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
+{
+	(void)hint;
+	struct client *c = h->data;
+	b->base = (char *)c->src->in->buf;
+	b->len = READ_BUF;
+}
+
+static void stream_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
+{
+	struct client *c = st->data;
+	if (n > 0) {
+		if (framer_feed(&c->fr, (const uint8_t *)b->base, (size_t)n) != 0) {
+			txm_add(TXM_EVENTS_REJECTED, 1);
+			log_rl(LOG_WARN, "event source %s, client %llu: bad octet-counted frame (RFC 6587); "
+			       "closing the connection", c->src->cfg->name, (unsigned long long)c->no);
+			client_close(c);
+		}
+		return;
+	}
+	if (n == 0)
+		return;
+	if (n != UV_EOF)
+		log_rl(LOG_WARN, "event source %s, client %llu: %s", c->src->cfg->name,
+		       (unsigned long long)c->no, uv_strerror((int)n));
+	framer_finish(&c->fr);
+	client_close(c);
+}
+
+static void on_connection(uv_stream_t *l, int status)
+{
+	struct isrc *s = l->data;
+	struct intake *in = s->in;
+	if (status < 0) {
+		log_rl(LOG_WARN, "event source %s: accept: %s", s->cfg->name, uv_strerror(status));
+		return;
+	}
+	struct client *c = calloc(1, sizeof(*c));
+	if (!c || framer_init(&c->fr, s->cfg->max_line, on_event, on_reject, c) != 0) {
+		free(c);
+		log_rl(LOG_ERROR, "event source %s: out of memory for a client", s->cfg->name);
+		return; /* the connection stays in the backlog until memory frees up */
+	}
+	c->src = s;
+	c->no = ++s->next_client;
+	int rc = s->cfg->kind == CONFIG_EVENT_TCP ? uv_tcp_init(in->loop, &c->c.tcp)
+						   : uv_pipe_init(in->loop, &c->c.pipe, 0);
+	if (rc != 0) {
+		framer_free(&c->fr);
+		free(c);
+		return;
+	}
+	c->c.h.data = c;
+	in->open_handles++;
+	c->next = in->clients;
+	if (in->clients)
+		in->clients->prev = c;
+	in->clients = c;
+	s->nclients++;
+	if (uv_accept(l, &c->c.s) != 0) {
+		client_close(c);
+		return;
+	}
+	if (s->nclients > INTAKE_CLIENTS_MAX) {
+		log_rl(LOG_WARN, "event source %s: more than %u clients; closing the newest",
+		       s->cfg->name, INTAKE_CLIENTS_MAX);
+		client_close(c);
+		return;
+	}
+	if (s->cfg->kind == CONFIG_EVENT_TCP)
+		uv_tcp_nodelay(&c->c.tcp, 1);
+	rc = uv_read_start(&c->c.s, stream_alloc, stream_read);
+	if (rc != 0)
+		client_close(c);
+}
+
+/* ---- listeners ---- */
+
+static void listener_closed(uv_handle_t *h)
+{
+	struct isrc *s = h->data;
+	struct intake *in = s->in;
+	in->open_handles--;
+	maybe_free(in);
+}
+
+static int unix_prepare(const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode))
+			return -EEXIST;
+		if (unlink(path) != 0)
+			return -errno;
+	}
+	return 0;
+}
+
+static int listen_one(struct intake *in, struct isrc *s)
+{
+	const struct config_event *e = s->cfg;
+	int rc;
+	switch (e->kind) {
+	case CONFIG_EVENT_UDP:
+		rc = uv_udp_init(in->loop, &s->l.udp);
+		if (rc)
+			return rc;
+		s->l.h.data = s;
+		s->open = true;
+		in->open_handles++;
+		rc = uv_udp_bind(&s->l.udp, (const struct sockaddr *)&e->addr.ss, 0);
+		if (rc == 0) {
+			uv_os_fd_t fd;
+			int sz = INTAKE_UDP_RCVBUF;
+			if (uv_fileno(&s->l.h, &fd) == 0 &&
+			    setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) != 0)
+				(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+			rc = uv_udp_recv_start(&s->l.udp, udp_alloc, udp_recv);
+		}
+		return rc;
+	case CONFIG_EVENT_TCP:
+		rc = uv_tcp_init(in->loop, &s->l.tcp);
+		if (rc)
+			return rc;
+		s->l.h.data = s;
+		s->open = true;
+		in->open_handles++;
+		rc = uv_tcp_bind(&s->l.tcp, (const struct sockaddr *)&e->addr.ss, 0);
+		break;
+	case CONFIG_EVENT_UNIX:
+		rc = unix_prepare(e->unix_path);
+		if (rc)
+			return rc;
+		rc = uv_pipe_init(in->loop, &s->l.pipe, 0);
+		if (rc)
+			return rc;
+		s->l.h.data = s;
+		s->open = true;
+		in->open_handles++;
+		rc = uv_pipe_bind(&s->l.pipe, e->unix_path);
+		if (rc == 0 && chmod(e->unix_path, 0660) != 0)
+			rc = -errno;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (rc == 0)
+		rc = uv_listen(&s->l.s, 128, on_connection);
+	return rc;
+}
+
+int intake_start(struct intake **out, uv_loop_t *loop, const struct config_event *sources, size_t n,
+		 struct evq *q)
+{
+	struct intake *in = calloc(1, sizeof(*in));
+	if (!in)
+		return -ENOMEM;
+	in->loop = loop;
+	in->q = q;
+	in->n = n;
+	in->src = calloc(n ? n : 1, sizeof(*in->src));
+	if (!in->src) {
+		free(in);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct isrc *s = &in->src[i];
+		s->in = in;
+		s->idx = (unsigned)i;
+		s->cfg = &sources[i];
+		int rc = listen_one(in, s);
+		if (rc != 0) {
+			log_error("event source %s: cannot listen on %s: %s", s->cfg->name,
+				  s->cfg->kind == CONFIG_EVENT_UNIX ? s->cfg->unix_path : s->cfg->addr.text,
+				  rc == -EEXIST ? "a file that is not a socket is in the way" : uv_strerror(rc));
+			intake_close(in);
+			return rc;
+		}
+		log_info("event source %s listening on %s%s", s->cfg->name,
+			 s->cfg->kind == CONFIG_EVENT_UDP ? "udp:" : s->cfg->kind == CONFIG_EVENT_TCP ? "tcp:" : "unix:",
+			 s->cfg->kind == CONFIG_EVENT_UNIX ? s->cfg->unix_path : s->cfg->addr.text);
+	}
+	*out = in;
+	return 0;
+}
+
+void intake_close(struct intake *in)
+{
+	if (!in)
+		return;
+	in->closing = true;
+	while (in->clients)
+		client_close(in->clients);
+	for (size_t i = 0; i < in->n; i++) {
+		struct isrc *s = &in->src[i];
+		if (s->open && !uv_is_closing(&s->l.h)) {
+			if (s->cfg->kind == CONFIG_EVENT_UNIX)
+				unlink(s->cfg->unix_path);
+			uv_close(&s->l.h, listener_closed);
+		}
+	}
+	maybe_free(in);
+}
