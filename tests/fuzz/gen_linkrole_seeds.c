@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Writes the seed corpora of fuzz_linkrole and fuzz_manifest: signed announcements and
+ * Writes the seed corpora of fuzz_linkrole, fuzz_manifest and fuzz_evbatch: signed announcements and
  * AEAD-sealed DATA packets made with the fixed keys those targets use, so the fuzzer starts
  * from inputs that reach FEC, reassembly and manifest parsing. Built by hand, from the top of
  * the tree, after `make build/libsluice.a`:
  *
- *   clang -std=gnu11 -D_GNU_SOURCE -I. -o build/gen_linkrole_seeds tests/fuzz/gen_linkrole_seeds.c build/libsluice.a $(pkg-config --libs libsodium libcrypto libisal) -lpthread && build/gen_linkrole_seeds tests/fuzz/corpus
+ *   clang -std=gnu11 -D_GNU_SOURCE -I. -o build/gen_linkrole_seeds tests/fuzz/gen_linkrole_seeds.c build/libsluice.a $(pkg-config --libs libsodium libcrypto libisal libzstd) -lpthread && build/gen_linkrole_seeds tests/fuzz/corpus
  *
  * Keys (as in fuzz_linkrole.c and fuzz_manifest.c): receiver X25519 from seed 'R' x 32,
  * sender Ed25519 from seed 'T' x 32, and each session's ephemeral X25519 key from seed
@@ -23,6 +23,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <zstd.h>
+
+#include "common/evbatch.h"
 #include "common/hash.h"
 #include "common/manifest.h"
 #include "common/session.h"
@@ -215,6 +218,72 @@ static void make_file(uint64_t session, uint64_t id, const uint8_t *content, uin
 	free(m);
 }
 
+/* fuzz_evbatch: raw, zstd, many events, and a decompression bomb (a zstd frame of 1 GB of
+ * zeros, 40 KB compressed, under a header that claims 1 GB). */
+static void evbatch_save(const char *name, struct evbatch_builder *b, int level)
+{
+	uint8_t *obj = NULL;
+	long n = evbatch_finish(b, level, &obj);
+	if (n < 0)
+		die("evbatch_finish");
+	save("fuzz_evbatch", name, obj, (size_t)n);
+	free(obj);
+	evbatch_free(b);
+}
+
+static void evbatch_seeds(void)
+{
+	struct evbatch_builder b;
+	static const char *const ev[] = {"{\"type\":\"motion\",\"camera\":\"cam-001\",\"score\":87}",
+					 "<13>1 2026-11-23T10:00:00Z cam-002 vms - - - tamper",
+					 "bad\xff\xfe ctl\x01"};
+	if (evbatch_begin(&b, "vms", 0x5eedull) != 0)
+		die("evbatch_begin");
+	for (unsigned i = 0; i < 3; i++)
+		if (evbatch_add(&b, i, 1700000000000000000ull + i, ev[i], (uint32_t)strlen(ev[i])) != 0)
+			die("evbatch_add");
+	evbatch_save("raw", &b, 0);
+	if (evbatch_begin(&b, "syslog.main", 7) != 0)
+		die("evbatch_begin");
+	for (unsigned i = 0; i < 200; i++)
+		if (evbatch_add(&b, 1000 + i, 1700000000000000000ull + i * 1000, ev[i % 3],
+				(uint32_t)strlen(ev[i % 3])) != 0)
+			die("evbatch_add");
+	evbatch_save("many-zstd", &b, 3);
+	if (evbatch_begin(&b, "a", 1) != 0 || evbatch_add(&b, 5, 6, ev[0], (uint32_t)strlen(ev[0])) != 0)
+		die("evbatch");
+	evbatch_save("zstd", &b, 19);
+	/* The bomb: compress 1 GB of zeros in 1 MiB steps with a declared content size. */
+	ZSTD_CCtx *cc = ZSTD_createCCtx();
+	size_t cap = 1u << 20, zcap = 4u << 20, zlen = 0;
+	uint64_t total = 1ull << 30;
+	uint8_t *zero = calloc(1, cap), *z = malloc(5 + zcap);
+	if (!cc || !zero || !z)
+		die("bomb");
+	ZSTD_CCtx_setPledgedSrcSize(cc, total);
+	for (uint64_t done = 0; done < total; done += cap) {
+		ZSTD_inBuffer in = {zero, cap, 0};
+		ZSTD_EndDirective end = done + cap == total ? ZSTD_e_end : ZSTD_e_continue;
+		for (;;) {
+			ZSTD_outBuffer out = {z + 5, zcap, zlen};
+			size_t r = ZSTD_compressStream2(cc, &out, &in, end);
+			if (ZSTD_isError(r))
+				die("zstd");
+			zlen = out.pos;
+			if (in.pos == in.size && (end != ZSTD_e_end || r == 0))
+				break;
+		}
+	}
+	z[0] = 1; /* zstd */
+	z[1] = 0x00, z[2] = 0x00, z[3] = 0x00, z[4] = 0x40; /* raw length 1 GB */
+	save("fuzz_evbatch", "bomb", z, 5 + zlen);
+	z[1] = 0xff, z[2] = 0xff, z[3] = 0x3f, z[4] = 0x00; /* claims 4 MiB - 1: frame size differs */
+	save("fuzz_evbatch", "bomb-under-cap", z, 5 + zlen);
+	free(zero);
+	free(z);
+	ZSTD_freeCCtx(cc);
+}
+
 static void fill(uint8_t *p, size_t n, uint8_t salt)
 {
 	for (size_t i = 0; i < n; i++)
@@ -362,6 +431,7 @@ int main(int argc, char **argv)
 		save("fuzz_manifest", "nul-in-path", mb, (size_t)man1_len);
 		free(m);
 	}
+	evbatch_seeds();
 	fec_codec_free(codec);
 	return 0;
 }
