@@ -3,7 +3,8 @@
 # make bench: ceilings and the data path, on this machine, in one run.
 #  1. the machine; 2. raw UDP over loopback (the socket ceiling) and memcpy; 3. AEAD and hash
 #  per core; 4. FEC encode/decode; 5. tx -> rx goodput at 0% and 5% loss, MTU 1500 and 9000,
-#  1 and 2 workers (tx pinned to CPU 0, rx to CPU 1, tmpfs on both ends).
+#  1 and 2 workers (tx pinned to CPU 0, rx to CPU 1, tmpfs on both ends); 6. event latency at
+#  1,000 and 20,000 events/s, alone and beside video at 80% of the link.
 # Timing goals live here, not in tests: this machine may be shared and noisy.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,5 +29,12 @@ for mtu in 1500 9000; do
 			"$ROOT/bench/goodput.sh" "$mtu" "$loss" "$w" "$RATE" "$MB" 2>/dev/null | sed 's/^/  /' ||
 				echo "  goodput mtu=$mtu loss=$loss% workers=$w: FAILED"
 		done
+	done
+done
+echo "== event latency, intake to line written (udp intake, link.rate 1Gbit; goal p99 < 5 ms, max < 20 ms)"
+for rate in 1000 20000; do
+	for video in 0 1; do
+		"$ROOT/bench/events.sh" "$rate" "$video" 1Gbit "${BENCH_EVENT_SECS:-10}" 2>/dev/null | sed 's/^/  /' ||
+			echo "  events $rate/s video=$video: FAILED"
 	done
 done
