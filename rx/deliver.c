@@ -495,8 +495,9 @@ int deliver_handle(struct deliver *d, const struct msg *m)
 	case MSG_MANIFEST: rc = on_manifest(d, m); break;
 	case MSG_LOST: rc = on_lost(d, m); break;
 	case MSG_EVENTS:
-		rc = !session_find(d, m->session) ? -ENOENT
-		     : d->events ? events_batch(d->events, m->data, m->data_len) : -ENOTSUP;
+		/* From an authenticated session; on a lane of its own, so it may overtake the
+		 * SESSION message: not checked against d->sessions. */
+		rc = d->events ? events_batch(d->events, m->data, m->data_len) : -ENOTSUP;
 		break;
 	default: rc = -EINVAL; break;
 	}
@@ -851,60 +852,68 @@ static int read_exact(int fd, uint8_t *buf, size_t len)
 	return 0;
 }
 
-int deliver_run(struct deliver *d, int fd)
+/* One framed message from fd, handled: 0; -EPIPE at EOF between messages; else an error. */
+static int read_msg(struct deliver *d, int fd, uint8_t **buf, size_t *cap)
 {
 	uint8_t hdr[MSG_HDR_LEN];
+	int rc = read_exact(fd, hdr, sizeof(hdr));
+	if (rc != 0)
+		return rc;
+	enum msg_type type;
+	uint32_t len;
+	if (msg_header_decode(hdr, &type, &len) != 0)
+		return -EBADMSG;
+	if (len > *cap) { /* len <= MSG_BODY_MAX: msg_header_decode checked it */
+		uint8_t *nb = realloc(*buf, len);
+		if (!nb)
+			return -ENOMEM;
+		*buf = nb;
+		*cap = len;
+	}
+	if ((rc = read_exact(fd, *buf, len)) != 0)
+		return rc == -EPIPE ? -EBADMSG : rc;
+	struct msg m;
+	if (msg_body_decode(type, *buf, len, &m) != 0)
+		return -EBADMSG;
+	(void)deliver_handle(d, &m);
+	return 0;
+}
+
+int deliver_run(struct deliver *d, int fd, int evfd)
+{
 	uint8_t *buf = NULL;
 	size_t cap = 0;
-	int rc;
-	for (;;) {
-		/* Between messages: give up event gaps and sync event files on time. */
+	int rc = 0;
+	while (fd >= 0 || evfd >= 0) {
+		/* Wait for either lane, or until event gaps are due or event files need a sync. */
 		int wait = d->events ? events_timeout_ms(d->events) : -1;
-		if (wait >= 0) {
-			struct pollfd p = {.fd = fd, .events = POLLIN};
-			int n = poll(&p, 1, wait);
-			if (n < 0 && errno != EINTR) {
-				rc = -errno;
-				break;
-			}
-			if (n <= 0) {
-				events_tick(d->events);
-				continue;
-			}
-		}
-		rc = read_exact(fd, hdr, sizeof(hdr));
-		if (rc == -EPIPE) {
-			rc = 0; /* EOF between messages: the link role is done */
+		struct pollfd p[2] = {{.fd = evfd, .events = POLLIN}, {.fd = fd, .events = POLLIN}};
+		int n = poll(p, 2, wait);
+		if (n < 0 && errno != EINTR) {
+			rc = -errno;
 			break;
+		}
+		if (n <= 0) {
+			if (d->events)
+				events_tick(d->events);
+			continue;
+		}
+		/* The event lane first: one message, then look again. */
+		bool ev = evfd >= 0 && p[0].revents;
+		int which = ev ? evfd : fd;
+		if (!ev && !(fd >= 0 && p[1].revents))
+			continue;
+		rc = read_msg(d, which, &buf, &cap);
+		if (rc == -EPIPE) { /* EOF between messages: the link role is done with this lane */
+			rc = 0;
+			if (ev)
+				evfd = -1;
+			else
+				fd = -1;
+			continue;
 		}
 		if (rc != 0)
 			break;
-		enum msg_type type;
-		uint32_t len;
-		if (msg_header_decode(hdr, &type, &len) != 0) {
-			rc = -EBADMSG;
-			break;
-		}
-		if (len > cap) { /* len <= MSG_BODY_MAX: msg_header_decode checked it */
-			uint8_t *nb = realloc(buf, len);
-			if (!nb) {
-				rc = -ENOMEM;
-				break;
-			}
-			buf = nb;
-			cap = len;
-		}
-		if ((rc = read_exact(fd, buf, len)) != 0) {
-			if (rc == -EPIPE)
-				rc = -EBADMSG;
-			break;
-		}
-		struct msg m;
-		if (msg_body_decode(type, buf, len, &m) != 0) {
-			rc = -EBADMSG;
-			break;
-		}
-		(void)deliver_handle(d, &m);
 	}
 	if (rc == -EBADMSG)
 		log_error("deliver role: malformed message stream from the link role");

@@ -59,10 +59,11 @@ int deliver_new(struct deliver **out, const struct deliver_config *c)
  * rx/events.h. */
 int deliver_handle(struct deliver *d, const struct msg *m);
 
-/* Read framed messages from fd (blocking) and handle them until EOF (0), a framing error
+/* Read framed messages from fd and evfd (the events lane, read first; -1 for none) and handle
+ * them until EOF on both (0), a framing error
  * (-EBADMSG: unknown type, bad length, a body that does not decode, EOF inside a message; the
  * stream cannot be trusted further) or a read error (-errno). */
-int deliver_run(struct deliver *d, int fd);
+int deliver_run(struct deliver *d, int fd, int evfd);
 
 /* Messages deliver_handle() refused since deliver_new(). */
 uint64_t deliver_bad_messages(const struct deliver *d);

@@ -560,7 +560,6 @@ static void new_stream(struct events *e, struct source *s, uint64_t stream, uint
 	}
 	s->stream = stream;
 	s->have_stream = true;
-	save_stream(e, s);
 }
 
 int events_batch(struct events *e, const uint8_t *obj, size_t len)
@@ -577,7 +576,8 @@ int events_batch(struct events *e, const uint8_t *obj, size_t len)
 		evbatch_release(&b);
 		return -EINVAL;
 	}
-	if (!s->have_stream || s->stream != b.stream)
+	bool fresh = !s->have_stream || s->stream != b.stream;
+	if (fresh)
 		new_stream(e, s, b.stream, b.count ? b.ev[0].seq : 0);
 	uint64_t rx_ns = now_ns(), lines = 0, dups = 0;
 	for (uint32_t i = 0; i < b.count; i++) {
@@ -617,6 +617,8 @@ int events_batch(struct events *e, const uint8_t *obj, size_t len)
 			lines += skip_gap(e, s, rx_ns);
 	}
 	flush(e, s, rx_ns, lines);
+	if (fresh)
+		save_stream(e, s); /* after the lines: they do not wait for this file's fsync */
 	if (dups) {
 		rxm_add(RXM_EVENTS_DUPLICATE, dups);
 		log_rl(LOG_INFO, "events %s: %" PRIu64 " duplicate event%s dropped", s->name, dups,

@@ -116,6 +116,10 @@ struct outmsg {
 	uint8_t data[];
 };
 
+struct outq {
+	struct outmsg *head, *tail;
+};
+
 struct sender_state {
 	uint64_t counter;      /* newest session counter seen */
 	uint64_t session;      /* and its session id: an rx restart may rejoin it */
@@ -136,7 +140,7 @@ struct linkrole {
 	uint64_t mem_used;
 	struct fec_codec *codec;
 	uint8_t *scratch; /* one symbol */
-	struct outmsg *qhead, *qtail;
+	struct outq q[2];  /* [0] to out_fd; [1] EVENTS to ev_fd, flushed first */
 	uint64_t qbytes;
 	struct pending *phead, *ptail;
 	size_t pbytes;
@@ -145,6 +149,11 @@ struct linkrole {
 };
 
 /* ---- messages to the deliver role ---- */
+
+static struct outq *queue_for(struct linkrole *l, const struct msg *m)
+{
+	return m->type == MSG_EVENTS && l->c.ev_fd >= 0 ? &l->q[1] : &l->q[0];
+}
 
 static void emit(struct linkrole *l, const struct msg *m)
 {
@@ -165,19 +174,20 @@ static void emit(struct linkrole *l, const struct msg *m)
 	o->len = (size_t)n;
 	o->off = 0;
 	o->next = NULL;
-	if (l->qtail)
-		l->qtail->next = o;
+	struct outq *q = queue_for(l, m);
+	if (q->tail)
+		q->tail->next = o;
 	else
-		l->qhead = o;
-	l->qtail = o;
+		q->head = o;
+	q->tail = o;
 	l->qbytes += o->len;
 }
 
-bool linkrole_flush(struct linkrole *l)
+static bool flush_one(struct linkrole *l, struct outq *q, int fd)
 {
-	while (l->qhead) {
-		struct outmsg *o = l->qhead;
-		ssize_t n = write(l->c.out_fd, o->data + o->off, o->len - o->off);
+	while (q->head) {
+		struct outmsg *o = q->head;
+		ssize_t n = write(fd, o->data + o->off, o->len - o->off);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -188,13 +198,19 @@ bool linkrole_flush(struct linkrole *l)
 		o->off += (size_t)n;
 		if (o->off < o->len)
 			return false;
-		l->qhead = o->next;
-		if (!l->qhead)
-			l->qtail = NULL;
+		q->head = o->next;
+		if (!q->head)
+			q->tail = NULL;
 		l->qbytes -= o->len;
 		free(o);
 	}
 	return true;
+}
+
+bool linkrole_flush(struct linkrole *l)
+{
+	bool ev = flush_one(l, &l->q[1], l->c.ev_fd);
+	return flush_one(l, &l->q[0], l->c.out_fd) && ev;
 }
 
 /* ---- objects ---- */
@@ -920,6 +936,8 @@ int linkrole_new(struct linkrole **out, const struct linkrole_config *c)
 	}
 	if (c->out_fd >= 0)
 		fcntl(c->out_fd, F_SETFL, fcntl(c->out_fd, F_GETFL) | O_NONBLOCK);
+	if (c->ev_fd >= 0)
+		fcntl(c->ev_fd, F_SETFL, fcntl(c->ev_fd, F_GETFL) | O_NONBLOCK);
 	load_counters(l);
 	*out = l;
 	return 0;
@@ -931,7 +949,7 @@ int linkrole_run(struct linkrole *l)
 {
 	struct link_pkt pkts[LINK_RX_BATCH];
 	while (!__atomic_load_n(&l->stop, __ATOMIC_RELAXED)) {
-		int n = link_recv(l->c.link, pkts, LINK_RX_BATCH, l->qhead ? 1 : 100);
+		int n = link_recv(l->c.link, pkts, LINK_RX_BATCH, l->q[0].head || l->q[1].head ? 1 : 100);
 		if (n < 0) {
 			log_error("link receive: %s", strerror(-n));
 			return n;
@@ -949,8 +967,9 @@ int linkrole_run(struct linkrole *l)
 	}
 	/* Hand over what is queued, within reason, so complete objects are not lost. */
 	for (int i = 0; i < 50 && !linkrole_flush(l); i++) {
-		struct pollfd p = {.fd = l->c.out_fd, .events = POLLOUT};
-		poll(&p, 1, 20);
+		struct pollfd p[2] = {{.fd = l->q[0].head ? l->c.out_fd : -1, .events = POLLOUT},
+				      {.fd = l->q[1].head ? l->c.ev_fd : -1, .events = POLLOUT}};
+		poll(p, 2, 20);
 	}
 	return 0;
 }
@@ -969,10 +988,12 @@ void linkrole_free(struct linkrole *l)
 			free(l->sessions[i].resolved);
 		}
 	}
-	while (l->qhead) {
-		struct outmsg *o = l->qhead;
-		l->qhead = o->next;
-		free(o);
+	for (int i = 0; i < 2; i++) {
+		while (l->q[i].head) {
+			struct outmsg *o = l->q[i].head;
+			l->q[i].head = o->next;
+			free(o);
+		}
 	}
 	while (l->phead) {
 		struct pending *p = l->phead;

@@ -26,6 +26,8 @@ struct linkrole_config {
 	uint64_t memory_limit;
 	uint64_t object_limit;
 	int out_fd;                     /* stream to the deliver role; -1 to discard (fuzzing) */
+	int ev_fd;                      /* EVENTS messages go here instead when >= 0: a lane of
+					   their own, so events never queue behind file blocks */
 	const char *state_dir;          /* newest session counter per sender; NULL = not kept */
 };
 

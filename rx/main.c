@@ -43,7 +43,8 @@ struct rx {
 	struct audit *audit;
 	struct deliver *deliver;
 	struct linkrole *linkrole;
-	int chan[2];
+	int chan[2];   /* link role -> deliver role: sessions, blocks, manifests, losses */
+	int evchan[2]; /* and the events lane */
 	pthread_t link_thread, deliver_thread;
 	bool link_started, deliver_started;
 	uv_loop_t loop;
@@ -101,7 +102,7 @@ static void *link_main(void *p)
 static void *deliver_main(void *p)
 {
 	struct rx *r = p;
-	int rc = deliver_run(r->deliver, r->chan[1]);
+	int rc = deliver_run(r->deliver, r->chan[1], r->evchan[1]);
 	if (rc != 0) {
 		log_error("deliver role: the message stream broke (%s); stopping", strerror(-rc));
 		r->exit_code = 1;
@@ -188,7 +189,8 @@ static int run(struct rx *r)
 		log_error("listen on %s: %s", r->cfg.listen.text, strerror(-rc));
 		return 1;
 	}
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, r->chan) != 0) {
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, r->chan) != 0 ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, r->evchan) != 0) {
 		log_error("socketpair: %s", strerror(errno));
 		return 1;
 	}
@@ -217,6 +219,7 @@ static int run(struct rx *r)
 		.memory_limit = r->cfg.memory_limit,
 		.object_limit = r->cfg.object_limit,
 		.out_fd = r->chan[0],
+		.ev_fd = r->evchan[0],
 		.state_dir = r->cfg.state,
 	};
 	rc = linkrole_new(&r->linkrole, &lc);
@@ -260,6 +263,7 @@ static int run(struct rx *r)
 	pthread_join(r->link_thread, NULL);
 	/* EOF on the channel tells the deliver role that nothing more is coming. */
 	shutdown(r->chan[0], SHUT_WR);
+	shutdown(r->evchan[0], SHUT_WR);
 	pthread_join(r->deliver_thread, NULL);
 	uv_loop_close(&r->loop);
 	return r->exit_code;
@@ -276,7 +280,7 @@ int main(int argc, char **argv)
 	struct rx *r = &state;
 	bool check = false;
 	int c;
-	r->chan[0] = r->chan[1] = -1;
+	r->chan[0] = r->chan[1] = r->evchan[0] = r->evchan[1] = -1;
 	/* Block and message buffers are a few hundred KiB: keep them on the heap instead of a
 	 * fresh mmap (page faults and zeroing) per buffer. */
 	mallopt(M_MMAP_THRESHOLD, 64 << 20);
@@ -333,6 +337,9 @@ int main(int argc, char **argv)
 		close(r->chan[0]);
 	if (r->chan[1] >= 0)
 		close(r->chan[1]);
+	for (int i = 0; i < 2; i++)
+		if (r->evchan[i] >= 0)
+			close(r->evchan[i]);
 	keys_wipe(&r->keys, sizeof(r->keys));
 	free(r->senders);
 	config_rx_free(&r->cfg);

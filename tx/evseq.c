@@ -11,6 +11,8 @@
 #include "common/mkdirs.h"
 #include "common/smallfile.h"
 
+static int evseq_reserve(struct evseq *s);
+
 static int store(struct evseq *s, uint64_t next, bool clean)
 {
 	char buf[128];
@@ -35,10 +37,7 @@ int evseq_open(struct evseq *s, const char *state_dir, const char *name)
 	long n = smallfile_read(s->path, buf, sizeof(buf));
 	if (n == -ENOENT) {
 		randombytes_buf(&s->stream, sizeof(s->stream));
-		rc = store(s, 0, true);
-		if (rc != 0)
-			log_error("%s: %s", s->path, strerror(-rc));
-		return rc;
+		return evseq_reserve(s);
 	}
 	if (n < 0) {
 		log_error("%s: %s", s->path, strerror((int)-n));
@@ -59,16 +58,28 @@ int evseq_open(struct evseq *s, const char *state_dir, const char *name)
 			 "resumes at %" PRIu64 " and the receiver will report the skipped range as a gap",
 			 name, s->next);
 	s->reserved = s->next;
+	return evseq_reserve(s);
+}
+
+/* Reserve the next EVSEQ_RESERVE seqs (done at open, so the first event does not wait for
+ * a file write, and whenever a reservation is used up). */
+static int evseq_reserve(struct evseq *s)
+{
+	int rc = store(s, s->next + EVSEQ_RESERVE, false);
+	if (rc != 0) {
+		log_error("%s: %s", s->path, strerror(-rc));
+		return rc;
+	}
+	s->reserved = s->next + EVSEQ_RESERVE;
 	return 0;
 }
 
 int evseq_next(struct evseq *s, uint64_t *seq)
 {
 	if (s->next >= s->reserved) {
-		int rc = store(s, s->next + EVSEQ_RESERVE, false);
+		int rc = evseq_reserve(s);
 		if (rc != 0)
 			return rc;
-		s->reserved = s->next + EVSEQ_RESERVE;
 	}
 	*seq = s->next++;
 	return 0;

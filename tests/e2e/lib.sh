@@ -93,7 +93,8 @@ write_tx_config() {
 link:
   to: 127.0.0.1:$to
   mtu: ${MTU:-1500}
-  rate: $rate
+  rate: $rate${TX_IMPAIR:+
+  impair: "$TX_IMPAIR"}
 fec:
   overhead: $overhead
   block: ${BLOCK:-128}

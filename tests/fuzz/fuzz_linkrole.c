@@ -58,6 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.memory_limit = 64ull << 20,
 		.object_limit = 1ull << 30,
 		.out_fd = -1,
+		.ev_fd = -1,
 		.state_dir = NULL,
 	};
 	struct linkrole *l = NULL;

@@ -457,7 +457,7 @@ static int run_stream(const uint8_t *buf, size_t len)
 	struct writer w = {.fd = sv[0], .buf = buf, .len = len};
 	pthread_t th;
 	assert_int_equal(pthread_create(&th, NULL, write_all, &w), 0);
-	int rc = deliver_run(dl, sv[1]);
+	int rc = deliver_run(dl, sv[1], -1);
 	close(sv[1]); /* before the join: a writer blocked on a full socket gets EPIPE */
 	pthread_join(th, NULL);
 	return rc;
