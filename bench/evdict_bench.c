@@ -75,7 +75,7 @@ int main(void)
 		double raw = 0, z = 0, zd = 0, praw = 0, pz = 0, pzd = 0;
 		for (unsigned r = 0; r < rounds; r++) {
 			struct evbatch_builder b;
-			if (evbatch_begin(&b, "vms", 1) != 0)
+			if (evbatch_begin(&b, "vms", 1, 0) != 0)
 				return 1;
 			for (unsigned i = 0; i < n; i++) {
 				char ev[512];

@@ -8,9 +8,9 @@
 
 #include "common/cursor.h"
 
-#define HDR 16
+#define HDR 24
 
-int evbatch_begin(struct evbatch_builder *b, const char *source, uint64_t stream)
+int evbatch_begin(struct evbatch_builder *b, const char *source, uint64_t stream, uint64_t after)
 {
 	size_t n = strlen(source);
 	if (n == 0 || n > EVBATCH_NAME_MAX)
@@ -18,6 +18,7 @@ int evbatch_begin(struct evbatch_builder *b, const char *source, uint64_t stream
 	memset(b, 0, sizeof(*b));
 	memcpy(b->source, source, n);
 	b->stream = stream;
+	b->after = after;
 	b->cap = 4096;
 	b->raw = malloc(b->cap);
 	if (!b->raw)
@@ -67,6 +68,7 @@ long evbatch_finish(struct evbatch_builder *b, int zstd_level, uint8_t **out)
 	wcursor_u8(&w, 0);
 	wcursor_u32(&w, b->count);
 	wcursor_u64(&w, b->stream);
+	wcursor_u64(&w, b->after);
 	size_t bound = ZSTD_compressBound(b->len);
 	uint8_t *o = malloc(5 + (bound > b->len ? bound : b->len));
 	if (!o)
@@ -150,6 +152,7 @@ int evbatch_decode(const uint8_t *obj, size_t len, struct evbatch *out, const ch
 	uint8_t version = cursor_u8(&c), flags = cursor_u8(&c), nl = cursor_u8(&c), rsv = cursor_u8(&c);
 	uint32_t count = cursor_u32(&c);
 	out->stream = cursor_u64(&c);
+	out->after = cursor_u64(&c);
 	if (version != 1 || flags || rsv || nl == 0 || nl > EVBATCH_NAME_MAX) {
 		evbatch_release(out);
 		return bad(why, "bad batch header");

@@ -5,11 +5,13 @@
  *
  *   object  = codec (u8: 0 raw, 1 zstd) | raw length (u32) | payload
  *   raw     = version (u8, 1) | flags (u8, 0) | name length (u8) | reserved (u8, 0) |
- *             count (u32) | stream (u64) | source name | count x event
+ *             count (u32) | stream (u64) | after (u64) | source name | count x event
  *
  * `stream` names the sequence the seqs belong to: tx draws it at random when it creates the
  * source's sequence state, so a receiver can tell "seq went back because the sender's state was
- * reset" from a replay.
+ * reset" from a replay. `after` is the seq that followed the source's previous batch: when a
+ * receiver has written up to it, the seqs between it and this batch's first were dropped by the
+ * sender (its queue was full) and need not be waited for.
  *   event   = seq (u64) | tx time, ns since 1970 (u64) | length (u32) | bytes
  *
  * Decoding is exact: the raw length must match what zstd produced and the cursor must end at
@@ -40,14 +42,15 @@ struct evbatch_builder {
 	size_t len, cap;
 	uint32_t count;
 	uint64_t stream;
+	uint64_t after;
 	char source[EVBATCH_NAME_MAX + 1];
 };
 
 /* Bytes a batch of one source adds around its events, and each event adds. */
-#define EVBATCH_OVERHEAD(name_len) (5u + 16u + (name_len))
+#define EVBATCH_OVERHEAD(name_len) (5u + 24u + (name_len))
 #define EVBATCH_PER_EVENT 20u
 
-int evbatch_begin(struct evbatch_builder *b, const char *source, uint64_t stream) __attribute__((warn_unused_result));
+int evbatch_begin(struct evbatch_builder *b, const char *source, uint64_t stream, uint64_t after) __attribute__((warn_unused_result));
 int evbatch_add(struct evbatch_builder *b, uint64_t seq, uint64_t tx_time_ns, const void *data,
 		uint32_t len) __attribute__((warn_unused_result));
 size_t evbatch_raw_len(const struct evbatch_builder *b);
@@ -60,7 +63,7 @@ void evbatch_free(struct evbatch_builder *b);
 struct evbatch {
 	uint8_t *raw;
 	char source[EVBATCH_NAME_MAX + 1];
-	uint64_t stream;
+	uint64_t stream, after;
 	uint32_t count;
 	struct evbatch_event *ev;
 };

@@ -580,6 +580,18 @@ int events_batch(struct events *e, const uint8_t *obj, size_t len)
 	if (fresh)
 		new_stream(e, s, b.stream, b.count ? b.ev[0].seq : 0);
 	uint64_t rx_ns = now_ns(), lines = 0, dups = 0;
+	if (s->have_next && b.count && b.after == s->next && b.ev[0].seq > s->next &&
+	    (!s->nheld || s->held[0].seq >= b.ev[0].seq)) {
+		/* Everything before `after` is written: the seqs up to this batch were dropped by
+		 * the sender from its full queue. Nothing to wait for. */
+		uint64_t n = b.ev[0].seq - s->next;
+		rxm_add(RXM_EVENTS_LOST, n);
+		log_rl(LOG_WARN, "events %s: seq %" PRIu64 "..%" PRIu64 " dropped by the sender (its "
+		       "queue was full): %" PRIu64 " event%s lost", s->name, s->next, b.ev[0].seq - 1, n,
+		       n == 1 ? "" : "s");
+		s->next = b.ev[0].seq;
+		lines += drain(e, s, rx_ns);
+	}
 	for (uint32_t i = 0; i < b.count; i++) {
 		const struct evbatch_event *ev = &b.ev[i];
 		if (!s->have_next) {

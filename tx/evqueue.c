@@ -24,6 +24,7 @@ struct qsrc {
 	struct qev *head, *tail;
 	size_t count, bytes;
 	uint64_t dropped;
+	uint64_t sent_next; /* the seq after the last one taken into a batch */
 };
 
 struct evq {
@@ -53,6 +54,9 @@ int evq_new(struct evq **out, const struct evq_config *c)
 			evq_free(q);
 			return rc;
 		}
+		/* After a clean stop the last batch sent ended here; after a crash, "after" points
+		 * below the jump and the receiver waits out the gap as a loss. */
+		q->src[i].sent_next = q->src[i].seq.unclean ? 0 : q->src[i].seq.next;
 	}
 	*out = q;
 	return 0;
@@ -153,6 +157,7 @@ long evq_take(struct evq *q, uint64_t now_mono, int all, uint8_t **obj)
 {
 	struct qev *list = NULL;
 	struct qsrc *s = NULL;
+	uint64_t after = 0;
 	pthread_mutex_lock(&q->mu);
 	for (size_t k = 0; k < q->c.nsources && !s; k++) {
 		size_t i = (q->next_src + k) % q->c.nsources;
@@ -181,12 +186,15 @@ long evq_take(struct evq *q, uint64_t now_mono, int all, uint8_t **obj)
 		}
 		if (!s->head)
 			s->tail = NULL;
+		after = s->sent_next;
+		for (e = list; e; e = e->next)
+			s->sent_next = e->seq + 1;
 	}
 	pthread_mutex_unlock(&q->mu);
 	if (!s)
 		return 0;
 	struct evbatch_builder b;
-	long n = evbatch_begin(&b, s->cfg->name, s->seq.stream);
+	long n = evbatch_begin(&b, s->cfg->name, s->seq.stream, after);
 	for (struct qev *e = list; e && n == 0; e = e->next)
 		n = evbatch_add(&b, e->seq, e->tx_ns, e->data, e->len);
 	if (n == 0)

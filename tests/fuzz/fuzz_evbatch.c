@@ -16,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (evbatch_decode(data, size, &b, &why) != 0)
 		return 0;
 	struct evbatch_builder w;
-	if (evbatch_begin(&w, b.source, b.stream) == 0) {
+	if (evbatch_begin(&w, b.source, b.stream, b.after) == 0) {
 		for (uint32_t i = 0; i < b.count; i++)
 			if (evbatch_add(&w, b.ev[i].seq, b.ev[i].tx_time_ns, b.ev[i].data, b.ev[i].len) != 0)
 				abort();
@@ -24,7 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		long n = evbatch_finish(&w, 0, &obj);
 		struct evbatch again;
 		if (n < 0 || evbatch_decode(obj, (size_t)n, &again, &why) != 0 || again.count != b.count ||
-		    again.stream != b.stream)
+		    again.stream != b.stream || again.after != b.after)
 			abort();
 		for (uint32_t i = 0; i < b.count; i++)
 			if (again.ev[i].seq != b.ev[i].seq || again.ev[i].len != b.ev[i].len ||

@@ -237,20 +237,20 @@ static void evbatch_seeds(void)
 	static const char *const ev[] = {"{\"type\":\"motion\",\"camera\":\"cam-001\",\"score\":87}",
 					 "<13>1 2026-11-23T10:00:00Z cam-002 vms - - - tamper",
 					 "bad\xff\xfe ctl\x01"};
-	if (evbatch_begin(&b, "vms", 0x5eedull) != 0)
+	if (evbatch_begin(&b, "vms", 0x5eedull, 0) != 0)
 		die("evbatch_begin");
 	for (unsigned i = 0; i < 3; i++)
 		if (evbatch_add(&b, i, 1700000000000000000ull + i, ev[i], (uint32_t)strlen(ev[i])) != 0)
 			die("evbatch_add");
 	evbatch_save("raw", &b, 0);
-	if (evbatch_begin(&b, "syslog.main", 7) != 0)
+	if (evbatch_begin(&b, "syslog.main", 7, 990) != 0)
 		die("evbatch_begin");
 	for (unsigned i = 0; i < 200; i++)
 		if (evbatch_add(&b, 1000 + i, 1700000000000000000ull + i * 1000, ev[i % 3],
 				(uint32_t)strlen(ev[i % 3])) != 0)
 			die("evbatch_add");
 	evbatch_save("many-zstd", &b, 3);
-	if (evbatch_begin(&b, "a", 1) != 0 || evbatch_add(&b, 5, 6, ev[0], (uint32_t)strlen(ev[0])) != 0)
+	if (evbatch_begin(&b, "a", 1, 5) != 0 || evbatch_add(&b, 5, 6, ev[0], (uint32_t)strlen(ev[0])) != 0)
 		die("evbatch");
 	evbatch_save("zstd", &b, 19);
 	/* The bomb: compress 1 GB of zeros in 1 MiB steps with a declared content size. */
