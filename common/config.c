@@ -303,23 +303,31 @@ static void ev_name(struct ctx *c, yaml_node_t *v, void *t_, const char *key)
 	else
 		snprintf(e->name, sizeof(e->name), "%s", n);
 }
-static void ev_listen(struct ctx *c, yaml_node_t *v, void *t_, const char *key)
+/* udp:HOST:PORT, tcp:HOST:PORT or unix:/absolute/path (event intake, event forwarding). */
+static void get_endpoint(struct ctx *c, yaml_node_t *v, const char *key, enum config_event_kind *kind,
+			 struct config_addr *addr, char **path)
 {
-	struct config_event *e = t_;
 	const char *s = want_scalar(c, v, key);
 	if (!s)
 		return;
 	if (strncmp(s, "udp:", 4) == 0 || strncmp(s, "tcp:", 4) == 0) {
-		e->kind = s[0] == 'u' ? CONFIG_EVENT_UDP : CONFIG_EVENT_TCP;
-		if (config_parse_addr(s + 4, &e->addr) != 0)
-			problem(c, v, "bad address '%s': use udp:HOST:PORT, tcp:HOST:PORT or unix:/path", s);
+		*kind = s[0] == 'u' ? CONFIG_EVENT_UDP : CONFIG_EVENT_TCP;
+		if (config_parse_addr(s + 4, addr) != 0)
+			problem(c, v, "bad address '%s' for '%s': use udp:HOST:PORT, tcp:HOST:PORT or unix:/path",
+				s, key);
 	} else if (strncmp(s, "unix:", 5) == 0 && s[5] == '/' && strlen(s + 5) < 108) {
-		e->kind = CONFIG_EVENT_UNIX;
-		free(e->unix_path);
-		e->unix_path = strdup(s + 5);
+		*kind = CONFIG_EVENT_UNIX;
+		free(*path);
+		*path = strdup(s + 5);
 	} else {
-		problem(c, v, "bad listen '%s': use udp:HOST:PORT, tcp:HOST:PORT or unix:/absolute/path", s);
+		problem(c, v, "bad '%s' value '%s': use udp:HOST:PORT, tcp:HOST:PORT or unix:/absolute/path",
+			key, s);
 	}
+}
+static void ev_listen(struct ctx *c, yaml_node_t *v, void *t_, const char *key)
+{
+	struct config_event *e = t_;
+	get_endpoint(c, v, key, &e->kind, &e->addr, &e->unix_path);
 }
 static void ev_max_line(struct ctx *c, yaml_node_t *v, void *t_, const char *key)
 {
@@ -437,6 +445,7 @@ TXF(rx_senders)
 }
 TXF(rx_files) { RX; get_string(c, v, key, &r->files_dir); }
 TXF(rx_events_dir) { RX; get_string(c, v, key, &r->events_dir); }
+TXF(rx_forward) { RX; get_endpoint(c, v, key, &r->forward_kind, &r->forward, &r->forward_path); }
 TXF(rx_days) { RX; get_uint(c, v, key, 0, 36500, &r->retention_days); }
 TXF(rx_memory) { RX; get_size(c, v, key, 16000000ull, 1ull << 40, "16MB to 1TiB", &r->memory_limit); }
 TXF(rx_object) { RX; get_size(c, v, key, 1, 1000000000000ull, "1B to 1TB", &r->object_limit); }
@@ -449,7 +458,8 @@ static const struct field link_rx_fields[] = {{"listen", rx_listen, true}, {NULL
 static const struct field keys_rx_fields[] = {
 	{"secret", rx_secret, true}, {"senders", rx_senders, true}, {NULL, NULL, false}};
 static const struct field output_fields[] = {
-	{"files", rx_files, true}, {"events", rx_events_dir, true}, {NULL, NULL, false}};
+	{"files", rx_files, true}, {"events", rx_events_dir, true}, {"forward", rx_forward, false},
+	{NULL, NULL, false}};
 static const struct field retention_fields[] = {{"days", rx_days, false}, {NULL, NULL, false}};
 static const struct field limits_fields[] = {
 	{"memory", rx_memory, false}, {"object", rx_object, false}, {NULL, NULL, false}};
@@ -590,6 +600,7 @@ void config_rx_free(struct rx_config *r)
 	free(r->secret_path);
 	free(r->files_dir);
 	free(r->events_dir);
+	free(r->forward_path);
 	free(r->state);
 	free(r->audit_path);
 	memset(r, 0, sizeof(*r));

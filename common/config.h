@@ -69,6 +69,9 @@ struct rx_config {
 	size_t nsenders;
 	char *files_dir;              /* output.files (required) */
 	char *events_dir;             /* output.events (required) */
+	enum config_event_kind forward_kind; /* extension: output.forward; INVALID = none */
+	struct config_addr forward;   /* udp/tcp */
+	char *forward_path;           /* unix */
 	unsigned retention_days;      /* retention.days, default 30; 0 keeps all */
 	uint64_t memory_limit;        /* limits.memory, default 512MB */
 	uint64_t object_limit;        /* limits.object, default 4GB */

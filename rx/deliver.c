@@ -39,6 +39,7 @@
 #include "fec/fec.h"
 #include "rx/audit.h"
 #include "rx/events.h"
+#include "rx/forward.h"
 #include "rx/rx_metrics.h"
 #include "rx/safepath.h"
 
@@ -785,6 +786,7 @@ static int empty_tmp(int tmpfd)
 int deliver_new(struct deliver **out, const struct deliver_config *c)
 {
 	int rc;
+	bool handed = false;
 	struct deliver *d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
@@ -818,10 +820,13 @@ int deliver_new(struct deliver **out, const struct deliver_config *c)
 	}
 	if ((rc = empty_tmp(d->tmpfd)) != 0)
 		goto close_tmp;
+	handed = true; /* events_new owns the forwarder from here, whatever it returns */
 	if (c->events_dir) {
-		struct events_config ec = {.dir = c->events_dir, .state = c->state};
+		struct events_config ec = {.dir = c->events_dir, .state = c->state, .forward = c->forward};
 		if ((rc = events_new(&d->events, &ec)) != 0)
 			goto close_tmp;
+	} else {
+		forward_free(c->forward);
 	}
 	*out = d;
 	return 0;
@@ -830,6 +835,8 @@ close_tmp:
 close_root:
 	close(d->rootfd);
 free_d:
+	if (!handed)
+		forward_free(c->forward);
 	free(d->senders);
 	free(d);
 	return rc;

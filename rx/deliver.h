@@ -41,6 +41,8 @@ struct deliver_config {
 	const char *files_dir;        /* output.files; created if missing */
 	const char *events_dir;       /* output.events (rx/events.h); NULL: events refused */
 	const char *state;            /* STATE, for the events' stream ids; may be NULL */
+	struct forward *forward;      /* event lines forwarded too (rx/forward.h); may be NULL;
+					 owned by the deliver role from deliver_new on */
 	const uint8_t (*senders)[32]; /* pinned sender Ed25519 public keys */
 	size_t nsenders;
 	uint64_t object_limit;        /* limits.object */

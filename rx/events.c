@@ -20,6 +20,7 @@
 #include "common/log.h"
 #include "common/mkdirs.h"
 #include "common/smallfile.h"
+#include "rx/forward.h"
 #include "rx/rx_metrics.h"
 
 #define SYNC_NS 1000000000ull
@@ -58,6 +59,7 @@ struct events {
 	size_t nsrc;
 	uint64_t last_sync;
 	struct buf out;
+	struct forward *fw;
 };
 
 /* ---- small helpers ---- */
@@ -481,6 +483,7 @@ static void flush(struct events *e, struct source *s, uint64_t rx_ns, uint64_t n
 	} else {
 		s->dirty = true;
 	}
+	forward_lines(e->fw, e->out.p, e->out.len);
 	e->out.len = 0;
 }
 
@@ -652,9 +655,11 @@ int events_timeout_ms(struct events *e)
 	}
 	if (dirty && e->last_sync + SYNC_NS < due)
 		due = e->last_sync + SYNC_NS;
+	int fw = forward_timeout_ms(e->fw);
 	if (due == UINT64_MAX)
-		return -1;
-	return due <= now ? 0 : (int)((due - now + 999999) / 1000000);
+		return fw;
+	int ms = due <= now ? 0 : (int)((due - now + 999999) / 1000000);
+	return fw >= 0 && fw < ms ? fw : ms;
 }
 
 void events_tick(struct events *e)
@@ -677,13 +682,17 @@ void events_tick(struct events *e)
 		}
 		e->last_sync = now;
 	}
+	forward_tick(e->fw);
 }
 
 int events_new(struct events **out, const struct events_config *c)
 {
 	struct events *e = calloc(1, sizeof(*e));
-	if (!e)
+	if (!e) {
+		forward_free(c->forward);
 		return -ENOMEM;
+	}
+	e->fw = c->forward;
 	int rc = mkdirs(c->dir, 0750, false);
 	if (rc == 0 && c->state) {
 		char p[PATH_MAX];
@@ -699,6 +708,7 @@ int events_new(struct events **out, const struct events_config *c)
 	}
 	if (rc != 0) {
 		log_error("events folder %s: %s", c->dir, strerror(-rc));
+		forward_free(e->fw);
 		free(e->state_dir);
 		free(e);
 		return rc;
@@ -728,6 +738,7 @@ void events_free(struct events *e)
 		free(s->held);
 		free(s);
 	}
+	forward_free(e->fw);
 	free(e->out.p);
 	free(e->state_dir);
 	close(e->rootfd);

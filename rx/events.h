@@ -34,16 +34,20 @@
 
 struct events;
 
+struct forward;
+
 struct events_config {
-	const char *dir;   /* output.events; created if missing */
-	const char *state; /* STATE: stream ids under STATE/events; NULL keeps none */
+	const char *dir;         /* output.events; created if missing */
+	const char *state;       /* STATE: stream ids under STATE/events; NULL keeps none */
+	struct forward *forward; /* rx/forward.h, or NULL; owned by events from now on */
 };
 
 int events_new(struct events **out, const struct events_config *c) __attribute__((warn_unused_result));
 /* One event-batch object from an authenticated session. 0, or -errno for a batch that does not
  * decode or names an unusable source (logged, counted by the caller as a bad message). */
 int events_batch(struct events *e, const uint8_t *obj, size_t len);
-/* Milliseconds until events_tick has work (a gap to give up, files to sync); -1 for none. */
+/* Milliseconds until events_tick has work (a gap to give up, files to sync, lines to forward);
+ * -1 for none. */
 int events_timeout_ms(struct events *e);
 /* Give up gaps whose time is up, fsync files written to since the last second. */
 void events_tick(struct events *e);

@@ -28,6 +28,7 @@
 #include "hw/link.h"
 #include "rx/audit.h"
 #include "rx/deliver.h"
+#include "rx/forward.h"
 #include "rx/linkrole.h"
 #include "rx/retention.h"
 #include "rx/rx_metrics.h"
@@ -197,10 +198,16 @@ static int run(struct rx *r)
 	int buf = 8 << 20;
 	setsockopt(r->chan[0], SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
 	setsockopt(r->chan[1], SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
+	struct forward *fw = NULL;
+	if (forward_new(&fw, r->cfg.forward_kind, &r->cfg.forward, r->cfg.forward_path) != 0) {
+		log_error("output.forward: out of memory");
+		return 1;
+	}
 	struct deliver_config dc = {
 		.files_dir = r->cfg.files_dir,
 		.events_dir = r->cfg.events_dir,
 		.state = r->cfg.state,
+		.forward = fw,
 		.senders = (const uint8_t (*)[32])r->senders,
 		.nsenders = r->cfg.nsenders,
 		.object_limit = r->cfg.object_limit,

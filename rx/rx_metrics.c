@@ -21,6 +21,7 @@ struct metric rx_metrics[RXM_COUNT] = {
 	[RXM_BYTES_DELIVERED] = C("sluice_rx_bytes_delivered_total", "File bytes delivered."),
 	[RXM_EVENTS_DELIVERED] = C("sluice_rx_events_delivered_total", "Events written."),
 	[RXM_EVENTS_LOST] = C("sluice_rx_events_lost_total", "Events missing from sequence gaps."),
+	[RXM_EVENTS_FWD_DROPPED] = C("sluice_rx_events_forward_dropped_total", "Event lines not forwarded: consumer slow or away (they are in the files)."),
 	[RXM_EVENTS_DUPLICATE] = C("sluice_rx_events_duplicate_total", "Events dropped: seq already written."),
 	[RXM_FEC_RECOVERED] = C("sluice_rx_fec_recovered_packets_total", "Source packets rebuilt by FEC."),
 	[RXM_SESSIONS] = C("sluice_rx_sessions_total", "Sender sessions opened."),

@@ -24,6 +24,7 @@ enum rx_metric {
 	RXM_EVENTS_DELIVERED,   /* sluice_rx_events_delivered_total */
 	RXM_EVENTS_LOST,        /* sluice_rx_events_lost_total */
 	RXM_EVENTS_DUPLICATE,   /* sluice_rx_events_duplicate_total: seq already written */
+	RXM_EVENTS_FWD_DROPPED, /* sluice_rx_events_forward_dropped_total: lines not forwarded */
 	RXM_FEC_RECOVERED,      /* sluice_rx_fec_recovered_packets_total */
 	RXM_SESSIONS,           /* sluice_rx_sessions_total: sessions opened */
 	RXM_RESTARTS,           /* sluice_rx_sender_restarts_total */
