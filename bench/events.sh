@@ -84,7 +84,7 @@ if [ "$VIDEO" = 1 ]; then
 	sleep 2 # video flowing before events start
 fi
 n=$((EVRATE * SECS))
-taskset -c 0 "$BUILD/sluice-evgen" --count "$n" --rate "$EVRATE" --mode json \
+taskset -c 0 "$BUILD/sluice-evsend" --count "$n" --rate "$EVRATE" --mode json \
 	"udp:127.0.0.1:$((P + 1))" 2>/dev/null
 # Wait (bounded) for the last line.
 f="$D/out/events/bench"
@@ -96,7 +96,7 @@ done
 [ -n "$feeder" ] && kill "$feeder" 2>/dev/null || true
 lost=$(curl -fsS "http://127.0.0.1:$((P + 2))/metrics" | awk '$1 == "sluice_rx_events_lost_total" { print $2 }')
 video_mb=$(curl -fsS "http://127.0.0.1:$((P + 2))/metrics" | awk '$1 == "sluice_rx_bytes_delivered_total" { printf "%d", $2 / 1e6 }')
-lat=$("$BUILD/sluice-evcheck" --latency --allow-gaps --mode json "$f" 2>/dev/null | awk '/^latency_ms/ { print $2, $3, $4, $5 }')
+lat=$("$BUILD/sluice-evverify" --latency --allow-gaps --mode json "$f" 2>/dev/null | awk '/^latency_ms/ { print $2, $3, $4, $5 }')
 vtag=alone
 [ "$VIDEO" = 1 ] && vtag="with video at 80% of $LINK (${video_mb} MB delivered)"
 echo "events ${EVRATE}/s $vtag: $lat ms, lost=${lost:-?}"

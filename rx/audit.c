@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <json-c/json.h>
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,7 +71,7 @@ static size_t utf8_len(const unsigned char *s)
 
 /* Strings from the link may hold invalid UTF-8: each such byte becomes U+FFFD, so every line
  * is valid UTF-8 for any JSON reader, and the damage is visible rather than guessed at. */
-static int add_str(json_object *o, const char *k, const char *v)
+static int add_str(json_t *o, const char *k, const char *v)
 {
 	if (!v)
 		return 0;
@@ -92,25 +92,27 @@ static int add_str(json_object *o, const char *k, const char *v)
 		out += l;
 		i += l;
 	}
-	json_object *s = json_object_new_string_len(copy, (int)out);
+	json_t *s = json_stringn_nocheck(copy, out);
 	free(copy);
-	if (!s || json_object_object_add(o, k, s) != 0) {
-		json_object_put(s);
-		return -ENOMEM;
-	}
-	return 0;
+	return json_object_set_new(o, k, s) == 0 ? 0 : -ENOMEM; /* it frees s on failure */
 }
 
-static int add(json_object *o, const char *k, json_object *v)
+static int add(json_t *o, const char *k, json_t *v)
 {
-	if (!v || json_object_object_add(o, k, v) != 0) {
-		json_object_put(v);
-		return -ENOMEM;
-	}
-	return 0;
+	return json_object_set_new(o, k, v) == 0 ? 0 : -ENOMEM;
 }
 
-static int build(json_object *o, const struct audit_record *r)
+/* jansson integers are signed 64-bit: sizes and ids above 2^63 are written as strings. */
+static json_t *u64(uint64_t v)
+{
+	if (v <= (uint64_t)INT64_MAX)
+		return json_integer((json_int_t)v);
+	char b[24];
+	snprintf(b, sizeof(b), "%" PRIu64, v);
+	return json_string(b);
+}
+
+static int build(json_t *o, const struct audit_record *r)
 {
 	uint64_t ns = now_ns();
 	time_t sec = (time_t)(ns / 1000000000u);
@@ -122,22 +124,22 @@ static int build(json_object *o, const struct audit_record *r)
 		 (unsigned)(ns % 1000000000u / 1000u));
 	snprintf(session, sizeof(session), "%016" PRIx64, r->session);
 	bool object = r->outcome != AUDIT_SESSION;
-	int rc = add(o, "time", json_object_new_string(when));
-	rc = rc ? rc : add(o, "outcome", json_object_new_string(outcome_name[r->outcome]));
+	int rc = add(o, "time", json_string(when));
+	rc = rc ? rc : add(o, "outcome", json_string(outcome_name[r->outcome]));
 	rc = rc ? rc : add_str(o, "spool", r->spool);
 	rc = rc ? rc : add_str(o, "path", r->path);
 	rc = rc ? rc : add_str(o, "stored_as", r->stored_as);
 	if (object)
-		rc = rc ? rc : add(o, "size", json_object_new_uint64(r->size));
-	rc = rc ? rc : add(o, "session", json_object_new_string(session));
+		rc = rc ? rc : add(o, "size", u64(r->size));
+	rc = rc ? rc : add(o, "session", json_string(session));
 	if (object)
-		rc = rc ? rc : add(o, "object", json_object_new_uint64(r->object_id));
+		rc = rc ? rc : add(o, "object", u64(r->object_id));
 	rc = rc ? rc : add_str(o, "sender", r->sender);
 	rc = rc ? rc : add_str(o, "reason", r->reason);
 	if (r->hash) {
 		char hex[2 * HASH_LEN + 1];
 		hash_hex(r->hash, hex);
-		rc = rc ? rc : add(o, "sha256", json_object_new_string(hex));
+		rc = rc ? rc : add(o, "sha256", json_string(hex));
 	}
 	return rc;
 }
@@ -148,21 +150,17 @@ int audit_write(struct audit *a, const struct audit_record *r)
 		return -EINVAL;
 	if (!a || a->fd < 0)
 		return 0;
-	json_object *o = json_object_new_object();
+	json_t *o = json_object();
 	if (!o)
 		return -ENOMEM;
 	int rc = build(o, r);
-	if (rc != 0) {
-		json_object_put(o);
+	char *s = rc == 0 ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	if (rc != 0)
 		return rc;
-	}
-	size_t n;
-	const char *s = json_object_to_json_string_length(
-		o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
-	if (!s) {
-		json_object_put(o);
+	if (!s)
 		return -ENOMEM;
-	}
+	size_t n = strlen(s);
 	/* One writev: O_APPEND makes it land whole, after every earlier line. */
 	struct iovec iov[2] = {{.iov_base = (void *)s, .iov_len = n}, {.iov_base = "\n", .iov_len = 1}};
 	ssize_t w;
@@ -177,7 +175,7 @@ int audit_write(struct audit *a, const struct audit_record *r)
 		if ((size_t)w < n && write(a->fd, "\n", 1) != 1)
 			log_rl(LOG_ERROR, "audit log: cannot end a torn line");
 	}
-	json_object_put(o);
+	free(s);
 	return rc;
 }
 

@@ -8,7 +8,7 @@
  * Keys in that order: time (UTC, microseconds), outcome, spool, path, stored_as, size,
  * session (16 lowercase hex digits), object, sender, reason, sha256 (64 lowercase hex digits).
  * Keys whose value is NULL are left out; "session" records carry no size and no object.
- * Strings come from the link and may be anything: json-c escapes quotes, backslashes and
+ * Strings come from the link and may be anything: jansson escapes quotes, backslashes and
  * control characters, and each byte that is not part of valid UTF-8 becomes U+FFFD, so every
  * line is valid JSON in valid UTF-8.
  *

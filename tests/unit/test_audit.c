@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * rx/audit.{h,c}: every line read back and parsed by json-c in strict mode with UTF-8
+ * rx/audit.{h,c}: every line read back and parsed by jansson (strict: UTF-8
  * validation; each field checked, including names holding quotes, backslashes, control
  * characters, a newline and invalid UTF-8; keys left out for NULL; the file's mode, its
  * created parent folders, appending across opens, a refused symlink; the no-op audit; and four
@@ -14,7 +14,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <json-c/json.h>
+#include <jansson.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -46,30 +46,26 @@ static int dir_teardown(void **state)
 }
 
 /* Every line of the file, each parsed strictly; count in *n. Fails the test on a bad line. */
-static json_object **read_lines(const char *path, size_t *n)
+static json_t **read_lines(const char *path, size_t *n)
 {
 	FILE *f = fopen(path, "r");
 	assert_non_null(f);
 	size_t cap = 16, cnt = 0;
-	json_object **v = malloc(cap * sizeof(*v));
+	json_t **v = malloc(cap * sizeof(*v));
 	assert_non_null(v);
 	char *line = NULL;
 	size_t lcap = 0;
 	ssize_t len;
-	json_tokener *tok = json_tokener_new();
-	assert_non_null(tok);
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	while ((len = getline(&line, &lcap, f)) >= 0) {
 		assert_true(len > 1);
 		assert_int_equal(line[len - 1], '\n');
 		/* exactly one line per record: no raw newline inside */
 		assert_null(memchr(line, '\n', (size_t)len - 1));
-		json_tokener_reset(tok);
-		json_object *o = json_tokener_parse_ex(tok, line, (int)len - 1);
-		if (!o || json_tokener_get_error(tok) != json_tokener_success ||
-		    json_tokener_get_parse_end(tok) != (size_t)len - 1)
-			fail_msg("bad line: %s", line);
-		assert_true(json_object_is_type(o, json_type_object));
+		json_error_t err;
+		json_t *o = json_loadb(line, (size_t)len - 1, JSON_REJECT_DUPLICATES, &err);
+		if (!o)
+			fail_msg("bad line (%s): %s", err.text, line);
+		assert_true(json_is_object(o));
 		if (cnt == cap) {
 			cap *= 2;
 			v = realloc(v, cap * sizeof(*v));
@@ -77,43 +73,44 @@ static json_object **read_lines(const char *path, size_t *n)
 		}
 		v[cnt++] = o;
 	}
-	json_tokener_free(tok);
 	free(line);
 	fclose(f);
 	*n = cnt;
 	return v;
 }
 
-static void free_lines(json_object **v, size_t n)
+static void free_lines(json_t **v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		json_object_put(v[i]);
+		json_decref(v[i]);
 	free(v);
 }
 
-static const char *str_of(json_object *o, const char *k)
+static const char *str_of(json_t *o, const char *k)
 {
-	json_object *v;
-	if (!json_object_object_get_ex(o, k, &v))
+	json_t *v = json_object_get(o, k);
+	if (!v)
 		return NULL;
-	assert_true(json_object_is_type(v, json_type_string));
-	return json_object_get_string(v);
+	assert_true(json_is_string(v));
+	return json_string_value(v);
 }
 
-static uint64_t u64_of(json_object *o, const char *k)
+static uint64_t u64_of(json_t *o, const char *k)
 {
-	json_object *v;
-	assert_true(json_object_object_get_ex(o, k, &v));
-	assert_true(json_object_is_type(v, json_type_int));
-	return json_object_get_uint64(v);
+	json_t *v = json_object_get(o, k);
+	assert_non_null(v);
+	assert_true(json_is_integer(v));
+	return (uint64_t)json_integer_value(v);
 }
 
-static bool has(json_object *o, const char *k) { return json_object_object_get_ex(o, k, NULL); }
+static bool has(json_t *o, const char *k) { return json_object_get(o, k) != NULL; }
 
-static void check_keys(json_object *o, const char *const *keys)
+static void check_keys(json_t *o, const char *const *keys)
 {
 	size_t i = 0;
-	json_object_object_foreach(o, k, v)
+	const char *k;
+	json_t *v;
+	json_object_foreach(o, k, v)
 	{
 		(void)v;
 		assert_non_null(keys[i]);
@@ -124,7 +121,7 @@ static void check_keys(json_object *o, const char *const *keys)
 }
 
 /* "YYYY-MM-DDTHH:MM:SS.uuuuuuZ" within a minute of now */
-static void check_time(json_object *o)
+static void check_time(json_t *o)
 {
 	const char *t = str_of(o, "time");
 	assert_non_null(t);
@@ -209,7 +206,7 @@ static void test_records(void **state)
 	audit_close(a);
 
 	size_t n;
-	json_object **v = read_lines(log_path, &n);
+	json_t **v = read_lines(log_path, &n);
 	assert_int_equal(n, 6);
 	for (size_t i = 0; i < n; i++)
 		check_time(v[i]);
@@ -384,7 +381,7 @@ static void test_concurrent_writers(void **state)
 	audit_close(a);
 
 	size_t n;
-	json_object **v = read_lines(p, &n);
+	json_t **v = read_lines(p, &n);
 	assert_int_equal(n, THREADS * PER_THREAD);
 	static bool seen[THREADS][PER_THREAD];
 	memset(seen, 0, sizeof(seen));
