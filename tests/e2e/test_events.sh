@@ -4,8 +4,9 @@
 # intake kind at once (UDP datagrams; 8 concurrent TCP clients with lines split across writes
 # and overlong lines; 4 unix-socket clients with RFC 6587 octet counting; a stock
 # `logger --rfc5424` over TCP and over UDP). Each source's lines must hold every event exactly
-# once, in order, content intact, every line valid JSON (sluice-evverify). Then the queue is
-# overflowed on purpose over a slow link: the receiver's gap count must equal what tx dropped.
+# once, in order, content intact, every line valid JSON (sluice-evverify), and the same lines
+# must reach a local TCP consumer (output.forward). Then the queue is overflowed on purpose
+# over a slow link: the receiver's gap count must equal what tx dropped.
 . "$(dirname "$0")/lib.sh"
 EVSEND="$BUILD/sluice-evsend"
 EVVERIFY="$BUILD/sluice-evverify"
@@ -25,6 +26,21 @@ EVENTS_YAML="events:
     listen: udp:127.0.0.1:$LU"
 TX_IMPAIR="drop=0.02,seed=11"
 write_rx_config
+# rx also forwards every line to a local consumer (output.forward): it must get the same lines.
+FWD=$((BASE_PORT + 4))
+sed -i "s|^  events: $W/out/events|&\n  forward: tcp:127.0.0.1:$FWD|" "$W/rx.yaml"
+python3 -c '
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(1); s.settimeout(120)
+c, _ = s.accept(); c.settimeout(120)
+with open(sys.argv[2], "wb") as f:
+    while True:
+        d = c.recv(1 << 20)
+        if not d: break
+        f.write(d); f.flush()
+' "$FWD" "$W/forwarded.jsonl" 2>>"$W/consumer.log" &
+PIDS+=($!)
 write_tx_config "$RX_PORT" 25% 1Gbit
 start_rx
 start_tx
@@ -55,9 +71,15 @@ for f in "$W"/check-*.txt; do log "$(basename "$f" .txt): $(tail -n 1 "$f")"; do
 grep -q "line longer than max_line" "$W/tx.log" || fail "no log line for an overlong line"
 [ "$(metric "$RX_METRICS" sluice_rx_events_lost_total)" = 0 ] || fail "events lost at 2% loss"
 [ "$(metric "$TX_METRICS" sluice_tx_events_dropped_total)" = 0 ] || fail "tx dropped events"
+fwd_complete() { [ "$(wc -l <"$W/forwarded.jsonl")" -ge $((5 * N)) ]; }
+wait_for "the forwarded lines" 30 fwd_complete
+cat "$out"/*/*.jsonl | sort >"$W/files.sorted"
+sort "$W/forwarded.jsonl" | cmp -s - "$W/files.sorted" || fail "the forwarded lines differ from the files"
+[ "$(metric "$RX_METRICS" sluice_rx_events_forward_dropped_total)" = 0 ] || fail "lines were not forwarded"
+rm -f "$W/files.sorted"
 recovered=$(metric "$RX_METRICS" sluice_rx_fec_recovered_packets_total)
 [ "$recovered" -gt 0 ] || fail "no packet was rebuilt: the loss did not happen"
-log "phase 1 ok: $((5 * N)) events, $recovered packets rebuilt by FEC"
+log "phase 1 ok: $((5 * N)) events, also forwarded intact; $recovered packets rebuilt by FEC"
 
 log "phase 2: a queue of 500 over a 4 Mbit/s link, 20,000 events at once"
 stop_clean "$TX_PID" tx
