@@ -60,6 +60,7 @@ struct events {
 	uint64_t last_sync;
 	struct buf out;
 	struct forward *fw;
+	size_t held_total; /* bytes in all reorder buffers */
 };
 
 /* ---- small helpers ---- */
@@ -436,10 +437,11 @@ static struct source *source_get(struct events *e, const char *name)
 
 /* ---- writing in order ---- */
 
-static void held_drop_front(struct source *s, size_t n)
+static void held_drop_front(struct events *e, struct source *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		s->heldbytes -= s->held[i].len;
+		e->held_total -= s->held[i].len;
 		free(s->held[i].data);
 	}
 	memmove(s->held, s->held + n, (s->nheld - n) * sizeof(*s->held));
@@ -503,7 +505,7 @@ static uint64_t drain(struct events *e, struct source *s, uint64_t rx_ns)
 		s->next++;
 		i++;
 	}
-	held_drop_front(s, i);
+	held_drop_front(e, s, i);
 	return i;
 }
 
@@ -517,7 +519,7 @@ static uint64_t skip_gap(struct events *e, struct source *s, uint64_t rx_ns)
 	return drain(e, s, rx_ns);
 }
 
-static int hold(struct source *s, const struct evbatch_event *ev)
+static int hold(struct events *e, struct source *s, const struct evbatch_event *ev)
 {
 	size_t lo = 0, hi = s->nheld;
 	while (lo < hi) {
@@ -545,6 +547,7 @@ static int hold(struct source *s, const struct evbatch_event *ev)
 	s->held[lo] = (struct held){ev->seq, ev->tx_time_ns, ev->len, copy};
 	s->nheld++;
 	s->heldbytes += ev->len;
+	e->held_total += ev->len;
 	return 0;
 }
 
@@ -613,7 +616,7 @@ int events_batch(struct events *e, const uint8_t *obj, size_t len)
 			continue;
 		}
 		bool had = s->nheld > 0;
-		int h = hold(s, ev);
+		int h = hold(e, s, ev);
 		if (h == 1) {
 			dups++;
 		} else if (h < 0) {
@@ -628,7 +631,8 @@ int events_batch(struct events *e, const uint8_t *obj, size_t len)
 		} else if (!had) {
 			s->gap_since = mono_ns();
 		}
-		while (s->nheld > EVENTS_REORDER_MAX || s->heldbytes > EVENTS_REORDER_BYTES)
+		while (s->nheld > EVENTS_REORDER_MAX || s->heldbytes > EVENTS_REORDER_BYTES ||
+		       (s->nheld && e->held_total > EVENTS_REORDER_TOTAL))
 			lines += skip_gap(e, s, rx_ns);
 	}
 	flush(e, s, rx_ns, lines);

@@ -12,7 +12,8 @@
  * are escaped. No event can add or split a line.
  *
  * Per source, events are written in seq order. One that arrives early waits in a reorder
- * buffer (EVENTS_REORDER_MAX events, EVENTS_REORDER_BYTES); a missing seq is given up after
+ * buffer (EVENTS_REORDER_MAX events, EVENTS_REORDER_BYTES per source, EVENTS_REORDER_TOTAL in
+ * all); a missing seq is given up after
  * EVENTS_REORDER_NS (or when the buffer is full), logged with its range and counted in
  * sluice_rx_events_lost_total. A seq already written is a duplicate: dropped and counted.
  * The last seq written is recovered at start from the tail of the source's newest file (the
@@ -31,6 +32,7 @@
 #define EVENTS_REORDER_NS 250000000ull
 #define EVENTS_REORDER_MAX 65536
 #define EVENTS_REORDER_BYTES (16u << 20)
+#define EVENTS_REORDER_TOTAL (64u << 20) /* all sources together */
 
 struct events;
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #define LEN_DIGITS_MAX 10
+#define FRAMER_BUF_START 4096
 
 int framer_init(struct framer *f, size_t max_line, framer_event_fn ev, framer_reject_fn rej, void *ctx)
 {
@@ -14,8 +15,27 @@ int framer_init(struct framer *f, size_t max_line, framer_event_fn ev, framer_re
 	f->on_event = ev;
 	f->on_reject = rej;
 	f->ctx = ctx;
-	f->buf = malloc(max_line + 1);
+	f->cap = max_line + 1 < FRAMER_BUF_START ? max_line + 1 : FRAMER_BUF_START;
+	f->buf = malloc(f->cap);
 	return f->buf ? 0 : -ENOMEM;
+}
+
+/* Room for need bytes (need <= max + 1): an idle connection holds only FRAMER_BUF_START. */
+static int room(struct framer *f, size_t need)
+{
+	if (need <= f->cap)
+		return 0;
+	size_t nc = f->cap;
+	while (nc < need)
+		nc *= 2;
+	if (nc > f->max + 1)
+		nc = f->max + 1;
+	uint8_t *n = realloc(f->buf, nc);
+	if (!n)
+		return -ENOMEM;
+	f->buf = n;
+	f->cap = nc;
+	return 0;
 }
 
 void framer_free(struct framer *f)
@@ -48,7 +68,7 @@ static size_t feed_lines(struct framer *f, const uint8_t *p, size_t n)
 	const uint8_t *lf = memchr(p, '\n', n);
 	size_t take = lf ? (size_t)(lf - p) : n;
 	/* The buffer holds max + 1 bytes: a line of max bytes and its CR. */
-	if (!f->skipping && f->len + take > f->max + 1) {
+	if (!f->skipping && (f->len + take > f->max + 1 || room(f, f->len + take) != 0)) {
 		f->skipping = 1;
 		f->skipped = f->len;
 		f->len = 0;
@@ -79,7 +99,7 @@ static int feed_octets(struct framer *f, const uint8_t *p, size_t n, size_t *use
 				continue; /* "0 ": an empty frame */
 			f->want = f->count;
 			f->len = 0;
-			f->skipping = f->count > f->max;
+			f->skipping = f->count > f->max || room(f, (size_t)f->count) != 0;
 			f->skipped = 0;
 			break;
 		}

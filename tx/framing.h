@@ -24,8 +24,8 @@ enum framer_mode { FRAMER_UNKNOWN = 0, FRAMER_LINES, FRAMER_OCTETS };
 struct framer {
 	enum framer_mode mode;
 	size_t max;          /* max_line */
-	uint8_t *buf;        /* the frame being assembled, up to max bytes */
-	size_t len;
+	uint8_t *buf;        /* the frame being assembled, up to max + 1 bytes; grows as needed */
+	size_t len, cap;
 	uint64_t want;       /* octets: bytes of MSG still to come */
 	uint64_t count;      /* octets: LEN being read */
 	unsigned digits;     /* octets: digits of LEN read so far; 0 = in MSG */
