@@ -320,8 +320,7 @@ static void get_endpoint(struct ctx *c, yaml_node_t *v, const char *key, enum co
 		free(*path);
 		*path = strdup(s + 5);
 	} else {
-		problem(c, v, "bad '%s' value '%s': use udp:HOST:PORT, tcp:HOST:PORT or unix:/absolute/path",
-			key, s);
+		problem(c, v, "bad %s '%s': use udp:HOST:PORT, tcp:HOST:PORT or unix:/absolute/path", key, s);
 	}
 }
 static void ev_listen(struct ctx *c, yaml_node_t *v, void *t_, const char *key)

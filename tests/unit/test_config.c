@@ -83,7 +83,8 @@ static void test_tx_full(void **state)
 			   "keys:\n  secret: /k/tx.key\n  receiver: /k/rx.pub\n"
 			   "spools:\n  - name: a\n    path: /s/a\n    after: keep\n  - name: b.c_d\n    path: /s/b\n"
 			   "events:\n  - name: vms\n    listen: udp:127.0.0.1:5140\n"
-			   "  - name: syslog\n    listen: unix:/run/s.sock\n"
+			   "  - name: syslog\n    listen: unix:/run/s.sock\n    max_line: 1KiB\n    queue: 10\n"
+			   "    compress: 0\n"
 			   "metrics:\n  listen: 127.0.0.1:9471\nstate: /var/lib/x\nlog:\n  level: debug\nworkers: 3\n";
 	assert_int_equal(load(true, text, &out, &t, NULL), 0);
 	assert_int_equal(t.to.ss.ss_family, AF_INET6);
@@ -99,6 +100,12 @@ static void test_tx_full(void **state)
 	assert_int_equal(t.events[0].kind, CONFIG_EVENT_UDP);
 	assert_int_equal(t.events[1].kind, CONFIG_EVENT_UNIX);
 	assert_string_equal(t.events[1].unix_path, "/run/s.sock");
+	assert_int_equal(t.events[0].max_line, 65536); /* defaults */
+	assert_int_equal(t.events[0].queue, 100000);
+	assert_int_equal(t.events[0].compress, 3);
+	assert_int_equal(t.events[1].max_line, 1024);
+	assert_int_equal(t.events[1].queue, 10);
+	assert_int_equal(t.events[1].compress, 0);
 	assert_true(t.metrics_enabled);
 	assert_string_equal(t.state, "/var/lib/x");
 	assert_int_equal(t.log_level, LOG_DEBUG);
@@ -156,6 +163,15 @@ static void test_tx_errors(void **state)
 		 1, "8:13: bad listen 'ftp:x': use udp:HOST:PORT, tcp:HOST:PORT or unix:/absolute/path"},
 		{"link:\n  to: 127.0.0.1:7000\nkeys:\n  secret: a\n  receiver: b\nfec:\n  repeat: 0\n", 1,
 		 "7:11: 'repeat' is 0; it must be between 1 and 16"},
+		{"link:\n  to: 127.0.0.1:7000\nkeys:\n  secret: a\n  receiver: b\nevents:\n  - name: v\n"
+		 "    listen: udp:127.0.0.1:1\n    max_line: 2MiB\n",
+		 1, "9:15: 'max_line' 2MiB is out of range (16B to 1MiB)"},
+		{"link:\n  to: 127.0.0.1:7000\nkeys:\n  secret: a\n  receiver: b\nevents:\n  - name: v\n"
+		 "    listen: udp:127.0.0.1:1\n    queue: 0\n",
+		 1, "9:12: 'queue' is 0; it must be between 1 and 10000000"},
+		{"link:\n  to: 127.0.0.1:7000\nkeys:\n  secret: a\n  receiver: b\nevents:\n  - name: v\n"
+		 "    listen: tcp:localhost\n    compress: 20\n",
+		 2, "9:15: 'compress' is 20; it must be between 0 and 19"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		check_bad(true, &cases[i]);
@@ -221,6 +237,9 @@ static void test_rx_defaults_and_errors(void **state)
 		 1, "10:11: bad size '4 gigs': use a number with B, KB, MB, GB, TB, KiB, MiB, GiB or TiB"},
 		{"link:\n  listen: 0.0.0.0:7000\nkeys:\n  secret: a\n  senders: [b]\noutput:\n  files: f\n", 1,
 		 "7:3: missing required key 'events' in 'output'"},
+		{"link:\n  listen: 0.0.0.0:7000\nkeys:\n  secret: a\n  senders: [b]\noutput:\n  files: f\n  events: e\n"
+		 "  forward: http://siem\n",
+		 1, "9:12: bad forward 'http://siem': use udp:HOST:PORT, tcp:HOST:PORT or unix:/absolute/path"},
 		{"link:\n  listen: 0.0.0.0:7000\nkeys:\n  secret: a\n  senders: [b]\noutput:\n  files: f\n  events: e\n"
 		 "retention:\n  days: -1\n",
 		 1, "10:9: 'days' must be a whole number, not '-1'"},
