@@ -99,6 +99,13 @@ static uint64_t u64_of(json_t *o, const char *k)
 {
 	json_t *v = json_object_get(o, k);
 	assert_non_null(v);
+	if (json_is_string(v)) { /* above 2^63 - 1, which JSON integers in jansson cannot hold */
+		char *end;
+		uint64_t x = strtoull(json_string_value(v), &end, 10);
+		assert_int_equal(*end, '\0');
+		assert_true(x > (uint64_t)INT64_MAX);
+		return x;
+	}
 	assert_true(json_is_integer(v));
 	return (uint64_t)json_integer_value(v);
 }

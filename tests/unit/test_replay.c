@@ -144,7 +144,7 @@ static void test_out_of_order(void **state)
 {
 	struct replay r;
 	replay_init(&r);
-	const uint64_t top = 100000;
+	const uint64_t top = 4 * (uint64_t)REPLAY_WINDOW;
 	assert_true(replay_update(&r, top));
 	/* every number of the window below the top, in a scrambled order, each once */
 	uint64_t step = 7919; /* prime, coprime with the window size */
@@ -187,7 +187,7 @@ static void test_large_jumps(void **state)
 	for (size_t j = 0; j < sizeof(jumps) / sizeof(jumps[0]); j++) {
 		struct replay r;
 		replay_init(&r);
-		const uint64_t base = 100000;
+		const uint64_t base = 1000000;
 		/* fill the whole window below base */
 		for (uint64_t pn = base - REPLAY_WINDOW + 1; pn <= base; pn++)
 			assert_true(replay_update(&r, pn));
