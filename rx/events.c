@@ -444,6 +444,8 @@ static void held_drop_front(struct events *e, struct source *s, size_t n)
 		e->held_total -= s->held[i].len;
 		free(s->held[i].data);
 	}
+	if (n == 0)
+		return; /* held may still be NULL */
 	memmove(s->held, s->held + n, (s->nheld - n) * sizeof(*s->held));
 	s->nheld -= n;
 }

@@ -228,9 +228,11 @@ int main(int argc, char **argv)
 			pump(cs, clients, split, 0);
 	}
 	pump(cs, clients, split, 1);
-	for (int i = 0; i < clients; i++)
+	for (int i = 0; i < clients; i++) {
 		if (!out)
 			close(cs[i].fd);
+		free(cs[i].buf);
+	}
 	fprintf(stderr, "evsend: sent %llu events (+%llu overlong) to %s in %.2f s\n", count, junk_sent,
 		target, mono() - t0);
 	free(ev);

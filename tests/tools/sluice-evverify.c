@@ -315,5 +315,14 @@ int main(int argc, char **argv)
 	printf("evverify: lines=%llu events=%llu missing=%llu dup=%llu bad=%llu order=%llu unknown=%llu seq_gaps=%llu\n",
 	       lines, events, missing, dup, bad, order, unknown, seq_gaps);
 	int ok = !bad && !dup && !order && !unknown && (gaps_ok || !missing) && lines > 0;
+	for (size_t f = 0; f < nn; f++)
+		free(names[f]);
+	free(names);
+	free(seen);
+	free(lat);
+	free(want.p);
+	free(got.p);
+	free(ev);
+	free(line);
 	return ok ? 0 : 1;
 }
