@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <linux/sock_diag.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -28,6 +29,7 @@ struct isrc {
 		uv_pipe_t pipe;
 	} l;
 	bool open;
+	uint32_t kernel_drops; /* UDP: SK_MEMINFO_DROPS last seen */
 	size_t nclients;
 	uint64_t next_client;
 };
@@ -51,6 +53,8 @@ struct intake {
 	struct isrc *src;
 	size_t n;
 	struct client *clients;
+	uv_timer_t drops;    /* UDP: datagrams the kernel dropped before intake read them */
+	bool drops_on;
 	size_t open_handles; /* freed when the last one has closed */
 	bool closing;
 	uint8_t buf[READ_BUF];
@@ -124,6 +128,29 @@ static void udp_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *b, const struct soc
 	}
 	if (len)
 		push(s, p, len);
+}
+
+/* Datagrams dropped by the kernel (socket buffer full) never reach intake and get no seq:
+ * the receiver cannot see them, so they are logged and counted here. */
+static void check_drops(uv_timer_t *t)
+{
+	struct intake *in = t->data;
+	for (size_t i = 0; i < in->n; i++) {
+		struct isrc *s = &in->src[i];
+		uv_os_fd_t fd;
+		uint32_t mi[SK_MEMINFO_VARS];
+		socklen_t len = sizeof(mi);
+		if (s->cfg->kind != CONFIG_EVENT_UDP || !s->open || uv_fileno(&s->l.h, &fd) != 0 ||
+		    getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mi, &len) != 0 || len <= SK_MEMINFO_DROPS * 4)
+			continue;
+		uint32_t d = mi[SK_MEMINFO_DROPS], n = d - s->kernel_drops;
+		if (n) {
+			txm_add(TXM_EVENTS_LOST_INTAKE, n);
+			log_rl(LOG_WARN, "event source %s: the kernel dropped %u datagrams before intake "
+			       "read them (socket buffer full)", s->cfg->name, n);
+		}
+		s->kernel_drops = d;
+	}
 }
 
 /* ---- streams ---- */
@@ -234,6 +261,13 @@ static void on_connection(uv_stream_t *l, int status)
 
 /* ---- listeners ---- */
 
+static void timer_closed(uv_handle_t *h)
+{
+	struct intake *in = h->data;
+	in->open_handles--;
+	maybe_free(in);
+}
+
 static void listener_closed(uv_handle_t *h)
 {
 	struct isrc *s = h->data;
@@ -321,6 +355,12 @@ int intake_start(struct intake **out, uv_loop_t *loop, const struct config_event
 		free(in);
 		return -ENOMEM;
 	}
+	if (uv_timer_init(loop, &in->drops) == 0) {
+		in->drops.data = in;
+		in->drops_on = true;
+		in->open_handles++;
+		uv_timer_start(&in->drops, check_drops, 1000, 1000);
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct isrc *s = &in->src[i];
 		s->in = in;
@@ -347,6 +387,11 @@ void intake_close(struct intake *in)
 	if (!in)
 		return;
 	in->closing = true;
+	if (in->drops_on) {
+		check_drops(&in->drops);
+		uv_close((uv_handle_t *)&in->drops, timer_closed);
+		in->drops_on = false;
+	}
 	while (in->clients)
 		client_close(in->clients);
 	for (size_t i = 0; i < in->n; i++) {

@@ -6,7 +6,8 @@
 # `logger --rfc5424` over TCP and over UDP). Each source's lines must hold every event exactly
 # once, in order, content intact, every line valid JSON (sluice-evverify), and the same lines
 # must reach a local TCP consumer (output.forward). Then the queue is overflowed on purpose
-# over a slow link: the receiver's gap count must equal what tx dropped.
+# over a slow link: the receiver's gap count must equal what tx dropped. Last, UDP events sent
+# while tx is frozen: what the kernel drops before intake must be counted and logged on tx.
 . "$(dirname "$0")/lib.sh"
 EVSEND="$BUILD/sluice-evsend"
 EVVERIFY="$BUILD/sluice-evverify"
@@ -71,6 +72,7 @@ for f in "$W"/check-*.txt; do log "$(basename "$f" .txt): $(tail -n 1 "$f")"; do
 grep -q "line longer than max_line" "$W/tx.log" || fail "no log line for an overlong line"
 [ "$(metric "$RX_METRICS" sluice_rx_events_lost_total)" = 0 ] || fail "events lost at 2% loss"
 [ "$(metric "$TX_METRICS" sluice_tx_events_dropped_total)" = 0 ] || fail "tx dropped events"
+[ "$(metric "$TX_METRICS" sluice_tx_events_kernel_dropped_total)" = 0 ] || fail "the kernel dropped UDP events before intake"
 fwd_complete() { [ "$(wc -l <"$W/forwarded.jsonl")" -ge $((5 * N)) ]; }
 wait_for "the forwarded lines" 30 fwd_complete
 cat "$out"/*/*.jsonl | sort >"$W/files.sorted"
@@ -109,6 +111,30 @@ grep -q "seq_gaps=$dropped\b" "$W/check-burst.txt" || fail "seq gaps in the file
 grep -q "queue full" "$W/tx.log" || fail "tx did not log the overflow"
 grep -q "dropped by the sender" "$W/rx.log" || fail "rx did not log the gap"
 log "phase 2 ok: tx dropped $dropped, rx counted $lost lost and the files show the same gaps"
+
+log "phase 3: UDP events sent while tx is stopped: what the kernel drops is counted on tx"
+stop_clean "$TX_PID" tx
+EVENTS_YAML="events:
+  - name: frozen
+    listen: udp:127.0.0.1:$U"
+write_tx_config "$RX_PORT" 25% 1Gbit
+start_tx
+wait_for "the third session" 10 metric_ge "$RX_METRICS" sluice_rx_sessions_total 3
+before=$(metric "$RX_METRICS" sluice_rx_events_delivered_total)
+kill -STOP "$TX_PID"
+"$EVSEND" --count 50000 --mode json "udp:127.0.0.1:$U" 2>>"$W/evsend.log" || { kill -CONT "$TX_PID"; fail "evsend frozen"; }
+kill -CONT "$TX_PID"
+kdrop_counted() { [ "$(metric "$TX_METRICS" sluice_tx_events_kernel_dropped_total)" -gt 0 ]; }
+wait_for "the kernel drops to be counted" 10 kdrop_counted
+frozen_accounted() {
+	local d k
+	d=$(metric "$RX_METRICS" sluice_rx_events_delivered_total)
+	k=$(metric "$TX_METRICS" sluice_tx_events_kernel_dropped_total)
+	[ $((d - before + k)) -eq 50000 ]
+}
+wait_for "delivered + dropped by the kernel = sent" 20 frozen_accounted
+grep -q "the kernel dropped" "$W/tx.log" || fail "tx did not log the kernel drops"
+log "phase 3 ok: $(metric "$TX_METRICS" sluice_tx_events_kernel_dropped_total) datagrams dropped by the kernel, counted and logged; the rest delivered"
 stop_clean "$TX_PID" tx
 stop_clean "$RX_PID" rx
 grep -q "next=20000 clean" "$W/tx-state/events/burst" || fail "burst seq not saved: $(cat "$W/tx-state/events/burst")"
