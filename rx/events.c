@@ -179,6 +179,9 @@ static bool is_object(const uint8_t *p, size_t n)
 		i++;
 	if (i == n || p[i] != '{')
 		return false;
+	/* jansson skips a raw NUL after a number or literal: refuse raw NULs before it looks. */
+	if (memchr(p, 0, n))
+		return false;
 	json_error_t err;
 	json_t *j = json_loadb((const char *)p, n, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &err);
 	bool ok = j && json_is_object(j);
@@ -260,7 +263,8 @@ static int open_day(struct source *s, int64_t day)
 	gmtime_r(&t, &tm);
 	char name[48];
 	snprintf(name, sizeof(name), "%04d-%02d-%02d.jsonl", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
-	int fd = openat(s->dirfd, name, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
+	/* O_RDWR: repair_tail reads the end of the file before anything is appended. */
+	int fd = openat(s->dirfd, name, O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
 			0640);
 	if (fd < 0)
 		return -errno;
@@ -327,7 +331,7 @@ static int last_seq_in(int dirfd, const char *name, uint64_t *seq)
 			goto more;
 		start = start ? start + 1 : buf;
 		json_error_t err;
-		json_t *j = json_loadb(start, (size_t)(end - start), 0, &err);
+		json_t *j = json_loadb(start, (size_t)(end - start), JSON_ALLOW_NUL, &err); /* \u0000 */
 		json_t *s = j ? json_object_get(j, "seq") : NULL;
 		if (s && json_is_integer(s) && json_integer_value(s) >= 0) {
 			*seq = (uint64_t)json_integer_value(s);
@@ -602,6 +606,10 @@ int events_batch(struct events *e, const uint8_t *obj, size_t len)
 	}
 	for (uint32_t i = 0; i < b.count; i++) {
 		const struct evbatch_event *ev = &b.ev[i];
+		if (ev->seq == UINT64_MAX) { /* next would wrap; no sender hands this out */
+			log_rl(LOG_WARN, "events %s: seq 2^64-1 refused", s->name);
+			continue;
+		}
 		if (!s->have_next) {
 			s->have_next = true;
 			s->next = ev->seq;

@@ -8,7 +8,7 @@
  * `event` is the event itself, minified, when it is one strict RFC 8259 JSON object (checked
  * by jansson: valid UTF-8, no control characters in strings, no duplicate keys, numbers that
  * fit); anything else is a JSON string of its bytes, where a byte that is not part of valid
- * UTF-8 stands for the code point of its value (0xff becomes "\u00ff") and control characters
+ * UTF-8 stands for the code point of its value (0xff becomes U+00FF) and control characters
  * are escaped. No event can add or split a line.
  *
  * Per source, events are written in seq order. One that arrives early waits in a reorder
@@ -29,7 +29,7 @@
 #include <stdint.h>
 
 #define EVENTS_SOURCES_MAX 256
-#define EVENTS_REORDER_NS 250000000ull
+#define EVENTS_REORDER_NS 1000000000ull
 #define EVENTS_REORDER_MAX 65536
 #define EVENTS_REORDER_BYTES (16u << 20)
 #define EVENTS_REORDER_TOTAL (64u << 20) /* all sources together */

@@ -16,7 +16,7 @@
 
 #include "common/config.h"
 
-#define FORWARD_BUF_MAX (4u << 20)
+#define FORWARD_BUF_MAX (16u << 20)
 
 struct forward;
 

@@ -752,7 +752,11 @@ static void on_data(struct linkrole *l, uint8_t *pkt, size_t len, uint64_t now)
 		return;
 	}
 	struct fec_partition part;
-	if (h.symbol_size != s->ann.symbol_size || h.object_len > kind_limit(l, h.kind) ||
+	/* File content uses the session's symbol size; manifests and event batches may use a
+	 * smaller one, fitted to their length, so their many repair copies stay small. */
+	bool t_ok = h.symbol_size == s->ann.symbol_size ||
+		    (h.kind != WIRE_KIND_FILE && h.symbol_size < s->ann.symbol_size);
+	if (!t_ok || h.object_len > kind_limit(l, h.kind) ||
 	    fec_partition_init(&part, h.object_len, h.symbol_size, s->ann.block_max) != 0 ||
 	    h.block >= part.nblocks || h.k != fec_partition_k(&part, h.block)) {
 		reject(RXM_REJ_MALFORMED);
@@ -764,7 +768,8 @@ static void on_data(struct linkrole *l, uint8_t *pkt, size_t len, uint64_t now)
 	}
 	struct robj *o = obj_find(l, s, h.object_id, h.kind);
 	struct rblock *bl = NULL;
-	if (o && (o->len != h.object_len || h.block >= o->part.nblocks)) {
+	if (o && (o->len != h.object_len || h.block >= o->part.nblocks ||
+		  o->part.symbol_size != h.symbol_size)) {
 		/* The header contradicts what this object already is: forged or broken. The block
 		 * index was checked against the length the packet claims, not this object's. */
 		reject(RXM_REJ_MALFORMED);

@@ -3,7 +3,8 @@
 # make demo: the real job on a built-in default, on loopback, in well under a minute.
 # Keys are made, sluice-rx and sluice-tx start, a userspace impairment proxy between them drops
 # 5% of packets (with bursts, reordering and duplicates), two cameras' H.264 MPEG-TS segments
-# cross, and a summary says what arrived and what it cost.
+# cross while a VMS sends motion events over syslog UDP, and a summary says what arrived, how
+# fast and what it cost.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${SLUICE_BUILD:-build}
@@ -49,6 +50,9 @@ spools:
     path: $D/spool/cam-north
   - name: cam-south
     path: $D/spool/cam-south
+events:
+  - name: vms
+    listen: udp:127.0.0.1:$((P + 4))
 metrics:
   listen: 127.0.0.1:$((P + 3))
 state: $D/tx-state
@@ -68,7 +72,10 @@ PIDS+=($!)
 metric() { curl -fsS "http://127.0.0.1:$1/metrics" 2>/dev/null | awk -v n="$2" '$1 == n {print $2; f=1} END {if (!f) print 0}'; }
 for i in $(seq 50); do metric $((P + 3)) sluice_tx_packets_total | grep -qv '^0$' && break; sleep 0.1; done
 
-say "recorders drop 2 x 30 real H.264 MPEG-TS segments (2 s each) into the spools"
+say "recorders drop 2 x 30 real H.264 MPEG-TS segments (2 s each) into the spools;"
+say "meanwhile the VMS sends 3,000 events (JSON, syslog text, invalid UTF-8) at 1,000/s"
+"$BUILD/sluice-evsend" --count 3000 --rate 1000 --mode mixed "udp:127.0.0.1:$((P + 4))" 2>"$D/evsend.log" &
+EVPID=$!
 n=0
 start=$(date +%s.%N)
 for i in $(seq -w 0 29); do
@@ -85,6 +92,11 @@ for i in $(seq 400); do
 	sleep 0.1
 done
 end=$(date +%s.%N)
+wait "$EVPID" || true
+for i in $(seq 50); do
+	[ "$(metric $((P + 2)) sluice_rx_events_delivered_total)" -ge 3000 ] && break
+	sleep 0.1
+done
 ok=0 bad=0
 for f in "$D"/src/*.ts; do
 	b=$(basename "$f"); cam=${b%%-*}; seg=${b#*-}
@@ -96,7 +108,7 @@ say "summary"
 printf '  delivered, byte-identical:  %d of %d segments (%d missing or different)\n' "$ok" "$n" "$bad"
 awk -v b="$bytes" -v s="$start" -v e="$end" -v t="$txb" 'BEGIN {
 	printf "  video bytes:                %.1f MB in %.1f s\n", b / 1e6, e - s
-	printf "  on the wire:                %.1f MB (%.0f%% overhead: FEC, headers, tags, manifests)\n", t / 1e6, (t - b) * 100 / b }'
+	printf "  on the wire:                %.1f MB for video and events (%.0f%% over the video: FEC, headers, tags, manifests, events)\n", t / 1e6, (t - b) * 100 / b }'
 kill "${PIDS[0]}" 2>/dev/null && wait "${PIDS[0]}" 2>/dev/null || true
 python3 - "$D/impair.json" <<'PY'
 import json, sys
@@ -113,6 +125,11 @@ printf '  packets refused:            %s (%s replays/duplicates, %s forged or ma
 	"$(metric $((P + 2)) sluice_rx_packets_rejected_total)" "$(metric $((P + 2)) sluice_rx_rejected_replay_total)" \
 	"$(( $(metric $((P + 2)) sluice_rx_rejected_auth_total) + $(metric $((P + 2)) sluice_rx_rejected_malformed_total) ))"
 printf '  objects lost:               %s\n' "$(metric $((P + 2)) sluice_rx_objects_lost_total)"
+evok=$("$BUILD/sluice-evverify" --source vms --expect 3000 --latency "$D/out/events/vms" 2>/dev/null || true)
+printf '  events:                     %s of 3000 delivered in order (%s lost); %s\n' \
+	"$(metric $((P + 2)) sluice_rx_events_delivered_total)" "$(metric $((P + 2)) sluice_rx_events_lost_total)" \
+	"$(echo "$evok" | awk '/^latency_ms/ { print "intake to line written: " $2 " " $3 " " $4 " ms" }')"
+printf '  event lines:                %s\n' "$(ls "$D"/out/events/vms/*.jsonl 2>/dev/null | head -1)"
 printf '  audit log:                  %s (%s lines)\n' "$D/audit.jsonl" "$(wc -l <"$D/audit.jsonl")"
 printf '  delivered files:            %s\n' "$D/out/files"
-[ "$bad" -eq 0 ]
+[ "$bad" -eq 0 ] && echo "$evok" | grep -q 'missing=0 dup=0 bad=0'

@@ -103,7 +103,8 @@ static int feed_octets(struct framer *f, const uint8_t *p, size_t n, size_t *use
 			f->skipped = 0;
 			break;
 		}
-		if (c < '0' || c > '9' || (f->digits == 0 && c == '0') || f->digits == LEN_DIGITS_MAX)
+		/* Decimal without leading zeros: "0 " (an empty frame) is fine, "01" is not. */
+		if (c < '0' || c > '9' || (f->digits == 1 && f->count == 0) || f->digits == LEN_DIGITS_MAX)
 			return -EPROTO;
 		f->count = f->count * 10 + (uint64_t)(c - '0');
 		f->digits++;

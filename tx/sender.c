@@ -4,12 +4,12 @@
  *
  *   fill(cur) -> submit(cur) to workers -> wait(prev) -> finish(prev) -> send(prev) -> prev = cur
  *
- * fill() takes up to `interleave` blocks from the stream (priority objects first: manifests,
- * then file content), reads their bytes and numbers their packets in wire order. finish()
- * runs once a group's workers are done: objects whose last block was in it get their manifest
- * signed (first pass) or their next repeat queued. send() paces the group's packets onto the
- * link in batches and sends an announcement whenever one is due. Objects are freed only by
- * this thread, once no group refers to them.
+ * fill() takes up to `interleave` blocks of file content, reads their bytes and numbers their
+ * packets in wire order. finish() runs once a group's workers are done: files whose last block
+ * was in it get their manifest signed and attached to the group, and their next repeat queued.
+ * send() paces the group's packets onto the link in batches, then its manifests (send_small),
+ * and sends an announcement whenever one is due. Objects are freed only by this thread, once
+ * no group refers to them.
  */
 #include "tx/sender.h"
 
@@ -37,6 +37,17 @@
 #define SEND_BATCH 32
 #define ANNOUNCE_INTERVAL_NS 1000000000ull
 #define MAX_INTERLEAVE 256
+#define EVENT_SPREAD_NS 250000ull /* between the repair packets of an event batch */
+#define TRICKLE_MAX 65536          /* repair packets waiting; beyond, they leave at once */
+
+/* A repair packet of an event batch, due later: spread in time, a burst of loss cannot take
+ * all of a batch's packets. */
+struct trickle {
+	struct trickle *next, *prev;
+	uint64_t due; /* mono_ns */
+	size_t len;
+	uint8_t data[];
+};
 
 struct tx_obj {
 	struct tx_obj *next;
@@ -70,6 +81,7 @@ struct group {
 	void *jobptrs[MAX_INTERLEAVE];
 	struct tx_obj *ending[MAX_INTERLEAVE];
 	unsigned nending;
+	struct tx_obj *mhead, *mtail; /* manifests to send once the group has left */
 	uint8_t *src;
 	uint8_t *pkts;
 	struct link_pkt *wire;
@@ -100,6 +112,8 @@ struct sender {
 	uint8_t *evsrc;           /* event objects: one block's source symbols */
 	uint8_t *evpkts;          /* and its sealed packets */
 	struct link_pkt *evwire;
+	struct trickle *trickle, *trickle_tail; /* sorted by due */
+	size_t ntrickle;
 	struct pacer pacer;
 	pthread_t thread;
 	bool started;
@@ -110,7 +124,6 @@ struct sender {
 	struct tx_file *queue; /* submitted, sorted by mtime */
 
 	/* sender thread only */
-	struct tx_obj *prio_head, *prio_tail; /* manifests, events */
 	struct tx_obj *norm_head, *norm_tail; /* file content */
 	uint64_t next_pn;
 	uint64_t next_id;
@@ -340,13 +353,18 @@ static int read_full(int fd, uint8_t *buf, size_t len, uint64_t off)
 
 /* Manifests and event batches are small and precious: a whole file hangs on its manifest.
  * They get at least k + 6 repair symbols, so they survive losing more than half their
- * packets: a 1-symbol manifest goes out 7 times over, lost at 5% uniform loss with
- * probability 0.05^8 = 4e-11, below the loss of the content it describes (bench/residual.py). */
+ * packets; one that fits a single symbol gets 15: its symbol is fitted to its length, so its
+ * copies are cheap, and it goes out 16 times, lost at 5% uniform loss with probability
+ * 0.05^16, far below the loss of the content it describes (bench/residual.py). Their repair packets are
+ * spread in time (EVENT_SPREAD_NS) over other traffic, so one burst of loss cannot take them
+ * all (send_small). */
 static uint32_t repair_count(const struct sender *s, uint8_t kind, uint32_t k)
 {
 	uint32_t m = fec_repair_count(k, s->c.overhead_pct);
 	if (kind != WIRE_KIND_FILE && m < k + 6)
 		m = k + 6;
+	if (kind != WIRE_KIND_FILE && k == 1 && m < 15)
+		m = 15; /* one fitted symbol: copies are cheap */
 	if (k + m > FEC_MAX_SYMBOLS)
 		m = FEC_MAX_SYMBOLS - k;
 	return m;
@@ -388,15 +406,14 @@ static bool fill_block(struct sender *s, struct group *g, struct tx_obj *o)
 	return true;
 }
 
-/* Takes up to `interleave` blocks, priority objects first. */
+/* Takes up to `interleave` blocks of file content. */
 static void fill(struct sender *s, struct group *g)
 {
 	g->nblocks = 0;
 	g->nending = 0;
 	g->npkts = 0;
 	while (g->nblocks < s->c.interleave) {
-		bool prio = s->prio_head != NULL;
-		struct tx_obj *o = prio ? s->prio_head : s->norm_head;
+		struct tx_obj *o = s->norm_head;
 		if (!o) {
 			o = next_file_obj(s);
 			if (!o)
@@ -405,10 +422,7 @@ static void fill(struct sender *s, struct group *g)
 		}
 		bool ok = fill_block(s, g, o);
 		if (!ok || o->next_block == o->part.nblocks) {
-			if (prio)
-				pop_front(&s->prio_head, &s->prio_tail);
-			else
-				pop_front(&s->norm_head, &s->norm_tail);
+			pop_front(&s->norm_head, &s->norm_tail);
 			g->ending[g->nending++] = o;
 		}
 		if (g->nending == MAX_INTERLEAVE)
@@ -542,7 +556,7 @@ static void finish(struct sender *s, struct group *g)
 			obj_free(o);
 			continue;
 		}
-		push_back(&s->prio_head, &s->prio_tail, m);
+		push_back(&g->mhead, &g->mtail, m);
 		if (last) {
 			obj_free(o);
 		} else {
@@ -559,29 +573,96 @@ static void send_paced(struct sender *s, struct link_pkt *wire, unsigned n)
 {
 	for (unsigned p = 0; p < n; p += s->send_batch) {
 		unsigned b = n - p < s->send_batch ? n - p : s->send_batch;
-		pacer_wait(&s->pacer, (size_t)b * s->pkt_len);
+		size_t sz = 0;
+		for (unsigned i = 0; i < b; i++)
+			sz += wire[p + i].len;
+		pacer_wait(&s->pacer, sz);
 		int rc = link_send(s->c.link, &wire[p], b);
 		if (rc < 0) {
 			txm_add(TXM_SEND_ERRORS, 1);
 			log_rl(LOG_ERROR, "link send failed: %s", strerror(-rc));
 		} else {
 			txm_add(TXM_PACKETS, b);
-			txm_add(TXM_BYTES, (uint64_t)b * s->pkt_len);
+			txm_add(TXM_BYTES, sz);
 		}
 		s->packets += b;
 	}
 }
 
-/* One event batch as an object of its own, coded and sealed on this thread and sent at once:
- * block by block, source symbols then repair, packet numbers taken as it goes. */
-static void send_small(struct sender *s, uint8_t kind, const uint8_t *obj, size_t len)
+static void trickle_add(struct sender *s, const uint8_t *pkt, size_t len, uint64_t due)
 {
+	struct trickle *t = s->ntrickle < TRICKLE_MAX ? malloc(sizeof(*t) + len) : NULL;
+	if (!t) { /* send it now rather than not at all */
+		struct link_pkt lp = {(uint8_t *)pkt, len};
+		send_paced(s, &lp, 1);
+		return;
+	}
+	t->due = due;
+	t->len = len;
+	memcpy(t->data, pkt, len);
+	/* From the tail: dues grow with time, so only the later copies of recent objects are
+	 * passed (at most a batch's repair count). */
+	struct trickle *after = s->trickle_tail;
+	while (after && after->due > due)
+		after = after->prev;
+	t->prev = after;
+	t->next = after ? after->next : s->trickle;
+	if (t->next)
+		t->next->prev = t;
+	else
+		s->trickle_tail = t;
+	if (after)
+		after->next = t;
+	else
+		s->trickle = t;
+	s->ntrickle++;
+}
+
+/* Repair packets whose time has come (all of them when `all`). */
+static void send_trickle(struct sender *s, bool all)
+{
+	uint64_t now = mono_ns();
+	while (s->trickle && (all || s->trickle->due <= now)) {
+		struct trickle *batch[SEND_BATCH];
+		struct link_pkt lp[SEND_BATCH];
+		unsigned n = 0;
+		while (n < s->send_batch && s->trickle && (all || s->trickle->due <= now)) {
+			struct trickle *t = s->trickle;
+			s->trickle = t->next;
+			if (s->trickle)
+				s->trickle->prev = NULL;
+			else
+				s->trickle_tail = NULL;
+			s->ntrickle--;
+			batch[n] = t;
+			lp[n] = (struct link_pkt){t->data, t->len};
+			n++;
+		}
+		send_paced(s, lp, n);
+		for (unsigned i = 0; i < n; i++)
+			free(batch[i]);
+	}
+}
+
+/* A small object (an event batch, a manifest), coded and sealed on this thread. Its source
+ * packets and its first repair packet leave at once; the other repair packets follow
+ * EVENT_SPREAD_NS apart. An object that fits
+ * one symbol uses a symbol fitted to its length (at least WIRE_SYMBOL_MIN, a multiple of 16),
+ * so its copies cost little. Packet numbers are taken as the packets are sealed. */
+static void send_small(struct sender *s, uint8_t kind, const uint8_t *obj, size_t len, uint64_t id)
+{
+	size_t T = s->c.symbol_size;
+	if (len <= T) {
+		T = (len + 15) & ~(size_t)15;
+		if (T < WIRE_SYMBOL_MIN)
+			T = WIRE_SYMBOL_MIN;
+	}
+	size_t plen = WIRE_DATA_OVERHEAD + T;
 	struct fec_partition part;
-	if (fec_partition_init(&part, len, s->c.symbol_size, s->c.block_max) != 0)
+	if (fec_partition_init(&part, len, (uint32_t)T, s->c.block_max) != 0)
 		return;
 	struct scratch *sc = &s->scratch[s->c.workers];
-	size_t T = s->c.symbol_size;
-	uint64_t id = s->next_id++;
+	uint64_t now = mono_ns();
 	for (uint32_t b = 0; b < part.nblocks; b++) {
 		uint32_t k = fec_partition_k(&part, b);
 		uint32_t blen = fec_partition_len(&part, b);
@@ -607,9 +688,14 @@ static void send_small(struct sender *s, uint8_t kind, const uint8_t *obj, size_
 				      pkt + WIRE_DATA_HDR_LEN, pkt + WIRE_DATA_HDR_LEN + T) != 0)
 				log_rl(LOG_ERROR, "AEAD seal failed");
 			s->evwire[i].data = pkt;
-			s->evwire[i].len = s->pkt_len;
+			s->evwire[i].len = plen;
 		}
-		send_paced(s, s->evwire, k + m);
+		/* The source packets and the first repair packet now (one lost packet costs no
+		 * wait), the other repair packets spread out. */
+		uint32_t first = k + (m ? 1 : 0);
+		send_paced(s, s->evwire, first);
+		for (uint32_t i = 1; i < m; i++)
+			trickle_add(s, s->evwire[k + i].data, plen, now + i * EVENT_SPREAD_NS);
 	}
 }
 
@@ -618,6 +704,7 @@ static void send_events(struct sender *s, bool all)
 {
 	if (!s->c.events)
 		return;
+	send_trickle(s, false);
 	for (;;) {
 		uint64_t now = mono_ns();
 		uint64_t due = evq_due(s->c.events);
@@ -627,7 +714,7 @@ static void send_events(struct sender *s, bool all)
 		long n = evq_take(s->c.events, now, all, &obj);
 		if (n <= 0)
 			return;
-		send_small(s, WIRE_KIND_EVENTS, obj, (size_t)n);
+		send_small(s, WIRE_KIND_EVENTS, obj, (size_t)n, s->next_id++);
 		txm_add(TXM_EVENT_BATCHES, 1);
 		free(obj);
 	}
@@ -644,12 +731,12 @@ static bool send_group(struct sender *s, struct group *g)
 		send_paced(s, &g->wire[p], n);
 		maybe_announce(s);
 	}
-	/* Manifests whose last packet has now left complete their files. */
-	for (unsigned i = 0; i < g->nending; i++) {
-		struct tx_obj *o = g->ending[i];
-		if (!o || o->kind != WIRE_KIND_MANIFEST)
-			continue;
-		g->ending[i] = NULL;
+	/* Then the manifests of the files whose content ended in the group. Their source packets
+	 * leave now, their repair packets follow spread in time (send_small); a file is complete
+	 * once its last manifest is handed over. */
+	struct tx_obj *o;
+	while ((o = pop_front(&g->mhead, &g->mtail))) {
+		send_small(s, WIRE_KIND_MANIFEST, o->mem, (size_t)o->len, o->id);
 		if (o->last) {
 			outstanding_del(s, o->id);
 			s->objects++;
@@ -663,7 +750,7 @@ static bool send_group(struct sender *s, struct group *g)
 
 static bool work_waiting(struct sender *s)
 {
-	return s->prio_head || s->norm_head || s->queue;
+	return s->norm_head || s->queue;
 }
 
 static void give_back(struct sender *s, struct tx_file *f)
@@ -686,6 +773,8 @@ static void *sender_main(void *p)
 		while (!s->stop && !prev && !work_waiting(s)) {
 			uint64_t now = mono_ns();
 			uint64_t due = s->c.events ? evq_due(s->c.events) : UINT64_MAX;
+			if (s->trickle && s->trickle->due < due)
+				due = s->trickle->due;
 			if (due <= now) {
 				pthread_mutex_unlock(&s->mu);
 				send_events(s, false);
@@ -735,6 +824,7 @@ static void *sender_main(void *p)
 	if (prev)
 		workers_wait(s->workers, prev->batch);
 	send_events(s, true); /* intake is closed by now: what is queued goes before we stop */
+	send_trickle(s, true);
 	return NULL;
 }
 
@@ -755,10 +845,12 @@ static void collect_unsent(struct sender *s)
 		g->nending = 0;
 	}
 	struct tx_obj *o;
-	while ((o = pop_front(&s->prio_head, &s->prio_tail))) {
-		if (o->last)
-			give_back(s, o->file);
-		obj_free(o);
+	for (int gi = 0; gi < 2; gi++) {
+		while ((o = pop_front(&s->groups[gi].mhead, &s->groups[gi].mtail))) {
+			if (o->last)
+				give_back(s, o->file);
+			obj_free(o);
+		}
 	}
 	while ((o = pop_front(&s->norm_head, &s->norm_tail))) {
 		give_back(s, o->file);
@@ -912,6 +1004,11 @@ void sender_free(struct sender *s)
 	if (s->started)
 		sender_stop(s);
 	workers_free(s->workers);
+	while (s->trickle) {
+		struct trickle *t = s->trickle;
+		s->trickle = t->next;
+		free(t);
+	}
 	free(s->evsrc);
 	free(s->evpkts);
 	free(s->evwire);

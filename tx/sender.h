@@ -3,8 +3,8 @@
  * The sender engine: one thread turns queued files into a paced stream of sealed FEC symbols.
  *
  * A file becomes a FILE object (content, cut into blocks per fec/fec.h) followed by a MANIFEST
- * object with the same id (signed: spool, path, size, mtime, content hash); with fec.repeat R
- * the pair is sent R times. Blocks are taken `interleave` at a time, across object boundaries,
+ * object with the same id (signed: spool, path, size, mtime, content hash), sent like an event
+ * batch (heavily protected, repair spread in time); with fec.repeat R the pair is sent R times. Blocks are taken `interleave` at a time, across object boundaries,
  * into a *group*; the group's packets are numbered in wire order, round-robin over its blocks,
  * so a burst of loss spreads across blocks. Worker threads hash, encode and seal the blocks of
  * group g+1 while the sender thread paces group g onto the link. A session announcement leaves
@@ -14,6 +14,7 @@
  * sender thread takes the batches that are due, encodes and seals them itself and sends them
  * first, so an event waits at most one batch, which is kept within the pacer's burst
  * (PACER_BURST_NS). They share the pacer: file content gets what events leave of the rate.
+ * A batch's source packets leave at once and its repair packets follow 250 us apart.
  *
  * A file is complete, and `done` is called with 0, when the last packet of its last manifest
  * copy has been handed to the link; with -EAGAIN when it changed, shrank or vanished while

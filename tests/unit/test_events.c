@@ -1,0 +1,997 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * rx/events.{h,c} over real files in a mkdtemp folder (DIR = <tmp>/events, STATE = <tmp>/state).
+ * Batches are built with common/evbatch.h the way tx builds them and fed to events_batch();
+ * the .jsonl files are read back and every line is checked: exact text around rx_time (source,
+ * seq, tx_time, event), rx_time's format and range, no raw byte below 0x20, and a jansson parse
+ * (duplicate keys refused). Covered: in-order delivery, a batch held until the one before it
+ * arrives, a gap given up after EVENTS_REORDER_NS (one real 260 ms sleep) or at once when the
+ * sender says it dropped those seqs, duplicates, a stream reset, resuming from the file after
+ * events_free/events_new (also when the last line's event holds \u0000), a crash-cut last
+ * line (short, longer than one 4 KiB read, alone in its file), refused source names (nothing
+ * made outside DIR), and events_encode by
+ * table and by seeded random input against a reference (the Unicode table of well-formed UTF-8
+ * byte sequences). The rx counters are process-global: each check compares differences.
+ * SLUICE_TEST_SEED=N repeats a random run; SLUICE_TEST_KEEP=1 keeps the folders.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/evbatch.h"
+#include "common/log.h"
+#include "rx/events.h"
+#include "rx/rx_metrics.h"
+#include "tests/unit/seeded.h"
+
+/* tx_time of seq s: TX0 + s us + 7 ns, so the line shows ".%06u" of s (the ns cut off). */
+#define TX0 1700000000000000000ull /* 2023-11-14T22:13:20Z */
+#define TX_OF(seq) (TX0 + (seq) * 1000u + 7u)
+
+/* \u0000 is valid JSON (RFC 8259) and lines carry it for NUL bytes; jansson takes it only with
+ * JSON_ALLOW_NUL. */
+#define JFLAGS (JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL)
+
+static char top[64], dir[96], stdir[96];
+static struct events *ev;
+static time_t t_start;
+
+static void open_events(bool with_state)
+{
+	struct events_config c = {.dir = dir, .state = with_state ? stdir : NULL, .forward = NULL};
+	assert_int_equal(events_new(&ev, &c), 0);
+	assert_non_null(ev);
+}
+
+static void close_events(void)
+{
+	events_free(ev);
+	ev = NULL;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(top, sizeof(top), "/tmp/sluice-test-events-XXXXXX");
+	if (!mkdtemp(top))
+		return -1;
+	snprintf(dir, sizeof(dir), "%s/events", top);
+	snprintf(stdir, sizeof(stdir), "%s/state", top);
+	t_start = time(NULL);
+	open_events(true);
+	return 0;
+}
+
+static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)st;
+	(void)flag;
+	(void)f;
+	return remove(p);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	close_events();
+	if (getenv("SLUICE_TEST_KEEP")) {
+		printf("kept %s\n", top);
+		return 0;
+	}
+	return nftw(top, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* ---- counters ---- */
+
+struct counts {
+	uint64_t delivered, lost, dup;
+};
+
+static struct counts counts_now(void)
+{
+	return (struct counts){metric_get(&rx_metrics[RXM_EVENTS_DELIVERED]),
+			       metric_get(&rx_metrics[RXM_EVENTS_LOST]),
+			       metric_get(&rx_metrics[RXM_EVENTS_DUPLICATE])};
+}
+
+static void assert_counts(const struct counts *before, uint64_t delivered, uint64_t lost, uint64_t dup)
+{
+	struct counts now = counts_now();
+	assert_int_equal(now.delivered - before->delivered, delivered);
+	assert_int_equal(now.lost - before->lost, lost);
+	assert_int_equal(now.dup - before->dup, dup);
+}
+
+/* ---- batches ---- */
+
+static int send_batch(const char *src, uint64_t stream, uint64_t after, const uint64_t *seqs, size_t n,
+		      const char *const *data /* NULL: {"n":SEQ} */, const size_t *lens)
+{
+	struct evbatch_builder b;
+	assert_int_equal(evbatch_begin(&b, src, stream, after), 0);
+	for (size_t i = 0; i < n; i++) {
+		char def[32];
+		const char *d = def;
+		size_t len;
+		if (data) {
+			d = data[i];
+			len = lens ? lens[i] : strlen(d);
+		} else {
+			len = (size_t)snprintf(def, sizeof(def), "{\"n\":%" PRIu64 "}", seqs[i]);
+		}
+		assert_int_equal(evbatch_add(&b, seqs[i], TX_OF(seqs[i]), d, (uint32_t)len), 0);
+	}
+	uint8_t *obj = NULL;
+	long len = evbatch_finish(&b, (int)(n % 2), &obj); /* odd counts through zstd */
+	assert_true(len > 0);
+	evbatch_free(&b);
+	int rc = events_batch(ev, obj, (size_t)len);
+	free(obj);
+	return rc;
+}
+
+/* Seqs first..last as one batch, each {"n":SEQ}. */
+static void send_range(const char *src, uint64_t stream, uint64_t after, uint64_t first, uint64_t last)
+{
+	uint64_t seqs[64];
+	assert_true(last >= first && last - first < 64);
+	for (uint64_t s = first; s <= last; s++)
+		seqs[s - first] = s;
+	assert_int_equal(send_batch(src, stream, after, seqs, (size_t)(last - first + 1), NULL, NULL), 0);
+}
+
+/* ---- reading lines back ---- */
+
+struct line {
+	char *text;
+	uint64_t seq;
+	json_t *j;
+};
+
+struct lines {
+	struct line l[256];
+	size_t n;
+};
+
+static void lines_free(struct lines *ls)
+{
+	for (size_t i = 0; i < ls->n; i++) {
+		free(ls->l[i].text);
+		json_decref(ls->l[i].j);
+	}
+	ls->n = 0;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	long n = ftell(f);
+	assert_true(n >= 0);
+	rewind(f);
+	char *p = malloc((size_t)n + 1);
+	assert_non_null(p);
+	assert_int_equal(fread(p, 1, (size_t)n, f), (size_t)n);
+	p[n] = '\0';
+	fclose(f);
+	*len = (size_t)n;
+	return p;
+}
+
+static bool digits_at(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] < '0' || p[i] > '9')
+			return false;
+	return true;
+}
+
+/* "YYYY-MM-DDTHH:MM:SS.uuuuuuZ", within the test's run time. */
+static void check_rx_time(const char *p)
+{
+	assert_true(digits_at(p, 4) && p[4] == '-' && digits_at(p + 5, 2) && p[7] == '-' &&
+		    digits_at(p + 8, 2) && p[10] == 'T' && digits_at(p + 11, 2) && p[13] == ':' &&
+		    digits_at(p + 14, 2) && p[16] == ':' && digits_at(p + 17, 2) && p[19] == '.' &&
+		    digits_at(p + 20, 6) && p[26] == 'Z');
+	struct tm tm = {0};
+	char buf[20];
+	memcpy(buf, p, 19);
+	buf[19] = '\0';
+	assert_non_null(strptime(buf, "%Y-%m-%dT%H:%M:%S", &tm));
+	time_t t = timegm(&tm);
+	assert_true(t >= t_start - 1 && t <= time(NULL) + 1);
+}
+
+/*
+ * Every line of every DIR/src/YYYY-MM-DD.jsonl (in name order): ends with LF, has no raw byte < 0x20,
+ * parses (duplicate keys refused) to exactly {source, seq, tx_time, rx_time, event}, and reads
+ *   {"source":"SRC","seq":N,"tx_time":"2023-11-14T22:13:20.NNNNNNZ","rx_time":"...","event":
+ * byte for byte, with rx_time well-formed.
+ */
+static void read_lines(const char *src, struct lines *ls)
+{
+	ls->n = 0;
+	char sd[160];
+	snprintf(sd, sizeof(sd), "%s/%s", dir, src);
+	DIR *d = opendir(sd);
+	if (!d)
+		return;
+	char *names[16];
+	size_t nn = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		size_t l = strlen(de->d_name);
+		assert_true(l == 16 && strcmp(de->d_name + 10, ".jsonl") == 0); /* YYYY-MM-DD.jsonl only */
+		assert_true(nn < 16);
+		names[nn++] = strdup(de->d_name);
+	}
+	closedir(d);
+	qsort(names, nn, sizeof(names[0]), name_cmp);
+	for (size_t k = 0; k < nn; k++) {
+		char path[256];
+		snprintf(path, sizeof(path), "%s/%s", sd, names[k]);
+		free(names[k]);
+		size_t len;
+		char *p = slurp(path, &len);
+		if (len && p[len - 1] != '\n') {
+			print_error("%s does not end with LF\n", path);
+			fail();
+		}
+		for (char *s = p; s < p + len;) {
+			char *nl = memchr(s, '\n', (size_t)(p + len - s));
+			size_t n = (size_t)(nl - s);
+			for (size_t i = 0; i < n; i++)
+				if ((uint8_t)s[i] < 0x20) {
+					print_error("%s: raw byte 0x%02x in a line\n", path, (uint8_t)s[i]);
+					fail();
+				}
+			json_error_t err;
+			json_t *j = json_loadb(s, n, JFLAGS, &err);
+			if (!j || !json_is_object(j)) {
+				print_error("%s: line does not parse: %s: %.*s\n", path, err.text,
+					    n > 300 ? 300 : (int)n, s);
+				fail();
+			}
+			assert_int_equal(json_object_size(j), 5);
+			json_t *sq = json_object_get(j, "seq");
+			assert_true(json_is_integer(sq) && json_integer_value(sq) >= 0);
+			assert_non_null(json_object_get(j, "event"));
+			uint64_t seq = (uint64_t)json_integer_value(sq);
+			char head[160];
+			int hn = snprintf(head, sizeof(head),
+					  "{\"source\":\"%s\",\"seq\":%" PRIu64
+					  ",\"tx_time\":\"2023-11-14T22:13:20.%06" PRIu64
+					  "Z\",\"rx_time\":\"",
+					  src, seq, seq % 1000000u);
+			if (n < (size_t)hn + 27 + 11 || memcmp(s, head, (size_t)hn) != 0 ||
+			    memcmp(s + hn + 27, "\",\"event\":", 10) != 0 || s[n - 1] != '}') {
+				print_error("%s: line not as expected: %.*s\n", path,
+					    n > 300 ? 300 : (int)n, s);
+				fail();
+			}
+			check_rx_time(s + hn);
+			assert_true(ls->n < sizeof(ls->l) / sizeof(ls->l[0]));
+			struct line *l = &ls->l[ls->n++];
+			l->text = strndup(s, n);
+			l->seq = seq;
+			l->j = j;
+			s = nl + 1;
+		}
+		free(p);
+	}
+}
+
+/* The event's JSON text as written: after "event": up to the closing brace. */
+static const char *event_text(const struct line *l, size_t *len)
+{
+	const char *p = strstr(l->text, "\",\"event\":") + 10;
+	*len = strlen(p) - 1;
+	return p;
+}
+
+/* DIR/src holds exactly the seqs given, in that order, each with the event {"n":SEQ}. */
+static void expect_seqs(const char *src, const uint64_t *want, size_t n)
+{
+	struct lines ls;
+	read_lines(src, &ls);
+	if (ls.n != n) {
+		print_error("%s: %zu lines, want %zu\n", src, ls.n, n);
+		fail();
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (ls.l[i].seq != want[i]) {
+			print_error("%s: line %zu has seq %" PRIu64 ", want %" PRIu64 "\n", src, i,
+				    ls.l[i].seq, want[i]);
+			fail();
+		}
+		char evt[40];
+		int m = snprintf(evt, sizeof(evt), "{\"n\":%" PRIu64 "}", want[i]);
+		size_t el;
+		const char *et = event_text(&ls.l[i], &el);
+		assert_int_equal(el, (size_t)m);
+		assert_memory_equal(et, evt, (size_t)m);
+	}
+	lines_free(&ls);
+}
+
+#define EXPECT(src, ...)                                                                           \
+	do {                                                                                       \
+		const uint64_t want_[] = {__VA_ARGS__};                                            \
+		expect_seqs(src, want_, sizeof(want_) / sizeof(want_[0]));                         \
+	} while (0)
+
+/* ---- delivery and order ---- */
+
+static void test_in_order(void **state)
+{
+	(void)state;
+	struct counts c0 = counts_now();
+	send_range("vms", 1, 1, 1, 3);
+	send_range("vms", 1, 4, 4, 5);
+	send_range("other", 2, 10, 10, 10);
+	EXPECT("vms", 1, 2, 3, 4, 5);
+	EXPECT("other", 10);
+	assert_counts(&c0, 6, 0, 0);
+
+	/* The exact text of one line, rx_time aside. */
+	struct lines ls;
+	read_lines("other", &ls);
+	assert_int_equal(ls.n, 1);
+	const char *want_head = "{\"source\":\"other\",\"seq\":10,"
+				"\"tx_time\":\"2023-11-14T22:13:20.000010Z\",\"rx_time\":\"";
+	assert_memory_equal(ls.l[0].text, want_head, strlen(want_head));
+	assert_string_equal(ls.l[0].text + strlen(want_head) + 27, "\",\"event\":{\"n\":10}}");
+	assert_string_equal(json_string_value(json_object_get(ls.l[0].j, "source")), "other");
+	lines_free(&ls);
+
+	/* Nothing held: no gap timer (a sync may still be due, within a second). */
+	int ms = events_timeout_ms(ev);
+	assert_true(ms >= -1 && ms <= 1000);
+}
+
+static void test_reorder_held(void **state)
+{
+	(void)state;
+	struct counts c0 = counts_now();
+	send_range("s", 1, 1, 1, 2);
+	send_range("s", 1, 5, 5, 6); /* early: 3..4 are still on their way */
+	EXPECT("s", 1, 2);
+	send_range("s", 1, 7, 7, 7);
+	EXPECT("s", 1, 2);
+	int ms = events_timeout_ms(ev);
+	assert_true(ms >= 0 && ms <= (int)(EVENTS_REORDER_NS / 1000000u));
+	send_range("s", 1, 3, 3, 4);
+	EXPECT("s", 1, 2, 3, 4, 5, 6, 7);
+	assert_counts(&c0, 7, 0, 0);
+	/* Events held in reverse order within one batch come out in order too. */
+	uint64_t rev[] = {11, 10, 9};
+	assert_int_equal(send_batch("s", 1, 9, rev, 3, NULL, NULL), 0);
+	EXPECT("s", 1, 2, 3, 4, 5, 6, 7);
+	send_range("s", 1, 8, 8, 8);
+	EXPECT("s", 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11);
+	assert_counts(&c0, 11, 0, 0);
+}
+
+static void test_gap_timeout(void **state)
+{
+	(void)state;
+	struct counts c0 = counts_now();
+	send_range("s", 1, 1, 1, 2);
+	send_range("s", 1, 5, 5, 6);  /* 3..4 missing */
+	send_range("s", 1, 9, 9, 9);  /* 7..8 missing */
+	events_tick(ev);              /* too early: nothing given up */
+	EXPECT("s", 1, 2);
+	assert_counts(&c0, 2, 0, 0);
+	usleep((useconds_t)(EVENTS_REORDER_NS / 1000u + 10000u));
+	assert_int_equal(events_timeout_ms(ev), 0);
+	events_tick(ev);              /* the first gap is given up; the second waits anew */
+	EXPECT("s", 1, 2, 5, 6);
+	assert_counts(&c0, 4, 2, 0);
+	send_range("s", 1, 3, 3, 4);  /* too late: duplicates, not written */
+	EXPECT("s", 1, 2, 5, 6);
+	assert_counts(&c0, 4, 2, 2);
+	send_range("s", 1, 7, 7, 8);  /* in time for the second gap */
+	EXPECT("s", 1, 2, 5, 6, 7, 8, 9);
+	assert_counts(&c0, 7, 2, 2);
+}
+
+static void test_sender_dropped(void **state)
+{
+	(void)state;
+	struct counts c0 = counts_now();
+	send_range("s", 1, 1, 1, 2);
+	send_range("s", 1, 3, 6, 7); /* "after 3": the sender dropped 3..5, nothing to wait for */
+	EXPECT("s", 1, 2, 6, 7);
+	assert_counts(&c0, 4, 3, 0);
+	assert_int_equal(events_timeout_ms(ev) <= 1000, 1);
+}
+
+static void test_duplicates(void **state)
+{
+	(void)state;
+	struct counts c0 = counts_now();
+	send_range("s", 1, 1, 1, 3);
+	send_range("s", 1, 2, 2, 3);   /* both written already */
+	EXPECT("s", 1, 2, 3);
+	assert_counts(&c0, 3, 0, 2);
+	send_range("s", 1, 3, 3, 4);   /* one old, one new */
+	EXPECT("s", 1, 2, 3, 4);
+	assert_counts(&c0, 4, 0, 3);
+	send_range("s", 1, 7, 7, 7);   /* held */
+	send_range("s", 1, 7, 7, 7);   /* and again: a duplicate of a held one */
+	uint64_t twice[] = {8, 8};     /* twice in one batch */
+	assert_int_equal(send_batch("s", 1, 8, twice, 2, NULL, NULL), 0);
+	assert_counts(&c0, 4, 0, 5);
+	send_range("s", 1, 5, 5, 6);
+	EXPECT("s", 1, 2, 3, 4, 5, 6, 7, 8);
+	assert_counts(&c0, 8, 0, 5);
+	uint64_t again[] = {9, 9};     /* in order, twice */
+	assert_int_equal(send_batch("s", 1, 9, again, 2, NULL, NULL), 0);
+	EXPECT("s", 1, 2, 3, 4, 5, 6, 7, 8, 9);
+	assert_counts(&c0, 9, 0, 6);
+}
+
+static void test_stream_reset(void **state)
+{
+	(void)state;
+	struct counts c0 = counts_now();
+	send_range("s", 1, 1, 1, 5);
+	send_range("s", 2, 1, 1, 2); /* the sender's state was reset: seq starts again */
+	EXPECT("s", 1, 2, 3, 4, 5, 1, 2);
+	assert_counts(&c0, 7, 0, 0);
+	send_range("s", 2, 2, 2, 2); /* within the new stream, a duplicate */
+	assert_counts(&c0, 7, 0, 1);
+
+	char p[200], buf[64] = "";
+	snprintf(p, sizeof(p), "%s/events/s", stdir);
+	FILE *f = fopen(p, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	assert_string_equal(buf, "stream=0000000000000002\n");
+
+	/* What the old stream held is written (its gap counted) before the new stream's first. */
+	send_range("t", 1, 1, 1, 2);
+	send_range("t", 1, 5, 5, 5);
+	send_range("t", 3, 1, 1, 1);
+	EXPECT("t", 1, 2, 5, 1);
+	assert_counts(&c0, 11, 2, 1);
+}
+
+static void test_resume(void **state)
+{
+	(void)state;
+	struct counts c0 = counts_now();
+	send_range("s", 7, 1, 1, 3);
+	close_events();
+	open_events(true);
+	send_range("s", 7, 2, 2, 3); /* already in the file */
+	EXPECT("s", 1, 2, 3);
+	assert_counts(&c0, 3, 0, 2);
+	send_range("s", 7, 4, 4, 4);
+	send_range("s", 7, 6, 6, 6); /* 5 missing: held */
+	EXPECT("s", 1, 2, 3, 4);
+	close_events();              /* gives the gap up and writes 6 */
+	EXPECT("s", 1, 2, 3, 4, 6);
+	assert_counts(&c0, 5, 1, 2);
+	open_events(true);
+	send_range("s", 7, 6, 6, 6);
+	assert_counts(&c0, 5, 1, 3);
+	send_range("s", 8, 1, 1, 1); /* a new stream after a restart: seq starts again */
+	EXPECT("s", 1, 2, 3, 4, 6, 1);
+	assert_counts(&c0, 6, 1, 3);
+}
+
+static size_t entries(const char *p)
+{
+	DIR *d = opendir(p);
+	assert_non_null(d);
+	size_t n = 0;
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* The last line's event holds \u0000 (valid JSON): the seq must still be recovered from it. */
+static void test_resume_after_nul(void **state)
+{
+	(void)state;
+	struct counts c0 = counts_now();
+	uint64_t seqs[] = {1, 2};
+	const char *data[] = {"{\"n\":1}", "a\0b"};
+	const size_t lens[] = {7, 3};
+	assert_int_equal(send_batch("s", 7, 1, seqs, 2, data, lens), 0);
+	close_events();
+	open_events(true);
+	send_range("s", 7, 2, 2, 3); /* 2 is in the file already */
+	struct lines ls;
+	read_lines("s", &ls);
+	assert_int_equal(ls.n, 3);
+	assert_int_equal(ls.l[0].seq, 1);
+	assert_int_equal(ls.l[1].seq, 2);
+	assert_int_equal(ls.l[2].seq, 3);
+	size_t el;
+	const char *et = event_text(&ls.l[1], &el);
+	assert_int_equal(el, 10);
+	assert_memory_equal(et, "\"a\\u0000b\"", 10);
+	lines_free(&ls);
+	assert_counts(&c0, 3, 0, 1);
+}
+
+static void test_resume_without_state(void **state)
+{
+	(void)state;
+	close_events();
+	open_events(false);
+	struct counts c0 = counts_now();
+	send_range("s", 7, 1, 1, 3);
+	close_events();
+	open_events(false);
+	/* No stream ids kept: the first stream seen is adopted, the seq from the file holds. */
+	send_range("s", 9, 3, 3, 4);
+	EXPECT("s", 1, 2, 3, 4);
+	assert_counts(&c0, 4, 0, 1);
+	char p[200];
+	snprintf(p, sizeof(p), "%s/events", stdir);
+	assert_int_equal(entries(p), 0); /* no stream id saved */
+}
+
+static void today_file(const char *src, char *p, size_t n)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	snprintf(p, n, "%s/%s/%04d-%02d-%02d.jsonl", dir, src, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+}
+
+static void append(const char *path, const char *p, size_t n)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0640);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, p, n), (ssize_t)n);
+	close(fd);
+}
+
+static void test_unfinished_line(void **state)
+{
+	(void)state;
+	struct counts c0 = counts_now();
+	send_range("s", 1, 1, 1, 2);
+	close_events();
+	char path[256];
+	today_file("s", path, sizeof(path));
+	/* A crash in the middle of writing seq 3 (its seq would not count: the line is cut). */
+	const char *cut = "{\"source\":\"s\",\"seq\":99,\"tx_time\":\"2023-11-14T22:13";
+	append(path, cut, strlen(cut));
+	open_events(true);
+	send_range("s", 1, 3, 3, 3);
+	EXPECT("s", 1, 2, 3);
+	assert_counts(&c0, 3, 0, 0);
+}
+
+static void test_unfinished_long_line(void **state)
+{
+	(void)state;
+	send_range("s", 1, 1, 1, 1);
+	close_events();
+	char path[256];
+	today_file("s", path, sizeof(path));
+	char *junk = malloc(10000);
+	assert_non_null(junk);
+	memset(junk, 'x', 10000); /* longer than one 4 KiB read back from the end */
+	append(path, junk, 10000);
+	free(junk);
+	open_events(true);
+	send_range("s", 1, 2, 2, 2);
+	EXPECT("s", 1, 2);
+}
+
+static void test_only_unfinished_line(void **state)
+{
+	(void)state;
+	/* A file with nothing but a cut line: emptied, and the first seq seen starts it. */
+	char sd[160], path[256];
+	snprintf(sd, sizeof(sd), "%s/s", dir);
+	assert_int_equal(mkdir(sd, 0750), 0);
+	today_file("s", path, sizeof(path));
+	append(path, "{\"source\":\"s\",\"se", 17);
+	send_range("s", 1, 5, 5, 6);
+	EXPECT("s", 5, 6);
+}
+
+/* ---- source names ---- */
+
+static void test_bad_sources(void **state)
+{
+	(void)state;
+	static const char *const bad[] = {".", "..", "A", "a/b", "Vms", "a b", "a\"b", "a\\b", "/x", "\x01"};
+	struct counts c0 = counts_now();
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		uint64_t seq = 1;
+		if (send_batch(bad[i], 1, 1, &seq, 1, NULL, NULL) == 0) {
+			print_error("source name '%s' accepted\n", bad[i]);
+			fail();
+		}
+	}
+	assert_counts(&c0, 0, 0, 0);
+	assert_int_equal(entries(dir), 0);
+	assert_int_equal(entries(top), 2); /* events, state: nothing beside them */
+	char p[200];
+	snprintf(p, sizeof(p), "%s/events", stdir);
+	assert_int_equal(entries(p), 0);
+	/* And a name that is fine, at the longest (63). */
+	char longest[EVBATCH_NAME_MAX + 1];
+	memset(longest, 'z', EVBATCH_NAME_MAX);
+	longest[EVBATCH_NAME_MAX] = '\0';
+	send_range(longest, 1, 1, 1, 1);
+	EXPECT(longest, 1);
+	send_range("a.b-c_9", 1, 1, 1, 1);
+	EXPECT("a.b-c_9", 1);
+}
+
+/* ---- events_encode ---- */
+
+/* Reference: the length of the well-formed UTF-8 sequence at p (Unicode Table 3-7), or 0. */
+static size_t ref_utf8(const uint8_t *p, size_t n)
+{
+	static const struct {
+		uint8_t lo0, hi0, lo1, hi1, len;
+	} t[] = {
+		{0x00, 0x7f, 0, 0, 1},       {0xc2, 0xdf, 0x80, 0xbf, 2}, {0xe0, 0xe0, 0xa0, 0xbf, 3},
+		{0xe1, 0xec, 0x80, 0xbf, 3}, {0xed, 0xed, 0x80, 0x9f, 3}, {0xee, 0xef, 0x80, 0xbf, 3},
+		{0xf0, 0xf0, 0x90, 0xbf, 4}, {0xf1, 0xf3, 0x80, 0xbf, 4}, {0xf4, 0xf4, 0x80, 0x8f, 4},
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		if (p[0] < t[i].lo0 || p[0] > t[i].hi0)
+			continue;
+		if (t[i].len == 1)
+			return 1;
+		if (n < t[i].len || p[1] < t[i].lo1 || p[1] > t[i].hi1)
+			return 0;
+		for (size_t k = 2; k < t[i].len; k++)
+			if (p[k] < 0x80 || p[k] > 0xbf)
+				return 0;
+		return t[i].len;
+	}
+	return 0;
+}
+
+/* Reference mapping: bytes outside well-formed UTF-8 become U+0080..U+00FF. */
+static uint8_t *ref_map(const uint8_t *p, size_t n, size_t *out_len)
+{
+	uint8_t *o = malloc(2 * n + 1);
+	assert_non_null(o);
+	size_t k = 0;
+	for (size_t i = 0; i < n;) {
+		size_t l = ref_utf8(p + i, n - i);
+		if (l) {
+			memcpy(o + k, p + i, l);
+			k += l;
+			i += l;
+		} else {
+			o[k++] = (uint8_t)(0xc0 | (p[i] >> 6));
+			o[k++] = (uint8_t)(0x80 | (p[i] & 0x3f));
+			i++;
+		}
+	}
+	*out_len = k;
+	return o;
+}
+
+/*
+ * What every output must be: NUL-terminated at *len, no raw byte < 0x20, one JSON value that
+ * jansson parses (duplicates refused, \u0000 allowed); an object equal to the input's parse,
+ * or a string whose bytes are the reference mapping of the input.
+ */
+static void check_encoding(const uint8_t *in, size_t n, const char *out, size_t len)
+{
+	assert_non_null(out);
+	assert_int_equal(strlen(out), len);
+	for (size_t i = 0; i < len; i++)
+		if ((uint8_t)out[i] < 0x20) {
+			print_error("raw byte 0x%02x at %zu in the encoding\n", (uint8_t)out[i], i);
+			fail();
+		}
+	json_error_t err;
+	json_t *j = json_loadb(out, len, JFLAGS | JSON_DECODE_ANY, &err);
+	if (!j) {
+		print_error("encoding does not parse: %s: %s\n", err.text, out);
+		fail();
+	}
+	/* Strict: an object to jansson, and no raw NUL (jansson skips one after a number). */
+	json_t *ij = json_loadb((const char *)in, n, JFLAGS, &err);
+	bool strict = ij && json_is_object(ij) && !memchr(in, 0, n);
+	if (json_is_object(j)) {
+		assert_true(strict);
+		assert_true(json_equal(j, ij));
+	} else {
+		assert_true(json_is_string(j));
+		assert_false(strict); /* a strict object is never carried as a string */
+		size_t rl;
+		uint8_t *r = ref_map(in, n, &rl);
+		assert_int_equal(json_string_length(j), rl);
+		assert_memory_equal(json_string_value(j), r, rl);
+		free(r);
+	}
+	json_decref(ij);
+	json_decref(j);
+}
+
+struct enc_case {
+	const char *in;
+	size_t inlen;
+	const char *out;
+	size_t outlen;
+};
+
+#define ENC(i, o) {i, sizeof(i) - 1, o, sizeof(o) - 1}
+
+static const struct enc_case enc_cases[] = {
+	/* Strict objects: whitespace outside strings goes, everything else stays as written. */
+	ENC("{ \"a\" : 1.10 , \"b\" : [ 1 , 2 ] , \"c\" : \"x  y\" }",
+	    "{\"a\":1.10,\"b\":[1,2],\"c\":\"x  y\"}"),
+	ENC("\r\n\t {\"a\":\"q\\\"  \\\\\", \"b\" :\t{ } }\n", "{\"a\":\"q\\\"  \\\\\",\"b\":{}}"),
+	ENC("{\"a\":-0,\"b\":1E+2,\"c\":[true, false, null],\"d\":1e-400}",
+	    "{\"a\":-0,\"b\":1E+2,\"c\":[true,false,null],\"d\":1e-400}"),
+	ENC("{\"n\":-9223372036854775808,\"m\":9223372036854775807}",
+	    "{\"n\":-9223372036854775808,\"m\":9223372036854775807}"),
+	ENC("{\"a\":\"\\u0000\",\"b\":\"\\/\\u00e9 caf\xc3\xa9\"}",
+	    "{\"a\":\"\\u0000\",\"b\":\"\\/\\u00e9 caf\xc3\xa9\"}"),
+	ENC("{}", "{}"),
+	/* Not strict JSON objects: carried as strings of their bytes. */
+	/* Too big for jansson's integers: not strict to it, so a string. */
+	ENC("{\"n\":123456789012345678901}", "\"{\\\"n\\\":123456789012345678901}\""),
+	ENC("{\"n\":9223372036854775808}", "\"{\\\"n\\\":9223372036854775808}\""),
+	ENC("{\"a\":1e400}", "\"{\\\"a\\\":1e400}\""),
+	ENC("{\"a\":1,\"a\":2}", "\"{\\\"a\\\":1,\\\"a\\\":2}\""),
+	ENC("{\"a\":NaN}", "\"{\\\"a\\\":NaN}\""),
+	ENC("{'a':1}", "\"{'a':1}\""),
+	ENC("{\"a\":\"x\ty\"}", "\"{\\\"a\\\":\\\"x\\ty\\\"}\""), /* a raw TAB inside a string */
+	ENC("{\"a\":\"\\ud800\"}", "\"{\\\"a\\\":\\\"\\\\ud800\\\"}\""),
+	ENC("{\"a\":1,}", "\"{\\\"a\\\":1,}\""),
+	ENC("{\"a\":1} x", "\"{\\\"a\\\":1} x\""),
+	ENC("{\"k\":\"v\"}\0", "\"{\\\"k\\\":\\\"v\\\"}\\u0000\""),
+	ENC("{\"a\":\"\xff\"}", "\"{\\\"a\\\":\\\"\xc3\xbf\\\"}\""),
+	ENC("\xef\xbb\xbf{}", "\"\xef\xbb\xbf{}\""),
+	ENC("[1,2]", "\"[1,2]\""),
+	ENC("\"s\"", "\"\\\"s\\\"\""),
+	ENC("", "\"\""),
+	ENC("plain text", "\"plain text\""),
+	/* Bytes: invalid UTF-8 maps to U+00XX (written as UTF-8), control characters escaped. */
+	ENC("a\xff" "b", "\"a\xc3\xbf" "b\""),
+	ENC("a\0b", "\"a\\u0000b\""),
+	ENC("\xc0\x80", "\"\xc3\x80\xc2\x80\""),                 /* overlong NUL */
+	ENC("\xed\xa0\x80", "\"\xc3\xad\xc2\xa0\xc2\x80\""),     /* a surrogate */
+	ENC("\xf4\x90\x80\x80", "\"\xc3\xb4\xc2\x90\xc2\x80\xc2\x80\""), /* past U+10FFFF */
+	ENC("\xe2\x82", "\"\xc3\xa2\xc2\x82\""),                 /* cut short */
+	ENC("caf\xc3\xa9 \xf0\x9f\x98\x80", "\"caf\xc3\xa9 \xf0\x9f\x98\x80\""),
+	ENC("line1\nline2\r\n", "\"line1\\nline2\\r\\n\""),
+	ENC("\x01\x1f\x7f\\/", "\"\\u0001\\u001F\x7f\\\\/\""), /* jansson: upper-case hex */
+};
+
+static void test_encode_table(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(enc_cases) / sizeof(enc_cases[0]); i++) {
+		const struct enc_case *c = &enc_cases[i];
+		size_t len = 0;
+		char *out = events_encode((const uint8_t *)c->in, c->inlen, &len);
+		assert_non_null(out);
+		if (len != c->outlen || memcmp(out, c->out, len) != 0) {
+			print_error("case %zu: got %s\n          want %s\n", i, out, c->out);
+			fail();
+		}
+		check_encoding((const uint8_t *)c->in, c->inlen, out, len);
+		free(out);
+	}
+
+	/* Nesting past jansson's depth limit is not a strict object to it: a string. */
+	size_t depth = 3000, n = depth * 6 + 1 + depth;
+	char *deep = malloc(n);
+	assert_non_null(deep);
+	for (size_t i = 0; i < depth; i++)
+		memcpy(deep + i * 6, "{\"a\":", 5), deep[i * 6 + 5] = ' ';
+	deep[depth * 6] = '1';
+	memset(deep + depth * 6 + 1, '}', depth);
+	size_t len;
+	char *out = events_encode((const uint8_t *)deep, n, &len);
+	assert_non_null(out);
+	assert_int_equal(out[0], '"');
+	check_encoding((const uint8_t *)deep, n, out, len);
+	free(out);
+	/* ... and within it, an object, minified. */
+	depth = 1000, n = depth * 6 + 1 + depth;
+	for (size_t i = 0; i < depth; i++)
+		memcpy(deep + i * 6, "{\"a\":", 5), deep[i * 6 + 5] = ' ';
+	deep[depth * 6] = '1';
+	memset(deep + depth * 6 + 1, '}', depth);
+	out = events_encode((const uint8_t *)deep, n, &len);
+	assert_non_null(out);
+	assert_int_equal(len, n - depth);
+	check_encoding((const uint8_t *)deep, n, out, len);
+	free(out);
+	free(deep);
+}
+
+/*
+ * jansson 2.14 skips one raw NUL right after a number or true/false/null (the byte it puts back
+ * reads as the end of its look-ahead buffer), so it takes these for strict objects. They are
+ * not JSON: each must be carried as a string, and no line may hold the raw NUL.
+ */
+static void test_encode_nul_after_number(void **state)
+{
+	(void)state;
+	static const struct enc_case c[] = {
+		ENC("{\"a\":[1\0,2]}", "\"{\\\"a\\\":[1\\u0000,2]}\""),
+		ENC("{\"a\":true\0}", "\"{\\\"a\\\":true\\u0000}\""),
+		ENC("{\"a\":-1.5e3\0 }", "\"{\\\"a\\\":-1.5e3\\u0000 }\""),
+	};
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		size_t len = 0;
+		char *out = events_encode((const uint8_t *)c[i].in, c[i].inlen, &len);
+		assert_non_null(out);
+		if (len != c[i].outlen || memcmp(out, c[i].out, len) != 0) {
+			print_error("case %zu: got %zu bytes (strlen %zu): %s\n          want %s\n", i, len,
+				    strlen(out), out, c[i].out);
+			free(out);
+			fail();
+		}
+		free(out);
+	}
+	uint64_t seq = 1;
+	const char *data[] = {c[0].in};
+	const size_t lens[] = {c[0].inlen};
+	assert_int_equal(send_batch("nul", 1, 1, &seq, 1, data, lens), 0);
+	struct lines ls;
+	read_lines("nul", &ls); /* no raw byte < 0x20 in any line */
+	assert_int_equal(ls.n, 1);
+	lines_free(&ls);
+}
+
+/* JSON-ish soup: mostly tokens, some raw bytes, so both outcomes come up. */
+static size_t soup(uint8_t *p, size_t cap)
+{
+	static const char *const tok[] = {
+		"{", "}", "[", "]", "\"", ":", ",", " ", "\t", "\n", "\r", "\"k\"", "\"a b\"", "1", "-0",
+		"1.10", "1e5", "123456789012345678901", "true", "null", "\\", "\\u0000",
+		"\\ud83d\\ude00", "\\n", "\xc3\xa9", "\xff", "\x00", "\x1f", "NaN", "'"};
+	size_t n = 0;
+	if (rnd() % 2)
+		p[n++] = '{';
+	size_t want = rnd() % (cap / 2);
+	while (n < want) {
+		if (rnd() % 8 == 0) {
+			p[n++] = (uint8_t)rnd();
+			continue;
+		}
+		size_t t = (size_t)(rnd() % (sizeof(tok) / sizeof(tok[0])));
+		size_t l = tok[t][0] ? strlen(tok[t]) : 1; /* "\x00" is one NUL byte */
+		if (n + l > cap)
+			break;
+		memcpy(p + n, tok[t], l);
+		n += l;
+	}
+	return n;
+}
+
+static void test_encode_random(void **state)
+{
+	(void)state;
+	seed_init("test_events");
+	uint8_t buf[512];
+	char obj[512];
+	unsigned objects = 0;
+	for (int round = 0; round < 20000; round++) {
+		size_t n;
+		if (round % 4 == 3) {
+			/* A well-formed object with random keys and string values. */
+			size_t k = 0;
+			k += (size_t)snprintf(obj + k, sizeof(obj) - k, " { ");
+			for (int f = 0, nf = (int)(rnd() % 5); f < nf; f++)
+				k += (size_t)snprintf(obj + k, sizeof(obj) - k,
+						      "%s\"k%d\" :\t\"v %u\\n\" ,[1, 2.50]", f ? " , " : "",
+						      f, (unsigned)rnd());
+			k += (size_t)snprintf(obj + k, sizeof(obj) - k, " }");
+			/* ",[1, 2.50]" after each value makes it invalid unless we drop it: do half. */
+			if (rnd() % 2) {
+				char *q;
+				while ((q = strstr(obj, ",[1, 2.50]")))
+					memmove(q, q + 10, strlen(q + 10) + 1);
+				k = strlen(obj);
+			}
+			memcpy(buf, obj, k);
+			n = k;
+		} else if (round % 4 == 2) {
+			n = (size_t)(rnd() % 64);
+			rnd_bytes(buf, n);
+		} else {
+			n = soup(buf, sizeof(buf));
+		}
+		size_t len;
+		char *out = events_encode(buf, n, &len);
+		if (out && out[0] == '{')
+			objects++;
+		check_encoding(buf, n, out, len);
+		free(out);
+	}
+	assert_true(objects > 1000);
+}
+
+/* The events of a batch as written in lines: the encodings, inside a whole line. */
+static void test_encode_in_lines(void **state)
+{
+	(void)state;
+	const size_t n = sizeof(enc_cases) / sizeof(enc_cases[0]);
+	const char *data[64];
+	size_t lens[64];
+	uint64_t seqs[64];
+	assert_true(n <= 64);
+	for (size_t i = 0; i < n; i++) {
+		data[i] = enc_cases[i].in;
+		lens[i] = enc_cases[i].inlen;
+		seqs[i] = i + 1;
+	}
+	assert_int_equal(send_batch("enc", 1, 1, seqs, n, data, lens), 0);
+	struct lines ls;
+	read_lines("enc", &ls);
+	assert_int_equal(ls.n, n);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(ls.l[i].seq, i + 1);
+		size_t el;
+		const char *et = event_text(&ls.l[i], &el);
+		assert_int_equal(el, enc_cases[i].outlen);
+		assert_memory_equal(et, enc_cases[i].out, el);
+	}
+	lines_free(&ls);
+}
+
+int main(void)
+{
+	log_set_level(LOG_ERROR); /* the warnings about gaps and resets are expected here */
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_in_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reorder_held, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gap_timeout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sender_dropped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_duplicates, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stream_reset, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resume, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resume_after_nul, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resume_without_state, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unfinished_line, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unfinished_long_line, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_only_unfinished_line, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_sources, setup, teardown),
+		cmocka_unit_test(test_encode_table),
+		cmocka_unit_test(test_encode_random),
+		cmocka_unit_test_setup_teardown(test_encode_nul_after_number, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_encode_in_lines, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
