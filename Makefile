@@ -137,10 +137,11 @@ bench: all $(BENCH_BIN)
 
 # libFuzzer targets: clang, ASan+UBSan, linked against the library sources directly.
 FUZZ_CFLAGS = -std=gnu11 -D_GNU_SOURCE -I. -g -O1 -fsanitize=fuzzer,address,undefined $(DEPCFLAGS)
-build/fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(filter-out rx/main.c,$(RX_SRC)) | $(DEPS_OK)
+FUZZ_LINK = $(LIB_SRC) $(filter-out rx/main.c,$(RX_SRC)) $(filter-out tx/main.c,$(TX_SRC))
+build/fuzz/%: tests/fuzz/%.c $(FUZZ_LINK) | $(DEPS_OK)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(filter-out rx/main.c,$(RX_SRC)) $(DEPLIBS)
+	$(Q)clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LINK) $(DEPLIBS)
 
 fuzz: $(FUZZ_BIN)
 	$(Q)for f in $(FUZZ_BIN); do n=$$(basename $$f); mkdir -p build/fuzz/corpus-$$n; \

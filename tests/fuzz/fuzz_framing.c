@@ -13,9 +13,6 @@
  * 0 < len <= max_line and, in line mode, no LF. The same stream fed whole, and byte by byte,
  * must give the same events and rejects (with their lengths) and the same -EPROTO: framing
  * never depends on how reads split the stream.
- *
- * The Makefile links fuzz targets against common/ and rx/ only, so the framer's source is
- * compiled in here.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -23,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tx/framing.c"
+#include "tx/framing.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
