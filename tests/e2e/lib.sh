@@ -25,6 +25,10 @@ log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 fail() { log "FAIL: $*"; dump_logs; exit 1; }
 
 dump_logs() {
+	for port in "$RX_METRICS" "$TX_METRICS"; do
+		echo "---- metrics on $port (non-zero)" >&2
+		curl -fsS -m 2 "http://127.0.0.1:$port/metrics" 2>&1 | awk '!/^#/ && $2 != 0' >&2 || true
+	done
 	for f in "$W"/*.log; do
 		[ -f "$f" ] || continue
 		echo "---- $(basename "$f") (last 30 lines)" >&2
