@@ -699,12 +699,12 @@ static void send_small(struct sender *s, uint8_t kind, const uint8_t *obj, size_
 	}
 }
 
-/* Every event batch that is due (all that are queued when `all`). */
+/* Repair packets that are due, then every event batch that is due (all queued when `all`). */
 static void send_events(struct sender *s, bool all)
 {
+	send_trickle(s, false); /* manifests' repair packets too: also without events */
 	if (!s->c.events)
 		return;
-	send_trickle(s, false);
 	for (;;) {
 		uint64_t now = mono_ns();
 		uint64_t due = evq_due(s->c.events);
