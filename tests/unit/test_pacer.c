@@ -161,7 +161,7 @@ static void test_window_bound(void **state)
 		if (in > worst)
 			worst = in;
 		if ((unsigned __int128)in * 8 * S > limit)
-			fail_msg("%" PRIu64 " bytes in the 10 ms from %" PRIu64 " ns", in, ts[a] - T0);
+			fail_msg("%" PRIu64 " bytes in the 10 ms from %" PRIu64 " ns", in, (uint64_t)(ts[a] - T0));
 	}
 	printf("test_pacer: busiest 10 ms window %.2f%% of the rate (bound %.0f%%)\n",
 	       100.0 * (double)worst * 8 * S / ((double)rate * win),
