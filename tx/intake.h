@@ -18,7 +18,7 @@
 #include "tx/evqueue.h"
 
 #define INTAKE_CLIENTS_MAX 1024
-#define INTAKE_UDP_RCVBUF (8u << 20)
+#define INTAKE_UDP_RCVBUF (32u << 20)
 
 struct intake;
 

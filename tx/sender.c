@@ -702,10 +702,12 @@ static void send_small(struct sender *s, uint8_t kind, const uint8_t *obj, size_
 /* Repair packets that are due, then every event batch that is due (all queued when `all`). */
 static void send_events(struct sender *s, bool all)
 {
-	send_trickle(s, false); /* manifests' repair packets too: also without events */
-	if (!s->c.events)
+	if (!s->c.events) {
+		send_trickle(s, false); /* manifests' repair packets: also without events */
 		return;
+	}
 	for (;;) {
+		send_trickle(s, false); /* a backlog of batches must not starve earlier repairs */
 		uint64_t now = mono_ns();
 		uint64_t due = evq_due(s->c.events);
 		if (due == UINT64_MAX || (!all && due > now))

@@ -50,12 +50,12 @@ wait_for "session" 10 metric_ge "$RX_METRICS" sluice_rx_sessions_total 1
 
 log "phase 1: $N events per intake kind, 2% link loss"
 gens=()
-"$EVSEND" --count "$N" --rate 20000 --mode mixed "udp:127.0.0.1:$U" 2>>"$W/evsend.log" & gens+=($!)
+"$EVSEND" --count "$N" --rate 10000 --mode mixed "udp:127.0.0.1:$U" 2>>"$W/evsend.log" & gens+=($!)
 "$EVSEND" --count "$N" --clients 8 --split --overlong 1000 --max-line 65536 --mode mixed \
 	"tcp:127.0.0.1:$T" 2>>"$W/evsend.log" & gens+=($!)
 "$EVSEND" --count "$N" --clients 4 --split --octet --mode mixed "unix:$W/events.sock" 2>>"$W/evsend.log" & gens+=($!)
 ("$EVSEND" --count "$N" --mode text-msg - | logger --rfc5424 -T -n 127.0.0.1 -P "$LT") 2>>"$W/evsend.log" & gens+=($!)
-("$EVSEND" --count "$N" --rate 20000 --mode text-msg - | logger --rfc5424 -d -n 127.0.0.1 -P "$LU") \
+("$EVSEND" --count "$N" --rate 10000 --mode text-msg - | logger --rfc5424 -d -n 127.0.0.1 -P "$LU") \
 	2>>"$W/evsend.log" & gens+=($!)
 for g in "${gens[@]}"; do wait "$g" || fail "an event generator failed ($(tail -n 3 "$W/evsend.log"))"; done
 wait_for "all $((5 * N)) events delivered" 90 metric_ge "$RX_METRICS" sluice_rx_events_delivered_total $((5 * N))
@@ -131,7 +131,7 @@ start_tx
 wait_for "the third session" 10 metric_ge "$RX_METRICS" sluice_rx_sessions_total 3
 before=$(metric "$RX_METRICS" sluice_rx_events_delivered_total)
 kill -STOP "$TX_PID"
-"$EVSEND" --count 50000 --mode json "udp:127.0.0.1:$U" 2>>"$W/evsend.log" || { kill -CONT "$TX_PID"; fail "evsend frozen"; }
+"$EVSEND" --count 200000 --mode json "udp:127.0.0.1:$U" 2>>"$W/evsend.log" || { kill -CONT "$TX_PID"; fail "evsend frozen"; }
 kill -CONT "$TX_PID"
 kdrop_counted() { [ "$(metric "$TX_METRICS" sluice_tx_events_kernel_dropped_total)" -gt 0 ]; }
 wait_for "the kernel drops to be counted" 10 kdrop_counted
@@ -139,7 +139,7 @@ frozen_accounted() {
 	local d k
 	d=$(metric "$RX_METRICS" sluice_rx_events_delivered_total)
 	k=$(metric "$TX_METRICS" sluice_tx_events_kernel_dropped_total)
-	[ $((d - before + k)) -eq 50000 ]
+	[ $((d - before + k)) -eq 200000 ]
 }
 wait_for "delivered + dropped by the kernel = sent" 20 frozen_accounted
 grep -q "the kernel dropped" "$W/tx.log" || fail "tx did not log the kernel drops"
