@@ -592,6 +592,12 @@ int events_batch(struct events *e, const uint8_t *obj, size_t len)
 	if (fresh)
 		new_stream(e, s, b.stream, b.count ? b.ev[0].seq : 0);
 	uint64_t rx_ns = now_ns(), lines = 0, dups = 0;
+	if (!s->have_next && b.count && b.after <= b.ev[0].seq) {
+		/* First batch of a source (or of a new stream): the sequence starts where the
+		 * sender's previous batch ended, so seqs it dropped before this one are counted. */
+		s->have_next = true;
+		s->next = b.after;
+	}
 	if (s->have_next && b.count && b.after == s->next && b.ev[0].seq > s->next &&
 	    (!s->nheld || s->held[0].seq >= b.ev[0].seq)) {
 		/* Everything before `after` is written: the seqs up to this batch were dropped by
