@@ -429,6 +429,17 @@ static void test_sender_dropped(void **state)
 	assert_int_equal(events_timeout_ms(ev) <= 1000, 1);
 }
 
+/* The first batch of a source says where the sender's previous batch ended: what the
+ * sender dropped before it is counted, not silently skipped. */
+static void test_first_batch_after_drops(void **state)
+{
+	(void)state;
+	struct counts c0 = counts_now();
+	send_range("f", 1, 0, 7, 9); /* seqs 0..6 were dropped by the sender */
+	EXPECT("f", 7, 8, 9);
+	assert_counts(&c0, 3, 7, 0);
+}
+
 static void test_duplicates(void **state)
 {
 	(void)state;
@@ -979,6 +990,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reorder_held, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gap_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sender_dropped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_first_batch_after_drops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_duplicates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stream_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resume, setup, teardown),
