@@ -4,8 +4,9 @@
  * analytics events, RFC 5424 syslog lines) are batched as the sender batches them (1, 5, 20
  * and 100 events: 1 ms of traffic at 1k to 100k events/s) and encoded raw, with zstd, and with
  * zstd and a dictionary trained (ZDICT) on 10,000 other events of the same kinds. What
- * counts on the wire is packets: a batch of K source symbols goes out with K + 6 repair
- * symbols (at least), so the table shows bytes and packets per batch for 1408-byte symbols.
+ * counts is the wire: a batch that fits one symbol goes out 16 times in a symbol fitted to its
+ * length, a larger one as K full symbols plus K + 6 repair; the table shows bytes per batch,
+ * raw and on the wire, for 1408-byte symbols.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include <zstd.h>
 
 #include "common/evbatch.h"
+#include "common/wire.h"
 
 #define T 1408
 #define TRAIN 10000
@@ -43,10 +45,16 @@ static int event(char *buf, size_t cap, unsigned i)
 			rnd(8), rnd(100), rnd(1920), rnd(1080), rnd(400), rnd(400), i);
 }
 
-static unsigned packets(size_t bytes)
+/* Bytes on the wire for a batch object of `bytes`, as tx/sender.c sends it: one fitted symbol
+ * and 15 repair copies when it fits a symbol, else K full symbols and K + 6 repair. */
+static double wire(size_t bytes)
 {
-	unsigned k = (unsigned)((bytes + T - 1) / T);
-	return k + k + 6;
+	if (bytes <= T) {
+		size_t t = (bytes + 15) & ~(size_t)15;
+		return 16.0 * (double)(WIRE_DATA_OVERHEAD + (t < WIRE_SYMBOL_MIN ? WIRE_SYMBOL_MIN : t));
+	}
+	size_t k = (bytes + T - 1) / T;
+	return (double)(k + k + 6) * (WIRE_DATA_OVERHEAD + T);
 }
 
 int main(void)
@@ -67,12 +75,12 @@ int main(void)
 	ZSTD_CDict *cd = ZSTD_createCDict(dict, dlen, 3);
 	ZSTD_CCtx *cc = ZSTD_createCCtx();
 	printf("dictionary: %zu bytes trained on %u events; zstd level 3; %u-byte symbols\n", dlen, TRAIN, T);
-	printf("%-8s %10s %10s %10s %10s | packets: %4s %5s %5s\n", "events", "raw B", "zstd B", "dict B",
-	       "dict gain", "raw", "zstd", "dict");
+	printf("%-8s %8s %8s %8s | on the wire B: %7s %7s %7s %9s\n", "events", "raw", "zstd", "dict",
+	       "raw", "zstd", "dict", "dict gain");
 	static const unsigned counts[] = {1, 5, 20, 100};
 	for (unsigned c = 0; c < sizeof(counts) / sizeof(counts[0]); c++) {
 		unsigned n = counts[c], rounds = 2000 / n + 20;
-		double raw = 0, z = 0, zd = 0, praw = 0, pz = 0, pzd = 0;
+		double raw = 0, z = 0, zd = 0, wraw = 0, wz = 0, wzd = 0;
 		for (unsigned r = 0; r < rounds; r++) {
 			struct evbatch_builder b;
 			if (evbatch_begin(&b, "vms", 1, 0) != 0)
@@ -88,12 +96,12 @@ int main(void)
 			size_t zl = ZSTD_compress(o, cap, b.raw, b.len, 3);
 			size_t dl = ZSTD_compress_usingCDict(cc, o, cap, b.raw, b.len, cd);
 			raw += (double)b.len, z += (double)zl, zd += (double)dl;
-			praw += packets(b.len + 5), pz += packets(zl + 5), pzd += packets(dl + 5);
+			wraw += wire(b.len + 5), wz += wire(zl + 5), wzd += wire(dl + 5);
 			free(o);
 			evbatch_free(&b);
 		}
-		printf("%-8u %10.0f %10.0f %10.0f %9.0f%% | %12.1f %5.1f %5.1f\n", n, raw / rounds, z / rounds,
-		       zd / rounds, 100.0 * (z - zd) / z, praw / rounds, pz / rounds, pzd / rounds);
+		printf("%-8u %8.0f %8.0f %8.0f | %22.0f %7.0f %7.0f %8.0f%%\n", n, raw / rounds, z / rounds,
+		       zd / rounds, wraw / rounds, wz / rounds, wzd / rounds, 100.0 * (wz - wzd) / wz);
 	}
 	ZSTD_freeCDict(cd);
 	ZSTD_freeCCtx(cc);
