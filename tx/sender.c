@@ -113,6 +113,7 @@ struct sender {
 	uint8_t *evpkts;          /* and its sealed packets */
 	struct link_pkt *evwire;
 	struct trickle *trickle, *trickle_tail; /* sorted by due */
+	uint64_t drain_until;     /* at stop: queued events and repairs go until then (mono_ns) */
 	size_t ntrickle;
 	struct pacer pacer;
 	pthread_t thread;
@@ -623,6 +624,8 @@ static void send_trickle(struct sender *s, bool all)
 {
 	uint64_t now = mono_ns();
 	while (s->trickle && (all || s->trickle->due <= now)) {
+		if (all && mono_ns() > s->drain_until)
+			return; /* freed by sender_free; a slow link must not hold up the stop */
 		struct trickle *batch[SEND_BATCH];
 		struct link_pkt lp[SEND_BATCH];
 		unsigned n = 0;
@@ -710,8 +713,8 @@ static void send_events(struct sender *s, bool all)
 		send_trickle(s, false); /* a backlog of batches must not starve earlier repairs */
 		uint64_t now = mono_ns();
 		uint64_t due = evq_due(s->c.events);
-		if (due == UINT64_MAX || (!all && due > now))
-			return;
+		if (due == UINT64_MAX || (!all && due > now) || (all && now > s->drain_until))
+			return; /* at stop, what is left is counted as dropped by evq_close */
 		uint8_t *obj = NULL;
 		long n = evq_take(s->c.events, now, all, &obj);
 		if (n <= 0)
@@ -825,7 +828,10 @@ static void *sender_main(void *p)
 	}
 	if (prev)
 		workers_wait(s->workers, prev->batch);
-	send_events(s, true); /* intake is closed by now: what is queued goes before we stop */
+	/* Intake is closed by now: what is queued goes before we stop, for up to a second (a stop
+	 * must finish within 2 s, whatever the link rate). */
+	s->drain_until = mono_ns() + ANNOUNCE_INTERVAL_NS;
+	send_events(s, true);
 	send_trickle(s, true);
 	return NULL;
 }

@@ -121,6 +121,8 @@ grep -q "queue full" "$W/tx.log" || fail "tx did not log the overflow"
 grep -q "dropped by the sender" "$W/rx.log" || fail "rx did not log the gap"
 log "phase 2 ok: tx dropped $dropped, rx counted $lost lost and the files show the same gaps"
 
+# A stop with events still queued for a slow link ends within 2 s (stop_clean checks it).
+"$EVSEND" --count 5000 --first 20000 --mode json "tcp:127.0.0.1:$Q" 2>>"$W/evsend.log" || fail "evsend burst 2"
 log "phase 3: UDP events sent while tx is stopped: what the kernel drops is counted on tx"
 stop_clean "$TX_PID" tx
 EVENTS_YAML="events:
@@ -146,4 +148,4 @@ grep -q "the kernel dropped" "$W/tx.log" || fail "tx did not log the kernel drop
 log "phase 3 ok: $(metric "$TX_METRICS" sluice_tx_events_kernel_dropped_total) datagrams dropped by the kernel, counted and logged; the rest delivered"
 stop_clean "$TX_PID" tx
 stop_clean "$RX_PID" rx
-grep -q "next=20000 clean" "$W/tx-state/events/burst" || fail "burst seq not saved: $(cat "$W/tx-state/events/burst")"
+grep -q "next=25000 clean" "$W/tx-state/events/burst" || fail "burst seq not saved: $(cat "$W/tx-state/events/burst")"
