@@ -17,6 +17,7 @@
 
 #include "common/hash.h"
 #include "common/log.h"
+#include "common/utf8.h"
 
 struct audit {
 	int fd; /* -1: no-op */
@@ -49,26 +50,6 @@ int audit_open(struct audit **out, const char *path)
 	return 0;
 }
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if the byte at s does not start one.
- * Overlong forms, surrogates and code points above U+10FFFF are invalid. Never reads past a
- * NUL: a NUL is not a continuation byte. */
-static size_t utf8_len(const unsigned char *s)
-{
-	unsigned c = s[0];
-	size_t n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 :
-		   (c & 0xf8) == 0xf0 ? 4 : 0;
-	if (n == 0 || (n == 2 && c < 0xc2) || (n == 4 && c > 0xf4))
-		return 0;
-	for (size_t i = 1; i < n; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	if (n == 3 && ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] >= 0xa0)))
-		return 0;
-	if (n == 4 && ((c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] >= 0x90)))
-		return 0;
-	return n;
-}
-
 /* Strings from the link may hold invalid UTF-8: each such byte becomes U+FFFD, so every line
  * is valid UTF-8 for any JSON reader, and the damage is visible rather than guessed at. */
 static int add_str(json_t *o, const char *k, const char *v)
@@ -81,7 +62,7 @@ static int add_str(json_t *o, const char *k, const char *v)
 		return -ENOMEM;
 	size_t out = 0;
 	for (size_t i = 0; i < n;) {
-		size_t l = utf8_len((const unsigned char *)v + i);
+		size_t l = utf8_seq((const uint8_t *)v + i, n - i);
 		if (l == 0) {
 			memcpy(copy + out, "\xef\xbf\xbd", 3);
 			out += 3;

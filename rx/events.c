@@ -19,6 +19,7 @@
 #include "common/evbatch.h"
 #include "common/log.h"
 #include "common/mkdirs.h"
+#include "common/utf8.h"
 #include "common/smallfile.h"
 #include "rx/forward.h"
 #include "rx/rx_metrics.h"
@@ -99,41 +100,11 @@ static bool source_name_ok(const char *n)
 
 /* ---- encoding one event ---- */
 
-/* Length of the valid UTF-8 sequence at p (RFC 3629: no overlongs, no surrogates, at most
- * U+10FFFF), or 0. */
-static size_t utf8_len(const uint8_t *p, size_t n)
-{
-	uint8_t c = p[0];
-	if (c < 0x80)
-		return 1;
-	size_t len;
-	uint32_t min, cp;
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2, min = 0x80, cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3, min = 0x800, cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4, min = 0x10000, cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
 /* The bytes as valid UTF-8: a byte outside a valid sequence becomes U+0000..U+00FF. */
 static int to_utf8(const uint8_t *p, size_t n, struct buf *b)
 {
 	for (size_t i = 0; i < n;) {
-		size_t l = utf8_len(p + i, n - i);
+		size_t l = utf8_seq(p + i, n - i);
 		if (l) {
 			if (buf_add(b, p + i, l) != 0)
 				return -ENOMEM;
