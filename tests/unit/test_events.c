@@ -38,6 +38,7 @@
 #include "rx/events.h"
 #include "rx/rx_metrics.h"
 #include "tests/unit/seeded.h"
+#include "tests/unit/ref_utf8.h"
 
 /* tx_time of seq s: TX0 + s us + 7 ns, so the line shows ".%06u" of s (the ns cut off). */
 #define TX0 1700000000000000000ull /* 2023-11-14T22:13:20Z */
@@ -668,30 +669,6 @@ static void test_bad_sources(void **state)
 
 /* ---- events_encode ---- */
 
-/* Reference: the length of the well-formed UTF-8 sequence at p (Unicode Table 3-7), or 0. */
-static size_t ref_utf8(const uint8_t *p, size_t n)
-{
-	static const struct {
-		uint8_t lo0, hi0, lo1, hi1, len;
-	} t[] = {
-		{0x00, 0x7f, 0, 0, 1},       {0xc2, 0xdf, 0x80, 0xbf, 2}, {0xe0, 0xe0, 0xa0, 0xbf, 3},
-		{0xe1, 0xec, 0x80, 0xbf, 3}, {0xed, 0xed, 0x80, 0x9f, 3}, {0xee, 0xef, 0x80, 0xbf, 3},
-		{0xf0, 0xf0, 0x90, 0xbf, 4}, {0xf1, 0xf3, 0x80, 0xbf, 4}, {0xf4, 0xf4, 0x80, 0x8f, 4},
-	};
-	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		if (p[0] < t[i].lo0 || p[0] > t[i].hi0)
-			continue;
-		if (t[i].len == 1)
-			return 1;
-		if (n < t[i].len || p[1] < t[i].lo1 || p[1] > t[i].hi1)
-			return 0;
-		for (size_t k = 2; k < t[i].len; k++)
-			if (p[k] < 0x80 || p[k] > 0xbf)
-				return 0;
-		return t[i].len;
-	}
-	return 0;
-}
 
 /* Reference mapping: bytes outside well-formed UTF-8 become U+0080..U+00FF. */
 static uint8_t *ref_map(const uint8_t *p, size_t n, size_t *out_len)
