@@ -67,6 +67,10 @@ for i in $(seq 100); do curl -fsS "http://127.0.0.1:$((P + 2))/metrics" >/dev/nu
 taskset -c 0 "$BUILD/sluice-tx" -c "$D/tx.yaml" 2>"$D/tx.log" &
 PIDS+=($!)
 for i in $(seq 100); do [ "$(metric $((P + 3)) sluice_tx_announcements_total)" -gt 0 ] && break; sleep 0.05; done
+# CPU time (user + system, all threads, in clock ticks) of a process so far.
+cputicks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+RXPID=${PIDS[0]} TXPID=${PIDS[1]}
+rx0=$(cputicks "$RXPID") tx0=$(cputicks "$TXPID")
 t0=$(date +%s.%N)
 mv "$D"/stage/* "$D/spool/"
 deadline=$(( $(date +%s) + 120 ))
@@ -77,6 +81,7 @@ while :; do
 	[ "$(date +%s)" -gt "$deadline" ] && break
 	sleep 0.2
 done
+rx1=$(cputicks "$RXPID") tx1=$(cputicks "$TXPID")
 # The end is the time of the last outcome, as the receiver wrote it.
 t1=$(python3 -c '
 import json, sys, datetime
@@ -93,7 +98,12 @@ rxp=$(metric $((P + 2)) sluice_rx_packets_total); txp=$(metric $((P + 3)) sluice
 rec=$(metric $((P + 2)) sluice_rx_fec_recovered_packets_total)
 lost=$(metric $((P + 2)) sluice_rx_objects_lost_total)
 
-awk -v b="$bytes" -v s="$t0" -v e="$t1" -v m="$MTU" -v l="$LOSS" -v w="$WORKERS" -v r="$RATE" -v d="$d" -v n="$n" -v rec="$rec" -v lost="$lost" -v txp="$txp" -v rxp="$rxp" 'BEGIN {
+hz=$(getconf CLK_TCK)
+awk -v b="$bytes" -v hz="$hz" -v txc=$((tx1 - tx0)) -v rxc=$((rx1 - rx0)) -v s="$t0" -v e="$t1" -v m="$MTU" -v l="$LOSS" -v w="$WORKERS" -v r="$RATE" -v d="$d" -v n="$n" -v rec="$rec" -v lost="$lost" -v txp="$txp" -v rxp="$rxp" 'BEGIN {
 	good = d * 100000000
-	printf "goodput mtu=%-5s loss=%s%% workers=%s rate=%-7s %6.2f Gbit/s  (%d/%d files intact in %.2fs, %d packets rebuilt by FEC, %d lost, %d of %d packets arrived)\n",
-		m, l, w, r, good * 8 / (e - s) / 1e9, d, n, e - s, rec, lost, rxp, txp }'
+	# CPU seconds per GB delivered, each side (on loopback, tx's includes the kernel's
+	# receive path up to rx's socket): steadier than the rate on a noisy host.
+	gb = good / 1e9
+	printf "goodput mtu=%-5s loss=%s%% workers=%s rate=%-7s %6.2f Gbit/s  (%d/%d files intact in %.2fs, %d packets rebuilt by FEC, %d lost, %d of %d packets arrived; CPU s per GB: tx %.2f, rx %.2f)\n",
+		m, l, w, r, good * 8 / (e - s) / 1e9, d, n, e - s, rec, lost, rxp, txp,
+		(gb > 0 ? txc / hz / gb : 0), (gb > 0 ? rxc / hz / gb : 0) }'

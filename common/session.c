@@ -7,6 +7,7 @@
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
+#include <openssl/params.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -179,8 +180,13 @@ int aead_seal(struct aead *a, uint64_t pn, const uint8_t *aad, size_t aadlen, co
 	if (EVP_EncryptInit_ex(a->enc, NULL, NULL, NULL, n) != 1 ||
 	    EVP_EncryptUpdate(a->enc, NULL, &outl, aad, (int)aadlen) != 1 ||
 	    EVP_EncryptUpdate(a->enc, ct, &outl, pt, (int)len) != 1 ||
-	    EVP_EncryptFinal_ex(a->enc, ct + outl, &outl) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(a->enc, EVP_CTRL_AEAD_GET_TAG, 16, tag) != 1)
+	    EVP_EncryptFinal_ex(a->enc, ct + outl, &outl) != 1)
+		return -EIO;
+	/* The tag as a parameter, not through EVP_CIPHER_CTX_ctrl, which OpenSSL 3 turns into a
+	 * parameter by name lookups on every packet. */
+	OSSL_PARAM p[2] = {OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag, 16),
+			   OSSL_PARAM_construct_end()};
+	if (EVP_CIPHER_CTX_get_params(a->enc, p) != 1)
 		return -EIO;
 	return 0;
 }
@@ -196,8 +202,12 @@ int aead_open(struct aead *a, uint64_t pn, const uint8_t *aad, size_t aadlen, co
 	nonce(a, pn, n);
 	if (EVP_DecryptInit_ex(a->dec, NULL, NULL, NULL, n) != 1 ||
 	    EVP_DecryptUpdate(a->dec, NULL, &outl, aad, (int)aadlen) != 1 ||
-	    EVP_DecryptUpdate(a->dec, pt, &outl, ct, (int)len) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(a->dec, EVP_CTRL_AEAD_SET_TAG, 16, (void *)tag) != 1 ||
+	    EVP_DecryptUpdate(a->dec, pt, &outl, ct, (int)len) != 1)
+		return -EBADMSG;
+	OSSL_PARAM p[2] = {OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG,
+							     (void *)tag, 16),
+			   OSSL_PARAM_construct_end()};
+	if (EVP_CIPHER_CTX_set_params(a->dec, p) != 1 ||
 	    EVP_DecryptFinal_ex(a->dec, pt + outl, &outl) != 1)
 		return -EBADMSG;
 	return 0;

@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -38,6 +39,8 @@
 #include "common/wire.h"
 #include "fec/fec.h"
 #include "hw/link.h"
+#include "hw/sockdrops.h"
+#include "rx/bufpool.h"
 #include "rx/msg.h"
 #include "rx/rx_metrics.h"
 
@@ -51,6 +54,7 @@
 #define OBJ_BUCKETS 4096
 #define EVENTS_MAX_LEN (4u << 20)
 #define HIST 16
+#define POOL_BYTES (64u << 20) /* idle block buffers kept for reuse */
 
 struct rblock {
 	uint8_t k, m;
@@ -110,9 +114,13 @@ struct pending {
 	uint8_t data[];
 };
 
+/* A message on its way to the deliver role: data[0, len) is the whole message, or only its
+ * head when ext holds the data bytes (a block buffer, given back to the pool once written). */
 struct outmsg {
 	struct outmsg *next;
 	size_t len, off;
+	uint8_t *ext;
+	size_t ext_len;
 	uint8_t data[];
 };
 
@@ -139,12 +147,15 @@ struct linkrole {
 	size_t nobjs;
 	uint64_t mem_used;
 	struct fec_codec *codec;
+	struct bufpool *pool; /* block buffers */
 	uint8_t *scratch; /* one symbol */
 	struct outq q[2];  /* [0] to out_fd; [1] EVENTS to ev_fd, flushed first */
 	uint64_t qbytes;
 	struct pending *phead, *ptail;
 	size_t pbytes;
 	uint64_t last_tick;
+	uint32_t sock_drops; /* the socket's drop counter, last read */
+	bool sock_drops_known;
 	volatile int stop;
 };
 
@@ -155,23 +166,36 @@ static struct outq *queue_for(struct linkrole *l, const struct msg *m)
 	return m->type == MSG_EVENTS && l->c.ev_fd >= 0 ? &l->q[1] : &l->q[0];
 }
 
-static void emit(struct linkrole *l, const struct msg *m)
+static void outmsg_free(struct linkrole *l, struct outmsg *o)
 {
-	if (l->c.out_fd < 0)
+	bufpool_put(l->pool, o->ext);
+	free(o);
+}
+
+/* Queues m for the deliver role. With ext, m->data is ext (a pool buffer the queue now owns)
+ * and is written from there, not copied. */
+static void emit_buf(struct linkrole *l, const struct msg *m, uint8_t *ext)
+{
+	if (l->c.out_fd < 0) {
+		bufpool_put(l->pool, ext);
 		return;
-	size_t len = msg_encoded_len(m);
+	}
+	size_t len = ext ? MSG_HEAD_MAX : msg_encoded_len(m);
 	struct outmsg *o = malloc(sizeof(*o) + len);
 	if (!o) {
+		bufpool_put(l->pool, ext);
 		log_rl(LOG_ERROR, "out of memory queueing a message for the deliver role");
 		return;
 	}
-	int n = msg_encode(m, o->data, len);
+	o->ext = ext;
+	o->ext_len = ext ? m->data_len : 0;
+	int n = ext ? msg_encode_head(m, o->data, len) : msg_encode(m, o->data, len);
 	if (n < 0) {
-		free(o);
+		outmsg_free(l, o);
 		log_rl(LOG_ERROR, "cannot encode message type %d", m->type);
 		return;
 	}
-	o->len = (size_t)n;
+	o->len = (size_t)n + o->ext_len;
 	o->off = 0;
 	o->next = NULL;
 	struct outq *q = queue_for(l, m);
@@ -183,11 +207,22 @@ static void emit(struct linkrole *l, const struct msg *m)
 	l->qbytes += o->len;
 }
 
+static void emit(struct linkrole *l, const struct msg *m) { emit_buf(l, m, NULL); }
+
 static bool flush_one(struct linkrole *l, struct outq *q, int fd)
 {
 	while (q->head) {
 		struct outmsg *o = q->head;
-		ssize_t n = write(fd, o->data + o->off, o->len - o->off);
+		size_t head = o->len - o->ext_len;
+		struct iovec iov[2];
+		int niov = 0;
+		if (o->off < head)
+			iov[niov++] = (struct iovec){o->data + o->off, head - o->off};
+		if (o->ext_len) {
+			size_t done = o->off > head ? o->off - head : 0;
+			iov[niov++] = (struct iovec){o->ext + done, o->ext_len - done};
+		}
+		ssize_t n = writev(fd, iov, niov);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -202,7 +237,7 @@ static bool flush_one(struct linkrole *l, struct outq *q, int fd)
 		if (!q->head)
 			q->tail = NULL;
 		l->qbytes -= o->len;
-		free(o);
+		outmsg_free(l, o);
 	}
 	return true;
 }
@@ -241,7 +276,7 @@ static void block_free(struct linkrole *l, struct robj *o, uint32_t b)
 	if (!bl)
 		return;
 	size_t sz = sizeof(*bl) + (size_t)(bl->k + bl->m) * o->part.symbol_size;
-	free(bl->buf);
+	bufpool_put(l->pool, bl->buf);
 	free(bl);
 	o->active[b] = NULL;
 	o->bytes -= sz;
@@ -396,7 +431,8 @@ static void block_complete(struct linkrole *l, struct robj *o, uint32_t b, struc
 	if (o->kind == WIRE_KIND_FILE) {
 		struct msg m = {.type = MSG_BLOCK, .session = o->s->id, .object = o->id, .block = b,
 				.offset = off, .data = bl->buf, .data_len = len};
-		emit(l, &m);
+		emit_buf(l, &m, bl->buf); /* the buffer goes with the message */
+		bl->buf = NULL;
 	} else {
 		memcpy(o->mem + off, bl->buf, len);
 	}
@@ -819,7 +855,7 @@ static void on_data(struct linkrole *l, uint8_t *pkt, size_t len, uint64_t now)
 		}
 		bl = calloc(1, sizeof(*bl));
 		if (bl)
-			bl->buf = malloc((size_t)(h.k + h.m) * T);
+			bl->buf = bufpool_get(l->pool, (size_t)(h.k + h.m) * T);
 		if (!bl || !bl->buf) {
 			free(bl);
 			log_rl(LOG_ERROR, "out of memory for a block");
@@ -879,9 +915,28 @@ static uint64_t settled_done_id(const struct rsession *s, uint64_t now)
 	return d;
 }
 
+/* Datagrams the kernel dropped because we did not read fast enough: FEC hides a few, so say
+ * it plainly before objects start to go missing. */
+static void check_socket_drops(struct linkrole *l)
+{
+	uint32_t d;
+	if (!l->c.link || sock_drops(link_fd(l->c.link), &d) != 0)
+		return;
+	uint32_t n = d - l->sock_drops;
+	if (l->sock_drops_known && n) {
+		rxm_add(RXM_SOCKET_DROPPED, n);
+		log_rl(LOG_WARN, "link: the kernel dropped %" PRIu32 " datagrams: the receive socket "
+				 "was full (link.rate above what this receiver keeps up with, or it was "
+				 "starved of CPU)", n);
+	}
+	l->sock_drops = d;
+	l->sock_drops_known = true;
+}
+
 void linkrole_tick(struct linkrole *l, uint64_t now)
 {
 	bool up = false;
+	check_socket_drops(l);
 	while (l->phead && now - l->phead->t > PENDING_NS)
 		pending_drop_head(l);
 	for (size_t i = 0; i < l->nsessions; i++) {
@@ -934,8 +989,10 @@ int linkrole_new(struct linkrole **out, const struct linkrole_config *c)
 	l->sessions = calloc(l->nsessions ? l->nsessions : 1, sizeof(*l->sessions));
 	l->snd = calloc(c->nsenders ? c->nsenders : 1, sizeof(*l->snd));
 	l->codec = fec_codec_new();
+	/* Idle buffers kept for reuse: outside limits.memory, so a small share of it. */
+	l->pool = bufpool_new(c->memory_limit / 8 < POOL_BYTES ? c->memory_limit / 8 : POOL_BYTES);
 	l->scratch = malloc(65536);
-	if (!l->sessions || !l->snd || !l->codec || !l->scratch) {
+	if (!l->sessions || !l->snd || !l->codec || !l->pool || !l->scratch) {
 		linkrole_free(l);
 		return -ENOMEM;
 	}
@@ -997,7 +1054,7 @@ void linkrole_free(struct linkrole *l)
 		while (l->q[i].head) {
 			struct outmsg *o = l->q[i].head;
 			l->q[i].head = o->next;
-			free(o);
+			outmsg_free(l, o);
 		}
 	}
 	while (l->phead) {
@@ -1008,6 +1065,7 @@ void linkrole_free(struct linkrole *l)
 	free(l->sessions);
 	free(l->snd);
 	fec_codec_free(l->codec);
+	bufpool_free(l->pool);
 	free(l->scratch);
 	free(l);
 }

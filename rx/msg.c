@@ -29,7 +29,8 @@ size_t msg_encoded_len(const struct msg *m)
 	return MSG_HDR_LEN + fixed_len(m->type) + (has_data(m->type) ? m->data_len : 0);
 }
 
-int msg_encode(const struct msg *m, uint8_t *out, size_t cap)
+/* Everything but the data bytes, which end every body that has them. */
+int msg_encode_head(const struct msg *m, uint8_t *out, size_t cap)
 {
 	if (m->type == MSG_INVALID || m->type > MSG_TYPE_MAX)
 		return -EINVAL;
@@ -64,11 +65,21 @@ int msg_encode(const struct msg *m, uint8_t *out, size_t cap)
 	default:
 		break;
 	}
-	if (has_data(m->type))
-		wcursor_bytes(&w, m->data, m->data_len);
 	if (w.err)
 		return -ENOSPC;
 	return (int)w.off;
+}
+
+int msg_encode(const struct msg *m, uint8_t *out, size_t cap)
+{
+	int n = msg_encode_head(m, out, cap);
+	if (n < 0 || !has_data(m->type))
+		return n;
+	if (m->data_len > cap - (size_t)n)
+		return -ENOSPC;
+	if (m->data_len)
+		memcpy(out + n, m->data, m->data_len);
+	return n + (int)m->data_len;
 }
 
 int msg_header_decode(const uint8_t hdr[MSG_HDR_LEN], enum msg_type *type, uint32_t *len)

@@ -67,6 +67,11 @@ struct msg {
 int msg_encode(const struct msg *m, uint8_t *out, size_t cap) __attribute__((warn_unused_result));
 /* Bytes msg_encode needs for m. */
 size_t msg_encoded_len(const struct msg *m);
+
+/* The header and fixed fields alone (at most MSG_HEAD_MAX bytes), for a sender that writes the
+ * data bytes from where they already are: msg_encode(m) is this followed by m->data. */
+#define MSG_HEAD_MAX 96
+int msg_encode_head(const struct msg *m, uint8_t *out, size_t cap) __attribute__((warn_unused_result));
 /* Parse the 8-byte header: 0 and *type / *len, or -EBADMSG (unknown type, body too long). */
 int msg_header_decode(const uint8_t hdr[MSG_HDR_LEN], enum msg_type *type, uint32_t *len)
 	__attribute__((warn_unused_result));

@@ -31,6 +31,7 @@ enum rx_metric {
 	RXM_EVICTED,            /* sluice_rx_objects_evicted_total: dropped by limits.memory */
 	RXM_MEMORY,             /* sluice_rx_memory_bytes: partial objects held (gauge) */
 	RXM_LINK_UP,            /* sluice_rx_link_up (gauge) */
+	RXM_SOCKET_DROPPED,     /* sluice_rx_socket_dropped_total: datagrams the kernel dropped */
 	RXM_COUNT
 };
 

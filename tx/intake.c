@@ -6,10 +6,10 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <linux/sock_diag.h>
 #include <unistd.h>
 
 #include "common/log.h"
+#include "hw/sockdrops.h"
 #include "tx/framing.h"
 #include "tx/tx_metrics.h"
 
@@ -138,12 +138,11 @@ static void check_drops(uv_timer_t *t)
 	for (size_t i = 0; i < in->n; i++) {
 		struct isrc *s = &in->src[i];
 		uv_os_fd_t fd;
-		uint32_t mi[SK_MEMINFO_VARS];
-		socklen_t len = sizeof(mi);
+		uint32_t d;
 		if (s->cfg->kind != CONFIG_EVENT_UDP || !s->open || uv_fileno(&s->l.h, &fd) != 0 ||
-		    getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mi, &len) != 0 || len <= SK_MEMINFO_DROPS * 4)
+		    sock_drops(fd, &d) != 0)
 			continue;
-		uint32_t d = mi[SK_MEMINFO_DROPS], n = d - s->kernel_drops;
+		uint32_t n = d - s->kernel_drops;
 		if (n) {
 			txm_add(TXM_EVENTS_LOST_INTAKE, n);
 			log_rl(LOG_WARN, "event source %s: the kernel dropped %u datagrams before intake "

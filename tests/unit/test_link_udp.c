@@ -27,6 +27,7 @@
 
 #include "common/log.h"
 #include "hw/link.h"
+#include "hw/sockdrops.h"
 #include "seeded.h"
 
 #ifndef UDP_GRO
@@ -344,6 +345,41 @@ static void test_bad_family(void **state)
 	link_close(NULL);
 }
 
+/* sock_drops counts exactly what a full receive buffer turned away: sent - read. */
+static void test_socket_drops(void **state)
+{
+	int rx = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0), tx = socket(AF_INET, SOCK_DGRAM, 0);
+	assert_true(rx >= 0 && tx >= 0);
+	int small = 4096;
+	assert_int_equal(setsockopt(rx, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)), 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t al = sizeof(a);
+	assert_int_equal(bind(rx, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(getsockname(rx, (struct sockaddr *)&a, &al), 0);
+	uint32_t before = 1;
+	assert_int_equal(sock_drops(rx, &before), 0);
+	assert_int_equal(before, 0);
+	static uint8_t buf[1000];
+	const int sent = 200;
+	for (int i = 0; i < sent; i++)
+		assert_int_equal(sendto(tx, buf, sizeof(buf), 0, (struct sockaddr *)&a, sizeof(a)),
+				 (ssize_t)sizeof(buf));
+	int got = 0;
+	while (recv(rx, buf, sizeof(buf), 0) == (ssize_t)sizeof(buf))
+		got++;
+	uint32_t drops = 0;
+	assert_int_equal(sock_drops(rx, &drops), 0);
+	assert_true(got > 0 && got < sent);
+	assert_int_equal(drops, (uint32_t)(sent - got));
+	close(rx);
+	close(tx);
+	int fds[2];
+	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(sock_drops(fds[0], &drops), -ENOTSOCK);
+	close(fds[0]);
+	close(fds[1]);
+}
+
 static void test_payload_max(void **state)
 {
 	assert_int_equal(link_payload_max(1500, AF_INET), 1472);
@@ -374,6 +410,7 @@ int main(void)
 		cmocka_unit_test(test_ipv6),
 		cmocka_unit_test(test_bad_family),
 		cmocka_unit_test(test_payload_max),
+		cmocka_unit_test(test_socket_drops),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

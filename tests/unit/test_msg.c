@@ -106,6 +106,15 @@ static size_t roundtrip(const struct msg *m, uint8_t *buf, size_t cap)
 	if (n < 0)
 		fail_msg("type %d, data %zu: encode returned %d", m->type, m->data_len, n);
 	assert_int_equal((size_t)n, msg_encoded_len(m));
+	/* The head alone, as the link role writes it before data it does not copy. */
+	uint8_t head[MSG_HEAD_MAX];
+	int h = msg_encode_head(m, head, sizeof(head));
+	assert_true(h >= MSG_HDR_LEN && h <= n);
+	assert_memory_equal(head, buf, (size_t)h);
+	if (h < n) {
+		assert_int_equal((size_t)(n - h), m->data_len);
+		assert_memory_equal(buf + h, m->data, m->data_len);
+	}
 	enum msg_type t = MSG_INVALID;
 	uint32_t len = 0;
 	assert_int_equal(msg_header_decode(buf, &t, &len), 0);
