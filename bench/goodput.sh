@@ -101,8 +101,8 @@ lost=$(metric $((P + 2)) sluice_rx_objects_lost_total)
 hz=$(getconf CLK_TCK)
 awk -v b="$bytes" -v hz="$hz" -v txc=$((tx1 - tx0)) -v rxc=$((rx1 - rx0)) -v s="$t0" -v e="$t1" -v m="$MTU" -v l="$LOSS" -v w="$WORKERS" -v r="$RATE" -v d="$d" -v n="$n" -v rec="$rec" -v lost="$lost" -v txp="$txp" -v rxp="$rxp" 'BEGIN {
 	good = d * 100000000
-	# CPU seconds per GB delivered, each side (on loopback, tx's includes the kernel's
-	# receive path up to rx's socket): steadier than the rate on a noisy host.
+	# CPU seconds per GB delivered, each side (on loopback, the tx figure includes the kernel
+	# receive path up to the rx socket): steadier than the rate on a noisy host.
 	gb = good / 1e9
 	printf "goodput mtu=%-5s loss=%s%% workers=%s rate=%-7s %6.2f Gbit/s  (%d/%d files intact in %.2fs, %d packets rebuilt by FEC, %d lost, %d of %d packets arrived; CPU s per GB: tx %.2f, rx %.2f)\n",
 		m, l, w, r, good * 8 / (e - s) / 1e9, d, n, e - s, rec, lost, rxp, txp,
