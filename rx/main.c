@@ -15,6 +15,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -33,6 +35,7 @@
 #include "rx/retention.h"
 #include "rx/rx_metrics.h"
 
+#define DELIVER_NICE 5 /* the deliver thread yields to the link thread */
 #define RETENTION_INTERVAL_MS (3600 * 1000)
 
 struct rx {
@@ -103,6 +106,10 @@ static void *link_main(void *p)
 static void *deliver_main(void *p)
 {
 	struct rx *r = p;
+	/* On a shared core the link role comes first: a socket read late overflows and loses
+	 * data for good, a block written late only waits in the queue (bounded by limits.memory). */
+	if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), DELIVER_NICE) != 0)
+		log_debug("deliver role: cannot lower its priority: %s", strerror(errno));
 	int rc = deliver_run(r->deliver, r->chan[1], r->evchan[1]);
 	if (rc != 0) {
 		log_error("deliver role: the message stream broke (%s); stopping", strerror(-rc));

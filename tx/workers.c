@@ -5,6 +5,14 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "common/log.h"
+
+#define WORKER_NICE 10
 
 struct workers_batch {
 	size_t pending;
@@ -39,6 +47,11 @@ static void *worker_main(void *p)
 	struct workers *w = a->w;
 	unsigned index = a->index;
 	free(a);
+	/* Workers yield to the sender thread: it sleeps between paced bursts and must wake on
+	 * time, or the pacer's credit (capped at its burst) runs to waste while a worker holds
+	 * the core. On a host with a core per thread this changes nothing. */
+	if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), WORKER_NICE) != 0)
+		log_debug("workers: cannot lower their priority: %s", strerror(errno));
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
 		while (w->head == w->tail && !w->stop)
