@@ -296,9 +296,13 @@ int main(int argc, char **argv)
 	int c;
 	r->chan[0] = r->chan[1] = r->evchan[0] = r->evchan[1] = -1;
 	/* Block and message buffers are a few hundred KiB: keep them on the heap instead of a
-	 * fresh mmap (page faults and zeroing) per buffer. */
+	 * fresh mmap (page faults and zeroing) per buffer. Fresh pages are dear: each is a fault
+	 * and a page of zeroing, and under a hypervisor that reclaims free memory, a host fault. */
 	mallopt(M_MMAP_THRESHOLD, 64 << 20);
 	mallopt(M_TRIM_THRESHOLD, 256 << 20);
+	/* One arena: a thread's own arena gives an emptied 64 MiB heap back to the kernel, and
+	 * its pages come back as faults and zeroing when the deliver role's queue grows again. */
+	mallopt(M_ARENA_MAX, 1);
 	log_set_name("sluice-rx");
 	while ((c = getopt_long(argc, argv, "+c:h", opts, NULL)) != -1) {
 		switch (c) {
