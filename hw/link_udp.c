@@ -51,7 +51,7 @@
 #define TX_MSGS 64           /* messages per sendmmsg */
 #define RX_BUF_LEN 65536     /* holds any datagram and any GRO super-datagram */
 #define TX_BUF_BYTES (16 << 20)
-#define RX_BUF_BYTES (32 << 20)
+#define RX_BUF_BYTES (128 << 20) /* 268 ms at 4 Gbit/s: a receiver that stalls that long loses nothing */
 #define ENOBUFS_SLEEP_NS 100000
 
 union cmsg_u16 {

@@ -54,7 +54,8 @@
 #define OBJ_BUCKETS 4096
 #define EVENTS_MAX_LEN (4u << 20)
 #define HIST 16
-#define POOL_BYTES (64u << 20) /* idle block buffers kept for reuse */
+#define POOL_BYTES (64u << 20)  /* idle block buffers kept for reuse */
+#define QUEUE_BYTES (64u << 20) /* queued for the deliver role before the link role waits */
 
 struct rblock {
 	uint8_t k, m;
@@ -1007,6 +1008,12 @@ int linkrole_new(struct linkrole **out, const struct linkrole_config *c)
 
 void linkrole_stop(struct linkrole *l) { __atomic_store_n(&l->stop, 1, __ATOMIC_RELAXED); }
 
+/* Bytes queued for the deliver role beyond which the link role waits for it. */
+static uint64_t queue_max(const struct linkrole *l)
+{
+	return l->c.memory_limit / 4 < QUEUE_BYTES ? l->c.memory_limit / 4 : QUEUE_BYTES;
+}
+
 int linkrole_run(struct linkrole *l)
 {
 	struct link_pkt pkts[LINK_RX_BATCH];
@@ -1021,8 +1028,10 @@ int linkrole_run(struct linkrole *l)
 			linkrole_packet(l, pkts[i].data, pkts[i].len, now);
 		if (now - l->last_tick >= TICK_NS)
 			linkrole_tick(l, now);
-		if (!linkrole_flush(l) && l->qbytes > l->c.memory_limit / 2) {
-			/* The deliver role is far behind: wait for it rather than grow. */
+		if (!linkrole_flush(l) && l->qbytes > queue_max(l)) {
+			/* The deliver role is behind: let it catch up rather than grow. A queue that
+			 * grows is fresh memory, paid for in page faults; the socket's buffer (hw/
+			 * link_udp.c) absorbs the pause. */
 			struct pollfd p = {.fd = l->c.out_fd, .events = POLLOUT};
 			poll(&p, 1, 100);
 		}
