@@ -122,6 +122,7 @@ struct outmsg {
 	size_t len, off;
 	uint8_t *ext;
 	size_t ext_len;
+	size_t held; /* bytes this message keeps: len, and ext's unused tail */
 	uint8_t data[];
 };
 
@@ -173,9 +174,9 @@ static void outmsg_free(struct linkrole *l, struct outmsg *o)
 	free(o);
 }
 
-/* Queues m for the deliver role. With ext, m->data is ext (a pool buffer the queue now owns)
- * and is written from there, not copied. */
-static void emit_buf(struct linkrole *l, const struct msg *m, uint8_t *ext)
+/* Queues m for the deliver role. With ext, m->data is ext (a pool buffer of ext_cap bytes that
+ * the queue now owns) and is written from there, not copied. */
+static void emit_buf(struct linkrole *l, const struct msg *m, uint8_t *ext, size_t ext_cap)
 {
 	if (l->c.out_fd < 0) {
 		bufpool_put(l->pool, ext);
@@ -197,6 +198,7 @@ static void emit_buf(struct linkrole *l, const struct msg *m, uint8_t *ext)
 		return;
 	}
 	o->len = (size_t)n + o->ext_len;
+	o->held = o->len + (ext && ext_cap > m->data_len ? ext_cap - m->data_len : 0);
 	o->off = 0;
 	o->next = NULL;
 	struct outq *q = queue_for(l, m);
@@ -205,10 +207,10 @@ static void emit_buf(struct linkrole *l, const struct msg *m, uint8_t *ext)
 	else
 		q->head = o;
 	q->tail = o;
-	l->qbytes += o->len;
+	l->qbytes += o->held;
 }
 
-static void emit(struct linkrole *l, const struct msg *m) { emit_buf(l, m, NULL); }
+static void emit(struct linkrole *l, const struct msg *m) { emit_buf(l, m, NULL, 0); }
 
 static bool flush_one(struct linkrole *l, struct outq *q, int fd)
 {
@@ -237,7 +239,7 @@ static bool flush_one(struct linkrole *l, struct outq *q, int fd)
 		q->head = o->next;
 		if (!q->head)
 			q->tail = NULL;
-		l->qbytes -= o->len;
+		l->qbytes -= o->held;
 		outmsg_free(l, o);
 	}
 	return true;
@@ -432,12 +434,11 @@ static void block_complete(struct linkrole *l, struct robj *o, uint32_t b, struc
 	if (o->kind == WIRE_KIND_FILE) {
 		struct msg m = {.type = MSG_BLOCK, .session = o->s->id, .object = o->id, .block = b,
 				.offset = off, .data = bl->buf, .data_len = len};
-		emit_buf(l, &m, bl->buf); /* the buffer goes with the message */
+		emit_buf(l, &m, bl->buf, (size_t)(bl->k + bl->m) * T); /* the buffer goes along */
 		bl->buf = NULL;
 	} else {
 		memcpy(o->mem + off, bl->buf, len);
 	}
-	(void)T;
 	block_free(l, o, b);
 	o->done_bits[b >> 3] |= (uint8_t)(1u << (b & 7));
 	o->blocks_done++;
