@@ -70,6 +70,7 @@ struct block_job {
 	struct tx_obj *obj;
 	struct group *g;
 	uint32_t block, k, m, data_len;
+	uint64_t offset; /* FILE: where the block starts in the file; the worker reads it */
 	bool hash;
 	uint8_t *src;
 	uint32_t slot[FEC_MAX_SYMBOLS];
@@ -380,18 +381,12 @@ static bool fill_block(struct sender *s, struct group *g, struct tx_obj *o)
 	uint64_t off = fec_partition_offset(&o->part, b);
 	size_t T = s->c.symbol_size;
 	uint8_t *src = g->src + (size_t)g->nblocks * s->c.block_max * T;
-	if (o->kind == WIRE_KIND_FILE) {
-		int rc = read_full(o->fd, src, len, off);
-		if (rc != 0) {
-			log_warn("%s/%s changed while being sent (%s); it will be sent again",
-				 o->file->spool, o->file->relpath,
-				 rc == -ENODATA ? "it shrank" : strerror(-rc));
-			o->aborted = true;
-			return false;
-		}
-	} else {
+	if (__atomic_load_n(&o->aborted, __ATOMIC_ACQUIRE))
+		return false; /* a worker failed to read an earlier block */
+	/* File content is read by the worker, just before it hashes, codes and seals it: the
+	 * block is then still in cache for all three. */
+	if (o->kind != WIRE_KIND_FILE)
 		memcpy(src, o->mem + off, len);
-	}
 	memset(src + len, 0, (size_t)k * T - len);
 	j->obj = o;
 	j->g = g;
@@ -399,6 +394,7 @@ static bool fill_block(struct sender *s, struct group *g, struct tx_obj *o)
 	j->k = k;
 	j->m = repair_count(s, o->kind, k);
 	j->data_len = len;
+	j->offset = off;
 	j->hash = o->kind == WIRE_KIND_FILE && o->pass == 1;
 	j->src = src;
 	g->jobptrs[g->nblocks] = j;
@@ -455,6 +451,18 @@ static void run_block(void *job, unsigned wi, void *ctx)
 	struct scratch *sc = &s->scratch[wi];
 	size_t T = s->c.symbol_size;
 	uint8_t *src[FEC_MAX_SYMBOLS], *rep[FEC_MAX_SYMBOLS];
+	if (j->obj->kind == WIRE_KIND_FILE) {
+		int rc = read_full(j->obj->fd, j->src, j->data_len, j->offset);
+		if (rc != 0) {
+			/* The packets still leave (their slots are numbered), but the object's manifest
+			 * never does: finish() sees the flag and the file is sent again. */
+			if (!__atomic_exchange_n(&j->obj->aborted, true, __ATOMIC_ACQ_REL))
+				log_warn("%s/%s changed while being sent (%s); it will be sent again",
+					 j->obj->file->spool, j->obj->file->relpath,
+					 rc == -ENODATA ? "it shrank" : strerror(-rc));
+			memset(j->src, 0, j->data_len);
+		}
+	}
 	if (j->hash)
 		hash_leaf(j->block, j->src, j->data_len, j->obj->leaves + (size_t)j->block * HASH_LEN);
 	for (uint32_t i = 0; i < j->k; i++)

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # A file that grows while it is being sent is not delivered half-old, half-new: tx notices,
 # says so, and sends it again once it is complete; rx ends up with the final content. A file
-# removed while being sent does not stop the sender.
+# removed while being sent does not stop the sender; one cut short is sent again, shortened.
 . "$(dirname "$0")/lib.sh"
 make_keys
 write_rx_config
@@ -26,5 +26,16 @@ make_file "$W/next.bin" 10000 next
 cp "$W/next.bin" "$W/spool/next.bin"
 wait_for "next file delivered" 30 test -f "$W/out/files/cam/next.bin"
 cmp "$W/next.bin" "$W/out/files/cam/next.bin" || fail "next differs"
+# A file cut short while being sent: a worker's read comes up short ("it shrank"), the partial
+# send is abandoned, and the shorter file, now complete, is sent again.
+make_file "$W/shrink.bin" 12000000 shrink
+cp "$W/shrink.bin" "$W/spool/shrink.bin"
+sleep 0.6 # at 20 Mbit/s the first 3 MB are still on the wire; reads run two groups ahead
+truncate -s 3000000 "$W/spool/shrink.bin"
+head -c 3000000 "$W/shrink.bin" >"$W/shrunk.bin"
+wait_for "shrink counted" 20 metric_ge "$TX_METRICS" sluice_tx_files_aborted_total 2
+grep -q "shrink.bin changed while being sent (it shrank)" "$W/tx.log" || fail "no log line for the short read"
+wait_for "shrunk file delivered" 30 test -f "$W/out/files/cam/shrink.bin"
+cmp "$W/shrunk.bin" "$W/out/files/cam/shrink.bin" || fail "delivered content is not the shortened file"
 kill -0 "$TX_PID" || fail "tx died"
 log "ok"
