@@ -4,7 +4,7 @@
  * sluice-evsend sent (tests/tools/evtext.h).
  *
  *   sluice-evverify [--source NAME] [--mode M] [--expect N [--first I]] [--clients C]
- *                   [--suffix] [--allow-gaps] [--latency] DIR
+ *                   [--suffix] [--allow-gaps] [--seq-from S] [--latency] DIR
  *
  * DIR is EVENTS/<source>; its YYYY-MM-DD.jsonl files are read in name order. Every line must
  * end in LF, hold no raw byte below 0x20, and parse (jansson, duplicate keys refused) as an
@@ -14,6 +14,8 @@
  * equal it with each byte outside valid UTF-8 read as U+00XX (with --suffix: end with it).
  * With --expect, indices I..I+N-1 must each appear exactly once (--allow-gaps: missing ones
  * are only counted); with --clients C, indices of one client (i % C) must come in order.
+ * --seq-from S: the stream starts at seq S, so seqs missing before the first line are gaps too
+ * (a sender whose queue overflowed before its first batch left).
  * Prints "evverify: lines=.. events=.. missing=.. dup=.. bad=.. order=.. seq_gaps=.." and,
  * with --latency, "latency_ms p50=.. p99=.. max=.. n=..". Exit 0 when all holds, 1 if not.
  */
@@ -146,10 +148,12 @@ int main(int argc, char **argv)
 {
 	static const struct option o[] = {{"source", 1, 0, 's'}, {"mode", 1, 0, 'm'}, {"expect", 1, 0, 'e'},
 					  {"first", 1, 0, 'f'},  {"clients", 1, 0, 'c'}, {"suffix", 0, 0, 'x'},
-					  {"allow-gaps", 0, 0, 'g'}, {"latency", 0, 0, 'l'}, {0, 0, 0, 0}};
+					  {"allow-gaps", 0, 0, 'g'}, {"latency", 0, 0, 'l'},
+					  {"seq-from", 1, 0, 'S'}, {0, 0, 0, 0}};
 	const char *source = NULL;
 	int mode = EV_MIXED, clients = 1, suffix = 0, gaps_ok = 0, latency = 0, c;
 	unsigned long long expect = 0, first = 0;
+	long long seq_from = -1; /* unknown: count gaps between lines only */
 	while ((c = getopt_long(argc, argv, "", o, NULL)) != -1) {
 		switch (c) {
 		case 's': source = optarg; break;
@@ -160,6 +164,7 @@ int main(int argc, char **argv)
 		case 'x': suffix = 1; break;
 		case 'g': gaps_ok = 1; break;
 		case 'l': latency = 1; break;
+		case 'S': seq_from = strtoll(optarg, NULL, 10); break;
 		default: return 2;
 		}
 	}
@@ -186,7 +191,7 @@ int main(int argc, char **argv)
 	qsort(names, nn, sizeof(*names), cmp_str);
 	unsigned char *seen = expect ? calloc(expect, 1) : NULL;
 	unsigned long long lines = 0, events = 0, dup = 0, order = 0, seq_gaps = 0, unknown = 0;
-	long long last_seq = -1, last_i[CLIENTS_MAX];
+	long long last_seq = seq_from >= 0 ? seq_from - 1 : -1, last_i[CLIENTS_MAX];
 	for (int k = 0; k < CLIENTS_MAX; k++)
 		last_i[k] = -1;
 	int64_t *lat = NULL;
@@ -237,7 +242,7 @@ int main(int argc, char **argv)
 			long long seq = json_integer_value(jq);
 			if (seq <= last_seq) {
 				BAD("%s:%llu: seq %lld after %lld\n", path, ln, seq, last_seq);
-			} else if (last_seq >= 0) {
+			} else if (last_seq >= 0 || seq_from == 0) {
 				seq_gaps += (unsigned long long)(seq - last_seq - 1);
 			}
 			if (seq > last_seq)
