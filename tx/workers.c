@@ -12,7 +12,7 @@
 
 #include "common/log.h"
 
-#define WORKER_NICE 10
+#define WORKER_NICE 10 /* added to the nice value the workers start with */
 
 struct workers_batch {
 	size_t pending;
@@ -50,8 +50,14 @@ static void *worker_main(void *p)
 	/* Workers yield to the sender thread: it sleeps between paced bursts and must wake on
 	 * time, or the pacer's credit (capped at its burst) runs to waste while a worker holds
 	 * the core. On a host with a core per thread this changes nothing. */
-	if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), WORKER_NICE) != 0)
-		log_debug("workers: cannot lower their priority: %s", strerror(errno));
+	id_t tid = (id_t)syscall(SYS_gettid);
+	errno = 0;
+	int nice = getpriority(PRIO_PROCESS, tid); /* inherited from the sender's thread */
+	if (errno == 0) {
+		nice = nice + WORKER_NICE > 19 ? 19 : nice + WORKER_NICE;
+		if (setpriority(PRIO_PROCESS, tid, nice) != 0)
+			log_debug("workers: cannot lower their priority: %s", strerror(errno));
+	}
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
 		while (w->head == w->tail && !w->stop)

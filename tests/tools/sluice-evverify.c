@@ -20,6 +20,7 @@
  * with --latency, "latency_ms p50=.. p99=.. max=.. n=..". Exit 0 when all holds, 1 if not.
  */
 #include <dirent.h>
+#include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdint.h>
@@ -164,7 +165,16 @@ int main(int argc, char **argv)
 		case 'x': suffix = 1; break;
 		case 'g': gaps_ok = 1; break;
 		case 'l': latency = 1; break;
-		case 'S': seq_from = strtoll(optarg, NULL, 10); break;
+		case 'S': {
+			char *end;
+			errno = 0;
+			seq_from = strtoll(optarg, &end, 10);
+			if (errno || end == optarg || *end || seq_from < 0) {
+				fprintf(stderr, "sluice-evverify: --seq-from wants a seq (0 or more), not '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		}
 		default: return 2;
 		}
 	}
