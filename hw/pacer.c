@@ -61,6 +61,19 @@ uint64_t pacer_delay_bytes_ns(const struct pacer *p, uint64_t now, size_t bytes)
 	return next + cost > now ? next + cost - now : 0;
 }
 
+uint64_t pacer_wake_ns(const struct pacer *p, uint64_t now, size_t bytes)
+{
+	if (pacer_delay_bytes_ns(p, now, bytes) == 0)
+		return now;
+	uint64_t cost = cost_ns(p, bytes, p->frac, NULL);
+	if (cost < PACER_WAKE_NS)
+		cost = PACER_WAKE_NS;
+	if (cost > PACER_BURST_NS)
+		cost = PACER_BURST_NS;
+	uint64_t next = p->next_ns > floor_ns(now) ? p->next_ns : floor_ns(now);
+	return next + cost;
+}
+
 void pacer_charge(struct pacer *p, uint64_t now, size_t bytes)
 {
 	if (p->next_ns < floor_ns(now)) {
@@ -74,9 +87,8 @@ void pacer_charge(struct pacer *p, uint64_t now, size_t bytes)
 void pacer_wait(struct pacer *p, size_t bytes)
 {
 	uint64_t now = mono_ns();
-	uint64_t d = pacer_delay_bytes_ns(p, now, bytes);
-	if (d > 0) {
-		uint64_t at = now + d;
+	uint64_t at = pacer_wake_ns(p, now, bytes);
+	if (at > now) {
 		struct timespec ts = {.tv_sec = (time_t)(at / NS_PER_S), .tv_nsec = (long)(at % NS_PER_S)};
 		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
 			;

@@ -17,6 +17,10 @@
 #include <stdint.h>
 
 #define PACER_BURST_NS 500000ull /* 0.5 ms of credit at most */
+/* A sender that must wait sleeps until at least this much credit has built up (within the
+ * burst), so a sender held by the rate wakes every 0.25 ms, not once per small batch: each
+ * wake is two context switches on a core shared with the workers. The bound is unchanged. */
+#define PACER_WAKE_NS 400000ull
 
 struct pacer {
 	uint64_t rate_bps; /* > 0 */
@@ -32,7 +36,10 @@ uint64_t pacer_delay_ns(const struct pacer *p, uint64_t now_ns);
 /* Nanoseconds until `bytes` may be sent together (0 = now): until the credit covers them, or
  * the bucket is full when they cost more than it holds. */
 uint64_t pacer_delay_bytes_ns(const struct pacer *p, uint64_t now_ns, size_t bytes);
-/* Sleep until `bytes` may be sent (pacer_delay_bytes_ns), then charge them. */
+/* When a sender that wants to send `bytes` at now_ns should wake: now_ns when they may leave
+ * now; otherwise when the credit covers them and at least PACER_WAKE_NS (at most the bucket). */
+uint64_t pacer_wake_ns(const struct pacer *p, uint64_t now_ns, size_t bytes);
+/* Sleep until pacer_wake_ns, then charge `bytes`. */
 void pacer_wait(struct pacer *p, size_t bytes);
 /* Charge without sleeping (caller sent already, or is about to). */
 void pacer_charge(struct pacer *p, uint64_t now_ns, size_t bytes);

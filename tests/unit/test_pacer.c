@@ -2,7 +2,8 @@
 /*
  * hw/pacer.{h,c}: the charging arithmetic on a made-up clock (costs, the burst cap after idle,
  * no overflow or rounding drift at 100 Gbit/s with 9000-byte packets nor at 1 bit/s with huge
- * charges), the delay for a charge that the credit covers or not, the header's bound checked
+ * charges), the delay for a charge that the credit covers or not, the wake-up quantum of a
+ * sender that must wait, the header's bound checked
  * over every 10 ms window of a seeded greedy sender on a simulated clock, and one short real
  * run: 2 MB at 800 Mbit/s takes at least ~18 ms (lower bounds only: the machine is shared).
  * SLUICE_TEST_SEED=N repeats a run.
@@ -85,6 +86,30 @@ static void test_burst_cap(void **state)
 	assert_int_equal(p.next_ns, t + S - PACER_BURST_NS + 8);
 }
 
+/* A sender that has to wait sleeps until PACER_WAKE_NS of credit has built up (or its batch's
+ * cost, within the bucket), not just the cost of a small batch. */
+static void test_wake(void **state)
+{
+	struct pacer p;
+	at(&p, 1000000000, T0); /* 1 Gbit/s: 1 byte is 8 ns */
+	uint64_t t = T0 + S;
+	pacer_charge(&p, t, 0);
+	assert_int_equal(pacer_wake_ns(&p, t, 62500), t); /* the credit covers it: now */
+	pacer_charge(&p, t, 62500);                         /* bucket empty, next == t */
+	assert_int_equal(pacer_wake_ns(&p, t, 125), t + PACER_WAKE_NS);       /* 1 us raised */
+	assert_int_equal(pacer_wake_ns(&p, t, 37500), t + 300000);            /* 0.3 ms as is */
+	assert_int_equal(pacer_wake_ns(&p, t, 1000000), t + PACER_BURST_NS); /* capped */
+	/* In debt by 1 ms: wake when the debt is paid plus the quantum. */
+	pacer_charge(&p, t, 125000);
+	assert_int_equal(pacer_wake_ns(&p, t, 1408), t + 1 * MS + PACER_WAKE_NS);
+	/* Waking there, the batch is covered, and so is the quantum's worth after it. */
+	uint64_t w = pacer_wake_ns(&p, t, 1408);
+	assert_int_equal(pacer_delay_bytes_ns(&p, w, 1408), 0);
+	pacer_charge(&p, w, 1408);
+	assert_int_equal(pacer_delay_bytes_ns(&p, w, PACER_WAKE_NS / 8 - 1408), 0);
+	assert_int_equal(pacer_wake_ns(&p, w, PACER_WAKE_NS / 8 - 1408), w);
+}
+
 static void test_no_overflow_100g(void **state)
 {
 	struct pacer p;
@@ -146,7 +171,11 @@ static void test_window_bound(void **state)
 			b = burst_bytes;
 		if (rnd() % 64 == 0)
 			now += rnd() % (2 * MS); /* idle: credit builds, up to the cap */
-		now += pacer_delay_bytes_ns(&p, now, b) + (rnd() % 4 == 0 ? rnd() % 3000 : 0);
+		if (rnd() % 2)
+			now += pacer_delay_bytes_ns(&p, now, b);
+		else
+			now = pacer_wake_ns(&p, now, b); /* as pacer_wait sleeps */
+		now += rnd() % 4 == 0 ? rnd() % 3000 : 0;
 		assert_int_equal(pacer_delay_bytes_ns(&p, now, b), 0);
 		pacer_charge(&p, now, b);
 		ts[i] = now;
@@ -195,6 +224,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_charge_math),
 		cmocka_unit_test(test_burst_cap),
+		cmocka_unit_test(test_wake),
 		cmocka_unit_test(test_no_overflow_100g),
 		cmocka_unit_test(test_window_bound),
 		cmocka_unit_test(test_real_time),
