@@ -120,7 +120,7 @@ static int build(json_t *o, const struct audit_record *r)
 	if (r->hash) {
 		char hex[2 * HASH_LEN + 1];
 		hash_hex(r->hash, hex);
-		rc = rc ? rc : add(o, "sha256", json_string(hex));
+		rc = rc ? rc : add(o, "content_hash", json_string(hex));
 	}
 	return rc;
 }

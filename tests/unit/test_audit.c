@@ -219,7 +219,7 @@ static void test_records(void **state)
 		check_time(v[i]);
 
 	static const char *const dk[] = {"time", "outcome", "spool", "path", "size", "session",
-					 "object", "sender", "sha256", NULL};
+					 "object", "sender", "content_hash", NULL};
 	check_keys(v[0], dk);
 	assert_string_equal(str_of(v[0], "outcome"), "delivered");
 	assert_string_equal(str_of(v[0], "spool"), "cam-north");
@@ -228,7 +228,7 @@ static void test_records(void **state)
 	assert_string_equal(str_of(v[0], "session"), "0123456789abcdef");
 	assert_int_equal(u64_of(v[0], "object"), 17);
 	assert_string_equal(str_of(v[0], "sender"), "SLUICE-abc+/=");
-	assert_string_equal(str_of(v[0], "sha256"), hash_hex_want);
+	assert_string_equal(str_of(v[0], "content_hash"), hash_hex_want);
 
 	static const char *const rk[] = {"time", "outcome", "spool", "path", "size", "session",
 					 "object", "reason", NULL};
@@ -244,7 +244,7 @@ static void test_records(void **state)
 	assert_string_equal(str_of(v[1], "reason"), "unsafe name: \"..\"");
 
 	static const char *const nk[] = {"time", "outcome", "spool", "path", "stored_as", "size",
-					 "session", "object", "sha256", NULL};
+					 "session", "object", "content_hash", NULL};
 	check_keys(v[2], nk);
 	assert_string_equal(str_of(v[2], "outcome"), "renamed");
 	assert_string_equal(str_of(v[2], "stored_as"), "x.1.ts");
@@ -402,7 +402,7 @@ static void test_concurrent_writers(void **state)
 		const char *path = str_of(v[i], "path");
 		assert_int_equal(strlen(path), u64_of(v[i], "size"));
 		assert_true(strspn(path, (char[]){(char)('a' + t), 0}) == strlen(path));
-		assert_string_equal(str_of(v[i], "sha256"), hash_hex_want);
+		assert_string_equal(str_of(v[i], "content_hash"), hash_hex_want);
 	}
 	free_lines(v, n);
 }
