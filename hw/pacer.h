@@ -18,9 +18,9 @@
 
 #define PACER_BURST_NS 500000ull /* 0.5 ms of credit at most */
 /* A sender that must wait sleeps until at least this much credit has built up (within the
- * burst), so a sender held by the rate wakes every 0.25 ms, not once per small batch: each
+ * burst), so a sender held by the rate wakes every 0.4 ms, not once per small batch: each
  * wake is two context switches on a core shared with the workers. The bound is unchanged. */
-#define PACER_WAKE_NS 400000ull
+#define PACER_WAKE_NS 400000ull /* below 450 us: tests/unit/test_pacer.c */
 
 struct pacer {
 	uint64_t rate_bps; /* > 0 */

@@ -97,7 +97,7 @@ static void test_wake(void **state)
 	assert_int_equal(pacer_wake_ns(&p, t, 62500), t); /* the credit covers it: now */
 	pacer_charge(&p, t, 62500);                         /* bucket empty, next == t */
 	assert_int_equal(pacer_wake_ns(&p, t, 125), t + PACER_WAKE_NS);       /* 1 us raised */
-	assert_int_equal(pacer_wake_ns(&p, t, 37500), t + 300000);            /* 0.3 ms as is */
+	assert_int_equal(pacer_wake_ns(&p, t, 56250), t + 450000);            /* 0.45 ms as is */
 	assert_int_equal(pacer_wake_ns(&p, t, 1000000), t + PACER_BURST_NS); /* capped */
 	/* In debt by 1 ms: wake when the debt is paid plus the quantum. */
 	pacer_charge(&p, t, 125000);
