@@ -25,6 +25,7 @@
 #include "common/keys.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/sandbox.h"
 #include "common/version.h"
 #include "common/wire.h"
 #include "hw/link.h"
@@ -263,6 +264,16 @@ static int run(struct rx *r)
 			return 1;
 		}
 	}
+	/* Set up is over: from here on the process makes only the system calls a running receiver
+	 * needs (common/sandbox.h), before a byte from the link is read. */
+	char serr[256];
+	if ((rc = sandbox_enter(serr, sizeof(serr))) != 0) {
+		log_error("sandbox: %s", serr);
+		r->exit_code = 1;
+		stop_all(r);
+		uv_run(&r->loop, UV_RUN_DEFAULT);
+		return 1;
+	}
 	if (pthread_create(&r->deliver_thread, NULL, deliver_main, r) != 0 ||
 	    pthread_create(&r->link_thread, NULL, link_main, r) != 0) {
 		log_error("cannot start threads");
@@ -271,8 +282,9 @@ static int run(struct rx *r)
 	r->deliver_started = r->link_started = true;
 	char fp[17];
 	keys_fingerprint(r->keys.dh_pk, fp);
-	log_info("listening on %s (receiver key %s, %zu pinned sender%s)", r->cfg.listen.text, fp,
-		 r->cfg.nsenders, r->cfg.nsenders == 1 ? "" : "s");
+	log_info("listening on %s (receiver key %s, %zu pinned sender%s, %s)", r->cfg.listen.text,
+		 fp, r->cfg.nsenders, r->cfg.nsenders == 1 ? "" : "s",
+		 sandbox_supported() ? "system-call filter on" : "no system-call filter in this build");
 	uv_run(&r->loop, UV_RUN_DEFAULT);
 	pthread_join(r->link_thread, NULL);
 	/* EOF on the channel tells the deliver role that nothing more is coming. */

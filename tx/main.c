@@ -20,6 +20,7 @@
 #include "common/keys.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/sandbox.h"
 #include "common/version.h"
 #include "common/wire.h"
 #include "hw/link.h"
@@ -621,6 +622,17 @@ int main(int argc, char **argv)
 		if (journal_compact(t->journal, still_in_spool, t) != 0)
 			log_warn("journal compaction failed; continuing with the old journal");
 	}
+	/* Set up is over (threads started, spools watched, intake listening): from here on every
+	 * thread makes only the system calls a running sender needs (common/sandbox.h). Event
+	 * intake parses bytes from the camera network. */
+	char serr[256];
+	if ((rc = sandbox_enter(serr, sizeof(serr))) != 0) {
+		log_error("sandbox: %s", serr);
+		shutdown_loop(t);
+		uv_run(&t->loop, UV_RUN_DEFAULT);
+		return 1;
+	}
+	log_info("%s", sandbox_supported() ? "system-call filter on" : "no system-call filter in this build");
 	uv_run(&t->loop, UV_RUN_DEFAULT);
 	if (t->oneshot && isatty(STDERR_FILENO))
 		fprintf(stderr, "\n");

@@ -31,8 +31,8 @@ dump_logs() {
 	done
 	for f in "$W"/*.log; do
 		[ -f "$f" ] || continue
-		echo "---- $(basename "$f") (last 30 lines)" >&2
-		tail -n 30 "$f" >&2
+		echo "---- $(basename "$f") (last ${DUMP_LINES:-60} lines)" >&2
+		tail -n "${DUMP_LINES:-60}" "$f" >&2
 	done
 }
 
@@ -47,6 +47,12 @@ cleanup() {
 	if ls "$W"/sanitizer-* >/dev/null 2>&1; then
 		log "FAIL: a sanitizer reported a problem:"
 		cat "$W"/sanitizer-* >&2
+		rc=1
+	fi
+	# A call the receiver's system-call filter refused is a path its list missed.
+	if grep -l 'sandbox: refused' "$W"/*.log 2>/dev/null; then
+		log "FAIL: the system-call filter refused a call:"
+		grep -h 'sandbox: refused' "$W"/*.log >&2
 		rc=1
 	fi
 	if [ "$rc" -ne 0 ] && [ "${KEEP:-0}" = 1 ]; then
@@ -175,6 +181,20 @@ same_tree() {
 	done <"$W/want.list"
 }
 
+# PID runs under its seccomp filter on every thread, with no way to gain privileges, or its
+# log LOG says the build has none (sanitizers).
+assert_filtered() {
+	if grep -q 'system-call filter on' "$2"; then
+		for t in /proc/"$1"/task/*; do
+			grep -q '^Seccomp:[[:space:]]*2$' "$t/status" || fail "thread $t of $1 has no seccomp filter"
+			grep -q '^NoNewPrivs:[[:space:]]*1$' "$t/status" || fail "thread $t of $1 can gain privileges"
+		done
+		[ "$(ls /proc/"$1"/task | wc -l)" -ge 3 ] || fail "$1: fewer threads than expected"
+	else
+		grep -q 'no system-call filter in this build' "$2" || fail "$2 does not say whether it is filtered"
+		log "   (no system-call filter in this build: sanitizers)"
+	fi
+}
 metric_ge() { [ "$(metric "$1" "$2")" -ge "$3" ]; }
 
 # make_file PATH SIZE [seed]: deterministic pseudo-random content

@@ -64,4 +64,7 @@ cmp -s "$W/before" "$W/after" || { diff "$W/before" "$W/after" >&2; fail "an att
 [ "$(metric "$RX_METRICS" sluice_rx_objects_delivered_total)" -eq "$delivered" ] || fail "an attack delivered an object"
 [ -z "$(ls -A "$W/out/files/.sluice-tmp")" ] || fail "temp files left"
 kill -0 "$RX_PID" || fail "rx died"
+
+log "5. the receiver runs under its system-call filter, on every thread"
+assert_filtered "$RX_PID" "$W/rx.log"
 log "ok: rejected $(metric "$RX_METRICS" sluice_rx_packets_rejected_total) packets"

@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "common/sandbox.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define SANDBOX_OFF 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SANDBOX_OFF 1
+#endif
+#endif
+
+static atomic_ulong refused;
+
+unsigned long sandbox_refused(void) { return atomic_load(&refused); }
+
+#ifdef SANDBOX_OFF
+bool sandbox_supported(void) { return false; }
+
+int sandbox_enter(char *err, size_t errlen)
+{
+	(void)err;
+	(void)errlen;
+	return 0;
+}
+#else
+bool sandbox_supported(void) { return true; }
+
+/* What a running daemon does. */
+static const char *const allowed[] = {
+	/* files, relative to open folders */
+	"read", "write", "readv", "writev", "pread64", "pwrite64", "preadv", "pwritev", "preadv2",
+	"pwritev2", "close", "openat", "open", "newfstatat", "fstat", "stat", "lstat", "statx",
+	"lseek", "fsync", "fdatasync", "ftruncate", "fallocate", "renameat", "renameat2", "rename",
+	"unlinkat", "unlink", "mkdirat", "mkdir", "fchmod", "fchmodat", "utimensat", "getdents64",
+	"fcntl", "ioctl", "dup", "dup3", "readlinkat", "faccessat", "faccessat2", "access",
+	"fstatfs", "statfs", "fadvise64", "flock", "linkat", "umask", "rmdir",
+	/* sockets (created with a family checked below) */
+	"recvmmsg", "recvmsg", "recvfrom", "sendmsg", "sendmmsg", "sendto", "connect", "accept",
+	"accept4", "bind", "listen", "getsockopt", "setsockopt", "shutdown", "getsockname",
+	"getpeername", "socketpair",
+	/* event loop */
+	"poll", "ppoll", "select", "pselect6", "epoll_wait", "epoll_pwait", "epoll_pwait2",
+	"epoll_ctl", "epoll_create1", "eventfd2", "pipe2", "timerfd_create", "timerfd_settime",
+	"inotify_init1", "inotify_add_watch", "inotify_rm_watch",
+	/* time */
+	"clock_gettime", "clock_getres", "clock_nanosleep", "nanosleep", "gettimeofday", "time",
+	/* memory */
+	"mmap", "munmap", "mprotect", "madvise", "brk", "mremap",
+	/* signals, threads, process */
+	"rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "sigaltstack", "rt_sigtimedwait",
+	"futex", "set_robust_list", "get_robust_list", "rseq", "sched_yield", "sched_getaffinity",
+	"getpid", "gettid", "getppid", "getuid", "geteuid", "getgid", "getegid", "tgkill", "kill",
+	"exit", "exit_group", "restart_syscall", "getrandom", "setpriority", "getpriority",
+	"getrusage", "prlimit64", "uname", "sysinfo", "prctl", "membarrier",
+};
+
+/* What would let an attacker out: the process dies at once. */
+static const char *const deadly[] = {
+	"execve", "execveat", "ptrace", "process_vm_readv", "process_vm_writev", "fork", "vfork",
+	"kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module", "bpf",
+	"mount", "umount2", "pivot_root", "chroot", "setns", "unshare", "keyctl", "add_key",
+	"request_key", "userfaultfd", "perf_event_open", "personality", "swapon", "swapoff",
+	"reboot", "open_by_handle_at", "name_to_handle_at", "mount_setattr", "fsopen", "fsmount",
+	"move_mount", "open_tree", "pidfd_getfd",
+};
+
+/* Refused call: EPERM to the caller, a line on stderr (the first 16 only). */
+static void on_sigsys(int sig, siginfo_t *si, void *ctx)
+{
+	(void)sig;
+	ucontext_t *uc = ctx;
+	unsigned long n = atomic_fetch_add(&refused, 1);
+#if defined(__x86_64__)
+	uc->uc_mcontext.gregs[REG_RAX] = -EPERM;
+#elif defined(__aarch64__)
+	uc->uc_mcontext.regs[0] = (unsigned long long)-EPERM;
+#else
+	(void)uc;
+#endif
+	if (n >= 16)
+		return;
+	char msg[96] = "sandbox: refused system call ";
+	size_t len = strlen(msg);
+	char digits[12];
+	int nd = 0;
+	unsigned v = (unsigned)si->si_syscall;
+	do {
+		digits[nd++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v && nd < (int)sizeof(digits));
+	while (nd)
+		msg[len++] = digits[--nd];
+	static const char tail[] = " (EPERM)\n";
+	memcpy(msg + len, tail, sizeof(tail) - 1);
+	len += sizeof(tail) - 1;
+	ssize_t w = write(STDERR_FILENO, msg, len);
+	(void)w;
+}
+
+static int add_named(scmp_filter_ctx f, uint32_t action, const char *name)
+{
+	int nr = seccomp_syscall_resolve_name(name);
+	if (nr == __NR_SCMP_ERROR)
+		return 0; /* not on this architecture */
+	return seccomp_rule_add(f, action, nr, 0);
+}
+
+int sandbox_enter(char *err, size_t errlen)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_sigsys;
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGSYS, &sa, NULL) != 0) {
+		snprintf(err, errlen, "sigaction(SIGSYS): %s", strerror(errno));
+		return -errno;
+	}
+	scmp_filter_ctx f = seccomp_init(SCMP_ACT_TRAP);
+	if (!f) {
+		snprintf(err, errlen, "seccomp_init failed");
+		return -ENOMEM;
+	}
+	int rc = seccomp_attr_set(f, SCMP_FLTATR_CTL_TSYNC, 1);
+	for (size_t i = 0; rc == 0 && i < sizeof(allowed) / sizeof(allowed[0]); i++)
+		rc = add_named(f, SCMP_ACT_ALLOW, allowed[i]);
+	for (size_t i = 0; rc == 0 && i < sizeof(deadly) / sizeof(deadly[0]); i++)
+		rc = add_named(f, SCMP_ACT_KILL_PROCESS, deadly[i]);
+	/* Threads only: clone without CLONE_THREAD would be a new process. clone3 passes its
+	 * flags in memory a filter cannot read: ENOSYS makes the C library fall back to clone. */
+	if (rc == 0)
+		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+				      SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
+	if (rc == 0)
+		rc = seccomp_rule_add(f, SCMP_ACT_KILL_PROCESS, SCMP_SYS(clone), 1,
+				      SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, 0));
+	if (rc == 0)
+		rc = add_named(f, SCMP_ACT_ERRNO(ENOSYS), "clone3");
+	/* Sockets of the families Sluice uses: UDP and TCP over IPv4 and IPv6, unix. */
+	const int families[] = {AF_UNIX, AF_INET, AF_INET6};
+	for (size_t i = 0; rc == 0 && i < sizeof(families) / sizeof(families[0]); i++)
+		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+				      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)families[i]));
+	if (rc == 0)
+		rc = seccomp_load(f);
+	seccomp_release(f);
+	if (rc != 0) {
+		snprintf(err, errlen, "seccomp filter: %s", strerror(-rc));
+		return rc;
+	}
+	return 0;
+}
+#endif

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * A seccomp system-call filter for a daemon once it is set up (libseccomp).
+ *
+ * After sandbox_enter, every thread of the process (present and future) may make only the
+ * system calls a running daemon needs: file I/O relative to open folders, sockets of the
+ * internet and unix families, memory, time, futexes, threads. Anything else is refused with
+ * EPERM and logged once per call site class ("sandbox refused system call N"), so a path the
+ * list missed fails with an error instead of killing the daemon; what an attacker would need
+ * to take over the host (execve, ptrace, a new process, mounts, namespaces, BPF, kernel
+ * modules, keyrings) kills the whole process at once instead.
+ *
+ * Builds with AddressSanitizer skip the filter: its reports fork a symbolizer.
+ */
+#ifndef SLUICE_SANDBOX_H
+#define SLUICE_SANDBOX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Installs the filter on every thread. 0, or -errno with a message in err. */
+int sandbox_enter(char *err, size_t errlen) __attribute__((warn_unused_result));
+/* Whether this build installs a filter (false under AddressSanitizer). */
+bool sandbox_supported(void);
+/* System calls refused so far (not counting the ones that kill). */
+unsigned long sandbox_refused(void);
+
+#endif
