@@ -52,26 +52,28 @@ uint64_t pacer_delay_ns(const struct pacer *p, uint64_t now)
 	return p->next_ns > now ? p->next_ns - now : 0;
 }
 
-uint64_t pacer_delay_bytes_ns(const struct pacer *p, uint64_t now, size_t bytes)
+/* When `bytes` may leave: once the credit covers their cost, raised to at least min_ns and
+ * capped at the bucket. */
+static uint64_t ready_at(const struct pacer *p, uint64_t now, size_t bytes, uint64_t min_ns)
 {
 	uint64_t cost = cost_ns(p, bytes, p->frac, NULL);
-	if (cost > PACER_BURST_NS)
-		cost = PACER_BURST_NS;
-	uint64_t next = p->next_ns > floor_ns(now) ? p->next_ns : floor_ns(now);
-	return next + cost > now ? next + cost - now : 0;
-}
-
-uint64_t pacer_wake_ns(const struct pacer *p, uint64_t now, size_t bytes)
-{
-	if (pacer_delay_bytes_ns(p, now, bytes) == 0)
-		return now;
-	uint64_t cost = cost_ns(p, bytes, p->frac, NULL);
-	if (cost < PACER_WAKE_NS)
-		cost = PACER_WAKE_NS;
+	if (cost < min_ns)
+		cost = min_ns;
 	if (cost > PACER_BURST_NS)
 		cost = PACER_BURST_NS;
 	uint64_t next = p->next_ns > floor_ns(now) ? p->next_ns : floor_ns(now);
 	return next + cost;
+}
+
+uint64_t pacer_delay_bytes_ns(const struct pacer *p, uint64_t now, size_t bytes)
+{
+	uint64_t at = ready_at(p, now, bytes, 0);
+	return at > now ? at - now : 0;
+}
+
+uint64_t pacer_wake_ns(const struct pacer *p, uint64_t now, size_t bytes)
+{
+	return ready_at(p, now, bytes, 0) <= now ? now : ready_at(p, now, bytes, PACER_WAKE_NS);
 }
 
 void pacer_charge(struct pacer *p, uint64_t now, size_t bytes)

@@ -132,24 +132,26 @@ static int do_ptrace(void)
 	return 1;
 }
 
+/* fn runs to its end in the sandbox and returns 0. */
+static void expect_clean(int (*fn)(void))
+{
+	if (!sandbox_supported())
+		skip();
+	int st = in_sandbox(fn);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
 static void test_daemon_work(void **state)
 {
 	(void)state;
-	if (!sandbox_supported())
-		skip();
-	int st = in_sandbox(daemon_work);
-	assert_true(WIFEXITED(st));
-	assert_int_equal(WEXITSTATUS(st), 0);
+	expect_clean(daemon_work);
 }
 
 static void test_refused(void **state)
 {
 	(void)state;
-	if (!sandbox_supported())
-		skip();
-	int st = in_sandbox(refused_calls);
-	assert_true(WIFEXITED(st));
-	assert_int_equal(WEXITSTATUS(st), 0);
+	expect_clean(refused_calls);
 }
 
 static void test_deadly(void **state)
