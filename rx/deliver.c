@@ -41,6 +41,7 @@
 #include "rx/events.h"
 #include "rx/forward.h"
 #include "rx/rx_metrics.h"
+#include "rx/ring.h"
 #include "rx/safepath.h"
 
 #ifndef RENAME_NOREPLACE
@@ -102,6 +103,9 @@ struct deliver {
 	size_t nclosed, closed_next;
 	uint64_t bad_messages;
 	struct events *events;
+	struct ring *ring;
+	uint8_t *copy; /* a BLOCK_REF's bytes, out of the ring */
+	size_t copy_cap;
 };
 
 /* ---- sessions ---- */
@@ -408,6 +412,35 @@ static int on_block(struct deliver *d, const struct msg *m)
 	return 0;
 }
 
+/* The block's bytes are copied out of the shared ring first: what is hashed is what is
+ * written, whatever happens to the ring afterwards. */
+static int on_block_ref(struct deliver *d, const struct msg *m)
+{
+	const uint8_t *src = d->ring ? ring_at(d->ring, m->ring_pos, m->ring_len) : NULL;
+	if (!src)
+		return -EFAULT;
+	if (m->ring_len > d->copy_cap) {
+		uint8_t *nb = realloc(d->copy, m->ring_len);
+		if (!nb) {
+			ring_release(d->ring, m->ring_pos + m->ring_len);
+			int rc;
+			struct pending *p = pending_get(d, m->session, m->object, &rc);
+			if (p)
+				object_lost(d, p, "out of memory in the deliver role");
+			return -ENOMEM;
+		}
+		d->copy = nb;
+		d->copy_cap = m->ring_len;
+	}
+	memcpy(d->copy, src, m->ring_len);
+	ring_release(d->ring, m->ring_pos + m->ring_len);
+	struct msg b = *m;
+	b.type = MSG_BLOCK;
+	b.data = d->copy;
+	b.data_len = m->ring_len;
+	return on_block(d, &b);
+}
+
 static void commit(struct deliver *d, struct pending *p);
 
 static int on_file_end(struct deliver *d, const struct msg *m)
@@ -492,6 +525,7 @@ int deliver_handle(struct deliver *d, const struct msg *m)
 	switch (m->type) {
 	case MSG_SESSION: rc = on_session(d, m); break;
 	case MSG_BLOCK: rc = on_block(d, m); break;
+	case MSG_BLOCK_REF: rc = on_block_ref(d, m); break;
 	case MSG_FILE_END: rc = on_file_end(d, m); break;
 	case MSG_MANIFEST: rc = on_manifest(d, m); break;
 	case MSG_LOST: rc = on_lost(d, m); break;
@@ -793,6 +827,7 @@ int deliver_new(struct deliver **out, const struct deliver_config *c)
 	d->rootfd = d->tmpfd = -1;
 	d->object_limit = c->object_limit;
 	d->audit = c->audit;
+	d->ring = c->ring;
 	if (c->nsenders) {
 		d->senders = malloc(c->nsenders * sizeof(*d->senders));
 		if (!d->senders) {
@@ -944,5 +979,6 @@ void deliver_free(struct deliver *d)
 	close(d->tmpfd);
 	close(d->rootfd);
 	free(d->senders);
+	free(d->copy);
 	free(d);
 }

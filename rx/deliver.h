@@ -47,6 +47,8 @@ struct deliver_config {
 	size_t nsenders;
 	uint64_t object_limit;        /* limits.object */
 	struct audit *audit;          /* may be a no-op audit */
+	struct ring *ring;            /* the block ring BLOCK_REF points into (rx/ring.h);
+					 NULL: BLOCK_REF refused */
 };
 
 struct deliver;
@@ -57,8 +59,9 @@ int deliver_new(struct deliver **out, const struct deliver_config *c)
 	__attribute__((warn_unused_result));
 
 /* Handle one decoded message. 0, or negative for a message that makes no sense (unknown
- * session, conflicting or out-of-range fields: logged, counted, never fatal). EVENTS go to
- * rx/events.h. */
+ * session, conflicting or out-of-range fields, a BLOCK_REF outside the ring: logged, counted,
+ * never fatal). A BLOCK_REF's bytes are copied out of the ring and released before anything
+ * looks at them. EVENTS go to rx/events.h. */
 int deliver_handle(struct deliver *d, const struct msg *m);
 
 /* Read framed messages from fd and evfd (the events lane, read first; -1 for none) and handle

@@ -42,6 +42,7 @@
 #include "hw/sockdrops.h"
 #include "rx/bufpool.h"
 #include "rx/msg.h"
+#include "rx/ring.h"
 #include "rx/rx_metrics.h"
 
 #define SESSIONS_PER_SENDER 2
@@ -431,7 +432,13 @@ static void block_complete(struct linkrole *l, struct robj *o, uint32_t b, struc
 	uint32_t T = o->part.symbol_size;
 	uint32_t len = fec_partition_len(&o->part, b);
 	uint64_t off = fec_partition_offset(&o->part, b);
-	if (o->kind == WIRE_KIND_FILE) {
+	uint64_t pos;
+	if (o->kind == WIRE_KIND_FILE && l->c.ring && l->c.out_fd >= 0 &&
+	    ring_put(l->c.ring, bl->buf, len, &pos) == 0) {
+		struct msg m = {.type = MSG_BLOCK_REF, .session = o->s->id, .object = o->id,
+				.block = b, .offset = off, .ring_pos = pos, .ring_len = len};
+		emit(l, &m);
+	} else if (o->kind == WIRE_KIND_FILE) { /* no ring, or no room in it: inline */
 		struct msg m = {.type = MSG_BLOCK, .session = o->s->id, .object = o->id, .block = b,
 				.offset = off, .data = bl->buf, .data_len = len};
 		emit_buf(l, &m, bl->buf, (size_t)(bl->k + bl->m) * T); /* the buffer goes along */

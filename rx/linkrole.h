@@ -17,6 +17,7 @@
 #include "common/keys.h"
 
 struct link;
+struct ring;
 
 struct linkrole_config {
 	struct link *link;              /* NULL for tests: feed linkrole_packet() */
@@ -28,6 +29,8 @@ struct linkrole_config {
 	int out_fd;                     /* stream to the deliver role; -1 to discard (fuzzing) */
 	int ev_fd;                      /* EVENTS messages go here instead when >= 0: a lane of
 					   their own, so events never queue behind file blocks */
+	struct ring *ring;              /* file blocks go through it when it has room (rx/ring.h);
+					   NULL: always inline */
 	const char *state_dir;          /* newest session counter per sender; NULL = not kept */
 };
 

@@ -6,6 +6,7 @@
  * carrying length-checked messages (rx/msg.h).
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <getopt.h>
 #include <malloc.h>
 #include <pthread.h>
@@ -34,10 +35,12 @@
 #include "rx/forward.h"
 #include "rx/linkrole.h"
 #include "rx/retention.h"
+#include "rx/ring.h"
 #include "rx/rx_metrics.h"
 
 #define DELIVER_NICE 5 /* the deliver thread yields to the link thread */
 #define RETENTION_INTERVAL_MS (3600 * 1000)
+#define RING_BYTES (32u << 20) /* the block ring, at most an eighth of limits.memory */
 
 struct rx {
 	const char *cfg_path;
@@ -48,6 +51,7 @@ struct rx {
 	struct audit *audit;
 	struct deliver *deliver;
 	struct linkrole *linkrole;
+	struct ring *ring; /* file blocks from the link role to the deliver role */
 	int chan[2];   /* link role -> deliver role: sessions, blocks, manifests, losses */
 	int evchan[2]; /* and the events lane */
 	pthread_t link_thread, deliver_thread;
@@ -206,6 +210,11 @@ static int run(struct rx *r)
 	int buf = 8 << 20;
 	setsockopt(r->chan[0], SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
 	setsockopt(r->chan[1], SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
+	uint64_t ring_bytes = r->cfg.memory_limit / 8 < RING_BYTES ? r->cfg.memory_limit / 8 : RING_BYTES;
+	if ((rc = ring_new(&r->ring, ring_bytes ? ring_bytes : 1)) != 0) {
+		log_error("block ring of %" PRIu64 " bytes: %s", ring_bytes, strerror(-rc));
+		return 1;
+	}
 	struct forward *fw = NULL;
 	if (forward_new(&fw, r->cfg.forward_kind, &r->cfg.forward, r->cfg.forward_path) != 0) {
 		log_error("output.forward: out of memory");
@@ -220,6 +229,7 @@ static int run(struct rx *r)
 		.nsenders = r->cfg.nsenders,
 		.object_limit = r->cfg.object_limit,
 		.audit = r->audit,
+		.ring = r->ring,
 	};
 	rc = deliver_new(&r->deliver, &dc);
 	if (rc != 0) {
@@ -235,6 +245,7 @@ static int run(struct rx *r)
 		.object_limit = r->cfg.object_limit,
 		.out_fd = r->chan[0],
 		.ev_fd = r->evchan[0],
+		.ring = r->ring,
 		.state_dir = r->cfg.state,
 	};
 	rc = linkrole_new(&r->linkrole, &lc);
@@ -361,6 +372,7 @@ int main(int argc, char **argv)
 	rc = run(r);
 	linkrole_free(r->linkrole);
 	deliver_free(r->deliver);
+	ring_free(r->ring);
 	audit_close(r->audit);
 	link_close(r->link);
 	if (r->chan[0] >= 0)

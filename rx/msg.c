@@ -15,6 +15,7 @@ static size_t fixed_len(enum msg_type t)
 	case MSG_MANIFEST: return 8 + 8;
 	case MSG_LOST: return 8 + 8 + 1;
 	case MSG_EVENTS: return 8 + 8;
+	case MSG_BLOCK_REF: return 8 + 8 + 4 + 8 + 8 + 4;
 	default: return 0;
 	}
 }
@@ -54,6 +55,12 @@ int msg_encode_head(const struct msg *m, uint8_t *out, size_t cap)
 	case MSG_BLOCK:
 		wcursor_u32(&w, m->block);
 		wcursor_u64(&w, m->offset);
+		break;
+	case MSG_BLOCK_REF:
+		wcursor_u32(&w, m->block);
+		wcursor_u64(&w, m->offset);
+		wcursor_u64(&w, m->ring_pos);
+		wcursor_u32(&w, m->ring_len);
 		break;
 	case MSG_FILE_END:
 		wcursor_u64(&w, m->length);
@@ -116,6 +123,12 @@ int msg_body_decode(enum msg_type type, const uint8_t *body, size_t len, struct 
 	case MSG_BLOCK:
 		m->block = cursor_u32(&c);
 		m->offset = cursor_u64(&c);
+		break;
+	case MSG_BLOCK_REF:
+		m->block = cursor_u32(&c);
+		m->offset = cursor_u64(&c);
+		m->ring_pos = cursor_u64(&c);
+		m->ring_len = cursor_u32(&c);
 		break;
 	case MSG_FILE_END:
 		m->length = cursor_u64(&c);

@@ -3,7 +3,7 @@
  * The message interface between the receiver's two roles. The link role (socket, packet
  * authentication, replay window, FEC, reassembly) sends; the deliver role (owns the output
  * folders, verifies manifests and content hashes itself, writes files and events) receives.
- * They share no memory: every message crosses a SOCK_STREAM socketpair as
+ * Every message crosses a SOCK_STREAM socketpair as
  *
  *   +----------------+----------------+------------------------------+
  *   | type (u32 LE)  | length (u32 LE)| body (length bytes)          |
@@ -11,6 +11,9 @@
  *
  * and the deliver role decodes every body with an exact-length cursor, so a subverted link
  * role can at worst send wrong bytes, which the manifest signature and content hash catch.
+ * Block data crosses either inline (BLOCK) or, when there is room, through the block ring
+ * (rx/ring.h): BLOCK_REF names where; the deliver role checks the reference against the
+ * ring and copies the bytes out before it looks at them, then handles it as a BLOCK.
  *
  * Bodies (all integers little-endian):
  *   SESSION   session u64, counter u64, start_ns u64, sender_pk[32], flags u32 (1 = restart)
@@ -19,6 +22,7 @@
  *   MANIFEST  session u64, object u64, manifest bytes (rest; common/manifest.h)
  *   LOST      session u64, object u64, kind u8, reason (rest, UTF-8, <= 200 bytes)
  *   EVENTS    session u64, object u64, batch bytes (rest)
+ *   BLOCK_REF session u64, object u64, block u32, offset u64, ring position u64, length u32
  */
 #ifndef SLUICE_RX_MSG_H
 #define SLUICE_RX_MSG_H
@@ -34,7 +38,8 @@ enum msg_type {
 	MSG_MANIFEST = 4,
 	MSG_LOST = 5,
 	MSG_EVENTS = 6,
-	MSG_TYPE_MAX = 6,
+	MSG_BLOCK_REF = 7,
+	MSG_TYPE_MAX = 7,
 };
 
 #define MSG_HDR_LEN 8
@@ -50,9 +55,12 @@ struct msg {
 	uint64_t start_ns;
 	uint8_t sender_pk[32];
 	uint32_t flags;
-	/* BLOCK */
+	/* BLOCK, BLOCK_REF */
 	uint32_t block;
 	uint64_t offset;
+	/* BLOCK_REF: where the data waits in the block ring */
+	uint64_t ring_pos;
+	uint32_t ring_len;
 	/* FILE_END */
 	uint64_t length;
 	uint32_t nblocks;

@@ -91,12 +91,15 @@ def msg_seeds():
     w("lost-200", msg(5, struct.pack("<QQB", 1, 2, 3) + b"r" * 200))
     w("events", msg(6, struct.pack("<QQ", 0x1122334455667788, 2) + b'{"event":"x"}\n'))
     w("block-empty", msg(2, struct.pack("<QQIQ", 1, 1, 0, 0)))
+    w("block-ref", msg(7, struct.pack("<QQIQQI", 0x1122334455667788, 1, 0, 0, 1 << 25, 180224)))
     # one step from valid
     w("lost-201", msg(5, struct.pack("<QQB", 1, 2, 3) + b"r" * 201))
     w("session-short", msg(1, struct.pack("<QQQ", 1, 2, 3) + pk))
     w("file-end-long", msg(3, struct.pack("<QQQI", 1, 1, 200, 1) + b"\0"))
     w("type0", msg(0, bytes(16)))
-    w("type7", msg(7, bytes(16)))
+    w("block-ref-short", msg(7, bytes(16)))
+    w("block-ref-long", msg(7, struct.pack("<QQIQQI", 1, 1, 0, 0, 0, 1) + b"\0"))
+    w("type8", msg(8, bytes(40)))
     w("length-over-max", msg(2, struct.pack("<QQIQ", 1, 1, 0, 0), length=17 * 1024 * 1024 + 1))
     w("length-mismatch", msg(3, struct.pack("<QQQI", 1, 1, 200, 1), length=40))
 

@@ -41,6 +41,7 @@ static const struct {
 	{MSG_MANIFEST, "MANIFEST", 8 + 8, 1},
 	{MSG_LOST, "LOST", 8 + 8 + 1, 1},
 	{MSG_EVENTS, "EVENTS", 8 + 8, 1},
+	{MSG_BLOCK_REF, "BLOCK_REF", 8 + 8 + 4 + 8 + 8 + 4, 0},
 };
 #define NTYPES (sizeof(types) / sizeof(types[0]))
 
@@ -62,6 +63,12 @@ static struct msg msg_random(size_t ti, const uint8_t *data, size_t data_len)
 	case MSG_BLOCK:
 		m.block = (uint32_t)rnd();
 		m.offset = rnd();
+		break;
+	case MSG_BLOCK_REF:
+		m.block = (uint32_t)rnd();
+		m.offset = rnd();
+		m.ring_pos = rnd();
+		m.ring_len = (uint32_t)rnd();
 		break;
 	case MSG_FILE_END:
 		m.length = rnd();
@@ -91,6 +98,8 @@ static void assert_msg_equal(const struct msg *a, const struct msg *b)
 	assert_int_equal(a->flags, b->flags);
 	assert_int_equal(a->block, b->block);
 	assert_int_equal(a->offset, b->offset);
+	assert_int_equal(a->ring_pos, b->ring_pos);
+	assert_int_equal(a->ring_len, b->ring_len);
 	assert_int_equal(a->length, b->length);
 	assert_int_equal(a->nblocks, b->nblocks);
 	assert_int_equal(a->kind, b->kind);
@@ -263,6 +272,26 @@ static void test_layout(void **state)
 	assert_int_equal(buf[4], 21);
 	assert_int_equal(buf[24], 2);
 	assert_memory_equal(buf + 25, "gone", 4);
+
+	memset(&m, 0, sizeof(m));
+	m.type = MSG_BLOCK_REF;
+	m.session = 7;
+	m.object = 8;
+	m.block = 9;
+	m.offset = 10;
+	m.ring_pos = 0x4142434445464748ull;
+	m.ring_len = 0x51525354u;
+	n = msg_encode(&m, buf, sizeof(buf));
+	assert_int_equal(n, 8 + 40);
+	assert_int_equal(buf[0], MSG_BLOCK_REF);
+	assert_int_equal(buf[4], 40);
+	assert_int_equal(le64_read(buf + 8), 7);
+	assert_int_equal(le64_read(buf + 16), 8);
+	assert_int_equal(buf[24], 9);
+	assert_int_equal(le64_read(buf + 28), 10);
+	assert_int_equal(le64_read(buf + 36), 0x4142434445464748ull);
+	static const uint8_t len_le[] = {0x54, 0x53, 0x52, 0x51};
+	assert_memory_equal(buf + 44, len_le, 4);
 }
 
 static void put32(uint8_t *p, uint32_t v)
