@@ -73,6 +73,10 @@ for i in $(seq 100); do curl -fsS "http://127.0.0.1:$((P + 2))/metrics" >/dev/nu
 taskset -c 0 "$BUILD/sluice-tx" -c "$D/tx.yaml" 2>"$D/tx.log" &
 PIDS+=($!)
 for i in $(seq 100); do [ "$(metric $((P + 3)) sluice_tx_announcements_total)" -gt 0 ] && break; sleep 0.05; done
+# From here this script stands for the receiver host's consumer (it polls the audit log and
+# removes delivered files): it runs on rx's core, as it would on the receiving host, not on
+# the sender's.
+taskset -pc 1 $$ >/dev/null
 # CPU time (user + system, all threads, in clock ticks) of a process so far.
 cputicks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 RXPID=${PIDS[0]} TXPID=${PIDS[1]}
