@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -56,7 +57,7 @@ static const char *const allowed[] = {
 	/* time */
 	"clock_gettime", "clock_getres", "clock_nanosleep", "nanosleep", "gettimeofday", "time",
 	/* memory */
-	"mmap", "munmap", "mprotect", "madvise", "brk", "mremap",
+	"munmap", "madvise", "brk", "mremap", /* mmap, mprotect: below, never executable */
 	/* signals, threads, process */
 	"rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "sigaltstack", "rt_sigtimedwait",
 	"futex", "set_robust_list", "get_robust_list", "rseq", "sched_yield", "sched_getaffinity",
@@ -147,6 +148,14 @@ int sandbox_enter(char *err, size_t errlen)
 				      SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, 0));
 	if (rc == 0)
 		rc = add_named(f, SCMP_ACT_ERRNO(ENOSYS), "clone3");
+	/* Memory, but no new executable code: all code was mapped at start (no dlopen later),
+	 * so a mapping with PROT_EXEC now would be an exploit staging its payload. */
+	if (rc == 0)
+		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
+				      SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+	if (rc == 0)
+		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
+				      SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
 	/* Sockets of the families Sluice uses: UDP and TCP over IPv4 and IPv6, unix. */
 	const int families[] = {AF_UNIX, AF_INET, AF_INET6};
 	for (size_t i = 0; rc == 0 && i < sizeof(families) / sizeof(families[0]); i++)

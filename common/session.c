@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
 #include <openssl/params.h>
@@ -98,6 +99,20 @@ int session_rx_derive(struct session_secret *s, const uint8_t eph_pk[32], const 
 }
 
 void session_secret_wipe(struct session_secret *s) { sodium_memzero(s, sizeof(*s)); }
+
+int session_crypto_load(void)
+{
+	if (OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL) != 1)
+		return -EIO;
+	EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+	EVP_CIPHER *gcm = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+	EVP_CIPHER *chacha = EVP_CIPHER_fetch(NULL, "ChaCha20-Poly1305", NULL);
+	int rc = kdf && gcm && chacha ? 0 : -EIO;
+	EVP_KDF_free(kdf);
+	EVP_CIPHER_free(gcm);
+	EVP_CIPHER_free(chacha);
+	return rc;
+}
 
 struct aead {
 	struct session_secret secret;

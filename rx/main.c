@@ -27,6 +27,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/sandbox.h"
+#include "common/session.h"
 #include "common/version.h"
 #include "common/wire.h"
 #include "hw/link.h"
@@ -278,8 +279,13 @@ static int run(struct rx *r)
 	/* Set up is over: from here on the process makes only the system calls a running receiver
 	 * needs (common/sandbox.h), before a byte from the link is read. */
 	char serr[256];
-	if ((rc = sandbox_enter(serr, sizeof(serr))) != 0) {
+	if (session_crypto_load() != 0) {
+		log_error("OpenSSL: cannot load HKDF, AES-256-GCM and ChaCha20-Poly1305 (check OPENSSL_CONF)");
+		rc = -EIO;
+	} else if ((rc = sandbox_enter(serr, sizeof(serr))) != 0) {
 		log_error("sandbox: %s", serr);
+	}
+	if (rc != 0) {
 		r->exit_code = 1;
 		stop_all(r);
 		uv_run(&r->loop, UV_RUN_DEFAULT);

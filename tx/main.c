@@ -21,6 +21,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/sandbox.h"
+#include "common/session.h"
 #include "common/version.h"
 #include "common/wire.h"
 #include "hw/link.h"
@@ -626,8 +627,13 @@ int main(int argc, char **argv)
 	 * thread makes only the system calls a running sender needs (common/sandbox.h). Event
 	 * intake parses bytes from the camera network. */
 	char serr[256];
-	if ((rc = sandbox_enter(serr, sizeof(serr))) != 0) {
+	if (session_crypto_load() != 0) {
+		log_error("OpenSSL: cannot load HKDF, AES-256-GCM and ChaCha20-Poly1305 (check OPENSSL_CONF)");
+		rc = -EIO;
+	} else if ((rc = sandbox_enter(serr, sizeof(serr))) != 0) {
 		log_error("sandbox: %s", serr);
+	}
+	if (rc != 0) {
 		shutdown_loop(t);
 		uv_run(&t->loop, UV_RUN_DEFAULT);
 		return 1;

@@ -3,7 +3,7 @@
  * common/sandbox.c, each case in a child process of its own (a filter cannot be removed):
  * what a running daemon does still works (files in a folder, UDP and unix sockets, a new
  * thread); a call off the list fails with EPERM, is counted and logged; a socket of another
- * family is refused; a new process, execve and ptrace kill the process with SIGSYS.
+ * family is refused, and so is executable memory (mmap or mprotect with PROT_EXEC); a new process, execve and ptrace kill the process with SIGSYS.
  * Skipped in AddressSanitizer builds, which have no filter.
  */
 #include <setjmp.h>
@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
@@ -108,6 +109,17 @@ static int refused_calls(void)
 	CHECK(sandbox_refused() == 3);
 	errno = 0;
 	CHECK(syscall(SYS_clone3, NULL, 0) == -1 && errno == ENOSYS);
+	/* no new executable memory, by mapping or by changing a mapping */
+	errno = 0;
+	CHECK(mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) == MAP_FAILED &&
+	      errno == EPERM);
+	void *m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(m != MAP_FAILED);
+	errno = 0;
+	CHECK(mprotect(m, 4096, PROT_READ | PROT_EXEC) == -1 && errno == EPERM);
+	CHECK(mprotect(m, 4096, PROT_READ) == 0);
+	CHECK(munmap(m, 4096) == 0);
+	CHECK(sandbox_refused() == 5);
 	return 0;
 }
 
