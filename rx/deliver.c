@@ -432,11 +432,13 @@ static int on_block_ref(struct deliver *d, const struct msg *m)
 		d->copy = nb;
 		d->copy_cap = m->ring_len;
 	}
-	memcpy(d->copy, src, m->ring_len);
+	static const uint8_t none[1];
+	if (m->ring_len)
+		memcpy(d->copy, src, m->ring_len);
 	ring_release(d->ring, m->ring_pos + m->ring_len);
 	struct msg b = *m;
 	b.type = MSG_BLOCK;
-	b.data = d->copy;
+	b.data = m->ring_len ? d->copy : none; /* an empty object's block */
 	b.data_len = m->ring_len;
 	return on_block(d, &b);
 }
