@@ -125,12 +125,12 @@ int sandbox_enter(char *err, size_t errlen)
 	sa.sa_flags = SA_SIGINFO;
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGSYS, &sa, NULL) != 0) {
-		snprintf(err, errlen, "sigaction(SIGSYS): %s", strerror(errno));
+		snprintf(err, errlen, "sandbox: sigaction(SIGSYS): %s", strerror(errno));
 		return -errno;
 	}
 	scmp_filter_ctx f = seccomp_init(SCMP_ACT_TRAP);
 	if (!f) {
-		snprintf(err, errlen, "seccomp_init failed");
+		snprintf(err, errlen, "sandbox: seccomp_init failed");
 		return -ENOMEM;
 	}
 	int rc = seccomp_attr_set(f, SCMP_FLTATR_CTL_TSYNC, 1);
@@ -165,7 +165,7 @@ int sandbox_enter(char *err, size_t errlen)
 		rc = seccomp_load(f);
 	seccomp_release(f);
 	if (rc != 0) {
-		snprintf(err, errlen, "seccomp filter: %s", strerror(-rc));
+		snprintf(err, errlen, "sandbox: seccomp filter: %s", strerror(-rc));
 		return rc;
 	}
 	return 0;

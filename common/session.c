@@ -10,6 +10,7 @@
 #include <openssl/kdf.h>
 #include <openssl/params.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -100,8 +101,10 @@ int session_rx_derive(struct session_secret *s, const uint8_t eph_pk[32], const 
 
 void session_secret_wipe(struct session_secret *s) { sodium_memzero(s, sizeof(*s)); }
 
-int session_crypto_load(void)
+int session_crypto_load(char *err, size_t errlen)
 {
+	snprintf(err, errlen, "OpenSSL: cannot load HKDF, AES-256-GCM and ChaCha20-Poly1305 "
+			      "(check OPENSSL_CONF)");
 	if (OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL) != 1)
 		return -EIO;
 	EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);

@@ -43,8 +43,8 @@ int session_rx_derive(struct session_secret *s, const uint8_t eph_pk[32], const 
 void session_secret_wipe(struct session_secret *s);
 /* Loads OpenSSL's configuration and the algorithms sessions use (HKDF, both AEADs), with any
  * provider modules the site's configuration names: call before the system-call filter,
- * which allows no new executable mappings. 0, or -EIO with OpenSSL's reason logged. */
-int session_crypto_load(void) __attribute__((warn_unused_result));
+ * which allows no new executable mappings. 0, or -EIO with the reason in err. */
+int session_crypto_load(char *err, size_t errlen) __attribute__((warn_unused_result));
 
 /* Per-thread sealing state: caches the epoch key in an OpenSSL cipher context. */
 struct aead;

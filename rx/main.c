@@ -279,13 +279,9 @@ static int run(struct rx *r)
 	/* Set up is over: from here on the process makes only the system calls a running receiver
 	 * needs (common/sandbox.h), before a byte from the link is read. */
 	char serr[256];
-	if (session_crypto_load() != 0) {
-		log_error("OpenSSL: cannot load HKDF, AES-256-GCM and ChaCha20-Poly1305 (check OPENSSL_CONF)");
-		rc = -EIO;
-	} else if ((rc = sandbox_enter(serr, sizeof(serr))) != 0) {
-		log_error("sandbox: %s", serr);
-	}
-	if (rc != 0) {
+	if ((rc = session_crypto_load(serr, sizeof(serr))) != 0 ||
+	    (rc = sandbox_enter(serr, sizeof(serr))) != 0) {
+		log_error("%s", serr);
 		r->exit_code = 1;
 		stop_all(r);
 		uv_run(&r->loop, UV_RUN_DEFAULT);

@@ -627,13 +627,9 @@ int main(int argc, char **argv)
 	 * thread makes only the system calls a running sender needs (common/sandbox.h). Event
 	 * intake parses bytes from the camera network. */
 	char serr[256];
-	if (session_crypto_load() != 0) {
-		log_error("OpenSSL: cannot load HKDF, AES-256-GCM and ChaCha20-Poly1305 (check OPENSSL_CONF)");
-		rc = -EIO;
-	} else if ((rc = sandbox_enter(serr, sizeof(serr))) != 0) {
-		log_error("sandbox: %s", serr);
-	}
-	if (rc != 0) {
+	if ((rc = session_crypto_load(serr, sizeof(serr))) != 0 ||
+	    (rc = sandbox_enter(serr, sizeof(serr))) != 0) {
+		log_error("%s", serr);
 		shutdown_loop(t);
 		uv_run(&t->loop, UV_RUN_DEFAULT);
 		return 1;
