@@ -32,11 +32,11 @@ BUILD ?= build
 SANFLAGS :=
 endif
 
-PKGS := libuv libzstd libxxhash libsodium yaml-0.1 libisal jansson libseccomp libcrypto
+PKGS := libuv libzstd libxxhash libsodium yaml-0.1 libisal jansson libseccomp libcrypto libgcrypt
 TEST_PKGS := cmocka
 # Debian 12 packages that provide everything above, plus what tests and the demo use.
 DEB_PKGS := build-essential pkg-config libuv1-dev libzstd-dev libxxhash-dev libsodium-dev \
-            libyaml-dev libisal-dev libjansson-dev libseccomp-dev libssl-dev libcmocka-dev \
+            libyaml-dev libisal-dev libjansson-dev libseccomp-dev libssl-dev libgcrypt20-dev libcmocka-dev \
             iproute2 clang libclang-rt-14-dev python3 bsdutils curl openssl
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter \
