@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Session key derivation and per-packet AEAD. HKDF through OpenSSL; the bulk cipher through
- * libgcrypt, whose per-packet calls cost less than OpenSSL 3's EVP layer (bench/crypto_bench
- * prints both); libsodium for X25519. */
+/* Session key derivation and per-packet AEAD. HKDF through OpenSSL; libsodium for X25519.
+ * The bulk cipher, by measurement (bench/crypto_bench prints each):
+ * - AES-256-GCM through Intel's multi-buffer crypto library (libipsec-mb, x86-64 builds, a CPU
+ *   with AES-NI): its VAES/AVX-512 code seals a 1408-byte packet about twice as fast as
+ *   libgcrypt and 2.5 times as fast as OpenSSL 3's EVP, whose per-packet parameter lookups
+ *   cost a third of its time;
+ * - otherwise, and for ChaCha20-Poly1305, libgcrypt. */
 #include "common/session.h"
 
 #include <errno.h>
@@ -19,6 +23,11 @@
 
 #include "common/cursor.h"
 #include "common/wire.h"
+
+#ifdef SLUICE_IPSEC_MB
+#define NO_COMPAT_IMB_API_053 /* its old names clash with OpenSSL's SHA1() and others */
+#include <intel-ipsec-mb.h>
+#endif
 
 uint8_t session_best_aead(void)
 {
@@ -124,8 +133,48 @@ static int gcrypt_ready(void)
 	return gcrypt_ok;
 }
 
+#ifdef SLUICE_IPSEC_MB
+/* Only the direct GCM functions are used: the manager is a table of function pointers chosen
+ * for the CPU, read-only once set, so every thread shares it. */
+static IMB_MGR *imb;
+static pthread_once_t imb_once = PTHREAD_ONCE_INIT;
+
+static void imb_init(void)
+{
+	IMB_MGR *m = alloc_mb_mgr(0);
+	if (!m)
+		return;
+	IMB_ARCH arch = IMB_ARCH_NONE;
+	init_mb_mgr_auto(m, &arch);
+	if (arch < IMB_ARCH_SSE) { /* no AES-NI: libgcrypt instead */
+		free_mb_mgr(m);
+		return;
+	}
+	imb = m;
+}
+#endif
+
+static int portable_only;
+void aead_portable_only(int on) { portable_only = on; }
+
+static int use_imb(uint8_t aead)
+{
+#ifdef SLUICE_IPSEC_MB
+	if (aead != WIRE_AEAD_AES256GCM || portable_only)
+		return 0;
+	pthread_once(&imb_once, imb_init);
+	return imb != NULL;
+#else
+	(void)aead;
+	return 0;
+#endif
+}
+
+const char *aead_impl(uint8_t aead) { return use_imb(aead) ? "libipsec-mb" : "libgcrypt"; }
+
 int session_crypto_load(char *err, size_t errlen)
 {
+	(void)use_imb(WIRE_AEAD_AES256GCM);
 	if (!gcrypt_ready()) {
 		snprintf(err, errlen, "libgcrypt: the library is older than the headers built against "
 				      "(%s)",
@@ -144,19 +193,27 @@ int session_crypto_load(char *err, size_t errlen)
 }
 
 struct aead {
+#ifdef SLUICE_IPSEC_MB
+	struct gcm_key_data gcm; /* the epoch's key schedule and hash keys (64-byte aligned) */
+#endif
+	int fast;		 /* through libipsec-mb */
+	gcry_cipher_hd_t enc, dec; /* otherwise */
 	struct session_secret secret;
-	gcry_cipher_hd_t enc, dec;
 	uint64_t epoch; /* UINT64_MAX: none yet */
 	uint8_t iv[12];
 };
 
 struct aead *aead_new(const struct session_secret *s)
 {
-	struct aead *a = calloc(1, sizeof(*a));
+	size_t size = (sizeof(struct aead) + 63) & ~(size_t)63;
+	struct aead *a = aligned_alloc(64, size);
 	if (!a)
 		return NULL;
+	memset(a, 0, size);
 	a->secret = *s;
 	a->epoch = UINT64_MAX;
+	if ((a->fast = use_imb(s->aead)))
+		return a;
 	int algo = s->aead == WIRE_AEAD_AES256GCM ? GCRY_CIPHER_AES256 : GCRY_CIPHER_CHACHA20;
 	int mode = s->aead == WIRE_AEAD_AES256GCM ? GCRY_CIPHER_MODE_GCM : GCRY_CIPHER_MODE_POLY1305;
 	if (!gcrypt_ready() || gcry_cipher_open(&a->enc, algo, mode, 0) != 0 ||
@@ -196,8 +253,13 @@ static int set_epoch(struct aead *a, uint64_t epoch)
 		info[n++] = (uint8_t)(epoch >> (8 * i));
 	if (rc == 0)
 		rc = hkdf(EVP_KDF_HKDF_MODE_EXPAND_ONLY, NULL, 0, a->secret.prk, 32, info, n, a->iv, 12);
-	if (rc == 0 && (gcry_cipher_setkey(a->enc, key, 32) != 0 ||
-			gcry_cipher_setkey(a->dec, key, 32) != 0))
+#ifdef SLUICE_IPSEC_MB
+	if (rc == 0 && a->fast)
+		IMB_AES256_GCM_PRE(imb, key, &a->gcm);
+	else
+#endif
+		if (rc == 0 && (gcry_cipher_setkey(a->enc, key, 32) != 0 ||
+				gcry_cipher_setkey(a->dec, key, 32) != 0))
 		rc = -EIO;
 	sodium_memzero(key, sizeof(key));
 	a->epoch = rc == 0 ? epoch : UINT64_MAX;
@@ -219,6 +281,13 @@ int aead_seal(struct aead *a, uint64_t pn, const uint8_t *aad, size_t aadlen, co
 		return -EIO;
 	uint8_t n[12];
 	nonce(a, pn, n);
+#ifdef SLUICE_IPSEC_MB
+	if (a->fast) { /* in place when ct == pt */
+		struct gcm_context_data ctx;
+		IMB_AES256_GCM_ENC(imb, &a->gcm, &ctx, ct, pt, len, n, aad, aadlen, tag, 16);
+		return 0;
+	}
+#endif
 	/* libgcrypt encrypts in place when given no input. */
 	if (gcry_cipher_setiv(a->enc, n, 12) != 0 ||
 	    gcry_cipher_authenticate(a->enc, aad, aadlen) != 0 ||
@@ -237,6 +306,18 @@ int aead_open(struct aead *a, uint64_t pn, const uint8_t *aad, size_t aadlen, co
 		return -EIO;
 	uint8_t n[12];
 	nonce(a, pn, n);
+#ifdef SLUICE_IPSEC_MB
+	if (a->fast) {
+		/* The library writes the tag it computes; it starts as the complement of the one
+		 * received, so a call that wrote nothing can never pass. */
+		struct gcm_context_data ctx;
+		uint8_t t[16];
+		for (int i = 0; i < 16; i++)
+			t[i] = (uint8_t)~tag[i];
+		IMB_AES256_GCM_DEC(imb, &a->gcm, &ctx, pt, ct, len, n, aad, aadlen, t, 16);
+		return sodium_memcmp(t, tag, 16) == 0 ? 0 : -EBADMSG;
+	}
+#endif
 	if (gcry_cipher_setiv(a->dec, n, 12) != 0 ||
 	    gcry_cipher_authenticate(a->dec, aad, aadlen) != 0 ||
 	    (pt == ct ? gcry_cipher_decrypt(a->dec, pt, len, NULL, 0)

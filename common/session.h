@@ -46,7 +46,7 @@ void session_secret_wipe(struct session_secret *s);
  * which allows no new executable mappings. 0, or -EIO with the reason in err. */
 int session_crypto_load(char *err, size_t errlen) __attribute__((warn_unused_result));
 
-/* Per-thread sealing state: caches the epoch key in an OpenSSL cipher context. */
+/* Per-thread sealing state: caches the epoch's key schedule. */
 struct aead;
 struct aead *aead_new(const struct session_secret *s);
 void aead_free(struct aead *a);
@@ -56,5 +56,10 @@ int aead_seal(struct aead *a, uint64_t pn, const uint8_t *aad, size_t aadlen, co
 /* Open; 0 if authentic (pt written), -EBADMSG otherwise (pt contents then undefined). */
 int aead_open(struct aead *a, uint64_t pn, const uint8_t *aad, size_t aadlen, const uint8_t *ct,
 	      size_t len, const uint8_t tag[16], uint8_t *pt) __attribute__((warn_unused_result));
+/* The library that carries an AEAD here: "libipsec-mb" or "libgcrypt". */
+const char *aead_impl(uint8_t aead);
+/* Tests and the bench: 1 makes aead_new use libgcrypt for every AEAD (the portable path),
+ * 0 restores the choice by CPU. Affects aead objects made afterwards. */
+void aead_portable_only(int on);
 
 #endif

@@ -5,7 +5,10 @@
  * a key that opens nothing; every flipped bit of header, ciphertext or tag is refused; keys
  * move on at the epoch boundary. The derivation documented in session.h is recomputed here
  * independently (libsodium HMAC-SHA256 for HKDF, libsodium AEADs) and compared byte for byte.
- * Low-order ephemeral keys are refused. SLUICE_TEST_SEED=N repeats a run.
+ * Low-order ephemeral keys are refused. Every test runs twice: with the AEAD library chosen
+ * for this CPU (libipsec-mb for AES-256-GCM on x86-64 with AES-NI) and with the portable one
+ * (libgcrypt); the two seal the same bytes and open each other's packets.
+ * SLUICE_TEST_SEED=N repeats a run.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -167,6 +170,52 @@ static void test_in_place(void **state)
 		assert_int_equal(aead_open(a, 99, aad, sizeof(aad), buf, sizeof(buf), tag, buf), 0);
 		assert_memory_equal(buf, orig, sizeof(buf));
 		aead_free(a);
+	}
+}
+
+/* The CPU's choice and the portable library produce the same ciphertext and tag, and each
+ * opens what the other sealed; a flipped tag bit is refused by both. */
+static void test_impls_agree(void **state)
+{
+	static const size_t lens[] = {0, 1, 15, 16, 17, 255, 256, 1408, 8952};
+	for (size_t ai = 0; ai < sizeof(aeads); ai++) {
+		struct parties p;
+		parties_make(&p);
+		struct session_secret s;
+		uint8_t eph[32];
+		assert_int_equal(session_tx_derive(&s, eph, p.rx_pk, p.tx_pk, p.session, aeads[ai]), 0);
+		aead_portable_only(0);
+		struct aead *cpu = aead_new(&s);
+		printf("  %s by CPU: %s\n", aeads[ai] == WIRE_AEAD_AES256GCM ? "AES-256-GCM" : "ChaCha20",
+		       aead_impl(aeads[ai]));
+		aead_portable_only(1);
+		struct aead *port = aead_new(&s);
+		assert_string_equal(aead_impl(aeads[ai]), "libgcrypt");
+		aead_portable_only(*(int *)*state);
+		assert_non_null(cpu);
+		assert_non_null(port);
+		static uint8_t pt[8952], c1[8952], c2[8952], back[8952];
+		for (size_t li = 0; li < sizeof(lens) / sizeof(lens[0]); li++) {
+			size_t n = lens[li];
+			uint8_t aad[WIRE_DATA_HDR_LEN], t1[16], t2[16];
+			rnd_bytes(aad, sizeof(aad));
+			rnd_bytes(pt, n);
+			/* Past an epoch boundary too, where both move to the next key. */
+			uint64_t pn = li & 1 ? rnd() >> 20 : ((uint64_t)(li + 1) << SESSION_EPOCH_SHIFT) - 1 + li % 3;
+			assert_int_equal(aead_seal(cpu, pn, aad, sizeof(aad), pt, n, c1, t1), 0);
+			assert_int_equal(aead_seal(port, pn, aad, sizeof(aad), pt, n, c2, t2), 0);
+			assert_memory_equal(c1, c2, n);
+			assert_memory_equal(t1, t2, 16);
+			assert_int_equal(aead_open(port, pn, aad, sizeof(aad), c1, n, t1, back), 0);
+			assert_memory_equal(back, pt, n);
+			assert_int_equal(aead_open(cpu, pn, aad, sizeof(aad), c2, n, t2, back), 0);
+			assert_memory_equal(back, pt, n);
+			t1[li % 16] ^= (uint8_t)(1u << (li % 8));
+			assert_int_equal(aead_open(cpu, pn, aad, sizeof(aad), c1, n, t1, back), -EBADMSG);
+			assert_int_equal(aead_open(port, pn, aad, sizeof(aad), c1, n, t1, back), -EBADMSG);
+		}
+		aead_free(cpu);
+		aead_free(port);
 	}
 }
 
@@ -501,6 +550,7 @@ int main(void)
 		cmocka_unit_test(test_crypto_load),
 		cmocka_unit_test(test_tx_rx_agree),
 		cmocka_unit_test(test_in_place),
+		cmocka_unit_test(test_impls_agree),
 		cmocka_unit_test(test_wrong_inputs),
 		cmocka_unit_test(test_bit_flips),
 		cmocka_unit_test(test_known_answer),
@@ -508,5 +558,21 @@ int main(void)
 		cmocka_unit_test(test_low_order),
 		cmocka_unit_test(test_misc),
 	};
-	return cmocka_run_group_tests(tests, seed_setup, NULL);
+	/* The group's state says which choice it runs under (tests restore it). */
+	static int by_cpu = 0, portable = 1;
+	const struct CMUnitTest *t = tests;
+	size_t n = sizeof(tests) / sizeof(tests[0]);
+	struct CMUnitTest runs[2][sizeof(tests) / sizeof(tests[0])];
+	for (size_t i = 0; i < n; i++) {
+		runs[0][i] = t[i];
+		runs[0][i].initial_state = &by_cpu;
+		runs[1][i] = t[i];
+		runs[1][i].initial_state = &portable;
+	}
+	aead_portable_only(0);
+	int failed = cmocka_run_group_tests_name("session, AEAD chosen by CPU", runs[0], seed_setup, NULL);
+	aead_portable_only(1);
+	failed += cmocka_run_group_tests_name("session, portable AEAD (libgcrypt)", runs[1], seed_setup,
+					      NULL);
+	return failed;
 }
