@@ -41,9 +41,10 @@ int session_rx_derive(struct session_secret *s, const uint8_t eph_pk[32], const 
 		      const uint8_t rx_pk[32], const uint8_t tx_sign_pk[32], uint64_t session,
 		      uint8_t aead) __attribute__((warn_unused_result));
 void session_secret_wipe(struct session_secret *s);
-/* Loads OpenSSL's configuration and the algorithms sessions use (HKDF, both AEADs), with any
- * provider modules the site's configuration names: call before the system-call filter,
- * which allows no new executable mappings. 0, or -EIO with the reason in err. */
+/* Initialises libgcrypt and libipsec-mb and loads OpenSSL's configuration and the algorithms
+ * sessions use (HKDF, SHA-256), with any provider modules the site's configuration names:
+ * call before the system-call filter, which allows no new executable mappings. 0, or -EIO
+ * with the reason in err. */
 int session_crypto_load(char *err, size_t errlen) __attribute__((warn_unused_result));
 
 /* Per-thread sealing state: caches the epoch's key schedule. */
