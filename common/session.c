@@ -174,7 +174,7 @@ const char *aead_impl(uint8_t aead) { return use_imb(aead) ? "libipsec-mb" : "li
 
 int session_crypto_load(char *err, size_t errlen)
 {
-	(void)use_imb(WIRE_AEAD_AES256GCM);
+	(void)use_imb(WIRE_AEAD_AES256GCM); /* its manager is made now, not under the filter */
 	if (!gcrypt_ready()) {
 		snprintf(err, errlen, "libgcrypt: the library is older than the headers built against "
 				      "(%s)",
@@ -234,6 +234,19 @@ void aead_free(struct aead *a)
 	free(a);
 }
 
+static int setkey(struct aead *a, const uint8_t key[32])
+{
+#ifdef SLUICE_IPSEC_MB
+	if (a->fast) {
+		IMB_AES256_GCM_PRE(imb, key, &a->gcm);
+		return 0;
+	}
+#endif
+	return gcry_cipher_setkey(a->enc, key, 32) == 0 && gcry_cipher_setkey(a->dec, key, 32) == 0
+		       ? 0
+		       : -EIO;
+}
+
 static int set_epoch(struct aead *a, uint64_t epoch)
 {
 	static const char klabel[] = "sluice-v1 key", ivlabel[] = "sluice-v1 iv";
@@ -253,34 +266,31 @@ static int set_epoch(struct aead *a, uint64_t epoch)
 		info[n++] = (uint8_t)(epoch >> (8 * i));
 	if (rc == 0)
 		rc = hkdf(EVP_KDF_HKDF_MODE_EXPAND_ONLY, NULL, 0, a->secret.prk, 32, info, n, a->iv, 12);
-#ifdef SLUICE_IPSEC_MB
-	if (rc == 0 && a->fast)
-		IMB_AES256_GCM_PRE(imb, key, &a->gcm);
-	else
-#endif
-		if (rc == 0 && (gcry_cipher_setkey(a->enc, key, 32) != 0 ||
-				gcry_cipher_setkey(a->dec, key, 32) != 0))
-		rc = -EIO;
+	if (rc == 0)
+		rc = setkey(a, key);
 	sodium_memzero(key, sizeof(key));
 	a->epoch = rc == 0 ? epoch : UINT64_MAX;
 	return rc;
 }
 
-static void nonce(const struct aead *a, uint64_t pn, uint8_t out[12])
+/* The key of pn's epoch (derived when the epoch changes) and pn's nonce. 0 or -EIO. */
+static int nonce(struct aead *a, uint64_t pn, uint8_t out[12])
 {
+	uint64_t epoch = pn >> SESSION_EPOCH_SHIFT;
+	if (epoch != a->epoch && set_epoch(a, epoch) != 0)
+		return -EIO;
 	memcpy(out, a->iv, 12);
 	for (int i = 0; i < 8; i++)
 		out[4 + i] ^= (uint8_t)(pn >> (8 * i));
+	return 0;
 }
 
 int aead_seal(struct aead *a, uint64_t pn, const uint8_t *aad, size_t aadlen, const uint8_t *pt,
 	      size_t len, uint8_t *ct, uint8_t tag[16])
 {
-	uint64_t epoch = pn >> SESSION_EPOCH_SHIFT;
-	if (epoch != a->epoch && set_epoch(a, epoch) != 0)
-		return -EIO;
 	uint8_t n[12];
-	nonce(a, pn, n);
+	if (nonce(a, pn, n) != 0)
+		return -EIO;
 #ifdef SLUICE_IPSEC_MB
 	if (a->fast) { /* in place when ct == pt */
 		struct gcm_context_data ctx;
@@ -301,11 +311,9 @@ int aead_seal(struct aead *a, uint64_t pn, const uint8_t *aad, size_t aadlen, co
 int aead_open(struct aead *a, uint64_t pn, const uint8_t *aad, size_t aadlen, const uint8_t *ct,
 	      size_t len, const uint8_t tag[16], uint8_t *pt)
 {
-	uint64_t epoch = pn >> SESSION_EPOCH_SHIFT;
-	if (epoch != a->epoch && set_epoch(a, epoch) != 0)
-		return -EIO;
 	uint8_t n[12];
-	nonce(a, pn, n);
+	if (nonce(a, pn, n) != 0)
+		return -EIO;
 #ifdef SLUICE_IPSEC_MB
 	if (a->fast) {
 		/* The library writes the tag it computes; it starts as the complement of the one

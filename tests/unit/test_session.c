@@ -75,6 +75,15 @@ static void parties_make(struct parties *p)
 	p->session = rnd();
 }
 
+/* A sender's session secret toward a fresh receiver, for tests that only seal and open. */
+static void tx_secret(uint8_t aead, struct session_secret *s)
+{
+	struct parties p;
+	parties_make(&p);
+	uint8_t eph[32];
+	assert_int_equal(session_tx_derive(s, eph, p.rx_pk, p.tx_pk, p.session, aead), 0);
+}
+
 /* A DATA-like packet: 48-byte header as AAD, T bytes of payload, 16-byte tag. */
 struct pkt {
 	uint8_t hdr[WIRE_DATA_HDR_LEN];
@@ -155,11 +164,8 @@ static void test_tx_rx_agree(void **state)
 static void test_in_place(void **state)
 {
 	for (size_t ai = 0; ai < sizeof(aeads); ai++) {
-		struct parties p;
-		parties_make(&p);
 		struct session_secret s;
-		uint8_t eph[32];
-		assert_int_equal(session_tx_derive(&s, eph, p.rx_pk, p.tx_pk, p.session, aeads[ai]), 0);
+		tx_secret(aeads[ai], &s);
 		struct aead *a = aead_new(&s);
 		uint8_t aad[48], buf[333], orig[333], tag[16];
 		rnd_bytes(aad, sizeof(aad));
@@ -179,11 +185,8 @@ static void test_impls_agree(void **state)
 {
 	static const size_t lens[] = {0, 1, 15, 16, 17, 255, 256, 1408, 8952};
 	for (size_t ai = 0; ai < sizeof(aeads); ai++) {
-		struct parties p;
-		parties_make(&p);
 		struct session_secret s;
-		uint8_t eph[32];
-		assert_int_equal(session_tx_derive(&s, eph, p.rx_pk, p.tx_pk, p.session, aeads[ai]), 0);
+		tx_secret(aeads[ai], &s);
 		aead_portable_only(0);
 		struct aead *cpu = aead_new(&s);
 		printf("  %s by CPU: %s\n", aeads[ai] == WIRE_AEAD_AES256GCM ? "AES-256-GCM" : "ChaCha20",
@@ -287,11 +290,8 @@ static void test_wrong_inputs(void **state)
 static void test_bit_flips(void **state)
 {
 	for (size_t ai = 0; ai < sizeof(aeads); ai++) {
-		struct parties p;
-		parties_make(&p);
 		struct session_secret s;
-		uint8_t eph[32];
-		assert_int_equal(session_tx_derive(&s, eph, p.rx_pk, p.tx_pk, p.session, aeads[ai]), 0);
+		tx_secret(aeads[ai], &s);
 		struct aead *a = aead_new(&s);
 		uint8_t pt[64], out[64];
 		rnd_bytes(pt, sizeof(pt));
