@@ -43,8 +43,8 @@ DEB_PKGS := build-essential pkg-config libuv1-dev libzstd-dev libxxhash-dev libs
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter \
         -Wformat=2 -Wvla $(if $(CI),-Werror,)
 # Intel's multi-buffer crypto library carries AES-256-GCM on x86-64 (common/session.c); it has
-# no pkg-config file, so its header is looked for. Evaluated when used, after deps.
-IPSEC_MB   = $(shell printf '\043include <intel-ipsec-mb.h>\n' | $(CC) -E -x c - >/dev/null 2>&1 && echo 1)
+# no pkg-config file, so its header is looked for: once, at first use (after deps), then kept.
+IPSEC_MB = $(eval IPSEC_MB := $(shell printf '\043include <intel-ipsec-mb.h>\n' | $(CC) -E -x c - >/dev/null 2>&1 && echo 1))$(IPSEC_MB)
 DEPCFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(if $(IPSEC_MB),-DSLUICE_IPSEC_MB)
 DEPLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(if $(IPSEC_MB),-lIPSec_MB) -lpthread -lm
 ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -I. $(WARN) $(CFLAGS) $(SANFLAGS) $(DEPCFLAGS) -MMD -MP

@@ -2,7 +2,8 @@
 /*
  * CPU per byte of everything the data path does to every byte, one core: the bulk AEAD as
  * Sluice uses it (common/session.c, a packet at a time: libipsec-mb for AES-256-GCM on x86-64,
- * libgcrypt otherwise) beside the portable path, OpenSSL's EVP and libsodium's, the content hash (SHA-256, OpenSSL) beside BLAKE2b, and memcpy as the ceiling.
+ * libgcrypt otherwise) beside the portable path, OpenSSL's EVP and libsodium's, the content
+ * hash (SHA-256, OpenSSL) beside BLAKE2b, and memcpy as the ceiling.
  * Prints "name: X.XX GB/s" lines.
  */
 #include <openssl/core_names.h>
@@ -73,7 +74,7 @@ static void do_open(size_t n)
 
 static uint8_t sk[32];
 
-/* OpenSSL 3 EVP with the per-packet calls Sluice made before it moved to libgcrypt: a new IV,
+/* OpenSSL 3 EVP with the per-packet calls Sluice made before its AEAD left OpenSSL: a new IV,
  * the header as AAD, the payload, the tag read as a parameter. */
 static EVP_CIPHER_CTX *g_evp;
 static void do_evp(size_t n)
