@@ -20,7 +20,7 @@ static void prefix_encode(struct wcursor *w, uint8_t type, uint64_t session)
 {
 	wcursor_u8(w, WIRE_MAGIC0);
 	wcursor_u8(w, WIRE_MAGIC1);
-	wcursor_u8(w, WIRE_VERSION_1);
+	wcursor_u8(w, WIRE_VERSION_2);
 	wcursor_u8(w, type);
 	wcursor_u64(w, session);
 }
@@ -33,7 +33,7 @@ static int prefix_decode(struct cursor *c, uint64_t *session)
 	uint8_t m0 = cursor_u8(c), m1 = cursor_u8(c);
 	if (m0 != WIRE_MAGIC0 || m1 != WIRE_MAGIC1)
 		return WIRE_EMAGIC;
-	if (cursor_u8(c) != WIRE_VERSION_1)
+	if (cursor_u8(c) != WIRE_VERSION_2)
 		return WIRE_EVERSION;
 	uint8_t type = cursor_u8(c);
 	*session = cursor_u64(c);
@@ -93,7 +93,7 @@ int wire_data_decode(const uint8_t *p, size_t len, struct wire_data_hdr *h)
 		return WIRE_ELENGTH;
 	if (h->symbol_size < WIRE_SYMBOL_MIN || h->k == 0 || (unsigned)h->k + h->m > 255 ||
 	    h->esi >= (unsigned)h->k + h->m || h->kind == WIRE_KIND_INVALID || h->kind > WIRE_KIND_MAX ||
-	    flags != 0)
+	    flags != 0 || (h->kind == WIRE_KIND_EVENTS) != wire_id_is_event(h->object_id))
 		return WIRE_EFIELD;
 	return 0;
 }
@@ -122,6 +122,7 @@ void wire_announce_encode(uint8_t out[WIRE_ANNOUNCE_LEN], const struct wire_anno
 	wcursor_u8(&w, a->aead);
 	wcursor_u16(&w, 0);
 	wcursor_bytes(&w, a->sig, WIRE_SIG_LEN);
+	wcursor_bytes(&w, a->mac, WIRE_ANNOUNCE_MAC_LEN);
 }
 
 int wire_announce_decode(const uint8_t *p, size_t len, struct wire_announce *a)
@@ -154,12 +155,13 @@ int wire_announce_decode(const uint8_t *p, size_t len, struct wire_announce *a)
 	a->aead = cursor_u8(&c);
 	uint16_t flags = cursor_u16(&c);
 	cursor_copy(&c, a->sig, WIRE_SIG_LEN);
+	cursor_copy(&c, a->mac, WIRE_ANNOUNCE_MAC_LEN);
 	if (!cursor_done(&c))
 		return WIRE_ELENGTH;
 	if (a->symbol_size < WIRE_SYMBOL_MIN || a->block_max == 0 || a->block_max > 254 ||
 	    a->interleave == 0 || a->repeat == 0 ||
 	    (a->aead != WIRE_AEAD_AES256GCM && a->aead != WIRE_AEAD_CHACHA20POLY1305) || flags != 0 ||
-	    a->done_object_id > a->next_object_id)
+	    a->done_object_id > a->next_object_id || wire_id_is_event(a->next_object_id))
 		return WIRE_EFIELD;
 	return 0;
 }

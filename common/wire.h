@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Sluice wire format, version 1. Every datagram stands alone; all integers little-endian.
+ * Sluice wire format, version 2. Every datagram stands alone; all integers little-endian.
  * common/wire.c alone turns these bytes into structs, through a bounds-checked cursor that must
  * end exactly at the end of the datagram.
  *
@@ -8,13 +8,14 @@
  *
  *  0               1               2               3
  * +---------------+---------------+---------------+---------------+
- * |  magic 'S'    |  magic 'L'    |  version = 1  |  type         |
+ * |  magic 'S'    |  magic 'L'    |  version = 2  |  type         |
  * +---------------+---------------+---------------+---------------+
  * |                     session id (u64)                          |
  * |                                                               |
  * +---------------------------------------------------------------+
  *
- * ANNOUNCE (type 1), 240 bytes, cleartext, signed with the sender's Ed25519 key; sent every
+ * ANNOUNCE (type 1), 256 bytes, cleartext, signed with the sender's Ed25519 key and MACed under
+ * a key only the pinned sender and this receiver can compute (common/annauth.h); sent every
  * second, it opens a session and doubles as the heartbeat:
  *
  *  12 sender public key (Ed25519, 32)      108 session counter (u64, grows at each tx start)
@@ -22,10 +23,13 @@
  *  76 ephemeral public key (X25519, 32)    124 session start, ns since 1970 (u64)
  * 132 packets sent (u64)                   140 objects sent (u64)
  * 148 next object id (u64): first id not yet started
- * 156 done object id (u64): every object below it has left completely, all repeats
+ * 156 done object id (u64): every file below it has left completely, all repeats
+ *     (file objects are numbered 1, 2, ...; event batches have ids of their own, from
+ *     WIRE_EVENT_ID_BASE up, which neither id above counts)
  * 164 symbol size (u16)  166 mtu (u16)  168 overhead % (u16)  170 block max K (u8)
  * 171 interleave (u8)    172 repeat (u8)  173 aead (u8)  174 flags (u16, 0)
  * 176 Ed25519 signature over bytes 0..175 (64)
+ * 240 MAC over bytes 0..239 (16): checked first, so forgeries never cost a signature check
  *
  * DATA (type 2): one FEC symbol, AEAD-sealed. Bytes 0..47 are the associated data; the nonce
  * is derived from the packet number; the key from the session and the epoch (pn >> 22).
@@ -49,7 +53,8 @@
 #define WIRE_WUR __attribute__((warn_unused_result))
 
 enum { WIRE_MAGIC0 = 'S', WIRE_MAGIC1 = 'L' };
-enum wire_version { WIRE_VERSION_INVALID = 0, WIRE_VERSION_1 = 1 };
+/* Version 1 had a 240-byte announcement without MAC and one id space for files and events. */
+enum wire_version { WIRE_VERSION_INVALID = 0, WIRE_VERSION_2 = 2 };
 enum wire_type { WIRE_TYPE_INVALID = 0, WIRE_TYPE_ANNOUNCE = 1, WIRE_TYPE_DATA = 2 };
 enum wire_kind {
 	WIRE_KIND_INVALID = 0,
@@ -66,7 +71,9 @@ enum {
 	WIRE_TAG_LEN = 16,
 	WIRE_DATA_OVERHEAD = WIRE_DATA_HDR_LEN + WIRE_TAG_LEN,
 	WIRE_ANNOUNCE_SIGNED_LEN = 176,
-	WIRE_ANNOUNCE_LEN = 240,
+	WIRE_ANNOUNCE_MACED_LEN = 240,
+	WIRE_ANNOUNCE_MAC_LEN = 16,
+	WIRE_ANNOUNCE_LEN = 256,
 	WIRE_KEY_LEN = 32,
 	WIRE_SIG_LEN = 64,
 	WIRE_SYMBOL_MIN = 16,
@@ -102,7 +109,13 @@ struct wire_announce {
 	uint8_t repeat;
 	uint8_t aead;
 	uint8_t sig[WIRE_SIG_LEN];
+	uint8_t mac[WIRE_ANNOUNCE_MAC_LEN];
 };
+
+/* Event batches are numbered from here, apart from files: a receiver that never saw an id
+ * below the done id knows it was a file. */
+#define WIRE_EVENT_ID_BASE (UINT64_C(1) << 63)
+static inline bool wire_id_is_event(uint64_t id) { return (id & WIRE_EVENT_ID_BASE) != 0; }
 
 /* Reasons a datagram is refused by a decoder: negative return values. */
 enum wire_err {
@@ -120,12 +133,14 @@ int wire_peek(const uint8_t *p, size_t len, uint64_t *session) WIRE_WUR;
 
 void wire_data_hdr_encode(uint8_t out[WIRE_DATA_HDR_LEN], const struct wire_data_hdr *h);
 /* Decode a whole DATA datagram: len must be exactly 48 + T + 16; K >= 1, K + M <= 255,
- * symbol index < K + M, T >= WIRE_SYMBOL_MIN, kind known, flags 0. */
+ * symbol index < K + M, T >= WIRE_SYMBOL_MIN, kind known, flags 0, an event id for an event
+ * batch and a file id for anything else. */
 int wire_data_decode(const uint8_t *p, size_t len, struct wire_data_hdr *h) WIRE_WUR;
 
-/* Encode all 240 bytes (signature included as given). */
+/* Encode all 256 bytes (signature and MAC included as given). */
 void wire_announce_encode(uint8_t out[WIRE_ANNOUNCE_LEN], const struct wire_announce *a);
-/* Decode exactly 240 bytes; field sanity only, the signature is checked by the caller. */
+/* Decode exactly 256 bytes; field sanity only, MAC and signature are checked by the caller;
+ * both id fields must be file ids (below WIRE_EVENT_ID_BASE). */
 int wire_announce_decode(const uint8_t *p, size_t len, struct wire_announce *a) WIRE_WUR;
 
 #endif

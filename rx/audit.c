@@ -115,6 +115,8 @@ static int build(json_t *o, const struct audit_record *r)
 	rc = rc ? rc : add(o, "session", json_string(session));
 	if (object)
 		rc = rc ? rc : add(o, "object", u64(r->object_id));
+	if (object && r->object_last > r->object_id)
+		rc = rc ? rc : add(o, "object_last", u64(r->object_last));
 	rc = rc ? rc : add_str(o, "sender", r->sender);
 	rc = rc ? rc : add_str(o, "reason", r->reason);
 	if (r->hash) {

@@ -3,10 +3,11 @@
  * The receiver's audit log (log.audit): one JSON object per line per object outcome, e.g.
  *
  *   {"time":"2026-11-22T10:00:00.123456Z","outcome":"delivered","spool":"cam","path":"a/b.ts",
- *    "size":1048576,"session":"0123456789abcdef","object":17,"sender":"...","sha256":"..."}
+ *    "size":1048576,"session":"0123456789abcdef","object":17,"sender":"...","content_hash":"..."}
  *
  * Keys in that order: time (UTC, microseconds), outcome, spool, path, stored_as, size,
- * session (16 lowercase hex digits), object, sender, reason, sha256 (64 lowercase hex digits).
+ * session (16 lowercase hex digits), object, object_last (only for a range of lost ids), sender,
+ * reason, content_hash (64 lowercase hex digits).
  * Keys whose value is NULL are left out; "session" records carry no size and no object.
  * Strings come from the link and may be anything: jansson escapes quotes, backslashes and
  * control characters, and each byte that is not part of valid UTF-8 becomes U+FFFD, so every
@@ -38,6 +39,7 @@ struct audit_record {
 	uint64_t size;
 	uint64_t session;
 	uint64_t object_id;
+	uint64_t object_last;  /* a range of ids object_id..object_last when above object_id */
 	const char *sender;    /* sender key fingerprint; may be NULL */
 	const char *reason;    /* why lost or rejected; may be NULL */
 	const uint8_t *hash;   /* 32-byte content hash or NULL */

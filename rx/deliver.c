@@ -521,6 +521,28 @@ static int on_lost(struct deliver *d, const struct msg *m)
 	return 0;
 }
 
+/* File ids of which nothing arrived, sent before this receiver heard their session or while it
+ * was stopped: one audit line for the range (the link role logged and counted them). */
+static int on_lost_range(struct deliver *d, const struct msg *m)
+{
+	if (m->length == 0 || m->object == 0 || wire_id_is_event(m->object) ||
+	    m->length >= WIRE_EVENT_ID_BASE - m->object)
+		return -EINVAL;
+	char why[MSG_REASON_MAX + 16];
+	size_t n = (size_t)snprintf(why, sizeof(why), "%s", "link: ");
+	for (size_t i = 0; i < m->data_len && n < sizeof(why) - 1; i++)
+		why[n++] = (m->data[i] >= 0x20 && m->data[i] < 0x7f) ? (char)m->data[i] : '?';
+	why[n] = '\0';
+	const struct dsession *s = session_find(d, m->session);
+	struct audit_record r = {.outcome = AUDIT_LOST, .session = m->session, .object_id = m->object,
+				 .object_last = m->object + m->length - 1, .sender = s ? s->fp : NULL,
+				 .reason = why};
+	int rc = audit_write(d->audit, &r);
+	if (rc != 0)
+		log_rl(LOG_ERROR, "audit log: %s", strerror(rc < 0 ? -rc : rc));
+	return 0;
+}
+
 int deliver_handle(struct deliver *d, const struct msg *m)
 {
 	int rc;
@@ -531,6 +553,7 @@ int deliver_handle(struct deliver *d, const struct msg *m)
 	case MSG_FILE_END: rc = on_file_end(d, m); break;
 	case MSG_MANIFEST: rc = on_manifest(d, m); break;
 	case MSG_LOST: rc = on_lost(d, m); break;
+	case MSG_LOST_RANGE: rc = on_lost_range(d, m); break;
 	case MSG_EVENTS:
 		/* From an authenticated session; on a lane of its own, so it may overtake the
 		 * SESSION message: not checked against d->sessions. */

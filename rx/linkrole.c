@@ -2,9 +2,10 @@
 /*
  * Link role state machine.
  *
- * Sessions: a session opens on a valid announcement (pinned sender key, our receiver key,
- * good signature, counter not older than the newest seen for that sender) and is kept while
- * its announcements arrive. A newer session from the same sender means the sender restarted:
+ * Sessions: a session opens on a valid announcement (pinned sender key, our receiver key, its
+ * MAC under the key only that sender and this receiver can compute, then its signature, and a
+ * counter not older than the newest seen for that sender) and is kept while its announcements
+ * arrive. The MAC comes first, so forged announcements never use up the signature checks. A newer session from the same sender means the sender restarted:
  * the old one is retired, finishes what is in flight for RETIRE_GRACE_NS, then its partial
  * objects are declared lost.
  *
@@ -13,7 +14,11 @@
  * (file content and manifest) or declared lost; packets for resolved ids are dropped before
  * any cryptography. An id is declared lost when the sender's announcements have said for
  * LOST_GRACE_NS that it has left completely (done object id) and it is still incomplete or was
- * never seen, or when limits.memory evicts it.
+ * never seen, or when limits.memory evicts it. File ids below the done id of the announcement
+ * that opens a session, which this receiver never got, are declared lost at once, as one range
+ * (sent before it heard the session, or while it was stopped). Event batches have ids of their
+ * own (WIRE_EVENT_ID_BASE up), never counted as lost objects: their loss shows as a seq gap;
+ * a partial batch is dropped once idle for LOST_GRACE_NS.
  *
  * Per datagram, cheapest checks first: header shape, session, replay window, parameters,
  * resolved id, completed block, then AEAD, then FEC.
@@ -32,6 +37,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "common/annauth.h"
 #include "common/log.h"
 #include "common/manifest.h"
 #include "common/replay.h"
@@ -55,6 +61,8 @@
 #define OBJ_BUCKETS 4096
 #define EVENTS_MAX_LEN (4u << 20)
 #define HIST 16
+#define SAVED_ABOVE 256u /* resolved file ids above the base kept in STATE/senders */
+#define SAVE_NS 5000000000ull
 #define POOL_BYTES (64u << 20)  /* idle block buffers kept for reuse */
 #define QUEUE_BYTES (64u << 20) /* queued for the deliver role before the link role waits */
 
@@ -83,6 +91,12 @@ struct robj {
 	size_t bytes; /* accounted */
 };
 
+/* Which ids are resolved: every id below base, and those set in the window above it. */
+struct idwin {
+	uint64_t base;
+	uint8_t *bits; /* RESOLVED_WINDOW bits, a ring indexed by id */
+};
+
 struct rsession {
 	bool used;
 	uint64_t id;
@@ -94,8 +108,7 @@ struct rsession {
 	uint64_t last_ann_ns;
 	bool retired;
 	uint64_t retired_ns;
-	uint64_t base; /* every id below is resolved */
-	uint8_t *resolved; /* RESOLVED_WINDOW bits, ring indexed by id */
+	struct idwin files, events; /* the two id spaces (common/wire.h) */
 	struct {
 		uint64_t t, done_id;
 	} hist[HIST];
@@ -135,8 +148,11 @@ struct sender_state {
 	uint64_t counter;      /* newest session counter seen */
 	uint64_t session;      /* and its session id: an rx restart may rejoin it */
 	uint64_t pn_floor;     /* packets of that session below this were seen before */
-	uint64_t verify_sec;   /* rate limit of signature checks */
+	uint64_t verify_sec;   /* rate limit of signature checks (MAC-valid ones only) */
 	unsigned verify_count;
+	uint64_t base;         /* file ids of `session` below this were resolved, as saved */
+	uint64_t above[SAVED_ABOVE / 64]; /* and those of the SAVED_ABOVE ids from base */
+	uint8_t mac_key[ANNAUTH_KEY_LEN];
 	struct rsession *current;
 };
 
@@ -157,6 +173,7 @@ struct linkrole {
 	struct pending *phead, *ptail;
 	size_t pbytes;
 	uint64_t last_tick;
+	uint64_t last_save; /* STATE/senders, so a restart knows which file ids it had */
 	uint32_t sock_drops; /* the socket's drop counter, last read */
 	bool sock_drops_known;
 	volatile int stop;
@@ -312,36 +329,79 @@ static void obj_free(struct linkrole *l, struct robj *o)
 	l->nobjs--;
 }
 
-static bool is_resolved(const struct rsession *s, uint64_t id)
+static bool idwin_has(const struct idwin *w, uint64_t id)
 {
-	if (id < s->base)
+	if (id < w->base)
 		return true;
-	if (id - s->base >= RESOLVED_WINDOW)
+	if (id - w->base >= RESOLVED_WINDOW)
 		return false;
 	uint32_t i = (uint32_t)(id % RESOLVED_WINDOW);
-	return s->resolved[i >> 3] & (1u << (i & 7));
+	return w->bits[i >> 3] & (1u << (i & 7));
 }
 
-static void set_resolved(struct rsession *s, uint64_t id)
+/* Every id below base resolved, none above. */
+static void idwin_reset(struct idwin *w, uint64_t base)
 {
-	if (id < s->base)
-		return;
-	while (id - s->base >= RESOLVED_WINDOW) {
-		/* Far ahead: slide the window, forgetting the oldest unresolved ids. */
-		uint32_t i = (uint32_t)(s->base % RESOLVED_WINDOW);
-		s->resolved[i >> 3] &= (uint8_t)~(1u << (i & 7));
-		s->base++;
-	}
-	uint32_t i = (uint32_t)(id % RESOLVED_WINDOW);
-	s->resolved[i >> 3] |= (uint8_t)(1u << (i & 7));
-	for (;;) { /* advance the base over resolved ids, clearing their bits for reuse */
-		uint32_t j = (uint32_t)(s->base % RESOLVED_WINDOW);
-		if (!(s->resolved[j >> 3] & (1u << (j & 7))))
+	memset(w->bits, 0, RESOLVED_WINDOW / 8);
+	w->base = base;
+}
+
+/* Moves the base over resolved ids, clearing their bits for reuse. */
+static void idwin_advance(struct idwin *w)
+{
+	for (;;) {
+		uint32_t j = (uint32_t)(w->base % RESOLVED_WINDOW);
+		if (!(w->bits[j >> 3] & (1u << (j & 7))))
 			break;
-		s->resolved[j >> 3] &= (uint8_t)~(1u << (j & 7));
-		s->base++;
+		w->bits[j >> 3] &= (uint8_t)~(1u << (j & 7));
+		w->base++;
 	}
 }
+
+static void idwin_set(struct idwin *w, uint64_t id)
+{
+	if (id < w->base)
+		return;
+	if (id - w->base >= 2 * (uint64_t)RESOLVED_WINDOW) /* far ahead: start over below it */
+		idwin_reset(w, id - RESOLVED_WINDOW + 1);
+	while (id - w->base >= RESOLVED_WINDOW) {
+		/* Ahead: slide the window, forgetting the oldest unresolved ids. */
+		uint32_t i = (uint32_t)(w->base % RESOLVED_WINDOW);
+		w->bits[i >> 3] &= (uint8_t)~(1u << (i & 7));
+		w->base++;
+	}
+	uint32_t i = (uint32_t)(id % RESOLVED_WINDOW);
+	w->bits[i >> 3] |= (uint8_t)(1u << (i & 7));
+	idwin_advance(w);
+}
+
+/* Ids first .. end - 1 resolved. */
+static void idwin_set_range(struct idwin *w, uint64_t first, uint64_t end)
+{
+	if (first > w->base || end <= w->base) {
+		for (uint64_t id = first; id < end; id++)
+			idwin_set(w, id);
+		return;
+	}
+	if (end - w->base >= RESOLVED_WINDOW) {
+		idwin_reset(w, end); /* nothing above end can have been set: it was out of the window */
+	} else {
+		while (w->base < end) {
+			uint32_t i = (uint32_t)(w->base % RESOLVED_WINDOW);
+			w->bits[i >> 3] &= (uint8_t)~(1u << (i & 7));
+			w->base++;
+		}
+	}
+	idwin_advance(w);
+}
+
+static struct idwin *idwin_of(struct rsession *s, uint64_t id)
+{
+	return wire_id_is_event(id) ? &s->events : &s->files;
+}
+
+static bool is_resolved(struct rsession *s, uint64_t id) { return idwin_has(idwin_of(s, id), id); }
+static void set_resolved(struct rsession *s, uint64_t id) { idwin_set(idwin_of(s, id), id); }
 
 /* Declares an object id lost: frees what is held, tells the deliver role, counts. */
 static void declare_lost(struct linkrole *l, struct rsession *s, uint64_t id, uint8_t kind,
@@ -361,9 +421,41 @@ static void declare_lost(struct linkrole *l, struct rsession *s, uint64_t id, ui
 	m.data = (const uint8_t *)reason;
 	m.data_len = strlen(reason) > MSG_REASON_MAX ? MSG_REASON_MAX : strlen(reason);
 	emit(l, &m);
-	if (!ev)
-		rxm_add(RXM_LOST, 1);
+	if (ev) { /* counted as a seq gap by the events module, not as an object */
+		log_rl(LOG_INFO, "session %016" PRIx64 " event batch %" PRIu64 " dropped: %s", s->id,
+		       id - WIRE_EVENT_ID_BASE, reason);
+		return;
+	}
+	rxm_add(RXM_LOST, 1);
 	log_warn("session %016" PRIx64 " object %" PRIu64 " lost: %s", s->id, id, reason);
+}
+
+/* File ids first .. end - 1 that never arrived, skipping those already resolved: each run of
+ * them is one message to the deliver role (one audit line), one log line, counted each. */
+static void declare_lost_range(struct linkrole *l, struct rsession *s, uint64_t first, uint64_t end,
+			       const char *reason)
+{
+	while (first < end) {
+		while (first < end && is_resolved(s, first))
+			first++;
+		uint64_t last = first;
+		while (last < end && !is_resolved(s, last) && !obj_find(l, s, last, WIRE_KIND_FILE) &&
+		       !obj_find(l, s, last, WIRE_KIND_MANIFEST))
+			last++;
+		if (last == first) {
+			first++; /* partial: the timers decide about it */
+			continue;
+		}
+		struct msg m = {.type = MSG_LOST_RANGE, .session = s->id, .object = first,
+				.length = last - first, .data = (const uint8_t *)reason};
+		m.data_len = strlen(reason) > MSG_REASON_MAX ? MSG_REASON_MAX : strlen(reason);
+		emit(l, &m);
+		idwin_set_range(&s->files, first, last);
+		rxm_add(RXM_LOST, last - first);
+		log_warn("session %016" PRIx64 " objects %" PRIu64 "-%" PRIu64 " (%" PRIu64
+			 ") lost: %s", s->id, first, last - 1, last - first, reason);
+		first = last;
+	}
 }
 
 static void evict_oldest(struct linkrole *l, const struct robj *keep)
@@ -496,7 +588,8 @@ static void session_close(struct linkrole *l, struct rsession *s)
 	if (l->snd[s->sender].current == s)
 		l->snd[s->sender].current = NULL;
 	aead_free(s->aead);
-	free(s->resolved);
+	free(s->files.bits);
+	free(s->events.bits);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -519,8 +612,23 @@ static void save_counters(struct linkrole *l)
 		if (l->snd[i].current && l->snd[i].current->id == l->snd[i].session &&
 		    l->snd[i].current->replay.top > top)
 			top = l->snd[i].current->replay.top;
-		fprintf(f, "%s %" PRIu64 " %016" PRIx64 " %" PRIu64 "\n", hex, l->snd[i].counter,
-			l->snd[i].session, top);
+		struct sender_state *ss = &l->snd[i];
+		if (ss->current && ss->current->id == ss->session) {
+			struct rsession *s = ss->current;
+			ss->base = s->files.base;
+			for (unsigned b = 0; b < SAVED_ABOVE; b++) {
+				uint64_t bit = 1ull << (b % 64);
+				if (idwin_has(&s->files, s->files.base + b))
+					ss->above[b / 64] |= bit;
+				else
+					ss->above[b / 64] &= ~bit;
+			}
+		}
+		fprintf(f, "%s %" PRIu64 " %016" PRIx64 " %" PRIu64 " %" PRIu64, hex, ss->counter,
+			ss->session, top, ss->base);
+		for (unsigned w = 0; w < SAVED_ABOVE / 64; w++)
+			fprintf(f, " %016" PRIx64, ss->above[w]);
+		fputc('\n', f);
 	}
 	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
 		log_rl(LOG_ERROR, "cannot save %s: %s", path, strerror(errno));
@@ -540,9 +648,11 @@ static void load_counters(struct linkrole *l)
 		return;
 	while (fgets(line, sizeof(line), f)) {
 		char hex[65];
-		uint64_t counter, session = 0, floor = 0;
+		uint64_t counter, session = 0, floor = 0, base = 0, above[SAVED_ABOVE / 64] = {0};
 		uint8_t pk[32];
-		if (sscanf(line, "%64s %" SCNu64 " %" SCNx64 " %" SCNu64, hex, &counter, &session, &floor) < 2 ||
+		if (sscanf(line, "%64s %" SCNu64 " %" SCNx64 " %" SCNu64 " %" SCNu64 " %" SCNx64 " %" SCNx64
+			   " %" SCNx64 " %" SCNx64, hex, &counter, &session, &floor, &base, &above[0],
+			   &above[1], &above[2], &above[3]) < 2 ||
 		    sodium_hex2bin(pk, 32, hex, 64, NULL, NULL, NULL) != 0)
 			continue;
 		for (size_t i = 0; i < l->c.nsenders; i++) {
@@ -550,6 +660,8 @@ static void load_counters(struct linkrole *l)
 				l->snd[i].counter = counter;
 				l->snd[i].session = session;
 				l->snd[i].pn_floor = floor;
+				l->snd[i].base = base;
+				memcpy(l->snd[i].above, above, sizeof(above));
 			}
 		}
 	}
@@ -564,6 +676,32 @@ static void reject(enum rx_metric why)
 
 static void pending_claim(struct linkrole *l, uint64_t session, uint64_t now);
 static uint64_t pending_floor(struct linkrole *l, struct rsession *s, uint64_t base);
+
+/* A session just opened: which of its file ids are behind us. Those below the announced done
+ * id left before this receiver heard the session (or, rejoining it, while this receiver was
+ * stopped): those that never arrived are lost, said at once as a range, except those whose
+ * authentic datagrams wait in the pending buffer, which go through the normal path. */
+static void open_ids(struct linkrole *l, struct sender_state *ss, struct rsession *s,
+		     const struct wire_announce *a, bool rejoin)
+{
+	uint64_t done = a->done_object_id ? a->done_object_id : 1;
+	uint64_t from = 1;
+	const char *why = ss->counter ? "sent before this receiver heard the session"
+				      : "sent before this receiver first heard this sender";
+	idwin_reset(&s->events, WIRE_EVENT_ID_BASE);
+	idwin_reset(&s->files, 1);
+	if (rejoin && ss->base) {
+		from = ss->base;
+		why = "sent while this receiver was stopped";
+		idwin_reset(&s->files, from);
+		for (unsigned b = 0; b < SAVED_ABOVE; b++)
+			if (ss->above[b / 64] & (1ull << (b % 64)))
+				idwin_set(&s->files, from + b);
+	}
+	uint64_t to = pending_floor(l, s, done);
+	if (to > s->files.base)
+		declare_lost_range(l, s, s->files.base, to, why);
+}
 
 static void on_announce(struct linkrole *l, const uint8_t *pkt, size_t len, uint64_t now)
 {
@@ -583,6 +721,13 @@ static void on_announce(struct linkrole *l, const uint8_t *pkt, size_t len, uint
 		return;
 	}
 	struct sender_state *ss = &l->snd[si];
+	/* Before anything costly: only this sender and this receiver can make the MAC. */
+	if (!annauth_check(a.mac, ss->mac_key, pkt, WIRE_ANNOUNCE_MACED_LEN)) {
+		reject(RXM_REJ_ANN_MAC);
+		log_rl(LOG_WARN, "announcement with a bad MAC: forged (made without either end's secret "
+				 "key) or corrupted; refused before its signature is checked");
+		return;
+	}
 	struct rsession *s = session_find(l, a.session);
 	bool opened = false;
 	if (s && (s->sender != si || a.time_ns <= s->ann.time_ns)) {
@@ -645,11 +790,13 @@ static void on_announce(struct linkrole *l, const uint8_t *pkt, size_t len, uint
 		s->sender = si;
 		s->counter = a.counter;
 		s->aead = aead_new(&sec_keys);
-		s->resolved = calloc(RESOLVED_WINDOW / 8, 1);
+		s->files.bits = calloc(RESOLVED_WINDOW / 8, 1);
+		s->events.bits = calloc(RESOLVED_WINDOW / 8, 1);
 		session_secret_wipe(&sec_keys);
-		if (!s->aead || !s->resolved) {
+		if (!s->aead || !s->files.bits || !s->events.bits) {
 			aead_free(s->aead);
-			free(s->resolved);
+			free(s->files.bits);
+			free(s->events.bits);
 			memset(s, 0, sizeof(*s));
 			log_rl(LOG_ERROR, "out of memory opening a session");
 			return;
@@ -657,9 +804,7 @@ static void on_announce(struct linkrole *l, const uint8_t *pkt, size_t len, uint
 		replay_init(&s->replay);
 		if (rejoin && ss->pn_floor) /* refuse what this session sent before our restart */
 			replay_update(&s->replay, ss->pn_floor - 1);
-		/* Ids below the sender's done id left before we listened: not ours to report,
-		 * unless authentic datagrams of them wait in the pending buffer. */
-		s->base = pending_floor(l, s, a.done_object_id ? a.done_object_id : 1);
+		open_ids(l, ss, s, &a, rejoin);
 		ss->current = s;
 		ss->counter = a.counter;
 		ss->session = a.session;
@@ -959,22 +1104,16 @@ void linkrole_tick(struct linkrole *l, uint64_t now)
 		if (now - s->last_ann_ns < LINK_UP_NS)
 			up = true;
 		uint64_t done = settled_done_id(s, now);
-		/* Never seen at all although the sender finished them long enough ago. */
-		while (s->base < done) {
-			uint64_t id = s->base;
-			if (!obj_find(l, s, id, WIRE_KIND_FILE) && !obj_find(l, s, id, WIRE_KIND_MANIFEST) &&
-			    !obj_find(l, s, id, WIRE_KIND_EVENTS) && !is_resolved(s, id)) {
-				declare_lost(l, s, id, WIRE_KIND_FILE, "no packet of it arrived");
-				continue;
-			}
-			break;
-		}
+		/* Files never seen at all although the sender finished them long enough ago. */
+		if (s->files.base < done)
+			declare_lost_range(l, s, s->files.base, done, "no packet of it arrived");
 	}
 	/* Partial objects the sender finished long ago, idle for the grace period. */
 	for (struct robj *o = l->oldest, *n; o; o = n) {
 		n = o->newer;
 		struct rsession *s = o->s;
-		if (o->id < settled_done_id(s, now) && now - o->last_ns > LOST_GRACE_NS) {
+		bool gone = wire_id_is_event(o->id) || o->id < settled_done_id(s, now);
+		if (gone && now - o->last_ns > LOST_GRACE_NS) {
 			char why[96];
 			snprintf(why, sizeof(why), "incomplete: %u of %u blocks", o->blocks_done,
 				 o->part.nblocks);
@@ -983,8 +1122,11 @@ void linkrole_tick(struct linkrole *l, uint64_t now)
 			n = l->oldest; /* restart: several objects may have gone */
 		}
 	}
-	/* Ids resolved out of order may now let the base move past unseen ones above. */
 	metric_set(&rx_metrics[RXM_LINK_UP], up ? 1 : 0);
+	if (up && now - l->last_save >= SAVE_NS) {
+		save_counters(l);
+		l->last_save = now;
+	}
 	l->last_tick = now;
 }
 
@@ -1009,6 +1151,13 @@ int linkrole_new(struct linkrole **out, const struct linkrole_config *c)
 		fcntl(c->out_fd, F_SETFL, fcntl(c->out_fd, F_GETFL) | O_NONBLOCK);
 	if (c->ev_fd >= 0)
 		fcntl(c->ev_fd, F_SETFL, fcntl(c->ev_fd, F_GETFL) | O_NONBLOCK);
+	for (size_t i = 0; i < c->nsenders && c->keys; i++) {
+		if (annauth_key_rx(l->snd[i].mac_key, c->keys->dh_sk, c->keys->dh_pk, c->senders[i]) != 0) {
+			log_error("pinned sender key %zu has no X25519 form: cannot check its announcements", i);
+			linkrole_free(l);
+			return -EINVAL;
+		}
+	}
 	load_counters(l);
 	*out = l;
 	return 0;
@@ -1064,7 +1213,8 @@ void linkrole_free(struct linkrole *l)
 	for (size_t i = 0; l->sessions && i < l->nsessions; i++) {
 		if (l->sessions[i].used) {
 			aead_free(l->sessions[i].aead);
-			free(l->sessions[i].resolved);
+			free(l->sessions[i].files.bits);
+			free(l->sessions[i].events.bits);
 		}
 	}
 	for (int i = 0; i < 2; i++) {
@@ -1080,6 +1230,8 @@ void linkrole_free(struct linkrole *l)
 		free(p);
 	}
 	free(l->sessions);
+	if (l->snd)
+		sodium_memzero(l->snd, l->c.nsenders * sizeof(*l->snd));
 	free(l->snd);
 	fec_codec_free(l->codec);
 	bufpool_free(l->pool);

@@ -333,7 +333,7 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'c': r->cfg_path = optarg; break;
 		case 'k': check = true; break;
-		case 'V': printf("sluice-rx %s (wire v%d)\n", SLUICE_VERSION, WIRE_VERSION_1); return 0;
+		case 'V': printf("sluice-rx %s (wire v%d)\n", SLUICE_VERSION, WIRE_VERSION_2); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}

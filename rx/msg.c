@@ -16,13 +16,15 @@ static size_t fixed_len(enum msg_type t)
 	case MSG_LOST: return 8 + 8 + 1;
 	case MSG_EVENTS: return 8 + 8;
 	case MSG_BLOCK_REF: return 8 + 8 + 4 + 8 + 8 + 4;
+	case MSG_LOST_RANGE: return 8 + 8 + 8;
 	default: return 0;
 	}
 }
 
 static bool has_data(enum msg_type t)
 {
-	return t == MSG_BLOCK || t == MSG_MANIFEST || t == MSG_LOST || t == MSG_EVENTS;
+	return t == MSG_BLOCK || t == MSG_MANIFEST || t == MSG_LOST || t == MSG_EVENTS ||
+	       t == MSG_LOST_RANGE;
 }
 
 size_t msg_encoded_len(const struct msg *m)
@@ -36,7 +38,8 @@ int msg_encode_head(const struct msg *m, uint8_t *out, size_t cap)
 	if (m->type == MSG_INVALID || m->type > MSG_TYPE_MAX)
 		return -EINVAL;
 	size_t body = fixed_len(m->type) + (has_data(m->type) ? m->data_len : 0);
-	if (body > MSG_BODY_MAX || (m->type == MSG_LOST && m->data_len > MSG_REASON_MAX))
+	if (body > MSG_BODY_MAX ||
+	    ((m->type == MSG_LOST || m->type == MSG_LOST_RANGE) && m->data_len > MSG_REASON_MAX))
 		return -EINVAL;
 	struct wcursor w;
 	wcursor_init(&w, out, cap);
@@ -68,6 +71,9 @@ int msg_encode_head(const struct msg *m, uint8_t *out, size_t cap)
 		break;
 	case MSG_LOST:
 		wcursor_u8(&w, m->kind);
+		break;
+	case MSG_LOST_RANGE:
+		wcursor_u64(&w, m->length);
 		break;
 	default:
 		break;
@@ -137,13 +143,16 @@ int msg_body_decode(enum msg_type type, const uint8_t *body, size_t len, struct 
 	case MSG_LOST:
 		m->kind = cursor_u8(&c);
 		break;
+	case MSG_LOST_RANGE:
+		m->length = cursor_u64(&c);
+		break;
 	default:
 		break;
 	}
 	if (has_data(type)) {
 		m->data_len = cursor_left(&c);
 		m->data = cursor_take(&c, m->data_len);
-		if (type == MSG_LOST && m->data_len > MSG_REASON_MAX)
+		if ((type == MSG_LOST || type == MSG_LOST_RANGE) && m->data_len > MSG_REASON_MAX)
 			return -EBADMSG;
 	}
 	if (!cursor_done(&c))

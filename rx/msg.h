@@ -23,6 +23,8 @@
  *   LOST      session u64, object u64, kind u8, reason (rest, UTF-8, <= 200 bytes)
  *   EVENTS    session u64, object u64, batch bytes (rest)
  *   BLOCK_REF session u64, object u64, block u32, offset u64, ring position u64, length u32
+ *   LOST_RANGE session u64, first object u64, count u64, reason (rest, UTF-8, <= 200 bytes):
+ *             file ids first .. first + count - 1, none of which arrived
  */
 #ifndef SLUICE_RX_MSG_H
 #define SLUICE_RX_MSG_H
@@ -39,7 +41,8 @@ enum msg_type {
 	MSG_LOST = 5,
 	MSG_EVENTS = 6,
 	MSG_BLOCK_REF = 7,
-	MSG_TYPE_MAX = 7,
+	MSG_LOST_RANGE = 8,
+	MSG_TYPE_MAX = 8,
 };
 
 #define MSG_HDR_LEN 8
@@ -61,12 +64,12 @@ struct msg {
 	/* BLOCK_REF: where the data waits in the block ring */
 	uint64_t ring_pos;
 	uint32_t ring_len;
-	/* FILE_END */
+	/* FILE_END; LOST_RANGE: how many ids */
 	uint64_t length;
 	uint32_t nblocks;
 	/* LOST */
 	uint8_t kind;
-	/* BLOCK data, MANIFEST bytes, EVENTS batch, LOST reason: points into the body */
+	/* BLOCK data, MANIFEST bytes, EVENTS batch, LOST and LOST_RANGE reason: into the body */
 	const uint8_t *data;
 	size_t data_len;
 };

@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/annauth.h"
 #include "common/hash.h"
 #include "common/log.h"
 #include "common/manifest.h"
@@ -103,6 +104,7 @@ struct sender {
 	unsigned max_symbols;   /* block_max + its repair count */
 	uint64_t session;
 	uint8_t eph_pk[32];
+	uint8_t ann_key[ANNAUTH_KEY_LEN]; /* announcement MAC (common/annauth.h) */
 	struct session_secret secret;
 	uint64_t start_ns;
 	uint64_t start_mono;
@@ -128,7 +130,8 @@ struct sender {
 	/* sender thread only */
 	struct tx_obj *norm_head, *norm_tail; /* file content */
 	uint64_t next_pn;
-	uint64_t next_id;
+	uint64_t next_id;    /* files */
+	uint64_t next_ev_id; /* event batches: an id space of their own (WIRE_EVENT_ID_BASE) */
 	uint64_t *outstanding; /* object ids started but not complete, ascending */
 	size_t noutstanding, outstanding_cap;
 	uint64_t packets, objects;
@@ -235,6 +238,7 @@ static void send_announce(struct sender *s)
 	wire_announce_encode(pkt, &a);
 	crypto_sign_detached(pkt + WIRE_ANNOUNCE_SIGNED_LEN, NULL, pkt, WIRE_ANNOUNCE_SIGNED_LEN,
 			     s->c.keys->sign_sk);
+	annauth_mac(pkt + WIRE_ANNOUNCE_MACED_LEN, s->ann_key, pkt, WIRE_ANNOUNCE_MACED_LEN);
 	struct link_pkt lp = {pkt, sizeof(pkt)};
 	if (link_send(s->c.link, &lp, 1) == 1) {
 		txm_add(TXM_ANNOUNCES, 1);
@@ -727,7 +731,7 @@ static void send_events(struct sender *s, bool all)
 		long n = evq_take(s->c.events, now, all, &obj);
 		if (n <= 0)
 			return;
-		send_small(s, WIRE_KIND_EVENTS, obj, (size_t)n, s->next_id++);
+		send_small(s, WIRE_KIND_EVENTS, obj, (size_t)n, s->next_ev_id++);
 		txm_add(TXM_EVENT_BATCHES, 1);
 		free(obj);
 	}
@@ -909,7 +913,11 @@ int sender_new(struct sender **out, const struct sender_config *c)
 	s->start_ns = now_ns();
 	s->start_mono = mono_ns();
 	s->next_id = 1;
-	int rc = session_tx_derive(&s->secret, s->eph_pk, c->rx_pk, c->keys->sign_pk, s->session,
+	s->next_ev_id = WIRE_EVENT_ID_BASE + 1;
+	int rc = annauth_key_tx(s->ann_key, c->keys->sign_sk, c->rx_pk);
+	if (rc != 0)
+		goto fail;
+	rc = session_tx_derive(&s->secret, s->eph_pk, c->rx_pk, c->keys->sign_pk, s->session,
 				   session_best_aead());
 	if (rc != 0)
 		goto fail;
@@ -1044,6 +1052,7 @@ void sender_free(struct sender *s)
 	}
 	free(s->outstanding);
 	session_secret_wipe(&s->secret);
+	sodium_memzero(s->ann_key, sizeof(s->ann_key));
 	pthread_mutex_destroy(&s->mu);
 	pthread_cond_destroy(&s->cv);
 	free(s);

@@ -25,6 +25,7 @@
 
 #include <zstd.h>
 
+#include "common/annauth.h"
 #include "common/evbatch.h"
 #include "common/hash.h"
 #include "common/manifest.h"
@@ -129,6 +130,10 @@ static void tx_announce(struct tx *t, struct input *in, uint64_t next_id, uint64
 	crypto_sign_detached(p + WIRE_ANNOUNCE_SIGNED_LEN, NULL, p, WIRE_ANNOUNCE_SIGNED_LEN, tx_sk);
 	if (bad_sig)
 		p[WIRE_ANNOUNCE_SIGNED_LEN + 5] ^= 0x20;
+	uint8_t key[ANNAUTH_KEY_LEN];
+	if (annauth_key_tx(key, tx_sk, rx_pk) != 0)
+		die("annauth_key_tx");
+	annauth_mac(p + WIRE_ANNOUNCE_MACED_LEN, key, p, WIRE_ANNOUNCE_MACED_LEN);
 	add(in, p, sizeof(p));
 }
 
@@ -353,7 +358,7 @@ int main(int argc, char **argv)
 	in.len = 0;
 	tx_open(&t1, 1, S1, 1, WIRE_AEAD_CHACHA20POLY1305);
 	tx_announce(&t1, &in, 1, 0, false);
-	tx_object(&t1, &in, 1, WIRE_KIND_EVENTS, events, sizeof(events), 1, 0, 0);
+	tx_object(&t1, &in, WIRE_EVENT_ID_BASE + 1, WIRE_KIND_EVENTS, events, sizeof(events), 1, 0, 0);
 	save("fuzz_linkrole", "events", in.buf, in.len);
 	aead_free(t1.aead);
 

@@ -23,7 +23,7 @@ def write(target, name, data):
 
 # ---- common/wire.h ----
 
-def prefix(typ, session, magic=b"SL", version=1):
+def prefix(typ, session, magic=b"SL", version=2):
     return magic + bytes([version, typ]) + struct.pack("<Q", session)
 
 
@@ -44,15 +44,16 @@ def announce(session=0x1122334455667788, counter=1, next_id=2, done_id=0, t=64, 
                      next_id, done_id)
     a += struct.pack("<HHHBBBBH", t, mtu, overhead, block_max, interleave, repeat, aead, flags)
     assert len(a) == 176
-    return a + bytes(0xC0 + i & 0xFF for i in range(64))
+    return a + bytes(0xC0 + i & 0xFF for i in range(64)) + bytes(0x30 + i for i in range(16))
 
 
 def wire_seeds():
     w = lambda n, b: write("fuzz_wire", n, b)
     w("data-valid-t64", data())
     w("data-valid-t16-manifest", data(t=16, kind=2, k=1, m=6, esi=6))
-    w("data-valid-k255", data(t=16, k=255, m=0, esi=254, kind=3, block=0xFFFFFFFF))
-    w("data-valid-maxfields", data(session=2**64 - 1, pn=2**64 - 2, obj=2**64 - 1, objlen=2**64 - 1, t=16))
+    w("data-valid-k255", data(t=16, k=255, m=0, esi=254, kind=3, block=0xFFFFFFFF, obj=2**63 + 5))
+    w("data-valid-maxfields", data(session=2**64 - 1, pn=2**64 - 2, obj=2**63 - 1, objlen=2**64 - 1, t=16))
+    w("data-valid-events-maxid", data(kind=3, obj=2**64 - 1))
     w("announce-valid", announce())
     w("announce-valid-aes", announce(aead=1, block_max=254, done_id=2, next_id=2))
     # one step from valid
@@ -64,7 +65,12 @@ def wire_seeds():
     w("data-short", data()[:-1])
     w("data-long", data() + b"\0")
     w("data-bad-magic", data(magic=b"SM"))
-    w("data-version2", data(version=2))
+    w("data-version1", data(version=1))
+    w("data-version3", data(version=3))
+    w("data-events-file-id", data(kind=3, obj=5))
+    w("data-file-event-id", data(kind=1, obj=2**63))
+    w("announce-next-event-id", announce(next_id=2**63, done_id=0))
+    w("announce-v1-240", announce()[:240])
     w("announce-done-gt-next", announce(done_id=3, next_id=2))
     w("announce-aead3", announce(aead=3))
     w("announce-blockmax255", announce(block_max=255))
@@ -99,7 +105,10 @@ def msg_seeds():
     w("type0", msg(0, bytes(16)))
     w("block-ref-short", msg(7, bytes(16)))
     w("block-ref-long", msg(7, struct.pack("<QQIQQI", 1, 1, 0, 0, 0, 1) + b"\0"))
-    w("type8", msg(8, bytes(40)))
+    w("lost-range", msg(8, struct.pack("<QQQ", 0x1122334455667788, 1, 3) + b"sent while this receiver was stopped"))
+    w("lost-range-zero", msg(8, struct.pack("<QQQ", 1, 1, 0) + b"x"))
+    w("lost-range-overflow", msg(8, struct.pack("<QQQ", 1, 2**63 - 1, 2) + b"x"))
+    w("type9", msg(9, bytes(40)))
     w("length-over-max", msg(2, struct.pack("<QQIQ", 1, 1, 0, 0), length=17 * 1024 * 1024 + 1))
     w("length-mismatch", msg(3, struct.pack("<QQQI", 1, 1, 200, 1), length=40))
 

@@ -80,6 +80,7 @@ static void assert_announce_equal(const struct wire_announce *a, const struct wi
 	assert_int_equal(a->repeat, b->repeat);
 	assert_int_equal(a->aead, b->aead);
 	assert_memory_equal(a->sig, b->sig, WIRE_SIG_LEN);
+	assert_memory_equal(a->mac, b->mac, WIRE_ANNOUNCE_MAC_LEN);
 }
 
 static const struct wire_data_hdr data_ok = {
@@ -103,6 +104,8 @@ static struct wire_announce announce_ok(void)
 	}
 	for (int i = 0; i < WIRE_SIG_LEN; i++)
 		a.sig[i] = (uint8_t)(0xc0 + i);
+	for (int i = 0; i < WIRE_ANNOUNCE_MAC_LEN; i++)
+		a.mac[i] = (uint8_t)(0x30 + i);
 	return a;
 }
 
@@ -112,12 +115,14 @@ static const struct wire_data_hdr data_table[] = {
 	{0, 0, 0, 0, 0, WIRE_SYMBOL_MIN, 1, 0, 0, WIRE_KIND_FILE},
 	{UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT32_MAX, UINT16_MAX, 255, 0, 254,
 	 WIRE_KIND_EVENTS},
+	{UINT64_MAX, UINT64_MAX, WIRE_EVENT_ID_BASE - 1, UINT64_MAX, UINT32_MAX, UINT16_MAX, 255, 0,
+	 254, WIRE_KIND_FILE},
 	{1, (1ull << 22) - 1, 1, 1, 1, 17, 1, 254, 254, WIRE_KIND_MANIFEST},
 	{0x8000000000000000ull, 1ull << 22, 0x7fffffffffffffffull, 1ull << 40, 0x80000000u, 1400,
 	 128, 127, 0, WIRE_KIND_FILE},
 	{0x0102030405060708ull, 0x1112131415161718ull, 0x2122232425262728ull,
 	 0x3132333435363738ull, 0x41424344u, 0x5152, 0x61, 0x62, 0x63, WIRE_KIND_MANIFEST},
-	{42, 1, 2, 3, 4, 8192, 254, 1, 254, WIRE_KIND_EVENTS},
+	{42, 1, WIRE_EVENT_ID_BASE, 3, 4, 8192, 254, 1, 254, WIRE_KIND_EVENTS},
 };
 
 static void test_data_roundtrip(void **state)
@@ -147,13 +152,13 @@ static void test_data_roundtrip(void **state)
 /* The offsets of the diagram in wire.h, little-endian. */
 static void test_data_layout(void **state)
 {
-	const struct wire_data_hdr *h = &data_table[4];
+	const struct wire_data_hdr *h = &data_table[5];
 	uint8_t p[WIRE_DATA_HDR_LEN];
 	memset(p, 0xee, sizeof(p));
 	wire_data_hdr_encode(p, h);
 	assert_int_equal(p[0], 'S');
 	assert_int_equal(p[1], 'L');
-	assert_int_equal(p[2], 1);
+	assert_int_equal(p[2], 2);
 	assert_int_equal(p[3], WIRE_TYPE_DATA);
 	assert_int_equal(rd64(p + 4), h->session);
 	assert_int_equal(p[4], 0x08); /* least significant byte first */
@@ -177,6 +182,9 @@ static void test_data_random_roundtrip(void **state)
 			.block = (uint32_t)rnd(), .symbol_size = (uint16_t)(WIRE_SYMBOL_MIN + rnd() % 200),
 			.kind = (uint8_t)(1 + rnd() % WIRE_KIND_MAX),
 		};
+		/* event batches in their own id space, files and manifests below it */
+		h.object_id = h.kind == WIRE_KIND_EVENTS ? h.object_id | WIRE_EVENT_ID_BASE
+							 : h.object_id & ~WIRE_EVENT_ID_BASE;
 		h.k = (uint8_t)(1 + rnd() % 255);
 		h.m = (uint8_t)(rnd() % (256 - h.k));
 		h.esi = (uint8_t)(rnd() % (h.k + h.m));
@@ -244,7 +252,8 @@ struct mutation {
 
 static const struct mutation prefix_mutations[] = {
 	{0, 's', WIRE_EMAGIC},       {0, 0, WIRE_EMAGIC},     {1, 'l', WIRE_EMAGIC},
-	{1, 0xff, WIRE_EMAGIC},      {2, 0, WIRE_EVERSION},   {2, 2, WIRE_EVERSION},
+	{1, 0xff, WIRE_EMAGIC},      {2, 0, WIRE_EVERSION},   {2, 1, WIRE_EVERSION},
+	{2, 3, WIRE_EVERSION},
 	{2, 0xff, WIRE_EVERSION},    {3, 0, WIRE_ETYPE},      {3, 3, WIRE_ETYPE},
 	{3, 0xff, WIRE_ETYPE},
 };
@@ -326,6 +335,8 @@ static void test_data_fields(void **state)
 		h.m = c->m;
 		h.esi = c->esi;
 		h.kind = c->kind;
+		if (c->kind == WIRE_KIND_EVENTS)
+			h.object_id |= WIRE_EVENT_ID_BASE;
 		size_t len;
 		uint8_t *p = data_datagram(&h, &len);
 		p[46] = (uint8_t)c->flags;
@@ -336,6 +347,37 @@ static void test_data_fields(void **state)
 			fail_msg("%s: got %d (%s), want %d", c->what, rc, wire_strerror(rc), c->want);
 		if (rc == 0)
 			assert_data_equal(&d, &h);
+		free(p);
+	}
+}
+
+/* Event batches are numbered apart from files: an id of the other space is refused. */
+static void test_data_id_spaces(void **state)
+{
+	static const struct {
+		uint8_t kind;
+		uint64_t id;
+		int want;
+	} cases[] = {
+		{WIRE_KIND_EVENTS, 1, WIRE_EFIELD},
+		{WIRE_KIND_EVENTS, WIRE_EVENT_ID_BASE - 1, WIRE_EFIELD},
+		{WIRE_KIND_EVENTS, WIRE_EVENT_ID_BASE, 0},
+		{WIRE_KIND_EVENTS, UINT64_MAX, 0},
+		{WIRE_KIND_FILE, WIRE_EVENT_ID_BASE, WIRE_EFIELD},
+		{WIRE_KIND_FILE, WIRE_EVENT_ID_BASE - 1, 0},
+		{WIRE_KIND_MANIFEST, WIRE_EVENT_ID_BASE + 7, WIRE_EFIELD},
+		{WIRE_KIND_MANIFEST, 7, 0},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct wire_data_hdr h = data_ok;
+		h.kind = cases[i].kind;
+		h.object_id = cases[i].id;
+		size_t len;
+		uint8_t *p = data_datagram(&h, &len);
+		struct wire_data_hdr d;
+		int rc = wire_data_decode(p, len, &d);
+		if (rc != cases[i].want)
+			fail_msg("case %zu: got %d, want %d", i, rc, cases[i].want);
 		free(p);
 	}
 }
@@ -394,7 +436,9 @@ static void test_announce_roundtrip(void **state)
 	/* maximums */
 	table[2].session = UINT64_MAX;
 	table[2].counter = table[2].time_ns = table[2].start_ns = table[2].packets = UINT64_MAX;
-	table[2].objects = table[2].next_object_id = table[2].done_object_id = UINT64_MAX;
+	table[2].objects = UINT64_MAX;
+	table[2].next_object_id = table[2].done_object_id = WIRE_EVENT_ID_BASE - 1; /* file ids */
+	memset(table[2].mac, 0xff, WIRE_ANNOUNCE_MAC_LEN);
 	table[2].symbol_size = table[2].mtu = table[2].overhead_pct = UINT16_MAX;
 	table[2].block_max = 254;
 	table[2].interleave = 255;
@@ -405,20 +449,21 @@ static void test_announce_roundtrip(void **state)
 	/* done == next, done = 0 below a large next */
 	table[3].done_object_id = table[3].next_object_id = 1;
 	table[4].done_object_id = 0;
-	table[4].next_object_id = UINT64_MAX;
+	table[4].next_object_id = WIRE_EVENT_ID_BASE - 1;
 	/* random */
 	for (int i = 5; i < 8; i++) {
 		rnd_bytes(table[i].sender_pk, WIRE_KEY_LEN);
 		rnd_bytes(table[i].receiver_pk, WIRE_KEY_LEN);
 		rnd_bytes(table[i].ephemeral_pk, WIRE_KEY_LEN);
 		rnd_bytes(table[i].sig, WIRE_SIG_LEN);
+		rnd_bytes(table[i].mac, WIRE_ANNOUNCE_MAC_LEN);
 		table[i].session = rnd();
 		table[i].counter = rnd();
 		table[i].time_ns = rnd();
 		table[i].start_ns = rnd();
 		table[i].packets = rnd();
 		table[i].objects = rnd();
-		table[i].next_object_id = rnd();
+		table[i].next_object_id = rnd() & ~WIRE_EVENT_ID_BASE;
 		table[i].done_object_id = table[i].next_object_id - rnd() % (table[i].next_object_id + 1);
 		table[i].symbol_size = (uint16_t)(WIRE_SYMBOL_MIN + rnd() % (65536 - WIRE_SYMBOL_MIN));
 		table[i].mtu = (uint16_t)rnd();
@@ -467,7 +512,7 @@ static void test_announce_layout(void **state)
 	wire_announce_encode(p, &a);
 	assert_int_equal(p[0], 'S');
 	assert_int_equal(p[1], 'L');
-	assert_int_equal(p[2], 1);
+	assert_int_equal(p[2], 2);
 	assert_int_equal(p[3], WIRE_TYPE_ANNOUNCE);
 	assert_int_equal(rd64(p + 4), a.session);
 	assert_memory_equal(p + 12, a.sender_pk, 32);
@@ -491,6 +536,9 @@ static void test_announce_layout(void **state)
 	assert_int_equal(rd16(p + 174), 0);
 	assert_int_equal(WIRE_ANNOUNCE_SIGNED_LEN, 176);
 	assert_memory_equal(p + WIRE_ANNOUNCE_SIGNED_LEN, a.sig, WIRE_SIG_LEN);
+	assert_int_equal(WIRE_ANNOUNCE_MACED_LEN, 240);
+	assert_int_equal(WIRE_ANNOUNCE_LEN, 256);
+	assert_memory_equal(p + WIRE_ANNOUNCE_MACED_LEN, a.mac, WIRE_ANNOUNCE_MAC_LEN);
 }
 
 static void test_announce_truncated_overlong(void **state)
@@ -565,6 +613,8 @@ static void test_announce_fields(void **state)
 	static const uint64_t pairs[][3] = {
 		{11, 10, WIRE_EFIELD}, {1, 0, WIRE_EFIELD}, {UINT64_MAX, 0, WIRE_EFIELD},
 		{UINT64_MAX, UINT64_MAX - 1, WIRE_EFIELD}, {10, 10, 0}, {0, 0, 0},
+		/* the ids count files only: an event id there is refused */
+		{0, WIRE_EVENT_ID_BASE, WIRE_EFIELD}, {WIRE_EVENT_ID_BASE - 1, WIRE_EVENT_ID_BASE - 1, 0},
 	};
 	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
 		struct wire_announce b = announce_ok();
@@ -731,6 +781,7 @@ int main(void)
 		cmocka_unit_test(test_data_overlong),
 		cmocka_unit_test(test_prefix_bad),
 		cmocka_unit_test(test_data_fields),
+		cmocka_unit_test(test_data_id_spaces),
 		cmocka_unit_test(test_data_mutations),
 		cmocka_unit_test(test_announce_roundtrip),
 		cmocka_unit_test(test_announce_layout),
