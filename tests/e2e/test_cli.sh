@@ -24,6 +24,19 @@ grep -q "^$W/bad.yaml:3:8: 'mtu' is 12; it must be between 576 and 65535$" "$W/o
 grep -q "^$W/bad.yaml:4:9: bad rate '2Gbps'" "$W/out.txt" || fail "rate error"
 grep -q "^$W/bad.yaml:[0-9]*:1: unknown key 'colour'" "$W/out.txt" || fail "unknown key error"
 [ "$(wc -l <"$W/out.txt")" -eq 3 ] || fail "expected exactly 3 problems"
+# Folders: tx state in its own spool (it would send and delete its session and journal), rx
+# state given as a regular file; each at the position of its value.
+line=$(grep -n '^state:' "$W/tx.yaml" | cut -d: -f1)
+sed "s|^state: .*|state: $W/spool/|" "$W/tx.yaml" >"$W/nest.yaml"
+expect_rc 2 "$TX" -c "$W/nest.yaml" --check
+[ "$(cat "$W/out.txt")" = "$W/nest.yaml:$line:8: 'state' $W/spool/ is the same folder as the path of spool 'cam' ($W/spool); each needs a folder of its own" ] ||
+	{ cat "$W/out.txt" >&2; fail "tx state in its spool not refused"; }
+line=$(grep -n '^state:' "$W/rx.yaml" | cut -d: -f1)
+: >"$W/statefile"
+sed "s|^state: .*|state: $W/statefile|" "$W/rx.yaml" >"$W/file.yaml"
+expect_rc 2 "$RX" -c "$W/file.yaml" --check
+[ "$(cat "$W/out.txt")" = "$W/file.yaml:$line:8: 'state' $W/statefile is not a folder" ] ||
+	{ cat "$W/out.txt" >&2; fail "rx state as a regular file not refused"; }
 # A secret key readable by others is refused, at the position of keys.secret.
 chmod 644 "$W/keys/rx.key"
 expect_rc 2 "$RX" -c "$W/rx.yaml" --check
