@@ -7,7 +7,8 @@
 #include <sys/types.h>
 
 /* mkdir -p: every missing folder of path, with mode; the last component too unless
- * parents_only. 0 or -errno (-ENAMETOOLONG beyond 4095 bytes). */
+ * parents_only. 0 or -errno (-ENAMETOOLONG beyond 4095 bytes; -ENOTDIR where a component
+ * exists and is not a folder). */
 int mkdirs(const char *path, mode_t mode, bool parents_only) __attribute__((warn_unused_result));
 
 #endif

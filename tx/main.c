@@ -292,8 +292,7 @@ static void shutdown_loop(struct tx *t)
 	uv_close((uv_handle_t *)&t->async, on_closed);
 	uv_close((uv_handle_t *)&t->sigint, on_closed);
 	uv_close((uv_handle_t *)&t->sigterm, on_closed);
-	if (t->oneshot)
-		uv_close((uv_handle_t *)&t->progress, on_closed);
+	uv_close((uv_handle_t *)&t->progress, on_closed);
 	spool_watch_close(t->watch);
 	t->watch = NULL;
 	if (t->metrics)
@@ -378,42 +377,135 @@ static bool still_in_spool(void *ctx, const char *spool, const char *rel, uint64
 	return false;
 }
 
-static int add_path(struct tx *t, const char *name, const char *path, const char *rel)
+/* One-shot: the files a send names, found and checked before anything is sent. */
+struct oneshot_file {
+	char *path, *rel;
+	struct stat st;
+};
+
+struct oneshot_list {
+	struct oneshot_file *v;
+	size_t n, cap;
+	unsigned bad; /* paths refused, each already printed */
+};
+
+static const char *file_kind(mode_t m)
+{
+	return S_ISFIFO(m) ? "a FIFO" : S_ISSOCK(m) ? "a socket" : S_ISCHR(m) ? "a character device"
+	     : S_ISBLK(m) ? "a block device" : S_ISLNK(m) ? "a symbolic link, not followed" : "a special file";
+}
+
+static void refuse(struct oneshot_list *l, const char *path, const char *why)
+{
+	fprintf(stderr, "sluice-tx: send: %s: %s\n", path, why);
+	l->bad++;
+}
+
+/* Adds the regular files at or below path (lstat only: nothing is opened, so a FIFO cannot
+ * block us, and links are not followed). Anything else is refused by name. -ENOMEM or 0. */
+static int collect(struct oneshot_list *l, const char *path, const char *rel)
 {
 	struct stat st;
 	if (lstat(path, &st) != 0) {
-		fprintf(stderr, "sluice-tx: %s: %s\n", path, strerror(errno));
-		return -1;
+		refuse(l, path, strerror(errno));
+		return 0;
 	}
 	if (S_ISDIR(st.st_mode)) {
-		char **names = NULL;
 		uv_fs_t req;
 		int n = uv_fs_scandir(NULL, &req, path, 0, NULL);
 		if (n < 0) {
-			fprintf(stderr, "sluice-tx: %s: %s\n", path, uv_strerror(n));
-			return -1;
+			refuse(l, path, uv_strerror(n));
+			uv_fs_req_cleanup(&req);
+			return 0;
 		}
 		uv_dirent_t ent;
 		int rc = 0;
-		while (uv_fs_scandir_next(&req, &ent) != UV_EOF) {
+		while (rc == 0 && uv_fs_scandir_next(&req, &ent) != UV_EOF) {
 			if (!spool_name_wanted(ent.name))
 				continue;
 			char cp[PATH_MAX], cr[PATH_MAX];
-			snprintf(cp, sizeof(cp), "%s/%s", path, ent.name);
-			snprintf(cr, sizeof(cr), "%s%s%s", rel, rel[0] ? "/" : "", ent.name);
-			if (add_path(t, name, cp, cr) != 0)
-				rc = -1;
+			if (snprintf(cp, sizeof(cp), "%s/%s", path, ent.name) >= (int)sizeof(cp) ||
+			    snprintf(cr, sizeof(cr), "%s%s%s", rel, rel[0] ? "/" : "", ent.name) >= (int)sizeof(cr)) {
+				fprintf(stderr, "sluice-tx: send: %s: a name below it is too long\n", path);
+				l->bad++;
+				continue;
+			}
+			rc = collect(l, cp, cr);
 		}
 		uv_fs_req_cleanup(&req);
-		(void)names;
 		return rc;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		fprintf(stderr, "sluice-tx: %s: not a regular file\n", path);
-		return -1;
+		char why[80];
+		snprintf(why, sizeof(why), "not a regular file (%s)", file_kind(st.st_mode));
+		refuse(l, path, why);
+		return 0;
 	}
-	t->oneshot_total++;
-	submit(t, NULL, name, rel, path, &st, NULL);
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 16;
+		struct oneshot_file *v = realloc(l->v, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	struct oneshot_file *f = &l->v[l->n];
+	f->path = strdup(path);
+	f->rel = strdup(rel);
+	f->st = st;
+	if (!f->path || !f->rel) {
+		free(f->path);
+		free(f->rel);
+		return -ENOMEM;
+	}
+	l->n++;
+	return 0;
+}
+
+static void oneshot_list_free(struct oneshot_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].path);
+		free(l->v[i].rel);
+	}
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+/* Every PATH of a send: a file goes under its base name, a folder's files under their path
+ * relative to it. 0 to go on; else the exit status (2 when a path is refused: nothing is
+ * sent; 0 when there is nothing to send). */
+static int oneshot_collect(struct oneshot_list *l, char **paths, int npaths)
+{
+	for (int i = 0; i < npaths; i++) {
+		char *copy = strdup(paths[i]);
+		if (!copy) {
+			fprintf(stderr, "sluice-tx: send: out of memory\n");
+			return 1;
+		}
+		size_t len = strlen(copy);
+		while (len > 1 && copy[len - 1] == '/')
+			copy[--len] = '\0';
+		const char *base = strrchr(copy, '/');
+		base = base ? base + 1 : copy;
+		struct stat st;
+		bool dir = lstat(copy, &st) == 0 && S_ISDIR(st.st_mode);
+		size_t before = l->n;
+		int rc = collect(l, copy, dir ? "" : base);
+		if (rc == 0 && dir && l->n == before)
+			fprintf(stderr, "sluice-tx: send: %s: no files to send in this folder\n", copy);
+		free(copy);
+		if (rc != 0) {
+			fprintf(stderr, "sluice-tx: send: %s\n", strerror(-rc));
+			return 1;
+		}
+	}
+	if (l->bad) {
+		fprintf(stderr, "sluice-tx: send: refused; nothing was sent\n");
+		return 2;
+	}
+	if (l->n == 0)
+		fprintf(stderr, "sluice-tx: send: nothing to send\n");
 	return 0;
 }
 
@@ -493,6 +585,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
+	static struct oneshot_list files; /* static like state: early returns leak nothing */
+	if (send_mode && ((rc = oneshot_collect(&files, argv + optind, argc - optind)) != 0 || files.n == 0)) {
+		oneshot_list_free(&files);
+		return rc;
+	}
 	uint64_t counter = 1;
 	if (!send_mode) {
 		rc = journal_open(&t->journal, t->cfg.state, &counter);
@@ -563,6 +660,8 @@ int main(int argc, char **argv)
 	uv_signal_init(&t->loop, &t->sigint);
 	uv_signal_init(&t->loop, &t->sigterm);
 	t->sigint.data = t->sigterm.data = t;
+	uv_timer_init(&t->loop, &t->progress); /* with the others: shutdown_loop closes them all */
+	t->progress.data = t;
 	uv_signal_start(&t->sigint, on_signal, SIGINT);
 	uv_signal_start(&t->sigterm, on_signal, SIGTERM);
 	if (sender_start(t->sender) != 0) {
@@ -584,28 +683,10 @@ int main(int argc, char **argv)
 	}
 	if (send_mode) {
 		t->oneshot = true;
-		int bad = 0;
-		for (int i = optind; i < argc; i++) {
-			char *copy = strdup(argv[i]);
-			size_t l = strlen(copy);
-			while (l > 1 && copy[l - 1] == '/')
-				copy[--l] = '\0';
-			const char *base = strrchr(copy, '/');
-			base = base ? base + 1 : copy;
-			struct stat st;
-			bool dir = stat(copy, &st) == 0 && S_ISDIR(st.st_mode);
-			if (add_path(t, as, copy, dir ? "" : base) != 0)
-				bad++;
-			free(copy);
-		}
-		if (bad && t->oneshot_total == 0) {
-			shutdown_loop(t);
-			uv_run(&t->loop, UV_RUN_DEFAULT);
-			return 2;
-		}
-		t->oneshot_failed += (size_t)bad;
-		uv_timer_init(&t->loop, &t->progress);
-		t->progress.data = t;
+		t->oneshot_total = files.n;
+		for (size_t i = 0; i < files.n; i++)
+			submit(t, NULL, as, files.v[i].rel, files.v[i].path, &files.v[i].st, NULL);
+		oneshot_list_free(&files);
 		if (isatty(STDERR_FILENO))
 			uv_timer_start(&t->progress, on_progress, 200, 200);
 	} else {

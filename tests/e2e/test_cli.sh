@@ -24,6 +24,19 @@ grep -q "^$W/bad.yaml:3:8: 'mtu' is 12; it must be between 576 and 65535$" "$W/o
 grep -q "^$W/bad.yaml:4:9: bad rate '2Gbps'" "$W/out.txt" || fail "rate error"
 grep -q "^$W/bad.yaml:[0-9]*:1: unknown key 'colour'" "$W/out.txt" || fail "unknown key error"
 [ "$(wc -l <"$W/out.txt")" -eq 3 ] || fail "expected exactly 3 problems"
+# Folders: tx state in its own spool (it would send and delete its session and journal), rx
+# state given as a regular file; each at the position of its value.
+line=$(grep -n '^state:' "$W/tx.yaml" | cut -d: -f1)
+sed "s|^state: .*|state: $W/spool/|" "$W/tx.yaml" >"$W/nest.yaml"
+expect_rc 2 "$TX" -c "$W/nest.yaml" --check
+[ "$(cat "$W/out.txt")" = "$W/nest.yaml:$line:8: 'state' $W/spool/ is the same folder as the path of spool 'cam' ($W/spool); each needs a folder of its own" ] ||
+	{ cat "$W/out.txt" >&2; fail "tx state in its spool not refused"; }
+line=$(grep -n '^state:' "$W/rx.yaml" | cut -d: -f1)
+: >"$W/statefile"
+sed "s|^state: .*|state: $W/statefile|" "$W/rx.yaml" >"$W/file.yaml"
+expect_rc 2 "$RX" -c "$W/file.yaml" --check
+[ "$(cat "$W/out.txt")" = "$W/file.yaml:$line:8: 'state' $W/statefile is not a folder" ] ||
+	{ cat "$W/out.txt" >&2; fail "rx state as a regular file not refused"; }
 # A secret key readable by others is refused, at the position of keys.secret.
 chmod 644 "$W/keys/rx.key"
 expect_rc 2 "$RX" -c "$W/rx.yaml" --check
@@ -38,6 +51,33 @@ make_file "$W/one/clip2.ts" 7654 c2
 expect_rc 0 "$TX" -c "$W/tx.yaml" send --as incident-42 "$W/one/clip1.ts" "$W/one/clip2.ts"
 wait_for "one-shot files" 20 bash -c "cmp -s '$W/one/clip1.ts' '$W/out/files/incident-42/clip1.ts' && cmp -s '$W/one/clip2.ts' '$W/out/files/incident-42/clip2.ts'"
 expect_rc 2 "$TX" -c "$W/tx.yaml" send --as 'Bad/Name' "$W/one/clip1.ts"
+# Paths that cannot be sent refuse the whole command before anything is sent (exit 2, each
+# named); a FIFO is never opened (it would block: `timeout` turns a hang into a failure).
+send_refused() { # send_refused "MESSAGE LINE..." -- PATH...
+	local want=()
+	while [ "$1" != -- ]; do want+=("sluice-tx: send: $1"); shift; done
+	shift
+	expect_rc 2 timeout 10 "$TX" -c "$W/tx.yaml" send --as refused "$@"
+	want+=("sluice-tx: send: refused; nothing was sent")
+	printf '%s\n' "${want[@]}" | cmp -s - "$W/out.txt" || { cat "$W/out.txt" >&2; fail "send $*: wrong message"; }
+}
+mkfifo "$W/fifo"
+perl -MIO::Socket::UNIX -e 'IO::Socket::UNIX->new(Type => SOCK_STREAM(), Local => $ARGV[0], Listen => 1) or die "$!"' "$W/sock"
+mkdir -p "$W/withfifo/sub"
+make_file "$W/withfifo/ok.ts" 100 ok
+mkfifo "$W/withfifo/sub/pipe"
+send_refused "$W/nonexistent.ts: No such file or directory" -- "$W/nonexistent.ts"
+send_refused "$W/fifo: not a regular file (a FIFO)" -- "$W/fifo"
+send_refused "/dev/null: not a regular file (a character device)" -- /dev/null
+send_refused "$W/sock: not a regular file (a socket)" -- "$W/sock"
+send_refused "$W/withfifo/sub/pipe: not a regular file (a FIFO)" -- "$W/withfifo"
+send_refused "$W/nonexistent.ts: No such file or directory" "$W/fifo: not a regular file (a FIFO)" \
+	-- "$W/one/clip1.ts" "$W/nonexistent.ts" "$W/fifo"
+# An empty folder: nothing to do, which is done (exit 0), and said.
+mkdir -p "$W/empty"
+expect_rc 0 timeout 10 "$TX" -c "$W/tx.yaml" send "$W/empty"
+printf 'sluice-tx: send: %s: no files to send in this folder\nsluice-tx: send: nothing to send\n' "$W/empty" |
+	cmp -s - "$W/out.txt" || { cat "$W/out.txt" >&2; fail "send EMPTYDIR: wrong message"; }
 # The daemon, started after a one-shot with the same key, is a newer session for rx.
 start_tx
 make_file "$W/after.bin" 5555 after
@@ -45,4 +85,6 @@ cp "$W/after.bin" "$W/spool/"
 wait_for "daemon after one-shot" 15 test -f "$W/out/files/cam/after.bin"
 cmp "$W/after.bin" "$W/out/files/cam/after.bin" || fail "after.bin differs"
 [ "$(metric "$RX_METRICS" sluice_rx_rejected_replay_total)" -eq 0 ] || fail "a session was refused as a replay"
+# The refused one-shots sent nothing (their packets would have arrived before the daemon's).
+[ ! -e "$W/out/files/refused" ] || fail "a refused one-shot sent files"
 log "ok"

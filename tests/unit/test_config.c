@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -248,6 +249,123 @@ static void test_rx_defaults_and_errors(void **state)
 		check_bad(false, &cases[i]);
 }
 
+/* Folder keys, checked against the file system: '@' in a case stands for the test's folder,
+ * which holds a regular file 'file', a folder 'dir' and a link 'link' -> 'dir'. */
+static char *expand(const char *tmpl)
+{
+	size_t n = 1;
+	for (const char *p = tmpl; *p; p++)
+		n += *p == '@' ? strlen(tmpdir) : 1;
+	char *out = malloc(n), *o = out;
+	assert_non_null(out);
+	for (const char *p = tmpl; *p; p++) {
+		if (*p == '@') {
+			memcpy(o, tmpdir, strlen(tmpdir));
+			o += strlen(tmpdir);
+		} else {
+			*o++ = *p;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+static void check_folders(bool tx, const struct bad_case *c)
+{
+	char *text = expand(c->text), *expect = expand(c->expect);
+	struct bad_case e = {text, c->problems, expect};
+	if (c->problems == 0) {
+		struct tx_config t;
+		struct rx_config r;
+		char *out = NULL;
+		int n = load(tx, text, &out, &t, &r);
+		if (n != 0)
+			fail_msg("config:\n%s\nwanted no problem, got %d:\n%s", text, n, out);
+		if (tx)
+			config_tx_free(&t);
+		else
+			config_rx_free(&r);
+		free(out);
+	} else {
+		check_bad(tx, &e);
+	}
+	free(text);
+	free(expect);
+}
+
+#define TX_HEAD "link:\n  to: 127.0.0.1:7000\nkeys:\n  secret: a\n  receiver: b\nspools:\n"
+#define NEST "; these folders must not nest"
+#define OWN "; each needs a folder of its own"
+
+static void test_tx_folders(void **state)
+{
+	static const struct bad_case cases[] = {
+		{TX_HEAD "  - name: cam\n    path: @/spool\nstate: @/file\n", 1, "9:8: 'state' @/file is not a folder"},
+		{TX_HEAD "  - name: cam\n    path: @/file\nstate: @/st\n", 1,
+		 "8:11: the path of spool 'cam' @/file is not a folder"},
+		{TX_HEAD "  - name: cam\n    path: @/spool\nstate: @/file/sub\n", 1,
+		 "9:8: 'state' @/file/sub cannot be a folder: @/file is not a folder"},
+		{TX_HEAD "  - name: cam\n    path: @/spool\nstate: @/spool\n", 1,
+		 "9:8: 'state' @/spool is the same folder as the path of spool 'cam' (@/spool)" OWN},
+		{TX_HEAD "  - name: cam\n    path: @/spool\nstate: @/spool/.state\n", 1,
+		 "9:8: 'state' @/spool/.state is inside the path of spool 'cam' (@/spool)" NEST},
+		{TX_HEAD "  - name: cam\n    path: @/spool\nstate: @\n", 1,
+		 "9:8: 'state' @ contains the path of spool 'cam' (@/spool)" NEST},
+		{TX_HEAD "  - name: a\n    path: @/s\n  - name: b\n    path: @/s/./x/../\nstate: @/st\n", 1,
+		 "10:11: the path of spool 'b' @/s/./x/../ is the same folder as the path of spool 'a' (@/s)" OWN},
+		{TX_HEAD "  - name: a\n    path: @/s//x\n  - name: b\n    path: @/s\nstate: @/st\n", 1,
+		 "10:11: the path of spool 'b' @/s contains the path of spool 'a' (@/s//x)" NEST},
+		/* through the link: @/link/v/st is @/dir/v/st */
+		{TX_HEAD "  - name: a\n    path: @/dir/v\nstate: @/link/v/st\n", 1,
+		 "9:8: 'state' @/link/v/st is inside the path of spool 'a' (@/dir/v)" NEST},
+		/* state not written: its default is where the spool is reported against */
+		{TX_HEAD "  - name: cam\n    path: /var/lib/sluice/tx/in\n", 1,
+		 "8:11: the path of spool 'cam' /var/lib/sluice/tx/in is inside 'state' (/var/lib/sluice/tx)" NEST},
+		{TX_HEAD "  - name: a\n    path: @/s1\n  - name: b\n    path: @/s10\n  - name: c\n    path: @/dir\n"
+			 "state: @/s1-state\n",
+		 0, ""},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		check_folders(true, &cases[i]);
+	/* relative paths are taken from the working folder */
+	static const struct bad_case rel = {TX_HEAD "  - name: a\n    path: sp\nstate: ./sp/../sp//\n", 1,
+					    "9:8: 'state' ./sp/../sp// is the same folder as the path of spool 'a' (sp)" OWN};
+	char cwd[4096];
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_int_equal(chdir(tmpdir), 0);
+	check_folders(true, &rel);
+	assert_int_equal(chdir(cwd), 0);
+}
+
+#define RX_HEAD "link:\n  listen: 0.0.0.0:7000\nkeys:\n  secret: a\n  senders: [b]\noutput:\n"
+
+static void test_rx_folders(void **state)
+{
+	static const struct bad_case cases[] = {
+		{RX_HEAD "  files: @/out\n  events: @/out/\nstate: @/st\n", 1,
+		 "8:11: 'output.events' @/out/ is the same folder as 'output.files' (@/out)" OWN},
+		{RX_HEAD "  files: @/out\n  events: @/out/events\nstate: @/st\n", 1,
+		 "8:11: 'output.events' @/out/events is inside 'output.files' (@/out)" NEST},
+		{RX_HEAD "  files: @/f\n  events: @/e\nstate: @/e/state\n", 1,
+		 "9:8: 'state' @/e/state is inside 'output.events' (@/e)" NEST},
+		{RX_HEAD "  files: @/o/f\n  events: @/o/e\nstate: @/o\n", 2,
+		 "9:8: 'state' @/o contains 'output.files' (@/o/f)" NEST},
+		{RX_HEAD "  files: @/f\n  events: @/e\nstate: @/file\n", 1, "9:8: 'state' @/file is not a folder"},
+		{RX_HEAD "  files: @/file\n  events: @/e\nstate: @/st\n", 1,
+		 "7:10: 'output.files' @/file is not a folder"},
+		{RX_HEAD "  files: @/f\n  events: @/e\nstate: @/st\nlog:\n  audit: @/f/audit.jsonl\n", 1,
+		 "11:10: 'log.audit' @/f/audit.jsonl is inside 'output.files' (@/f); the audit log must be kept out of the output folders"},
+		{RX_HEAD "  files: @/f\n  events: @/e\nstate: @/st\nlog:\n  audit: @/dir\n", 1,
+		 "11:10: 'log.audit' @/dir is a folder; it must name a file"},
+		{RX_HEAD "  files: @/f\n  events: @/e\nstate: @/st\nlog:\n  audit: @/st\n", 1,
+		 "11:10: 'log.audit' @/st is the same path as 'state' (@/st)"},
+		{RX_HEAD "  files: @/o/files\n  events: @/o/events\nstate: @/o/state\nlog:\n  audit: @/o/audit.jsonl\n",
+		 0, ""},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		check_folders(false, &cases[i]);
+}
+
 static void test_units(void **state)
 {
 	static const struct {
@@ -303,7 +421,17 @@ static void test_units(void **state)
 
 static int setup(void **state)
 {
-	return mkdtemp(tmpdir) ? 0 : -1;
+	char p[600];
+	if (!mkdtemp(tmpdir))
+		return -1;
+	snprintf(p, sizeof(p), "%s/dir", tmpdir);
+	if (mkdir(p, 0755) != 0)
+		return -1;
+	snprintf(p, sizeof(p), "%s/link", tmpdir);
+	if (symlink("dir", p) != 0)
+		return -1;
+	write_file("file", "not a folder\n");
+	return 0;
 }
 
 static int teardown(void **state)
@@ -319,7 +447,8 @@ int main(void)
 		cmocka_unit_test(test_tx_defaults),	      cmocka_unit_test(test_tx_full),
 		cmocka_unit_test(test_tx_errors),	      cmocka_unit_test(test_all_problems_reported),
 		cmocka_unit_test(test_missing_file),	      cmocka_unit_test(test_rx_defaults_and_errors),
-		cmocka_unit_test(test_units),
+		cmocka_unit_test(test_units),		      cmocka_unit_test(test_tx_folders),
+		cmocka_unit_test(test_rx_folders),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
