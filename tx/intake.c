@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -418,9 +419,32 @@ static int listen_one(struct intake *in, struct isrc *s)
 	return rc;
 }
 
+/* Below this many descriptors accept fails (EMFILE) before a source is full, and a new client
+ * is refused however idle the others are: the soft limit is raised towards the hard one. */
+static void fd_limit(const struct config_event *sources, size_t n)
+{
+	rlim_t need = INTAKE_FDS_SPARE;
+	for (size_t i = 0; i < n; i++)
+		if (sources[i].kind == CONFIG_EVENT_TCP || sources[i].kind == CONFIG_EVENT_UNIX)
+			need += INTAKE_CLIENTS_MAX + 1;
+	struct rlimit rl;
+	if (need == INTAKE_FDS_SPARE || getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= need)
+		return;
+	struct rlimit want = {rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need ? rl.rlim_max : need,
+			      rl.rlim_max};
+	if (setrlimit(RLIMIT_NOFILE, &want) == 0)
+		rl = want;
+	if (rl.rlim_cur < need)
+		log_warn("event sources: the open-file limit is %llu (hard %llu), below the %llu their "
+			 "clients need: beyond it new clients are refused until idle ones time out; raise "
+			 "it (ulimit -n, systemd LimitNOFILE=)", (unsigned long long)rl.rlim_cur,
+			 (unsigned long long)rl.rlim_max, (unsigned long long)need);
+}
+
 int intake_start(struct intake **out, uv_loop_t *loop, const struct config_event *sources, size_t n,
 		 struct evq *q)
 {
+	fd_limit(sources, n);
 	struct intake *in = calloc(1, sizeof(*in));
 	if (!in)
 		return -ENOMEM;

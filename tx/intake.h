@@ -9,7 +9,9 @@
  *                  frame the closed client had begun is dropped, logged and counted.
  * Each event goes to the event queue (tx/evqueue.h), which never blocks. A unix socket is
  * created mode 0660 (its folder decides who may reach it); a stale socket at the path is
- * replaced, any other file there is an error.
+ * replaced, any other file there is an error. intake_start raises the soft open-file limit
+ * (towards the hard one) to INTAKE_FDS_SPARE + INTAKE_CLIENTS_MAX + 1 per stream source, and
+ * warns when it cannot.
  */
 #ifndef SLUICE_TX_INTAKE_H
 #define SLUICE_TX_INTAKE_H
@@ -21,6 +23,7 @@
 #include "tx/evqueue.h"
 
 #define INTAKE_CLIENTS_MAX 1024
+#define INTAKE_FDS_SPARE 256 /* descriptors left for the rest of tx beside full stream sources */
 #define INTAKE_UDP_RCVBUF (32u << 20)
 
 struct intake;

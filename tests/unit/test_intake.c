@@ -6,7 +6,7 @@
  * Covered: a source full of INTAKE_CLIENTS_MAX idle clients still takes a new client (the
  * client idle longest is closed for it, counted, its unfinished line dropped and counted,
  * an active client kept), and clients silent for idle_timeout are closed while a talking
- * one stays. The loop is driven by bounded UV_RUN_NOWAIT rounds with 1 ms sleeps; client
+ * one stays; and a soft open-file limit too low for a full source is raised. The loop is driven by bounded UV_RUN_NOWAIT rounds with 1 ms sleeps; client
  * sockets are plain non-blocking sockets in this process (about 2,100 descriptors: the soft
  * RLIMIT_NOFILE is raised, the test is skipped when the hard limit is too low).
  */
@@ -263,6 +263,24 @@ static void test_idle_clients_closed(void **state)
 	expect_events(want, 10);
 }
 
+/* A soft open-file limit too low for a full source is raised at start. */
+static void test_fd_limit_raised(void **state)
+{
+	(void)state;
+	struct rlimit rl, low;
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < INTAKE_FDS_SPARE + INTAKE_CLIENTS_MAX + 1)
+		skip();
+	intake_close(in);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	low = (struct rlimit){512, rl.rlim_max};
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	assert_int_equal(intake_start(&in, &loop, &src, 1, q), 0);
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &low), 0);
+	assert_int_equal(low.rlim_cur, INTAKE_FDS_SPARE + INTAKE_CLIENTS_MAX + 1);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
+}
+
 int main(void)
 {
 	log_set_level(LOG_ERROR); /* the closing warnings are expected here */
@@ -277,6 +295,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_full_source_takes_new_client, setup_long, teardown),
 		cmocka_unit_test_setup_teardown(test_idle_clients_closed, setup_short, teardown),
+		cmocka_unit_test_setup_teardown(test_fd_limit_raised, setup_long, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
