@@ -342,9 +342,23 @@ static void ev_compress(struct ctx *c, yaml_node_t *v, void *t_, const char *key
 {
 	get_uint(c, v, key, 0, 19, &((struct config_event *)t_)->compress);
 }
+static void ev_idle_timeout(struct ctx *c, yaml_node_t *v, void *t_, const char *key)
+{
+	const char *s = want_scalar(c, v, key);
+	uint64_t ms;
+	if (!s)
+		return;
+	if (config_parse_duration(s, &ms) != 0)
+		problem(c, v, "bad duration '%s' for '%s': use a number with ms, s, min or h", s, key);
+	else if (ms < 100 || ms > 86400000)
+		problem(c, v, "'%s' %s is out of range (100ms to 24h)", key, s);
+	else
+		((struct config_event *)t_)->idle_timeout_ms = ms;
+}
 static const struct field event_fields[] = {
 	{"name", ev_name, true},       {"listen", ev_listen, true}, {"max_line", ev_max_line, false},
-	{"queue", ev_queue, false},    {"compress", ev_compress, false}, {NULL, NULL, false}};
+	{"queue", ev_queue, false},    {"compress", ev_compress, false},
+	{"idle_timeout", ev_idle_timeout, false}, {NULL, NULL, false}};
 
 /* A list of mappings each with a unique `name` (spools, events): n elements of sz bytes,
  * each walked with fields, their name at name_off. */
@@ -382,6 +396,7 @@ static void event_init(void *p)
 	e->max_line = 64u << 10;
 	e->queue = 100000;
 	e->compress = 3;
+	e->idle_timeout_ms = 60000;
 }
 
 TXF(tx_spools)

@@ -36,6 +36,8 @@ struct config_event {
 	uint64_t max_line;       /* extension: max_line, longest event accepted (default 64KiB) */
 	unsigned queue;          /* extension: queue, events held while the link is busy (100000) */
 	unsigned compress;       /* extension: compress, zstd level 0 (off) .. 19 (default 3) */
+	uint64_t idle_timeout_ms; /* extension: idle_timeout, tcp/unix clients silent this long are
+				     closed (default 60s) */
 };
 
 struct tx_config {
@@ -98,6 +100,7 @@ void config_rx_free(struct rx_config *c);
 int config_parse_rate(const char *s, uint64_t *bps);     /* "800Mbit", "1Gbit", "64kbit", "9600bit" */
 int config_parse_size(const char *s, uint64_t *bytes);   /* "512MB", "4GB", "64KiB", "1024" */
 int config_parse_percent(const char *s, unsigned *pct);  /* "25%" or "25" */
+int config_parse_duration(const char *s, uint64_t *ms);  /* "60s", "500ms", "1.5min", "1h" */
 int config_parse_addr(const char *s, struct config_addr *a); /* "1.2.3.4:7000", "[::1]:7000" */
 bool config_name_valid(const char *s);                   /* [a-z0-9._-]{1,63} */
 

@@ -27,8 +27,12 @@
 #define SYNC_NS 1000000000ull
 #define TAIL_MAX (32u << 20) /* a last line longer than this is not searched for its seq */
 
+/* since: when the gap right below this event was first missed, i.e. when the earliest of
+ * this and every later held event arrived (a seq is missing as soon as any higher one is
+ * here). Non-decreasing along held[], so held[0] is always the first gap due. */
 struct held {
 	uint64_t seq, tx_ns;
+	uint64_t since; /* e->mono() */
 	uint32_t len;
 	uint8_t *data;
 };
@@ -45,7 +49,6 @@ struct source {
 	uint64_t next;     /* next seq to write */
 	struct held *held; /* sorted by seq, all > next */
 	size_t nheld, heldcap, heldbytes;
-	uint64_t gap_since; /* mono_ns when the oldest pending gap opened */
 };
 
 struct buf {
@@ -62,6 +65,7 @@ struct events {
 	struct buf out;
 	struct forward *fw;
 	size_t held_total; /* bytes in all reorder buffers */
+	uint64_t (*mono)(void);
 };
 
 /* ---- small helpers ---- */
@@ -496,7 +500,7 @@ static uint64_t skip_gap(struct events *e, struct source *s, uint64_t rx_ns)
 	return drain(e, s, rx_ns);
 }
 
-static int hold(struct events *e, struct source *s, const struct evbatch_event *ev)
+static int hold(struct events *e, struct source *s, const struct evbatch_event *ev, uint64_t now)
 {
 	size_t lo = 0, hi = s->nheld;
 	while (lo < hi) {
@@ -520,8 +524,10 @@ static int hold(struct events *e, struct source *s, const struct evbatch_event *
 	if (!copy)
 		return -ENOMEM;
 	memcpy(copy, ev->data, ev->len);
+	/* The seqs below it were missed already if a later event is held (now is the latest time). */
+	uint64_t since = lo < s->nheld ? s->held[lo].since : now;
 	memmove(s->held + lo + 1, s->held + lo, (s->nheld - lo) * sizeof(*s->held));
-	s->held[lo] = (struct held){ev->seq, ev->tx_time_ns, ev->len, copy};
+	s->held[lo] = (struct held){ev->seq, ev->tx_time_ns, since, ev->len, copy};
 	s->nheld++;
 	s->heldbytes += ev->len;
 	e->held_total += ev->len;
@@ -562,7 +568,7 @@ int events_batch(struct events *e, const uint8_t *obj, size_t len)
 	bool fresh = !s->have_stream || s->stream != b.stream;
 	if (fresh)
 		new_stream(e, s, b.stream, b.count ? b.ev[0].seq : 0);
-	uint64_t rx_ns = now_ns(), lines = 0, dups = 0;
+	uint64_t rx_ns = now_ns(), mono = e->mono(), lines = 0, dups = 0;
 	if (!s->have_next && b.count && b.after <= b.ev[0].seq) {
 		/* First batch of a source (or of a new stream): the sequence starts where the
 		 * sender's previous batch ended, so seqs it dropped before this one are counted. */
@@ -602,8 +608,7 @@ int events_batch(struct events *e, const uint8_t *obj, size_t len)
 			lines += drain(e, s, rx_ns);
 			continue;
 		}
-		bool had = s->nheld > 0;
-		int h = hold(e, s, ev);
+		int h = hold(e, s, ev, mono);
 		if (h == 1) {
 			dups++;
 		} else if (h < 0) {
@@ -615,8 +620,6 @@ int events_batch(struct events *e, const uint8_t *obj, size_t len)
 				s->next = ev->seq + 1;
 				lines++;
 			}
-		} else if (!had) {
-			s->gap_since = mono_ns();
 		}
 		while (s->nheld > EVENTS_REORDER_MAX || s->heldbytes > EVENTS_REORDER_BYTES ||
 		       (s->nheld && e->held_total > EVENTS_REORDER_TOTAL))
@@ -636,12 +639,12 @@ int events_batch(struct events *e, const uint8_t *obj, size_t len)
 
 int events_timeout_ms(struct events *e)
 {
-	uint64_t now = mono_ns(), due = UINT64_MAX;
+	uint64_t now = e->mono(), due = UINT64_MAX;
 	bool dirty = false;
 	for (size_t i = 0; i < e->nsrc; i++) {
 		struct source *s = e->src[i];
-		if (s->nheld && s->gap_since + EVENTS_REORDER_NS < due)
-			due = s->gap_since + EVENTS_REORDER_NS;
+		if (s->nheld && s->held[0].since + EVENTS_REORDER_NS < due)
+			due = s->held[0].since + EVENTS_REORDER_NS;
 		dirty |= s->dirty;
 	}
 	if (dirty && e->last_sync + SYNC_NS < due)
@@ -655,14 +658,13 @@ int events_timeout_ms(struct events *e)
 
 void events_tick(struct events *e)
 {
-	uint64_t now = mono_ns(), rx_ns = now_ns();
+	uint64_t now = e->mono(), rx_ns = now_ns();
 	for (size_t i = 0; i < e->nsrc; i++) {
 		struct source *s = e->src[i];
-		if (s->nheld && now >= s->gap_since + EVENTS_REORDER_NS) {
-			uint64_t n = skip_gap(e, s, rx_ns);
-			flush(e, s, rx_ns, n);
-			s->gap_since = now;
-		}
+		uint64_t n = 0;
+		while (s->nheld && now >= s->held[0].since + EVENTS_REORDER_NS)
+			n += skip_gap(e, s, rx_ns); /* every gap that is due, each on its own time */
+		flush(e, s, rx_ns, n);
 	}
 	if (now >= e->last_sync + SYNC_NS) {
 		for (size_t i = 0; i < e->nsrc; i++) {
@@ -684,6 +686,7 @@ int events_new(struct events **out, const struct events_config *c)
 		return -ENOMEM;
 	}
 	e->fw = c->forward;
+	e->mono = c->mono ? c->mono : mono_ns;
 	int rc = mkdirs(c->dir, 0750, false);
 	if (rc == 0 && c->state) {
 		char p[PATH_MAX];
@@ -704,7 +707,7 @@ int events_new(struct events **out, const struct events_config *c)
 		free(e);
 		return rc;
 	}
-	e->last_sync = mono_ns();
+	e->last_sync = e->mono();
 	*out = e;
 	return 0;
 }

@@ -13,9 +13,10 @@
  *
  * Per source, events are written in seq order. One that arrives early waits in a reorder
  * buffer (EVENTS_REORDER_MAX events, EVENTS_REORDER_BYTES per source, EVENTS_REORDER_TOTAL in
- * all); a missing seq is given up after
- * EVENTS_REORDER_NS (or when the buffer is full), logged with its range and counted in
- * sluice_rx_events_lost_total. A seq already written is a duplicate: dropped and counted.
+ * all); a missing seq is given up EVENTS_REORDER_NS after it was first missed (a higher seq
+ * arrived; each gap on its own time), or when the buffer is full, logged with its range and
+ * counted in sluice_rx_events_lost_total. A seq already written is a duplicate: dropped and
+ * counted.
  * The last seq written is recovered at start from the tail of the source's newest file (the
  * file is the truth), so a receiver restart neither repeats nor misses a line; a line cut
  * short by a crash is truncated away when the file is next opened. The sender's stream id is
@@ -42,6 +43,8 @@ struct events_config {
 	const char *dir;         /* output.events; created if missing */
 	const char *state;       /* STATE: stream ids under STATE/events; NULL keeps none */
 	struct forward *forward; /* rx/forward.h, or NULL; owned by events from now on */
+	uint64_t (*mono)(void);  /* monotonic clock in ns for gap and sync timers; NULL: mono_ns
+				    (tests pass their own) */
 };
 
 int events_new(struct events **out, const struct events_config *c) __attribute__((warn_unused_result));

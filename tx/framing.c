@@ -153,6 +153,14 @@ int framer_feed(struct framer *f, const uint8_t *p, size_t n)
 	return 0;
 }
 
+bool framer_pending(const struct framer *f, size_t *bytes)
+{
+	*bytes = f->skipping ? (size_t)f->skipped : f->len;
+	if (f->mode == FRAMER_LINES)
+		return f->len || f->skipping;
+	return f->mode == FRAMER_OCTETS && (f->want || f->digits);
+}
+
 void framer_finish(struct framer *f)
 {
 	if (f->mode == FRAMER_LINES && (f->len || f->skipping))

@@ -13,6 +13,7 @@
 #ifndef SLUICE_TX_FRAMING_H
 #define SLUICE_TX_FRAMING_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,6 +44,9 @@ int framer_feed(struct framer *f, const uint8_t *p, size_t n) __attribute__((war
 /* End of stream: a last line without its LF is still an event; an unfinished octet frame is
  * rejected. */
 void framer_finish(struct framer *f);
+/* True while part of a frame has been read and not yet passed on; *bytes: its bytes so far
+ * (for a frame being skipped, those skipped). */
+bool framer_pending(const struct framer *f, size_t *bytes);
 void framer_free(struct framer *f);
 
 #endif

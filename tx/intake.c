@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -30,14 +31,16 @@ struct isrc {
 	} l;
 	bool open;
 	uint32_t kernel_drops; /* UDP: SK_MEMINFO_DROPS last seen */
+	struct client *head, *tail; /* streams: clients by last activity, head idle longest */
 	size_t nclients;
 	uint64_t next_client;
 };
 
 struct client {
-	struct client *prev, *next;
+	struct client *prev, *next; /* in src's list, by last activity */
 	struct isrc *src;
 	uint64_t no;
+	uint64_t active_ms; /* uv_now when it connected or last sent bytes */
 	union {
 		uv_handle_t h;
 		uv_stream_t s;
@@ -52,9 +55,10 @@ struct intake {
 	struct evq *q;
 	struct isrc *src;
 	size_t n;
-	struct client *clients;
 	uv_timer_t drops;    /* UDP: datagrams the kernel dropped before intake read them */
 	bool drops_on;
+	uv_timer_t idle;     /* streams: closes clients silent for their source's idle_timeout */
+	bool idle_on;
 	size_t open_handles; /* freed when the last one has closed */
 	bool closing;
 	uint8_t buf[READ_BUF];
@@ -166,20 +170,95 @@ static void on_reject(void *ctx, const char *why, size_t len)
 	reject(c->src, c->no, why, len);
 }
 
-static void client_close(struct client *c)
+/* ---- clients, kept per source in order of last activity ---- */
+
+static void client_unlink(struct client *c)
 {
-	struct intake *in = c->src->in;
-	if (uv_is_closing(&c->c.h))
-		return;
+	struct isrc *s = c->src;
 	if (c->prev)
 		c->prev->next = c->next;
 	else
-		in->clients = c->next;
+		s->head = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
+	else
+		s->tail = c->prev;
 	c->prev = c->next = NULL;
+}
+
+static void client_append(struct client *c)
+{
+	struct isrc *s = c->src;
+	c->active_ms = uv_now(s->in->loop);
+	c->prev = s->tail;
+	c->next = NULL;
+	if (s->tail)
+		s->tail->next = c;
+	else
+		s->head = c;
+	s->tail = c;
+}
+
+static void client_close(struct client *c)
+{
+	if (uv_is_closing(&c->c.h))
+		return;
+	client_unlink(c);
 	c->src->nclients--;
 	uv_close(&c->c.h, client_closed);
+}
+
+/* Closed by intake, not by the peer: a frame it had begun cannot be finished, so it is
+ * dropped, logged and counted (an EOF instead passes a last line on, see framer_finish).
+ * Without one, the closing is logged only when `say`. */
+static void client_drop(struct client *c, const char *why, bool say)
+{
+	size_t bytes;
+	uint64_t idle_ms = uv_now(c->src->in->loop) - c->active_ms;
+	if (framer_pending(&c->fr, &bytes)) {
+		txm_add(TXM_EVENTS_PARTIAL, 1);
+		log_rl(LOG_WARN, "event source %s, client %llu: closed (%s, silent for %llu ms) with an "
+		       "unfinished event of %zu bytes: dropped", c->src->cfg->name,
+		       (unsigned long long)c->no, why, (unsigned long long)idle_ms, bytes);
+	} else if (say) {
+		log_rl(LOG_WARN, "event source %s, client %llu: closed (%s, silent for %llu ms)",
+		       c->src->cfg->name, (unsigned long long)c->no, why, (unsigned long long)idle_ms);
+	}
+	client_close(c);
+}
+
+static void idle_check(uv_timer_t *t);
+
+/* One timer for every stream source: due when the client idle longest of any source is. */
+static void idle_arm(struct intake *in)
+{
+	if (!in->idle_on)
+		return;
+	uint64_t now = uv_now(in->loop), due = UINT64_MAX;
+	for (size_t i = 0; i < in->n; i++) {
+		struct isrc *s = &in->src[i];
+		if (s->head && s->cfg->idle_timeout_ms && s->head->active_ms + s->cfg->idle_timeout_ms < due)
+			due = s->head->active_ms + s->cfg->idle_timeout_ms;
+	}
+	if (due == UINT64_MAX)
+		uv_timer_stop(&in->idle);
+	else
+		uv_timer_start(&in->idle, idle_check, due > now ? due - now : 0, 0);
+}
+
+static void idle_check(uv_timer_t *t)
+{
+	struct intake *in = t->data;
+	uint64_t now = uv_now(in->loop);
+	for (size_t i = 0; i < in->n; i++) {
+		struct isrc *s = &in->src[i];
+		uint64_t limit = s->cfg->idle_timeout_ms;
+		while (limit && s->head && s->head->active_ms + limit <= now) {
+			txm_add(TXM_EVENT_CLIENTS_IDLE, 1);
+			client_drop(s->head, "idle_timeout", true);
+		}
+	}
+	idle_arm(in);
 }
 
 static void stream_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
@@ -194,6 +273,8 @@ static void stream_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
 {
 	struct client *c = st->data;
 	if (n > 0) {
+		client_unlink(c);
+		client_append(c); /* now the most recently active */
 		if (framer_feed(&c->fr, (const uint8_t *)b->base, (size_t)n) != 0) {
 			txm_add(TXM_EVENTS_REJECTED, 1);
 			log_rl(LOG_WARN, "event source %s, client %llu: bad octet-counted frame (RFC 6587); "
@@ -236,21 +317,19 @@ static void on_connection(uv_stream_t *l, int status)
 	}
 	c->c.h.data = c;
 	in->open_handles++;
-	c->next = in->clients;
-	if (in->clients)
-		in->clients->prev = c;
-	in->clients = c;
+	if (s->nclients == INTAKE_CLIENTS_MAX) {
+		/* Never the new one: idle connections must not lock real sources out. */
+		txm_add(TXM_EVENT_CLIENTS_EVICTED, 1);
+		client_drop(s->head, "source full: the client idle longest makes room for a new one",
+			    true);
+	}
+	client_append(c);
 	s->nclients++;
 	if (uv_accept(l, &c->c.s) != 0) {
 		client_close(c);
 		return;
 	}
-	if (s->nclients > INTAKE_CLIENTS_MAX) {
-		log_rl(LOG_WARN, "event source %s: more than %u clients; closing the newest",
-		       s->cfg->name, INTAKE_CLIENTS_MAX);
-		client_close(c);
-		return;
-	}
+	idle_arm(in);
 	if (s->cfg->kind == CONFIG_EVENT_TCP)
 		uv_tcp_nodelay(&c->c.tcp, 1);
 	rc = uv_read_start(&c->c.s, stream_alloc, stream_read);
@@ -340,9 +419,32 @@ static int listen_one(struct intake *in, struct isrc *s)
 	return rc;
 }
 
+/* Below this many descriptors accept fails (EMFILE) before a source is full, and a new client
+ * is refused however idle the others are: the soft limit is raised towards the hard one. */
+static void fd_limit(const struct config_event *sources, size_t n)
+{
+	rlim_t need = INTAKE_FDS_SPARE;
+	for (size_t i = 0; i < n; i++)
+		if (sources[i].kind == CONFIG_EVENT_TCP || sources[i].kind == CONFIG_EVENT_UNIX)
+			need += INTAKE_CLIENTS_MAX + 1;
+	struct rlimit rl;
+	if (need == INTAKE_FDS_SPARE || getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= need)
+		return;
+	struct rlimit want = {rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need ? rl.rlim_max : need,
+			      rl.rlim_max};
+	if (setrlimit(RLIMIT_NOFILE, &want) == 0)
+		rl = want;
+	if (rl.rlim_cur < need)
+		log_warn("event sources: the open-file limit is %llu (hard %llu), below the %llu their "
+			 "clients need: beyond it new clients are refused until idle ones time out; raise "
+			 "it (ulimit -n, systemd LimitNOFILE=)", (unsigned long long)rl.rlim_cur,
+			 (unsigned long long)rl.rlim_max, (unsigned long long)need);
+}
+
 int intake_start(struct intake **out, uv_loop_t *loop, const struct config_event *sources, size_t n,
 		 struct evq *q)
 {
+	fd_limit(sources, n);
 	struct intake *in = calloc(1, sizeof(*in));
 	if (!in)
 		return -ENOMEM;
@@ -359,6 +461,11 @@ int intake_start(struct intake **out, uv_loop_t *loop, const struct config_event
 		in->drops_on = true;
 		in->open_handles++;
 		uv_timer_start(&in->drops, check_drops, 1000, 1000);
+	}
+	if (uv_timer_init(loop, &in->idle) == 0) {
+		in->idle.data = in;
+		in->idle_on = true;
+		in->open_handles++;
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct isrc *s = &in->src[i];
@@ -381,6 +488,11 @@ int intake_start(struct intake **out, uv_loop_t *loop, const struct config_event
 	return 0;
 }
 
+size_t intake_clients(const struct intake *in, unsigned src)
+{
+	return src < in->n ? in->src[src].nclients : 0;
+}
+
 void intake_close(struct intake *in)
 {
 	if (!in)
@@ -391,10 +503,14 @@ void intake_close(struct intake *in)
 		uv_close((uv_handle_t *)&in->drops, timer_closed);
 		in->drops_on = false;
 	}
-	while (in->clients)
-		client_close(in->clients);
+	if (in->idle_on) {
+		uv_close((uv_handle_t *)&in->idle, timer_closed);
+		in->idle_on = false;
+	}
 	for (size_t i = 0; i < in->n; i++) {
 		struct isrc *s = &in->src[i];
+		while (s->head)
+			client_drop(s->head, "sluice-tx is stopping", false);
 		if (s->open && !uv_is_closing(&s->l.h)) {
 			if (s->cfg->kind == CONFIG_EVENT_UNIX)
 				unlink(s->cfg->unix_path);

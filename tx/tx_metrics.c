@@ -18,4 +18,7 @@ struct metric tx_metrics[TXM_COUNT] = {
 	[TXM_EVENTS_REJECTED] = C("sluice_tx_events_rejected_total", "Event lines refused: over max_line or badly framed."),
 	[TXM_EVENT_BATCHES] = C("sluice_tx_event_batches_total", "Event batches sent."),
 	[TXM_EVENTS_LOST_INTAKE] = C("sluice_tx_events_kernel_dropped_total", "UDP event datagrams the kernel dropped before intake read them."),
+	[TXM_EVENT_CLIENTS_IDLE] = C("sluice_tx_event_clients_idle_closed_total", "Event clients (tcp:, unix:) closed after idle_timeout without a byte."),
+	[TXM_EVENT_CLIENTS_EVICTED] = C("sluice_tx_event_clients_evicted_total", "Event clients closed, the one idle longest, to make room for a new one on a full source."),
+	[TXM_EVENTS_PARTIAL] = C("sluice_tx_events_partial_dropped_total", "Unfinished event lines or frames dropped when intake closed their connection."),
 };

@@ -19,6 +19,9 @@ enum tx_metric {
 	TXM_EVENTS_REJECTED, /* sluice_tx_events_rejected_total: over max_line, bad framing */
 	TXM_EVENT_BATCHES, /* sluice_tx_event_batches_total */
 	TXM_EVENTS_LOST_INTAKE, /* sluice_tx_events_kernel_dropped_total: UDP datagrams dropped before intake */
+	TXM_EVENT_CLIENTS_IDLE, /* sluice_tx_event_clients_idle_closed_total */
+	TXM_EVENT_CLIENTS_EVICTED, /* sluice_tx_event_clients_evicted_total: closed for a new client */
+	TXM_EVENTS_PARTIAL, /* sluice_tx_events_partial_dropped_total: unfinished at close */
 	TXM_COUNT
 };
 

@@ -85,7 +85,7 @@ static void test_tx_full(void **state)
 			   "spools:\n  - name: a\n    path: /s/a\n    after: keep\n  - name: b.c_d\n    path: /s/b\n"
 			   "events:\n  - name: vms\n    listen: udp:127.0.0.1:5140\n"
 			   "  - name: syslog\n    listen: unix:/run/s.sock\n    max_line: 1KiB\n    queue: 10\n"
-			   "    compress: 0\n"
+			   "    compress: 0\n    idle_timeout: 1.5min\n"
 			   "metrics:\n  listen: 127.0.0.1:9471\nstate: /var/lib/x\nlog:\n  level: debug\nworkers: 3\n";
 	assert_int_equal(load(true, text, &out, &t, NULL), 0);
 	assert_int_equal(t.to.ss.ss_family, AF_INET6);
@@ -107,6 +107,8 @@ static void test_tx_full(void **state)
 	assert_int_equal(t.events[1].max_line, 1024);
 	assert_int_equal(t.events[1].queue, 10);
 	assert_int_equal(t.events[1].compress, 0);
+	assert_int_equal(t.events[0].idle_timeout_ms, 60000); /* default */
+	assert_int_equal(t.events[1].idle_timeout_ms, 90000);
 	assert_true(t.metrics_enabled);
 	assert_string_equal(t.state, "/var/lib/x");
 	assert_int_equal(t.log_level, LOG_DEBUG);
@@ -173,6 +175,12 @@ static void test_tx_errors(void **state)
 		{"link:\n  to: 127.0.0.1:7000\nkeys:\n  secret: a\n  receiver: b\nevents:\n  - name: v\n"
 		 "    listen: tcp:localhost\n    compress: 20\n",
 		 2, "9:15: 'compress' is 20; it must be between 0 and 19"},
+		{"link:\n  to: 127.0.0.1:7000\nkeys:\n  secret: a\n  receiver: b\nevents:\n  - name: v\n"
+		 "    listen: tcp:127.0.0.1:1\n    idle_timeout: 60\n",
+		 1, "9:19: bad duration '60' for 'idle_timeout': use a number with ms, s, min or h"},
+		{"link:\n  to: 127.0.0.1:7000\nkeys:\n  secret: a\n  receiver: b\nevents:\n  - name: v\n"
+		 "    listen: tcp:127.0.0.1:1\n    idle_timeout: 10ms\n",
+		 1, "9:19: 'idle_timeout' 10ms is out of range (100ms to 24h)"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		check_bad(true, &cases[i]);
@@ -390,6 +398,18 @@ static void test_units(void **state)
 		int rc = config_parse_size(sizes[i].s, &v);
 		if (rc != sizes[i].rc || (rc == 0 && v != sizes[i].v))
 			fail_msg("size '%s': rc %d v %llu", sizes[i].s, rc, (unsigned long long)v);
+	}
+	static const struct {
+		const char *s;
+		int rc;
+		uint64_t ms;
+	} durations[] = {{"60s", 0, 60000}, {"500ms", 0, 500}, {"1.5min", 0, 90000}, {"2h", 0, 7200000},
+			 {"60", -EINVAL, 0}, {"5 days", -EINVAL, 0}, {"-1s", -EINVAL, 0}, {"1e20h", -ERANGE, 0}};
+	for (size_t i = 0; i < sizeof(durations) / sizeof(durations[0]); i++) {
+		uint64_t v = 0;
+		int rc = config_parse_duration(durations[i].s, &v);
+		if (rc != durations[i].rc || (rc == 0 && v != durations[i].ms))
+			fail_msg("duration '%s': rc %d v %llu", durations[i].s, rc, (unsigned long long)v);
 	}
 	unsigned pct;
 	assert_int_equal(config_parse_percent("25%", &pct), 0);

@@ -5,8 +5,8 @@
  * the .jsonl files are read back and every line is checked: exact text around rx_time (source,
  * seq, tx_time, event), rx_time's format and range, no raw byte below 0x20, and a jansson parse
  * (duplicate keys refused). Covered: in-order delivery, a batch held until the one before it
- * arrives, a gap given up after EVENTS_REORDER_NS (one real 260 ms sleep) or at once when the
- * sender says it dropped those seqs, duplicates, a stream reset, resuming from the file after
+ * arrives, each gap given up EVENTS_REORDER_NS after it was first missed (on a fake monotonic
+ * clock the tests move) or at once when the sender says it dropped those seqs, duplicates, a stream reset, resuming from the file after
  * events_free/events_new (also when the last line's event holds \u0000), a crash-cut last
  * line (short, longer than one 4 KiB read, alone in its file), refused source names (nothing
  * made outside DIR), and events_encode by
@@ -48,13 +48,20 @@
  * JSON_ALLOW_NUL. */
 #define JFLAGS (JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL)
 
+#define MS 1000000ull /* ns */
+
 static char top[64], dir[96], stdir[96];
 static struct events *ev;
 static time_t t_start;
 
+/* The module's monotonic clock: moved only by the tests, so gap timers are exact. */
+static uint64_t fake_mono;
+static uint64_t fake_clock(void) { return fake_mono; }
+
 static void open_events(bool with_state)
 {
-	struct events_config c = {.dir = dir, .state = with_state ? stdir : NULL, .forward = NULL};
+	struct events_config c = {.dir = dir, .state = with_state ? stdir : NULL, .forward = NULL,
+				  .mono = fake_clock};
 	assert_int_equal(events_new(&ev, &c), 0);
 	assert_non_null(ev);
 }
@@ -74,6 +81,7 @@ static int setup(void **state)
 	snprintf(dir, sizeof(dir), "%s/events", top);
 	snprintf(stdir, sizeof(stdir), "%s/state", top);
 	t_start = time(NULL);
+	fake_mono = 1000 * 1000 * MS;
 	open_events(true);
 	return 0;
 }
@@ -400,23 +408,86 @@ static void test_gap_timeout(void **state)
 {
 	(void)state;
 	struct counts c0 = counts_now();
+	const uint64_t t0 = fake_mono, wait = EVENTS_REORDER_NS;
 	send_range("s", 1, 1, 1, 2);
-	send_range("s", 1, 5, 5, 6);  /* 3..4 missing */
-	send_range("s", 1, 9, 9, 9);  /* 7..8 missing */
+	send_range("s", 1, 5, 5, 6);  /* 3..4 missing from t0 */
+	fake_mono = t0 + 500 * MS;
+	send_range("s", 1, 9, 9, 9);  /* 7..8 missing from t0 + 0.5 s */
+	fake_mono = t0 + wait - 1;
+	assert_int_equal(events_timeout_ms(ev), 1);
 	events_tick(ev);              /* too early: nothing given up */
 	EXPECT("s", 1, 2);
 	assert_counts(&c0, 2, 0, 0);
-	usleep((useconds_t)(EVENTS_REORDER_NS / 1000u + 10000u));
+	fake_mono = t0 + wait;
 	assert_int_equal(events_timeout_ms(ev), 0);
-	events_tick(ev);              /* the first gap is given up; the second waits anew */
+	events_tick(ev);              /* the first gap is given up; the second has 0.5 s left */
 	EXPECT("s", 1, 2, 5, 6);
 	assert_counts(&c0, 4, 2, 0);
+	assert_int_equal(events_timeout_ms(ev), 500);
 	send_range("s", 1, 3, 3, 4);  /* too late: duplicates, not written */
 	EXPECT("s", 1, 2, 5, 6);
 	assert_counts(&c0, 4, 2, 2);
+	fake_mono = t0 + 500 * MS + wait - 1;
+	events_tick(ev);
+	EXPECT("s", 1, 2, 5, 6);
 	send_range("s", 1, 7, 7, 8);  /* in time for the second gap */
 	EXPECT("s", 1, 2, 5, 6, 7, 8, 9);
 	assert_counts(&c0, 7, 2, 2);
+}
+
+/* Five gaps opened 0.1 s apart: each is given up EVENTS_REORDER_NS after it was first missed,
+ * not one per second after the one before it. */
+static void test_gaps_each_own_timer(void **state)
+{
+	(void)state;
+	struct counts c0 = counts_now();
+	const uint64_t t0 = fake_mono, wait = EVENTS_REORDER_NS;
+	send_range("s", 1, 1, 1, 1);
+	for (uint64_t k = 0; k < 5; k++) { /* seq 2 + 2k missing from t0 + k * 0.1 s */
+		fake_mono = t0 + k * 100 * MS;
+		send_range("s", 1, 3 + 2 * k, 3 + 2 * k, 3 + 2 * k);
+	}
+	const uint64_t all[] = {1, 3, 5, 7, 9, 11};
+	for (uint64_t k = 0; k < 5; k++) {
+		fake_mono = t0 + k * 100 * MS + wait - 1;
+		assert_int_equal(events_timeout_ms(ev), 1);
+		events_tick(ev);
+		expect_seqs("s", all, 1 + k);
+		assert_counts(&c0, 1 + k, k, 0);
+		fake_mono++;
+		assert_int_equal(events_timeout_ms(ev), 0);
+		events_tick(ev);
+		expect_seqs("s", all, 2 + k);
+		assert_counts(&c0, 2 + k, k + 1, 0);
+	}
+	/* All written 1.4 s after the first gap opened; nothing left to wait for. */
+	assert_int_equal(fake_mono, t0 + 400 * MS + wait);
+	int ms = events_timeout_ms(ev);
+	assert_true(ms == -1 || ms > 100); /* a sync at most, no gap timer */
+}
+
+/* A seq is missed from the moment any higher seq arrives: gaps below an early event that is
+ * filled in later keep the time they were first missed. */
+static void test_gap_missed_since_first_higher(void **state)
+{
+	(void)state;
+	struct counts c0 = counts_now();
+	const uint64_t t0 = fake_mono, wait = EVENTS_REORDER_NS;
+	send_range("s", 1, 1, 1, 1);
+	send_range("s", 1, 9, 9, 9);   /* 2..8 missing from t0 */
+	fake_mono = t0 + 600 * MS;
+	send_range("s", 1, 5, 5, 5);   /* 2..4 and 6..8 were missing since t0 */
+	fake_mono = t0 + 900 * MS;
+	send_range("s", 1, 12, 12, 12); /* 10..11 missing from t0 + 0.9 s */
+	fake_mono = t0 + wait;
+	events_tick(ev);
+	EXPECT("s", 1, 5, 9);
+	assert_counts(&c0, 3, 6, 0);
+	assert_int_equal(events_timeout_ms(ev), 900);
+	fake_mono = t0 + 900 * MS + wait;
+	events_tick(ev);
+	EXPECT("s", 1, 5, 9, 12);
+	assert_counts(&c0, 4, 8, 0);
 }
 
 static void test_sender_dropped(void **state)
@@ -966,6 +1037,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_in_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reorder_held, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gap_timeout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gaps_each_own_timer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gap_missed_since_first_higher, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sender_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_first_batch_after_drops, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_duplicates, setup, teardown),

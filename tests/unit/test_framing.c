@@ -7,8 +7,9 @@
  * chunks, some empty). By hand: LF and CRLF lines, empty lines, a line of exactly max_line and
  * one byte more, octet counting with split LEN digits, "0 " frames, frames over max_line, bad
  * counts, the end of a stream in each mode, and lines and frames around the framer's first
- * 4 KiB buffer with max_line 10000. Then a seeded random run (xorshift64*): random events,
- * framed both ways by a plain reference, fed in random chunk sizes, max_line up to 16000.
+ * 4 KiB buffer with max_line 10000, framer_pending after each kind of prefix. Then a seeded
+ * random run (xorshift64*): random events, framed both ways by a plain reference, fed in
+ * random chunk sizes, max_line up to 16000.
  * SLUICE_TEST_SEED=N changes the random run's seed (a fixed one by default).
  */
 #include <setjmp.h>
@@ -646,9 +647,47 @@ static void test_random(void **state)
 	}
 }
 
+/* framer_pending: what intake counts as dropped when it closes a connection itself. */
+static void test_pending(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *stream;
+		size_t max;
+		bool pending;
+		size_t bytes;
+	} cases[] = {
+		{"", 16, false, 0},		 /* nothing read yet */
+		{"one\n", 16, false, 0},	 /* a whole line */
+		{"one\ntw", 16, true, 2},	 /* a line begun */
+		{"one\r", 16, true, 4},	 /* the CR still belongs to it */
+		{"0123456789abcdefXYZ", 16, true, 19}, /* over max_line: being skipped */
+		{"0123456789abcdefXYZ\n", 16, false, 0},
+		{"12", 16, true, 0},		 /* octets: LEN begun */
+		{"5 abc", 16, true, 3},		 /* octets: MSG begun */
+		{"5 abcde", 16, false, 0},	 /* octets: a whole frame */
+		{"5 abcde0 ", 16, false, 0},	 /* octets: then an empty frame */
+		{"20 abc", 16, true, 3},	 /* octets: over max_line, being skipped */
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct rec r;
+		rec_init(&r, cases[i].max);
+		size_t n = strlen(cases[i].stream), bytes = 99;
+		assert_int_equal(framer_feed(&r.f, (const uint8_t *)cases[i].stream, n), 0);
+		bool p = framer_pending(&r.f, &bytes);
+		if (p != cases[i].pending || (p && bytes != cases[i].bytes))
+			fail_msg("'%s': pending %d (%zu bytes), want %d (%zu)", cases[i].stream, p, bytes,
+				 cases[i].pending, cases[i].bytes);
+		framer_finish(&r.f);
+		assert_false(framer_pending(&r.f, &bytes));
+		rec_free(&r);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pending),
 		cmocka_unit_test(test_lines_split_everywhere),
 		cmocka_unit_test(test_lines_crlf),
 		cmocka_unit_test(test_lines_empty),
