@@ -28,7 +28,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "common/hash.h"
@@ -43,10 +42,7 @@
 #include "rx/rx_metrics.h"
 #include "rx/ring.h"
 #include "rx/safepath.h"
-
-#ifndef RENAME_NOREPLACE
-#define RENAME_NOREPLACE (1 << 0)
-#endif
+#include "rx/versions.h"
 
 #define BUCKETS 2048                        /* pending hash table, 2 x DELIVER_PENDING_MAX */
 #define CLOSED_MAX 4096                     /* ids whose outcome is decided */
@@ -102,6 +98,7 @@ struct deliver {
 	struct closed_id closed[CLOSED_MAX];
 	size_t nclosed, closed_next;
 	uint64_t bad_messages;
+	struct versions *versions; /* what is stored under each name */
 	struct events *events;
 	struct ring *ring;
 	uint8_t *copy; /* a BLOCK_REF's bytes, out of the ring */
@@ -313,11 +310,11 @@ static int pending_reserve(struct deliver *d, struct pending *p, uint32_t b)
 	return 0;
 }
 
-/* pwrite or pread all of len bytes at off. 0 or -errno (-EIO: the file ended short). */
-static int io_full(bool wr, int fd, uint8_t *buf, size_t len, uint64_t off)
+/* pwrite all of len bytes at off. 0 or -errno (-EIO: nothing written). */
+static int write_full(int fd, const uint8_t *buf, size_t len, uint64_t off)
 {
 	while (len > 0) {
-		ssize_t n = wr ? pwrite(fd, buf, len, (off_t)off) : pread(fd, buf, len, (off_t)off);
+		ssize_t n = pwrite(fd, buf, len, (off_t)off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -399,7 +396,7 @@ static int on_block(struct deliver *d, const struct msg *m)
 	if (p->blk[m->block].off != NOT_ARRIVED)
 		return 0; /* a block we have: the link role repeats itself */
 	if ((p->fd < 0 && (rc = open_temp(d, p)) != 0) ||
-	    (rc = io_full(true, p->fd, (uint8_t *)m->data, m->data_len, m->offset)) != 0) {
+	    (rc = write_full(p->fd, m->data, m->data_len, m->offset)) != 0) {
 		char why[128];
 		snprintf(why, sizeof(why), "cannot write temp file: %s", strerror(-rc));
 		object_lost(d, p, why);
@@ -548,94 +545,6 @@ int deliver_handle(struct deliver *d, const struct msg *m)
 
 /* ---- commit ---- */
 
-/* "seg.ts" -> "seg.<n>.ts", "README" -> "README.<n>". -ENAMETOOLONG past NAME_MAX. */
-static int numbered(const char *leaf, unsigned n, char *out, size_t cap)
-{
-	const char *dot = strrchr(leaf, '.');
-	size_t stem = dot && dot != leaf ? (size_t)(dot - leaf) : strlen(leaf);
-	int w = snprintf(out, cap, "%.*s.%u%s", (int)stem, leaf, n, leaf + stem);
-	if (w < 0 || (size_t)w >= cap || w > SAFEPATH_NAME_MAX)
-		return -ENAMETOOLONG;
-	return 0;
-}
-
-/* True if dirfd/name is a regular file (not a link) whose tree hash over `part` is `hash`. */
-static bool same_content(int dirfd, const char *name, const struct fec_partition *part,
-			 const uint8_t hash[HASH_LEN])
-{
-	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	if (fd < 0)
-		return false;
-	struct stat st;
-	bool same = false;
-	uint8_t *leaves = NULL, *buf = NULL;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != part->length)
-		goto out;
-	size_t maxlen = (size_t)part->k_large * part->symbol_size;
-	leaves = malloc((size_t)part->nblocks * HASH_LEN);
-	buf = malloc(maxlen ? maxlen : 1);
-	if (!leaves || !buf)
-		goto out;
-	for (uint32_t b = 0; b < part->nblocks; b++) {
-		uint32_t len = fec_partition_len(part, b);
-		if (len > maxlen || io_full(false, fd, buf, len, fec_partition_offset(part, b)) != 0)
-			goto out;
-		hash_leaf(b, buf, len, leaves + (size_t)b * HASH_LEN);
-	}
-	uint8_t root[HASH_LEN];
-	hash_root(part->length, leaves, part->nblocks, root);
-	same = sodium_memcmp(root, hash, HASH_LEN) == 0;
-out:
-	free(leaves);
-	free(buf);
-	close(fd);
-	return same;
-}
-
-/* Atomic rename that never replaces: renameat2(RENAME_NOREPLACE), or link + unlink where the
- * file system does not support the flag. 0 or -errno (-EEXIST: the name is taken). */
-static int rename_noreplace(int olddirfd, const char *old, int newdirfd, const char *new)
-{
-	if (syscall(SYS_renameat2, olddirfd, old, newdirfd, new, RENAME_NOREPLACE) == 0)
-		return 0;
-	if (errno != EINVAL && errno != ENOSYS)
-		return -errno;
-	if (linkat(olddirfd, old, newdirfd, new, 0) != 0)
-		return -errno;
-	if (unlinkat(olddirfd, old, 0) != 0)
-		log_rl(LOG_WARN, "removing temp name %s: %s", old, strerror(errno));
-	return 0;
-}
-
-enum placed { PLACED, PLACED_RENAMED, PLACED_DUPLICATE };
-
-/* Give the temp file its name in dirfd: `leaf`, or "leaf.N.ext" beside different content. */
-static int place(struct deliver *d, struct pending *p, int dirfd, const char *leaf,
-		 const struct fec_partition *part, const uint8_t hash[HASH_LEN], char *stored,
-		 size_t cap, enum placed *how)
-{
-	for (unsigned n = 0; n <= DELIVER_RENAME_MAX; n++) {
-		int rc = n ? numbered(leaf, n, stored, cap) : 0;
-		if (!n && snprintf(stored, cap, "%s", leaf) >= (int)cap)
-			rc = -ENAMETOOLONG;
-		if (rc != 0)
-			return rc;
-		rc = rename_noreplace(d->tmpfd, p->tmpname, dirfd, stored);
-		if (rc == 0) {
-			p->tmp_exists = false;
-			*how = n ? PLACED_RENAMED : PLACED;
-			return 0;
-		}
-		if (rc != -EEXIST)
-			return rc;
-		if (same_content(dirfd, stored, part, hash)) {
-			*how = PLACED_DUPLICATE;
-			return 0;
-		}
-	}
-	return -EEXIST;
-}
-
 static int finish_temp(int fd, uint64_t size, uint64_t mtime_ns)
 {
 	struct timespec ts[2] = {
@@ -741,10 +650,14 @@ static void commit(struct deliver *d, struct pending *p)
 			snprintf(why, sizeof(why), "cannot open output folder: %s", strerror(-rc));
 		goto fail;
 	}
-	char stored[SAFEPATH_NAME_MAX + 1];
-	enum placed how;
-	rc = place(d, p, dirfd, leaf, &part, man->hash, stored, sizeof(stored), &how);
-	if (rc == 0 && how != PLACED_DUPLICATE && fsync(dirfd) != 0)
+	char stored[SAFEPATH_NAME_MAX + 1], key[MANIFEST_SPOOL_MAX + 1 + MANIFEST_PATH_MAX + 1];
+	snprintf(key, sizeof(key), "%s/%s", man->spool, man->path);
+	enum versions_placed how;
+	rc = versions_place(d->versions, key, dirfd, leaf, DELIVER_RENAME_MAX, d->tmpfd, p->tmpname,
+			    &part, man->hash, stored, sizeof(stored), &how);
+	if (rc == 0 && how != VERSIONS_DUPLICATE)
+		p->tmp_exists = false;
+	if (rc == 0 && how != VERSIONS_DUPLICATE && fsync(dirfd) != 0)
 		log_rl(LOG_WARN, "fsync of %s: %s", dirpath, strerror(errno));
 	close(dirfd);
 	if (rc != 0) {
@@ -755,25 +668,25 @@ static void commit(struct deliver *d, struct pending *p)
 	char stored_as[SAFEPATH_PATH_MAX + SAFEPATH_NAME_MAX + 8];
 	snprintf(stored_as, sizeof(stored_as), "%.*s%s", slash ? dirs + 1 : 0, man->path, stored);
 	switch (how) {
-	case PLACED:
+	case VERSIONS_PLACED:
 		log_info("delivered %s/%s (%" PRIu64 " bytes)", man->spool, man->path, man->size);
 		audit_obj(d, AUDIT_DELIVERED, p->session, p->object, man, NULL, NULL, 0);
 		break;
-	case PLACED_RENAMED:
+	case VERSIONS_RENAMED:
 		log_info("delivered %s/%s as %s: a different file has its name", man->spool, man->path,
 			 stored_as);
 		audit_obj(d, AUDIT_RENAMED, p->session, p->object, man, stored_as,
 			  "a different file already has this name", 0);
 		rxm_add(RXM_RENAMED, 1);
 		break;
-	case PLACED_DUPLICATE:
+	case VERSIONS_DUPLICATE:
 		log_info("duplicate %s/%s: identical content already stored as %s", man->spool,
 			 man->path, stored_as);
 		audit_obj(d, AUDIT_DUPLICATE, p->session, p->object, man, stored_as, NULL, 0);
 		rxm_add(RXM_DUPLICATES, 1);
 		break;
 	}
-	if (how != PLACED_DUPLICATE) {
+	if (how != VERSIONS_DUPLICATE) {
 		rxm_add(RXM_DELIVERED, 1);
 		rxm_add(RXM_BYTES_DELIVERED, man->size);
 	}
@@ -855,18 +768,20 @@ int deliver_new(struct deliver **out, const struct deliver_config *c)
 		rc = -errno;
 		goto close_root;
 	}
-	if ((rc = empty_tmp(d->tmpfd)) != 0)
+	if ((rc = empty_tmp(d->tmpfd)) != 0 || (rc = versions_new(&d->versions)) != 0)
 		goto close_tmp;
 	handed = true; /* events_new owns the forwarder from here, whatever it returns */
 	if (c->events_dir) {
 		struct events_config ec = {.dir = c->events_dir, .state = c->state, .forward = c->forward};
 		if ((rc = events_new(&d->events, &ec)) != 0)
-			goto close_tmp;
+			goto free_versions;
 	} else {
 		forward_free(c->forward);
 	}
 	*out = d;
 	return 0;
+free_versions:
+	versions_free(d->versions);
 close_tmp:
 	close(d->tmpfd);
 close_root:
@@ -967,6 +882,8 @@ int deliver_run(struct deliver *d, int fd, int evfd)
 
 uint64_t deliver_bad_messages(const struct deliver *d) { return d->bad_messages; }
 
+uint64_t deliver_bytes_reread(const struct deliver *d) { return versions_bytes_read(d->versions); }
+
 void deliver_free(struct deliver *d)
 {
 	if (!d)
@@ -978,6 +895,7 @@ void deliver_free(struct deliver *d)
 		log_info("deliver role: %zu unfinished object%s dropped at exit", left,
 			 left == 1 ? "" : "s");
 	events_free(d->events);
+	versions_free(d->versions);
 	close(d->tmpfd);
 	close(d->rootfd);
 	free(d->senders);

@@ -73,6 +73,10 @@ int deliver_run(struct deliver *d, int fd, int evfd);
 /* Messages deliver_handle() refused since deliver_new(). */
 uint64_t deliver_bad_messages(const struct deliver *d);
 
+/* Bytes read back from files already stored, to compare their content with a new object's,
+ * since deliver_new(). */
+uint64_t deliver_bytes_reread(const struct deliver *d);
+
 /* Closes everything and removes the temp files of unfinished objects. NULL is fine. */
 void deliver_free(struct deliver *d);
 

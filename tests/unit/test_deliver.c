@@ -572,6 +572,78 @@ static void test_renamed(void **state)
 	assert_int_equal(tmp_entries(), 0);
 }
 
+/* One name rewritten N times costs what N names cost: placing a new version reads back no
+ * stored version; a resend of any earlier version is still a duplicate, found by reading that
+ * one file only. After a restart the name is learned once (each stored version of the same
+ * size read once), then again nothing is read. A version removed by someone else is not a
+ * duplicate: its content is stored again, under the freed name. */
+static void test_many_versions(void **state)
+{
+	enum { N = 40, SZ = 20000 };
+	send_session(15, tx_pk, 0);
+	struct obj *v[N + 2];
+	for (int i = 0; i < N + 2; i++)
+		v[i] = obj_new(15, 1 + (uint64_t)i, "cam", "same.ts", rnd_buf(SZ), SZ, tx_sk);
+	uint64_t ren0 = counter(RXM_RENAMED), dup0 = counter(RXM_DUPLICATES);
+	for (int i = 0; i < N; i++) {
+		send_obj(v[i]);
+		if (deliver_bytes_reread(dl) != 0)
+			fail_msg("version %d: %" PRIu64 " bytes of earlier versions read back", i,
+				 deliver_bytes_reread(dl));
+	}
+	char p[256], rel[64];
+	check_file("cam/same.ts", v[0]);
+	for (int i = 1; i < N; i++) {
+		snprintf(rel, sizeof(rel), "cam/same.%d.ts", i);
+		check_file(rel, v[i]);
+	}
+	assert_int_equal(counter(RXM_RENAMED) - ren0, N - 1);
+	static const int again[] = {0, 7, N - 1};
+	for (int i = 0; i < 3; i++) {
+		int k = again[i];
+		struct obj *r = obj_new(15, 100 + (uint64_t)k, "cam", "same.ts", v[k]->data, SZ, tx_sk);
+		uint64_t before = deliver_bytes_reread(dl);
+		send_obj(r);
+		assert_int_equal(deliver_bytes_reread(dl) - before, SZ);
+	}
+	snprintf(p, sizeof(p), "%s/cam", files);
+	assert_int_equal(dir_entries(p), N);
+	assert_int_equal(counter(RXM_DUPLICATES) - dup0, 3);
+	assert_int_equal(audit_lines("duplicate", "\"stored_as\":\"same.ts\"", NULL), 1);
+	assert_int_equal(audit_lines("duplicate", "\"stored_as\":\"same.7.ts\"", NULL), 1);
+	snprintf(rel, sizeof(rel), "\"stored_as\":\"same.%d.ts\"", N - 1);
+	assert_int_equal(audit_lines("duplicate", rel, NULL), 1);
+
+	/* a restart: one pass over the name, then nothing */
+	deliver_free(dl);
+	new_deliver();
+	send_session(15, tx_pk, 0);
+	send_obj(v[N]);
+	assert_int_equal(deliver_bytes_reread(dl), (uint64_t)N * SZ);
+	snprintf(rel, sizeof(rel), "cam/same.%d.ts", N);
+	check_file(rel, v[N]);
+	send_obj(v[N + 1]);
+	assert_int_equal(deliver_bytes_reread(dl), (uint64_t)N * SZ);
+	snprintf(rel, sizeof(rel), "cam/same.%d.ts", N + 1);
+	check_file(rel, v[N + 1]);
+	struct obj *r = obj_new(15, 200, "cam", "same.ts", v[3]->data, SZ, tx_sk);
+	send_obj(r);
+	assert_int_equal(deliver_bytes_reread(dl), (uint64_t)(N + 1) * SZ);
+	assert_int_equal(audit_lines("duplicate", "\"stored_as\":\"same.3.ts\"", NULL), 1);
+
+	/* same.ts removed (retention, an operator): its content is not a duplicate any more */
+	snprintf(p, sizeof(p), "%s/cam/same.ts", files);
+	assert_int_equal(unlink(p), 0);
+	r = obj_new(15, 201, "cam", "same.ts", v[0]->data, SZ, tx_sk);
+	uint64_t del0 = counter(RXM_DELIVERED);
+	send_obj(r);
+	assert_int_equal(counter(RXM_DELIVERED) - del0, 1);
+	check_file("cam/same.ts", r);
+	snprintf(p, sizeof(p), "%s/cam", files);
+	assert_int_equal(dir_entries(p), N + 2);
+	assert_int_equal(tmp_entries(), 0);
+}
+
 /* One object that must be refused: sent whole, then nothing written, counted and audited. */
 static void expect_rejected(struct obj *o, const char *reason, size_t planted)
 {
@@ -1012,6 +1084,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_run_socketpair, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_duplicate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_renamed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_many_versions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reject_signature, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reject_unpinned, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reject_altered, setup, teardown),
