@@ -46,6 +46,7 @@
 
 #define BUCKETS 2048                        /* pending hash table, 2 x DELIVER_PENDING_MAX */
 #define CLOSED_MAX 4096                     /* ids whose outcome is decided */
+#define REJECTED_MAX 1024                   /* of those, the rejected ones (see on_lost) */
 #define TABLE_BYTES_MAX (256ull << 20)      /* per-block bookkeeping of all pending objects */
 #define NOT_ARRIVED UINT64_MAX
 #define ENTRY_BYTES (HASH_LEN + sizeof(struct blk))
@@ -77,6 +78,7 @@ struct pending {
 	uint32_t nblocks;
 	uint8_t *manifest;
 	size_t manifest_len;
+	struct manifest *man;          /* decoded, passed check_manifest; NULL until judged */
 };
 
 struct closed_id {
@@ -97,6 +99,8 @@ struct deliver {
 	uint64_t table_bytes;
 	struct closed_id closed[CLOSED_MAX];
 	size_t nclosed, closed_next;
+	struct closed_id rejected[REJECTED_MAX];
+	size_t nrejected, rejected_next;
 	uint64_t bad_messages;
 	struct versions *versions; /* what is stored under each name */
 	struct events *events;
@@ -163,20 +167,31 @@ static struct pending *pending_find(struct deliver *d, uint64_t session, uint64_
 	return NULL;
 }
 
-static bool is_closed(const struct deliver *d, uint64_t session, uint64_t object)
+static bool id_in(const struct closed_id *ids, size_t n, uint64_t session, uint64_t object)
 {
-	for (size_t i = 0; i < d->nclosed; i++)
-		if (d->closed[i].session == session && d->closed[i].object == object)
+	for (size_t i = 0; i < n; i++)
+		if (ids[i].session == session && ids[i].object == object)
 			return true;
 	return false;
 }
 
+static bool is_closed(const struct deliver *d, uint64_t session, uint64_t object)
+{
+	return id_in(d->closed, d->nclosed, session, object);
+}
+
+static void id_add(struct closed_id *ids, size_t max, size_t *n, size_t *next, uint64_t session,
+		   uint64_t object)
+{
+	ids[*next] = (struct closed_id){session, object};
+	*next = (*next + 1) % max;
+	if (*n < max)
+		(*n)++;
+}
+
 static void mark_closed(struct deliver *d, uint64_t session, uint64_t object)
 {
-	d->closed[d->closed_next] = (struct closed_id){session, object};
-	d->closed_next = (d->closed_next + 1) % CLOSED_MAX;
-	if (d->nclosed < CLOSED_MAX)
-		d->nclosed++;
+	id_add(d->closed, CLOSED_MAX, &d->nclosed, &d->closed_next, session, object);
 }
 
 /* Unlinks from the table and the age list, removes the temp file if it is still there, frees,
@@ -205,6 +220,7 @@ static void pending_close(struct deliver *d, struct pending *p)
 	free(p->leaves);
 	free(p->blk);
 	free(p->manifest);
+	free(p->man);
 	free(p);
 }
 
@@ -213,7 +229,7 @@ static void object_lost(struct deliver *d, struct pending *p, const char *reason
 {
 	log_rl(LOG_WARN, "session %016" PRIx64 " object %" PRIu64 " lost: %s", p->session, p->object,
 	       reason);
-	audit_obj(d, AUDIT_LOST, p->session, p->object, NULL, NULL, reason,
+	audit_obj(d, AUDIT_LOST, p->session, p->object, p->man, NULL, reason,
 		  p->ended ? p->length : 0);
 	rxm_add(RXM_LOST, 1);
 	pending_close(d, p);
@@ -223,11 +239,15 @@ static void object_lost(struct deliver *d, struct pending *p, const char *reason
 static void object_rejected(struct deliver *d, struct pending *p, const struct manifest *man,
 			    const char *reason)
 {
+	if (!man)
+		man = p->man; /* a manifest that passed its own checks says what was refused */
 	log_rl(LOG_WARN, "session %016" PRIx64 " object %" PRIu64 " rejected: %s", p->session,
 	       p->object, reason);
 	audit_obj(d, AUDIT_REJECTED, p->session, p->object, man, NULL, reason,
 		  p->ended ? p->length : 0);
 	rxm_add(RXM_OBJ_REJECTED, 1);
+	/* The link role may still declare the id lost (it never learns of the rejection). */
+	id_add(d->rejected, REJECTED_MAX, &d->nrejected, &d->rejected_next, p->session, p->object);
 	pending_close(d, p);
 }
 
@@ -441,6 +461,7 @@ static int on_block_ref(struct deliver *d, const struct msg *m)
 }
 
 static void commit(struct deliver *d, struct pending *p);
+static int judge_manifest(struct deliver *d, struct pending *p, bool final);
 
 static int on_file_end(struct deliver *d, const struct msg *m)
 {
@@ -485,6 +506,10 @@ static int on_manifest(struct deliver *d, const struct msg *m)
 	}
 	memcpy(p->manifest, m->data, m->data_len);
 	p->manifest_len = m->data_len;
+	/* Judged now, not when the content is complete: the content may never come (the link
+	 * role refuses packets that claim a length over limits.object, for one). */
+	if (judge_manifest(d, p, false) < 0)
+		return 0;
 	if (p->ended)
 		commit(d, p);
 	return 0;
@@ -503,17 +528,28 @@ static int on_lost(struct deliver *d, const struct msg *m)
 	for (size_t i = 0; i < m->data_len && n < sizeof(why) - 1; i++)
 		why[n++] = (m->data[i] >= 0x20 && m->data[i] < 0x7f) ? (char)m->data[i] : '?';
 	why[n] = '\0';
+	/* Logged by the link role, which declared it (linkrole.c declare_lost); counted here,
+	 * where it is audited, so that an object this role rejected is not counted lost too. */
 	struct pending *p = pending_find(d, m->session, m->object);
 	if (p) {
-		/* Logged and counted by the link role, which declared it (linkrole.c declare_lost). */
-		audit_obj(d, AUDIT_LOST, p->session, p->object, NULL, NULL, why,
+		/* A manifest not judged yet is judged now: a refused one makes this a rejection. */
+		if (p->manifest && judge_manifest(d, p, false) < 0)
+			return 0;
+		audit_obj(d, AUDIT_LOST, p->session, p->object, p->man, NULL, why,
 			  p->ended ? p->length : 0);
+		rxm_add(RXM_LOST, 1);
 		pending_close(d, p);
+		return 0;
+	}
+	if (id_in(d->rejected, d->nrejected, m->session, m->object)) {
+		log_rl(LOG_DEBUG, "session %016" PRIx64 " object %" PRIu64 ": rejected already, "
+				  "not lost (%s)", m->session, m->object, why);
 		return 0;
 	}
 	if (is_closed(d, m->session, m->object))
 		return 0;
 	audit_obj(d, AUDIT_LOST, m->session, m->object, NULL, NULL, why, 0);
+	rxm_add(RXM_LOST, 1);
 	mark_closed(d, m->session, m->object);
 	return 0;
 }
@@ -567,9 +603,10 @@ static int failf(char *why, size_t wl, const char *fmt, ...)
 	return -1;
 }
 
-/* Every check of rx/deliver.h, in order; 0 or -1 with `why` set. */
-static int verify(struct deliver *d, struct pending *p, struct manifest *man,
-		  struct fec_partition *part, bool *verified, char *why, size_t wl)
+/* The checks the signed manifest alone decides, in order: 0, or -1 with `why` set and
+ * *verified telling whether man holds what the session's sender signed. */
+static int check_manifest(struct deliver *d, const struct pending *p, struct manifest *man,
+			  bool *verified, char *why, size_t wl)
 {
 	*verified = false;
 	const struct dsession *s = session_find(d, p->session);
@@ -591,6 +628,16 @@ static int verify(struct deliver *d, struct pending *p, struct manifest *man,
 		return failf(why, wl, "unsafe name: %s", pw);
 	if (man->size > d->object_limit)
 		return failf(why, wl, "size %" PRIu64 " exceeds limits.object", man->size);
+	struct fec_partition part;
+	if (fec_partition_init(&part, man->size, man->symbol_size, man->block_max) != 0)
+		return failf(why, wl, "bad FEC parameters in the manifest");
+	return 0;
+}
+
+/* The checks of the content against a manifest that passed check_manifest; 0 or -1. */
+static int check_content(const struct pending *p, const struct manifest *man,
+			 struct fec_partition *part, char *why, size_t wl)
+{
 	if (man->size != p->length)
 		return failf(why, wl, "size mismatch: manifest %" PRIu64 ", received %" PRIu64,
 			     man->size, p->length);
@@ -615,19 +662,43 @@ static int verify(struct deliver *d, struct pending *p, struct manifest *man,
 	return 0;
 }
 
+/* Judges p's manifest on its own, once: 0 with p->man set; 1 when it cannot be judged yet (no
+ * SESSION for it so far, and not `final`); -1: p was rejected (audited with what the manifest
+ * says, if it verified) or lost, and is closed. */
+static int judge_manifest(struct deliver *d, struct pending *p, bool final)
+{
+	if (p->man)
+		return 0;
+	struct manifest *man = malloc(sizeof(*man));
+	if (!man) {
+		object_lost(d, p, "out of memory in the deliver role");
+		return -1;
+	}
+	char why[256 + SAFEPATH_NAME_MAX];
+	bool verified;
+	if (check_manifest(d, p, man, &verified, why, sizeof(why)) == 0) {
+		p->man = man;
+		return 0;
+	}
+	if (!final && !session_find(d, p->session)) {
+		free(man);
+		return 1;
+	}
+	object_rejected(d, p, verified ? man : NULL, why);
+	free(man);
+	return -1;
+}
+
 static void commit(struct deliver *d, struct pending *p)
 {
 	char why[256 + SAFEPATH_NAME_MAX];
-	struct manifest *man = malloc(sizeof(*man));
 	struct fec_partition part;
-	bool verified = false, reject = true;
+	bool reject = true;
 	int rc;
-	if (!man) {
-		reject = false;
-		snprintf(why, sizeof(why), "out of memory in the deliver role");
-		goto fail;
-	}
-	if (verify(d, p, man, &part, &verified, why, sizeof(why)) != 0)
+	if (judge_manifest(d, p, true) != 0)
+		return;
+	const struct manifest *man = p->man; /* freed with p */
+	if (check_content(p, man, &part, why, sizeof(why)) != 0)
 		goto fail;
 	reject = false; /* from here on, failures are the receiver's, not the object's */
 	if ((rc = finish_temp(p->fd, man->size, man->mtime_ns)) != 0) {
@@ -635,7 +706,7 @@ static void commit(struct deliver *d, struct pending *p)
 		goto fail;
 	}
 	/* "<spool>/<dirs>" and the leaf name; the path passed safepath_check. */
-	char *slash = strrchr(man->path, '/');
+	const char *slash = strrchr(man->path, '/');
 	const char *leaf = slash ? slash + 1 : man->path;
 	int dirs = slash ? (int)(slash - man->path) : 0;
 	char dirpath[SAFEPATH_SPOOL_MAX + 1 + SAFEPATH_PATH_MAX + 1];
@@ -691,14 +762,12 @@ static void commit(struct deliver *d, struct pending *p)
 		rxm_add(RXM_BYTES_DELIVERED, man->size);
 	}
 	pending_close(d, p);
-	free(man);
 	return;
 fail:
 	if (reject)
-		object_rejected(d, p, verified ? man : NULL, why);
+		object_rejected(d, p, man, why);
 	else
 		object_lost(d, p, why);
-	free(man);
 }
 
 /* ---- set-up, stream, tear-down ---- */

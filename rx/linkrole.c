@@ -343,7 +343,7 @@ static void set_resolved(struct rsession *s, uint64_t id)
 	}
 }
 
-/* Declares an object id lost: frees what is held, tells the deliver role, counts. */
+/* Declares an object id lost: frees what is held, tells the deliver role. */
 static void declare_lost(struct linkrole *l, struct rsession *s, uint64_t id, uint8_t kind,
 			 const char *reason)
 {
@@ -360,9 +360,7 @@ static void declare_lost(struct linkrole *l, struct rsession *s, uint64_t id, ui
 	struct msg m = {.type = MSG_LOST, .session = s->id, .object = id, .kind = kinds[0]};
 	m.data = (const uint8_t *)reason;
 	m.data_len = strlen(reason) > MSG_REASON_MAX ? MSG_REASON_MAX : strlen(reason);
-	emit(l, &m);
-	if (!ev)
-		rxm_add(RXM_LOST, 1);
+	emit(l, &m); /* the deliver role audits and counts it, unless it rejected the object */
 	log_warn("session %016" PRIx64 " object %" PRIu64 " lost: %s", s->id, id, reason);
 }
 

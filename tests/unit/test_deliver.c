@@ -878,7 +878,7 @@ static void test_lost(void **state)
 	uint64_t lost0 = counter(RXM_LOST);
 	assert_int_equal(send_lost(10, 1, 1, "unrecoverable: block 2"), 0);
 	assert_int_equal(tmp_entries(), 0);
-	assert_int_equal(counter(RXM_LOST), lost0); /* the link role counted it when it said so */
+	assert_int_equal(counter(RXM_LOST) - lost0, 1); /* counted where it is audited */
 	assert_int_equal(audit_lines("lost", "unrecoverable: block 2", NULL), 1);
 	/* the rest of a decided object is ignored: no file, no second outcome */
 	uint64_t rej0 = counter(RXM_OBJ_REJECTED);
@@ -894,6 +894,68 @@ static void test_lost(void **state)
 	assert_int_equal(send_lost(10, 3, 3, "events"), 0);
 	assert_int_equal(send_lost(10, 4, 9, "what"), -EINVAL);
 	assert_int_equal(audit_lines("lost", NULL), lost_lines);
+}
+
+/* A signed manifest that arrives but is refused, and whose file content never comes (the link
+ * role refused its packets, or the sender never sent them): audited "rejected" once, with what
+ * the manifest says and the real reason; the link role's later LOST for the id adds no "lost"
+ * line and is not counted as lost. */
+static void test_reject_manifest_alone(void **state)
+{
+	send_session(16, tx_pk, 0);
+	uint8_t *d = rnd_buf(3000);
+	char longp[400], deep[200];
+	memset(longp, 'b', sizeof(longp));
+	memcpy(longp, "a/", 2);
+	snprintf(longp + 2 + 300, sizeof(longp) - 302, ".ts"); /* a 303-byte component */
+	deep[0] = '\0';
+	for (int i = 0; i < 40; i++)
+		strcat(deep, "d/");
+	strcat(deep, "x.ts");
+	struct {
+		const char *path;
+		uint64_t size;
+		const char *reason, *in_line;
+	} cases[] = {
+		{"huge.ts", 1ull << 62, "size 4611686018427387904 exceeds limits.object",
+		 "\"size\":4611686018427387904"},
+		{longp, 3000, "unsafe name: path component", "\"path\":\"a/bbbbbbbbbb"},
+		{deep, 3000, "unsafe name: path deeper than 32", "\"path\":\"d/d/d/d/d/d/d/d/d/d/d/d/d/d/d"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint64_t id = 300 + i;
+		struct obj *o = obj_new(16, id, "cam", cases[i].path, d, 3000, tx_sk);
+		o->m.size = cases[i].size;
+		resign(o, tx_sk);
+		uint64_t rej0 = counter(RXM_OBJ_REJECTED), lost0 = counter(RXM_LOST);
+		assert_int_equal(send_manifest(o), 0);
+		assert_int_equal(send_lost(16, id, 1, "incomplete: 1 of 1 blocks"), 0);
+		char obj[32];
+		snprintf(obj, sizeof(obj), "\"object\":%" PRIu64 ",", id);
+		if (audit_lines("rejected", obj, "\"spool\":\"cam\"", cases[i].in_line,
+				cases[i].reason, "\"session\":\"0000000000000010\"", NULL) != 1)
+			fail_msg("case %zu: no rejected line with spool, path and \"%s\"", i,
+				 cases[i].reason);
+		assert_int_equal(audit_lines("rejected", obj, NULL), 1);
+		assert_int_equal(audit_lines("lost", obj, NULL), 0);
+		assert_int_equal(counter(RXM_OBJ_REJECTED) - rej0, 1);
+		assert_int_equal(counter(RXM_LOST), lost0);
+		/* the content after all: ignored */
+		send_block(o, 0);
+		send_end(o);
+		check_nothing_written(0);
+	}
+	/* a good manifest whose content never came: lost, and the line says which file */
+	struct obj *o = obj_new(16, 310, "cam", "never.ts", d, 3000, tx_sk);
+	uint64_t lost0 = counter(RXM_LOST), rej0 = counter(RXM_OBJ_REJECTED);
+	assert_int_equal(send_manifest(o), 0);
+	assert_int_equal(send_lost(16, 310, 1, "incomplete: 1 of 1 blocks"), 0);
+	assert_int_equal(audit_lines("lost", "\"object\":310,", "\"spool\":\"cam\"",
+				     "\"path\":\"never.ts\"", "\"size\":3000",
+				     "link: incomplete: 1 of 1 blocks", NULL), 1);
+	assert_int_equal(counter(RXM_LOST) - lost0, 1);
+	assert_int_equal(counter(RXM_OBJ_REJECTED), rej0);
+	check_nothing_written(0);
 }
 
 static void put_u32(uint8_t *p, uint32_t v)
@@ -1092,6 +1154,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reject_paths, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_symlinks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lost, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reject_manifest_alone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_bad_stream, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_fields, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_evict, setup, teardown),
