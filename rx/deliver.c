@@ -28,7 +28,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "common/hash.h"
@@ -43,13 +42,11 @@
 #include "rx/rx_metrics.h"
 #include "rx/ring.h"
 #include "rx/safepath.h"
-
-#ifndef RENAME_NOREPLACE
-#define RENAME_NOREPLACE (1 << 0)
-#endif
+#include "rx/versions.h"
 
 #define BUCKETS 2048                        /* pending hash table, 2 x DELIVER_PENDING_MAX */
 #define CLOSED_MAX 4096                     /* ids whose outcome is decided */
+#define REJECTED_MAX 1024                   /* of those, the rejected ones (see on_lost) */
 #define TABLE_BYTES_MAX (256ull << 20)      /* per-block bookkeeping of all pending objects */
 #define NOT_ARRIVED UINT64_MAX
 #define ENTRY_BYTES (HASH_LEN + sizeof(struct blk))
@@ -81,6 +78,7 @@ struct pending {
 	uint32_t nblocks;
 	uint8_t *manifest;
 	size_t manifest_len;
+	struct manifest *man;          /* decoded, passed check_manifest; NULL until judged */
 };
 
 struct closed_id {
@@ -101,7 +99,10 @@ struct deliver {
 	uint64_t table_bytes;
 	struct closed_id closed[CLOSED_MAX];
 	size_t nclosed, closed_next;
+	struct closed_id rejected[REJECTED_MAX];
+	size_t nrejected, rejected_next;
 	uint64_t bad_messages;
+	struct versions *versions; /* what is stored under each name */
 	struct events *events;
 	struct ring *ring;
 	uint8_t *copy; /* a BLOCK_REF's bytes, out of the ring */
@@ -166,20 +167,31 @@ static struct pending *pending_find(struct deliver *d, uint64_t session, uint64_
 	return NULL;
 }
 
-static bool is_closed(const struct deliver *d, uint64_t session, uint64_t object)
+static bool id_in(const struct closed_id *ids, size_t n, uint64_t session, uint64_t object)
 {
-	for (size_t i = 0; i < d->nclosed; i++)
-		if (d->closed[i].session == session && d->closed[i].object == object)
+	for (size_t i = 0; i < n; i++)
+		if (ids[i].session == session && ids[i].object == object)
 			return true;
 	return false;
 }
 
+static bool is_closed(const struct deliver *d, uint64_t session, uint64_t object)
+{
+	return id_in(d->closed, d->nclosed, session, object);
+}
+
+static void id_add(struct closed_id *ids, size_t max, size_t *n, size_t *next, uint64_t session,
+		   uint64_t object)
+{
+	ids[*next] = (struct closed_id){session, object};
+	*next = (*next + 1) % max;
+	if (*n < max)
+		(*n)++;
+}
+
 static void mark_closed(struct deliver *d, uint64_t session, uint64_t object)
 {
-	d->closed[d->closed_next] = (struct closed_id){session, object};
-	d->closed_next = (d->closed_next + 1) % CLOSED_MAX;
-	if (d->nclosed < CLOSED_MAX)
-		d->nclosed++;
+	id_add(d->closed, CLOSED_MAX, &d->nclosed, &d->closed_next, session, object);
 }
 
 /* Unlinks from the table and the age list, removes the temp file if it is still there, frees,
@@ -208,6 +220,7 @@ static void pending_close(struct deliver *d, struct pending *p)
 	free(p->leaves);
 	free(p->blk);
 	free(p->manifest);
+	free(p->man);
 	free(p);
 }
 
@@ -216,7 +229,7 @@ static void object_lost(struct deliver *d, struct pending *p, const char *reason
 {
 	log_rl(LOG_WARN, "session %016" PRIx64 " object %" PRIu64 " lost: %s", p->session, p->object,
 	       reason);
-	audit_obj(d, AUDIT_LOST, p->session, p->object, NULL, NULL, reason,
+	audit_obj(d, AUDIT_LOST, p->session, p->object, p->man, NULL, reason,
 		  p->ended ? p->length : 0);
 	rxm_add(RXM_LOST, 1);
 	pending_close(d, p);
@@ -226,11 +239,15 @@ static void object_lost(struct deliver *d, struct pending *p, const char *reason
 static void object_rejected(struct deliver *d, struct pending *p, const struct manifest *man,
 			    const char *reason)
 {
+	if (!man)
+		man = p->man; /* a manifest that passed its own checks says what was refused */
 	log_rl(LOG_WARN, "session %016" PRIx64 " object %" PRIu64 " rejected: %s", p->session,
 	       p->object, reason);
 	audit_obj(d, AUDIT_REJECTED, p->session, p->object, man, NULL, reason,
 		  p->ended ? p->length : 0);
 	rxm_add(RXM_OBJ_REJECTED, 1);
+	/* The link role may still declare the id lost (it never learns of the rejection). */
+	id_add(d->rejected, REJECTED_MAX, &d->nrejected, &d->rejected_next, p->session, p->object);
 	pending_close(d, p);
 }
 
@@ -313,11 +330,11 @@ static int pending_reserve(struct deliver *d, struct pending *p, uint32_t b)
 	return 0;
 }
 
-/* pwrite or pread all of len bytes at off. 0 or -errno (-EIO: the file ended short). */
-static int io_full(bool wr, int fd, uint8_t *buf, size_t len, uint64_t off)
+/* pwrite all of len bytes at off. 0 or -errno (-EIO: nothing written). */
+static int write_full(int fd, const uint8_t *buf, size_t len, uint64_t off)
 {
 	while (len > 0) {
-		ssize_t n = wr ? pwrite(fd, buf, len, (off_t)off) : pread(fd, buf, len, (off_t)off);
+		ssize_t n = pwrite(fd, buf, len, (off_t)off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -399,7 +416,7 @@ static int on_block(struct deliver *d, const struct msg *m)
 	if (p->blk[m->block].off != NOT_ARRIVED)
 		return 0; /* a block we have: the link role repeats itself */
 	if ((p->fd < 0 && (rc = open_temp(d, p)) != 0) ||
-	    (rc = io_full(true, p->fd, (uint8_t *)m->data, m->data_len, m->offset)) != 0) {
+	    (rc = write_full(p->fd, m->data, m->data_len, m->offset)) != 0) {
 		char why[128];
 		snprintf(why, sizeof(why), "cannot write temp file: %s", strerror(-rc));
 		object_lost(d, p, why);
@@ -444,6 +461,7 @@ static int on_block_ref(struct deliver *d, const struct msg *m)
 }
 
 static void commit(struct deliver *d, struct pending *p);
+static int judge_manifest(struct deliver *d, struct pending *p, bool final);
 
 static int on_file_end(struct deliver *d, const struct msg *m)
 {
@@ -488,6 +506,10 @@ static int on_manifest(struct deliver *d, const struct msg *m)
 	}
 	memcpy(p->manifest, m->data, m->data_len);
 	p->manifest_len = m->data_len;
+	/* Judged now, not when the content is complete: the content may never come (the link
+	 * role refuses packets that claim a length over limits.object, for one). */
+	if (judge_manifest(d, p, false) < 0)
+		return 0;
 	if (p->ended)
 		commit(d, p);
 	return 0;
@@ -506,23 +528,34 @@ static int on_lost(struct deliver *d, const struct msg *m)
 	for (size_t i = 0; i < m->data_len && n < sizeof(why) - 1; i++)
 		why[n++] = (m->data[i] >= 0x20 && m->data[i] < 0x7f) ? (char)m->data[i] : '?';
 	why[n] = '\0';
+	/* Logged by the link role, which declared it (linkrole.c declare_lost); counted here,
+	 * where it is audited, so that an object this role rejected is not counted lost too. */
 	struct pending *p = pending_find(d, m->session, m->object);
 	if (p) {
-		/* Logged and counted by the link role, which declared it (linkrole.c declare_lost). */
-		audit_obj(d, AUDIT_LOST, p->session, p->object, NULL, NULL, why,
+		/* A manifest not judged yet is judged now: a refused one makes this a rejection. */
+		if (p->manifest && judge_manifest(d, p, false) < 0)
+			return 0;
+		audit_obj(d, AUDIT_LOST, p->session, p->object, p->man, NULL, why,
 			  p->ended ? p->length : 0);
+		rxm_add(RXM_LOST, 1);
 		pending_close(d, p);
+		return 0;
+	}
+	if (id_in(d->rejected, d->nrejected, m->session, m->object)) {
+		log_rl(LOG_DEBUG, "session %016" PRIx64 " object %" PRIu64 ": rejected already, "
+				  "not lost (%s)", m->session, m->object, why);
 		return 0;
 	}
 	if (is_closed(d, m->session, m->object))
 		return 0;
 	audit_obj(d, AUDIT_LOST, m->session, m->object, NULL, NULL, why, 0);
+	rxm_add(RXM_LOST, 1);
 	mark_closed(d, m->session, m->object);
 	return 0;
 }
 
 /* File ids of which nothing arrived, sent before this receiver heard their session or while it
- * was stopped: one audit line for the range (the link role logged and counted them). */
+ * was stopped: one audit line for the range, counted one each (the link role logged them). */
 static int on_lost_range(struct deliver *d, const struct msg *m)
 {
 	if (m->length == 0 || m->object == 0 || wire_id_is_event(m->object) ||
@@ -540,6 +573,7 @@ static int on_lost_range(struct deliver *d, const struct msg *m)
 	int rc = audit_write(d->audit, &r);
 	if (rc != 0)
 		log_rl(LOG_ERROR, "audit log: %s", strerror(rc < 0 ? -rc : rc));
+	rxm_add(RXM_LOST, m->length);
 	return 0;
 }
 
@@ -571,94 +605,6 @@ int deliver_handle(struct deliver *d, const struct msg *m)
 
 /* ---- commit ---- */
 
-/* "seg.ts" -> "seg.<n>.ts", "README" -> "README.<n>". -ENAMETOOLONG past NAME_MAX. */
-static int numbered(const char *leaf, unsigned n, char *out, size_t cap)
-{
-	const char *dot = strrchr(leaf, '.');
-	size_t stem = dot && dot != leaf ? (size_t)(dot - leaf) : strlen(leaf);
-	int w = snprintf(out, cap, "%.*s.%u%s", (int)stem, leaf, n, leaf + stem);
-	if (w < 0 || (size_t)w >= cap || w > SAFEPATH_NAME_MAX)
-		return -ENAMETOOLONG;
-	return 0;
-}
-
-/* True if dirfd/name is a regular file (not a link) whose tree hash over `part` is `hash`. */
-static bool same_content(int dirfd, const char *name, const struct fec_partition *part,
-			 const uint8_t hash[HASH_LEN])
-{
-	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	if (fd < 0)
-		return false;
-	struct stat st;
-	bool same = false;
-	uint8_t *leaves = NULL, *buf = NULL;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != part->length)
-		goto out;
-	size_t maxlen = (size_t)part->k_large * part->symbol_size;
-	leaves = malloc((size_t)part->nblocks * HASH_LEN);
-	buf = malloc(maxlen ? maxlen : 1);
-	if (!leaves || !buf)
-		goto out;
-	for (uint32_t b = 0; b < part->nblocks; b++) {
-		uint32_t len = fec_partition_len(part, b);
-		if (len > maxlen || io_full(false, fd, buf, len, fec_partition_offset(part, b)) != 0)
-			goto out;
-		hash_leaf(b, buf, len, leaves + (size_t)b * HASH_LEN);
-	}
-	uint8_t root[HASH_LEN];
-	hash_root(part->length, leaves, part->nblocks, root);
-	same = sodium_memcmp(root, hash, HASH_LEN) == 0;
-out:
-	free(leaves);
-	free(buf);
-	close(fd);
-	return same;
-}
-
-/* Atomic rename that never replaces: renameat2(RENAME_NOREPLACE), or link + unlink where the
- * file system does not support the flag. 0 or -errno (-EEXIST: the name is taken). */
-static int rename_noreplace(int olddirfd, const char *old, int newdirfd, const char *new)
-{
-	if (syscall(SYS_renameat2, olddirfd, old, newdirfd, new, RENAME_NOREPLACE) == 0)
-		return 0;
-	if (errno != EINVAL && errno != ENOSYS)
-		return -errno;
-	if (linkat(olddirfd, old, newdirfd, new, 0) != 0)
-		return -errno;
-	if (unlinkat(olddirfd, old, 0) != 0)
-		log_rl(LOG_WARN, "removing temp name %s: %s", old, strerror(errno));
-	return 0;
-}
-
-enum placed { PLACED, PLACED_RENAMED, PLACED_DUPLICATE };
-
-/* Give the temp file its name in dirfd: `leaf`, or "leaf.N.ext" beside different content. */
-static int place(struct deliver *d, struct pending *p, int dirfd, const char *leaf,
-		 const struct fec_partition *part, const uint8_t hash[HASH_LEN], char *stored,
-		 size_t cap, enum placed *how)
-{
-	for (unsigned n = 0; n <= DELIVER_RENAME_MAX; n++) {
-		int rc = n ? numbered(leaf, n, stored, cap) : 0;
-		if (!n && snprintf(stored, cap, "%s", leaf) >= (int)cap)
-			rc = -ENAMETOOLONG;
-		if (rc != 0)
-			return rc;
-		rc = rename_noreplace(d->tmpfd, p->tmpname, dirfd, stored);
-		if (rc == 0) {
-			p->tmp_exists = false;
-			*how = n ? PLACED_RENAMED : PLACED;
-			return 0;
-		}
-		if (rc != -EEXIST)
-			return rc;
-		if (same_content(dirfd, stored, part, hash)) {
-			*how = PLACED_DUPLICATE;
-			return 0;
-		}
-	}
-	return -EEXIST;
-}
-
 static int finish_temp(int fd, uint64_t size, uint64_t mtime_ns)
 {
 	struct timespec ts[2] = {
@@ -681,9 +627,10 @@ static int failf(char *why, size_t wl, const char *fmt, ...)
 	return -1;
 }
 
-/* Every check of rx/deliver.h, in order; 0 or -1 with `why` set. */
-static int verify(struct deliver *d, struct pending *p, struct manifest *man,
-		  struct fec_partition *part, bool *verified, char *why, size_t wl)
+/* The checks the signed manifest alone decides, in order: 0, or -1 with `why` set and
+ * *verified telling whether man holds what the session's sender signed. */
+static int check_manifest(struct deliver *d, const struct pending *p, struct manifest *man,
+			  bool *verified, char *why, size_t wl)
 {
 	*verified = false;
 	const struct dsession *s = session_find(d, p->session);
@@ -705,6 +652,16 @@ static int verify(struct deliver *d, struct pending *p, struct manifest *man,
 		return failf(why, wl, "unsafe name: %s", pw);
 	if (man->size > d->object_limit)
 		return failf(why, wl, "size %" PRIu64 " exceeds limits.object", man->size);
+	struct fec_partition part;
+	if (fec_partition_init(&part, man->size, man->symbol_size, man->block_max) != 0)
+		return failf(why, wl, "bad FEC parameters in the manifest");
+	return 0;
+}
+
+/* The checks of the content against a manifest that passed check_manifest; 0 or -1. */
+static int check_content(const struct pending *p, const struct manifest *man,
+			 struct fec_partition *part, char *why, size_t wl)
+{
 	if (man->size != p->length)
 		return failf(why, wl, "size mismatch: manifest %" PRIu64 ", received %" PRIu64,
 			     man->size, p->length);
@@ -729,19 +686,43 @@ static int verify(struct deliver *d, struct pending *p, struct manifest *man,
 	return 0;
 }
 
+/* Judges p's manifest on its own, once: 0 with p->man set; 1 when it cannot be judged yet (no
+ * SESSION for it so far, and not `final`); -1: p was rejected (audited with what the manifest
+ * says, if it verified) or lost, and is closed. */
+static int judge_manifest(struct deliver *d, struct pending *p, bool final)
+{
+	if (p->man)
+		return 0;
+	struct manifest *man = malloc(sizeof(*man));
+	if (!man) {
+		object_lost(d, p, "out of memory in the deliver role");
+		return -1;
+	}
+	char why[256 + SAFEPATH_NAME_MAX];
+	bool verified;
+	if (check_manifest(d, p, man, &verified, why, sizeof(why)) == 0) {
+		p->man = man;
+		return 0;
+	}
+	if (!final && !session_find(d, p->session)) {
+		free(man);
+		return 1;
+	}
+	object_rejected(d, p, verified ? man : NULL, why);
+	free(man);
+	return -1;
+}
+
 static void commit(struct deliver *d, struct pending *p)
 {
 	char why[256 + SAFEPATH_NAME_MAX];
-	struct manifest *man = malloc(sizeof(*man));
 	struct fec_partition part;
-	bool verified = false, reject = true;
+	bool reject = true;
 	int rc;
-	if (!man) {
-		reject = false;
-		snprintf(why, sizeof(why), "out of memory in the deliver role");
-		goto fail;
-	}
-	if (verify(d, p, man, &part, &verified, why, sizeof(why)) != 0)
+	if (judge_manifest(d, p, true) != 0)
+		return;
+	const struct manifest *man = p->man; /* freed with p */
+	if (check_content(p, man, &part, why, sizeof(why)) != 0)
 		goto fail;
 	reject = false; /* from here on, failures are the receiver's, not the object's */
 	if ((rc = finish_temp(p->fd, man->size, man->mtime_ns)) != 0) {
@@ -749,7 +730,7 @@ static void commit(struct deliver *d, struct pending *p)
 		goto fail;
 	}
 	/* "<spool>/<dirs>" and the leaf name; the path passed safepath_check. */
-	char *slash = strrchr(man->path, '/');
+	const char *slash = strrchr(man->path, '/');
 	const char *leaf = slash ? slash + 1 : man->path;
 	int dirs = slash ? (int)(slash - man->path) : 0;
 	char dirpath[SAFEPATH_SPOOL_MAX + 1 + SAFEPATH_PATH_MAX + 1];
@@ -764,10 +745,14 @@ static void commit(struct deliver *d, struct pending *p)
 			snprintf(why, sizeof(why), "cannot open output folder: %s", strerror(-rc));
 		goto fail;
 	}
-	char stored[SAFEPATH_NAME_MAX + 1];
-	enum placed how;
-	rc = place(d, p, dirfd, leaf, &part, man->hash, stored, sizeof(stored), &how);
-	if (rc == 0 && how != PLACED_DUPLICATE && fsync(dirfd) != 0)
+	char stored[SAFEPATH_NAME_MAX + 1], key[MANIFEST_SPOOL_MAX + 1 + MANIFEST_PATH_MAX + 1];
+	snprintf(key, sizeof(key), "%s/%s", man->spool, man->path);
+	enum versions_placed how;
+	rc = versions_place(d->versions, key, dirfd, leaf, DELIVER_RENAME_MAX, d->tmpfd, p->tmpname,
+			    &part, man->hash, stored, sizeof(stored), &how);
+	if (rc == 0 && how != VERSIONS_DUPLICATE)
+		p->tmp_exists = false;
+	if (rc == 0 && how != VERSIONS_DUPLICATE && fsync(dirfd) != 0)
 		log_rl(LOG_WARN, "fsync of %s: %s", dirpath, strerror(errno));
 	close(dirfd);
 	if (rc != 0) {
@@ -778,37 +763,35 @@ static void commit(struct deliver *d, struct pending *p)
 	char stored_as[SAFEPATH_PATH_MAX + SAFEPATH_NAME_MAX + 8];
 	snprintf(stored_as, sizeof(stored_as), "%.*s%s", slash ? dirs + 1 : 0, man->path, stored);
 	switch (how) {
-	case PLACED:
+	case VERSIONS_PLACED:
 		log_info("delivered %s/%s (%" PRIu64 " bytes)", man->spool, man->path, man->size);
 		audit_obj(d, AUDIT_DELIVERED, p->session, p->object, man, NULL, NULL, 0);
 		break;
-	case PLACED_RENAMED:
+	case VERSIONS_RENAMED:
 		log_info("delivered %s/%s as %s: a different file has its name", man->spool, man->path,
 			 stored_as);
 		audit_obj(d, AUDIT_RENAMED, p->session, p->object, man, stored_as,
 			  "a different file already has this name", 0);
 		rxm_add(RXM_RENAMED, 1);
 		break;
-	case PLACED_DUPLICATE:
+	case VERSIONS_DUPLICATE:
 		log_info("duplicate %s/%s: identical content already stored as %s", man->spool,
 			 man->path, stored_as);
 		audit_obj(d, AUDIT_DUPLICATE, p->session, p->object, man, stored_as, NULL, 0);
 		rxm_add(RXM_DUPLICATES, 1);
 		break;
 	}
-	if (how != PLACED_DUPLICATE) {
+	if (how != VERSIONS_DUPLICATE) {
 		rxm_add(RXM_DELIVERED, 1);
 		rxm_add(RXM_BYTES_DELIVERED, man->size);
 	}
 	pending_close(d, p);
-	free(man);
 	return;
 fail:
 	if (reject)
-		object_rejected(d, p, verified ? man : NULL, why);
+		object_rejected(d, p, man, why);
 	else
 		object_lost(d, p, why);
-	free(man);
 }
 
 /* ---- set-up, stream, tear-down ---- */
@@ -878,18 +861,20 @@ int deliver_new(struct deliver **out, const struct deliver_config *c)
 		rc = -errno;
 		goto close_root;
 	}
-	if ((rc = empty_tmp(d->tmpfd)) != 0)
+	if ((rc = empty_tmp(d->tmpfd)) != 0 || (rc = versions_new(&d->versions)) != 0)
 		goto close_tmp;
 	handed = true; /* events_new owns the forwarder from here, whatever it returns */
 	if (c->events_dir) {
 		struct events_config ec = {.dir = c->events_dir, .state = c->state, .forward = c->forward};
 		if ((rc = events_new(&d->events, &ec)) != 0)
-			goto close_tmp;
+			goto free_versions;
 	} else {
 		forward_free(c->forward);
 	}
 	*out = d;
 	return 0;
+free_versions:
+	versions_free(d->versions);
 close_tmp:
 	close(d->tmpfd);
 close_root:
@@ -990,6 +975,8 @@ int deliver_run(struct deliver *d, int fd, int evfd)
 
 uint64_t deliver_bad_messages(const struct deliver *d) { return d->bad_messages; }
 
+uint64_t deliver_bytes_reread(const struct deliver *d) { return versions_bytes_read(d->versions); }
+
 void deliver_free(struct deliver *d)
 {
 	if (!d)
@@ -1001,6 +988,7 @@ void deliver_free(struct deliver *d)
 		log_info("deliver role: %zu unfinished object%s dropped at exit", left,
 			 left == 1 ? "" : "s");
 	events_free(d->events);
+	versions_free(d->versions);
 	close(d->tmpfd);
 	close(d->rootfd);
 	free(d->senders);

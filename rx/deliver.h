@@ -13,11 +13,15 @@
  *   - the tree hash over the blocks equals the manifest's hash;
  *   - safepath_check() accepts the spool and path.
  *
- * Otherwise the temp file is removed and the object audited as rejected. A committed file is
+ * Otherwise the temp file is removed and the object audited as rejected. The checks the
+ * manifest alone decides (signature, ids, names, size limit, FEC parameters) run as soon as it
+ * arrives and its session is known: an object whose content never comes is still audited
+ * rejected with what its manifest says, and the link role's later LOST for it adds no "lost"
+ * line and no lost count (LOST is counted here, where it is audited). A committed file is
  * 0644, has the sender's mtime, is fsynced, then renamed with RENAME_NOREPLACE (never over an
  * existing name, never through a symbolic link) and its folder fsynced. Identical content
  * already under the name (or a numbered sibling) is a duplicate; different content is stored
- * beside it as "name.N.ext".
+ * beside it as "name.N.ext" (rx/versions.h: found without reading the stored versions back).
  *
  * Not thread-safe: one thread runs a struct deliver.
  */
@@ -72,6 +76,10 @@ int deliver_run(struct deliver *d, int fd, int evfd);
 
 /* Messages deliver_handle() refused since deliver_new(). */
 uint64_t deliver_bad_messages(const struct deliver *d);
+
+/* Bytes read back from files already stored, to compare their content with a new object's,
+ * since deliver_new(). */
+uint64_t deliver_bytes_reread(const struct deliver *d);
 
 /* Closes everything and removes the temp files of unfinished objects. NULL is fine. */
 void deliver_free(struct deliver *d);

@@ -403,7 +403,7 @@ static struct idwin *idwin_of(struct rsession *s, uint64_t id)
 static bool is_resolved(struct rsession *s, uint64_t id) { return idwin_has(idwin_of(s, id), id); }
 static void set_resolved(struct rsession *s, uint64_t id) { idwin_set(idwin_of(s, id), id); }
 
-/* Declares an object id lost: frees what is held, tells the deliver role, counts. */
+/* Declares an object id lost: frees what is held, tells the deliver role. */
 static void declare_lost(struct linkrole *l, struct rsession *s, uint64_t id, uint8_t kind,
 			 const char *reason)
 {
@@ -420,18 +420,17 @@ static void declare_lost(struct linkrole *l, struct rsession *s, uint64_t id, ui
 	struct msg m = {.type = MSG_LOST, .session = s->id, .object = id, .kind = kinds[0]};
 	m.data = (const uint8_t *)reason;
 	m.data_len = strlen(reason) > MSG_REASON_MAX ? MSG_REASON_MAX : strlen(reason);
-	emit(l, &m);
-	if (ev) { /* counted as a seq gap by the events module, not as an object */
+	emit(l, &m); /* the deliver role audits and counts it, unless it rejected the object */
+	if (ev) { /* a seq gap for the events module, never a lost object */
 		log_rl(LOG_INFO, "session %016" PRIx64 " event batch %" PRIu64 " dropped: %s", s->id,
 		       id - WIRE_EVENT_ID_BASE, reason);
 		return;
 	}
-	rxm_add(RXM_LOST, 1);
 	log_warn("session %016" PRIx64 " object %" PRIu64 " lost: %s", s->id, id, reason);
 }
 
 /* File ids first .. end - 1 that never arrived, skipping those already resolved: each run of
- * them is one message to the deliver role (one audit line), one log line, counted each. */
+ * them is one message to the deliver role (one audit line; it counts each id), one log line. */
 static void declare_lost_range(struct linkrole *l, struct rsession *s, uint64_t first, uint64_t end,
 			       const char *reason)
 {
@@ -451,7 +450,6 @@ static void declare_lost_range(struct linkrole *l, struct rsession *s, uint64_t 
 		m.data_len = strlen(reason) > MSG_REASON_MAX ? MSG_REASON_MAX : strlen(reason);
 		emit(l, &m);
 		idwin_set_range(&s->files, first, last);
-		rxm_add(RXM_LOST, last - first);
 		log_warn("session %016" PRIx64 " objects %" PRIu64 "-%" PRIu64 " (%" PRIu64
 			 ") lost: %s", s->id, first, last - 1, last - first, reason);
 		first = last;
