@@ -35,7 +35,7 @@ static int open_component(int fd, const char *name, bool create, int *out)
 		if ((e == ELOOP || e == ENOTDIR) && fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 		    S_ISLNK(st.st_mode)) {
 			log_rl(LOG_WARN, "output folder component '%s' is a symbolic link: not followed",
-			       name);
+			       ESCAPED(name));
 			return -ELOOP;
 		}
 		return -e;

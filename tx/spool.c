@@ -91,7 +91,7 @@ static void quiet_add(struct spool_watch *w, const struct config_spool *sp, cons
 	struct quiet *q = calloc(1, sizeof(*q));
 	if (!q || !(q->rel = strdup(rel))) {
 		free(q);
-		log_error("out of memory watching %s/%s", sp->name, rel);
+		log_error("out of memory watching %s/%s", sp->name, ESCAPED(rel));
 		return;
 	}
 	q->sp = sp;
@@ -137,7 +137,7 @@ static void scan(struct spool_watch *w, const struct config_spool *sp, const cha
 		return;
 	DIR *d = opendir(path);
 	if (!d) {
-		log_warn("spool %s: cannot read %s: %s", sp->name, path, strerror(errno));
+		log_warn("spool %s: cannot read %s: %s", sp->name, ESCAPED(path), strerror(errno));
 		return;
 	}
 	struct dirent *e;
@@ -174,7 +174,7 @@ static int add_dir(struct spool_watch *w, const struct config_spool *sp, const c
 					   IN_DONT_FOLLOW | IN_EXCL_UNLINK);
 	if (wd < 0) {
 		rc = -errno;
-		log_warn("spool %s: cannot watch %s: %s%s", sp->name, path, strerror(errno),
+		log_warn("spool %s: cannot watch %s: %s%s", sp->name, ESCAPED(path), strerror(errno),
 			 errno == ENOSPC ? " (raise fs.inotify.max_user_watches)" : "");
 		return rc;
 	}
