@@ -23,6 +23,18 @@ for i in "${!refused[@]}"; do
 done
 cp "$W/src/good.bin" "$S/good.bin"
 n=${#refused[@]}
+# A path the receiver would take (4080 bytes, 16 components) that is too long for the sender
+# to open by path under its spool folder (PATH_MAX 4096): reported as refused, not skipped.
+python3 -c '
+import os, sys
+fd = os.open(sys.argv[1], os.O_RDONLY)
+for i in range(15):
+    name = chr(ord("a") + i) * 255
+    os.mkdir(name, dir_fd=fd)
+    nfd = os.open(name, os.O_RDONLY, dir_fd=fd); os.close(fd); fd = nfd
+f = os.open("z" * 240, os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd); os.write(f, b"long"); os.close(f)
+' "$S"
+n=$((n + 1))
 start_rx
 start_tx
 wait_for "the good file" 30 metric_ge "$RX_METRICS" sluice_rx_objects_delivered_total 1
@@ -39,6 +51,7 @@ grep -qF 'refused cam/tab\x09name.bin: path has a control byte 0x09 at 3' "$W/tx
 grep -qF 'refused cam/nl\x0aname.bin: path has a control byte 0x0a at 2' "$W/tx.log" || fail "no refusal line for the newline"
 grep -qF 'refused cam/bad\xffutf8.bin: path is not valid UTF-8 at byte 3' "$W/tx.log" || fail "no refusal line for invalid UTF-8"
 grep -qF "refused cam/${deep}: path deeper than 32 components" "$W/tx.log" || fail "no refusal line for the deep path"
+grep -q 'spool cam: aaaa.*: path longer than 4095 bytes under the spool folder; kept in the spool, not sent' "$W/tx.log" || fail "no refusal line for the long path"
 
 # Picked up again unchanged (closed after an open for writing): not logged or counted again.
 : >>"$S/${refused[0]}"
