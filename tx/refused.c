@@ -9,7 +9,8 @@
 bool refused_check(struct refused *r, const char *spool, const char *rel, const struct stat *st)
 {
 	char why[160];
-	if (pathrule_spool_check(spool, why, sizeof(why)) == 0 && pathrule_check(rel, why, sizeof(why)) == 0)
+	if (pathrule_spool_check(spool, why, sizeof(why)) == 0 &&
+	    pathrule_check(rel, why, sizeof(why)) == 0)
 		return false;
 	uint64_t mtime = (uint64_t)st->st_mtim.tv_sec * 1000000000ull + (uint64_t)st->st_mtim.tv_nsec;
 	uint64_t k = journal_key(spool, rel, (uint64_t)st->st_size, mtime);
