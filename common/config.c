@@ -270,7 +270,7 @@ static void sp_name(struct ctx *c, yaml_node_t *v, void *t_, const char *key)
 	if (!n)
 		return;
 	if (!config_name_valid(n))
-		problem(c, v, "bad name '%s': use 1 to 63 of a-z 0-9 . _ -", n);
+		problem(c, v, "bad name '%s': use 1 to 63 of a-z 0-9 . _ -, not starting with '.'", n);
 	else
 		snprintf(sp->name, sizeof(sp->name), "%s", n);
 }
@@ -301,7 +301,7 @@ static void ev_name(struct ctx *c, yaml_node_t *v, void *t_, const char *key)
 	if (!n)
 		return;
 	if (!config_name_valid(n))
-		problem(c, v, "bad name '%s': use 1 to 63 of a-z 0-9 . _ -", n);
+		problem(c, v, "bad name '%s': use 1 to 63 of a-z 0-9 . _ -, not starting with '.'", n);
 	else
 		snprintf(e->name, sizeof(e->name), "%s", n);
 }

@@ -102,6 +102,8 @@ int config_parse_size(const char *s, uint64_t *bytes);   /* "512MB", "4GB", "64K
 int config_parse_percent(const char *s, unsigned *pct);  /* "25%" or "25" */
 int config_parse_duration(const char *s, uint64_t *ms);  /* "60s", "500ms", "1.5min", "1h" */
 int config_parse_addr(const char *s, struct config_addr *a); /* "1.2.3.4:7000", "[::1]:7000" */
-bool config_name_valid(const char *s);                   /* [a-z0-9._-]{1,63} */
+/* [a-z0-9._-]{1,63}, not starting with '.': a spool name as the receiver accepts it
+ * (common/pathrule.h), used for event source names too. */
+bool config_name_valid(const char *s);
 
 #endif

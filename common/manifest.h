@@ -18,9 +18,11 @@
 #include <stdint.h>
 
 #include "common/hash.h"
+#include "common/pathrule.h"
 
-#define MANIFEST_SPOOL_MAX 63
-#define MANIFEST_PATH_MAX 4095
+/* The names' limits are those both sides apply (common/pathrule.h). */
+#define MANIFEST_SPOOL_MAX PATHRULE_SPOOL_MAX
+#define MANIFEST_PATH_MAX PATHRULE_PATH_MAX
 #define MANIFEST_FIXED_LEN 72
 #define MANIFEST_MAX_LEN (MANIFEST_FIXED_LEN + MANIFEST_SPOOL_MAX + MANIFEST_PATH_MAX + 64)
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common/config.h"
+#include "common/pathrule.h"
 
 /* Parses "<number><unit>" with a decimal number; unit points to what follows. */
 static int number(const char *s, double *v, const char **unit)
@@ -153,15 +154,9 @@ int config_parse_addr(const char *s, struct config_addr *a)
 	return -EINVAL;
 }
 
+_Static_assert(CONFIG_NAME_MAX == PATHRULE_SPOOL_MAX + 1, "a spool name the receiver accepts");
+
 bool config_name_valid(const char *s)
 {
-	size_t n = strlen(s);
-	if (n == 0 || n >= CONFIG_NAME_MAX || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
-			return false;
-	}
-	return true;
+	return pathrule_spool_check(s, NULL, 0) == 0;
 }

@@ -127,6 +127,33 @@ static int build(json_t *o, const struct audit_record *r)
 	return rc;
 }
 
+/* jansson leaves DEL (0x7f) raw even with JSON_ENSURE_ASCII; inside a JSON string, the only
+ * place it can be, "\u007f" is the same character. Returns s, or a new string (s freed), or
+ * NULL (s freed). */
+static char *escape_del(char *s)
+{
+	size_t n = strlen(s), dels = 0;
+	for (size_t i = 0; i < n; i++)
+		dels += s[i] == 0x7f;
+	if (!dels)
+		return s;
+	char *t = malloc(n + 5 * dels + 1);
+	if (t) {
+		size_t o = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (s[i] == 0x7f) {
+				memcpy(t + o, "\\u007f", 6);
+				o += 6;
+			} else {
+				t[o++] = s[i];
+			}
+		}
+		t[o] = '\0';
+	}
+	free(s);
+	return t;
+}
+
 int audit_write(struct audit *a, const struct audit_record *r)
 {
 	if (r->outcome <= AUDIT_INVALID || r->outcome > AUDIT_SESSION)
@@ -137,10 +164,13 @@ int audit_write(struct audit *a, const struct audit_record *r)
 	if (!o)
 		return -ENOMEM;
 	int rc = build(o, r);
-	char *s = rc == 0 ? json_dumps(o, JSON_COMPACT) : NULL;
+	/* All ASCII: a name cannot reorder or hide text where an operator reads the file. */
+	char *s = rc == 0 ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
 	json_decref(o);
 	if (rc != 0)
 		return rc;
+	if (s)
+		s = escape_del(s);
 	if (!s)
 		return -ENOMEM;
 	size_t n = strlen(s);

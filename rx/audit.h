@@ -9,9 +9,10 @@
  * session (16 lowercase hex digits), object, object_last (only for a range of lost ids), sender,
  * reason, content_hash (64 lowercase hex digits).
  * Keys whose value is NULL are left out; "session" records carry no size and no object.
- * Strings come from the link and may be anything: jansson escapes quotes, backslashes and
- * control characters, and each byte that is not part of valid UTF-8 becomes U+FFFD, so every
- * line is valid JSON in valid UTF-8.
+ * Strings come from the link and may be anything: each byte that is not part of valid UTF-8
+ * becomes U+FFFD, and everything but printable ASCII is escaped (\u202e, \u00e9, \u007f;
+ * jansson's JSON_ENSURE_ASCII, DEL by hand), so every line is valid JSON in printable ASCII: a
+ * name cannot hide or reorder text where an operator reads the file.
  *
  * Each line is appended with a single write(2) on an O_APPEND descriptor, so lines from
  * concurrent writers (threads or processes) never interleave.

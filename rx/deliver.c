@@ -740,7 +740,7 @@ static void commit(struct deliver *d, struct pending *p)
 		reject = rc == -ELOOP || rc == -ENOTDIR; /* planted in FILES/: never followed */
 		if (reject)
 			snprintf(why, sizeof(why), "unsafe output folder: a component of '%.300s' is %s",
-				 dirpath, rc == -ELOOP ? "a symbolic link" : "not a folder");
+				 ESCAPED(dirpath), rc == -ELOOP ? "a symbolic link" : "not a folder");
 		else
 			snprintf(why, sizeof(why), "cannot open output folder: %s", strerror(-rc));
 		goto fail;
@@ -753,7 +753,7 @@ static void commit(struct deliver *d, struct pending *p)
 	if (rc == 0 && how != VERSIONS_DUPLICATE)
 		p->tmp_exists = false;
 	if (rc == 0 && how != VERSIONS_DUPLICATE && fsync(dirfd) != 0)
-		log_rl(LOG_WARN, "fsync of %s: %s", dirpath, strerror(errno));
+		log_rl(LOG_WARN, "fsync of %s: %s", ESCAPED(dirpath), strerror(errno));
 	close(dirfd);
 	if (rc != 0) {
 		snprintf(why, sizeof(why), "cannot store the file: %s",
@@ -764,19 +764,19 @@ static void commit(struct deliver *d, struct pending *p)
 	snprintf(stored_as, sizeof(stored_as), "%.*s%s", slash ? dirs + 1 : 0, man->path, stored);
 	switch (how) {
 	case VERSIONS_PLACED:
-		log_info("delivered %s/%s (%" PRIu64 " bytes)", man->spool, man->path, man->size);
+		log_info("delivered %s/%s (%" PRIu64 " bytes)", man->spool, ESCAPED(man->path), man->size);
 		audit_obj(d, AUDIT_DELIVERED, p->session, p->object, man, NULL, NULL, 0);
 		break;
 	case VERSIONS_RENAMED:
-		log_info("delivered %s/%s as %s: a different file has its name", man->spool, man->path,
-			 stored_as);
+		log_info("delivered %s/%s as %s: a different file has its name", man->spool,
+			 ESCAPED(man->path), ESCAPED(stored_as));
 		audit_obj(d, AUDIT_RENAMED, p->session, p->object, man, stored_as,
 			  "a different file already has this name", 0);
 		rxm_add(RXM_RENAMED, 1);
 		break;
 	case VERSIONS_DUPLICATE:
 		log_info("duplicate %s/%s: identical content already stored as %s", man->spool,
-			 man->path, stored_as);
+			 ESCAPED(man->path), ESCAPED(stored_as));
 		audit_obj(d, AUDIT_DUPLICATE, p->session, p->object, man, stored_as, NULL, 0);
 		rxm_add(RXM_DUPLICATES, 1);
 		break;
@@ -816,7 +816,7 @@ static int empty_tmp(int tmpfd)
 		if (unlinkat(tmpfd, e->d_name, 0) == 0)
 			removed++;
 		else
-			log_warn("cannot remove %s/%s: %s", DELIVER_TMP_DIR, e->d_name, strerror(errno));
+			log_warn("cannot remove %s/%s: %s", DELIVER_TMP_DIR, ESCAPED(e->d_name), strerror(errno));
 	}
 	closedir(dir);
 	if (removed)

@@ -382,7 +382,7 @@ static struct source *source_get(struct events *e, const char *name)
 		if (strcmp(e->src[i]->name, name) == 0)
 			return e->src[i];
 	if (!source_name_ok(name)) {
-		log_rl(LOG_WARN, "events: batch for source '%s' refused: not a usable name", name);
+		log_rl(LOG_WARN, "events: batch for source '%s' refused: not a usable name", ESCAPED(name));
 		return NULL;
 	}
 	if (e->nsrc == EVENTS_SOURCES_MAX) {

@@ -14,21 +14,17 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define SAFEPATH_SPOOL_MAX 63
-#define SAFEPATH_PATH_MAX 4095
-#define SAFEPATH_NAME_MAX 255
-#define SAFEPATH_DEPTH_MAX 32
+#include "common/pathrule.h"
+
+#define SAFEPATH_SPOOL_MAX PATHRULE_SPOOL_MAX
+#define SAFEPATH_PATH_MAX PATHRULE_PATH_MAX
+#define SAFEPATH_NAME_MAX PATHRULE_NAME_MAX
+#define SAFEPATH_DEPTH_MAX PATHRULE_DEPTH_MAX
 
 /*
- * 0 if both names are safe, else -EINVAL and `why` (whylen bytes, may be 0) receives a reason
- * that quotes no untrusted bytes, e.g. "path component '..' would leave the output folder".
- *
- * spool: [a-z0-9._-]{1,63}, not starting with '.' (so never ".", ".." nor the receiver's own
- *        ".sluice-tmp").
- * relpath: 1..4095 bytes of valid UTF-8 (no overlong forms, surrogates or code points above
- *        U+10FFFF), no control byte (< 0x20, 0x7f), no backslash; '/'-separated components,
- *        none empty (no leading '/', "//" or trailing '/'), each 1..255 bytes, none "." or "..",
- *        none starting with '.'; at most 32 components.
+ * 0 if both names keep the rules of common/pathrule.h (the sender applies the same ones), else
+ * -EINVAL and `why` (whylen bytes, may be 0) receives a reason that quotes no untrusted bytes,
+ * e.g. "path component '..' would leave the output folder". A NULL name is refused.
  */
 int safepath_check(const char *spool, const char *relpath, char *why, size_t whylen)
 	__attribute__((warn_unused_result));

@@ -20,6 +20,7 @@
 #include "common/keys.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/pathrule.h"
 #include "common/sandbox.h"
 #include "common/session.h"
 #include "common/version.h"
@@ -28,6 +29,7 @@
 #include "tx/evqueue.h"
 #include "tx/intake.h"
 #include "tx/journal.h"
+#include "tx/refused.h"
 #include "tx/sender.h"
 #include "tx/spool.h"
 #include "tx/tx_metrics.h"
@@ -69,6 +71,7 @@ struct tx {
 	struct done_item *done;
 	struct entry **tab;
 	size_t tabcap;
+	struct refused refused;
 	uint64_t backlog;
 	/* one-shot send */
 	bool oneshot;
@@ -101,7 +104,7 @@ static void submit(struct tx *t, const struct config_spool *sp, const char *spoo
 {
 	struct tx_file *f = calloc(1, sizeof(*f));
 	if (!f || !(f->relpath = strdup(rel)) || !(f->path = strdup(path))) {
-		log_error("out of memory queueing %s/%s", spool, rel);
+		log_error("out of memory queueing %s/%s", spool, ESCAPED(rel));
 		if (f) {
 			free(f->relpath);
 			free(f);
@@ -130,12 +133,14 @@ static void on_ready(void *ctx, const struct config_spool *sp, const char *rel, 
 	uint64_t jk = journal_key(sp->name, rel, (uint64_t)st->st_size, mtime);
 	if (journal_contains(t->journal, jk)) {
 		if (sp->after_delete) {
-			log_info("%s/%s was sent before a restart; removing it", sp->name, rel);
+			log_info("%s/%s was sent before a restart; removing it", sp->name, ESCAPED(rel));
 			if (unlink(path) != 0 && errno != ENOENT)
-				log_warn("cannot remove %s: %s", path, strerror(errno));
+				log_warn("cannot remove %s: %s", ESCAPED(path), strerror(errno));
 		}
 		return;
 	}
+	if (refused_check(&t->refused, sp->name, rel, st))
+		return;
 	char *key = NULL;
 	if (asprintf(&key, "%s/%s", sp->name, rel) < 0)
 		return;
@@ -183,10 +188,10 @@ static void handle_done(struct tx *t, struct tx_file *f, int status)
 		t->oneshot_done++;
 		if (status == 0) {
 			t->oneshot_bytes += f->size;
-			log_info("sent %s (%llu bytes)", f->relpath, (unsigned long long)f->size);
+			log_info("sent %s (%llu bytes)", ESCAPED(f->relpath), (unsigned long long)f->size);
 		} else {
 			t->oneshot_failed++;
-			log_error("not sent: %s: %s", f->path,
+			log_error("not sent: %s: %s", ESCAPED(f->path),
 				  status == -EAGAIN ? "it changed while being sent" : strerror(-status));
 		}
 		file_free(f);
@@ -199,7 +204,7 @@ static void handle_done(struct tx *t, struct tx_file *f, int status)
 		int rc = journal_record(t->journal, jk, f->spool, f->relpath, f->size, f->mtime_ns);
 		if (rc != 0) {
 			/* Not recorded: keep the file, it will be sent again after a restart. */
-			log_error("journal: %s; keeping %s", strerror(-rc), f->path);
+			log_error("journal: %s; keeping %s", strerror(-rc), ESCAPED(f->path));
 		} else if (sp->after_delete) {
 			struct stat st;
 			uint64_t mt = 0;
@@ -207,16 +212,17 @@ static void handle_done(struct tx *t, struct tx_file *f, int status)
 				mt = (uint64_t)st.st_mtim.tv_sec * 1000000000ull + (uint64_t)st.st_mtim.tv_nsec;
 			if (mt == f->mtime_ns && (uint64_t)st.st_size == f->size) {
 				if (unlink(f->path) != 0)
-					log_warn("cannot remove %s: %s", f->path, strerror(errno));
+					log_warn("cannot remove %s: %s", ESCAPED(f->path), strerror(errno));
 			} else if (mt) {
 				again = true; /* replaced since: look at the new one */
 			}
 		}
-		log_info("sent %s/%s (%llu bytes)", f->spool, f->relpath, (unsigned long long)f->size);
+		log_info("sent %s/%s (%llu bytes)", f->spool, ESCAPED(f->relpath),
+			 (unsigned long long)f->size);
 	} else if (status == -EAGAIN) {
 		again = true;
 	} else if (status != 0 && status != -ENOENT) {
-		log_error("giving up on %s: %s", f->path, strerror(-status));
+		log_error("giving up on %s: %s", ESCAPED(f->path), strerror(-status));
 	}
 	if (e)
 		entry_remove(t, e);
@@ -231,7 +237,7 @@ static void on_sender_done(void *ctx, struct tx_file *f, int status)
 	struct tx *t = ctx;
 	struct done_item *d = malloc(sizeof(*d));
 	if (!d) {
-		log_error("out of memory reporting %s", f->relpath);
+		log_error("out of memory reporting %s", ESCAPED(f->relpath));
 		return;
 	}
 	d->f = f;
@@ -397,7 +403,7 @@ static const char *file_kind(mode_t m)
 
 static void refuse(struct oneshot_list *l, const char *path, const char *why)
 {
-	fprintf(stderr, "sluice-tx: send: %s: %s\n", path, why);
+	fprintf(stderr, "sluice-tx: send: %s: %s\n", ESCAPED(path), why);
 	l->bad++;
 }
 
@@ -426,7 +432,7 @@ static int collect(struct oneshot_list *l, const char *path, const char *rel)
 			char cp[PATH_MAX], cr[PATH_MAX];
 			if (snprintf(cp, sizeof(cp), "%s/%s", path, ent.name) >= (int)sizeof(cp) ||
 			    snprintf(cr, sizeof(cr), "%s%s%s", rel, rel[0] ? "/" : "", ent.name) >= (int)sizeof(cr)) {
-				fprintf(stderr, "sluice-tx: send: %s: a name below it is too long\n", path);
+				fprintf(stderr, "sluice-tx: send: %s: a name below it is too long\n", ESCAPED(path));
 				l->bad++;
 				continue;
 			}
@@ -439,6 +445,13 @@ static int collect(struct oneshot_list *l, const char *path, const char *rel)
 		char why[80];
 		snprintf(why, sizeof(why), "not a regular file (%s)", file_kind(st.st_mode));
 		refuse(l, path, why);
+		return 0;
+	}
+	char why[160];
+	if (pathrule_check(rel, why, sizeof(why)) != 0) {
+		char msg[200];
+		snprintf(msg, sizeof(msg), "refused: %s", why);
+		refuse(l, rel, msg);
 		return 0;
 	}
 	if (l->n == l->cap) {
@@ -557,7 +570,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		if (!config_name_valid(as)) {
-			fprintf(stderr, "sluice-tx: send: --as '%s': names are [a-z0-9._-], 1 to 63\n", as);
+			fprintf(stderr, "sluice-tx: send: --as '%s': names are 1 to 63 of [a-z0-9._-], "
+					"not starting with '.'\n", ESCAPED(as));
 			return 2;
 		}
 	} else if (optind < argc) {

@@ -304,7 +304,7 @@ static struct tx_obj *next_file_obj(struct sender *s)
 		struct stat st;
 		if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 			int e = fd < 0 ? errno : EINVAL;
-			log_warn("cannot send %s/%s: %s", f->spool, f->relpath,
+			log_warn("cannot send %s/%s: %s", f->spool, ESCAPED(f->relpath),
 				 fd < 0 ? strerror(e) : "not a regular file");
 			if (fd >= 0)
 				close(fd);
@@ -318,7 +318,7 @@ static struct tx_obj *next_file_obj(struct sender *s)
 		if (!o || !o->leaves) {
 			obj_free(o);
 			close(fd);
-			log_error("out of memory for %s/%s", f->spool, f->relpath);
+			log_error("out of memory for %s/%s", f->spool, ESCAPED(f->relpath));
 			file_done(s, f, -ENOMEM);
 			continue;
 		}
@@ -332,7 +332,7 @@ static struct tx_obj *next_file_obj(struct sender *s)
 		o->file = f;
 		o->pass = 1;
 		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-		log_debug("sending %s/%s (%llu bytes) as object %llu", f->spool, f->relpath,
+		log_debug("sending %s/%s (%llu bytes) as object %llu", f->spool, ESCAPED(f->relpath),
 			  (unsigned long long)o->len, (unsigned long long)o->id);
 		return o;
 	}
@@ -462,7 +462,7 @@ static void run_block(void *job, unsigned wi, void *ctx)
 			 * never does: finish() sees the flag and the file is sent again. */
 			if (!__atomic_exchange_n(&j->obj->aborted, true, __ATOMIC_ACQ_REL))
 				log_warn("%s/%s changed while being sent (%s); it will be sent again",
-					 j->obj->file->spool, j->obj->file->relpath,
+					 j->obj->file->spool, ESCAPED(j->obj->file->relpath),
 					 rc == -ENODATA ? "it shrank" : strerror(-rc));
 			memset(j->src, 0, j->data_len);
 		}
@@ -548,7 +548,7 @@ static void finish(struct sender *s, struct group *g)
 		g->ending[i] = NULL;
 		if (!o->aborted && o->pass == 1 && file_changed(o)) {
 			log_warn("%s/%s changed while being sent; it will be sent again",
-				 o->file->spool, o->file->relpath);
+				 o->file->spool, ESCAPED(o->file->relpath));
 			o->aborted = true;
 		}
 		if (o->aborted) {
@@ -563,7 +563,8 @@ static void finish(struct sender *s, struct group *g)
 		bool last = o->pass >= s->c.repeat;
 		struct tx_obj *m = manifest_obj(s, o, last);
 		if (!m) {
-			log_error("cannot build the manifest of %s/%s", o->file->spool, o->file->relpath);
+			log_error("cannot build the manifest of %s/%s", o->file->spool,
+				  ESCAPED(o->file->relpath));
 			outstanding_del(s, o->id);
 			file_done(s, o->file, -ENOMEM);
 			obj_free(o);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "tx/tx_metrics.h"
 
 struct wdir {
 	int wd; /* -1 = free slot */
@@ -91,7 +92,7 @@ static void quiet_add(struct spool_watch *w, const struct config_spool *sp, cons
 	struct quiet *q = calloc(1, sizeof(*q));
 	if (!q || !(q->rel = strdup(rel))) {
 		free(q);
-		log_error("out of memory watching %s/%s", sp->name, rel);
+		log_error("out of memory watching %s/%s", sp->name, ESCAPED(rel));
 		return;
 	}
 	q->sp = sp;
@@ -115,12 +116,23 @@ static void quiet_del(struct spool_watch *w, const struct config_spool *sp, cons
 	}
 }
 
+/* A name whose path does not fit PATH_MAX cannot be reached by path: refused (tx/refused.h). */
+static void too_long(const struct config_spool *sp, const char *rel, const char *name)
+{
+	log_rl(LOG_WARN, "spool %s: %s%s%s: path longer than %d bytes under the spool folder; kept in "
+	       "the spool, not sent", sp->name, ESCAPED(rel), rel[0] ? "/" : "", ESCAPED(name),
+	       PATH_MAX - 1);
+	txm_add(TXM_REFUSED, 1);
+}
+
 static void ready(struct spool_watch *w, const struct config_spool *sp, const char *rel)
 {
 	char path[PATH_MAX];
 	struct stat st;
-	if (full_path(path, sizeof(path), sp, rel) != 0)
+	if (full_path(path, sizeof(path), sp, rel) != 0) {
+		too_long(sp, "", rel);
 		return;
+	}
 	quiet_del(w, sp, rel);
 	if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode))
 		return;
@@ -137,7 +149,7 @@ static void scan(struct spool_watch *w, const struct config_spool *sp, const cha
 		return;
 	DIR *d = opendir(path);
 	if (!d) {
-		log_warn("spool %s: cannot read %s: %s", sp->name, path, strerror(errno));
+		log_warn("spool %s: cannot read %s: %s", sp->name, ESCAPED(path), strerror(errno));
 		return;
 	}
 	struct dirent *e;
@@ -148,7 +160,11 @@ static void scan(struct spool_watch *w, const struct config_spool *sp, const cha
 		char crel[PATH_MAX], cpath[PATH_MAX];
 		struct stat st;
 		if (join(crel, sizeof(crel), rel, e->d_name) != 0 ||
-		    full_path(cpath, sizeof(cpath), sp, crel) != 0 || lstat(cpath, &st) != 0)
+		    full_path(cpath, sizeof(cpath), sp, crel) != 0) {
+			too_long(sp, rel, e->d_name);
+			continue;
+		}
+		if (lstat(cpath, &st) != 0)
 			continue;
 		if (S_ISDIR(st.st_mode)) {
 			add_dir(w, sp, crel, moved_in);
@@ -174,7 +190,7 @@ static int add_dir(struct spool_watch *w, const struct config_spool *sp, const c
 					   IN_DONT_FOLLOW | IN_EXCL_UNLINK);
 	if (wd < 0) {
 		rc = -errno;
-		log_warn("spool %s: cannot watch %s: %s%s", sp->name, path, strerror(errno),
+		log_warn("spool %s: cannot watch %s: %s%s", sp->name, ESCAPED(path), strerror(errno),
 			 errno == ENOSPC ? " (raise fs.inotify.max_user_watches)" : "");
 		return rc;
 	}
@@ -241,8 +257,10 @@ static void on_inotify(uv_poll_t *h, int status, int events)
 			if (!ev->len || !spool_name_wanted(ev->name))
 				continue;
 			char rel[PATH_MAX];
-			if (join(rel, sizeof(rel), d->rel, ev->name) != 0)
+			if (join(rel, sizeof(rel), d->rel, ev->name) != 0) {
+				too_long(d->sp, d->rel, ev->name);
 				continue;
+			}
 			const struct config_spool *sp = d->sp;
 			if (ev->mask & IN_ISDIR) {
 				if (ev->mask & (IN_CREATE | IN_MOVED_TO))

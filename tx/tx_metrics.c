@@ -21,4 +21,5 @@ struct metric tx_metrics[TXM_COUNT] = {
 	[TXM_EVENT_CLIENTS_IDLE] = C("sluice_tx_event_clients_idle_closed_total", "Event clients (tcp:, unix:) closed after idle_timeout without a byte."),
 	[TXM_EVENT_CLIENTS_EVICTED] = C("sluice_tx_event_clients_evicted_total", "Event clients closed, the one idle longest, to make room for a new one on a full source."),
 	[TXM_EVENTS_PARTIAL] = C("sluice_tx_events_partial_dropped_total", "Unfinished event lines or frames dropped when intake closed their connection."),
+	[TXM_REFUSED] = C("sluice_tx_files_refused_total", "Spool files kept, not sent: their names break the rules the receiver applies."),
 };

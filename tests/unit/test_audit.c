@@ -2,7 +2,8 @@
 /*
  * rx/audit.{h,c}: every line read back and parsed by jansson (strict: UTF-8
  * validation; each field checked, including names holding quotes, backslashes, control
- * characters, a newline and invalid UTF-8; keys left out for NULL; the file's mode, its
+ * characters, a newline, bidirectional overrides and invalid UTF-8, and the file left printable
+ * ASCII; keys left out for NULL; the file's mode, its
  * created parent folders, appending across opens, a refused symlink; the no-op audit; and four
  * threads writing at once leaving only whole lines.
  */
@@ -179,7 +180,7 @@ static void test_records(void **state)
 		.outcome = AUDIT_REJECTED,
 		.spool = "cam",
 		.path = "a\"b\\c\nd\te\x1b" "f\x7fg\x80h\xffi\xc0\xafj\xed\xa0\x80k"
-			"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xe2\x82",
+			"\xe2\x80\xae\xc2\x9b\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xe2\x82",
 		.size = UINT64_MAX,
 		.session = 1,
 		.object_id = UINT64_MAX,
@@ -212,6 +213,15 @@ static void test_records(void **state)
 	assert_int_equal(audit_write(a, &bad), -EINVAL);
 	audit_close(a);
 
+	/* The file itself is printable ASCII: a terminal or pager shows every name as it is
+	 * escaped, whatever bidirectional or control characters it holds. */
+	FILE *raw = fopen(log_path, "r");
+	assert_non_null(raw);
+	for (int ch; (ch = fgetc(raw)) != EOF;)
+		if (ch != '\n' && (ch < 0x20 || ch > 0x7e))
+			fail_msg("byte 0x%02x in the audit log", ch);
+	fclose(raw);
+
 	size_t n;
 	json_t **v = read_lines(log_path, &n);
 	assert_int_equal(n, 6);
@@ -236,7 +246,7 @@ static void test_records(void **state)
 	assert_string_equal(str_of(v[1], "outcome"), "rejected");
 	assert_string_equal(str_of(v[1], "path"),
 			    "a\"b\\c\nd\te\x1b" "f\x7fg\xef\xbf\xbdh\xef\xbf\xbdi\xef\xbf\xbd\xef\xbf\xbdj"
-			    "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdk\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"
+			    "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdk\xe2\x80\xae\xc2\x9b\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"
 			    "\xef\xbf\xbd\xef\xbf\xbd");
 	assert_true(u64_of(v[1], "size") == UINT64_MAX);
 	assert_true(u64_of(v[1], "object") == UINT64_MAX);

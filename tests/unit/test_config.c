@@ -155,7 +155,9 @@ static void test_tx_errors(void **state)
 		{"link:\n  to: 127.0.0.1:7000\n  to: 127.0.0.1:7001\nkeys:\n  secret: a\n  receiver: b\n", 1,
 		 "3:3: duplicate key 'to' in 'link'"},
 		{"link:\n  to: 127.0.0.1:7000\nkeys:\n  secret: a\n  receiver: b\nspools:\n  - name: Cam\n    path: /x\n",
-		 1, "7:11: bad name 'Cam': use 1 to 63 of a-z 0-9 . _ -"},
+		 1, "7:11: bad name 'Cam': use 1 to 63 of a-z 0-9 . _ -, not starting with '.'"},
+		{"link:\n  to: 127.0.0.1:7000\nkeys:\n  secret: a\n  receiver: b\nspools:\n  - name: .cam\n    path: /x\n",
+		 1, "7:11: bad name '.cam': use 1 to 63 of a-z 0-9 . _ -, not starting with '.'"},
 		{"link:\n  to: 127.0.0.1:7000\nkeys:\n  secret: a\n  receiver: b\nspools:\n  - name: a\n    path: /x\n"
 		 "  - name: a\n    path: /y\n",
 		 1, "9:5: duplicate name 'a' in 'spools'"},
@@ -429,6 +431,7 @@ static void test_units(void **state)
 	assert_true(config_name_valid("cam-north.1_b"));
 	assert_false(config_name_valid(""));
 	assert_false(config_name_valid(".."));
+	assert_false(config_name_valid(".cam")); /* the receiver refuses hidden spool names */
 	assert_false(config_name_valid("Cam"));
 	assert_false(config_name_valid("a/b"));
 	char long_name[80];

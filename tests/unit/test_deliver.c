@@ -789,7 +789,7 @@ static void test_reject_paths(void **state)
 	static const char *bad[] = {
 		"../x", "a/../../x", "/etc/passwd", ".hidden", "a//b", "a/", "a\x01" "b", "a\nb",
 		"\x1b[2J", "\xff\xfe", "\xc0\xaf" "x", "a/\xed\xa0\x80", "a\\..\\x", "..", ".",
-		"a/./b", "a/.git/x",
+		"a/./b", "a/.git/x", "a\xc2\x9b" "b", "rlo-\xe2\x80\xaestp.exe", "a\xe2\x80\x8b" "b",
 	};
 	send_session(8, tx_pk, 0);
 	uint8_t *d = rnd_buf(100);

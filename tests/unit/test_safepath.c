@@ -100,6 +100,21 @@ static const struct pcase cases[] = {
 	{"cam", "\xf5\x80\x80\x80", "not valid UTF-8"},
 	{"cam", "\xf8\x88\x80\x80\x80", "not valid UTF-8"},  /* 5-byte form */
 	{"cam", "a\xc3(b", "not valid UTF-8"},               /* bad continuation */
+	/* names an operator cannot read as they are (common/pathrule.h) */
+	{"cam", "a\xc2\x9b" "31mb", "control character U+009B"}, /* C1 CSI */
+	{"cam", "\xc2\x80", "control character U+0080"},
+	{"cam", "x/\xc2\x85", "control character U+0085"},       /* NEL */
+	{"cam", "rlo-\xe2\x80\xaestp.exe", "bidirectional control U+202E"},
+	{"cam", "\xe2\x81\xa6x", "bidirectional control U+2066"},
+	{"cam", "\xe2\x80\x8f", "bidirectional control U+200F"},
+	{"cam", "\xd8\x9c", "bidirectional control U+061C"},
+	{"cam", "a\xe2\x80\x8b" "b", "invisible format character U+200B"},
+	{"cam", "\xef\xbb\xbfx", "invisible format character U+FEFF"},
+	{"cam", "soft\xc2\xad" "hyphen", "invisible format character U+00AD"},
+	{"cam", "\xf3\xa0\x80\x81", "invisible format character U+E0001"}, /* tag */
+	{"cam", "a\xe2\x80\xa8" "b", "line or paragraph separator U+2028"},
+	{"cam", "\xc2\xa0nbsp", NULL},                            /* U+00A0: a visible space */
+	{"cam", "\xe2\x80\xaf", NULL},                           /* U+202F, beside the overrides */
 };
 
 static void test_table(void **state)
