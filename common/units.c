@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Values with units in configuration: rates, sizes, percentages, addresses, names. */
+/* Values with units in configuration: rates, sizes, durations, percentages, addresses, names. */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
@@ -67,6 +67,32 @@ int config_parse_size(const char *s, uint64_t *bytes)
 			if (r > 1.8e19)
 				return -ERANGE;
 			*bytes = (uint64_t)r;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+int config_parse_duration(const char *s, uint64_t *ms)
+{
+	static const struct {
+		const char *u;
+		double mul;
+	} units[] = {{"ms", 1}, {"s", 1e3}, {"m", 60e3}, {"h", 3600e3}, {"d", 86400e3}};
+	double v;
+	const char *u;
+	if (number(s, &v, &u) != 0)
+		return -EINVAL;
+	if (v == 0 && !*u) {
+		*ms = 0;
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(u, units[i].u) == 0) {
+			double r = v * units[i].mul;
+			if (r > 365 * 86400e3)
+				return -ERANGE;
+			*ms = (uint64_t)r;
 			return 0;
 		}
 	}

@@ -18,4 +18,5 @@ struct metric tx_metrics[TXM_COUNT] = {
 	[TXM_EVENTS_REJECTED] = C("sluice_tx_events_rejected_total", "Event lines refused: over max_line or badly framed."),
 	[TXM_EVENT_BATCHES] = C("sluice_tx_event_batches_total", "Event batches sent."),
 	[TXM_EVENTS_LOST_INTAKE] = C("sluice_tx_events_kernel_dropped_total", "UDP event datagrams the kernel dropped before intake read them."),
+	[TXM_FILES_DELETED] = C("sluice_tx_files_deleted_total", "Sent spool files deleted (after: delete, once keep_for had passed)."),
 };

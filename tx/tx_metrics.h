@@ -19,6 +19,7 @@ enum tx_metric {
 	TXM_EVENTS_REJECTED, /* sluice_tx_events_rejected_total: over max_line, bad framing */
 	TXM_EVENT_BATCHES, /* sluice_tx_event_batches_total */
 	TXM_EVENTS_LOST_INTAKE, /* sluice_tx_events_kernel_dropped_total: UDP datagrams dropped before intake */
+	TXM_FILES_DELETED, /* sluice_tx_files_deleted_total: sent spool files deleted (after: delete) */
 	TXM_COUNT
 };
 
