@@ -327,8 +327,7 @@ static int watch_root(struct spool_watch *w, const struct config_spool *sp)
 }
 
 /* At every tick: a missing folder is looked for; a watched one is checked to be the folder at
- * the spool's path still (a parent moved, or another folder renamed over it, sends no event to
- * its own watch). */
+ * the spool's path still (a parent folder moved away sends no event to the spool's watch). */
 static void check_roots(struct spool_watch *w)
 {
 	for (size_t i = 0; i < w->nspools; i++) {
