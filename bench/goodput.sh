@@ -55,6 +55,7 @@ keys:
 spools:
   - name: bench
     path: $D/spool
+    keep_for: 0
 metrics:
   listen: 127.0.0.1:$((P + 3))
 state: $D/txs

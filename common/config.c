@@ -291,8 +291,22 @@ static void sp_after(struct ctx *c, yaml_node_t *v, void *t_, const char *key)
 	else
 		problem(c, v, "bad value '%s' for 'after': use delete or keep", a);
 }
+static void sp_keep_for(struct ctx *c, yaml_node_t *v, void *t_, const char *key)
+{
+	struct config_spool *sp = t_;
+	const char *a = want_scalar(c, v, key);
+	if (!a)
+		return;
+	int rc = config_parse_duration(a, &sp->keep_for_ms);
+	if (rc == -ERANGE)
+		problem(c, v, "'%s' %s is out of range (0 to 365d)", key, a);
+	else if (rc)
+		problem(c, v, "bad duration '%s' for '%s': use a number with ms, s, m, h or d (0 deletes at once)",
+			a, key);
+}
 static const struct field spool_fields[] = {
-	{"name", sp_name, true}, {"path", sp_path, true}, {"after", sp_after, false}, {NULL, NULL, false}};
+	{"name", sp_name, true},	  {"path", sp_path, true}, {"after", sp_after, false},
+	{"keep_for", sp_keep_for, false}, {NULL, NULL, false}};
 
 static void ev_name(struct ctx *c, yaml_node_t *v, void *t_, const char *key)
 {
@@ -388,7 +402,12 @@ static void *named_list(struct ctx *c, yaml_node_t *v, const char *key, size_t s
 	return arr;
 }
 
-static void spool_init(void *p) { ((struct config_spool *)p)->after_delete = true; }
+static void spool_init(void *p)
+{
+	struct config_spool *sp = p;
+	sp->after_delete = true;
+	sp->keep_for_ms = 3600u * 1000u;
+}
 
 static void event_init(void *p)
 {

@@ -24,6 +24,7 @@ struct config_spool {
 	char name[CONFIG_NAME_MAX];
 	char *path;
 	bool after_delete; /* after: delete (default) | keep */
+	uint64_t keep_for_ms; /* keep_for: a sent file is deleted this long after (default 1h; 0 = at once) */
 };
 
 enum config_event_kind { CONFIG_EVENT_INVALID = 0, CONFIG_EVENT_UDP, CONFIG_EVENT_TCP, CONFIG_EVENT_UNIX };
@@ -100,7 +101,7 @@ void config_rx_free(struct rx_config *c);
 int config_parse_rate(const char *s, uint64_t *bps);     /* "800Mbit", "1Gbit", "64kbit", "9600bit" */
 int config_parse_size(const char *s, uint64_t *bytes);   /* "512MB", "4GB", "64KiB", "1024" */
 int config_parse_percent(const char *s, unsigned *pct);  /* "25%" or "25" */
-int config_parse_duration(const char *s, uint64_t *ms);  /* "60s", "500ms", "1.5min", "1h" */
+int config_parse_duration(const char *s, uint64_t *ms);  /* "250ms", "2s", "30m" or "30min", "1.5h", "7d", "0"; <= 365d */
 int config_parse_addr(const char *s, struct config_addr *a); /* "1.2.3.4:7000", "[::1]:7000" */
 /* [a-z0-9._-]{1,63}, not starting with '.': a spool name as the receiver accepts it
  * (common/pathrule.h), used for event source names too. */

@@ -79,15 +79,19 @@ int config_parse_duration(const char *s, uint64_t *ms)
 	static const struct {
 		const char *u;
 		double mul;
-	} units[] = {{"ms", 1}, {"s", 1e3}, {"min", 60e3}, {"h", 3600e3}};
+	} units[] = {{"ms", 1}, {"s", 1e3}, {"m", 60e3}, {"min", 60e3}, {"h", 3600e3}, {"d", 86400e3}};
 	double v;
 	const char *u;
 	if (number(s, &v, &u) != 0)
 		return -EINVAL;
+	if (v == 0 && !*u) {
+		*ms = 0;
+		return 0;
+	}
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
 		if (strcmp(u, units[i].u) == 0) {
 			double r = v * units[i].mul;
-			if (r > 1e15)
+			if (r > 365 * 86400e3)
 				return -ERANGE;
 			*ms = (uint64_t)r;
 			return 0;

@@ -18,6 +18,7 @@ struct entry {
 	uint64_t key; /* 0 = empty slot */
 	bool seen;
 	char *line;
+	struct journal_sent sent;
 };
 
 struct journal {
@@ -50,7 +51,10 @@ static struct entry *slot(struct journal *j, uint64_t key)
 	return &j->tab[i];
 }
 
-static int insert(struct journal *j, uint64_t key, const char *line, bool seen)
+/* Adds an entry, or replaces the line of the one with the same key (the newest line counts:
+ * the same file sent again, or a later line of the file at load). */
+static int insert(struct journal *j, uint64_t key, const char *line, bool seen,
+		  const struct journal_sent *sent)
 {
 	if ((j->n + 1) * 2 > j->cap) {
 		size_t ocap = j->cap;
@@ -68,19 +72,38 @@ static int insert(struct journal *j, uint64_t key, const char *line, bool seen)
 		free(old);
 	}
 	struct entry *e = slot(j, key);
-	if (e->key) {
-		e->seen |= seen;
-		return 0;
-	}
-	e->key = key;
-	e->seen = seen;
-	e->line = strdup(line);
-	if (!e->line) {
-		e->key = 0;
+	char *copy = strdup(line);
+	if (!copy)
 		return -ENOMEM;
+	if (e->key) {
+		free(e->line);
+		e->seen |= seen;
+	} else {
+		e->key = key;
+		e->seen = seen;
+		j->n++;
 	}
-	j->n++;
+	e->line = copy;
+	e->sent = *sent;
 	return 0;
+}
+
+/* "sent KEY SIZE MTIME [at=SENT ino=INO ]SPOOL/PATH": the fields, and where SPOOL/PATH begins
+ * (-1 when the line is not one). */
+static int parse_line(const char *line, uint64_t *key, uint64_t *size, uint64_t *mtime,
+		      struct journal_sent *sent)
+{
+	int off = 0, off2 = 0;
+	if (sscanf(line, "sent %" SCNx64 " %" SCNu64 " %" SCNu64 " %n", key, size, mtime, &off) != 3 || !off)
+		return -1;
+	sent->sent_ns = sent->ino = 0;
+	if (strncmp(line + off, "at=", 3) == 0) {
+		if (sscanf(line + off, "at=%" SCNu64 " ino=%" SCNu64 " %n", &sent->sent_ns, &sent->ino,
+			   &off2) != 2 || !off2)
+			return -1;
+		off += off2;
+	}
+	return off;
 }
 
 static int path_in(const struct journal *j, const char *name, char *out, size_t cap)
@@ -149,14 +172,15 @@ int journal_open(struct journal **out, const char *state_dir, uint64_t *session_
 			unsigned lineno = 0;
 			while (rc == 0 && (len = getline(&line, &cap, f)) > 0) {
 				lineno++;
-				uint64_t key;
-				if (line[len - 1] != '\n' || sscanf(line, "sent %16" SCNx64, &key) != 1) {
+				uint64_t key, size, mtime;
+				struct journal_sent sent;
+				if (line[len - 1] != '\n' || parse_line(line, &key, &size, &mtime, &sent) < 0) {
 					/* A torn last line after a crash: that file is sent again. */
 					log_warn("%s:%u: ignoring a damaged journal line", p, lineno);
 					continue;
 				}
 				line[len - 1] = '\0';
-				rc = insert(j, key, line, false);
+				rc = insert(j, key, line, false, &sent);
 			}
 			free(line);
 			fclose(f);
@@ -178,7 +202,7 @@ int journal_open(struct journal **out, const char *state_dir, uint64_t *session_
 	return 0;
 }
 
-bool journal_contains(struct journal *j, uint64_t key)
+bool journal_lookup(struct journal *j, uint64_t key, struct journal_sent *out)
 {
 	if (!j->cap)
 		return false;
@@ -186,22 +210,26 @@ bool journal_contains(struct journal *j, uint64_t key)
 	if (!e->key)
 		return false;
 	e->seen = true;
+	if (out)
+		*out = e->sent;
 	return true;
 }
 
+bool journal_contains(struct journal *j, uint64_t key) { return journal_lookup(j, key, NULL); }
+
 int journal_record(struct journal *j, uint64_t key, const char *spool, const char *relpath,
-		   uint64_t size, uint64_t mtime_ns)
+		   uint64_t size, uint64_t mtime_ns, const struct journal_sent *sent)
 {
 	char *line = NULL;
-	int n = asprintf(&line, "sent %016" PRIx64 " %" PRIu64 " %" PRIu64 " %s/%s", key, size,
-			 mtime_ns, spool, relpath);
+	int n = asprintf(&line, "sent %016" PRIx64 " %" PRIu64 " %" PRIu64 " at=%" PRIu64 " ino=%" PRIu64 " %s/%s",
+			 key, size, mtime_ns, sent->sent_ns, sent->ino, spool, relpath);
 	if (n < 0)
 		return -ENOMEM;
 	/* Newlines in names would break the line structure: the key alone is what counts. */
 	for (char *c = line; *c; c++)
 		if (*c == '\n' || *c == '\r')
 			*c = '?';
-	int rc = insert(j, key, line, true);
+	int rc = insert(j, key, line, true, sent);
 	line[n] = '\n';
 	if (rc == 0 && (write(j->fd, line, (size_t)n + 1) != n + 1 || fdatasync(j->fd) != 0))
 		rc = -errno ? -errno : -EIO;
@@ -209,12 +237,12 @@ int journal_record(struct journal *j, uint64_t key, const char *spool, const cha
 	return rc;
 }
 
-/* "sent KEY SIZE MTIME SPOOL/PATH" */
 static bool entry_present(const char *line, journal_keep_fn fn, void *ctx)
 {
 	uint64_t key, size, mtime;
-	int off = 0;
-	if (sscanf(line, "sent %" SCNx64 " %" SCNu64 " %" SCNu64 " %n", &key, &size, &mtime, &off) != 3 || !off)
+	struct journal_sent sent;
+	int off = parse_line(line, &key, &size, &mtime, &sent);
+	if (off < 0)
 		return false;
 	const char *sp = line + off, *slash = strchr(sp, '/');
 	char spool[64];
@@ -274,7 +302,7 @@ int journal_compact(struct journal *j, journal_keep_fn still_there, void *ctx)
 	for (size_t i = 0; i < ocap; i++) {
 		if (old[i].key && old[i].line) {
 			if (rc == 0)
-				rc = insert(j, old[i].key, old[i].line, true);
+				rc = insert(j, old[i].key, old[i].line, true, &old[i].sent);
 			free(old[i].line);
 		}
 	}

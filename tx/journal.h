@@ -5,9 +5,13 @@
  *                   start and never below the clock in microseconds; announcements carry it so the receiver can refuse replays of
  *                   sessions older than the newest it has seen.
  *   STATE/journal   one line per file sent completely (all repeats):
- *                   "sent <xxh3 of spool, path, size, mtime as 16 hex> <size> <mtime_ns> <spool>/<path>"
+ *                   "sent <xxh3 of spool, path, size, mtime as 16 hex> <size> <mtime_ns>
+ *                    at=<wall-clock time sent, ns since 1970> ino=<inode> <spool>/<path>"
  *                   appended and fdatasynced before `after: delete` removes the file, so a
- *                   restart neither loses a file nor sends again what had fully left.
+ *                   restart neither loses a file nor sends again what had fully left. The
+ *                   send time is wall-clock because it must mean the same after a restart:
+ *                   `keep_for` (tx/keep.h) counts from it. Lines written before at= and ino=
+ *                   existed still load, with both unknown (0).
  * Entries whose file is gone from its spool are dropped by journal_compact().
  */
 #ifndef SLUICE_TX_JOURNAL_H
@@ -21,10 +25,19 @@ struct journal;
 int journal_open(struct journal **out, const char *state_dir, uint64_t *session_counter)
 	__attribute__((warn_unused_result));
 uint64_t journal_key(const char *spool, const char *relpath, uint64_t size, uint64_t mtime_ns);
+/* What the journal knows of a sent file; 0 = not recorded (lines of older versions). */
+struct journal_sent {
+	uint64_t sent_ns; /* wall clock */
+	uint64_t ino;
+};
 /* true if sent already; marks the entry as still present (kept by compaction) */
 bool journal_contains(struct journal *j, uint64_t key);
+/* journal_contains() that also says when it was sent and the file's inode then (out may be
+ * NULL). */
+bool journal_lookup(struct journal *j, uint64_t key, struct journal_sent *out);
 int journal_record(struct journal *j, uint64_t key, const char *spool, const char *relpath,
-		   uint64_t size, uint64_t mtime_ns) __attribute__((warn_unused_result));
+		   uint64_t size, uint64_t mtime_ns, const struct journal_sent *sent)
+	__attribute__((warn_unused_result));
 /* Rewrite the journal keeping the entries seen since open or recorded, and those for which
  * still_there(ctx, spool, relpath, size, mtime_ns) says the file is still in its spool. */
 typedef bool (*journal_keep_fn)(void *ctx, const char *spool, const char *relpath, uint64_t size,

@@ -30,6 +30,7 @@
 #include "tx/intake.h"
 #include "tx/journal.h"
 #include "tx/refused.h"
+#include "tx/keep.h"
 #include "tx/sender.h"
 #include "tx/spool.h"
 #include "tx/tx_metrics.h"
@@ -59,6 +60,7 @@ struct tx {
 	struct link *link;
 	struct sender *sender;
 	struct journal *journal;
+	struct keep *keep; /* sent files waiting for after: delete */
 	struct spool_watch *watch;
 	struct evq *evq;
 	struct intake *intake;
@@ -123,6 +125,17 @@ static void submit(struct tx *t, const struct config_spool *sp, const char *spoo
 	sender_submit(t->sender, f);
 }
 
+/* after: delete, keep_for after the send. */
+static void keep_sent(struct tx *t, const struct config_spool *sp, uint64_t jk, const char *rel,
+		      const char *path, uint64_t size, uint64_t mtime_ns, const struct journal_sent *js)
+{
+	struct keep_file kf = {
+		.key = jk, .spool = sp->name, .relpath = rel, .path = path, .size = size,
+		.mtime_ns = mtime_ns, .ino = js->ino, .sent_ns = js->sent_ns, .keep_for_ms = sp->keep_for_ms,
+	};
+	keep_add(t->keep, &kf);
+}
+
 static void on_ready(void *ctx, const struct config_spool *sp, const char *rel, const char *path,
 		     const struct stat *st)
 {
@@ -131,12 +144,12 @@ static void on_ready(void *ctx, const struct config_spool *sp, const char *rel, 
 		return;
 	uint64_t mtime = (uint64_t)st->st_mtim.tv_sec * 1000000000ull + (uint64_t)st->st_mtim.tv_nsec;
 	uint64_t jk = journal_key(sp->name, rel, (uint64_t)st->st_size, mtime);
-	if (journal_contains(t->journal, jk)) {
-		if (sp->after_delete) {
-			log_info("%s/%s was sent before a restart; removing it", sp->name, ESCAPED(rel));
-			if (unlink(path) != 0 && errno != ENOENT)
-				log_warn("cannot remove %s: %s", ESCAPED(path), strerror(errno));
-		}
+	struct journal_sent js;
+	/* Sent already (before a restart, or seen again while kept for keep_for), unless another
+	 * file with the same name, size and mtime has taken its place. */
+	if (journal_lookup(t->journal, jk, &js) && (!js.ino || js.ino == (uint64_t)st->st_ino)) {
+		if (sp->after_delete)
+			keep_sent(t, sp, jk, rel, path, (uint64_t)st->st_size, mtime, &js);
 		return;
 	}
 	if (refused_check(&t->refused, sp->name, rel, st))
@@ -201,21 +214,20 @@ static void handle_done(struct tx *t, struct tx_file *f, int status)
 	bool again = e && e->again;
 	if (status == 0 && sp) {
 		uint64_t jk = journal_key(f->spool, f->relpath, f->size, f->mtime_ns);
-		int rc = journal_record(t->journal, jk, f->spool, f->relpath, f->size, f->mtime_ns);
+		struct stat st;
+		bool there = lstat(f->path, &st) == 0;
+		uint64_t mt = there ? (uint64_t)st.st_mtim.tv_sec * 1000000000ull + (uint64_t)st.st_mtim.tv_nsec : 0;
+		bool same = there && mt == f->mtime_ns && (uint64_t)st.st_size == f->size;
+		struct journal_sent js = {.sent_ns = now_ns(), .ino = same ? (uint64_t)st.st_ino : 0};
+		int rc = journal_record(t->journal, jk, f->spool, f->relpath, f->size, f->mtime_ns, &js);
 		if (rc != 0) {
 			/* Not recorded: keep the file, it will be sent again after a restart. */
 			log_error("journal: %s; keeping %s", strerror(-rc), ESCAPED(f->path));
 		} else if (sp->after_delete) {
-			struct stat st;
-			uint64_t mt = 0;
-			if (lstat(f->path, &st) == 0)
-				mt = (uint64_t)st.st_mtim.tv_sec * 1000000000ull + (uint64_t)st.st_mtim.tv_nsec;
-			if (mt == f->mtime_ns && (uint64_t)st.st_size == f->size) {
-				if (unlink(f->path) != 0)
-					log_warn("cannot remove %s: %s", ESCAPED(f->path), strerror(errno));
-			} else if (mt) {
+			if (same)
+				keep_sent(t, sp, jk, f->relpath, f->path, f->size, f->mtime_ns, &js);
+			else if (there)
 				again = true; /* replaced since: look at the new one */
-			}
 		}
 		log_info("sent %s/%s (%llu bytes)", f->spool, ESCAPED(f->relpath),
 			 (unsigned long long)f->size);
@@ -301,6 +313,8 @@ static void shutdown_loop(struct tx *t)
 	uv_close((uv_handle_t *)&t->progress, on_closed);
 	spool_watch_close(t->watch);
 	t->watch = NULL;
+	keep_close(t->keep); /* what waits for keep_for is in the journal: the next start finds it */
+	t->keep = NULL;
 	if (t->metrics)
 		metrics_server_close(t->metrics);
 	t->metrics = NULL;
@@ -704,6 +718,12 @@ int main(int argc, char **argv)
 		if (isatty(STDERR_FILENO))
 			uv_timer_start(&t->progress, on_progress, 200, 200);
 	} else {
+		if (keep_start(&t->keep, &t->loop) != 0) {
+			log_error("out of memory");
+			shutdown_loop(t);
+			uv_run(&t->loop, UV_RUN_DEFAULT);
+			return 1;
+		}
 		rc = spool_watch_start(&t->watch, &t->loop, t->cfg.spools, t->cfg.nspools, on_ready, t);
 		if (rc != 0) {
 			shutdown_loop(t);

@@ -4,6 +4,12 @@
  * (spool, relative folder). Candidates found by scans wait in a "quiet" list checked by a
  * 500 ms timer: a candidate is ready when its size and mtime have not moved for
  * SPOOL_QUIET_MS, or at once when a close-after-write or move-in event names it.
+ *
+ * A spool folder can vanish under a running sender (rm -rf, mv away, a parent moved, a new
+ * folder renamed over it). Its watches are then dropped, a warning is logged once, and the same
+ * timer looks for the folder at every tick (one lstat per missing spool); once it is a folder
+ * again it is watched and scanned afresh, and that is logged. A sub-folder moved or removed
+ * loses its watch; one made or moved in is watched through its parent's events.
  */
 #include "tx/spool.h"
 
@@ -24,6 +30,16 @@ struct wdir {
 	int wd; /* -1 = free slot */
 	const struct config_spool *sp;
 	char *rel; /* "" for the spool root */
+	dev_t dev; /* the folder watched, to tell it from one put in its place */
+	ino_t ino;
+};
+
+/* Per spool: its folder, watched or missing (then looked for at every tick). */
+struct root {
+	bool missing;
+	int last_err; /* what the last look found; a new problem is logged once */
+	dev_t dev;
+	ino_t ino;
 };
 
 struct quiet {
@@ -44,6 +60,7 @@ struct spool_watch {
 	size_t nspools;
 	struct wdir *dirs;
 	size_t ndirs, cap;
+	struct root *roots; /* one per spool */
 	struct quiet *quiet;
 	spool_ready_fn fn;
 	void *ctx;
@@ -61,6 +78,8 @@ bool spool_name_wanted(const char *name)
 		return false;
 	return true;
 }
+
+#define SPOOL_TICK_MS 500
 
 static uint64_t now_ms(void) { return mono_ns() / 1000000ull; }
 
@@ -179,50 +198,189 @@ static void scan(struct spool_watch *w, const struct config_spool *sp, const cha
 	closedir(d);
 }
 
-static int add_dir(struct spool_watch *w, const struct config_spool *sp, const char *rel, bool moved_in)
+#define WATCH_MASK                                                                                 \
+	(IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR |      \
+	 IN_DONT_FOLLOW | IN_EXCL_UNLINK)
+
+/* Watches the folder at path; returns its wd (st: the folder) or -errno. */
+static int watch_one(struct spool_watch *w, const char *path, struct stat *st)
 {
-	char path[PATH_MAX];
-	int rc = full_path(path, sizeof(path), sp, rel);
-	if (rc != 0)
-		return rc;
-	int wd = inotify_add_watch(w->ifd, path,
-				   IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_DELETE_SELF | IN_ONLYDIR |
-					   IN_DONT_FOLLOW | IN_EXCL_UNLINK);
-	if (wd < 0) {
-		rc = -errno;
-		log_warn("spool %s: cannot watch %s: %s%s", sp->name, ESCAPED(path), strerror(errno),
-			 errno == ENOSPC ? " (raise fs.inotify.max_user_watches)" : "");
+	int wd = inotify_add_watch(w->ifd, path, WATCH_MASK);
+	if (wd < 0)
+		return -errno;
+	if (lstat(path, st) != 0) {
+		int rc = -errno;
+		inotify_rm_watch(w->ifd, wd);
 		return rc;
 	}
+	return wd;
+}
+
+/* Records wd as (sp, rel): the slot it already has (renamed folder), a free one, or a new one. */
+static int slot_set(struct spool_watch *w, int wd, const struct config_spool *sp, const char *rel,
+		    const struct stat *st)
+{
+	char *copy = strdup(rel);
+	if (!copy)
+		return -ENOMEM;
 	struct wdir *slotp = find_wd(w, wd);
+	if (!slotp)
+		slotp = find_wd(w, -1);
 	if (!slotp) {
 		if (w->ndirs == w->cap) {
 			size_t ncap = w->cap ? w->cap * 2 : 16;
 			struct wdir *n = realloc(w->dirs, ncap * sizeof(*n));
-			if (!n)
+			if (!n) {
+				free(copy);
 				return -ENOMEM;
+			}
 			w->dirs = n;
 			w->cap = ncap;
 		}
 		slotp = &w->dirs[w->ndirs++];
-	} else {
-		free(slotp->rel);
+		slotp->rel = NULL;
 	}
+	free(slotp->rel);
 	slotp->wd = wd;
 	slotp->sp = sp;
-	slotp->rel = strdup(rel);
-	if (!slotp->rel) {
-		slotp->wd = -1;
-		return -ENOMEM;
+	slotp->rel = copy;
+	slotp->dev = st->st_dev;
+	slotp->ino = st->st_ino;
+	return 0;
+}
+
+static int add_dir(struct spool_watch *w, const struct config_spool *sp, const char *rel, bool moved_in)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	int rc = full_path(path, sizeof(path), sp, rel);
+	if (rc != 0)
+		return rc;
+	int wd = watch_one(w, path, &st);
+	if (wd < 0) {
+		log_warn("spool %s: cannot watch %s: %s%s", sp->name, ESCAPED(path), strerror(-wd),
+			 wd == -ENOSPC ? " (raise fs.inotify.max_user_watches)" : "");
+		return wd;
+	}
+	rc = slot_set(w, wd, sp, rel, &st);
+	if (rc != 0) {
+		inotify_rm_watch(w->ifd, wd);
+		return rc;
 	}
 	scan(w, sp, rel, moved_in);
 	return 0;
 }
 
+static void drop_slot(struct spool_watch *w, struct wdir *d)
+{
+	inotify_rm_watch(w->ifd, d->wd); /* its IN_IGNORED then finds no slot */
+	free(d->rel);
+	d->rel = NULL;
+	d->wd = -1;
+}
+
+/* The folder of d is still where its slot says (a sub-folder renamed within the spool has
+ * been recorded under its new name by the parent's IN_MOVED_TO, which comes first). */
+static bool in_place(struct spool_watch *w, const struct wdir *d)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	return full_path(path, sizeof(path), d->sp, d->rel) == 0 && lstat(path, &st) == 0 &&
+	       S_ISDIR(st.st_mode) && st.st_dev == d->dev && st.st_ino == d->ino;
+}
+
+static void spool_lost(struct spool_watch *w, const struct config_spool *sp, const char *how)
+{
+	struct root *r = &w->roots[sp - w->spools];
+	log_warn("spool %s: folder %s is gone (%s); nothing is picked up from it until it is back "
+		 "(looked for every %d ms)", sp->name, sp->path, how, SPOOL_TICK_MS);
+	for (size_t i = 0; i < w->ndirs; i++)
+		if (w->dirs[i].wd >= 0 && w->dirs[i].sp == sp)
+			drop_slot(w, &w->dirs[i]);
+	for (struct quiet **pp = &w->quiet; *pp;) {
+		struct quiet *q = *pp;
+		if (q->sp != sp) {
+			pp = &q->next;
+			continue;
+		}
+		*pp = q->next; /* the scan of the folder that comes back finds what is there */
+		free(q->rel);
+		free(q);
+	}
+	r->missing = true;
+	r->last_err = -ENOENT;
+}
+
+/* Watches a spool's folder and scans it; a problem other than "not there" is logged once. */
+static int watch_root(struct spool_watch *w, const struct config_spool *sp)
+{
+	struct root *r = &w->roots[sp - w->spools];
+	struct stat st;
+	int rc = watch_one(w, sp->path, &st);
+	if (rc >= 0) {
+		int wd = rc;
+		rc = slot_set(w, wd, sp, "", &st);
+		if (rc != 0)
+			inotify_rm_watch(w->ifd, wd);
+	}
+	if (rc < 0) {
+		if (rc != r->last_err && rc != -ENOENT)
+			log_warn("spool %s: cannot watch %s: %s%s; trying again every %d ms", sp->name,
+				 sp->path, strerror(-rc),
+				 rc == -ENOSPC ? " (raise fs.inotify.max_user_watches)" : "", SPOOL_TICK_MS);
+		r->missing = true;
+		r->last_err = rc;
+		return rc;
+	}
+	if (r->missing)
+		log_info("spool %s: watching %s again", sp->name, sp->path);
+	r->missing = false;
+	r->last_err = 0;
+	r->dev = st.st_dev;
+	r->ino = st.st_ino;
+	scan(w, sp, "", false);
+	return 0;
+}
+
+/* At every tick: a missing folder is looked for; a watched one is checked to be the folder at
+ * the spool's path still (a parent folder moved away sends no event to the spool's watch). */
+static void check_roots(struct spool_watch *w)
+{
+	for (size_t i = 0; i < w->nspools; i++) {
+		const struct config_spool *sp = &w->spools[i];
+		struct root *r = &w->roots[i];
+		if (!r->missing) {
+			struct stat st;
+			if (lstat(sp->path, &st) != 0) {
+				spool_lost(w, sp, strerror(errno));
+			} else if (!S_ISDIR(st.st_mode) || st.st_dev != r->dev || st.st_ino != r->ino) {
+				spool_lost(w, sp, "something else in its place");
+			} else {
+				continue;
+			}
+		}
+		(void)watch_root(w, sp);
+	}
+}
+
 static void rescan_all(struct spool_watch *w)
 {
 	for (size_t i = 0; i < w->nspools; i++)
-		scan(w, &w->spools[i], "", false);
+		if (!w->roots[i].missing)
+			scan(w, &w->spools[i], "", false);
+}
+
+/* IN_DELETE_SELF, IN_MOVE_SELF or IN_IGNORED on a watched folder. */
+static void on_self(struct spool_watch *w, struct wdir *d, uint32_t mask)
+{
+	if (!(mask & IN_IGNORED) && in_place(w, d))
+		return;
+	if (d->rel[0] == '\0')
+		spool_lost(w, d->sp, (mask & IN_MOVE_SELF)     ? "moved away"
+				     : (mask & IN_DELETE_SELF) ? "removed"
+							       : "no longer watched");
+	else
+		drop_slot(w, d);
 }
 
 static void on_inotify(uv_poll_t *h, int status, int events)
@@ -246,12 +404,8 @@ static void on_inotify(uv_poll_t *h, int status, int events)
 			struct wdir *d = find_wd(w, ev->wd);
 			if (!d)
 				continue;
-			if (ev->mask & (IN_IGNORED | IN_DELETE_SELF)) {
-				if (ev->mask & IN_IGNORED) {
-					free(d->rel);
-					d->rel = NULL;
-					d->wd = -1;
-				}
+			if (ev->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF)) {
+				on_self(w, d, ev->mask);
 				continue;
 			}
 			if (!ev->len || !spool_name_wanted(ev->name))
@@ -285,6 +439,7 @@ static void on_inotify(uv_poll_t *h, int status, int events)
 static void on_timer(uv_timer_t *t)
 {
 	struct spool_watch *w = t->data;
+	check_roots(w);
 	uint64_t now = now_ms();
 	struct quiet **pp = &w->quiet;
 	while (*pp) {
@@ -325,9 +480,11 @@ int spool_watch_start(struct spool_watch **out, uv_loop_t *loop, const struct co
 	w->nspools = n;
 	w->fn = fn;
 	w->ctx = ctx;
-	w->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	w->roots = calloc(n ? n : 1, sizeof(*w->roots));
+	w->ifd = w->roots ? inotify_init1(IN_NONBLOCK | IN_CLOEXEC) : -1;
 	if (w->ifd < 0) {
-		int e = errno;
+		int e = w->roots ? errno : ENOMEM;
+		free(w->roots);
 		free(w);
 		log_error("inotify: %s", strerror(e));
 		return -e;
@@ -336,10 +493,12 @@ int spool_watch_start(struct spool_watch **out, uv_loop_t *loop, const struct co
 		struct stat st;
 		if (stat(spools[i].path, &st) != 0 || !S_ISDIR(st.st_mode)) {
 			if (mkdir(spools[i].path, 0750) != 0 && errno != EEXIST) {
-				log_error("spool %s: %s: %s", spools[i].name, spools[i].path, strerror(errno));
+				int e = errno;
+				log_error("spool %s: %s: %s", spools[i].name, spools[i].path, strerror(e));
 				close(w->ifd);
+				free(w->roots);
 				free(w);
-				return -errno;
+				return -e;
 			}
 		}
 	}
@@ -348,9 +507,9 @@ int spool_watch_start(struct spool_watch **out, uv_loop_t *loop, const struct co
 	uv_timer_init(loop, &w->timer);
 	w->timer.data = w;
 	for (size_t i = 0; i < n; i++)
-		add_dir(w, &spools[i], "", false);
+		(void)watch_root(w, &spools[i]);
 	uv_poll_start(&w->poll, UV_READABLE, on_inotify);
-	uv_timer_start(&w->timer, on_timer, 500, 500);
+	uv_timer_start(&w->timer, on_timer, SPOOL_TICK_MS, SPOOL_TICK_MS);
 	*out = w;
 	return 0;
 }
@@ -373,6 +532,7 @@ static void on_closed(uv_handle_t *h)
 	for (size_t i = 0; i < w->ndirs; i++)
 		free(w->dirs[i].rel);
 	free(w->dirs);
+	free(w->roots);
 	while (w->quiet) {
 		struct quiet *q = w->quiet;
 		w->quiet = q->next;

@@ -5,6 +5,8 @@
  * scan (at start, in a new sub-folder, after an inotify queue overflow) are ready at once when
  * they have been quiet for SPOOL_QUIET_MS, else when they close or fall quiet. Names starting
  * with '.' or ending in ".tmp", ".part" or "~" are ignored; symlinks are never followed.
+ * A spool folder that vanishes is logged once and looked for every 500 ms; the one found in
+ * its place is watched and scanned (logged).
  */
 #ifndef SLUICE_TX_SPOOL_H
 #define SLUICE_TX_SPOOL_H

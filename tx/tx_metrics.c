@@ -22,4 +22,5 @@ struct metric tx_metrics[TXM_COUNT] = {
 	[TXM_EVENT_CLIENTS_EVICTED] = C("sluice_tx_event_clients_evicted_total", "Event clients closed, the one idle longest, to make room for a new one on a full source."),
 	[TXM_EVENTS_PARTIAL] = C("sluice_tx_events_partial_dropped_total", "Unfinished event lines or frames dropped when intake closed their connection."),
 	[TXM_REFUSED] = C("sluice_tx_files_refused_total", "Spool files kept, not sent: their names break the rules the receiver applies."),
+	[TXM_FILES_DELETED] = C("sluice_tx_files_deleted_total", "Sent spool files deleted (after: delete, once keep_for had passed)."),
 };

@@ -23,6 +23,7 @@ enum tx_metric {
 	TXM_EVENT_CLIENTS_EVICTED, /* sluice_tx_event_clients_evicted_total: closed for a new client */
 	TXM_EVENTS_PARTIAL, /* sluice_tx_events_partial_dropped_total: unfinished at close */
 	TXM_REFUSED,       /* sluice_tx_files_refused_total: names the receiver would refuse (tx/refused.h) */
+	TXM_FILES_DELETED, /* sluice_tx_files_deleted_total: sent spool files deleted (after: delete) */
 	TXM_COUNT
 };
 

@@ -117,6 +117,7 @@ spools:
   - name: cam
     path: $W/spool
     after: ${AFTER:-delete}
+    keep_for: ${KEEP_FOR:-0}
 metrics:
   listen: 127.0.0.1:$TX_METRICS
 state: $W/tx-state

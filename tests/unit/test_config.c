@@ -68,6 +68,7 @@ static void test_tx_defaults(void **state)
 	assert_int_equal(t.nspools, 1);
 	assert_string_equal(t.spools[0].name, "cam-north");
 	assert_true(t.spools[0].after_delete);
+	assert_int_equal(t.spools[0].keep_for_ms, 3600000); /* 1h */
 	assert_int_equal(t.to.ss.ss_family, AF_INET);
 	assert_int_equal(t.secret_line, 4);
 	assert_int_equal(t.secret_col, 11);
@@ -83,6 +84,7 @@ static void test_tx_full(void **state)
 			   "fec:\n  overhead: 30%\n  block: 64\n  interleave: 8\n  repeat: 2\n"
 			   "keys:\n  secret: /k/tx.key\n  receiver: /k/rx.pub\n"
 			   "spools:\n  - name: a\n    path: /s/a\n    after: keep\n  - name: b.c_d\n    path: /s/b\n"
+			   "    keep_for: 2s\n"
 			   "events:\n  - name: vms\n    listen: udp:127.0.0.1:5140\n"
 			   "  - name: syslog\n    listen: unix:/run/s.sock\n    max_line: 1KiB\n    queue: 10\n"
 			   "    compress: 0\n    idle_timeout: 1.5min\n"
@@ -97,6 +99,7 @@ static void test_tx_full(void **state)
 	assert_int_equal(t.repeat, 2);
 	assert_int_equal(t.nspools, 2);
 	assert_false(t.spools[0].after_delete);
+	assert_int_equal(t.spools[1].keep_for_ms, 2000);
 	assert_int_equal(t.nevents, 2);
 	assert_int_equal(t.events[0].kind, CONFIG_EVENT_UDP);
 	assert_int_equal(t.events[1].kind, CONFIG_EVENT_UNIX);
@@ -183,6 +186,12 @@ static void test_tx_errors(void **state)
 		{"link:\n  to: 127.0.0.1:7000\nkeys:\n  secret: a\n  receiver: b\nevents:\n  - name: v\n"
 		 "    listen: tcp:127.0.0.1:1\n    idle_timeout: 10ms\n",
 		 1, "9:19: 'idle_timeout' 10ms is out of range (100ms to 24h)"},
+		{"link:\n  to: 127.0.0.1:7000\nkeys:\n  secret: a\n  receiver: b\nspools:\n  - name: a\n    path: /x\n"
+		 "    keep_for: 1 week\n",
+		 1, "9:15: bad duration '1 week' for 'keep_for': use a number with ms, s, m, h or d (0 deletes at once)"},
+		{"link:\n  to: 127.0.0.1:7000\nkeys:\n  secret: a\n  receiver: b\nspools:\n  - name: a\n    path: /x\n"
+		 "    after: delete\n    keep_for: 400d\n",
+		 1, "10:15: 'keep_for' 400d is out of range (0 to 365d)"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		check_bad(true, &cases[i]);
@@ -405,13 +414,16 @@ static void test_units(void **state)
 		const char *s;
 		int rc;
 		uint64_t ms;
-	} durations[] = {{"60s", 0, 60000}, {"500ms", 0, 500}, {"1.5min", 0, 90000}, {"2h", 0, 7200000},
-			 {"60", -EINVAL, 0}, {"5 days", -EINVAL, 0}, {"-1s", -EINVAL, 0}, {"1e20h", -ERANGE, 0}};
-	for (size_t i = 0; i < sizeof(durations) / sizeof(durations[0]); i++) {
+	} durs[] = {{"0", 0, 0},	  {"2s", 0, 2000},	 {"1h", 0, 3600000},   {"30m", 0, 1800000},
+		    {"1.5h", 0, 5400000}, {"250ms", 0, 250},	 {"7d", 0, 604800000}, {"1 h", 0, 3600000},
+		    {"10", -EINVAL, 0},	  {"1w", -EINVAL, 0},	 {"-1s", -EINVAL, 0},  {"", -EINVAL, 0},
+		    {"s", -EINVAL, 0},	  {"366d", -ERANGE, 0},
+		    {"60s", 0, 60000},	  {"1.5min", 0, 90000}, {"5 days", -EINVAL, 0}, {"1e20h", -ERANGE, 0}};
+	for (size_t i = 0; i < sizeof(durs) / sizeof(durs[0]); i++) {
 		uint64_t v = 0;
-		int rc = config_parse_duration(durations[i].s, &v);
-		if (rc != durations[i].rc || (rc == 0 && v != durations[i].ms))
-			fail_msg("duration '%s': rc %d v %llu", durations[i].s, rc, (unsigned long long)v);
+		int rc = config_parse_duration(durs[i].s, &v);
+		if (rc != durs[i].rc || (rc == 0 && v != durs[i].ms))
+			fail_msg("duration '%s': rc %d v %llu", durs[i].s, rc, (unsigned long long)v);
 	}
 	unsigned pct;
 	assert_int_equal(config_parse_percent("25%", &pct), 0);

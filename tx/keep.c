@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Kept files: a binary min-heap on the monotonic deadline, checked every KEEP_TICK_MS, and a
+ * chained hash on the journal key so that a file seen again (a rescan, a restart's scan, a
+ * close-after-write without change) is not added twice.
+ */
+#include "tx/keep.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "tx/tx_metrics.h"
+
+struct kept {
+	struct kept *chain;
+	uint64_t key;
+	uint64_t deadline_ns; /* monotonic */
+	size_t idx;           /* in the heap */
+	uint64_t keep_for_ms;
+	uint64_t size, mtime_ns, ino;
+	char *path;
+	char *label; /* "spool/relpath" */
+};
+
+struct keep {
+	uv_timer_t timer;
+	struct kept **heap;
+	size_t n, cap;
+	struct kept **tab; /* power-of-two buckets */
+	size_t tabcap;
+};
+
+static struct kept **bucket(struct keep *k, uint64_t key) { return &k->tab[key & (k->tabcap - 1)]; }
+
+static struct kept *find(struct keep *k, uint64_t key)
+{
+	for (struct kept *e = *bucket(k, key); e; e = e->chain)
+		if (e->key == key)
+			return e;
+	return NULL;
+}
+
+static void unchain(struct keep *k, struct kept *e)
+{
+	for (struct kept **pp = bucket(k, e->key); *pp; pp = &(*pp)->chain) {
+		if (*pp == e) {
+			*pp = e->chain;
+			return;
+		}
+	}
+}
+
+static int grow_tab(struct keep *k)
+{
+	size_t ncap = k->tabcap * 2;
+	struct kept **n = calloc(ncap, sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	for (size_t i = 0; i < k->tabcap; i++) {
+		for (struct kept *e = k->tab[i], *next; e; e = next) {
+			next = e->chain;
+			e->chain = n[e->key & (ncap - 1)];
+			n[e->key & (ncap - 1)] = e;
+		}
+	}
+	free(k->tab);
+	k->tab = n;
+	k->tabcap = ncap;
+	return 0;
+}
+
+static void swap(struct keep *k, size_t a, size_t b)
+{
+	struct kept *t = k->heap[a];
+	k->heap[a] = k->heap[b];
+	k->heap[b] = t;
+	k->heap[a]->idx = a;
+	k->heap[b]->idx = b;
+}
+
+static void sift_up(struct keep *k, size_t i)
+{
+	while (i > 0) {
+		size_t p = (i - 1) / 2;
+		if (k->heap[p]->deadline_ns <= k->heap[i]->deadline_ns)
+			break;
+		swap(k, p, i);
+		i = p;
+	}
+}
+
+static void sift_down(struct keep *k, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		if (l < k->n && k->heap[l]->deadline_ns < k->heap[m]->deadline_ns)
+			m = l;
+		if (r < k->n && k->heap[r]->deadline_ns < k->heap[m]->deadline_ns)
+			m = r;
+		if (m == i)
+			return;
+		swap(k, m, i);
+		i = m;
+	}
+}
+
+static void kept_free(struct kept *e)
+{
+	free(e->path);
+	free(e->label);
+	free(e);
+}
+
+/* Deletes path if it is still the file that was sent. */
+static void delete_sent(const char *path, const char *label, uint64_t size, uint64_t mtime_ns,
+			uint64_t ino, uint64_t held_ms)
+{
+	struct stat st;
+	if (lstat(path, &st) != 0)
+		return; /* gone already */
+	uint64_t mt = (uint64_t)st.st_mtim.tv_sec * 1000000000ull + (uint64_t)st.st_mtim.tv_nsec;
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size != size || mt != mtime_ns ||
+	    (ino && (uint64_t)st.st_ino != ino)) {
+		log_debug("%s changed since it was sent; not deleted (it is sent as new)", ESCAPED(label));
+		return;
+	}
+	if (unlink(path) != 0) {
+		if (errno != ENOENT)
+			log_warn("cannot remove %s: %s", ESCAPED(path), strerror(errno));
+		return;
+	}
+	txm_add(TXM_FILES_DELETED, 1);
+	log_debug("deleted %s, sent %llu ms ago (after: delete, keep_for)", ESCAPED(label),
+		  (unsigned long long)held_ms);
+}
+
+static void on_tick(uv_timer_t *t)
+{
+	struct keep *k = t->data;
+	uint64_t now = mono_ns();
+	while (k->n && k->heap[0]->deadline_ns <= now) {
+		struct kept *e = k->heap[0];
+		k->heap[0] = k->heap[--k->n];
+		k->heap[0]->idx = 0;
+		sift_down(k, 0);
+		unchain(k, e);
+		delete_sent(e->path, e->label, e->size, e->mtime_ns, e->ino, e->keep_for_ms);
+		kept_free(e);
+	}
+}
+
+int keep_start(struct keep **out, uv_loop_t *loop)
+{
+	struct keep *k = calloc(1, sizeof(*k));
+	if (!k)
+		return -ENOMEM;
+	k->tabcap = 1024;
+	k->tab = calloc(k->tabcap, sizeof(*k->tab));
+	if (!k->tab) {
+		free(k);
+		return -ENOMEM;
+	}
+	uv_timer_init(loop, &k->timer);
+	k->timer.data = k;
+	uv_timer_start(&k->timer, on_tick, KEEP_TICK_MS, KEEP_TICK_MS);
+	*out = k;
+	return 0;
+}
+
+void keep_add(struct keep *k, const struct keep_file *f)
+{
+	uint64_t keep_ns = f->keep_for_ms * 1000000ull, wall = now_ns();
+	uint64_t age = wall > f->sent_ns ? wall - f->sent_ns : 0;
+	char label[4096];
+	snprintf(label, sizeof(label), "%s/%s", f->spool, f->relpath);
+	if (age >= keep_ns) {
+		delete_sent(f->path, label, f->size, f->mtime_ns, f->ino, age / 1000000u);
+		return;
+	}
+	struct kept *e = find(k, f->key);
+	if (e) {
+		/* The same name, size and mtime sent again (another inode, or back after a change):
+		 * the newest send counts. */
+		uint64_t deadline = mono_ns() + (keep_ns - age);
+		e->ino = f->ino;
+		e->keep_for_ms = f->keep_for_ms;
+		if (deadline > e->deadline_ns) {
+			e->deadline_ns = deadline;
+			sift_down(k, e->idx);
+		}
+		return;
+	}
+	if (k->n + 1 > 2 * k->tabcap && grow_tab(k) != 0)
+		goto nomem;
+	if (k->n == k->cap) {
+		size_t ncap = k->cap ? k->cap * 2 : 256;
+		struct kept **n = reallocarray(k->heap, ncap, sizeof(*n));
+		if (!n)
+			goto nomem;
+		k->heap = n;
+		k->cap = ncap;
+	}
+	e = calloc(1, sizeof(*e));
+	if (!e || !(e->path = strdup(f->path)) || !(e->label = strdup(label)))
+		goto nomem;
+	e->key = f->key;
+	e->deadline_ns = mono_ns() + (keep_ns - age);
+	e->size = f->size;
+	e->mtime_ns = f->mtime_ns;
+	e->ino = f->ino;
+	e->keep_for_ms = f->keep_for_ms;
+	e->chain = *bucket(k, e->key);
+	*bucket(k, e->key) = e;
+	e->idx = k->n;
+	k->heap[k->n++] = e;
+	sift_up(k, k->n - 1);
+	return;
+nomem:
+	if (e)
+		kept_free(e);
+	/* Not deleted early (a resend may want it): the next start finds it through the journal. */
+	log_error("out of memory: %s is not deleted after keep_for; it stays until tx restarts", ESCAPED(label));
+}
+
+static void on_closed(uv_handle_t *h)
+{
+	struct keep *k = h->data;
+	for (size_t i = 0; i < k->n; i++)
+		kept_free(k->heap[i]);
+	free(k->heap);
+	free(k->tab);
+	free(k);
+}
+
+void keep_close(struct keep *k)
+{
+	if (k)
+		uv_close((uv_handle_t *)&k->timer, on_closed);
+}
