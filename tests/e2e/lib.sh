@@ -14,8 +14,9 @@ PIDS=()
 # Sanitizer builds: reports go to files, and any report fails the test (see cleanup).
 export ASAN_OPTIONS="log_path=$W/sanitizer-asan:detect_leaks=1:abort_on_error=0"
 export UBSAN_OPTIONS="log_path=$W/sanitizer-ubsan:print_stacktrace=1"
-# Ports from the PID so that concurrent runs do not collide.
-BASE_PORT=$((20000 + ($$ % 2000) * 10))
+# Ports from the PID so that concurrent runs do not collide, all below the kernel's ephemeral
+# range (32768 up by default): a port in it can be taken by any outgoing connection's local end.
+BASE_PORT=$((20000 + ($$ % 1200) * 10))
 RX_PORT=$BASE_PORT
 PROXY_PORT=$((BASE_PORT + 1))
 RX_METRICS=$((BASE_PORT + 2))
