@@ -39,6 +39,7 @@
 #include "rx/audit.h"
 #include "rx/events.h"
 #include "rx/forward.h"
+#include "rx/kept.h"
 #include "rx/rx_metrics.h"
 #include "rx/ring.h"
 #include "rx/safepath.h"
@@ -79,6 +80,8 @@ struct pending {
 	uint8_t *manifest;
 	size_t manifest_len;
 	struct manifest *man;          /* decoded, passed check_manifest; NULL until judged */
+	bool partial;                  /* the link role held it unfinished at a clean stop */
+	uint64_t partial_len;          /* and the length its data packets gave */
 };
 
 struct closed_id {
@@ -107,6 +110,8 @@ struct deliver {
 	struct ring *ring;
 	uint8_t *copy; /* a BLOCK_REF's bytes, out of the ring */
 	size_t copy_cap;
+	struct deliver_kept *kept; /* objects resumed from a clean stop (rx/kept.h) */
+	size_t nkept;
 };
 
 /* ---- sessions ---- */
@@ -577,6 +582,19 @@ static int on_lost_range(struct deliver *d, const struct msg *m)
 	return 0;
 }
 
+/* At a clean stop: an unfinished file object the link role held, and its length. */
+static int on_partial(struct deliver *d, const struct msg *m)
+{
+	struct pending *p = pending_find(d, m->session, m->object);
+	if (!p)
+		return 0; /* no block of it reached this role: nothing to keep */
+	if (m->length > d->object_limit || m->length == 0)
+		return -ERANGE;
+	p->partial = true;
+	p->partial_len = m->length;
+	return 0;
+}
+
 int deliver_handle(struct deliver *d, const struct msg *m)
 {
 	int rc;
@@ -588,6 +606,7 @@ int deliver_handle(struct deliver *d, const struct msg *m)
 	case MSG_MANIFEST: rc = on_manifest(d, m); break;
 	case MSG_LOST: rc = on_lost(d, m); break;
 	case MSG_LOST_RANGE: rc = on_lost_range(d, m); break;
+	case MSG_PARTIAL: rc = on_partial(d, m); break;
 	case MSG_EVENTS:
 		/* From an authenticated session; on a lane of its own, so it may overtake the
 		 * SESSION message: not checked against d->sessions. */
@@ -796,10 +815,75 @@ fail:
 
 /* ---- set-up, stream, tear-down ---- */
 
-/* Removes what a killed receiver left in the temp folder. */
-static int empty_tmp(int tmpfd)
+/* One kept object back as a pending one: its temp file must be there, regular, and long enough
+ * for every block the record lists. 0, or -errno/-EBADMSG (nothing kept). */
+static int resume_one(struct deliver *d, const struct kept *k)
 {
-	int fd = openat(tmpfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	char name[48];
+	snprintf(name, sizeof(name), "%016" PRIx64 "-%" PRIu64, k->session, k->object);
+	if (k->nblocks == 0 || k->length > d->object_limit || wire_id_is_event(k->object) ||
+	    pending_find(d, k->session, k->object) || d->npending >= DELIVER_PENDING_MAX)
+		return -EBADMSG;
+	int fd = openat(d->tmpfd, name, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	struct stat st;
+	if (fd < 0)
+		return -errno;
+	const struct kept_block *last = &k->blk[k->nblocks - 1];
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size < last->off + last->len) {
+		close(fd);
+		return -EBADMSG;
+	}
+	int rc;
+	struct pending *p = pending_get(d, k->session, k->object, &rc);
+	if (!p) {
+		close(fd);
+		return rc ? rc : -EBADMSG;
+	}
+	p->fd = fd;
+	p->tmp_exists = true;
+	p->partial = true;
+	p->partial_len = k->length;
+	if ((rc = pending_reserve(d, p, last->block)) != 0)
+		goto fail;
+	for (uint32_t i = 0; i < k->nblocks; i++) {
+		const struct kept_block *b = &k->blk[i];
+		p->blk[b->block] = (struct blk){b->off, b->len};
+		memcpy(p->leaves + (size_t)b->block * HASH_LEN, b->leaf, HASH_LEN);
+	}
+	p->top = last->block + 1;
+	if (k->manifest_len) {
+		if (!(p->manifest = malloc(k->manifest_len))) {
+			rc = -ENOMEM;
+			goto fail;
+		}
+		memcpy(p->manifest, k->manifest, k->manifest_len);
+		p->manifest_len = k->manifest_len;
+	}
+	struct deliver_kept *nk = realloc(d->kept, (d->nkept + 1) * sizeof(*nk));
+	uint8_t *done = calloc((p->top + 7) / 8, 1);
+	if (nk)
+		d->kept = nk;
+	if (!nk || !done) {
+		free(done);
+		rc = -ENOMEM;
+		goto fail;
+	}
+	for (uint32_t i = 0; i < k->nblocks; i++)
+		done[k->blk[i].block >> 3] |= (uint8_t)(1u << (k->blk[i].block & 7));
+	d->kept[d->nkept++] = (struct deliver_kept){.session = k->session, .object = k->object,
+						   .length = k->length, .top = p->top, .done = done};
+	return 0;
+fail:
+	p->tmp_exists = false; /* the caller removes what is not resumed */
+	pending_close(d, p);
+	return rc;
+}
+
+/* The temp folder at start: objects kept by a clean stop come back (their records removed,
+ * now that they are in memory); everything else is what a killed receiver left, removed. */
+static int resume_tmp(struct deliver *d)
+{
+	int fd = openat(d->tmpfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	DIR *dir = fdopendir(fd);
@@ -808,21 +892,91 @@ static int empty_tmp(int tmpfd)
 		close(fd);
 		return -e;
 	}
-	unsigned removed = 0;
+	unsigned resumed = 0, removed = 0;
 	struct dirent *e;
-	while ((e = readdir(dir)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		if (unlinkat(tmpfd, e->d_name, 0) == 0)
-			removed++;
-		else
-			log_warn("cannot remove %s/%s: %s", DELIVER_TMP_DIR, ESCAPED(e->d_name), strerror(errno));
+	for (int pass = 0; pass < 2; pass++) { /* records first, then the leftovers */
+		rewinddir(dir);
+		while ((e = readdir(dir)) != NULL) {
+			const char *n = e->d_name;
+			size_t nl = strlen(n), sl = strlen(KEPT_SUFFIX);
+			bool rec = nl > sl && strcmp(n + nl - sl, KEPT_SUFFIX) == 0;
+			if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0 || (pass == 0 && !rec))
+				continue;
+			if (pass == 0) {
+				struct kept k;
+				int rc = kept_load(d->tmpfd, n, &k);
+				if (rc == 0 && (rc = resume_one(d, &k)) == 0) {
+					log_info("resumed session %016" PRIx64 " object %" PRIu64 ": %" PRIu32
+						 " blocks kept at the last clean stop", k.session, k.object, k.nblocks);
+					resumed++;
+				} else {
+					log_warn("%s/%s: not resumed: %s", DELIVER_TMP_DIR, ESCAPED(n),
+						 rc == -EBADMSG ? "record does not decode" : strerror(-rc));
+				}
+				kept_free(&k);
+				unlinkat(d->tmpfd, n, 0);
+				continue;
+			}
+			uint64_t session, object;
+			char tail;
+			if (sscanf(n, "%16" SCNx64 "-%" SCNu64 "%c", &session, &object, &tail) == 2 &&
+			    pending_find(d, session, object))
+				continue;
+			if (unlinkat(d->tmpfd, n, 0) == 0)
+				removed++;
+			else
+				log_warn("cannot remove %s/%s: %s", DELIVER_TMP_DIR, ESCAPED(n), strerror(errno));
+		}
 	}
 	closedir(dir);
 	if (removed)
 		log_info("removed %u unfinished temp file%s of an earlier run", removed,
 			 removed == 1 ? "" : "s");
+	(void)resumed;
 	return 0;
+}
+
+size_t deliver_kept(const struct deliver *d, const struct deliver_kept **list)
+{
+	*list = d->kept;
+	return d->nkept;
+}
+
+unsigned deliver_keep(struct deliver *d)
+{
+	unsigned n = 0;
+	for (struct pending *p = d->oldest; p; p = p->newer) {
+		if (!p->partial || p->ended || p->fd < 0 || !p->tmp_exists)
+			continue;
+		struct kept k = {.session = p->session, .object = p->object, .length = p->partial_len,
+				 .manifest = p->manifest, .manifest_len = (uint32_t)p->manifest_len};
+		k.blk = calloc(p->top ? p->top : 1, sizeof(*k.blk));
+		if (!k.blk)
+			break;
+		for (uint32_t b = 0; b < p->top; b++) {
+			if (p->blk[b].off == NOT_ARRIVED)
+				continue;
+			struct kept_block *kb = &k.blk[k.nblocks++];
+			kb->block = b;
+			kb->off = p->blk[b].off;
+			kb->len = p->blk[b].len;
+			memcpy(kb->leaf, p->leaves + (size_t)b * HASH_LEN, HASH_LEN);
+		}
+		int rc = k.nblocks ? (fsync(p->fd) == 0 ? 0 : -errno) : -ENODATA;
+		if (rc == 0)
+			rc = kept_save(d->tmpfd, p->tmpname, &k);
+		if (rc == 0) {
+			p->tmp_exists = false; /* stays on disk for the next start */
+			log_info("kept session %016" PRIx64 " object %" PRIu64 ": %" PRIu32 " blocks, for "
+				 "the same session's next copy of it", p->session, p->object, k.nblocks);
+			n++;
+		} else if (rc != -ENODATA) {
+			log_warn("session %016" PRIx64 " object %" PRIu64 ": cannot keep its blocks: %s",
+				 p->session, p->object, strerror(-rc));
+		}
+		free(k.blk);
+	}
+	return n;
 }
 
 int deliver_new(struct deliver **out, const struct deliver_config *c)
@@ -861,7 +1015,7 @@ int deliver_new(struct deliver **out, const struct deliver_config *c)
 		rc = -errno;
 		goto close_root;
 	}
-	if ((rc = empty_tmp(d->tmpfd)) != 0 || (rc = versions_new(&d->versions)) != 0)
+	if ((rc = resume_tmp(d)) != 0 || (rc = versions_new(&d->versions)) != 0)
 		goto close_tmp;
 	handed = true; /* events_new owns the forwarder from here, whatever it returns */
 	if (c->events_dir) {
@@ -989,6 +1143,9 @@ void deliver_free(struct deliver *d)
 			 left == 1 ? "" : "s");
 	events_free(d->events);
 	versions_free(d->versions);
+	for (size_t i = 0; i < d->nkept; i++)
+		free(d->kept[i].done);
+	free(d->kept);
 	close(d->tmpfd);
 	close(d->rootfd);
 	free(d->senders);

@@ -57,10 +57,25 @@ struct deliver_config {
 
 struct deliver;
 
-/* Opens files_dir (creating it if missing), creates FILES/.sluice-tmp and empties it (the
- * leftovers of a killed receiver). The config's arrays are copied. 0 or -errno. */
+/* Opens files_dir (creating it if missing), creates FILES/.sluice-tmp, resumes the objects a
+ * clean stop kept there (deliver_kept) and removes everything else (the leftovers of a killed
+ * receiver). The config's arrays are copied. 0 or -errno. */
 int deliver_new(struct deliver **out, const struct deliver_config *c)
 	__attribute__((warn_unused_result));
+
+/* File objects brought back from the last clean stop (rx/kept.h): the link role resumes them
+ * when the same sender session rejoins. done has a bit per block below top. */
+struct deliver_kept {
+	uint64_t session, object, length;
+	uint32_t top;
+	uint8_t *done;
+};
+size_t deliver_kept(const struct deliver *d, const struct deliver_kept **list);
+
+/* At a clean stop, after the last message: each unfinished file object the link role said it
+ * held (PARTIAL) keeps its temp file and gets a record beside it, so deliver_new can resume it.
+ * Returns how many were kept; the others are dropped by deliver_free as before. */
+unsigned deliver_keep(struct deliver *d);
 
 /* Handle one decoded message. 0, or negative for a message that makes no sense (unknown
  * session, conflicting or out-of-range fields, a BLOCK_REF outside the ring: logged, counted,

@@ -174,6 +174,8 @@ struct linkrole {
 	size_t pbytes;
 	uint64_t last_tick;
 	uint64_t last_save; /* STATE/senders, so a restart knows which file ids it had */
+	struct linkrole_resume *resume; /* not yet claimed by a rejoining session; done copied */
+	size_t nresume;
 	uint32_t sock_drops; /* the socket's drop counter, last read */
 	bool sock_drops_known;
 	volatile int stop;
@@ -701,6 +703,60 @@ static void open_ids(struct linkrole *l, struct sender_state *ss, struct rsessio
 		declare_lost_range(l, s, s->files.base, to, why);
 }
 
+static void resume_drop(struct linkrole *l, size_t i)
+{
+	free((void *)l->resume[i].done);
+	l->resume[i] = l->resume[--l->nresume];
+}
+
+/* A session just opened. Rejoining the one that was current at the last clean stop: the file
+ * objects the deliver role kept come back with their blocks done, so the sender's next copy
+ * (fec.repeat) only needs to bring the rest. A new session of that sender instead: they can
+ * never complete, and are declared lost. */
+static void resume_objects(struct linkrole *l, struct sender_state *ss, struct rsession *s,
+			   const struct wire_announce *a, bool rejoin, uint64_t now)
+{
+	for (size_t i = 0; i < l->nresume;) {
+		const struct linkrole_resume *r = &l->resume[i];
+		if (r->session != ss->session && r->session != s->id) {
+			i++;
+			continue;
+		}
+		struct fec_partition part;
+		struct robj *o = NULL;
+		if (rejoin && r->session == s->id &&
+		    fec_partition_init(&part, r->length, a->symbol_size, a->block_max) == 0 &&
+		    r->top <= part.nblocks && r->length <= l->c.object_limit &&
+		    !obj_find(l, s, r->object, WIRE_KIND_FILE)) {
+			struct wire_data_hdr h = {.session = s->id, .object_id = r->object,
+						  .object_len = r->length, .kind = WIRE_KIND_FILE};
+			o = obj_new(l, s, &h, &part);
+		}
+		if (o) {
+			for (uint32_t b = 0; b < r->top; b++) {
+				if (r->done[b >> 3] & (1u << (b & 7))) {
+					o->done_bits[b >> 3] |= (uint8_t)(1u << (b & 7));
+					o->blocks_done++;
+				}
+			}
+			o->last_ns = now;
+			log_info("session %016" PRIx64 " object %" PRIu64 ": resumed with %u of %u blocks",
+				 s->id, r->object, o->blocks_done, o->part.nblocks);
+		} else {
+			/* Its session is gone: as a session that ends, it can no longer complete. */
+			struct msg m = {.type = MSG_LOST, .session = r->session, .object = r->object,
+					.kind = WIRE_KIND_FILE};
+			static const char why[] = "kept at a clean stop, but its session did not come back";
+			m.data = (const uint8_t *)why;
+			m.data_len = sizeof(why) - 1;
+			emit(l, &m);
+			log_warn("session %016" PRIx64 " object %" PRIu64 " lost: %s", r->session,
+				 r->object, why);
+		}
+		resume_drop(l, i);
+	}
+}
+
 static void on_announce(struct linkrole *l, const uint8_t *pkt, size_t len, uint64_t now)
 {
 	struct wire_announce a;
@@ -802,6 +858,7 @@ static void on_announce(struct linkrole *l, const uint8_t *pkt, size_t len, uint
 		replay_init(&s->replay);
 		if (rejoin && ss->pn_floor) /* refuse what this session sent before our restart */
 			replay_update(&s->replay, ss->pn_floor - 1);
+		resume_objects(l, ss, s, &a, rejoin, now);
 		open_ids(l, ss, s, &a, rejoin);
 		ss->current = s;
 		ss->counter = a.counter;
@@ -1157,6 +1214,40 @@ int linkrole_new(struct linkrole **out, const struct linkrole_config *c)
 		}
 	}
 	load_counters(l);
+	if (c->nresume) {
+		l->resume = calloc(c->nresume, sizeof(*l->resume));
+		if (!l->resume) {
+			linkrole_free(l);
+			return -ENOMEM;
+		}
+		for (size_t i = 0; i < c->nresume; i++) {
+			size_t nb = (c->resume[i].top + 7) / 8;
+			uint8_t *done = malloc(nb ? nb : 1);
+			if (!done) {
+				linkrole_free(l);
+				return -ENOMEM;
+			}
+			memcpy(done, c->resume[i].done, nb);
+			l->resume[l->nresume] = c->resume[i];
+			l->resume[l->nresume++].done = done;
+		}
+		for (size_t i = 0; i < l->nresume;) { /* of a session no pinned sender had: never back */
+			bool known = false;
+			for (size_t j = 0; j < c->nsenders; j++)
+				known |= l->resume[i].session == l->snd[j].session;
+			if (known) {
+				i++;
+				continue;
+			}
+			struct msg m = {.type = MSG_LOST, .session = l->resume[i].session,
+					.object = l->resume[i].object, .kind = WIRE_KIND_FILE};
+			static const char why[] = "kept at a clean stop, but its session is not current";
+			m.data = (const uint8_t *)why;
+			m.data_len = sizeof(why) - 1;
+			emit(l, &m);
+			resume_drop(l, i);
+		}
+	}
 	*out = l;
 	return 0;
 }
@@ -1191,6 +1282,14 @@ int linkrole_run(struct linkrole *l)
 			poll(&p, 1, 100);
 		}
 	}
+	/* Unfinished file objects of current sessions, so the deliver role can keep their blocks. */
+	for (struct robj *o = l->oldest; o; o = o->newer) {
+		if (o->kind != WIRE_KIND_FILE || o->blocks_done == o->part.nblocks || o->s->retired)
+			continue;
+		struct msg m = {.type = MSG_PARTIAL, .session = o->s->id, .object = o->id,
+				.length = o->len};
+		emit(l, &m);
+	}
 	/* Hand over what is queued, within reason, so complete objects are not lost. */
 	for (int i = 0; i < 50 && !linkrole_flush(l); i++) {
 		struct pollfd p[2] = {{.fd = l->q[0].head ? l->c.out_fd : -1, .events = POLLOUT},
@@ -1208,6 +1307,9 @@ void linkrole_free(struct linkrole *l)
 		save_counters(l); /* remember how far the current sessions got */
 	while (l->oldest)
 		obj_free(l, l->oldest);
+	while (l->nresume)
+		resume_drop(l, 0);
+	free(l->resume);
 	for (size_t i = 0; l->sessions && i < l->nsessions; i++) {
 		if (l->sessions[i].used) {
 			aead_free(l->sessions[i].aead);

@@ -19,6 +19,14 @@
 struct link;
 struct ring;
 
+/* A file object the deliver role kept at the last clean stop (rx/kept.h): when its sender
+ * session rejoins, the object continues with these blocks done (a bit per block below top). */
+struct linkrole_resume {
+	uint64_t session, object, length;
+	uint32_t top;
+	const uint8_t *done;
+};
+
 struct linkrole_config {
 	struct link *link;              /* NULL for tests: feed linkrole_packet() */
 	const struct keys_rx *keys;
@@ -32,13 +40,17 @@ struct linkrole_config {
 	struct ring *ring;              /* file blocks go through it when it has room (rx/ring.h);
 					   NULL: always inline */
 	const char *state_dir;          /* newest session counter per sender; NULL = not kept */
+	const struct linkrole_resume *resume; /* copied by linkrole_new */
+	size_t nresume;
 };
 
 struct linkrole;
 
 int linkrole_new(struct linkrole **out, const struct linkrole_config *c)
 	__attribute__((warn_unused_result));
-/* Receive and process until linkrole_stop(); 0, or -errno on a fatal link error. */
+/* Receive and process until linkrole_stop(); 0, or -errno on a fatal link error. At the
+ * stop, each unfinished file object of a sender's current session is named to the deliver
+ * role (PARTIAL, with its length) before the queue is flushed, so that it can be kept. */
 int linkrole_run(struct linkrole *l);
 void linkrole_stop(struct linkrole *l); /* thread-safe */
 /* One datagram (may be modified in place). now_ns: CLOCK_MONOTONIC. */

@@ -117,6 +117,8 @@ static void *deliver_main(void *p)
 	if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), DELIVER_NICE) != 0)
 		log_debug("deliver role: cannot lower its priority: %s", strerror(errno));
 	int rc = deliver_run(r->deliver, r->chan[1], r->evchan[1]);
+	if (rc == 0) /* every message handed over: a clean stop keeps what it can */
+		deliver_keep(r->deliver);
 	if (rc != 0) {
 		log_error("deliver role: the message stream broke (%s); stopping", strerror(-rc));
 		r->exit_code = 1;
@@ -237,6 +239,16 @@ static int run(struct rx *r)
 		log_error("output %s: %s", r->cfg.files_dir, strerror(-rc));
 		return 1;
 	}
+	const struct deliver_kept *kept;
+	size_t nkept = deliver_kept(r->deliver, &kept);
+	struct linkrole_resume *resume = calloc(nkept ? nkept : 1, sizeof(*resume));
+	if (!resume) {
+		log_error("out of memory");
+		return 1;
+	}
+	for (size_t i = 0; i < nkept; i++)
+		resume[i] = (struct linkrole_resume){kept[i].session, kept[i].object, kept[i].length,
+						     kept[i].top, kept[i].done};
 	struct linkrole_config lc = {
 		.link = r->link,
 		.keys = &r->keys,
@@ -248,8 +260,11 @@ static int run(struct rx *r)
 		.ev_fd = r->evchan[0],
 		.ring = r->ring,
 		.state_dir = r->cfg.state,
+		.resume = resume,
+		.nresume = nkept,
 	};
 	rc = linkrole_new(&r->linkrole, &lc);
+	free(resume);
 	if (rc != 0) {
 		log_error("link role: %s", strerror(-rc));
 		return 1;

@@ -17,6 +17,7 @@ static size_t fixed_len(enum msg_type t)
 	case MSG_EVENTS: return 8 + 8;
 	case MSG_BLOCK_REF: return 8 + 8 + 4 + 8 + 8 + 4;
 	case MSG_LOST_RANGE: return 8 + 8 + 8;
+	case MSG_PARTIAL: return 8 + 8 + 8;
 	default: return 0;
 	}
 }
@@ -73,6 +74,7 @@ int msg_encode_head(const struct msg *m, uint8_t *out, size_t cap)
 		wcursor_u8(&w, m->kind);
 		break;
 	case MSG_LOST_RANGE:
+	case MSG_PARTIAL:
 		wcursor_u64(&w, m->length);
 		break;
 	default:
@@ -144,6 +146,7 @@ int msg_body_decode(enum msg_type type, const uint8_t *body, size_t len, struct 
 		m->kind = cursor_u8(&c);
 		break;
 	case MSG_LOST_RANGE:
+	case MSG_PARTIAL:
 		m->length = cursor_u64(&c);
 		break;
 	default:

@@ -25,6 +25,8 @@
  *   BLOCK_REF session u64, object u64, block u32, offset u64, ring position u64, length u32
  *   LOST_RANGE session u64, first object u64, count u64, reason (rest, UTF-8, <= 200 bytes):
  *             file ids first .. first + count - 1, none of which arrived
+ *   PARTIAL   session u64, object u64, length u64: at a clean stop, a file object the link
+ *             role holds unfinished, and the length its data packets gave (rx/kept.h)
  */
 #ifndef SLUICE_RX_MSG_H
 #define SLUICE_RX_MSG_H
@@ -42,7 +44,8 @@ enum msg_type {
 	MSG_EVENTS = 6,
 	MSG_BLOCK_REF = 7,
 	MSG_LOST_RANGE = 8,
-	MSG_TYPE_MAX = 8,
+	MSG_PARTIAL = 9,
+	MSG_TYPE_MAX = 9,
 };
 
 #define MSG_HDR_LEN 8
@@ -64,7 +67,7 @@ struct msg {
 	/* BLOCK_REF: where the data waits in the block ring */
 	uint64_t ring_pos;
 	uint32_t ring_len;
-	/* FILE_END; LOST_RANGE: how many ids */
+	/* FILE_END, PARTIAL; LOST_RANGE: how many ids */
 	uint64_t length;
 	uint32_t nblocks;
 	/* LOST */

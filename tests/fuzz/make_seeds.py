@@ -108,7 +108,9 @@ def msg_seeds():
     w("lost-range", msg(8, struct.pack("<QQQ", 0x1122334455667788, 1, 3) + b"sent while this receiver was stopped"))
     w("lost-range-zero", msg(8, struct.pack("<QQQ", 1, 1, 0) + b"x"))
     w("lost-range-overflow", msg(8, struct.pack("<QQQ", 1, 2**63 - 1, 2) + b"x"))
-    w("type9", msg(9, bytes(40)))
+    w("partial", msg(9, struct.pack("<QQQ", 0x1122334455667788, 1, 40000000)))
+    w("partial-long", msg(9, struct.pack("<QQQ", 1, 1, 1) + b"x"))
+    w("type10", msg(10, bytes(40)))
     w("length-over-max", msg(2, struct.pack("<QQIQ", 1, 1, 0, 0), length=17 * 1024 * 1024 + 1))
     w("length-mismatch", msg(3, struct.pack("<QQQI", 1, 1, 200, 1), length=40))
 

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * A file object kept across a clean stop of the receiver: its temp file FILES/.sluice-tmp/NAME
+ * stays, and NAME.keep beside it says what the temp file holds, so that after a restart the
+ * same sender session's next copy of the object (fec.repeat) only has to bring the blocks that
+ * are missing. The record (all integers little-endian):
+ *
+ *   "SLKEEP1\0" | session u64 | object u64 | length u64 | nblocks u32 | manifest length u32 |
+ *   nblocks x (block u32 | offset u64 | length u32 | leaf hash 32) | manifest bytes |
+ *   BLAKE2b-128 of everything before it
+ *
+ * The receiver wrote it, but it is read as if anyone could have: every field is checked and a
+ * record that does not decode exactly is refused, its temp file removed.
+ */
+#ifndef SLUICE_RX_KEPT_H
+#define SLUICE_RX_KEPT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/hash.h"
+
+#define KEPT_SUFFIX ".keep"
+#define KEPT_BLOCKS_MAX (1u << 24)
+#define KEPT_MANIFEST_MAX 4096
+
+struct kept_block {
+	uint32_t block;
+	uint64_t off;
+	uint32_t len;
+	uint8_t leaf[HASH_LEN];
+};
+
+struct kept {
+	uint64_t session, object;
+	uint64_t length;           /* the object's length, from its data packets */
+	uint32_t nblocks;          /* entries in blk, ascending block numbers */
+	struct kept_block *blk;
+	uint8_t *manifest;         /* raw, NULL when none had arrived */
+	uint32_t manifest_len;
+};
+
+/* Writes dirfd/NAME.keep (through a temp name, fsynced, renamed). 0 or -errno. */
+int kept_save(int dirfd, const char *name, const struct kept *k) __attribute__((warn_unused_result));
+/* Decodes a record of len bytes; k's arrays are allocated (kept_free). 0 or -EBADMSG/-ENOMEM. */
+int kept_decode(const uint8_t *p, size_t len, struct kept *k) __attribute__((warn_unused_result));
+/* Reads and decodes dirfd/FILE. 0 or -errno / -EBADMSG. */
+int kept_load(int dirfd, const char *file, struct kept *k) __attribute__((warn_unused_result));
+void kept_free(struct kept *k);
+
+#endif
