@@ -121,6 +121,8 @@ void wire_announce_encode(uint8_t out[WIRE_ANNOUNCE_LEN], const struct wire_anno
 	wcursor_u8(&w, a->repeat);
 	wcursor_u8(&w, a->aead);
 	wcursor_u16(&w, 0);
+	wcursor_u64(&w, a->prev_session);
+	wcursor_u64(&w, a->prev_done_id);
 	wcursor_bytes(&w, a->sig, WIRE_SIG_LEN);
 	wcursor_bytes(&w, a->mac, WIRE_ANNOUNCE_MAC_LEN);
 }
@@ -154,6 +156,8 @@ int wire_announce_decode(const uint8_t *p, size_t len, struct wire_announce *a)
 	a->repeat = cursor_u8(&c);
 	a->aead = cursor_u8(&c);
 	uint16_t flags = cursor_u16(&c);
+	a->prev_session = cursor_u64(&c);
+	a->prev_done_id = cursor_u64(&c);
 	cursor_copy(&c, a->sig, WIRE_SIG_LEN);
 	cursor_copy(&c, a->mac, WIRE_ANNOUNCE_MAC_LEN);
 	if (!cursor_done(&c))
@@ -161,7 +165,8 @@ int wire_announce_decode(const uint8_t *p, size_t len, struct wire_announce *a)
 	if (a->symbol_size < WIRE_SYMBOL_MIN || a->block_max == 0 || a->block_max > 254 ||
 	    a->interleave == 0 || a->repeat == 0 ||
 	    (a->aead != WIRE_AEAD_AES256GCM && a->aead != WIRE_AEAD_CHACHA20POLY1305) || flags != 0 ||
-	    a->done_object_id > a->next_object_id || wire_id_is_event(a->next_object_id))
+	    a->done_object_id > a->next_object_id || wire_id_is_event(a->next_object_id) ||
+	    wire_id_is_event(a->prev_done_id))
 		return WIRE_EFIELD;
 	return 0;
 }

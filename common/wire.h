@@ -14,7 +14,7 @@
  * |                                                               |
  * +---------------------------------------------------------------+
  *
- * ANNOUNCE (type 1), 256 bytes, cleartext, signed with the sender's Ed25519 key and MACed under
+ * ANNOUNCE (type 1), 272 bytes, cleartext, signed with the sender's Ed25519 key and MACed under
  * a key only the pinned sender and this receiver can compute (common/annauth.h); sent every
  * second, it opens a session and doubles as the heartbeat:
  *
@@ -28,8 +28,11 @@
  *     WIRE_EVENT_ID_BASE up, which neither id above counts)
  * 164 symbol size (u16)  166 mtu (u16)  168 overhead % (u16)  170 block max K (u8)
  * 171 interleave (u8)    172 repeat (u8)  173 aead (u8)  174 flags (u16, 0)
- * 176 Ed25519 signature over bytes 0..175 (64)
- * 240 MAC over bytes 0..239 (16): checked first, so forgeries never cost a signature check
+ * 176 previous session id (u64): the session this sender ran before this one, 0 if none known
+ * 184 previous done id (u64): every file below it had left completely when that session
+ *     stopped cleanly; 0 when it did not (a crash: how far it got is not known)
+ * 192 Ed25519 signature over bytes 0..191 (64)
+ * 256 MAC over bytes 0..255 (16): checked first, so forgeries never cost a signature check
  *
  * DATA (type 2): one FEC symbol, AEAD-sealed. Bytes 0..47 are the associated data; the nonce
  * is derived from the packet number; the key from the session and the epoch (pn >> 22).
@@ -70,10 +73,10 @@ enum {
 	WIRE_DATA_HDR_LEN = 48,
 	WIRE_TAG_LEN = 16,
 	WIRE_DATA_OVERHEAD = WIRE_DATA_HDR_LEN + WIRE_TAG_LEN,
-	WIRE_ANNOUNCE_SIGNED_LEN = 176,
-	WIRE_ANNOUNCE_MACED_LEN = 240,
+	WIRE_ANNOUNCE_SIGNED_LEN = 192,
+	WIRE_ANNOUNCE_MACED_LEN = 256,
 	WIRE_ANNOUNCE_MAC_LEN = 16,
-	WIRE_ANNOUNCE_LEN = 256,
+	WIRE_ANNOUNCE_LEN = 272,
 	WIRE_KEY_LEN = 32,
 	WIRE_SIG_LEN = 64,
 	WIRE_SYMBOL_MIN = 16,
@@ -108,6 +111,8 @@ struct wire_announce {
 	uint8_t interleave;
 	uint8_t repeat;
 	uint8_t aead;
+	uint64_t prev_session;
+	uint64_t prev_done_id;
 	uint8_t sig[WIRE_SIG_LEN];
 	uint8_t mac[WIRE_ANNOUNCE_MAC_LEN];
 };
@@ -137,10 +142,10 @@ void wire_data_hdr_encode(uint8_t out[WIRE_DATA_HDR_LEN], const struct wire_data
  * batch and a file id for anything else. */
 int wire_data_decode(const uint8_t *p, size_t len, struct wire_data_hdr *h) WIRE_WUR;
 
-/* Encode all 256 bytes (signature and MAC included as given). */
+/* Encode all 272 bytes (signature and MAC included as given). */
 void wire_announce_encode(uint8_t out[WIRE_ANNOUNCE_LEN], const struct wire_announce *a);
-/* Decode exactly 256 bytes; field sanity only, MAC and signature are checked by the caller;
- * both id fields must be file ids (below WIRE_EVENT_ID_BASE). */
+/* Decode exactly 272 bytes; field sanity only, MAC and signature are checked by the caller;
+ * the id fields must be file ids (below WIRE_EVENT_ID_BASE). */
 int wire_announce_decode(const uint8_t *p, size_t len, struct wire_announce *a) WIRE_WUR;
 
 #endif

@@ -24,6 +24,7 @@ struct entry {
 struct journal {
 	char *dir;
 	int fd;
+	uint64_t counter; /* this start's, as written to STATE/session */
 	struct entry *tab; /* open addressing, power-of-two size */
 	size_t cap, n;
 };
@@ -111,18 +112,47 @@ static int path_in(const struct journal *j, const char *name, char *out, size_t 
 	return snprintf(out, cap, "%s/%s", j->dir, name) >= (int)cap ? -ENAMETOOLONG : 0;
 }
 
-static int bump_session(struct journal *j, uint64_t *counter)
+/* STATE/session: the counter, then "session HEX" once the session is drawn, then
+ * "end HEX DONE" once it stopped cleanly. Written whole (temp, fsync, rename). */
+static int write_session(struct journal *j, const char *extra)
 {
-	char p[4096], tmp[4096], buf[64];
+	char p[4096], tmp[4096], buf[160];
 	if (path_in(j, "session", p, sizeof(p)) || path_in(j, "session.tmp", tmp, sizeof(tmp)))
+		return -ENAMETOOLONG;
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	int n = snprintf(buf, sizeof(buf), "%" PRIu64 "\n%s", j->counter, extra);
+	if (write(fd, buf, (size_t)n) != n || fsync(fd) != 0) {
+		int e = errno ? errno : EIO;
+		close(fd);
+		return -e;
+	}
+	close(fd);
+	return rename(tmp, p) != 0 ? -errno : 0;
+}
+
+static int bump_session(struct journal *j, uint64_t *counter, struct journal_prev *prev)
+{
+	char p[4096];
+	if (path_in(j, "session", p, sizeof(p)))
 		return -ENAMETOOLONG;
 	uint64_t c = 0;
 	FILE *f = fopen(p, "re");
+	memset(prev, 0, sizeof(*prev));
 	if (f) {
 		if (fscanf(f, "%" SCNu64, &c) != 1) {
 			fclose(f);
 			log_error("%s: not a session counter; fix or remove it", p);
 			return -EINVAL;
+		}
+		uint64_t s, es, ed;
+		char line[128];
+		while (fgets(line, sizeof(line), f)) {
+			if (sscanf(line, "session %" SCNx64, &s) == 1)
+				prev->session = s;
+			else if (sscanf(line, "end %" SCNx64 " %" SCNu64, &es, &ed) == 2 && es == prev->session)
+				prev->done_id = ed;
 		}
 		fclose(f);
 	} else if (errno != ENOENT) {
@@ -134,23 +164,37 @@ static int bump_session(struct journal *j, uint64_t *counter)
 	c++;
 	if (c < now_ns() / 1000u)
 		c = now_ns() / 1000u;
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	int n = snprintf(buf, sizeof(buf), "%" PRIu64 "\n", c);
-	if (write(fd, buf, (size_t)n) != n || fsync(fd) != 0) {
-		int e = errno;
-		close(fd);
-		return -e;
-	}
-	close(fd);
-	if (rename(tmp, p) != 0)
-		return -errno;
-	*counter = c;
-	return 0;
+	j->counter = c;
+	/* Until this start draws its session, the one before stays on record. */
+	char extra[128] = "";
+	if (prev->session && prev->done_id)
+		snprintf(extra, sizeof(extra), "session %016" PRIx64 "\nend %016" PRIx64 " %" PRIu64 "\n",
+			 prev->session, prev->session, prev->done_id);
+	else if (prev->session)
+		snprintf(extra, sizeof(extra), "session %016" PRIx64 "\n", prev->session);
+	int rc = write_session(j, extra);
+	if (rc == 0)
+		*counter = c;
+	return rc;
 }
 
-int journal_open(struct journal **out, const char *state_dir, uint64_t *session_counter)
+int journal_session_start(struct journal *j, uint64_t session)
+{
+	char extra[64];
+	snprintf(extra, sizeof(extra), "session %016" PRIx64 "\n", session);
+	return write_session(j, extra);
+}
+
+int journal_session_end(struct journal *j, uint64_t session, uint64_t done_id)
+{
+	char extra[128];
+	snprintf(extra, sizeof(extra), "session %016" PRIx64 "\nend %016" PRIx64 " %" PRIu64 "\n",
+		 session, session, done_id);
+	return write_session(j, extra);
+}
+
+int journal_open(struct journal **out, const char *state_dir, uint64_t *session_counter,
+		 struct journal_prev *prev)
 {
 	struct journal *j = calloc(1, sizeof(*j));
 	if (!j)
@@ -159,7 +203,7 @@ int journal_open(struct journal **out, const char *state_dir, uint64_t *session_
 	j->dir = strdup(state_dir);
 	int rc = j->dir ? mkdirs(state_dir, 0700, false) : -ENOMEM;
 	if (rc == 0)
-		rc = bump_session(j, session_counter);
+		rc = bump_session(j, session_counter, prev);
 	char p[4096];
 	if (rc == 0)
 		rc = path_in(j, "journal", p, sizeof(p));

@@ -3,7 +3,11 @@
  * The sender's journal under `state:`. Two files:
  *   STATE/session   the session counter, one decimal line, incremented (and fsynced) at every
  *                   start and never below the clock in microseconds; announcements carry it so the receiver can refuse replays of
- *                   sessions older than the newest it has seen.
+ *                   sessions older than the newest it has seen. Then "session <id hex>" once
+ *                   the session is drawn, and "end <id hex> <done id>" when it stops cleanly:
+ *                   the next session announces both, so a receiver that was stopped meanwhile
+ *                   knows which files of the previous session it missed (done id 0: it did
+ *                   not stop cleanly, and how far it got is not known).
  *   STATE/journal   one line per file sent completely (all repeats):
  *                   "sent <xxh3 of spool, path, size, mtime as 16 hex> <size> <mtime_ns>
  *                    at=<wall-clock time sent, ns since 1970> ino=<inode> <spool>/<path>"
@@ -22,7 +26,17 @@
 
 struct journal;
 
-int journal_open(struct journal **out, const char *state_dir, uint64_t *session_counter)
+/* The session before this start, from STATE/session: its id (0 if none) and, if it stopped
+ * cleanly, the done id it ended with (else 0). */
+struct journal_prev {
+	uint64_t session;
+	uint64_t done_id;
+};
+int journal_open(struct journal **out, const char *state_dir, uint64_t *session_counter,
+		 struct journal_prev *prev) __attribute__((warn_unused_result));
+/* Records this start's session id, then (at a clean stop) where it ended. 0 or -errno. */
+int journal_session_start(struct journal *j, uint64_t session) __attribute__((warn_unused_result));
+int journal_session_end(struct journal *j, uint64_t session, uint64_t done_id)
 	__attribute__((warn_unused_result));
 uint64_t journal_key(const char *spool, const char *relpath, uint64_t size, uint64_t mtime_ns);
 /* What the journal knows of a sent file; 0 = not recorded (lines of older versions). */

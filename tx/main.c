@@ -298,6 +298,12 @@ static void shutdown_loop(struct tx *t)
 	intake_close(t->intake); /* first: what was taken in is sent before the sender stops */
 	t->intake = NULL;
 	sender_stop(t->sender);
+	/* Where this session ended, for the next one to announce (tx/journal.h). */
+	int jrc = t->journal ? journal_session_end(t->journal, sender_session(t->sender),
+						   sender_done_id(t->sender)) : 0;
+	if (jrc != 0)
+		log_error("state %s/session: %s: the next session cannot say where this one ended",
+			  t->cfg.state, strerror(-jrc));
 	evq_close(t->evq);
 	/* What did not fully leave stays in the spool; it is sent again after a restart. */
 	for (struct tx_file *f = sender_take_unsent(t->sender), *n; f; f = n) {
@@ -619,8 +625,9 @@ int main(int argc, char **argv)
 		return rc;
 	}
 	uint64_t counter = 1;
+	struct journal_prev prev = {0};
 	if (!send_mode) {
-		rc = journal_open(&t->journal, t->cfg.state, &counter);
+		rc = journal_open(&t->journal, t->cfg.state, &counter, &prev);
 		if (rc != 0)
 			return 1;
 	} else {
@@ -668,6 +675,8 @@ int main(int argc, char **argv)
 		.rate_bps = t->cfg.rate_bps,
 		.workers = t->cfg.workers,
 		.session_counter = counter,
+		.prev_session = prev.session,
+		.prev_done_id = prev.done_id,
 		.done = on_sender_done,
 		.done_ctx = t,
 		.events = t->evq,
@@ -675,6 +684,10 @@ int main(int argc, char **argv)
 	rc = sender_new(&t->sender, &sc);
 	if (rc != 0) {
 		log_error("sender: %s", strerror(-rc));
+		return 1;
+	}
+	if (t->journal && (rc = journal_session_start(t->journal, sender_session(t->sender))) != 0) {
+		log_error("state %s/session: %s", t->cfg.state, strerror(-rc));
 		return 1;
 	}
 	if (t->evq)

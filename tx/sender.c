@@ -235,6 +235,8 @@ static void send_announce(struct sender *s)
 	a.interleave = (uint8_t)(s->c.interleave > 255 ? 255 : s->c.interleave);
 	a.repeat = (uint8_t)s->c.repeat;
 	a.aead = s->secret.aead;
+	a.prev_session = s->c.prev_session;
+	a.prev_done_id = s->c.prev_done_id;
 	wire_announce_encode(pkt, &a);
 	crypto_sign_detached(pkt + WIRE_ANNOUNCE_SIGNED_LEN, NULL, pkt, WIRE_ANNOUNCE_SIGNED_LEN,
 			     s->c.keys->sign_sk);
@@ -1005,6 +1007,8 @@ struct tx_file *sender_take_unsent(struct sender *s)
 }
 
 uint64_t sender_session(const struct sender *s) { return s->session; }
+
+uint64_t sender_done_id(struct sender *s) { return done_id(s); }
 
 void sender_kick(void *sender)
 {

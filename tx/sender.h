@@ -57,6 +57,8 @@ struct sender_config {
 	uint64_t rate_bps;
 	unsigned workers;
 	uint64_t session_counter; /* persisted, grows at every start */
+	uint64_t prev_session;    /* announced: the session before this one (tx/journal.h) */
+	uint64_t prev_done_id;    /* and the done id it stopped with; 0 unknown */
 	sender_done_fn done;      /* called on the sender thread */
 	void *done_ctx;
 	struct evq *events;       /* event batches, sent ahead of file content; may be NULL */
@@ -74,6 +76,8 @@ void sender_stop(struct sender *s);
 struct tx_file *sender_take_unsent(struct sender *s);
 void sender_free(struct sender *s);
 uint64_t sender_session(const struct sender *s);
+/* Every file id below it has left completely (all repeats). After sender_stop(): final. */
+uint64_t sender_done_id(struct sender *s);
 /* Wake the sender: events were queued (tx/evqueue.h wake callback; any thread). */
 void sender_kick(void *sender);
 /* True when nothing is queued or in flight. */

@@ -50,7 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rc == 0) {
 		check(type == WIRE_TYPE_ANNOUNCE, "ANNOUNCE decoded but wire_peek disagrees");
 		check(a.session == session, "ANNOUNCE session differs from wire_peek's");
-		check(size == WIRE_ANNOUNCE_LEN, "ANNOUNCE length is not 240");
+		check(size == WIRE_ANNOUNCE_LEN, "ANNOUNCE length is not WIRE_ANNOUNCE_LEN");
 		check(a.done_object_id <= a.next_object_id && a.block_max >= 1 && a.block_max <= 254,
 		      "ANNOUNCE accepted with a field out of range");
 		uint8_t out[WIRE_ANNOUNCE_LEN];

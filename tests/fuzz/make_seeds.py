@@ -37,13 +37,15 @@ def data(session=0x1122334455667788, pn=1, obj=1, objlen=200, block=0, t=64, k=4
 
 
 def announce(session=0x1122334455667788, counter=1, next_id=2, done_id=0, t=64, mtu=1500,
-             overhead=25, block_max=8, interleave=1, repeat=1, aead=2, flags=0):
+             overhead=25, block_max=8, interleave=1, repeat=1, aead=2, flags=0, prev_session=0,
+             prev_done=0):
     a = prefix(1, session)
     a += bytes(range(0x10, 0x30)) + bytes(range(0x40, 0x60)) + bytes(range(0x80, 0xA0))
     a += struct.pack("<QQQQQQQ", counter, 1700000000 * 10**9, 1700000000 * 10**9 - 10**9, 100, 1,
                      next_id, done_id)
     a += struct.pack("<HHHBBBBH", t, mtu, overhead, block_max, interleave, repeat, aead, flags)
     assert len(a) == 176
+    a += struct.pack("<QQ", prev_session, prev_done)
     return a + bytes(0xC0 + i & 0xFF for i in range(64)) + bytes(0x30 + i for i in range(16))
 
 
@@ -70,6 +72,8 @@ def wire_seeds():
     w("data-events-file-id", data(kind=3, obj=5))
     w("data-file-event-id", data(kind=1, obj=2**63))
     w("announce-next-event-id", announce(next_id=2**63, done_id=0))
+    w("announce-prev-done-event-id", announce(prev_session=7, prev_done=2**63))
+    w("announce-valid-prev", announce(prev_session=0x0102030405060708, prev_done=17))
     w("announce-v1-240", announce()[:240])
     w("announce-done-gt-next", announce(done_id=3, next_id=2))
     w("announce-aead3", announce(aead=3))

@@ -42,6 +42,8 @@ static char *read_journal(void)
 	return buf;
 }
 
+static struct journal_prev prev;
+
 static bool all_there(void *ctx, const char *spool, const char *rel, uint64_t size, uint64_t mtime)
 {
 	return true;
@@ -52,7 +54,7 @@ static void test_record_reopen_compact(void **state)
 	struct journal *j;
 	uint64_t counter;
 	write_journal("");
-	assert_int_equal(journal_open(&j, dir, &counter), 0);
+	assert_int_equal(journal_open(&j, dir, &counter, &prev), 0);
 	uint64_t k = journal_key("cam", "a/b.bin", 100, 123456789);
 	struct journal_sent js = {.sent_ns = 1795000000123456789ull, .ino = 4242}, got;
 	assert_false(journal_lookup(j, k, &got));
@@ -64,7 +66,7 @@ static void test_record_reopen_compact(void **state)
 	journal_close(j);
 	assert_non_null(strstr(read_journal(), "at=1795000000123456794 ino=4343 cam/a/b.bin\n"));
 
-	assert_int_equal(journal_open(&j, dir, &counter), 0);
+	assert_int_equal(journal_open(&j, dir, &counter, &prev), 0);
 	assert_true(journal_lookup(j, k, &got));
 	assert_int_equal(got.sent_ns, 1795000000123456794ull);
 	assert_int_equal(got.ino, 4343);
@@ -96,7 +98,7 @@ static void test_old_format_and_damage(void **state)
 	write_journal(text);
 	struct journal *j;
 	uint64_t counter;
-	assert_int_equal(journal_open(&j, dir, &counter), 0);
+	assert_int_equal(journal_open(&j, dir, &counter, &prev), 0);
 	struct journal_sent got = {1, 1};
 	assert_true(journal_lookup(j, kold, &got));
 	assert_int_equal(got.sent_ns, 0); /* unknown: deleted at once under after: delete */
@@ -107,7 +109,7 @@ static void test_old_format_and_damage(void **state)
 	assert_int_equal(got.ino, 3);
 	journal_close(j);
 	/* Compaction parses both formats: only the entry still "in its spool" stays. */
-	assert_int_equal(journal_open(&j, dir, &counter), 0);
+	assert_int_equal(journal_open(&j, dir, &counter, &prev), 0);
 	assert_int_equal(journal_compact(j, only_new, NULL), 0);
 	assert_false(journal_contains(j, kold));
 	assert_true(journal_contains(j, knew));
@@ -118,6 +120,34 @@ static int setup(void **state)
 {
 	log_set_level(LOG_ERROR); /* the damaged lines are warned about, as expected */
 	return mkdtemp(dir) ? 0 : -1;
+}
+
+/* STATE/session carries the previous session and, after a clean stop only, where it ended. */
+static void test_previous_session(void **state)
+{
+	struct journal *j;
+	uint64_t counter, c1;
+	assert_int_equal(journal_open(&j, dir, &c1, &prev), 0);
+	assert_int_equal(journal_session_start(j, 0x1122334455667788ull), 0);
+	assert_int_equal(journal_session_end(j, 0x1122334455667788ull, 17), 0);
+	journal_close(j);
+	assert_int_equal(journal_open(&j, dir, &counter, &prev), 0);
+	assert_true(counter > c1);
+	assert_int_equal(prev.session, 0x1122334455667788ull);
+	assert_int_equal(prev.done_id, 17);
+	assert_int_equal(journal_session_start(j, 0xaabbccdd00000001ull), 0);
+	journal_close(j); /* no end: as after a crash */
+	assert_int_equal(journal_open(&j, dir, &counter, &prev), 0);
+	assert_int_equal(prev.session, 0xaabbccdd00000001ull);
+	assert_int_equal(prev.done_id, 0);
+	journal_close(j);
+	/* opened and never started a session: the one before is still the previous one */
+	assert_int_equal(journal_open(&j, dir, &counter, &prev), 0);
+	journal_close(j);
+	assert_int_equal(journal_open(&j, dir, &counter, &prev), 0);
+	assert_int_equal(prev.session, 0xaabbccdd00000001ull);
+	assert_int_equal(prev.done_id, 0);
+	journal_close(j);
 }
 
 static int teardown(void **state)
@@ -132,6 +162,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_record_reopen_compact),
 		cmocka_unit_test(test_old_format_and_damage),
+		cmocka_unit_test(test_previous_session),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

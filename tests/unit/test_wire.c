@@ -81,6 +81,8 @@ static void assert_announce_equal(const struct wire_announce *a, const struct wi
 	assert_int_equal(a->aead, b->aead);
 	assert_memory_equal(a->sig, b->sig, WIRE_SIG_LEN);
 	assert_memory_equal(a->mac, b->mac, WIRE_ANNOUNCE_MAC_LEN);
+	assert_int_equal(a->prev_session, b->prev_session);
+	assert_int_equal(a->prev_done_id, b->prev_done_id);
 }
 
 static const struct wire_data_hdr data_ok = {
@@ -472,6 +474,8 @@ static void test_announce_roundtrip(void **state)
 		table[i].interleave = (uint8_t)(1 + rnd() % 255);
 		table[i].repeat = (uint8_t)(1 + rnd() % 255);
 		table[i].aead = (uint8_t)(1 + rnd() % 2);
+		table[i].prev_session = rnd();
+		table[i].prev_done_id = rnd() & ~WIRE_EVENT_ID_BASE;
 	}
 	for (int i = 0; i < 8; i++) {
 		uint8_t p[WIRE_ANNOUNCE_LEN];
@@ -508,6 +512,8 @@ static void test_announce_layout(void **state)
 	a.block_max = 0x67;
 	a.interleave = 0x68;
 	a.repeat = 0x69;
+	a.prev_session = 0x7172737475767778ull;
+	a.prev_done_id = 0x0182838485868788ull;
 	uint8_t p[WIRE_ANNOUNCE_LEN];
 	wire_announce_encode(p, &a);
 	assert_int_equal(p[0], 'S');
@@ -534,10 +540,12 @@ static void test_announce_layout(void **state)
 	assert_int_equal(p[172], a.repeat);
 	assert_int_equal(p[173], a.aead);
 	assert_int_equal(rd16(p + 174), 0);
-	assert_int_equal(WIRE_ANNOUNCE_SIGNED_LEN, 176);
+	assert_int_equal(rd64(p + 176), a.prev_session);
+	assert_int_equal(rd64(p + 184), a.prev_done_id);
+	assert_int_equal(WIRE_ANNOUNCE_SIGNED_LEN, 192);
 	assert_memory_equal(p + WIRE_ANNOUNCE_SIGNED_LEN, a.sig, WIRE_SIG_LEN);
-	assert_int_equal(WIRE_ANNOUNCE_MACED_LEN, 240);
-	assert_int_equal(WIRE_ANNOUNCE_LEN, 256);
+	assert_int_equal(WIRE_ANNOUNCE_MACED_LEN, 256);
+	assert_int_equal(WIRE_ANNOUNCE_LEN, 272);
 	assert_memory_equal(p + WIRE_ANNOUNCE_MACED_LEN, a.mac, WIRE_ANNOUNCE_MAC_LEN);
 }
 
@@ -620,6 +628,7 @@ static void test_announce_fields(void **state)
 		struct wire_announce b = announce_ok();
 		b.done_object_id = pairs[i][0];
 		b.next_object_id = pairs[i][1];
+		b.prev_done_id = i % 2 ? WIRE_EVENT_ID_BASE - 1 : 0; /* the largest file id is fine */
 		uint8_t p[WIRE_ANNOUNCE_LEN];
 		wire_announce_encode(p, &b);
 		struct wire_announce d;
@@ -627,6 +636,16 @@ static void test_announce_fields(void **state)
 		if (rc != (int)(int64_t)pairs[i][2])
 			fail_msg("done %" PRIu64 " next %" PRIu64 ": got %d", pairs[i][0], pairs[i][1], rc);
 	}
+}
+
+static void test_announce_prev_done_event_id(void **state)
+{
+	struct wire_announce a = announce_ok();
+	a.prev_done_id = WIRE_EVENT_ID_BASE;
+	uint8_t p[WIRE_ANNOUNCE_LEN];
+	wire_announce_encode(p, &a);
+	struct wire_announce d;
+	assert_int_equal(wire_announce_decode(p, sizeof(p), &d), WIRE_EFIELD);
 }
 
 static void test_strerror(void **state)
@@ -787,6 +806,7 @@ int main(void)
 		cmocka_unit_test(test_announce_layout),
 		cmocka_unit_test(test_announce_truncated_overlong),
 		cmocka_unit_test(test_announce_fields),
+		cmocka_unit_test(test_announce_prev_done_event_id),
 		cmocka_unit_test(test_strerror),
 		cmocka_unit_test(test_cursor_read),
 		cmocka_unit_test(test_wcursor),
