@@ -409,12 +409,17 @@ static void declare_lost(struct linkrole *l, struct rsession *s, uint64_t id, ui
 {
 	bool ev = kind == WIRE_KIND_EVENTS;
 	uint8_t kinds[2] = {ev ? WIRE_KIND_EVENTS : WIRE_KIND_FILE, ev ? 0 : WIRE_KIND_MANIFEST};
+	bool held = false;
 	for (int i = 0; i < 2; i++) {
 		struct robj *o = kinds[i] ? obj_find(l, s, id, kinds[i]) : NULL;
-		if (o)
+		if (o) {
 			obj_free(l, o);
+			held = true;
+		}
 	}
-	if (is_resolved(s, id))
+	/* A resolved id holds no object, unless the window slid past it (idwin_set): then it was
+	 * forgotten, not reported, and is reported now. */
+	if (is_resolved(s, id) && !held)
 		return;
 	set_resolved(s, id);
 	struct msg m = {.type = MSG_LOST, .session = s->id, .object = id, .kind = kinds[0]};
