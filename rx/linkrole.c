@@ -61,7 +61,8 @@
 #define OBJ_BUCKETS 4096
 #define EVENTS_MAX_LEN (4u << 20)
 #define HIST 16
-#define SAVED_ABOVE 256u /* resolved file ids above the base kept in STATE/senders */
+#define SAVED_ABOVE RESOLVED_WINDOW /* resolved file ids above the base kept in STATE/senders:
+				     all the window holds, so a rejoin never calls a delivered id lost */
 #define SAVE_NS 5000000000ull
 #define POOL_BYTES (64u << 20)  /* idle block buffers kept for reuse */
 #define QUEUE_BYTES (64u << 20) /* queued for the deliver role before the link role waits */
@@ -629,7 +630,10 @@ static void save_counters(struct linkrole *l)
 		}
 		fprintf(f, "%s %" PRIu64 " %016" PRIx64 " %" PRIu64 " %" PRIu64, hex, ss->counter,
 			ss->session, top, ss->base);
-		for (unsigned w = 0; w < SAVED_ABOVE / 64; w++)
+		unsigned nw = SAVED_ABOVE / 64;
+		while (nw > 4 && !ss->above[nw - 1])
+			nw--; /* trailing empty words are implied */
+		for (unsigned w = 0; w < nw; w++)
 			fprintf(f, " %016" PRIx64, ss->above[w]);
 		fputc('\n', f);
 	}
@@ -644,20 +648,31 @@ static void load_counters(struct linkrole *l)
 {
 	if (!l->c.state_dir)
 		return;
-	char path[4096], line[256];
+	char path[4096], *line = NULL;
+	size_t cap = 0;
 	snprintf(path, sizeof(path), "%s/senders", l->c.state_dir);
 	FILE *f = fopen(path, "re");
 	if (!f)
 		return;
-	while (fgets(line, sizeof(line), f)) {
+	uint64_t above[SAVED_ABOVE / 64]; /* 8 KiB */
+	while (getline(&line, &cap, f) > 0) {
 		char hex[65];
-		uint64_t counter, session = 0, floor = 0, base = 0, above[SAVED_ABOVE / 64] = {0};
+		uint64_t counter, session = 0, floor = 0, base = 0;
 		uint8_t pk[32];
-		if (sscanf(line, "%64s %" SCNu64 " %" SCNx64 " %" SCNu64 " %" SCNu64 " %" SCNx64 " %" SCNx64
-			   " %" SCNx64 " %" SCNx64, hex, &counter, &session, &floor, &base, &above[0],
-			   &above[1], &above[2], &above[3]) < 2 ||
+		int used = 0;
+		memset(above, 0, sizeof(above));
+		if (sscanf(line, "%64s %" SCNu64 " %" SCNx64 " %" SCNu64 " %" SCNu64 "%n", hex, &counter,
+			   &session, &floor, &base, &used) < 2 ||
 		    sodium_hex2bin(pk, 32, hex, 64, NULL, NULL, NULL) != 0)
 			continue;
+		char *p = line + used, *e;
+		for (unsigned w = 0; used && w < SAVED_ABOVE / 64; w++, p = e) {
+			above[w] = strtoull(p, &e, 16);
+			if (e == p)
+				break;
+		}
+		if (base >= WIRE_EVENT_ID_BASE) /* not a file id: from a damaged file */
+			base = 0;
 		for (size_t i = 0; i < l->c.nsenders; i++) {
 			if (memcmp(pk, l->c.senders[i], 32) == 0) {
 				l->snd[i].counter = counter;
@@ -668,6 +683,7 @@ static void load_counters(struct linkrole *l)
 			}
 		}
 	}
+	free(line);
 	fclose(f);
 }
 

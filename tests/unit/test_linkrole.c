@@ -295,11 +295,42 @@ static void test_window_slides_past_partial(void **state)
 	rig_done(&r);
 }
 
+/* The receiver stops while a file is partial and the next 299 are delivered; it starts again
+ * and rejoins the same session. Only the partial one may be said lost: the others were
+ * delivered before the stop. */
+static void test_rejoin_keeps_delivered(void **state)
+{
+	(void)state;
+	struct rig r;
+	struct tx t;
+	rig_init(&r);
+	tx_open(&t, 0x3333, 1);
+	announce(&r, &t, 1, 0);
+	send_block(&r, &t, 1, WIRE_KIND_FILE, 9 * T, 0); /* block 0 of 2 */
+	for (uint64_t id = 2; id <= 300; id++)
+		send_file(&r, &t, id);
+	drain(&r);
+	assert_int_equal(fate(&r, 300, NULL), 'D');
+	rig_close(&r);
+	rig_open(&r);
+	r.now += 5 * SEC;
+	announce(&r, &t, 301, 301);
+	drain(&r);
+	uint64_t lost;
+	assert_int_equal(fate(&r, 1, &lost), 'L');
+	for (uint64_t id = 2; id <= 300; id++)
+		if (fate(&r, id, NULL) != '-')
+			fail_msg("file %" PRIu64 " delivered before the stop is said lost after it", id);
+	assert_int_equal(lost, 1);
+	rig_done(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_partial_then_files),
 		cmocka_unit_test(test_window_slides_past_partial),
+		cmocka_unit_test(test_rejoin_keeps_delivered),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
