@@ -150,6 +150,7 @@ struct sender_state {
 	uint64_t session;      /* and its session id: an rx restart may rejoin it */
 	uint64_t pn_floor;     /* packets of that session below this were seen before */
 	uint64_t verify_sec;   /* rate limit of signature checks (MAC-valid ones only) */
+	uint64_t mac_counter, mac_time; /* newest MAC-valid announcement: (counter, tx time) */
 	unsigned verify_count;
 	uint64_t base;         /* file ids of `session` below this were resolved, as saved */
 	uint64_t above[SAVED_ABOVE / 64]; /* and those of the SAVED_ABOVE ids from base */
@@ -747,6 +748,15 @@ static void on_announce(struct linkrole *l, const uint8_t *pkt, size_t len, uint
 				 "key) or corrupted; refused before its signature is checked");
 		return;
 	}
+	/* Only the sender makes valid MACs (this receiver makes none), so a MAC-valid counter and
+	 * clock are the sender's: one not newer than the newest seen is a recording played
+	 * again, refused before its signature, so that replays cannot use up the checks. */
+	if (a.counter < ss->mac_counter || (a.counter == ss->mac_counter && a.time_ns <= ss->mac_time)) {
+		reject(RXM_REJ_REPLAY);
+		return;
+	}
+	ss->mac_counter = a.counter;
+	ss->mac_time = a.time_ns;
 	struct rsession *s = session_find(l, a.session);
 	bool opened = false;
 	if (s && (s->sender != si || a.time_ns <= s->ann.time_ns)) {
