@@ -61,7 +61,8 @@
 #define OBJ_BUCKETS 4096
 #define EVENTS_MAX_LEN (4u << 20)
 #define HIST 16
-#define SAVED_ABOVE 256u /* resolved file ids above the base kept in STATE/senders */
+#define SAVED_ABOVE RESOLVED_WINDOW /* resolved file ids above the base kept in STATE/senders:
+				     all the window holds, so a rejoin never calls a delivered id lost */
 #define SAVE_NS 5000000000ull
 #define POOL_BYTES (64u << 20)  /* idle block buffers kept for reuse */
 #define QUEUE_BYTES (64u << 20) /* queued for the deliver role before the link role waits */
@@ -149,6 +150,7 @@ struct sender_state {
 	uint64_t session;      /* and its session id: an rx restart may rejoin it */
 	uint64_t pn_floor;     /* packets of that session below this were seen before */
 	uint64_t verify_sec;   /* rate limit of signature checks (MAC-valid ones only) */
+	uint64_t mac_counter, mac_time; /* newest MAC-valid announcement: (counter, tx time) */
 	unsigned verify_count;
 	uint64_t base;         /* file ids of `session` below this were resolved, as saved */
 	uint64_t above[SAVED_ABOVE / 64]; /* and those of the SAVED_ABOVE ids from base */
@@ -411,12 +413,17 @@ static void declare_lost(struct linkrole *l, struct rsession *s, uint64_t id, ui
 {
 	bool ev = kind == WIRE_KIND_EVENTS;
 	uint8_t kinds[2] = {ev ? WIRE_KIND_EVENTS : WIRE_KIND_FILE, ev ? 0 : WIRE_KIND_MANIFEST};
+	bool held = false;
 	for (int i = 0; i < 2; i++) {
 		struct robj *o = kinds[i] ? obj_find(l, s, id, kinds[i]) : NULL;
-		if (o)
+		if (o) {
 			obj_free(l, o);
+			held = true;
+		}
 	}
-	if (is_resolved(s, id))
+	/* A resolved id holds no object, unless the window slid past it (idwin_set): then it was
+	 * forgotten, not reported, and is reported now. */
+	if (is_resolved(s, id) && !held)
 		return;
 	set_resolved(s, id);
 	struct msg m = {.type = MSG_LOST, .session = s->id, .object = id, .kind = kinds[0]};
@@ -626,7 +633,10 @@ static void save_counters(struct linkrole *l)
 		}
 		fprintf(f, "%s %" PRIu64 " %016" PRIx64 " %" PRIu64 " %" PRIu64, hex, ss->counter,
 			ss->session, top, ss->base);
-		for (unsigned w = 0; w < SAVED_ABOVE / 64; w++)
+		unsigned nw = SAVED_ABOVE / 64;
+		while (nw > 4 && !ss->above[nw - 1])
+			nw--; /* trailing empty words are implied */
+		for (unsigned w = 0; w < nw; w++)
 			fprintf(f, " %016" PRIx64, ss->above[w]);
 		fputc('\n', f);
 	}
@@ -641,20 +651,31 @@ static void load_counters(struct linkrole *l)
 {
 	if (!l->c.state_dir)
 		return;
-	char path[4096], line[256];
+	char path[4096], *line = NULL;
+	size_t cap = 0;
 	snprintf(path, sizeof(path), "%s/senders", l->c.state_dir);
 	FILE *f = fopen(path, "re");
 	if (!f)
 		return;
-	while (fgets(line, sizeof(line), f)) {
+	uint64_t above[SAVED_ABOVE / 64]; /* 8 KiB */
+	while (getline(&line, &cap, f) > 0) {
 		char hex[65];
-		uint64_t counter, session = 0, floor = 0, base = 0, above[SAVED_ABOVE / 64] = {0};
+		uint64_t counter, session = 0, floor = 0, base = 0;
 		uint8_t pk[32];
-		if (sscanf(line, "%64s %" SCNu64 " %" SCNx64 " %" SCNu64 " %" SCNu64 " %" SCNx64 " %" SCNx64
-			   " %" SCNx64 " %" SCNx64, hex, &counter, &session, &floor, &base, &above[0],
-			   &above[1], &above[2], &above[3]) < 2 ||
+		int used = 0;
+		memset(above, 0, sizeof(above));
+		if (sscanf(line, "%64s %" SCNu64 " %" SCNx64 " %" SCNu64 " %" SCNu64 "%n", hex, &counter,
+			   &session, &floor, &base, &used) < 2 ||
 		    sodium_hex2bin(pk, 32, hex, 64, NULL, NULL, NULL) != 0)
 			continue;
+		char *p = line + used, *e;
+		for (unsigned w = 0; used && w < SAVED_ABOVE / 64; w++, p = e) {
+			above[w] = strtoull(p, &e, 16);
+			if (e == p)
+				break;
+		}
+		if (base >= WIRE_EVENT_ID_BASE) /* not a file id: from a damaged file */
+			base = 0;
 		for (size_t i = 0; i < l->c.nsenders; i++) {
 			if (memcmp(pk, l->c.senders[i], 32) == 0) {
 				l->snd[i].counter = counter;
@@ -665,6 +686,7 @@ static void load_counters(struct linkrole *l)
 			}
 		}
 	}
+	free(line);
 	fclose(f);
 }
 
@@ -782,6 +804,15 @@ static void on_announce(struct linkrole *l, const uint8_t *pkt, size_t len, uint
 				 "key) or corrupted; refused before its signature is checked");
 		return;
 	}
+	/* Only the sender makes valid MACs (this receiver makes none), so a MAC-valid counter and
+	 * clock are the sender's: one not newer than the newest seen is a recording played
+	 * again, refused before its signature, so that replays cannot use up the checks. */
+	if (a.counter < ss->mac_counter || (a.counter == ss->mac_counter && a.time_ns <= ss->mac_time)) {
+		reject(RXM_REJ_REPLAY);
+		return;
+	}
+	ss->mac_counter = a.counter;
+	ss->mac_time = a.time_ns;
 	struct rsession *s = session_find(l, a.session);
 	bool opened = false;
 	if (s && (s->sender != si || a.time_ns <= s->ann.time_ns)) {
