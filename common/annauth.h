@@ -6,10 +6,10 @@
  *   x_tx    = the sender's Ed25519 key in its X25519 form (RFC 7748 birational map)
  *   dh      = X25519(x_tx_sk, rx_pk) = X25519(rx_sk, x_tx_pk)        (all-zero result refused)
  *   key     = BLAKE2b-256(key = dh, "sluice-v2 announce mac" || tx_sign_pk || rx_pk)
- *   mac     = BLAKE2b-128(key, announcement bytes 0..239)   (keyed, libsodium's generichash)
+ *   mac     = BLAKE2b-128(key, announcement bytes 0..255)   (keyed, libsodium's generichash)
  *
  * A forger who knows both public keys but neither secret cannot compute the key, so a forged
- * announcement costs the receiver one 240-byte BLAKE2b (well under a microsecond) and never
+ * announcement costs the receiver one 256-byte BLAKE2b (well under a microsecond) and never
  * reaches the Ed25519 check, whose budget stays for genuine announcements. The signature is
  * still checked on every announcement that passes: the MAC key is shared by both ends, so it
  * authenticates "one of the two", the signature "the sender".

@@ -395,6 +395,11 @@ static int on_session(struct deliver *d, const struct msg *m)
 		log_debug("session %016" PRIx64 ": sender %s", m->session, fp);
 		if (m->flags & 1)
 			audit_obj(d, AUDIT_SESSION, m->session, 0, NULL, NULL, "sender restarted", 0);
+		if (m->flags & 2)
+			audit_obj(d, AUDIT_SESSION, m->session, 0, NULL, NULL,
+				  "previous session not accounted for: it did not stop cleanly, or this "
+				  "receiver never heard it; files it sent may be missing (see the sender's "
+				  "journal)", 0);
 	}
 	return 0;
 }

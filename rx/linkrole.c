@@ -725,6 +725,54 @@ static void open_ids(struct linkrole *l, struct sender_state *ss, struct rsessio
 		declare_lost_range(l, s, s->files.base, to, why);
 }
 
+/* A new session of a sender that names the session it ran before, and where that one ended
+ * (0: it did not stop cleanly). Returns true when the files of that session this receiver may
+ * have missed cannot be known, which the caller reports. */
+static bool account_prev(struct linkrole *l, struct sender_state *ss, const struct wire_announce *a,
+			 uint64_t now)
+{
+	struct rsession *old = ss->current && ss->current->id == a->prev_session ? ss->current : NULL;
+	if (!a->prev_session)
+		return false;
+	if (old) {
+		/* Heard until now: its last seconds are what its own announcements did not cover. */
+		if (a->prev_done_id && old->nhist) {
+			if (old->nhist == HIST) {
+				memmove(&old->hist[0], &old->hist[1], sizeof(old->hist[0]) * (HIST - 1));
+				old->nhist--;
+			}
+			old->hist[old->nhist].t = now;
+			old->hist[old->nhist].done_id = a->prev_done_id;
+			old->nhist++;
+		}
+		return false;
+	}
+	if (a->prev_session != ss->session || !ss->base)
+		return true; /* a session this receiver never heard (or kept no record of) */
+	if (!a->prev_done_id)
+		return true; /* heard, but it crashed while this receiver was stopped */
+	/* Heard before this receiver stopped: what it sent after that, minus what was resolved
+	 * then and the objects kept at the stop (rx/kept.h, reported on their own). */
+	struct rsession gone = {.id = a->prev_session};
+	gone.files.bits = calloc(RESOLVED_WINDOW / 8, 1);
+	if (!gone.files.bits) {
+		log_error("out of memory accounting for session %016" PRIx64, a->prev_session);
+		return true;
+	}
+	idwin_reset(&gone.files, ss->base);
+	for (unsigned b = 0; b < SAVED_ABOVE; b++)
+		if (ss->above[b / 64] & (1ull << (b % 64)))
+			idwin_set(&gone.files, ss->base + b);
+	for (size_t i = 0; i < l->nresume; i++)
+		if (l->resume[i].session == a->prev_session)
+			idwin_set(&gone.files, l->resume[i].object);
+	if (a->prev_done_id > gone.files.base)
+		declare_lost_range(l, &gone, gone.files.base, a->prev_done_id,
+				   "sent while this receiver was stopped; the sender has restarted since");
+	free(gone.files.bits);
+	return false;
+}
+
 static void resume_drop(struct linkrole *l, size_t i)
 {
 	free((void *)l->resume[i].done);
@@ -889,6 +937,7 @@ static void on_announce(struct linkrole *l, const uint8_t *pkt, size_t len, uint
 		replay_init(&s->replay);
 		if (rejoin && ss->pn_floor) /* refuse what this session sent before our restart */
 			replay_update(&s->replay, ss->pn_floor - 1);
+		bool unaccounted = !rejoin && account_prev(l, ss, &a, now);
 		resume_objects(l, ss, s, &a, rejoin, now);
 		open_ids(l, ss, s, &a, rejoin);
 		ss->current = s;
@@ -908,8 +957,16 @@ static void on_announce(struct linkrole *l, const uint8_t *pkt, size_t len, uint
 			log_info("sender %s: session %016" PRIx64 " (counter %" PRIu64 ", %u-byte symbols)",
 				 fp, a.session, a.counter, a.symbol_size);
 		}
+		if (unaccounted) {
+			rxm_add(RXM_UNACCOUNTED, 1);
+			log_warn("sender %s: how far its previous session %016" PRIx64 " got is not known "
+				 "(it did not stop cleanly, or this receiver never heard it): files it sent "
+				 "that this receiver did not get are not reported; see the sender's journal",
+				 fp, a.prev_session);
+		}
 		struct msg m = {.type = MSG_SESSION, .session = a.session, .counter = a.counter,
-				.start_ns = a.start_ns, .flags = restart ? 1 : 0};
+				.start_ns = a.start_ns,
+				.flags = (restart ? 1u : 0u) | (unaccounted ? 2u : 0u)};
 		memcpy(m.sender_pk, a.sender_pk, 32);
 		emit(l, &m);
 		opened = true;

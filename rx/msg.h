@@ -16,7 +16,8 @@
  * ring and copies the bytes out before it looks at them, then handles it as a BLOCK.
  *
  * Bodies (all integers little-endian):
- *   SESSION   session u64, counter u64, start_ns u64, sender_pk[32], flags u32 (1 = restart)
+ *   SESSION   session u64, counter u64, start_ns u64, sender_pk[32], flags u32 (1 = restart,
+ *             2 = the sender's previous session cannot be accounted for)
  *   BLOCK     session u64, object u64, block u32, offset u64, data (rest of the body)
  *   FILE_END  session u64, object u64, length u64, nblocks u32
  *   MANIFEST  session u64, object u64, manifest bytes (rest; common/manifest.h)

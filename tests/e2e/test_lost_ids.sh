@@ -5,7 +5,10 @@
 #    range of their ids, counted in sluice_rx_objects_lost_total;
 # 2. files sent while the receiver was stopped: the same on rejoining the session, and
 #    nothing said of the file it had delivered before it stopped;
-# 3. event batches lost on the link: a seq gap in the events, never a lost object.
+# 3. files sent while it was stopped by a session that ended meanwhile: reported when the
+#    sender's next session says where that one ended; after a sender crash, the receiver says
+#    it cannot account for that session;
+# 4. event batches lost on the link: a seq gap in the events, never a lost object.
 . "$(dirname "$0")/lib.sh"
 EVSEND="$BUILD/sluice-evsend"
 EV_PORT=$((BASE_PORT + 5))
@@ -13,7 +16,7 @@ make_keys
 write_rx_config
 write_tx_config "$RX_PORT" 25% 1Gbit
 mkdir -p "$W/src"
-for i in 1 2 3 4 5 6; do make_file "$W/src/f$i.bin" 300000 "f$i"; done
+for i in 1 2 3 4 5 6 7 8; do make_file "$W/src/f$i.bin" 300000 "f$i"; done
 
 # lost_line FIRST LAST REASON: the audit log has a lost line for exactly that range.
 lost_line() {
@@ -58,10 +61,33 @@ wait_for "the range reported" 10 lost_line 5 6 "sent while this receiver was sto
 [ "$(metric "$RX_METRICS" sluice_rx_objects_lost_total)" -eq 2 ] || fail "lost counter is not 2 after the rejoin"
 [ "$(lost_lines)" -eq 2 ] || fail "expected two lost lines, got $(lost_lines)"
 ! lost_line 4 4 "" || fail "f4, delivered before the stop, reported lost"
+
+log "3. two files leave while the receiver is stopped, then the sender restarts"
+sleep 1
+stop_clean "$RX_PID" rx
+for i in 7 8; do cp "$W/src/f$i.bin" "$W/spool/"; done
+wait_for "tx to send eight files" 30 metric_ge "$TX_METRICS" sluice_tx_objects_total 8
+stop_clean "$TX_PID" tx
+start_tx
+start_rx
+wait_for "the new session" 10 metric_ge "$RX_METRICS" sluice_rx_sessions_total 1
+wait_for "the old session's range reported" 10 lost_line 7 8 "the sender has restarted since"
+[ "$(metric "$RX_METRICS" sluice_rx_objects_lost_total)" -eq 2 ] || fail "lost counter is not 2 after the sender restarted"
+[ "$(metric "$RX_METRICS" sluice_rx_sessions_unaccounted_total)" -eq 0 ] || fail "a clean stop counted as unaccounted"
+
+log "3b. the sender is killed while the receiver is stopped"
+sleep 1
+stop_clean "$RX_PID" rx
+kill -9 "$TX_PID"; wait "$TX_PID" 2>/dev/null || true
+start_tx
+start_rx
+wait_for "the unaccounted session counted" 10 metric_ge "$RX_METRICS" sluice_rx_sessions_unaccounted_total 1
+grep -q '"outcome":"session".*previous session not accounted for' "$W/audit.jsonl" || fail "no audit line for it"
+grep -q 'how far its previous session .* got is not known' "$W/rx.log" || fail "no log line for it"
 stop_clean "$TX_PID" tx
 stop_clean "$RX_PID" rx
 
-log "3. event batches lost on the link are event gaps, not lost objects"
+log "4. event batches lost on the link are event gaps, not lost objects"
 rm -f "$W/audit.jsonl"
 EVENTS_YAML="events:
   - name: ev
