@@ -1089,6 +1089,15 @@ static void on_data(struct linkrole *l, uint8_t *pkt, size_t len, uint64_t now)
 	 * smaller one, fitted to their length, so their many repair copies stay small. */
 	bool t_ok = h.symbol_size == s->ann.symbol_size ||
 		    (h.kind != WIRE_KIND_FILE && h.symbol_size < s->ann.symbol_size);
+	if (h.kind == WIRE_KIND_FILE && h.object_len > l->c.object_limit) {
+		/* Refused unopened; its manifest still comes through, and the deliver role audits
+		 * the file rejected with its name (over limits.object). */
+		reject(RXM_REJ_OVER_LIMIT);
+		log_rl(LOG_WARN, "session %016" PRIx64 " object %" PRIu64 ": %" PRIu64 " bytes, over "
+				 "limits.object (%" PRIu64 "): its packets are refused", s->id, h.object_id,
+		       h.object_len, l->c.object_limit);
+		return;
+	}
 	if (!t_ok || h.object_len > kind_limit(l, h.kind) ||
 	    fec_partition_init(&part, h.object_len, h.symbol_size, s->ann.block_max) != 0 ||
 	    h.block >= part.nblocks || h.k != fec_partition_k(&part, h.block)) {

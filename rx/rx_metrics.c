@@ -29,6 +29,7 @@ struct metric rx_metrics[RXM_COUNT] = {
 	[RXM_EVICTED] = C("sluice_rx_objects_evicted_total", "Partial objects evicted by limits.memory."),
 	[RXM_MEMORY] = G("sluice_rx_memory_bytes", "Bytes held in partial objects."),
 	[RXM_LINK_UP] = G("sluice_rx_link_up", "1 while the sender's heartbeats arrive."),
+	[RXM_REJ_OVER_LIMIT] = C("sluice_rx_rejected_over_limit_total", "Datagrams of files longer than limits.object (the file is audited rejected)."),
 	[RXM_UNACCOUNTED] = C("sluice_rx_sessions_unaccounted_total", "New sender sessions whose previous session this receiver cannot account for (it crashed while this receiver was stopped, or was never heard): files it sent may be missing unreported."),
 	[RXM_REJ_ANN_MAC] = C("sluice_rx_rejected_announce_mac_total", "Announcements refused by their MAC, before any signature check: forged or corrupted."),
 	[RXM_SOCKET_DROPPED] = C("sluice_rx_socket_dropped_total", "Datagrams the kernel dropped: the receive socket's buffer was full."),

@@ -33,6 +33,7 @@ enum rx_metric {
 	RXM_LINK_UP,            /* sluice_rx_link_up (gauge) */
 	RXM_SOCKET_DROPPED,     /* sluice_rx_socket_dropped_total: datagrams the kernel dropped */
 	RXM_REJ_ANN_MAC,        /* sluice_rx_rejected_announce_mac_total: forged announcements */
+	RXM_REJ_OVER_LIMIT,     /* sluice_rx_rejected_over_limit_total: packets of files over limits.object */
 	RXM_UNACCOUNTED,        /* sluice_rx_sessions_unaccounted_total: previous session's end unknown */
 	RXM_COUNT
 };
