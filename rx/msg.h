@@ -9,8 +9,10 @@
  *   | type (u32 LE)  | length (u32 LE)| body (length bytes)          |
  *   +----------------+----------------+------------------------------+
  *
- * and the deliver role decodes every body with an exact-length cursor, so a subverted link
- * role can at worst send wrong bytes, which the manifest signature and content hash catch.
+ * and the deliver role decodes every body with an exact-length cursor, so wrong bytes from the
+ * link role (a decoding bug) are caught by the manifest signature and content hash. The roles
+ * are threads of one process today: this guards against wrong messages, not against a link
+ * role whose memory an attacker controls (that needs separate processes, not done yet).
  * Block data crosses either inline (BLOCK) or, when there is room, through the block ring
  * (rx/ring.h): BLOCK_REF names where; the deliver role checks the reference against the
  * ring and copies the bytes out before it looks at them, then handles it as a BLOCK.
