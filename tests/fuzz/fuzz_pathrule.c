@@ -141,7 +141,7 @@ static size_t unescape(const char *e, size_t len, uint8_t *out)
 			out[o++] = '\\';
 			i += 2;
 		} else if (e[i + 1] == 'x') {
-			unsigned v;
+			unsigned v = 0;
 			check(i + 4 <= len && sscanf(e + i + 2, "%2x", &v) == 1 &&
 				      strspn(e + i + 2, "0123456789abcdef") >= 2,
 			      "bad \\x escape");
