@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "common/escape.h"
 #include "common/log.h"
 #include "hw/impair.h"
 
@@ -27,17 +28,25 @@ struct ctx {
 	const yaml_node_t *fec_node; /* where a block/overhead conflict is reported */
 };
 
+/* One line per problem: the values it quotes come from the file and may hold anything (a
+ * newline would forge a second problem line, a bidi control reorder this one), so the message
+ * is escaped as log lines escape names. */
 __attribute__((format(printf, 3, 4))) static void problem(struct ctx *c, const yaml_node_t *n,
 							  const char *fmt, ...)
 {
 	va_list ap;
 	unsigned line = n ? (unsigned)n->start_mark.line + 1 : 1;
 	unsigned col = n ? (unsigned)n->start_mark.column + 1 : 1;
-	fprintf(c->err, "%s:%u:%u: ", c->file, line, col);
+	char *msg = NULL, *esc = NULL;
 	va_start(ap, fmt);
-	vfprintf(c->err, fmt, ap);
+	int len = vasprintf(&msg, fmt, ap);
 	va_end(ap);
-	fputc('\n', c->err);
+	if (len >= 0)
+		esc = malloc(4 * (size_t)len + 4); /* an escape is at most 4 bytes per byte */
+	fprintf(c->err, "%s:%u:%u: %s\n", c->file, line, col,
+		esc ? escape_name(msg, esc, 4 * (size_t)len + 4) : "(out of memory)");
+	free(esc);
+	free(len >= 0 ? msg : NULL);
 	c->nerr++;
 }
 

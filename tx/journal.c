@@ -90,12 +90,14 @@ static int insert(struct journal *j, uint64_t key, const char *line, bool seen,
 }
 
 /* "sent KEY SIZE MTIME [at=SENT ino=INO ]SPOOL/PATH": the fields, and where SPOOL/PATH begins
- * (-1 when the line is not one). */
+ * (-1 when the line is not one). Key 0 marks an empty slot of the table and journal_key never
+ * gives it: such a line is damaged. */
 static int parse_line(const char *line, uint64_t *key, uint64_t *size, uint64_t *mtime,
 		      struct journal_sent *sent)
 {
 	int off = 0, off2 = 0;
-	if (sscanf(line, "sent %" SCNx64 " %" SCNu64 " %" SCNu64 " %n", key, size, mtime, &off) != 3 || !off)
+	if (sscanf(line, "sent %" SCNx64 " %" SCNu64 " %" SCNu64 " %n", key, size, mtime, &off) != 3 || !off ||
+	    *key == 0)
 		return -1;
 	sent->sent_ns = sent->ino = 0;
 	if (strncmp(line + off, "at=", 3) == 0) {

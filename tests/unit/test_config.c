@@ -216,6 +216,25 @@ static void test_all_problems_reported(void **state)
 	free(out);
 }
 
+/* Found by fuzz_config: a value quoted in a problem was printed as it was, so a name with a
+ * newline split one problem over two lines (the second not FILE:LINE:COL:) and a bidi control
+ * reordered the line on a terminal. Values are escaped as log lines escape names. */
+static void test_problem_values_escaped(void **state)
+{
+	struct tx_config t;
+	char *out = NULL;
+	const char *text = "link:\n  to: 127.0.0.1:7000\nkeys:\n  secret: a\n  receiver: b\nspools:\n"
+			   "  - name: \"cam\\nnorth\\u202e\\\\\"\n    path: /x\n";
+	int n = load(true, text, &out, &t, NULL);
+	assert_int_equal(n, 1);
+	int lines = 0;
+	for (char *p = out; *p; p++)
+		lines += *p == '\n';
+	assert_int_equal(lines, 1);
+	assert_non_null(strstr(out, "tx.yaml:7:11: bad name 'cam\\x0anorth\\u{202e}\\\\': use 1 to 63"));
+	free(out);
+}
+
 static void test_missing_file(void **state)
 {
 	struct tx_config t;
@@ -481,6 +500,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tx_defaults),	      cmocka_unit_test(test_tx_full),
 		cmocka_unit_test(test_tx_errors),	      cmocka_unit_test(test_all_problems_reported),
+		cmocka_unit_test(test_problem_values_escaped),
 		cmocka_unit_test(test_missing_file),	      cmocka_unit_test(test_rx_defaults_and_errors),
 		cmocka_unit_test(test_units),		      cmocka_unit_test(test_tx_folders),
 		cmocka_unit_test(test_rx_folders),

@@ -2,13 +2,15 @@
 /*
  * tx/journal.{h,c}: what a send records (wall-clock time and inode, for keep_for) survives a
  * reopen and a compaction; lines of the older format (no at=, ino=) still load, with both
- * unknown; the same file recorded again keeps the newest line; a damaged line is skipped.
+ * unknown; the same file recorded again keeps the newest line; a damaged line is skipped, and
+ * so is a line whose key is 0 (no file has it: it marks an empty slot of the table).
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,6 +118,52 @@ static void test_old_format_and_damage(void **state)
 	journal_close(j);
 }
 
+/* Found by fuzz_journal: "sent0 1 2" loaded as key 0, the table's empty-slot mark, so the
+ * entry was invisible, its line leaked at compaction and a later entry overwrote it. */
+static void test_key_zero_is_damaged(void **state)
+{
+	uint64_t k = journal_key("cam", "a.bin", 1, 2);
+	char text[512];
+	snprintf(text, sizeof(text),
+		 "sent0 1 2\n"
+		 "sent 0000000000000000 1 2 at=3 ino=4 cam/zero.bin\n"
+		 "sent %016llx 1 2 at=3 ino=4 cam/a.bin\n",
+		 (unsigned long long)k);
+	write_journal(text);
+	char errpath[300];
+	snprintf(errpath, sizeof(errpath), "%s/stderr", dir);
+	fflush(stderr);
+	int saved = dup(2), fd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(saved >= 0 && fd >= 0);
+	dup2(fd, 2);
+	close(fd);
+	log_set_level(LOG_WARN);
+	struct journal *j;
+	uint64_t counter;
+	int rc = journal_open(&j, dir, &counter, &prev);
+	log_set_level(LOG_ERROR);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	assert_int_equal(rc, 0);
+	char warned[1024] = "";
+	FILE *f = fopen(errpath, "r");
+	assert_non_null(f);
+	size_t n = fread(warned, 1, sizeof(warned) - 1, f);
+	warned[n] = '\0';
+	fclose(f);
+	assert_non_null(strstr(warned, "journal:1: ignoring a damaged journal line"));
+	assert_non_null(strstr(warned, "journal:2: ignoring a damaged journal line"));
+	assert_null(strstr(warned, "journal:3:"));
+	assert_false(journal_contains(j, 0));
+	assert_true(journal_contains(j, k));
+	assert_int_equal(journal_compact(j, all_there, NULL), 0);
+	journal_close(j);
+	char *after = read_journal();
+	assert_null(strstr(after, "zero.bin"));
+	assert_non_null(strstr(after, "cam/a.bin\n"));
+}
+
 static int setup(void **state)
 {
 	log_set_level(LOG_ERROR); /* the damaged lines are warned about, as expected */
@@ -163,6 +211,7 @@ int main(void)
 		cmocka_unit_test(test_record_reopen_compact),
 		cmocka_unit_test(test_old_format_and_damage),
 		cmocka_unit_test(test_previous_session),
+		cmocka_unit_test(test_key_zero_is_damaged),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
