@@ -271,6 +271,7 @@ static void test_partial_then_files(void **state)
 	assert_int_equal(fate(&r, 1, &lost), 'L');
 	assert_int_equal(fate(&r, 2, NULL), 'D');
 	assert_int_equal(lost, 1);
+	aead_free(t.aead);
 	rig_done(&r);
 }
 
@@ -299,6 +300,7 @@ static void test_window_slides_past_partial(void **state)
 	assert_int_equal(fate(&r, next - 1, NULL), 'L');
 	assert_int_equal(f1, 'L');
 	assert_int_equal(lost, next - 1);
+	aead_free(t.aead);
 	rig_done(&r);
 }
 
@@ -329,6 +331,7 @@ static void test_rejoin_keeps_delivered(void **state)
 		if (fate(&r, id, NULL) != '-')
 			fail_msg("file %" PRIu64 " delivered before the stop is said lost after it", id);
 	assert_int_equal(lost, 1);
+	aead_free(t.aead);
 	rig_done(&r);
 }
 
@@ -382,6 +385,8 @@ static void test_replayed_announcements(void **state)
 	}
 	drain(&r);
 	assert_true(opened(&r, 0x5555));
+	aead_free(a.aead);
+	aead_free(b.aead);
 	rig_done(&r);
 }
 
