@@ -222,7 +222,9 @@ static void send_announce(struct sender *s)
 	memcpy(a.receiver_pk, s->c.rx_pk, 32);
 	memcpy(a.ephemeral_pk, s->eph_pk, 32);
 	a.counter = s->c.session_counter;
-	a.time_ns = now_ns();
+	/* The session's start plus monotonic time since: it only grows, whatever the wall clock
+	 * does, and rx refuses an announcement whose time does not grow as a replay. */
+	a.time_ns = s->start_ns + (mono_ns() - s->start_mono);
 	a.start_ns = s->start_ns;
 	a.packets = s->packets;
 	a.objects = s->objects;
@@ -807,13 +809,12 @@ static void *sender_main(void *p)
 				pthread_mutex_lock(&s->mu);
 				continue;
 			}
-			struct timespec ts;
-			clock_gettime(CLOCK_REALTIME, &ts);
-			uint64_t wait = (due < s->next_announce_ns ? due : s->next_announce_ns) - now;
-			uint64_t t = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec + wait;
-			ts.tv_sec = (time_t)(t / 1000000000ull);
-			ts.tv_nsec = (long)(t % 1000000000ull);
-			pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+			/* On the monotonic clock, as every deadline here: a wall-clock step must not
+			 * stretch the wait (tests/e2e/test_wallclock.sh). */
+			uint64_t t = due < s->next_announce_ns ? due : s->next_announce_ns;
+			struct timespec ts = {.tv_sec = (time_t)(t / 1000000000ull),
+					      .tv_nsec = (long)(t % 1000000000ull)};
+			pthread_cond_clockwait(&s->cv, &s->mu, CLOCK_MONOTONIC, &ts);
 		}
 		bool stop = s->stop;
 		pthread_mutex_unlock(&s->mu);
