@@ -71,7 +71,7 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 DEPS_OK := $(BUILD)/.deps-ok
 
 .PHONY: all deps check unit e2e demo bench fuzz fuzz-check install clean
-all: $(BUILD)/sluice-tx $(BUILD)/sluice-rx $(TOOL_BIN)
+all: $(BUILD)/sluice-tx $(BUILD)/sluice-rx $(TOOL_BIN) $(BUILD)/libfakeclock.so
 
 # Missing Debian packages are installed when run as root, else the exact command is printed.
 deps: $(DEPS_OK)
@@ -113,6 +113,11 @@ $(BUILD)/sluice-rx: $(RX_OBJ) $(BUILD)/libsluice.a
 $(BUILD)/%: $(BUILD)/obj/tests/tools/%.o $(BUILD)/libsluice.a
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(DEPLIBS)
+
+# LD_PRELOAD shim for tests that step a process's wall clock (no sanitizer: it is preloaded).
+$(BUILD)/libfakeclock.so: tests/tools/fakeclock/fakeclock.c
+	$(call msg,LD,$@)
+	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -fPIC -shared -o $@ $< -ldl
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TX_LIB_OBJ) $(RX_LIB_OBJ) $(BUILD)/libsluice.a
 	$(call msg,LD,$@)

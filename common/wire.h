@@ -19,7 +19,8 @@
  * second, it opens a session and doubles as the heartbeat:
  *
  *  12 sender public key (Ed25519, 32)      108 session counter (u64, grows at each tx start)
- *  44 receiver public key (X25519, 32)     116 tx wall clock, ns since 1970 (u64)
+ *  44 receiver public key (X25519, 32)     116 tx time, ns (u64): session start plus the
+ *                                              monotonic time since (only grows)
  *  76 ephemeral public key (X25519, 32)    124 session start, ns since 1970 (u64)
  * 132 packets sent (u64)                   140 objects sent (u64)
  * 148 next object id (u64): first id not yet started

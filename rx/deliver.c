@@ -30,6 +30,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/deadline.h"
 #include "common/hash.h"
 #include "common/keys.h"
 #include "common/log.h"
@@ -1096,19 +1097,25 @@ int deliver_run(struct deliver *d, int fd, int evfd)
 	size_t cap = 0;
 	int rc = 0;
 	while (fd >= 0 || evfd >= 0) {
-		/* Wait for either lane, or until event gaps are due or event files need a sync. */
-		int wait = d->events ? events_timeout_ms(d->events) : -1;
+		/* Every pass, whatever the lanes carry: event gaps, syncs and forwarding that are due
+		 * (common/deadline.h; a block lane that never goes idle must not hold them up). Then
+		 * wait for either lane, at most until the next of them is due. */
+		uint64_t now = deadline_now(), at = DEADLINE_NEVER;
+		if (d->events) {
+			at = deadline_in_ms(now, events_timeout_ms(d->events));
+			if (deadline_due(at, now)) {
+				events_tick(d->events);
+				at = deadline_in_ms(now, events_timeout_ms(d->events));
+			}
+		}
 		struct pollfd p[2] = {{.fd = evfd, .events = POLLIN}, {.fd = fd, .events = POLLIN}};
-		int n = poll(p, 2, wait);
+		int n = poll(p, 2, deadline_ms(at, now));
 		if (n < 0 && errno != EINTR) {
 			rc = -errno;
 			break;
 		}
-		if (n <= 0) {
-			if (d->events)
-				events_tick(d->events);
+		if (n <= 0)
 			continue;
-		}
 		/* The event lane first: one message, then look again. */
 		bool ev = evfd >= 0 && p[0].revents;
 		int which = ev ? evfd : fd;

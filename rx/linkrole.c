@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "common/annauth.h"
+#include "common/deadline.h"
 #include "common/log.h"
 #include "common/manifest.h"
 #include "common/replay.h"
@@ -1361,15 +1362,19 @@ int linkrole_run(struct linkrole *l)
 {
 	struct link_pkt pkts[LINK_RX_BATCH];
 	while (!__atomic_load_n(&l->stop, __ATOMIC_RELAXED)) {
-		int n = link_recv(l->c.link, pkts, LINK_RX_BATCH, l->q[0].head || l->q[1].head ? 1 : 100);
+		/* The tick runs on every pass once due (common/deadline.h), however many datagrams
+		 * come; a receive waits no longer than until it is due. */
+		uint64_t now = deadline_now();
+		int wait = l->q[0].head || l->q[1].head ? 1 : deadline_ms(l->last_tick + TICK_NS, now);
+		int n = link_recv(l->c.link, pkts, LINK_RX_BATCH, wait);
 		if (n < 0) {
 			log_error("link receive: %s", strerror(-n));
 			return n;
 		}
-		uint64_t now = mono_ns();
+		now = deadline_now();
 		for (int i = 0; i < n; i++)
 			linkrole_packet(l, pkts[i].data, pkts[i].len, now);
-		if (now - l->last_tick >= TICK_NS)
+		if (deadline_due(l->last_tick + TICK_NS, now))
 			linkrole_tick(l, now);
 		if (!linkrole_flush(l) && l->qbytes > queue_max(l)) {
 			/* The deliver role is behind: let it catch up rather than grow. A queue that

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "common/annauth.h"
+#include "common/deadline.h"
 #include "common/hash.h"
 #include "common/log.h"
 #include "common/manifest.h"
@@ -222,7 +223,9 @@ static void send_announce(struct sender *s)
 	memcpy(a.receiver_pk, s->c.rx_pk, 32);
 	memcpy(a.ephemeral_pk, s->eph_pk, 32);
 	a.counter = s->c.session_counter;
-	a.time_ns = now_ns();
+	/* The session's start plus monotonic time since: it only grows, whatever the wall clock
+	 * does, and rx refuses an announcement whose time does not grow as a replay. */
+	a.time_ns = s->start_ns + (mono_ns() - s->start_mono);
 	a.start_ns = s->start_ns;
 	a.packets = s->packets;
 	a.objects = s->objects;
@@ -251,14 +254,14 @@ static void send_announce(struct sender *s)
 	}
 	/* Every second, but every 200 ms for the first two: a receiver that starts a moment
 	 * after the sender (or loses the first ones) opens the session before much data waits. */
-	uint64_t now = mono_ns();
+	uint64_t now = deadline_now();
 	s->next_announce_ns = now + (now - s->start_mono < 2 * ANNOUNCE_INTERVAL_NS
 					     ? ANNOUNCE_INTERVAL_NS / 5 : ANNOUNCE_INTERVAL_NS);
 }
 
 static void maybe_announce(struct sender *s)
 {
-	if (mono_ns() >= s->next_announce_ns)
+	if (deadline_due(s->next_announce_ns, deadline_now()))
 		send_announce(s);
 }
 
@@ -791,29 +794,28 @@ static void *sender_main(void *p)
 	for (;;) {
 		pthread_mutex_lock(&s->mu);
 		while (!s->stop && !prev && !work_waiting(s)) {
-			uint64_t now = mono_ns();
-			uint64_t due = s->c.events ? evq_due(s->c.events) : UINT64_MAX;
-			if (s->trickle && s->trickle->due < due)
-				due = s->trickle->due;
-			if (due <= now) {
+			/* Idle: event batches, repair packets and announcements as they fall due
+			 * (common/deadline.h), else sleep until the next, or until work comes. */
+			uint64_t now = deadline_now();
+			uint64_t due = s->c.events ? evq_due(s->c.events) : DEADLINE_NEVER;
+			if (s->trickle)
+				due = deadline_min(due, s->trickle->due);
+			if (deadline_due(due, now)) {
 				pthread_mutex_unlock(&s->mu);
 				send_events(s, false);
 				pthread_mutex_lock(&s->mu);
 				continue;
 			}
-			if (now >= s->next_announce_ns) {
+			if (deadline_due(s->next_announce_ns, now)) {
 				pthread_mutex_unlock(&s->mu);
 				send_announce(s);
 				pthread_mutex_lock(&s->mu);
 				continue;
 			}
-			struct timespec ts;
-			clock_gettime(CLOCK_REALTIME, &ts);
-			uint64_t wait = (due < s->next_announce_ns ? due : s->next_announce_ns) - now;
-			uint64_t t = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec + wait;
-			ts.tv_sec = (time_t)(t / 1000000000ull);
-			ts.tv_nsec = (long)(t % 1000000000ull);
-			pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+			/* On the monotonic clock: a wall-clock step must not stretch the wait
+			 * (tests/e2e/test_wallclock.sh). */
+			struct timespec ts = deadline_timespec(deadline_min(due, s->next_announce_ns));
+			pthread_cond_clockwait(&s->cv, &s->mu, CLOCK_MONOTONIC, &ts);
 		}
 		bool stop = s->stop;
 		pthread_mutex_unlock(&s->mu);

@@ -105,9 +105,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	int lfd = udp(&src), ofd = udp(NULL);
-	time_t end = duration ? time(NULL) + duration : 0;
+	struct timespec t0, t;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	unsigned long n = 0;
-	while (!stop && (!end || time(NULL) < end)) {
+	while (!stop && (!duration || (clock_gettime(CLOCK_MONOTONIC, &t), t.tv_sec - t0.tv_sec < duration))) {
 		struct pollfd p = {.fd = lfd, .events = POLLIN};
 		if (poll(&p, 1, 100) <= 0)
 			continue;
