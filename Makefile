@@ -52,7 +52,7 @@ ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 
 LIB_SRC := $(sort $(wildcard common/*.c fec/*.c hw/*.c))
 TX_SRC  := $(sort $(wildcard tx/*.c))
-RX_SRC  := $(sort $(wildcard rx/*.c))
+RX_SRC  := $(sort $(wildcard rx/*.c rx/*/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 TX_OBJ  := $(TX_SRC:%.c=$(BUILD)/obj/%.o)
 RX_OBJ  := $(RX_SRC:%.c=$(BUILD)/obj/%.o)

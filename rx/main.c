@@ -34,7 +34,7 @@
 #include "rx/audit.h"
 #include "rx/deliver.h"
 #include "rx/forward.h"
-#include "rx/linkrole.h"
+#include "rx/link/linkrole.h"
 #include "rx/retention.h"
 #include "rx/ring.h"
 #include "rx/rx_metrics.h"

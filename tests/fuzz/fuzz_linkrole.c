@@ -25,7 +25,7 @@
 
 #include "common/keys.h"
 #include "common/log.h"
-#include "rx/linkrole.h"
+#include "rx/link/linkrole.h"
 
 static struct keys_rx rx_keys;
 static uint8_t senders[1][32];

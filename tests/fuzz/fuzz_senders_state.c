@@ -26,7 +26,7 @@
 
 #include "common/keys.h"
 #include "common/log.h"
-#include "rx/linkrole.h"
+#include "rx/link/linkrole.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

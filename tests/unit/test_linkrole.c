@@ -28,7 +28,7 @@
 #include "common/session.h"
 #include "common/wire.h"
 #include "fec/fec.h"
-#include "rx/linkrole.h"
+#include "rx/link/linkrole.h"
 #include "rx/msg.h"
 
 #define T 64

@@ -7,8 +7,8 @@
  * event batches to the deliver role as messages (rx/msg.h). Partial objects are held in
  * memory up to limits.memory, evicting the oldest. It never touches the output folders.
  */
-#ifndef SLUICE_RX_LINKROLE_H
-#define SLUICE_RX_LINKROLE_H
+#ifndef SLUICE_RX_LINK_LINKROLE_H
+#define SLUICE_RX_LINK_LINKROLE_H
 
 #include <stdbool.h>
 #include <stddef.h>

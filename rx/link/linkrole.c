@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The link role: its state machine, and its set-up, loop and tear-down. The parts live beside
+ * this file: data.c (the data path), sessions.c (announcements), objects.c (reassembly),
+ * idwin.c (resolved ids), pending.c (datagrams waiting for an announcement), out.c (messages to
+ * the deliver role), state.c (STATE/senders), timers.c; internal.h is what they share.
+ *
+ * Sessions: a session opens on a valid announcement (pinned sender key, our receiver key, its
+ * MAC under the key only that sender and this receiver can compute, then its signature, and a
+ * counter not older than the newest seen for that sender) and is kept while its announcements
+ * arrive. The MAC comes first, so forged announcements never use up the signature checks. A
+ * newer session from the same sender means the sender restarted: the old one is retired, finishes what is in flight for RETIRE_GRACE_NS, then its partial
+ * objects are declared lost.
+ *
+ * Objects: (session, id, kind) -> partial object; blocks hold (K + M) symbol slots until K
+ * symbols are in, then are decoded and emitted. An object id is *resolved* once delivered
+ * (file content and manifest) or declared lost; packets for resolved ids are dropped before
+ * any cryptography. An id is declared lost when the sender's announcements have said for
+ * LOST_GRACE_NS that it has left completely (done object id) and it is still incomplete or was
+ * never seen, or when limits.memory evicts it. File ids below the done id of the announcement
+ * that opens a session, which this receiver never got, are declared lost at once, as one range
+ * (sent before it heard the session, or while it was stopped). Event batches have ids of their
+ * own (WIRE_EVENT_ID_BASE up), never counted as lost objects: their loss shows as a seq gap;
+ * a partial batch is dropped once idle for LOST_GRACE_NS.
+ *
+ * Per datagram, cheapest checks first: header shape, session, replay window, parameters,
+ * resolved id, completed block, then AEAD, then FEC.
+ */
+#include "rx/link/internal.h"
+
+void reject_packet(enum rx_metric why)
+{
+	rxm_add(RXM_REJECTED, 1);
+	rxm_add(why, 1);
+}
+
+void linkrole_packet(struct linkrole *l, uint8_t *pkt, size_t len, uint64_t now)
+{
+	uint64_t session;
+	rxm_add(RXM_PACKETS, 1);
+	int t = wire_peek(pkt, len, &session);
+	if (t == WIRE_TYPE_DATA)
+		data_packet(l, pkt, len, now);
+	else if (t == WIRE_TYPE_ANNOUNCE)
+		announce_packet(l, pkt, len, now);
+	else
+		reject_packet(RXM_REJ_MALFORMED);
+}
+
+int linkrole_new(struct linkrole **out, const struct linkrole_config *c)
+{
+	struct linkrole *l = calloc(1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	l->c = *c;
+	l->nsessions = c->nsenders * SESSIONS_PER_SENDER;
+	l->sessions = calloc(l->nsessions ? l->nsessions : 1, sizeof(*l->sessions));
+	l->snd = calloc(c->nsenders ? c->nsenders : 1, sizeof(*l->snd));
+	l->codec = fec_codec_new();
+	/* Idle buffers kept for reuse: outside limits.memory, so a small share of it. */
+	l->pool = bufpool_new(c->memory_limit / 8 < POOL_BYTES ? c->memory_limit / 8 : POOL_BYTES);
+	l->scratch = malloc(65536);
+	if (!l->sessions || !l->snd || !l->codec || !l->pool || !l->scratch) {
+		linkrole_free(l);
+		return -ENOMEM;
+	}
+	if (c->out_fd >= 0)
+		fcntl(c->out_fd, F_SETFL, fcntl(c->out_fd, F_GETFL) | O_NONBLOCK);
+	if (c->ev_fd >= 0)
+		fcntl(c->ev_fd, F_SETFL, fcntl(c->ev_fd, F_GETFL) | O_NONBLOCK);
+	for (size_t i = 0; i < c->nsenders && c->keys; i++) {
+		if (annauth_key_rx(l->snd[i].mac_key, c->keys->dh_sk, c->keys->dh_pk, c->senders[i]) != 0) {
+			log_error("pinned sender key %zu has no X25519 form: cannot check its announcements", i);
+			linkrole_free(l);
+			return -EINVAL;
+		}
+	}
+	state_load(l);
+	if (c->nresume) {
+		l->resume = calloc(c->nresume, sizeof(*l->resume));
+		if (!l->resume) {
+			linkrole_free(l);
+			return -ENOMEM;
+		}
+		for (size_t i = 0; i < c->nresume; i++) {
+			size_t nb = (c->resume[i].top + 7) / 8;
+			uint8_t *done = malloc(nb ? nb : 1);
+			if (!done) {
+				linkrole_free(l);
+				return -ENOMEM;
+			}
+			memcpy(done, c->resume[i].done, nb);
+			l->resume[l->nresume] = c->resume[i];
+			l->resume[l->nresume++].done = done;
+		}
+		for (size_t i = 0; i < l->nresume;) { /* of a session no pinned sender had: never back */
+			bool known = false;
+			for (size_t j = 0; j < c->nsenders; j++)
+				known |= l->resume[i].session == l->snd[j].session;
+			if (known) {
+				i++;
+				continue;
+			}
+			struct msg m = {.type = MSG_LOST, .session = l->resume[i].session,
+					.object = l->resume[i].object, .kind = WIRE_KIND_FILE};
+			static const char why[] = "kept at a clean stop, but its session is not current";
+			m.data = (const uint8_t *)why;
+			m.data_len = sizeof(why) - 1;
+			out_emit(l, &m);
+			session_resume_drop(l, i);
+		}
+	}
+	*out = l;
+	return 0;
+}
+
+void linkrole_stop(struct linkrole *l) { __atomic_store_n(&l->stop, 1, __ATOMIC_RELAXED); }
+
+/* Bytes queued for the deliver role beyond which the link role waits for it. */
+static uint64_t queue_max(const struct linkrole *l)
+{
+	return l->c.memory_limit / 4 < QUEUE_BYTES ? l->c.memory_limit / 4 : QUEUE_BYTES;
+}
+
+int linkrole_run(struct linkrole *l)
+{
+	struct link_pkt pkts[LINK_RX_BATCH];
+	while (!__atomic_load_n(&l->stop, __ATOMIC_RELAXED)) {
+		/* The tick runs on every pass once due (common/deadline.h), however many datagrams
+		 * come; a receive waits no longer than until it is due. */
+		uint64_t now = deadline_now();
+		int wait = l->q[0].head || l->q[1].head ? 1 : deadline_ms(l->last_tick + TICK_NS, now);
+		int n = link_recv(l->c.link, pkts, LINK_RX_BATCH, wait);
+		if (n < 0) {
+			log_error("link receive: %s", strerror(-n));
+			return n;
+		}
+		now = deadline_now();
+		for (int i = 0; i < n; i++)
+			linkrole_packet(l, pkts[i].data, pkts[i].len, now);
+		if (deadline_due(l->last_tick + TICK_NS, now))
+			linkrole_tick(l, now);
+		if (!linkrole_flush(l) && l->qbytes > queue_max(l)) {
+			/* The deliver role is behind: let it catch up rather than grow. A queue that
+			 * grows is fresh memory, paid for in page faults; the socket's buffer (hw/
+			 * link_udp.c) absorbs the pause. */
+			struct pollfd p = {.fd = l->c.out_fd, .events = POLLOUT};
+			poll(&p, 1, 100);
+		}
+	}
+	/* Unfinished file objects of current sessions, so the deliver role can keep their blocks. */
+	for (struct robj *o = l->oldest; o; o = o->newer) {
+		if (o->kind != WIRE_KIND_FILE || o->blocks_done == o->part.nblocks || o->s->retired)
+			continue;
+		struct msg m = {.type = MSG_PARTIAL, .session = o->s->id, .object = o->id,
+				.length = o->len};
+		out_emit(l, &m);
+	}
+	/* Hand over what is queued, within reason, so complete objects are not lost. */
+	for (int i = 0; i < 50 && !linkrole_flush(l); i++) {
+		struct pollfd p[2] = {{.fd = l->q[0].head ? l->c.out_fd : -1, .events = POLLOUT},
+				      {.fd = l->q[1].head ? l->c.ev_fd : -1, .events = POLLOUT}};
+		poll(p, 2, 20);
+	}
+	return 0;
+}
+
+void linkrole_free(struct linkrole *l)
+{
+	if (!l)
+		return;
+	if (l->snd && l->sessions)
+		state_save(l); /* remember how far the current sessions got */
+	while (l->oldest)
+		obj_free(l, l->oldest);
+	while (l->nresume)
+		session_resume_drop(l, 0);
+	free(l->resume);
+	for (size_t i = 0; l->sessions && i < l->nsessions; i++) {
+		if (l->sessions[i].used) {
+			aead_free(l->sessions[i].aead);
+			free(l->sessions[i].files.bits);
+			free(l->sessions[i].events.bits);
+		}
+	}
+	for (int i = 0; i < 2; i++) {
+		while (l->q[i].head) {
+			struct outmsg *o = l->q[i].head;
+			l->q[i].head = o->next;
+			outmsg_free(l, o);
+		}
+	}
+	while (l->phead) {
+		struct pending *p = l->phead;
+		l->phead = p->next;
+		free(p);
+	}
+	free(l->sessions);
+	if (l->snd)
+		sodium_memzero(l->snd, l->c.nsenders * sizeof(*l->snd));
+	free(l->snd);
+	fec_codec_free(l->codec);
+	bufpool_free(l->pool);
+	free(l->scratch);
+	free(l);
+}

@@ -1,0 +1,319 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Sessions: announcements (MAC, replay, signature, counter), opening, rejoining and
+ * retiring sessions, the file ids a session opens past, and objects resumed from a clean stop.
+ */
+#include "rx/link/internal.h"
+
+struct rsession *session_find(struct linkrole *l, uint64_t id)
+{
+	for (size_t i = 0; i < l->nsessions; i++)
+		if (l->sessions[i].used && l->sessions[i].id == id)
+			return &l->sessions[i];
+	return NULL;
+}
+
+void session_close(struct linkrole *l, struct rsession *s)
+{
+	/* Whatever is still partial can no longer complete. */
+	for (;;) {
+		struct robj *o = l->oldest;
+		while (o && o->s != s)
+			o = o->newer;
+		if (!o)
+			break;
+		obj_declare_lost(l, s, o->id, o->kind, "sender session ended before it completed");
+	}
+	if (l->snd[s->sender].current == s)
+		l->snd[s->sender].current = NULL;
+	aead_free(s->aead);
+	free(s->files.bits);
+	free(s->events.bits);
+	memset(s, 0, sizeof(*s));
+}
+
+/* A session just opened: which of its file ids are behind us. Those below the announced done
+ * id left before this receiver heard the session (or, rejoining it, while this receiver was
+ * stopped): those that never arrived are lost, said at once as a range, except those whose
+ * authentic datagrams wait in the pending buffer, which go through the normal path. */
+static void open_ids(struct linkrole *l, struct sender_state *ss, struct rsession *s,
+		     const struct wire_announce *a, bool rejoin)
+{
+	uint64_t done = a->done_object_id ? a->done_object_id : 1;
+	uint64_t from = 1;
+	const char *why = ss->counter ? "sent before this receiver heard the session"
+				      : "sent before this receiver first heard this sender";
+	idwin_reset(&s->events, WIRE_EVENT_ID_BASE);
+	idwin_reset(&s->files, 1);
+	if (rejoin && ss->base) {
+		from = ss->base;
+		why = "sent while this receiver was stopped";
+		idwin_reset(&s->files, from);
+		for (unsigned b = 0; b < SAVED_ABOVE; b++)
+			if (ss->above[b / 64] & (1ull << (b % 64)))
+				idwin_set(&s->files, from + b);
+	}
+	uint64_t to = pending_floor(l, s, done);
+	if (to > s->files.base)
+		obj_declare_lost_range(l, s, s->files.base, to, why);
+}
+
+/* A new session of a sender that names the session it ran before, and where that one ended
+ * (0: it did not stop cleanly). Returns true when the files of that session this receiver may
+ * have missed cannot be known, which the caller reports. */
+static bool account_prev(struct linkrole *l, struct sender_state *ss, const struct wire_announce *a,
+			 uint64_t now)
+{
+	struct rsession *old = ss->current && ss->current->id == a->prev_session ? ss->current : NULL;
+	if (!a->prev_session)
+		return false;
+	if (old) {
+		/* Heard until now: its last seconds are what its own announcements did not cover. */
+		if (a->prev_done_id && old->nhist) {
+			if (old->nhist == HIST) {
+				memmove(&old->hist[0], &old->hist[1], sizeof(old->hist[0]) * (HIST - 1));
+				old->nhist--;
+			}
+			old->hist[old->nhist].t = now;
+			old->hist[old->nhist].done_id = a->prev_done_id;
+			old->nhist++;
+		}
+		return false;
+	}
+	if (a->prev_session != ss->session || !ss->base)
+		return true; /* a session this receiver never heard (or kept no record of) */
+	if (!a->prev_done_id)
+		return true; /* heard, but it crashed while this receiver was stopped */
+	/* Heard before this receiver stopped: what it sent after that, minus what was resolved
+	 * then and the objects kept at the stop (rx/kept.h, reported on their own). */
+	struct rsession gone = {.id = a->prev_session};
+	gone.files.bits = calloc(RESOLVED_WINDOW / 8, 1);
+	if (!gone.files.bits) {
+		log_error("out of memory accounting for session %016" PRIx64, a->prev_session);
+		return true;
+	}
+	idwin_reset(&gone.files, ss->base);
+	for (unsigned b = 0; b < SAVED_ABOVE; b++)
+		if (ss->above[b / 64] & (1ull << (b % 64)))
+			idwin_set(&gone.files, ss->base + b);
+	for (size_t i = 0; i < l->nresume; i++)
+		if (l->resume[i].session == a->prev_session)
+			idwin_set(&gone.files, l->resume[i].object);
+	if (a->prev_done_id > gone.files.base)
+		obj_declare_lost_range(l, &gone, gone.files.base, a->prev_done_id,
+				   "sent while this receiver was stopped; the sender has restarted since");
+	free(gone.files.bits);
+	return false;
+}
+
+void session_resume_drop(struct linkrole *l, size_t i)
+{
+	free((void *)l->resume[i].done);
+	l->resume[i] = l->resume[--l->nresume];
+}
+
+/* A session just opened. Rejoining the one that was current at the last clean stop: the file
+ * objects the deliver role kept come back with their blocks done, so the sender's next copy
+ * (fec.repeat) only needs to bring the rest. A new session of that sender instead: they can
+ * never complete, and are declared lost. */
+static void resume_objects(struct linkrole *l, struct sender_state *ss, struct rsession *s,
+			   const struct wire_announce *a, bool rejoin, uint64_t now)
+{
+	for (size_t i = 0; i < l->nresume;) {
+		const struct linkrole_resume *r = &l->resume[i];
+		if (r->session != ss->session && r->session != s->id) {
+			i++;
+			continue;
+		}
+		struct fec_partition part;
+		struct robj *o = NULL;
+		if (rejoin && r->session == s->id &&
+		    fec_partition_init(&part, r->length, a->symbol_size, a->block_max) == 0 &&
+		    r->top <= part.nblocks && r->length <= l->c.object_limit &&
+		    !obj_find(l, s, r->object, WIRE_KIND_FILE)) {
+			struct wire_data_hdr h = {.session = s->id, .object_id = r->object,
+						  .object_len = r->length, .kind = WIRE_KIND_FILE};
+			o = obj_new(l, s, &h, &part);
+		}
+		if (o) {
+			for (uint32_t b = 0; b < r->top; b++) {
+				if (r->done[b >> 3] & (1u << (b & 7))) {
+					o->done_bits[b >> 3] |= (uint8_t)(1u << (b & 7));
+					o->blocks_done++;
+				}
+			}
+			o->last_ns = now;
+			log_info("session %016" PRIx64 " object %" PRIu64 ": resumed with %u of %u blocks",
+				 s->id, r->object, o->blocks_done, o->part.nblocks);
+		} else {
+			/* Its session is gone: as a session that ends, it can no longer complete. */
+			struct msg m = {.type = MSG_LOST, .session = r->session, .object = r->object,
+					.kind = WIRE_KIND_FILE};
+			static const char why[] = "kept at a clean stop, but its session did not come back";
+			m.data = (const uint8_t *)why;
+			m.data_len = sizeof(why) - 1;
+			out_emit(l, &m);
+			log_warn("session %016" PRIx64 " object %" PRIu64 " lost: %s", r->session,
+				 r->object, why);
+		}
+		session_resume_drop(l, i);
+	}
+}
+
+void announce_packet(struct linkrole *l, const uint8_t *pkt, size_t len, uint64_t now)
+{
+	struct wire_announce a;
+	if (wire_announce_decode(pkt, len, &a) != 0) {
+		reject_packet(RXM_REJ_MALFORMED);
+		return;
+	}
+	int si = -1;
+	for (size_t i = 0; i < l->c.nsenders; i++)
+		if (sodium_memcmp(a.sender_pk, l->c.senders[i], 32) == 0)
+			si = (int)i;
+	if (si < 0 || sodium_memcmp(a.receiver_pk, l->c.keys->dh_pk, 32) != 0) {
+		reject_packet(RXM_REJ_SENDER);
+		log_rl(LOG_WARN, "announcement %s", si < 0 ? "from a sender key that is not pinned"
+							  : "for another receiver key");
+		return;
+	}
+	struct sender_state *ss = &l->snd[si];
+	/* Before anything costly: only this sender and this receiver can make the MAC. */
+	if (!annauth_check(a.mac, ss->mac_key, pkt, WIRE_ANNOUNCE_MACED_LEN)) {
+		reject_packet(RXM_REJ_ANN_MAC);
+		log_rl(LOG_WARN, "announcement with a bad MAC: forged (made without either end's secret "
+				 "key) or corrupted; refused before its signature is checked");
+		return;
+	}
+	/* Only the sender makes valid MACs (this receiver makes none), so a MAC-valid counter and
+	 * clock are the sender's: one not newer than the newest seen is a recording played
+	 * again, refused before its signature, so that replays cannot use up the checks. */
+	if (a.counter < ss->mac_counter || (a.counter == ss->mac_counter && a.time_ns <= ss->mac_time)) {
+		reject_packet(RXM_REJ_REPLAY);
+		return;
+	}
+	ss->mac_counter = a.counter;
+	ss->mac_time = a.time_ns;
+	struct rsession *s = session_find(l, a.session);
+	bool opened = false;
+	if (s && (s->sender != si || a.time_ns <= s->ann.time_ns)) {
+		reject_packet(RXM_REJ_REPLAY); /* an old or repeated announcement */
+		return;
+	}
+	/* Only newer sessions, or the newest one again (this receiver restarted meanwhile). */
+	bool rejoin = !s && ss->counter && a.counter == ss->counter && a.session == ss->session;
+	if (!s && !rejoin && a.counter <= ss->counter && ss->counter) {
+		reject_packet(RXM_REJ_REPLAY);
+		log_rl(LOG_WARN, "announcement of an older session (counter %" PRIu64 " <= %" PRIu64
+				 "): replay refused", a.counter, ss->counter);
+		return;
+	}
+	uint64_t sec = now / 1000000000ull;
+	if (ss->verify_sec != sec) {
+		ss->verify_sec = sec;
+		ss->verify_count = 0;
+	}
+	if (++ss->verify_count > VERIFY_PER_SEC) {
+		reject_packet(RXM_REJ_AUTH);
+		return;
+	}
+	if (crypto_sign_verify_detached(pkt + WIRE_ANNOUNCE_SIGNED_LEN, pkt, WIRE_ANNOUNCE_SIGNED_LEN,
+					a.sender_pk) != 0) {
+		reject_packet(RXM_REJ_AUTH);
+		log_rl(LOG_WARN, "announcement with a bad signature");
+		return;
+	}
+	if (!s) {
+		struct session_secret sec_keys;
+		if (session_rx_derive(&sec_keys, a.ephemeral_pk, l->c.keys->dh_sk, l->c.keys->dh_pk,
+				      a.sender_pk, a.session, a.aead) != 0) {
+			reject_packet(RXM_REJ_AUTH);
+			return;
+		}
+		/* A slot: a free one of this sender's, else its retired one. */
+		struct rsession *slot = NULL;
+		for (size_t i = 0; i < SESSIONS_PER_SENDER; i++) {
+			struct rsession *c = &l->sessions[(size_t)si * SESSIONS_PER_SENDER + i];
+			if (!c->used) {
+				slot = c;
+				break;
+			}
+			if (c->retired && (!slot || c->retired_ns < slot->retired_ns))
+				slot = c;
+		}
+		if (!slot)
+			slot = &l->sessions[(size_t)si * SESSIONS_PER_SENDER];
+		if (slot->used)
+			session_close(l, slot);
+		bool restart = ss->current != NULL;
+		if (ss->current) {
+			ss->current->retired = true;
+			ss->current->retired_ns = now;
+		}
+		s = slot;
+		s->used = true;
+		s->id = a.session;
+		s->sender = si;
+		s->counter = a.counter;
+		s->aead = aead_new(&sec_keys);
+		s->files.bits = calloc(RESOLVED_WINDOW / 8, 1);
+		s->events.bits = calloc(RESOLVED_WINDOW / 8, 1);
+		session_secret_wipe(&sec_keys);
+		if (!s->aead || !s->files.bits || !s->events.bits) {
+			aead_free(s->aead);
+			free(s->files.bits);
+			free(s->events.bits);
+			memset(s, 0, sizeof(*s));
+			log_rl(LOG_ERROR, "out of memory opening a session");
+			return;
+		}
+		replay_init(&s->replay);
+		if (rejoin && ss->pn_floor) /* refuse what this session sent before our restart */
+			replay_update(&s->replay, ss->pn_floor - 1);
+		bool unaccounted = !rejoin && account_prev(l, ss, &a, now);
+		resume_objects(l, ss, s, &a, rejoin, now);
+		open_ids(l, ss, s, &a, rejoin);
+		ss->current = s;
+		ss->counter = a.counter;
+		ss->session = a.session;
+		if (!rejoin)
+			ss->pn_floor = 0;
+		state_save(l);
+		rxm_add(RXM_SESSIONS, 1);
+		char fp[17];
+		keys_fingerprint(a.sender_pk, fp);
+		if (restart) {
+			rxm_add(RXM_RESTARTS, 1);
+			log_warn("sender %s restarted: new session %016" PRIx64 " (counter %" PRIu64 ")",
+				 fp, a.session, a.counter);
+		} else {
+			log_info("sender %s: session %016" PRIx64 " (counter %" PRIu64 ", %u-byte symbols)",
+				 fp, a.session, a.counter, a.symbol_size);
+		}
+		if (unaccounted) {
+			rxm_add(RXM_UNACCOUNTED, 1);
+			log_warn("sender %s: how far its previous session %016" PRIx64 " got is not known "
+				 "(it did not stop cleanly, or this receiver never heard it): files it sent "
+				 "that this receiver did not get are not reported; see the sender's journal",
+				 fp, a.prev_session);
+		}
+		struct msg m = {.type = MSG_SESSION, .session = a.session, .counter = a.counter,
+				.start_ns = a.start_ns,
+				.flags = (restart ? 1u : 0u) | (unaccounted ? 2u : 0u)};
+		memcpy(m.sender_pk, a.sender_pk, 32);
+		out_emit(l, &m);
+		opened = true;
+	}
+	s->ann = a;
+	s->last_ann_ns = now;
+	if (s->nhist == HIST) {
+		memmove(&s->hist[0], &s->hist[1], sizeof(s->hist[0]) * (HIST - 1));
+		s->nhist--;
+	}
+	s->hist[s->nhist].t = now;
+	s->hist[s->nhist].done_id = a.done_object_id;
+	s->nhist++;
+	metric_set(&rx_metrics[RXM_LINK_UP], 1);
+	if (opened)
+		pending_claim(l, a.session, now);
+}
