@@ -28,8 +28,11 @@ unsigned long sandbox_refused(void) { return atomic_load(&refused); }
 #ifdef SANDBOX_OFF
 bool sandbox_supported(void) { return false; }
 
-int sandbox_enter(char *err, size_t errlen)
+int sandbox_enter(char *err, size_t errlen) { return sandbox_enter_profile(SANDBOX_DAEMON, err, errlen); }
+
+int sandbox_enter_profile(enum sandbox_profile p, char *err, size_t errlen)
 {
+	(void)p;
 	(void)err;
 	(void)errlen;
 	return 0;
@@ -76,6 +79,26 @@ static const char *const deadly[] = {
 	"move_mount", "open_tree", "pidfd_getfd",
 };
 
+/* Taken from the daemon's list for the process that parses camera bytes: files, new sockets
+ * and their addresses, signals to other processes. Any of them kills the process. */
+static const char *const not_for_intake[] = {
+	"open", "openat", "creat", "unlink", "unlinkat", "rename", "renameat", "renameat2", "mkdir",
+	"mkdirat", "rmdir", "linkat", "link", "symlink", "symlinkat", "fchmod", "fchmodat", "chmod",
+	"ftruncate", "truncate", "fallocate", "utimensat", "inotify_init1", "inotify_add_watch",
+	"connect", "bind", "socket", "socketpair", "readlinkat", "faccessat", "faccessat2", "access",
+	"stat", "lstat", "statx", "statfs", "mknod", "mknodat", "kill", "tgkill", "tkill",
+};
+
+static bool denied(enum sandbox_profile p, const char *name)
+{
+	if (p == SANDBOX_DAEMON)
+		return false;
+	for (size_t i = 0; i < sizeof(not_for_intake) / sizeof(not_for_intake[0]); i++)
+		if (strcmp(name, not_for_intake[i]) == 0)
+			return true;
+	return false;
+}
+
 /* Refused call: EPERM to the caller, a line on stderr (the first 16 only). */
 static void on_sigsys(int sig, siginfo_t *si, void *ctx)
 {
@@ -117,7 +140,9 @@ static int add_named(scmp_filter_ctx f, uint32_t action, const char *name)
 	return seccomp_rule_add(f, action, nr, 0);
 }
 
-int sandbox_enter(char *err, size_t errlen)
+int sandbox_enter(char *err, size_t errlen) { return sandbox_enter_profile(SANDBOX_DAEMON, err, errlen); }
+
+int sandbox_enter_profile(enum sandbox_profile p, char *err, size_t errlen)
 {
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
@@ -135,15 +160,28 @@ int sandbox_enter(char *err, size_t errlen)
 	}
 	int rc = seccomp_attr_set(f, SCMP_FLTATR_CTL_TSYNC, 1);
 	for (size_t i = 0; rc == 0 && i < sizeof(allowed) / sizeof(allowed[0]); i++)
-		rc = add_named(f, SCMP_ACT_ALLOW, allowed[i]);
+		if (!denied(p, allowed[i]))
+			rc = add_named(f, SCMP_ACT_ALLOW, allowed[i]);
 	for (size_t i = 0; rc == 0 && i < sizeof(deadly) / sizeof(deadly[0]); i++)
 		rc = add_named(f, SCMP_ACT_KILL_PROCESS, deadly[i]);
+	/* A signal to itself (abort) stays possible; to any other process it kills this one. */
+	if (rc == 0 && p == SANDBOX_INTAKE)
+		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
+				      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()));
+	if (rc == 0 && p == SANDBOX_INTAKE)
+		rc = seccomp_rule_add(f, SCMP_ACT_KILL_PROCESS, SCMP_SYS(tgkill), 1,
+				      SCMP_A0(SCMP_CMP_NE, (scmp_datum_t)getpid()));
+	for (size_t i = 0; rc == 0 && p != SANDBOX_DAEMON && i < sizeof(not_for_intake) / sizeof(not_for_intake[0]); i++)
+		if (strcmp(not_for_intake[i], "tgkill") != 0)
+			rc = add_named(f, SCMP_ACT_KILL_PROCESS, not_for_intake[i]);
+	if (rc == 0 && p == SANDBOX_INTAKE)
+		rc = seccomp_rule_add(f, SCMP_ACT_KILL_PROCESS, SCMP_SYS(clone), 0);
 	/* Threads only: clone without CLONE_THREAD would be a new process. clone3 passes its
 	 * flags in memory a filter cannot read: ENOSYS makes the C library fall back to clone. */
-	if (rc == 0)
+	if (rc == 0 && p == SANDBOX_DAEMON)
 		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
 				      SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
-	if (rc == 0)
+	if (rc == 0 && p == SANDBOX_DAEMON)
 		rc = seccomp_rule_add(f, SCMP_ACT_KILL_PROCESS, SCMP_SYS(clone), 1,
 				      SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, 0));
 	if (rc == 0)
@@ -158,7 +196,7 @@ int sandbox_enter(char *err, size_t errlen)
 				      SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
 	/* Sockets of the families Sluice uses: UDP and TCP over IPv4 and IPv6, unix. */
 	const int families[] = {AF_UNIX, AF_INET, AF_INET6};
-	for (size_t i = 0; rc == 0 && i < sizeof(families) / sizeof(families[0]); i++)
+	for (size_t i = 0; rc == 0 && p == SANDBOX_DAEMON && i < sizeof(families) / sizeof(families[0]); i++)
 		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
 				      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)families[i]));
 	if (rc == 0)

@@ -85,6 +85,11 @@ static void drop_oldest(struct qsrc *s)
 
 int evq_push(struct evq *q, unsigned src, const void *data, size_t len)
 {
+	return evq_push_at(q, src, now_ns(), data, len);
+}
+
+int evq_push_at(struct evq *q, unsigned src, uint64_t tx_ns, const void *data, size_t len)
+{
 	struct qsrc *s = &q->src[src];
 	struct qev *e = malloc(sizeof(*e) + len);
 	if (!e) {
@@ -95,7 +100,7 @@ int evq_push(struct evq *q, unsigned src, const void *data, size_t len)
 	e->next = NULL;
 	e->len = (uint32_t)len;
 	memcpy(e->data, data, len);
-	e->tx_ns = now_ns();
+	e->tx_ns = tx_ns;
 	e->mono = mono_ns();
 	pthread_mutex_lock(&q->mu);
 	int rc = evseq_next(&s->seq, &e->seq);

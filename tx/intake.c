@@ -7,6 +7,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -52,7 +53,12 @@ struct client {
 
 struct intake {
 	uv_loop_t *loop;
-	struct evq *q;
+	intake_push_fn push;
+	void *push_ctx;
+	bool owns_paths; /* intake_start: unix socket paths are unlinked at close */
+	intake_drops_fn drops_fn; /* UDP kernel drops go there instead of the counter */
+	void *drops_ctx;
+	bool paused;
 	struct isrc *src;
 	size_t n;
 	uv_timer_t drops;    /* UDP: datagrams the kernel dropped before intake read them */
@@ -84,7 +90,7 @@ static void client_closed(uv_handle_t *h)
 
 static void push(struct isrc *s, const uint8_t *p, size_t len)
 {
-	(void)evq_push(s->in->q, s->idx, p, len);
+	s->in->push(s->in->push_ctx, s->idx, p, len);
 }
 
 static void reject(struct isrc *s, uint64_t client, const char *why, size_t len)
@@ -147,7 +153,9 @@ static void check_drops(uv_timer_t *t)
 		    sock_drops(fd, &d) != 0)
 			continue;
 		uint32_t n = d - s->kernel_drops;
-		if (n) {
+		if (n && in->drops_fn) {
+			in->drops_fn(in->drops_ctx, s->idx, d);
+		} else if (n) {
 			txm_add(TXM_EVENTS_LOST_INTAKE, n);
 			log_rl(LOG_WARN, "event source %s: the kernel dropped %u datagrams before intake "
 			       "read them (socket buffer full)", s->cfg->name, n);
@@ -332,7 +340,7 @@ static void on_connection(uv_stream_t *l, int status)
 	idle_arm(in);
 	if (s->cfg->kind == CONFIG_EVENT_TCP)
 		uv_tcp_nodelay(&c->c.tcp, 1);
-	rc = uv_read_start(&c->c.s, stream_alloc, stream_read);
+	rc = in->paused ? 0 : uv_read_start(&c->c.s, stream_alloc, stream_read);
 	if (rc != 0)
 		client_close(c);
 }
@@ -366,57 +374,44 @@ static int unix_prepare(const char *path)
 	return 0;
 }
 
-static int listen_one(struct intake *in, struct isrc *s)
+/* A bound (and, for streams, listening) socket for one source: 0 with *out, or -errno. */
+static int bind_one(const struct config_event *e, int *out)
 {
-	const struct config_event *e = s->cfg;
-	int rc;
-	switch (e->kind) {
-	case CONFIG_EVENT_UDP:
-		rc = uv_udp_init(in->loop, &s->l.udp);
-		if (rc)
+	int type = e->kind == CONFIG_EVENT_UDP ? SOCK_DGRAM : SOCK_STREAM;
+	int family = e->kind == CONFIG_EVENT_UNIX ? AF_UNIX : e->addr.ss.ss_family;
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	const struct sockaddr *sa = (const struct sockaddr *)&e->addr.ss;
+	socklen_t salen = e->addr.len;
+	int rc = 0, one = 1;
+	if (e->kind == CONFIG_EVENT_UNIX) {
+		if (strlen(e->unix_path) >= sizeof(sun.sun_path))
+			return -ENAMETOOLONG;
+		if ((rc = unix_prepare(e->unix_path)) != 0)
 			return rc;
-		s->l.h.data = s;
-		s->open = true;
-		in->open_handles++;
-		rc = uv_udp_bind(&s->l.udp, (const struct sockaddr *)&e->addr.ss, 0);
-		if (rc == 0) {
-			uv_os_fd_t fd;
-			int sz = INTAKE_UDP_RCVBUF;
-			if (uv_fileno(&s->l.h, &fd) == 0 &&
-			    setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) != 0)
-				(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
-			rc = uv_udp_recv_start(&s->l.udp, udp_alloc, udp_recv);
-		}
-		return rc;
-	case CONFIG_EVENT_TCP:
-		rc = uv_tcp_init(in->loop, &s->l.tcp);
-		if (rc)
-			return rc;
-		s->l.h.data = s;
-		s->open = true;
-		in->open_handles++;
-		rc = uv_tcp_bind(&s->l.tcp, (const struct sockaddr *)&e->addr.ss, 0);
-		break;
-	case CONFIG_EVENT_UNIX:
-		rc = unix_prepare(e->unix_path);
-		if (rc)
-			return rc;
-		rc = uv_pipe_init(in->loop, &s->l.pipe, 0);
-		if (rc)
-			return rc;
-		s->l.h.data = s;
-		s->open = true;
-		in->open_handles++;
-		rc = uv_pipe_bind(&s->l.pipe, e->unix_path);
-		if (rc == 0 && chmod(e->unix_path, 0660) != 0)
-			rc = -errno;
-		break;
-	default:
-		return -EINVAL;
+		memcpy(sun.sun_path, e->unix_path, strlen(e->unix_path) + 1);
+		sa = (const struct sockaddr *)&sun;
+		salen = sizeof(sun);
 	}
-	if (rc == 0)
-		rc = uv_listen(&s->l.s, 128, on_connection);
-	return rc;
+	int fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (e->kind == CONFIG_EVENT_TCP)
+		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (e->kind == CONFIG_EVENT_UDP) {
+		int sz = INTAKE_UDP_RCVBUF;
+		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) != 0)
+			(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	}
+	if (bind(fd, sa, salen) != 0 ||
+	    (e->kind == CONFIG_EVENT_UNIX && chmod(e->unix_path, 0660) != 0) ||
+	    (type == SOCK_STREAM && listen(fd, 128) != 0))
+		rc = -errno;
+	if (rc != 0) {
+		close(fd);
+		return rc;
+	}
+	*out = fd;
+	return 0;
 }
 
 /* Below this many descriptors accept fails (EMFILE) before a source is full, and a new client
@@ -441,15 +436,99 @@ static void fd_limit(const struct config_event *sources, size_t n)
 			 (unsigned long long)rl.rlim_max, (unsigned long long)need);
 }
 
-int intake_start(struct intake **out, uv_loop_t *loop, const struct config_event *sources, size_t n,
-		 struct evq *q)
+static const char *kind_name(const struct config_event *e)
+{
+	return e->kind == CONFIG_EVENT_UDP ? "udp:" : e->kind == CONFIG_EVENT_TCP ? "tcp:" : "unix:";
+}
+
+static const char *where(const struct config_event *e)
+{
+	return e->kind == CONFIG_EVENT_UNIX ? e->unix_path : e->addr.text;
+}
+
+int intake_bind(const struct config_event *sources, size_t n, int *fds)
 {
 	fd_limit(sources, n);
+	for (size_t i = 0; i < n; i++) {
+		int rc = bind_one(&sources[i], &fds[i]);
+		if (rc != 0) {
+			log_error("event source %s: cannot listen on %s: %s", sources[i].name, where(&sources[i]),
+				  rc == -EEXIST ? "a file that is not a socket is in the way" : strerror(-rc));
+			intake_unbind(sources, i, fds);
+			return rc;
+		}
+		log_info("event source %s listening on %s%s", sources[i].name, kind_name(&sources[i]),
+			 where(&sources[i]));
+	}
+	return 0;
+}
+
+void intake_unbind(const struct config_event *sources, size_t n, int *fds)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (fds[i] < 0)
+			continue;
+		close(fds[i]);
+		fds[i] = -1;
+		if (sources[i].kind == CONFIG_EVENT_UNIX)
+			unlink(sources[i].unix_path);
+	}
+}
+
+static int open_one(struct intake *in, struct isrc *s, int fd)
+{
+	const struct config_event *e = s->cfg;
+	int rc;
+	switch (e->kind) {
+	case CONFIG_EVENT_UDP:
+		rc = uv_udp_init(in->loop, &s->l.udp);
+		if (rc)
+			return rc;
+		s->l.h.data = s;
+		s->open = true;
+		in->open_handles++;
+		if ((rc = uv_udp_open(&s->l.udp, fd)) != 0) {
+			close(fd); /* not the handle's */
+			return rc;
+		}
+		return uv_udp_recv_start(&s->l.udp, udp_alloc, udp_recv);
+	case CONFIG_EVENT_TCP:
+		rc = uv_tcp_init(in->loop, &s->l.tcp);
+		if (rc)
+			return rc;
+		s->l.h.data = s;
+		s->open = true;
+		in->open_handles++;
+		rc = uv_tcp_open(&s->l.tcp, fd);
+		break;
+	case CONFIG_EVENT_UNIX:
+		rc = uv_pipe_init(in->loop, &s->l.pipe, 0);
+		if (rc)
+			return rc;
+		s->l.h.data = s;
+		s->open = true;
+		in->open_handles++;
+		rc = uv_pipe_open(&s->l.pipe, fd);
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (rc != 0) {
+		close(fd); /* not the handle's */
+		return rc;
+	}
+	return uv_listen(&s->l.s, 128, on_connection);
+}
+
+int intake_open(struct intake **out, uv_loop_t *loop, const struct config_event *sources, size_t n,
+		const int *fds, intake_push_fn fn, void *ctx)
+{
 	struct intake *in = calloc(1, sizeof(*in));
 	if (!in)
 		return -ENOMEM;
 	in->loop = loop;
-	in->q = q;
+	in->push = fn;
+	in->push_ctx = ctx;
 	in->n = n;
 	in->src = calloc(n ? n : 1, sizeof(*in->src));
 	if (!in->src) {
@@ -472,20 +551,70 @@ int intake_start(struct intake **out, uv_loop_t *loop, const struct config_event
 		s->in = in;
 		s->idx = (unsigned)i;
 		s->cfg = &sources[i];
-		int rc = listen_one(in, s);
+		int rc = open_one(in, s, fds[i]);
 		if (rc != 0) {
-			log_error("event source %s: cannot listen on %s: %s", s->cfg->name,
-				  s->cfg->kind == CONFIG_EVENT_UNIX ? s->cfg->unix_path : s->cfg->addr.text,
-				  rc == -EEXIST ? "a file that is not a socket is in the way" : uv_strerror(rc));
+			log_error("event source %s: cannot take its socket (%s%s): %s", s->cfg->name,
+				  kind_name(s->cfg), where(s->cfg), uv_strerror(rc));
+			if (!s->open)
+				close(fds[i]);
+			for (size_t k = i + 1; k < n; k++)
+				close(fds[k]);
 			intake_close(in);
 			return rc;
 		}
-		log_info("event source %s listening on %s%s", s->cfg->name,
-			 s->cfg->kind == CONFIG_EVENT_UDP ? "udp:" : s->cfg->kind == CONFIG_EVENT_TCP ? "tcp:" : "unix:",
-			 s->cfg->kind == CONFIG_EVENT_UNIX ? s->cfg->unix_path : s->cfg->addr.text);
 	}
 	*out = in;
 	return 0;
+}
+
+static void evq_pusher(void *ctx, unsigned src, const uint8_t *p, size_t len)
+{
+	(void)evq_push(ctx, src, p, len);
+}
+
+int intake_start(struct intake **out, uv_loop_t *loop, const struct config_event *sources, size_t n,
+		 struct evq *q)
+{
+	int *fds = calloc(n ? n : 1, sizeof(int));
+	if (!fds)
+		return -ENOMEM;
+	int rc = intake_bind(sources, n, fds);
+	if (rc == 0 && (rc = intake_open(out, loop, sources, n, fds, evq_pusher, q)) == 0)
+		(*out)->owns_paths = true;
+	free(fds);
+	return rc;
+}
+
+void intake_set_drops(struct intake *in, intake_drops_fn fn, void *ctx)
+{
+	in->drops_fn = fn;
+	in->drops_ctx = ctx;
+}
+
+void intake_pause(struct intake *in, bool pause)
+{
+	if (in->paused == pause || in->closing)
+		return;
+	in->paused = pause;
+	for (size_t i = 0; i < in->n; i++) {
+		struct isrc *s = &in->src[i];
+		if (!s->open || uv_is_closing(&s->l.h))
+			continue;
+		if (s->cfg->kind == CONFIG_EVENT_UDP) {
+			if (pause)
+				uv_udp_recv_stop(&s->l.udp);
+			else
+				(void)uv_udp_recv_start(&s->l.udp, udp_alloc, udp_recv);
+			continue;
+		}
+		for (struct client *c = s->head; c; c = c->next) {
+			if (pause)
+				uv_read_stop(&c->c.s);
+			else if (uv_read_start(&c->c.s, stream_alloc, stream_read) != 0)
+				log_rl(LOG_WARN, "event source %s, client %llu: cannot resume reading",
+				       s->cfg->name, (unsigned long long)c->no);
+		}
+	}
 }
 
 size_t intake_clients(const struct intake *in, unsigned src)
@@ -512,7 +641,7 @@ void intake_close(struct intake *in)
 		while (s->head)
 			client_drop(s->head, "sluice-tx is stopping", false);
 		if (s->open && !uv_is_closing(&s->l.h)) {
-			if (s->cfg->kind == CONFIG_EVENT_UNIX)
+			if (s->cfg->kind == CONFIG_EVENT_UNIX && in->owns_paths)
 				unlink(s->cfg->unix_path);
 			uv_close(&s->l.h, listener_closed);
 		}

@@ -27,7 +27,7 @@
 #include "common/wire.h"
 #include "hw/link.h"
 #include "tx/evqueue.h"
-#include "tx/intake.h"
+#include "tx/intake_proc.h"
 #include "tx/journal.h"
 #include "tx/refused.h"
 #include "tx/keep.h"
@@ -63,7 +63,7 @@ struct tx {
 	struct keep *keep; /* sent files waiting for after: delete */
 	struct spool_watch *watch;
 	struct evq *evq;
-	struct intake *intake;
+	struct intake_proc *intake; /* event intake, in processes of its own */
 	struct metrics_server *metrics;
 	uv_loop_t loop;
 	uv_async_t async;
@@ -295,7 +295,7 @@ static void shutdown_loop(struct tx *t)
 	if (t->stopping)
 		return;
 	t->stopping = true;
-	intake_close(t->intake); /* first: what was taken in is sent before the sender stops */
+	intake_proc_stop(t->intake); /* first: what was taken in is sent before the sender stops */
 	t->intake = NULL;
 	sender_stop(t->sender);
 	/* Where this session ended, for the next one to announce (tx/journal.h). */
@@ -364,19 +364,27 @@ static int do_keygen(const char *dir)
 	return 0;
 }
 
-/* Loads config and keys; every problem printed as FILE:LINE:COL: message. 0 or 2. */
-static int load_all(struct tx *t)
+static int load_secret(struct tx *t)
+{
+	char err[512];
+	if (keys_load_tx(t->cfg.secret_path, &t->keys, err, sizeof(err)) == 0)
+		return 0;
+	fprintf(stderr, "%s:%u:%u: keys.secret: %s\n", t->cfg_path, t->cfg.secret_line, t->cfg.secret_col,
+		err);
+	return 2;
+}
+
+/* Loads config and keys; every problem printed as FILE:LINE:COL: message. 0 or 2. Without
+ * `secret`, the signing key is left for load_secret. */
+static int load_all(struct tx *t, bool secret)
 {
 	int n = config_tx_load(t->cfg_path, &t->cfg, stderr);
 	if (n != 0)
 		return 2;
 	char err[512];
 	int bad = 0;
-	if (keys_load_tx(t->cfg.secret_path, &t->keys, err, sizeof(err)) != 0) {
-		fprintf(stderr, "%s:%u:%u: keys.secret: %s\n", t->cfg_path, t->cfg.secret_line,
-			t->cfg.secret_col, err);
+	if (secret && load_secret(t) != 0)
 		bad++;
-	}
 	if (keys_load_public(KEYS_RX, t->cfg.receiver_path, t->rx_pk, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s:%u:%u: keys.receiver: %s\n", t->cfg_path, t->cfg.receiver_line,
 			t->cfg.receiver_col, err);
@@ -607,7 +615,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sluice-tx: libsodium failed to initialise\n");
 		return 1;
 	}
-	int rc = load_all(t);
+	/* The daemon reads its signing key only once the event intake has its own processes
+	 * (below), so that they never hold it (tx/intake_proc.h). */
+	int rc = load_all(t, check || send_mode);
 	if (rc != 0 || check) {
 		if (rc == 0)
 			printf("%s: ok\n", t->cfg_path);
@@ -617,6 +627,12 @@ int main(int argc, char **argv)
 	if (!send_mode && t->cfg.nspools == 0 && t->cfg.nevents == 0) {
 		fprintf(stderr, "%s:1:1: nothing to send: no spools and no events\n", t->cfg_path);
 		return 2;
+	}
+	if (!send_mode && t->cfg.nevents && intake_proc_start(&t->intake, t->cfg.events, t->cfg.nevents) != 0)
+		return 1;
+	if (!send_mode && (rc = load_secret(t)) != 0) {
+		intake_proc_stop(t->intake);
+		return rc;
 	}
 
 	static struct oneshot_list files; /* static like state: early returns leak nothing */
@@ -743,7 +759,7 @@ int main(int argc, char **argv)
 			uv_run(&t->loop, UV_RUN_DEFAULT);
 			return 1;
 		}
-		if (t->evq && intake_start(&t->intake, &t->loop, t->cfg.events, t->cfg.nevents, t->evq) != 0) {
+		if (t->evq && intake_proc_run(t->intake, &t->loop, t->evq) != 0) {
 			shutdown_loop(t);
 			uv_run(&t->loop, UV_RUN_DEFAULT);
 			return 1;

@@ -23,4 +23,5 @@ struct metric tx_metrics[TXM_COUNT] = {
 	[TXM_EVENTS_PARTIAL] = C("sluice_tx_events_partial_dropped_total", "Unfinished event lines or frames dropped when intake closed their connection."),
 	[TXM_REFUSED] = C("sluice_tx_files_refused_total", "Spool files kept, not sent: their names break the rules the receiver applies."),
 	[TXM_FILES_DELETED] = C("sluice_tx_files_deleted_total", "Sent spool files deleted (after: delete, once keep_for had passed)."),
+	[TXM_INTAKE_RESTARTS] = C("sluice_tx_intake_restarts_total", "Event intake processes started again after one exited, crashed or was killed for a malformed message."),
 };

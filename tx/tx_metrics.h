@@ -24,6 +24,7 @@ enum tx_metric {
 	TXM_EVENTS_PARTIAL, /* sluice_tx_events_partial_dropped_total: unfinished at close */
 	TXM_REFUSED,       /* sluice_tx_files_refused_total: names the receiver would refuse (tx/refused.h) */
 	TXM_FILES_DELETED, /* sluice_tx_files_deleted_total: sent spool files deleted (after: delete) */
+	TXM_INTAKE_RESTARTS, /* sluice_tx_intake_restarts_total: intake processes started again */
 	TXM_COUNT
 };
 

@@ -30,6 +30,8 @@
 
 /* Runs fn in a child that entered the sandbox; returns the child's wait status. fn returns
  * 0 on success, or the line that failed. */
+static enum sandbox_profile profile = SANDBOX_DAEMON;
+
 static int in_sandbox(int (*fn)(void))
 {
 	fflush(NULL);
@@ -37,7 +39,7 @@ static int in_sandbox(int (*fn)(void))
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		char err[256];
-		if (sandbox_enter(err, sizeof(err)) != 0) {
+		if (sandbox_enter_profile(profile, err, sizeof(err)) != 0) {
 			fprintf(stderr, "sandbox_enter: %s\n", err);
 			_exit(100);
 		}
@@ -144,6 +146,57 @@ static int do_ptrace(void)
 	return 1;
 }
 
+static int do_socketpair(void)
+{
+	int sv[2];
+	socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv); /* kills */
+	return 1;
+}
+
+static int sv_pre[2];
+/* What tx's intake process does: I/O on sockets it was given, memory, a signal to itself. */
+static int intake_io(void)
+{
+	char buf[4];
+	CHECK(send(sv_pre[0], "ab", 2, MSG_NOSIGNAL) == 2 && recv(sv_pre[1], buf, sizeof(buf), 0) == 2);
+	void *m = malloc(8 << 20);
+	CHECK(m != NULL);
+	free(m);
+	CHECK(syscall(SYS_tgkill, getpid(), gettid(), 0) == 0); /* itself: allowed */
+	return 0;
+}
+
+static int do_open(void)
+{
+	open("/etc/hostname", O_RDONLY | O_CLOEXEC);
+	return 1;
+}
+
+static int do_kill_parent(void)
+{
+	kill(getppid(), 0);
+	return 1;
+}
+
+static int do_socket(void)
+{
+	socket(AF_INET, SOCK_DGRAM, 0);
+	return 1;
+}
+
+static int do_connect(void)
+{
+	struct sockaddr sa = {.sa_family = AF_UNIX};
+	connect(sv_pre[0], &sa, sizeof(sa));
+	return 1;
+}
+
+static int do_tgkill_other(void)
+{
+	syscall(SYS_tgkill, getppid(), getppid(), 0);
+	return 1;
+}
+
 /* fn runs to its end in the sandbox and returns 0. */
 static void expect_clean(int (*fn)(void))
 {
@@ -180,12 +233,36 @@ static void test_deadly(void **state)
 	}
 }
 
+/* tx's intake process: I/O on sockets it holds works; open, a new socket, connect, a
+ * socketpair, a signal to another process, fork kill it with SIGSYS. */
+static void test_intake_profile(void **state)
+{
+	(void)state;
+	if (!sandbox_supported())
+		skip();
+	profile = SANDBOX_INTAKE;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv_pre), 0);
+	expect_clean(intake_io);
+	int (*fns[])(void) = {do_open, do_socket, do_connect, do_socketpair, do_kill_parent, do_tgkill_other,
+			      do_fork, do_exec};
+	for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
+		int st = in_sandbox(fns[i]);
+		if (!WIFSIGNALED(st))
+			fail_msg("case %zu: exited %d, not killed", i, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+		assert_int_equal(WTERMSIG(st), SIGSYS);
+	}
+	close(sv_pre[0]);
+	close(sv_pre[1]);
+	profile = SANDBOX_DAEMON;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_daemon_work),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_deadly),
+		cmocka_unit_test(test_intake_profile),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# tx's event intake runs in a process of its own (tx/intake_proc.h):
+#
+#   sluice-tx (signing key) ── sluice-tx-spawn (listening sockets) ── sluice-intake (parser)
+#
+# 1. The process tree is there, the intake process under its filter, and events of a UDP and
+#    a TCP source flow end to end: every event once, in order (sluice-evverify).
+# 2. As root: the memory of the intake process and of the spawner (/proc/PID/mem, every
+#    readable mapping) holds neither the 32-byte Ed25519 seed of tx.key nor the 64-byte secret
+#    key; the same search on sluice-tx finds both (so the search can fail).
+# 3. SIGKILL of the intake process in the middle of a UDP stream: sluice-tx logs it, counts it
+#    (sluice_tx_intake_restarts_total), starts another (clean of the key too), and later events
+#    (UDP, and a new TCP connection) arrive. Every event sluice-tx had taken
+#    (sluice_tx_events_total) is delivered: rx counts no seq gap. Events the intake process had
+#    read and not yet written to its channel get no seq: their number is reported.
+. "$(dirname "$0")/lib.sh"
+EVSEND="$BUILD/sluice-evsend"
+EVVERIFY="$BUILD/sluice-evverify"
+U=$((BASE_PORT + 5)) T=$((BASE_PORT + 6))
+N=${EVENTS_N:-20000}
+make_keys
+EVENTS_YAML="events:
+  - name: udp
+    listen: udp:127.0.0.1:$U
+  - name: tcp
+    listen: tcp:127.0.0.1:$T"
+write_rx_config
+write_tx_config "$RX_PORT" 25% 1Gbit
+start_rx
+start_tx
+wait_for "session" 10 metric_ge "$RX_METRICS" sluice_rx_sessions_total 1
+
+children_of() { grep -l "^PPid:[[:space:]]*$1\$" /proc/[0-9]*/status 2>/dev/null | cut -d/ -f3 || true; }
+comm() { cat "/proc/$1/comm" 2>/dev/null || true; }
+intake_pid() {
+	local s
+	s=$(children_of "$TX_PID")
+	[ "$(echo "$s" | wc -w)" = 1 ] && [ "$(comm "$s")" = sluice-tx-spawn ] || return 0
+	for c in $(children_of "$s"); do [ "$(comm "$c")" = sluice-intake ] && echo "$c"; done
+}
+have_intake() { [ -n "$(intake_pid)" ]; }
+
+log "1: the process tree, and events end to end"
+wait_for "the intake process" 10 have_intake
+SPAWNER=$(children_of "$TX_PID")
+INTAKE=$(intake_pid)
+log "   sluice-tx $TX_PID, spawner $SPAWNER, intake $INTAKE"
+if grep -q "intake process $INTAKE: .*system-call filter on" "$W/tx.log"; then
+	grep -q '^Seccomp:[[:space:]]*2$' "/proc/$INTAKE/status" || fail "intake $INTAKE has no seccomp filter"
+	grep -q '^NoNewPrivs:[[:space:]]*1$' "/proc/$INTAKE/status" || fail "intake $INTAKE can gain privileges"
+	[ "$(ls "/proc/$INTAKE/task" | wc -l)" = 1 ] || fail "intake $INTAKE has threads"
+else
+	log "   (no system-call filter in this build: sanitizers)"
+fi
+"$EVSEND" --count "$N" --rate 20000 --mode mixed "udp:127.0.0.1:$U" 2>>"$W/evsend.log" &
+g1=$!
+"$EVSEND" --count "$N" --clients 4 --split --mode mixed "tcp:127.0.0.1:$T" 2>>"$W/evsend.log" ||
+	fail "evsend tcp: $(tail -n 3 "$W/evsend.log")"
+wait "$g1" || fail "evsend udp: $(tail -n 3 "$W/evsend.log")"
+wait_for "all $((2 * N)) events delivered" 60 metric_ge "$RX_METRICS" sluice_rx_events_delivered_total $((2 * N))
+out="$W/out/events"
+"$EVVERIFY" --source udp --expect "$N" "$out/udp" >"$W/check-udp.txt" || fail "udp: $(tail -n 5 "$W/check-udp.txt")"
+"$EVVERIFY" --source tcp --expect "$N" --clients 4 "$out/tcp" >"$W/check-tcp.txt" || fail "tcp: $(tail -n 5 "$W/check-tcp.txt")"
+[ "$(metric "$TX_METRICS" sluice_tx_intake_restarts_total)" = 0 ] || fail "the intake process was restarted"
+[ "$(metric "$TX_METRICS" sluice_tx_events_total)" = $((2 * N)) ] || fail "sluice-tx took $(metric "$TX_METRICS" sluice_tx_events_total) events, not $((2 * N))"
+[ "$(intake_pid)" = "$INTAKE" ] || fail "the intake process changed"
+log "1 ok: $(tail -n 1 "$W/check-udp.txt"); $(tail -n 1 "$W/check-tcp.txt")"
+
+# search_key PID: prints "seed=N secret=M", the places each byte string was found in its memory.
+search_key() {
+	python3 - "$1" "$W/keys/tx.key" "$W/keys/tx.pub" <<'PY'
+import base64, re, sys
+pid, keyf, pubf = sys.argv[1:4]
+def b64(path, prefix):
+    s = open(path).read().strip()
+    assert s.startswith(prefix), path
+    s = s[len(prefix):]
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+seed = b64(keyf, "sluice-tx-key:")
+pk = b64(pubf, "sluice-tx-pub:")
+assert len(seed) == 32 and len(pk) == 32
+secret = seed + pk  # libsodium's Ed25519 secret key: seed || public key
+nseed = nsecret = regions = 0
+with open(f"/proc/{pid}/maps") as maps, open(f"/proc/{pid}/mem", "rb", 0) as mem:
+    for line in maps:
+        f = line.split()
+        if "r" not in f[1] or (len(f) > 5 and f[5] in ("[vvar]", "[vsyscall]", "[vvar_vclock]")):
+            continue
+        lo, hi = (int(x, 16) for x in f[0].split("-"))
+        try:
+            mem.seek(lo)
+            data = mem.read(hi - lo)
+        except (OSError, ValueError, OverflowError):
+            continue
+        regions += 1
+        nseed += data.count(seed)
+        nsecret += data.count(secret)
+print(f"seed={nseed} secret={nsecret} regions={regions}")
+PY
+}
+
+check_clean() { # PID NAME: its memory holds neither key string
+	local r
+	r=$(search_key "$1") || fail "cannot read the memory of $2 ($1)"
+	log "   $2 ($1): $r"
+	case "$r" in "seed=0 secret=0 "*) ;; *) fail "$2 ($1) holds the signing key: $r" ;; esac
+	case "$r" in *" regions=0") fail "no memory of $2 ($1) could be read" ;; esac
+}
+
+if [ "$(id -u)" = 0 ]; then
+	log "2: no signing key in the memory of the intake process or the spawner"
+	r=$(search_key "$TX_PID") || fail "cannot read the memory of sluice-tx"
+	log "   sluice-tx ($TX_PID): $r"
+	case "$r" in "seed=0 "* | *" secret=0 "*) fail "the search does not find the key in sluice-tx itself: $r" ;; esac
+	check_clean "$INTAKE" "the intake process"
+	check_clean "$SPAWNER" "the spawner"
+	log "2 ok"
+else
+	log "2: skipped (reading another process's memory needs root)"
+fi
+
+log "3: SIGKILL of the intake process in the middle of a UDP stream"
+M=40000
+taken0=$(metric "$TX_METRICS" sluice_tx_events_total)
+delivered0=$(metric "$RX_METRICS" sluice_rx_events_delivered_total)
+"$EVSEND" --count "$M" --first "$N" --rate 20000 --mode mixed "udp:127.0.0.1:$U" 2>>"$W/evsend.log" &
+g1=$!
+took_some() { [ "$(metric "$TX_METRICS" sluice_tx_events_total)" -ge $((taken0 + M / 4)) ]; }
+wait_for "a quarter of the stream taken" 20 took_some
+kill -KILL "$INTAKE"
+log "   killed $INTAKE after $(($(metric "$TX_METRICS" sluice_tx_events_total) - taken0)) events were taken"
+wait_for "the restart to be counted" 10 metric_ge "$TX_METRICS" sluice_tx_intake_restarts_total 1
+new_intake() { local p; p=$(intake_pid); [ -n "$p" ] && [ "$p" != "$INTAKE" ]; }
+wait_for "a new intake process" 10 new_intake
+INTAKE2=$(intake_pid)
+wait "$g1" || fail "evsend udp: $(tail -n 3 "$W/evsend.log")"
+# Later events, on a connection made after the restart.
+"$EVSEND" --count 1000 --mode mixed "tcp:127.0.0.1:$T" --first "$N" 2>>"$W/evsend.log" || fail "evsend tcp after the restart"
+settled() {
+	local taken delivered
+	taken=$(metric "$TX_METRICS" sluice_tx_events_total)
+	delivered=$(metric "$RX_METRICS" sluice_rx_events_delivered_total)
+	[ "$taken" -gt 0 ] && [ "$delivered" = "$taken" ]
+}
+wait_for "every event sluice-tx took to be delivered" 30 settled
+grep -q "intake process $INTAKE was killed by signal 9" "$W/tx.log" || fail "tx did not log how the intake process ended"
+grep -q "intake process $INTAKE has exited after .* starting another" "$W/tx.log" || fail "tx did not log the restart"
+[ "$(metric "$TX_METRICS" sluice_tx_intake_restarts_total)" = 1 ] || fail "restarts: $(metric "$TX_METRICS" sluice_tx_intake_restarts_total)"
+[ "$(metric "$RX_METRICS" sluice_rx_events_lost_total)" = 0 ] || fail "rx counted $(metric "$RX_METRICS" sluice_rx_events_lost_total) events lost"
+[ "$(metric "$TX_METRICS" sluice_tx_events_kernel_dropped_total)" = 0 ] || fail "the kernel dropped UDP events"
+"$EVVERIFY" --source tcp --expect $((N + 1000)) --clients 4 "$out/tcp" >"$W/check-tcp2.txt" ||
+	fail "tcp after the restart: $(tail -n 5 "$W/check-tcp2.txt")"
+udp_taken=$(($(metric "$TX_METRICS" sluice_tx_events_total) - taken0 - 1000))
+"$EVVERIFY" --source udp --allow-gaps --expect $((N + M)) "$out/udp" >"$W/check-udp2.txt" ||
+	fail "udp after the kill: $(tail -n 5 "$W/check-udp2.txt")"
+grep -q "missing=$((M - udp_taken)) dup=0 bad=0 order=0 unknown=0 seq_gaps=0" "$W/check-udp2.txt" ||
+	fail "udp after the kill: $(tail -n 1 "$W/check-udp2.txt") (sluice-tx took $udp_taken of $M)"
+lost_in_child=$((M - udp_taken))
+[ "$lost_in_child" -ge 0 ] && [ "$lost_in_child" -le 64 ] ||
+	fail "$lost_in_child events missing: more than the intake process can hold between reading and writing"
+log "3 ok: intake $INTAKE killed, $INTAKE2 took over; every one of the $(metric "$TX_METRICS" sluice_tx_events_total) events sluice-tx took was delivered (rx seq gaps 0); $lost_in_child were in flight in the killed process (read, not yet handed over)"
+if [ "$(id -u)" = 0 ]; then
+	check_clean "$INTAKE2" "the restarted intake process"
+fi
+stop_clean "$TX_PID" tx
+[ -z "$(children_of "$SPAWNER")" ] && ! kill -0 "$INTAKE2" 2>/dev/null || fail "the intake process outlived sluice-tx"
+stop_clean "$RX_PID" rx

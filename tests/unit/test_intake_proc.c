@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * tx/intake_proc.c's check of what the intake process sends (intake_proc_handle): events go
+ * to the event queue with the intake time they carry; counters and kernel drop counts are
+ * added; every malformed message (unknown type, short or long body, a source out of range,
+ * an event empty or over max_line, a counter that is not intake's, a drop count of a stream
+ * source) is refused with a reason and changes nothing.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/channel.h"
+#include "common/config.h"
+#include "common/log.h"
+#include "tx/evqueue.h"
+#include "tx/intake_proc.h"
+#include "tx/tx_metrics.h"
+
+static char top[64];
+static struct config_event src[2];
+static struct evq *q;
+static uint32_t drops[2];
+
+static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)st, (void)flag, (void)f;
+	return remove(p);
+}
+
+static int setup(void **st)
+{
+	(void)st;
+	snprintf(top, sizeof(top), "/tmp/sluice-iproc-XXXXXX");
+	if (!mkdtemp(top))
+		return -1;
+	memset(src, 0, sizeof(src));
+	snprintf(src[0].name, sizeof(src[0].name), "u");
+	src[0].kind = CONFIG_EVENT_UDP;
+	snprintf(src[1].name, sizeof(src[1].name), "t");
+	src[1].kind = CONFIG_EVENT_TCP;
+	for (int i = 0; i < 2; i++) {
+		src[i].max_line = 16;
+		src[i].queue = 100;
+	}
+	memset(drops, 0, sizeof(drops));
+	struct evq_config ec = {.state = top, .sources = src, .nsources = 2, .window_ns = 1000000,
+				.batch_bytes = 1 << 20};
+	return evq_new(&q, &ec);
+}
+
+static int teardown(void **st)
+{
+	(void)st;
+	evq_close(q);
+	evq_free(q);
+	return nftw(top, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+static int event(uint32_t s, const char *text, size_t len, const char **why)
+{
+	uint8_t b[64];
+	channel_put32(b, s);
+	channel_put64(b + 4, 1234567890123456789ull);
+	memcpy(b + INTAKE_EVENT_HDR, text, len);
+	return intake_proc_handle(src, 2, q, drops, INTAKE_MSG_EVENT, b, INTAKE_EVENT_HDR + len, why);
+}
+
+static void test_good(void **st)
+{
+	(void)st;
+	const char *why = NULL;
+	assert_int_equal(event(1, "hello", 5, &why), 0);
+	assert_int_equal(event(0, "0123456789abcdef", 16, &why), 0); /* exactly max_line */
+	assert_int_equal(evq_queued(q), 2);
+	uint8_t b[12];
+	uint64_t rej = atomic_load(&tx_metrics[TXM_EVENTS_REJECTED].value);
+	channel_put32(b, TXM_EVENTS_REJECTED);
+	channel_put64(b + 4, 3);
+	assert_int_equal(intake_proc_handle(src, 2, q, drops, INTAKE_MSG_COUNT, b, 12, &why), 0);
+	assert_int_equal(atomic_load(&tx_metrics[TXM_EVENTS_REJECTED].value), rej + 3);
+	/* drop counts are totals: only what moved since the last report is added */
+	uint64_t kd = atomic_load(&tx_metrics[TXM_EVENTS_LOST_INTAKE].value);
+	channel_put32(b, 0);
+	channel_put32(b + 4, 5);
+	assert_int_equal(intake_proc_handle(src, 2, q, drops, INTAKE_MSG_DROPS, b, 8, &why), 0);
+	channel_put32(b + 4, 7);
+	assert_int_equal(intake_proc_handle(src, 2, q, drops, INTAKE_MSG_DROPS, b, 8, &why), 0);
+	assert_int_equal(atomic_load(&tx_metrics[TXM_EVENTS_LOST_INTAKE].value), kd + 7);
+	assert_null(why);
+}
+
+static void test_malformed(void **st)
+{
+	(void)st;
+	const char *why;
+	uint8_t b[64] = {0};
+	uint64_t before[TXM_COUNT];
+	for (int m = 0; m < TXM_COUNT; m++)
+		before[m] = atomic_load(&tx_metrics[m].value);
+	struct {
+		int kind; /* 0: event(src, len); 1: raw type/len */
+		uint32_t a, len;
+		const char *why;
+	} cases[] = {
+		{0, 2, 3, "an event of a source that does not exist"},
+		{0, 0xffffffffu, 3, "an event of a source that does not exist"},
+		{0, 0, 17, "an event longer than its source's max_line"},
+		{0, 0, 0, "an event message without an event"},
+		{1, INTAKE_MSG_EVENT, 4, "an event message without an event"},
+		{1, INTAKE_MSG_COUNT, 11, "a counter message of the wrong length"},
+		{1, INTAKE_MSG_DROPS, 9, "a drop count of the wrong length or not of a UDP source"},
+		{1, 0, 0, "a message of unknown type"},
+		{1, 99, 8, "a message of unknown type"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		why = NULL;
+		int rc = cases[i].kind == 0
+			 ? event(cases[i].a, "0123456789abcdefXYZ", cases[i].len, &why)
+			 : intake_proc_handle(src, 2, q, drops, cases[i].a, b, cases[i].len, &why);
+		assert_int_equal(rc, -EBADMSG);
+		assert_string_equal(why, cases[i].why);
+	}
+	/* a counter that is not intake's: the sender's own must not be touched from there */
+	channel_put32(b, TXM_PACKETS);
+	channel_put64(b + 4, 1);
+	assert_int_equal(intake_proc_handle(src, 2, q, drops, INTAKE_MSG_COUNT, b, 12, &why), -EBADMSG);
+	assert_string_equal(why, "a counter that is not intake's");
+	channel_put32(b, TXM_COUNT);
+	assert_int_equal(intake_proc_handle(src, 2, q, drops, INTAKE_MSG_COUNT, b, 12, &why), -EBADMSG);
+	/* a drop count of the TCP source */
+	channel_put32(b, 1);
+	channel_put32(b + 4, 1);
+	assert_int_equal(intake_proc_handle(src, 2, q, drops, INTAKE_MSG_DROPS, b, 8, &why), -EBADMSG);
+	assert_int_equal(evq_queued(q), 0);
+	for (int m = 0; m < TXM_COUNT; m++)
+		assert_int_equal(atomic_load(&tx_metrics[m].value), before[m]);
+}
+
+int main(void)
+{
+	log_set_level(LOG_ERROR);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_good, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
