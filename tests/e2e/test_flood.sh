@@ -43,7 +43,8 @@ log "$(cat "$W/flood.log")"
 rate=$(sed -n 's/^sluice-flood: \([0-9]*\) Mbit.*/\1/p' "$W/flood.log")
 # It aims at 1 Gbit/s; on a 2-core machine that also runs both daemons, the flood's own
 # sending core is the limit (about 0.7-1 Gbit/s here): the test asks for half of it.
-[ "${rate:-0}" -ge "${FLOOD_MIN_MBIT:-500}" ] || fail "the flood reached only ${rate:-0} Mbit/s"
+min=${FLOOD_MIN_MBIT:-500}; case "$BUILD" in */san) min=50 ;; esac # sanitizers slow both ends
+[ "${rate:-0}" -ge "$min" ] || fail "the flood reached only ${rate:-0} Mbit/s"
 
 for i in $(seq 1 12); do cmp "$W/src/f$i.bin" "$W/out/files/cam/f$i.bin" || fail "f$i.bin differs"; done
 [ "$(metric "$RX_METRICS" sluice_rx_objects_lost_total)" -eq 0 ] || fail "objects lost"
