@@ -1147,7 +1147,9 @@ void deliver_free(struct deliver *d)
 {
 	if (!d)
 		return;
-	size_t left = d->npending;
+	size_t left = 0; /* those deliver_keep kept stay on disk and are not dropped */
+	for (struct pending *p = d->oldest; p; p = p->newer)
+		left += p->tmp_exists || p->fd < 0;
 	while (d->oldest)
 		pending_close(d, d->oldest);
 	if (left)
