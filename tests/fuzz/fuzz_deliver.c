@@ -431,8 +431,10 @@ static void op_plant(struct in *in)
 	if (kind == 3) {
 		snprintf(p->path, sizeof(p->path), "%s", name);
 	} else {
-		if (mkdir(dir, 0755) != 0 && errno != EEXIST)
-			return; /* "s" is a planted link */
+		struct stat sb;
+		if ((mkdir(dir, 0755) != 0 && errno != EEXIST) || lstat(dir, &sb) != 0 ||
+		    !S_ISDIR(sb.st_mode))
+			return; /* "s" is a planted link or file: not written through */
 		snprintf(p->path, sizeof(p->path), "s/%s", name);
 	}
 	snprintf(full, sizeof(full), "%s/%s", files, p->path);

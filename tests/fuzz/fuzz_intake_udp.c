@@ -9,8 +9,8 @@
  *
  * Input: datagrams, each [source u8][length u16][bytes] (the last takes what is left), at
  * most 64. Each is sent to its source's port from one socket; after every 64 KiB and at the
- * end, a marker datagram (random) goes to each source and the loop runs until all three markers have
- * come out as events, so nothing is left in flight. Every datagram must come out exactly as
+ * end, a marker datagram (random) goes to each source and the loop runs until all three
+ * markers have come out as events, so nothing is left in flight. Every datagram must come out exactly as
  * udp: promises: one trailing LF, and a CR before it, dropped; what is left, if it is not
  * empty and at most max_line, pushed as one event of that source with exactly those bytes, in
  * the order sent; if longer, refused and counted (sluice_tx_events_rejected_total); nothing

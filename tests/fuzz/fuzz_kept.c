@@ -17,8 +17,9 @@
  * a clean stop leaves it, and a deliver role started there: it resumes the object only if
  * the record's ids, length and blocks are usable and its temp file is a regular file long
  * enough, and then reports exactly the record's ids, length and blocks (deliver_kept); either
- * way no record is left behind, and once the deliver role is freed the temp folder is empty. One folder, made once in /dev/shm
- * (a tmpfs) when there is one, is reused; fsync is a no-op here.
+ * way no record is left behind, and once the deliver role is freed the temp folder is empty.
+ * One folder, made once in /dev/shm (a tmpfs) when there is one, is reused; fsync is a no-op
+ * here.
  */
 #include <errno.h>
 #include <fcntl.h>

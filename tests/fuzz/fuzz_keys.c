@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * libFuzzer target for common/keys.c: keys_parse_line and the key-file loaders on hostile text
- * (a key file is carried by hand across the diode; rx pins whatever sender.pub says). Input:
+ * (a key file is carried by hand across the diode; rx pins whatever tx.pub says). Input:
  *
  *   +--------+---------------------------------------------+
  *   | mode   | the file's bytes (NULs and all)             |
@@ -11,11 +11,11 @@
  *
  * keys_parse_line runs on the text up to its first NUL. When it accepts, the line must be
  * exactly prefix + base64url (no padding) of the 32 bytes it returned, with at most one LF
- * after it: a key has one spelling. The file is written to one temp folder made once (in /dev/shm, a
- * tmpfs, when there is one), and loaded; the loader must accept exactly when the file is under 255 bytes, has no NUL, is not
- * a secret readable by others, and keys_parse_line accepts it; what it returns must be the
- * parsed key (and, for tx.key, the Ed25519 pair of that seed; for rx.key, the X25519 public
- * key of that secret). A refusal must come with a message that names the file.
+ * after it: a key has one spelling. The file is written to one temp folder made once (in
+ * /dev/shm, a tmpfs, when there is one), and loaded; the loader must accept exactly when the
+ * file is under 255 bytes, has no NUL, is not a secret readable by others, and
+ * keys_parse_line accepts it; what it returns must be the parsed key (and, for tx.key, the
+ * Ed25519 pair of that seed; for rx.key, the X25519 public key of that secret). A refusal must come with a message that names the file.
  */
 #include <errno.h>
 #include <fcntl.h>
