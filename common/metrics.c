@@ -27,7 +27,6 @@
 
 #include "common/log.h"
 
-#define REQ_MAX 8192
 #define CLIENTS_MAX 64
 #define TIMEOUT_MS 5000
 #define BACKLOG 128
@@ -130,7 +129,7 @@ struct client {
 	size_t len;
 	char *body;        /* owned, or NULL when the body is a constant */
 	char head[256];
-	char req[REQ_MAX]; /* the request; after the answer, a sink for what follows */
+	char req[METRICS_REQ_MAX]; /* the request; after the answer, a sink for what follows */
 };
 
 static void maybe_free_server(struct metrics_server *s)
@@ -243,18 +242,18 @@ static bool is_token_char(char ch)
 }
 
 /* request-line = method SP request-target SP HTTP-version; anything else is a 400. */
-static void handle_request(struct client *c)
+int metrics_request_status(const char *req, size_t len)
 {
-	const char *line = c->req;
-	size_t llen = (size_t)((const char *)memchr(line, '\n', c->len) - line);
+	if (headers_end(req, len) == 0)
+		return len >= METRICS_REQ_MAX ? 431 : 0;
+	const char *line = req;
+	size_t llen = (size_t)((const char *)memchr(line, '\n', len) - line);
 	if (llen > 0 && line[llen - 1] == '\r')
 		llen--;
 	const char *sp1 = memchr(line, ' ', llen);
 	const char *sp2 = sp1 ? memchr(sp1 + 1, ' ', llen - (size_t)(sp1 + 1 - line)) : NULL;
-	if (!sp1 || !sp2 || sp1 == line || sp2 == sp1 + 1) {
-		RESPOND_CONST(c, "400 Bad Request", "", "bad request\n");
-		return;
-	}
+	if (!sp1 || !sp2 || sp1 == line || sp2 == sp1 + 1)
+		return 400;
 	size_t mlen = (size_t)(sp1 - line), tlen = (size_t)(sp2 - sp1 - 1);
 	const char *target = sp1 + 1, *version = sp2 + 1;
 	size_t vlen = llen - (size_t)(version - line);
@@ -264,36 +263,46 @@ static void handle_request(struct client *c)
 		ok = is_token_char(line[i]);
 	for (size_t i = 0; ok && i < tlen; i++)
 		ok = target[i] > ' ' && target[i] < 0x7f;
-	if (!ok) {
-		RESPOND_CONST(c, "400 Bad Request", "", "bad request\n");
-		return;
-	}
-	if (mlen != 3 || memcmp(line, "GET", 3) != 0) {
-		RESPOND_CONST(c, "405 Method Not Allowed", "Allow: GET\r\n", "method not allowed\n");
-		return;
-	}
+	if (!ok)
+		return 400;
+	if (mlen != 3 || memcmp(line, "GET", 3) != 0)
+		return 405;
 	bool metrics = (tlen == 8 && memcmp(target, "/metrics", 8) == 0) ||
 		       (tlen > 8 && memcmp(target, "/metrics?", 9) == 0);
-	if (!metrics) {
-		RESPOND_CONST(c, "404 Not Found", "", "not found\n");
+	return metrics ? 200 : 404;
+}
+
+static void answer(struct client *c, int status)
+{
+	switch (status) {
+	case 200: {
+		size_t blen;
+		c->body = render_body(c->s, &blen);
+		if (!c->body) {
+			RESPOND_CONST(c, "503 Service Unavailable", "", "out of memory\n");
+			return;
+		}
+		respond(c, "200 OK", "", c->body, blen);
 		return;
 	}
-	size_t blen;
-	c->body = render_body(c->s, &blen);
-	if (!c->body) {
-		RESPOND_CONST(c, "503 Service Unavailable", "", "out of memory\n");
+	case 404: RESPOND_CONST(c, "404 Not Found", "", "not found\n"); return;
+	case 405:
+		RESPOND_CONST(c, "405 Method Not Allowed", "Allow: GET\r\n", "method not allowed\n");
 		return;
+	case 431:
+		RESPOND_CONST(c, "431 Request Header Fields Too Large", "", "request too large\n");
+		return;
+	default: RESPOND_CONST(c, "400 Bad Request", "", "bad request\n"); return;
 	}
-	respond(c, "200 OK", "", c->body, blen);
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
 	struct client *c = h->data;
 	if (c->responded)
-		*buf = uv_buf_init(c->req, REQ_MAX);
+		*buf = uv_buf_init(c->req, METRICS_REQ_MAX);
 	else
-		*buf = uv_buf_init(c->req + c->len, (unsigned)(REQ_MAX - c->len));
+		*buf = uv_buf_init(c->req + c->len, (unsigned)(METRICS_REQ_MAX - c->len));
 }
 
 static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
@@ -306,10 +315,9 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 	if (nread == 0 || c->responded)
 		return;
 	c->len += (size_t)nread;
-	if (headers_end(c->req, c->len) != 0)
-		handle_request(c);
-	else if (c->len >= REQ_MAX)
-		RESPOND_CONST(c, "431 Request Header Fields Too Large", "", "request too large\n");
+	int status = metrics_request_status(c->req, c->len);
+	if (status != 0)
+		answer(c, status);
 }
 
 static void on_connection(uv_stream_t *l, int status)

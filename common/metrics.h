@@ -60,6 +60,12 @@ struct metrics_server;
  */
 int metrics_server_start(struct metrics_server **out, uv_loop_t *loop, const struct sockaddr *addr,
 			 const struct metric *m, size_t n) __attribute__((warn_unused_result));
+/* The status the server answers once a client has sent the len bytes at req (len <=
+ * METRICS_REQ_MAX): 0 while the blank line ending the headers has not arrived and len is below
+ * METRICS_REQ_MAX (read on), else 200 (GET /metrics), 400, 404, 405 or 431. Decided by the
+ * request line alone; for tests and fuzzing. */
+#define METRICS_REQ_MAX 8192
+int metrics_request_status(const char *req, size_t len);
 /* The bound TCP port (useful after binding port 0), or a negative libuv error. */
 int metrics_server_port(const struct metrics_server *s);
 /* Stops listening and closes every client. Memory is freed by the close callbacks, so the

@@ -31,7 +31,7 @@ static int write_all(int fd, const uint8_t *p, size_t n)
 	return 0;
 }
 
-int kept_save(int dirfd, const char *name, const struct kept *k)
+int kept_encode(const struct kept *k, uint8_t **out, size_t *outlen)
 {
 	if (k->nblocks > KEPT_BLOCKS_MAX || k->manifest_len > KEPT_MANIFEST_MAX)
 		return -EINVAL;
@@ -56,10 +56,21 @@ int kept_save(int dirfd, const char *name, const struct kept *k)
 	if (k->manifest_len)
 		wcursor_bytes(&w, k->manifest, k->manifest_len);
 	crypto_generichash(buf + w.off, SUM_LEN, buf, w.off, NULL, 0);
+	*out = buf;
+	*outlen = len;
+	return 0;
+}
+
+int kept_save(int dirfd, const char *name, const struct kept *k)
+{
+	uint8_t *buf;
+	size_t len;
+	int rc = kept_encode(k, &buf, &len);
+	if (rc != 0)
+		return rc;
 	char file[256], tmp[256];
 	snprintf(file, sizeof(file), "%s%s", name, KEPT_SUFFIX);
 	snprintf(tmp, sizeof(tmp), "%s%s.new", name, KEPT_SUFFIX);
-	int rc = 0;
 	int fd = openat(dirfd, tmp, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		rc = -errno;

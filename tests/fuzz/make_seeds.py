@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
-"""Write the seed corpora of fuzz_wire, fuzz_msg, fuzz_pathrule, fuzz_senders_state, fuzz_journal
-and fuzz_config:
+"""Write the seed corpora of fuzz_wire, fuzz_msg, fuzz_pathrule, fuzz_senders_state, fuzz_journal,
+fuzz_config, fuzz_keys, fuzz_kept, fuzz_metrics_http, fuzz_intake_msg, fuzz_intake_udp and
+fuzz_deliver:
 a few valid inputs and a few that are one step from valid, in the formats of common/wire.h and
 rx/msg.h, names for common/pathrule.h, the receiver's STATE/senders (with datagrams from
-fuzz_linkrole's seeds), the sender's STATE/journal (tx/journal.h) and configurations.
+fuzz_linkrole's seeds), the sender's STATE/journal (tx/journal.h), configurations, key files,
+kept-object records, HTTP requests, intake channel messages, event datagrams and the deliver
+role's operations (the target signs and hashes, so these need no keys).
 
-    python3 tests/fuzz/make_seeds.py        (from the top of the tree)
+    python3 tests/fuzz/make_seeds.py [TARGET...]   (from the top of the tree; default: all)
 
 The seeds of fuzz_manifest and fuzz_linkrole need signatures and AEAD sealing with fixed keys:
 tests/fuzz/gen_linkrole_seeds.c writes those.
@@ -334,10 +337,216 @@ def config_seeds():
     w("nul", TX_YAML.encode().replace(b"state-tx", b"state\0tx"))
 
 
+# ---- common/keys.h ----
+
+def keys_seeds():
+    import base64
+    w = lambda n, b: write("fuzz_keys", n, b)
+    b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=")
+    k = bytes(range(32))
+    pre = [b"sluice-tx-key:", b"sluice-rx-key:", b"sluice-tx-pub:", b"sluice-rx-pub:"]
+    for i, p in enumerate(pre):
+        w("good-%d" % i, bytes([i]) + p + b64(k) + b"\n")
+        w("good-nolf-%d" % i, bytes([i]) + p + b64(bytes(32 - j for j in range(32))))
+        w("open-mode-%d" % i, bytes([i | 4]) + p + b64(k) + b"\n")
+    w("crlf", b"\x02" + pre[2] + b64(k) + b"\r\n")
+    w("padding", b"\x02" + pre[2] + base64.urlsafe_b64encode(k) + b"\n")
+    w("std-alphabet", b"\x02" + pre[2] + base64.b64encode(bytes([0xFB] * 32)).rstrip(b"=") + b"\n")
+    w("wrong-prefix", b"\x02" + pre[0] + b64(k) + b"\n")
+    w("short", b"\x03" + pre[3] + b64(k[:31]) + b"\n")
+    w("long", b"\x03" + pre[3] + b64(k + b"x") + b"\n")
+    w("two-lines", b"\x02" + pre[2] + b64(k) + b"\n" + pre[2] + b64(k) + b"\n")
+    w("nul", b"\x02" + pre[2] + b64(k) + b"\x00\n")
+    w("high-bytes", b"\x02" + pre[2] + b64(k)[:-1] + b"\xc3\n")
+    w("bad-last-char", b"\x02" + pre[2] + b64(k)[:-1] + b"B\n")
+    w("too-long-file", b"\x02" + pre[2] + b64(k) + b"\n" + b" " * 300)
+    w("empty", b"\x01")
+
+
+# ---- rx/kept.h ----
+
+def kept_seeds():
+    import hashlib
+
+    def rec(session, obj, length, blocks, manifest=b""):
+        b = b"SLKEEP1\0" + struct.pack("<QQQII", session, obj, length, len(blocks), len(manifest))
+        for (blk, off, ln) in blocks:
+            b += struct.pack("<IQI", blk, off, ln) + bytes([blk & 0xFF]) * 32
+        return b + manifest
+
+    def w(name, flags, body, summed=False):
+        if summed:
+            body += hashlib.blake2b(body, digest_size=16).digest()
+        write("fuzz_kept", name, bytes([flags]) + body)
+
+    t = 1408 * 128
+    w("one-block", 0, rec(0x1122334455667788, 3, 1000, [(0, 0, 1000)]))
+    w("three-blocks-gap", 0, rec(0x1122334455667788, 4, 3 * t, [(0, 0, t), (2, 2 * t, t)], b"M" * 200))
+    w("raw-summed", 1, rec(0xABC, 5, 5000, [(0, 0, 4000), (1, 4000, 1000)]), summed=True)
+    w("raw-bad-sum", 1, rec(0xABC, 5, 5000, [(0, 0, 4000)]) + b"\0" * 16)
+    w("short-file", 2, rec(7, 9, 100, [(0, 0, 100)]))
+    w("missing-file", 4, rec(7, 9, 100, [(0, 0, 100)]))
+    w("folder", 6, rec(7, 9, 100, [(0, 0, 100)]))
+    w("no-blocks", 0, rec(7, 9, 100, []))
+    w("event-id", 0, rec(7, (1 << 63) + 1, 100, [(0, 0, 100)]))
+    w("over-limit", 0, rec(7, 10, (1 << 30) + 1, [(0, 0, 100)]))
+    w("unordered", 0, rec(7, 11, 300, [(1, 100, 100), (0, 0, 100)]))
+    w("beyond-length", 0, rec(7, 12, 300, [(0, 250, 100)]))
+    w("high-block", 0, rec(7, 13, 300, [(5000000, 0, 100)]))
+    w("huge-block", 0, rec(7, 13, 300, [((1 << 24) - 1, 0, 100)]))
+    w("count-mismatch", 0, rec(7, 14, 300, [(0, 0, 100)])[:-10])
+
+
+# ---- common/metrics.h: the request reader ----
+
+def metrics_http_seeds():
+    w = lambda n, c, b: write("fuzz_metrics_http", n, bytes([c]) + b)
+    w("get-metrics", 255, b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+    w("get-metrics-query", 3, b"GET /metrics?x=1 HTTP/1.0\r\n\r\n")
+    w("get-metrics-lf", 0, b"GET /metrics HTTP/1.1\nHost: x\n\n")
+    w("post", 10, b"POST /metrics HTTP/1.1\r\n\r\n")
+    w("not-found", 255, b"GET /metricsx HTTP/1.1\r\n\r\n")
+    w("bad-version", 255, b"GET /metrics HTTP/2.0\r\n\r\n")
+    w("no-spaces", 255, b"GET\r\n\r\n")
+    w("control-in-target", 255, b"GET /met\x01rics HTTP/1.1\r\n\r\n")
+    w("bad-method", 255, b"G(T /metrics HTTP/1.1\r\n\r\n")
+    w("endless", 255, b"GET /metrics HTTP/1.1\r\n" + b"X-A: " + b"a" * 8300)
+    w("nul", 255, b"GET /metrics\0 HTTP/1.1\r\n\r\n")
+    w("incomplete", 255, b"GET /metrics HTTP/1.1\r\n")
+
+
+# ---- tx/intake_proc.h: what the intake process sends ----
+
+def intake_msg_seeds():
+    w = lambda n, b: write("fuzz_intake_msg", n, b)
+    m = lambda t, body: struct.pack("<II", t, len(body)) + body
+    ev = lambda s, text, t=1700000000123456789: m(1, struct.pack("<IQ", s, t) + text)
+    cnt = lambda k, v: m(2, struct.pack("<IQ", k, v))
+    drops = lambda s, v: m(3, struct.pack("<II", s, v))
+    # tx/tx_metrics.h: TXM_EVENTS_DROPPED 9, TXM_EVENTS_REJECTED 10, TXM_EVENT_CLIENTS_IDLE 13
+    w("events", ev(0, b'{"a":1}') + ev(1, b"hello world") + ev(2, b"12345678") + ev(0, b"x" * 64))
+    w("overflow", b"".join(ev(i % 3, b"e%d" % i) for i in range(15)))
+    w("counters", cnt(10, 3) + cnt(13, 1) + cnt(9, 2) + drops(0, 5) + drops(0, 7) + drops(0, 2))
+    w("bad-source", ev(0, b"ok") + ev(3, b"no"))
+    w("too-long", ev(2, b"123456789"))
+    w("empty-event", ev(0, b""))
+    w("bad-counter", cnt(0, 1))
+    w("tcp-drops", drops(1, 1))
+    w("unknown-type", m(7, b"abc"))
+    w("bad-header", ev(0, b"ok") + struct.pack("<II", 1, 99999))
+    w("truncated", ev(1, b"abcdef")[:-2])
+    w("big-tcp", ev(1, bytes(range(256)) * 4))
+
+
+# ---- tx/intake.c: udp: datagrams ----
+
+def intake_udp_seeds():
+    w = lambda n, b: write("fuzz_intake_udp", n, b)
+    d = lambda s, b: bytes([s]) + struct.pack("<H", len(b)) + b
+    w("events", d(0, b'{"a":1}\n') + d(1, b"plain text\r\n") + d(2, b"x" * 2000))
+    w("edges", d(0, b"0123456789abcdef") + d(0, b"0123456789abcdef\n") + d(0, b"0123456789abcdefg") +
+      d(0, b"0123456789abcdef\r\n") + d(0, b"0123456789abcde\r\r\n"))
+    w("empty", d(0, b"") + d(1, b"\n") + d(2, b"\r\n") + d(0, b"\r"))
+    w("binary", d(1, bytes(range(256))) + d(1, b"a\x00b\n\n"))
+    w("big", d(2, b"y" * 65535))
+    w("many", b"".join(d(i % 3, b"event %d" % i) for i in range(70)))
+
+
+# ---- rx/deliver.c: fuzz_deliver's operations ----
+
+def deliver_seeds():
+    w = lambda n, b: write("fuzz_deliver", n, b)
+    st = lambda s: bytes([len(s)]) + s
+    session = lambda sess=1, flags=0, other=False: bytes([0, sess, flags | (0x80 if other else 0), 1])
+
+    def file(obj, spool, path, data, sess=1, t=64, k=8, flags=0):
+        return (bytes([14, sess]) + struct.pack("<HHBB", obj, t, k, flags) + st(spool) + st(path) +
+                struct.pack("<H", len(data)) + data)
+
+    def block(obj, b, off, data, sess=1, ref=None):
+        op = 1 if ref is None else 2
+        out = bytes([op, sess]) + struct.pack("<HHIH", obj, b, off, len(data)) + data
+        return out + (struct.pack("<bb", *ref) if ref is not None else b"")
+
+    def file_end_auto(obj, sess=1, t=64, k=8):
+        return bytes([4, sess]) + struct.pack("<HHB", obj, t, k)
+
+    def manifest_auto(obj, spool, path, sess=1, t=64, k=8, flags=0, size=None, mtime=1000):
+        out = bytes([5, sess]) + struct.pack("<HHBB", obj, t, k, flags | (2 if size is not None else 0))
+        if size is not None:
+            out += struct.pack("<I", size)
+        return out + struct.pack("<I", mtime) + st(spool) + st(path)
+
+    def plant(kind, name, data=b""):
+        return bytes([15, kind]) + st(name) + struct.pack("<H", len(data)) + data
+
+    lost = lambda obj, kind, why, sess=1: bytes([8, sess]) + struct.pack("<HBB", obj, kind, len(why)) + why
+    lost_range = lambda obj, n, why, sess=1: bytes([9, sess]) + struct.pack("<HHB", obj, n, len(why)) + why
+    partial = lambda obj, n, sess=1: bytes([10, sess]) + struct.pack("<HI", obj, n)
+    restart = bytes([13])
+    body = lambda n: bytes((i * 31 + n) & 0xFF for i in range(n))
+
+    w("one-file", session() + file(1, b"cam", b"a.ts", body(100)))
+    w("multi-block", session() + file(1, b"cam", b"seg/b.ts", body(1500), t=64, k=4))
+    w("via-ring", session() + file(1, b"cam", b"c.ts", body(3000), flags=1))
+    w("manifest-first", session() + file(2, b"cam", b"d.bin", body(700), flags=2))
+    w("empty-file", session() + file(3, b"cam", b"empty", b""))
+    w("duplicate-and-renamed", session() + file(1, b"cam", b"a.ts", body(100)) +
+      file(2, b"cam", b"a.ts", body(100)) + file(3, b"cam", b"a.ts", body(101)) +
+      file(4, b"cam", b"a.ts", body(102)))
+    w("other-sender", session(other=True) + file(1, b"cam", b"a.ts", body(10)))
+    w("no-session", file(1, b"cam", b"a.ts", body(10)))
+    w("wrong-key", session() + file(1, b"cam", b"a.ts", body(10), flags=8))
+    w("missing-block", session() + file(1, b"cam", b"a.ts", body(1500), k=4, flags=16))
+    w("short-blocks", session() + file(1, b"cam", b"a.ts", body(1500), k=4, flags=64))
+    w("repeated-block", session() + file(1, b"cam", b"a.ts", body(1500), k=4, flags=1 | 32))
+    w("unsafe-names", session() + file(1, b"cam", b"../x", body(5)) + file(2, b"..", b"x", body(5)) +
+      file(3, b"cam", b"a/../../b", body(5)) + file(4, b".sluice-tmp", b"x", body(5)) +
+      file(5, b"cam", b".sluice-tmp/x", body(5)) + file(6, b"cam", b"a\x00b", body(5)) +
+      file(7, b"cam", b"/abs", body(5)) + file(8, b"cam", b"x\\y\xe2\x80\xae", body(5)))
+    w("planted-file", plant(0, b"a.ts", b"older content") + session() + file(1, b"s", b"a.ts", body(13)) +
+      file(2, b"s", b"a.ts", b"older content"))
+    w("planted-leaf-link", plant(1, b"b.ts") + session() + file(1, b"s", b"b.ts", body(20)))
+    w("planted-folder", plant(2, b"c") + session() + file(1, b"s", b"c", body(20)) +
+      file(2, b"s", b"c/d.ts", body(30)))
+    w("planted-spool-link", plant(3, b"evil") + session() + file(1, b"evil", b"x.ts", body(20)))
+    # 612 bytes in symbols of 64, at most 8 a block: 10 symbols, blocks of 5 (320 and 292 bytes)
+    w("by-hand", session() + block(1, 0, 0, body(320)) + block(1, 1, 320, body(292)) +
+      file_end_auto(1) + manifest_auto(1, b"cam", b"hand.ts"))
+    w("by-hand-ring", session() + block(1, 0, 0, body(320), ref=(0, 0)) +
+      block(1, 1, 320, body(292), ref=(0, 0)) + file_end_auto(1) + manifest_auto(1, b"cam", b"r.ts"))
+    w("bad-ring-ref", session() + block(1, 0, 0, body(100), ref=(1, 0)) + block(2, 0, 0, body(100), ref=(0, 5)))
+    w("manifest-mismatch", session() + block(1, 0, 0, body(100)) + file_end_auto(1) +
+      manifest_auto(1, b"cam", b"m.ts", flags=4))
+    w("manifest-size", session() + block(1, 0, 0, body(100)) + file_end_auto(1) +
+      manifest_auto(1, b"cam", b"m.ts", size=99))
+    w("restart-partial", session() + block(1, 0, 0, body(320)) + partial(1, 612) + restart +
+      session() + block(1, 1, 320, body(292)) + file_end_auto(1) + manifest_auto(1, b"cam", b"kept.ts"))
+    w("lost", session() + block(1, 0, 0, body(100)) + lost(1, 1, b"given up") + lost(2, 2, b"x") +
+      lost(3, 3, b"events") + lost_range(10, 5, b"sent while stopped") + lost_range(0, 1, b"bad"))
+    # an event batch (common/evbatch.h), raw codec
+    raw = bytes([1, 0, 3, 0]) + struct.pack("<IQQ", 2, 0x0123456789ABCDEF, 0) + b"vms"
+    for seq, text in ((0, b'{"a":1}'), (1, b"plain")):
+        raw += struct.pack("<QQI", seq, 1700000000 * 10**9, len(text)) + text
+    batch = bytes([0]) + struct.pack("<I", len(raw)) + raw
+    w("events", session() + bytes([11, 1]) + struct.pack("<HH", 0x8001, len(batch)) + batch)
+    raw_msg = lambda t, b: bytes([12, t]) + struct.pack("<H", len(b)) + b
+    w("raw-messages", session() + raw_msg(2, struct.pack("<QQIQ", 0x5E55000000000001, 1, 0, 0) + b"x") +
+      raw_msg(3, struct.pack("<QQQI", 0x5E55000000000001, 1, 1, 1)) +
+      raw_msg(9, struct.pack("<QQQ", 0x5E55000000000001, 1, 1)))
+    w("conflicts", session() + block(1, 0, 0, body(100)) + bytes([3, 1]) + struct.pack("<HIH", 1, 100, 1) +
+      bytes([3, 1]) + struct.pack("<HIH", 1, 101, 1))
+    w("session-conflict", session() + session(other=True) + session(flags=3) + session(sess=2, flags=2))
+
+
 if __name__ == "__main__":
-    wire_seeds()
-    msg_seeds()
-    pathrule_seeds()
-    senders_seeds()
-    journal_seeds()
-    config_seeds()
+    import sys
+    every = {
+        "fuzz_wire": wire_seeds, "fuzz_msg": msg_seeds, "fuzz_pathrule": pathrule_seeds,
+        "fuzz_senders_state": senders_seeds, "fuzz_journal": journal_seeds,
+        "fuzz_config": config_seeds, "fuzz_keys": keys_seeds, "fuzz_kept": kept_seeds,
+        "fuzz_metrics_http": metrics_http_seeds, "fuzz_intake_msg": intake_msg_seeds,
+        "fuzz_intake_udp": intake_udp_seeds, "fuzz_deliver": deliver_seeds,
+    }
+    for t in sys.argv[1:] or every:
+        every[t]()

@@ -502,9 +502,41 @@ static void test_start_fails(void **state)
 	assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+/* The answer to what a client has sent so far, without a socket (metrics_request_status). */
+static void test_request_status(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *req;
+		int status;
+	} cases[] = {
+		{"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", 200},
+		{"GET /metrics?a=b HTTP/1.0\n\n", 200},
+		{"GET /metrics HTTP/1.1\r\nHost: x\r\n", 0},
+		{"GET /metrics HTTP/1.1", 0},
+		{"POST /metrics HTTP/1.1\r\n\r\n", 405},
+		{"GET /metricsx HTTP/1.1\r\n\r\n", 404},
+		{"GET /metrics HTTP/2.0\r\n\r\n", 400},
+		{"GET  /metrics HTTP/1.1\r\n\r\n", 400},
+		{"G(T /metrics HTTP/1.1\r\n\r\n", 400},
+		{"GET /met\x01rics HTTP/1.1\r\n\r\n", 400},
+		{"\r\n\r\n", 400},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_int_equal(metrics_request_status(cases[i].req, strlen(cases[i].req)),
+				 cases[i].status);
+	char *big = malloc(METRICS_REQ_MAX);
+	assert_non_null(big);
+	memset(big, 'a', METRICS_REQ_MAX);
+	assert_int_equal(metrics_request_status(big, METRICS_REQ_MAX - 1), 0);
+	assert_int_equal(metrics_request_status(big, METRICS_REQ_MAX), 431);
+	free(big);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_request_status),
 		cmocka_unit_test(test_render_exact),
 		cmocka_unit_test(test_render_small_buffer),
 		cmocka_unit_test(test_render_escapes_help),
