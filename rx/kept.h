@@ -40,7 +40,7 @@ struct kept {
 	uint32_t manifest_len;
 };
 
-/* Writes dirfd/NAME.keep (through a temp name, fsynced, renamed). 0 or -errno. */
+/* Writes dirfd/NAME.keep with smallfile_writeat (mode 0600). 0 or -errno. */
 int kept_save(int dirfd, const char *name, const struct kept *k) __attribute__((warn_unused_result));
 /* Decodes a record of len bytes; k's arrays are allocated (kept_free). 0 or -EBADMSG/-ENOMEM. */
 int kept_decode(const uint8_t *p, size_t len, struct kept *k) __attribute__((warn_unused_result));
