@@ -371,7 +371,7 @@ static void save_stream(struct events *e, struct source *s)
 	char p[PATH_MAX], buf[64];
 	stream_path(e, s, p, sizeof(p));
 	int n = snprintf(buf, sizeof(buf), "stream=%016" PRIx64 "\n", s->stream);
-	int rc = smallfile_write(p, buf, (size_t)n);
+	int rc = smallfile_write(p, buf, (size_t)n, 0600);
 	if (rc != 0)
 		log_rl(LOG_WARN, "events %s: cannot save the stream id in %s: %s", s->name, p, strerror(-rc));
 }

@@ -11,25 +11,12 @@
 #include <unistd.h>
 
 #include "common/cursor.h"
+#include "common/smallfile.h"
 
 static const uint8_t MAGIC[8] = "SLKEEP1";
 #define SUM_LEN 16
 #define HEAD_LEN (8 + 8 + 8 + 8 + 4 + 4)
 #define ENTRY_LEN (4 + 8 + 4 + HASH_LEN)
-
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return w < 0 ? -errno : -EIO;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 int kept_encode(const struct kept *k, uint8_t **out, size_t *outlen)
 {
@@ -68,24 +55,10 @@ int kept_save(int dirfd, const char *name, const struct kept *k)
 	int rc = kept_encode(k, &buf, &len);
 	if (rc != 0)
 		return rc;
-	char file[256], tmp[256];
-	snprintf(file, sizeof(file), "%s%s", name, KEPT_SUFFIX);
-	snprintf(tmp, sizeof(tmp), "%s%s.new", name, KEPT_SUFFIX);
-	int fd = openat(dirfd, tmp, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		rc = -errno;
-	if (!rc)
-		rc = write_all(fd, buf, len);
-	if (!rc && fsync(fd) != 0)
-		rc = -errno;
-	if (fd >= 0)
-		close(fd);
-	if (!rc && renameat(dirfd, tmp, dirfd, file) != 0)
-		rc = -errno;
-	if (rc)
-		unlinkat(dirfd, tmp, 0);
-	else if (fsync(dirfd) != 0)
-		rc = -errno;
+	char file[256];
+	rc = snprintf(file, sizeof(file), "%s%s", name, KEPT_SUFFIX) >= (int)sizeof(file)
+			 ? -ENAMETOOLONG
+			 : smallfile_writeat(dirfd, file, buf, len, 0600);
 	free(buf);
 	return rc;
 }

@@ -43,7 +43,7 @@ struct kept {
 /* The record of k in a buffer of its own (free it): 0 with *out and *len, or -EINVAL (too many
  * blocks, too long a manifest) / -ENOMEM. */
 int kept_encode(const struct kept *k, uint8_t **out, size_t *len) __attribute__((warn_unused_result));
-/* Writes dirfd/NAME.keep (through a temp name, fsynced, renamed). 0 or -errno. */
+/* Writes dirfd/NAME.keep with smallfile_writeat (mode 0600). 0 or -errno. */
 int kept_save(int dirfd, const char *name, const struct kept *k) __attribute__((warn_unused_result));
 /* Decodes a record of len bytes; k's arrays are allocated (kept_free). 0 or -EBADMSG/-ENOMEM. */
 int kept_decode(const uint8_t *p, size_t len, struct kept *k) __attribute__((warn_unused_result));

@@ -18,7 +18,7 @@ static int store(struct evseq *s, uint64_t next, bool clean)
 	char buf[128];
 	int n = snprintf(buf, sizeof(buf), "sluice-evseq 1 stream=%016" PRIx64 " next=%" PRIu64 " %s\n",
 			 s->stream, next, clean ? "clean" : "reserved");
-	return smallfile_write(s->path, buf, (size_t)n);
+	return smallfile_write(s->path, buf, (size_t)n, 0600);
 }
 
 int evseq_open(struct evseq *s, const char *state_dir, const char *name)

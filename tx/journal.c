@@ -13,6 +13,7 @@
 #include <xxhash.h>
 
 #include "common/log.h"
+#include "common/smallfile.h"
 
 struct entry {
 	uint64_t key; /* 0 = empty slot */
@@ -115,23 +116,16 @@ static int path_in(const struct journal *j, const char *name, char *out, size_t 
 }
 
 /* STATE/session: the counter, then "session HEX" once the session is drawn, then
- * "end HEX DONE" once it stopped cleanly. Written whole (temp, fsync, rename). */
+ * "end HEX DONE" once it stopped cleanly. Written whole (smallfile_write). */
 static int write_session(struct journal *j, const char *extra)
 {
-	char p[4096], tmp[4096], buf[160];
-	if (path_in(j, "session", p, sizeof(p)) || path_in(j, "session.tmp", tmp, sizeof(tmp)))
+	char p[4096], buf[160];
+	if (path_in(j, "session", p, sizeof(p)))
 		return -ENAMETOOLONG;
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
 	int n = snprintf(buf, sizeof(buf), "%" PRIu64 "\n%s", j->counter, extra);
-	if (write(fd, buf, (size_t)n) != n || fsync(fd) != 0) {
-		int e = errno ? errno : EIO;
-		close(fd);
-		return -e;
-	}
-	close(fd);
-	return rename(tmp, p) != 0 ? -errno : 0;
+	if (n < 0 || n >= (int)sizeof(buf))
+		return -EOVERFLOW;
+	return smallfile_write(p, buf, (size_t)n, 0600);
 }
 
 static int bump_session(struct journal *j, uint64_t *counter, struct journal_prev *prev)
@@ -305,10 +299,11 @@ int journal_compact(struct journal *j, journal_keep_fn still_there, void *ctx)
 		if (j->tab[i].key && !j->tab[i].seen && still_there &&
 		    entry_present(j->tab[i].line, still_there, ctx))
 			j->tab[i].seen = true;
-	char p[4096], tmp[4096];
-	if (path_in(j, "journal", p, sizeof(p)) || path_in(j, "journal.tmp", tmp, sizeof(tmp)))
+	char p[4096], *text = NULL;
+	size_t len = 0;
+	if (path_in(j, "journal", p, sizeof(p)))
 		return -ENAMETOOLONG;
-	FILE *f = fopen(tmp, "we");
+	FILE *f = open_memstream(&text, &len);
 	if (!f)
 		return -errno;
 	size_t kept = 0;
@@ -319,14 +314,14 @@ int journal_compact(struct journal *j, journal_keep_fn still_there, void *ctx)
 			kept++;
 		}
 	}
-	if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
-		int e = errno;
-		fclose(f);
-		return -e;
-	}
-	fclose(f);
-	if (rename(tmp, p) != 0)
-		return -errno;
+	int wrc = ferror(f) ? -ENOMEM : 0;
+	if (fclose(f) != 0 && !wrc)
+		wrc = -errno;
+	if (!wrc)
+		wrc = smallfile_write(p, text, len, 0600);
+	free(text);
+	if (wrc)
+		return wrc;
 	int fd = open(p, O_WRONLY | O_APPEND | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;

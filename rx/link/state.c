@@ -6,14 +6,16 @@
  */
 #include "rx/link/internal.h"
 
+#include "common/smallfile.h"
+
 void state_save(struct linkrole *l)
 {
 	if (!l->c.state_dir)
 		return;
-	char path[4096], tmp[4096];
+	char path[4096], *text = NULL;
+	size_t len = 0;
 	snprintf(path, sizeof(path), "%s/senders", l->c.state_dir);
-	snprintf(tmp, sizeof(tmp), "%s/senders.tmp", l->c.state_dir);
-	FILE *f = fopen(tmp, "we");
+	FILE *f = open_memstream(&text, &len);
 	if (!f) {
 		log_rl(LOG_ERROR, "cannot save %s: %s", path, strerror(errno));
 		return;
@@ -46,11 +48,14 @@ void state_save(struct linkrole *l)
 			fprintf(f, " %016" PRIx64, ss->above[w]);
 		fputc('\n', f);
 	}
-	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
-		log_rl(LOG_ERROR, "cannot save %s: %s", path, strerror(errno));
-	fclose(f);
-	if (rename(tmp, path) != 0)
-		log_rl(LOG_ERROR, "cannot save %s: %s", path, strerror(errno));
+	int rc = ferror(f) ? -ENOMEM : 0;
+	if (fclose(f) != 0 && !rc)
+		rc = -errno;
+	if (!rc)
+		rc = smallfile_write(path, text, len, 0600);
+	if (rc)
+		log_rl(LOG_ERROR, "cannot save %s: %s", path, strerror(-rc));
+	free(text);
 }
 
 void state_load(struct linkrole *l)

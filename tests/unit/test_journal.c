@@ -10,10 +10,14 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -198,6 +202,64 @@ static void test_previous_session(void **state)
 	journal_close(j);
 }
 
+static char *read_state(const char *name, char *buf, size_t cap)
+{
+	char p[256];
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	FILE *f = fopen(p, "r");
+	assert_non_null(f);
+	size_t n = fread(buf, 1, cap - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/* A compaction or a STATE/session write that fails (a file size limit here, as a full disk
+ * would) leaves both files as they were and no temp name beside them; the journal goes on. */
+static void test_failed_writes_keep_old(void **state)
+{
+	struct journal *j;
+	uint64_t counter;
+	write_journal("");
+	assert_int_equal(journal_open(&j, dir, &counter, &prev), 0);
+	assert_int_equal(journal_session_start(j, 0x1234), 0);
+	struct journal_sent js = {.sent_ns = 1795000000000000000ull, .ino = 1};
+	for (int i = 0; i < 3; i++) /* the same file three times: compaction has work to do */
+		assert_int_equal(journal_record(j, journal_key("cam", "f.bin", 10, 20), "cam", "f.bin",
+						10, 20, &js), 0);
+	char jbefore[4096], sbefore[256], buf[4096];
+	snprintf(jbefore, sizeof(jbefore), "%s", read_journal());
+	read_state("session", sbefore, sizeof(sbefore));
+	struct rlimit old, lim;
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = (struct rlimit){.rlim_cur = 8, .rlim_max = old.rlim_max};
+	void (*was)(int) = signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	int rc_compact = journal_compact(j, all_there, NULL);
+	int rc_end = journal_session_end(j, 0x1234, 9);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, was);
+	assert_int_equal(rc_compact, -EFBIG);
+	assert_int_equal(rc_end, -EFBIG);
+	assert_string_equal(read_journal(), jbefore);
+	assert_string_equal(read_state("session", buf, sizeof(buf)), sbefore);
+	DIR *d = opendir(dir);
+	assert_non_null(d);
+	struct dirent *e;
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && strcmp(e->d_name, "journal") &&
+		    strcmp(e->d_name, "session") && strcmp(e->d_name, "stderr")) /* test_key_zero_is_damaged's */
+			fail_msg("left in the state folder: %s", e->d_name);
+	closedir(d);
+	assert_int_equal(journal_compact(j, all_there, NULL), 0);
+	assert_int_equal(journal_record(j, journal_key("cam", "g.bin", 1, 2), "cam", "g.bin", 1, 2, &js), 0);
+	journal_close(j);
+	char *text = read_journal();
+	assert_non_null(strstr(text, " cam/f.bin\n"));
+	assert_null(strstr(strstr(text, " cam/f.bin\n") + 1, " cam/f.bin\n")); /* compacted */
+	assert_non_null(strstr(text, " cam/g.bin\n"));
+}
+
 static int teardown(void **state)
 {
 	char cmd[300];
@@ -212,6 +274,7 @@ int main(void)
 		cmocka_unit_test(test_old_format_and_damage),
 		cmocka_unit_test(test_previous_session),
 		cmocka_unit_test(test_key_zero_is_damaged),
+		cmocka_unit_test(test_failed_writes_keep_old),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

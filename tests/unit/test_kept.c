@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/smallfile.h"
 #include "rx/kept.h"
 
 static struct kept sample(struct kept_block *blk, uint8_t *man)
@@ -42,7 +43,7 @@ static uint8_t *saved(int dirfd, const struct kept *k, size_t *len)
 	assert_int_equal(read(fd, buf, (size_t)st.st_size), st.st_size);
 	close(fd);
 	*len = (size_t)st.st_size;
-	assert_int_equal(faccessat(dirfd, "obj" KEPT_SUFFIX ".new", F_OK, 0), -1);
+	assert_int_equal(faccessat(dirfd, ".obj" KEPT_SUFFIX SMALLFILE_TMP_SUFFIX, F_OK, AT_SYMLINK_NOFOLLOW), -1);
 	return buf;
 }
 

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -18,6 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -26,6 +29,7 @@
 #include "common/keys.h"
 #include "common/log.h"
 #include "common/session.h"
+#include "common/smallfile.h"
 #include "common/wire.h"
 #include "fec/fec.h"
 #include "rx/link/linkrole.h"
@@ -390,6 +394,46 @@ static void test_replayed_announcements(void **state)
 	rig_done(&r);
 }
 
+/* A save of STATE/senders that fails (a file size limit here, as a full disk would) leaves the
+ * last good file whole: it holds every pinned sender's session counter and replay floor, and
+ * a truncated one would let a restart accept replayed announcements. */
+static void test_failed_save_keeps_senders(void **state)
+{
+	(void)state;
+	struct rig r;
+	struct tx a;
+	rig_init(&r);
+	tx_open(&a, 0x6666, 7);
+	announce(&r, &a, 1, 0);
+	drain(&r);
+	assert_true(opened(&r, 0x6666));
+	rig_close(&r); /* saved */
+	char p[160], before[4096], after[4096];
+	snprintf(p, sizeof(p), "%s/senders", r.state);
+	long n = smallfile_read(p, before, sizeof(before));
+	assert_true(n > 64);
+	rig_open(&r);
+	struct rlimit old, lim;
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = (struct rlimit){.rlim_cur = 16, .rlim_max = old.rlim_max};
+	void (*was)(int) = signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	rig_close(&r); /* this save fails */
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, was);
+	assert_int_equal(smallfile_read(p, after, sizeof(after)), n);
+	assert_memory_equal(after, before, (size_t)n);
+	DIR *d = opendir(r.state);
+	assert_non_null(d);
+	struct dirent *e;
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && strcmp(e->d_name, "senders"))
+			fail_msg("left in the state folder: %s", e->d_name);
+	closedir(d);
+	aead_free(a.aead);
+	rig_done(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -397,6 +441,7 @@ int main(void)
 		cmocka_unit_test(test_window_slides_past_partial),
 		cmocka_unit_test(test_rejoin_keeps_delivered),
 		cmocka_unit_test(test_replayed_announcements),
+		cmocka_unit_test(test_failed_save_keeps_senders),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
