@@ -51,7 +51,7 @@ ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -I. $(WARN) $(CFLAGS) $(SANFLAGS) $(DEPCFL
 ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 
 LIB_SRC := $(sort $(wildcard common/*.c fec/*.c hw/*.c))
-TX_SRC  := $(sort $(wildcard tx/*.c))
+TX_SRC  := $(sort $(wildcard tx/*.c tx/*/*.c))
 RX_SRC  := $(sort $(wildcard rx/*.c rx/*/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 TX_OBJ  := $(TX_SRC:%.c=$(BUILD)/obj/%.o)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sluice-tx: the sender daemon. The main thread runs the libuv loop (spool watching, metrics,
- * signals, completions); the sender thread and its workers move the bytes (tx/sender.c).
+ * signals, completions); the sender thread and its workers move the bytes (tx/sender/).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -31,7 +31,7 @@
 #include "tx/journal.h"
 #include "tx/refused.h"
 #include "tx/keep.h"
-#include "tx/sender.h"
+#include "tx/sender/sender.h"
 #include "tx/spool.h"
 #include "tx/tx_metrics.h"
 
