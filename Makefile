@@ -50,8 +50,8 @@ DEPLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(if $(IPSEC_MB),-lIP
 ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -I. $(WARN) $(CFLAGS) $(SANFLAGS) $(DEPCFLAGS) -MMD -MP
 ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 
-LIB_SRC := $(sort $(wildcard common/*.c fec/*.c hw/*.c))
-TX_SRC  := $(sort $(wildcard tx/*.c))
+LIB_SRC := $(sort $(wildcard common/*.c common/*/*.c fec/*.c hw/*.c))
+TX_SRC  := $(sort $(wildcard tx/*.c tx/*/*.c))
 RX_SRC  := $(sort $(wildcard rx/*.c rx/*/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 TX_OBJ  := $(TX_SRC:%.c=$(BUILD)/obj/%.o)

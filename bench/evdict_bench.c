@@ -45,8 +45,8 @@ static int event(char *buf, size_t cap, unsigned i)
 			rnd(8), rnd(100), rnd(1920), rnd(1080), rnd(400), rnd(400), i);
 }
 
-/* Bytes on the wire for a batch object of `bytes`, as tx/sender.c sends it: one fitted symbol
- * and 15 repair copies when it fits a symbol, else K full symbols and K + 6 repair. */
+/* Bytes on the wire for a batch object of `bytes`, as tx/sender/small.c sends it: one fitted
+ * symbol and 15 repair copies when it fits a symbol, else K full symbols and K + 6 repair. */
 static double wire(size_t bytes)
 {
 	if (bytes <= T) {

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sluice-rx: the receiver daemon. Three threads: the main libuv loop (signals, metrics,
- * retention), the link role (rx/linkrole.c: socket, authentication, FEC, reassembly) and the
- * deliver role (rx/deliver.c: output folders). The two roles share nothing but a socketpair
+ * retention), the link role (rx/link/: socket, authentication, FEC, reassembly) and the
+ * deliver role (rx/deliver/: output folders). The two roles share nothing but a socketpair
  * carrying length-checked messages (rx/msg.h).
  */
 #include <errno.h>
@@ -32,7 +32,7 @@
 #include "common/wire.h"
 #include "hw/link.h"
 #include "rx/audit.h"
-#include "rx/deliver.h"
+#include "rx/deliver/deliver.h"
 #include "rx/forward.h"
 #include "rx/link/linkrole.h"
 #include "rx/retention.h"

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * sluice-tx: the sender daemon. The main thread runs the libuv loop (spool watching, metrics,
- * signals, completions); the sender thread and its workers move the bytes (tx/sender.c).
+ * sluice-tx: the sender daemon, or a one-shot send. The main thread runs the libuv loop (spool
+ * watching, metrics, signals, completions; its file table is tx/files.c, a send's files are
+ * found by tx/oneshot.c); the sender thread and its workers move the bytes (tx/sender/).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -20,7 +21,6 @@
 #include "common/keys.h"
 #include "common/log.h"
 #include "common/metrics.h"
-#include "common/pathrule.h"
 #include "common/sandbox.h"
 #include "common/session.h"
 #include "common/version.h"
@@ -29,219 +29,21 @@
 #include "tx/evqueue.h"
 #include "tx/intake_proc.h"
 #include "tx/journal.h"
+#include "tx/main.h"
+#include "tx/oneshot.h"
 #include "tx/refused.h"
 #include "tx/keep.h"
-#include "tx/sender.h"
+#include "tx/sender/sender.h"
 #include "tx/spool.h"
 #include "tx/tx_metrics.h"
 
 #define EVENT_WINDOW_NS 1000000ull /* events arriving within 1 ms travel together */
-
-struct entry {
-	struct entry *next;
-	uint64_t hash;
-	char *key; /* "spool/relpath" */
-	const struct config_spool *sp;
-	struct tx_file *file;
-	bool again; /* seen ready again while queued or in flight */
-};
 
 struct done_item {
 	struct done_item *next;
 	struct tx_file *f;
 	int status;
 };
-
-struct tx {
-	const char *cfg_path;
-	struct tx_config cfg;
-	struct keys_tx keys;
-	uint8_t rx_pk[32];
-	struct link *link;
-	struct sender *sender;
-	struct journal *journal;
-	struct keep *keep; /* sent files waiting for after: delete */
-	struct spool_watch *watch;
-	struct evq *evq;
-	struct intake_proc *intake; /* event intake, in processes of its own */
-	struct metrics_server *metrics;
-	uv_loop_t loop;
-	uv_async_t async;
-	uv_signal_t sigint, sigterm;
-	uv_timer_t progress;
-	pthread_mutex_t mu;
-	struct done_item *done;
-	struct entry **tab;
-	size_t tabcap;
-	struct refused refused;
-	uint64_t backlog;
-	/* one-shot send */
-	bool oneshot;
-	size_t oneshot_total, oneshot_done, oneshot_failed;
-	uint64_t oneshot_bytes;
-	bool stopping;
-	int exit_code;
-};
-
-static uint64_t str_hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 1099511628211ull;
-	return h;
-}
-
-static struct entry **entry_find(struct tx *t, const char *key, uint64_t h)
-{
-	struct entry **pp = &t->tab[h & (t->tabcap - 1)];
-	while (*pp && ((*pp)->hash != h || strcmp((*pp)->key, key) != 0))
-		pp = &(*pp)->next;
-	return pp;
-}
-
-static void backlog_set(struct tx *t) { metric_set(&tx_metrics[TXM_BACKLOG], t->backlog); }
-
-static void submit(struct tx *t, const struct config_spool *sp, const char *spool, const char *rel,
-		   const char *path, const struct stat *st, struct entry *e)
-{
-	struct tx_file *f = calloc(1, sizeof(*f));
-	if (!f || !(f->relpath = strdup(rel)) || !(f->path = strdup(path))) {
-		log_error("out of memory queueing %s/%s", spool, ESCAPED(rel));
-		if (f) {
-			free(f->relpath);
-			free(f);
-		}
-		return;
-	}
-	snprintf(f->spool, sizeof(f->spool), "%s", spool);
-	f->size = (uint64_t)st->st_size;
-	f->mtime_ns = (uint64_t)st->st_mtim.tv_sec * 1000000000ull + (uint64_t)st->st_mtim.tv_nsec;
-	f->owner = e;
-	if (e)
-		e->file = f;
-	t->backlog += f->size;
-	backlog_set(t);
-	(void)sp;
-	sender_submit(t->sender, f);
-}
-
-/* after: delete, keep_for after the send. */
-static void keep_sent(struct tx *t, const struct config_spool *sp, uint64_t jk, const char *rel,
-		      const char *path, uint64_t size, uint64_t mtime_ns, const struct journal_sent *js)
-{
-	struct keep_file kf = {
-		.key = jk, .spool = sp->name, .relpath = rel, .path = path, .size = size,
-		.mtime_ns = mtime_ns, .ino = js->ino, .sent_ns = js->sent_ns, .keep_for_ms = sp->keep_for_ms,
-	};
-	keep_add(t->keep, &kf);
-}
-
-static void on_ready(void *ctx, const struct config_spool *sp, const char *rel, const char *path,
-		     const struct stat *st)
-{
-	struct tx *t = ctx;
-	if (t->stopping)
-		return;
-	uint64_t mtime = (uint64_t)st->st_mtim.tv_sec * 1000000000ull + (uint64_t)st->st_mtim.tv_nsec;
-	uint64_t jk = journal_key(sp->name, rel, (uint64_t)st->st_size, mtime);
-	struct journal_sent js;
-	/* Sent already (before a restart, or seen again while kept for keep_for), unless another
-	 * file with the same name, size and mtime has taken its place. */
-	if (journal_lookup(t->journal, jk, &js) && (!js.ino || js.ino == (uint64_t)st->st_ino)) {
-		if (sp->after_delete)
-			keep_sent(t, sp, jk, rel, path, (uint64_t)st->st_size, mtime, &js);
-		return;
-	}
-	if (refused_check(&t->refused, sp->name, rel, st))
-		return;
-	char *key = NULL;
-	if (asprintf(&key, "%s/%s", sp->name, rel) < 0)
-		return;
-	uint64_t h = str_hash(key);
-	struct entry **pp = entry_find(t, key, h);
-	if (*pp) {
-		(*pp)->again = true;
-		free(key);
-		return;
-	}
-	struct entry *e = calloc(1, sizeof(*e));
-	if (!e) {
-		free(key);
-		return;
-	}
-	e->key = key;
-	e->hash = h;
-	e->sp = sp;
-	*pp = e;
-	submit(t, sp, sp->name, rel, path, st, e);
-}
-
-static void entry_remove(struct tx *t, struct entry *e)
-{
-	struct entry **pp = entry_find(t, e->key, e->hash);
-	if (*pp == e)
-		*pp = e->next;
-	free(e->key);
-	free(e);
-}
-
-static void file_free(struct tx_file *f)
-{
-	free(f->relpath);
-	free(f->path);
-	free(f);
-}
-
-static void handle_done(struct tx *t, struct tx_file *f, int status)
-{
-	struct entry *e = f->owner;
-	t->backlog -= f->size < t->backlog ? f->size : t->backlog;
-	backlog_set(t);
-	if (t->oneshot) {
-		t->oneshot_done++;
-		if (status == 0) {
-			t->oneshot_bytes += f->size;
-			log_info("sent %s (%llu bytes)", ESCAPED(f->relpath), (unsigned long long)f->size);
-		} else {
-			t->oneshot_failed++;
-			log_error("not sent: %s: %s", ESCAPED(f->path),
-				  status == -EAGAIN ? "it changed while being sent" : strerror(-status));
-		}
-		file_free(f);
-		return;
-	}
-	const struct config_spool *sp = e ? e->sp : NULL;
-	bool again = e && e->again;
-	if (status == 0 && sp) {
-		uint64_t jk = journal_key(f->spool, f->relpath, f->size, f->mtime_ns);
-		struct stat st;
-		bool there = lstat(f->path, &st) == 0;
-		uint64_t mt = there ? (uint64_t)st.st_mtim.tv_sec * 1000000000ull + (uint64_t)st.st_mtim.tv_nsec : 0;
-		bool same = there && mt == f->mtime_ns && (uint64_t)st.st_size == f->size;
-		struct journal_sent js = {.sent_ns = now_ns(), .ino = same ? (uint64_t)st.st_ino : 0};
-		int rc = journal_record(t->journal, jk, f->spool, f->relpath, f->size, f->mtime_ns, &js);
-		if (rc != 0) {
-			/* Not recorded: keep the file, it will be sent again after a restart. */
-			log_error("journal: %s; keeping %s", strerror(-rc), ESCAPED(f->path));
-		} else if (sp->after_delete) {
-			if (same)
-				keep_sent(t, sp, jk, f->relpath, f->path, f->size, f->mtime_ns, &js);
-			else if (there)
-				again = true; /* replaced since: look at the new one */
-		}
-		log_info("sent %s/%s (%llu bytes)", f->spool, ESCAPED(f->relpath),
-			 (unsigned long long)f->size);
-	} else if (status == -EAGAIN) {
-		again = true;
-	} else if (status != 0 && status != -ENOENT) {
-		log_error("giving up on %s: %s", ESCAPED(f->path), strerror(-status));
-	}
-	if (e)
-		entry_remove(t, e);
-	if (again && sp && t->watch)
-		spool_watch_recheck(t->watch, sp, f->relpath);
-	file_free(f);
-}
 
 /* Sender thread → main loop. */
 static void on_sender_done(void *ctx, struct tx_file *f, int status)
@@ -278,7 +80,7 @@ static void on_async(uv_async_t *a)
 	}
 	while (rev) {
 		struct done_item *n = rev->next;
-		handle_done(t, rev->f, rev->status);
+		files_done(t, rev->f, rev->status);
 		free(rev);
 		rev = n;
 	}
@@ -309,8 +111,8 @@ static void shutdown_loop(struct tx *t)
 	for (struct tx_file *f = sender_take_unsent(t->sender), *n; f; f = n) {
 		n = f->next;
 		if (f->owner)
-			entry_remove(t, f->owner);
-		file_free(f);
+			files_entry_remove(t, f->owner);
+		files_free(f);
 	}
 	on_async(&t->async); /* completions that raced the stop */
 	uv_close((uv_handle_t *)&t->async, on_closed);
@@ -409,145 +211,6 @@ static bool still_in_spool(void *ctx, const char *spool, const char *rel, uint64
 		       (uint64_t)st.st_mtim.tv_sec * 1000000000ull + (uint64_t)st.st_mtim.tv_nsec == mtime_ns;
 	}
 	return false;
-}
-
-/* One-shot: the files a send names, found and checked before anything is sent. */
-struct oneshot_file {
-	char *path, *rel;
-	struct stat st;
-};
-
-struct oneshot_list {
-	struct oneshot_file *v;
-	size_t n, cap;
-	unsigned bad; /* paths refused, each already printed */
-};
-
-static const char *file_kind(mode_t m)
-{
-	return S_ISFIFO(m) ? "a FIFO" : S_ISSOCK(m) ? "a socket" : S_ISCHR(m) ? "a character device"
-	     : S_ISBLK(m) ? "a block device" : S_ISLNK(m) ? "a symbolic link, not followed" : "a special file";
-}
-
-static void refuse(struct oneshot_list *l, const char *path, const char *why)
-{
-	fprintf(stderr, "sluice-tx: send: %s: %s\n", ESCAPED(path), why);
-	l->bad++;
-}
-
-/* Adds the regular files at or below path (lstat only: nothing is opened, so a FIFO cannot
- * block us, and links are not followed). Anything else is refused by name. -ENOMEM or 0. */
-static int collect(struct oneshot_list *l, const char *path, const char *rel)
-{
-	struct stat st;
-	if (lstat(path, &st) != 0) {
-		refuse(l, path, strerror(errno));
-		return 0;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		uv_fs_t req;
-		int n = uv_fs_scandir(NULL, &req, path, 0, NULL);
-		if (n < 0) {
-			refuse(l, path, uv_strerror(n));
-			uv_fs_req_cleanup(&req);
-			return 0;
-		}
-		uv_dirent_t ent;
-		int rc = 0;
-		while (rc == 0 && uv_fs_scandir_next(&req, &ent) != UV_EOF) {
-			if (!spool_name_wanted(ent.name))
-				continue;
-			char cp[PATH_MAX], cr[PATH_MAX];
-			if (snprintf(cp, sizeof(cp), "%s/%s", path, ent.name) >= (int)sizeof(cp) ||
-			    snprintf(cr, sizeof(cr), "%s%s%s", rel, rel[0] ? "/" : "", ent.name) >= (int)sizeof(cr)) {
-				fprintf(stderr, "sluice-tx: send: %s: a name below it is too long\n", ESCAPED(path));
-				l->bad++;
-				continue;
-			}
-			rc = collect(l, cp, cr);
-		}
-		uv_fs_req_cleanup(&req);
-		return rc;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		char why[80];
-		snprintf(why, sizeof(why), "not a regular file (%s)", file_kind(st.st_mode));
-		refuse(l, path, why);
-		return 0;
-	}
-	char why[160];
-	if (pathrule_check(rel, why, sizeof(why)) != 0) {
-		char msg[200];
-		snprintf(msg, sizeof(msg), "refused: %s", why);
-		refuse(l, rel, msg);
-		return 0;
-	}
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 16;
-		struct oneshot_file *v = realloc(l->v, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		l->v = v;
-		l->cap = cap;
-	}
-	struct oneshot_file *f = &l->v[l->n];
-	f->path = strdup(path);
-	f->rel = strdup(rel);
-	f->st = st;
-	if (!f->path || !f->rel) {
-		free(f->path);
-		free(f->rel);
-		return -ENOMEM;
-	}
-	l->n++;
-	return 0;
-}
-
-static void oneshot_list_free(struct oneshot_list *l)
-{
-	for (size_t i = 0; i < l->n; i++) {
-		free(l->v[i].path);
-		free(l->v[i].rel);
-	}
-	free(l->v);
-	memset(l, 0, sizeof(*l));
-}
-
-/* Every PATH of a send: a file goes under its base name, a folder's files under their path
- * relative to it. 0 to go on; else the exit status (2 when a path is refused: nothing is
- * sent; 0 when there is nothing to send). */
-static int oneshot_collect(struct oneshot_list *l, char **paths, int npaths)
-{
-	for (int i = 0; i < npaths; i++) {
-		char *copy = strdup(paths[i]);
-		if (!copy) {
-			fprintf(stderr, "sluice-tx: send: out of memory\n");
-			return 1;
-		}
-		size_t len = strlen(copy);
-		while (len > 1 && copy[len - 1] == '/')
-			copy[--len] = '\0';
-		const char *base = strrchr(copy, '/');
-		base = base ? base + 1 : copy;
-		struct stat st;
-		bool dir = lstat(copy, &st) == 0 && S_ISDIR(st.st_mode);
-		size_t before = l->n;
-		int rc = collect(l, copy, dir ? "" : base);
-		if (rc == 0 && dir && l->n == before)
-			fprintf(stderr, "sluice-tx: send: %s: no files to send in this folder\n", copy);
-		free(copy);
-		if (rc != 0) {
-			fprintf(stderr, "sluice-tx: send: %s\n", strerror(-rc));
-			return 1;
-		}
-	}
-	if (l->bad) {
-		fprintf(stderr, "sluice-tx: send: refused; nothing was sent\n");
-		return 2;
-	}
-	if (l->n == 0)
-		fprintf(stderr, "sluice-tx: send: nothing to send\n");
-	return 0;
 }
 
 int main(int argc, char **argv)
@@ -742,7 +405,7 @@ int main(int argc, char **argv)
 		t->oneshot = true;
 		t->oneshot_total = files.n;
 		for (size_t i = 0; i < files.n; i++)
-			submit(t, NULL, as, files.v[i].rel, files.v[i].path, &files.v[i].st, NULL);
+			files_submit(t, NULL, as, files.v[i].rel, files.v[i].path, &files.v[i].st, NULL);
 		oneshot_list_free(&files);
 		if (isatty(STDERR_FILENO))
 			uv_timer_start(&t->progress, on_progress, 200, 200);
@@ -753,7 +416,7 @@ int main(int argc, char **argv)
 			uv_run(&t->loop, UV_RUN_DEFAULT);
 			return 1;
 		}
-		rc = spool_watch_start(&t->watch, &t->loop, t->cfg.spools, t->cfg.nspools, on_ready, t);
+		rc = spool_watch_start(&t->watch, &t->loop, t->cfg.spools, t->cfg.nspools, files_ready, t);
 		if (rc != 0) {
 			shutdown_loop(t);
 			uv_run(&t->loop, UV_RUN_DEFAULT);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * libFuzzer target for the YAML configuration loaders (common/config.c, with the value
+ * libFuzzer target for the YAML configuration loaders (common/config/, with the value
  * parsers of common/units.c and hw/impair.c): config_tx_load and config_rx_load on the input,
  * written as a file into one temp folder made once. The loaders only stat and realpath the
  * folders named (relative ones against the working directory, which libFuzzer needs as it is

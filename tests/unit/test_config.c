@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* common/config.c and common/units.c: defaults, every kind of error with FILE:LINE:COL, all
+/* common/config/ and common/units.c: defaults, every kind of error with FILE:LINE:COL, all
  * problems in one run, unit parsers. */
 #include <errno.h>
 #include <setjmp.h>

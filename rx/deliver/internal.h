@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The deliver role's parts (the files of rx/deliver/) and what they share: the state of a
+ * struct deliver, and the functions one part calls in another. Not for use outside rx/deliver/.
+ *
+ * The deliver role's state machine, per (session, object):
+ *
+ *   (none) --BLOCK/MANIFEST/FILE_END--> pending --FILE_END + MANIFEST--> commit --> closed
+ *                                          |                               |
+ *                                          +--LOST / evicted / bad field---+--> closed
+ *
+ * A pending object holds a temp file FILES/.sluice-tmp/<session hex>-<object>, one leaf hash,
+ * offset and length per block that arrived, FILE_END's length and block count, and the raw
+ * manifest. Commit runs every check of rx/deliver/deliver.h, cheapest first, then renames the
+ * temp file into place or removes it. Closed ids are remembered in a ring, so that the rest of
+ * a rejected object's messages cannot open it again. Nothing the link role says is believed:
+ * its offsets, lengths and counts only ever narrow what is accepted, never widen it.
+ */
+#ifndef SLUICE_RX_DELIVER_INTERNAL_H
+#define SLUICE_RX_DELIVER_INTERNAL_H
+
+#include "rx/deliver/deliver.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/hash.h"
+#include "common/log.h"
+#include "common/manifest.h"
+#include "rx/audit.h"
+#include "rx/rx_metrics.h"
+
+#define BUCKETS 2048                        /* pending hash table, 2 x DELIVER_PENDING_MAX */
+#define CLOSED_MAX 4096                     /* ids whose outcome is decided */
+#define REJECTED_MAX 1024                   /* of those, the rejected ones (see on_lost) */
+#define TABLE_BYTES_MAX (256ull << 20)      /* per-block bookkeeping of all pending objects */
+#define NOT_ARRIVED UINT64_MAX
+#define ENTRY_BYTES (HASH_LEN + sizeof(struct blk))
+
+struct dsession {
+	uint64_t id;
+	uint8_t pk[32];
+	char fp[17];
+};
+
+struct blk {
+	uint64_t off; /* NOT_ARRIVED, or where the block was written */
+	uint32_t len;
+};
+
+struct pending {
+	struct pending *older, *newer; /* age list, oldest first */
+	struct pending *hnext;
+	uint64_t session, object;
+	int fd;                        /* temp file, -1 until the first block */
+	bool tmp_exists;
+	char tmpname[48];
+	uint8_t *leaves;               /* HASH_LEN per block */
+	struct blk *blk;
+	uint32_t cap;                  /* entries allocated */
+	uint32_t top;                  /* highest block index that arrived, + 1 */
+	bool ended;
+	uint64_t length;
+	uint32_t nblocks;
+	uint8_t *manifest;
+	size_t manifest_len;
+	struct manifest *man;          /* decoded, passed check_manifest; NULL until judged */
+	bool partial;                  /* the link role held it unfinished at a clean stop */
+	uint64_t partial_len;          /* and the length its data packets gave */
+};
+
+struct closed_id {
+	uint64_t session, object;
+};
+
+struct deliver {
+	int rootfd, tmpfd;
+	uint8_t (*senders)[32];
+	size_t nsenders;
+	uint64_t object_limit;
+	struct audit *audit;
+	struct dsession sessions[DELIVER_SESSIONS_MAX];
+	size_t nsessions, session_next;
+	struct pending *buckets[BUCKETS];
+	struct pending *oldest, *newest;
+	size_t npending;
+	uint64_t table_bytes;
+	struct closed_id closed[CLOSED_MAX];
+	size_t nclosed, closed_next;
+	struct closed_id rejected[REJECTED_MAX];
+	size_t nrejected, rejected_next;
+	uint64_t bad_messages;
+	struct versions *versions; /* what is stored under each name */
+	struct events *events;
+	struct ring *ring;
+	uint8_t *copy; /* a BLOCK_REF's bytes, out of the ring */
+	size_t copy_cap;
+	struct deliver_kept *kept; /* objects resumed from a clean stop (rx/kept.h) */
+	size_t nkept;
+};
+
+/* table.c: the sessions told of, the pending objects, the ids decided */
+struct dsession *table_session(struct deliver *d, uint64_t id);
+struct pending *table_find(struct deliver *d, uint64_t session, uint64_t object);
+struct pending *table_get(struct deliver *d, uint64_t session, uint64_t object, int *rc);
+int table_reserve(struct deliver *d, struct pending *p, uint32_t b);
+void table_close(struct deliver *d, struct pending *p);
+bool table_is_closed(const struct deliver *d, uint64_t session, uint64_t object);
+void table_mark_closed(struct deliver *d, uint64_t session, uint64_t object);
+bool table_was_rejected(const struct deliver *d, uint64_t session, uint64_t object);
+void table_mark_rejected(struct deliver *d, uint64_t session, uint64_t object);
+
+/* outcome.c: an object's audit line, and the outcomes that end it without a file */
+void outcome_audit(struct deliver *d, enum audit_outcome outcome, uint64_t session,
+		   uint64_t object, const struct manifest *man, const char *stored_as,
+		   const char *reason, uint64_t size);
+void outcome_lost(struct deliver *d, struct pending *p, const char *reason);
+void outcome_rejected(struct deliver *d, struct pending *p, const struct manifest *man,
+		      const char *reason);
+int outcome_rejectf(struct deliver *d, struct pending *p, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* commit.c: the manifest and content checks, and the file's final name */
+int commit_judge_manifest(struct deliver *d, struct pending *p, bool final);
+void commit_object(struct deliver *d, struct pending *p);
+
+/* resume.c: objects kept across a clean stop */
+int resume_tmp(struct deliver *d);
+
+#endif

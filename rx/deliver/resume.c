@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Across a clean stop: deliver_keep writes, for each unfinished file object the link role said
+ * it held (PARTIAL), a record beside its temp file (rx/kept.h); at the next start resume_tmp
+ * brings those objects back as pending ones (deliver_kept lists them for the link role) and
+ * removes every other temp file, the leftovers of a killed receiver.
+ */
+#include "rx/deliver/internal.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include "common/wire.h"
+#include "rx/kept.h"
+
+/* One kept object back as a pending one: its temp file must be there, regular, and long enough
+ * for every block the record lists. 0, or -errno/-EBADMSG (nothing kept). */
+static int resume_one(struct deliver *d, const struct kept *k)
+{
+	char name[48];
+	snprintf(name, sizeof(name), "%016" PRIx64 "-%" PRIu64, k->session, k->object);
+	if (k->nblocks == 0 || k->length > d->object_limit || wire_id_is_event(k->object) ||
+	    table_find(d, k->session, k->object) || d->npending >= DELIVER_PENDING_MAX)
+		return -EBADMSG;
+	int fd = openat(d->tmpfd, name, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	struct stat st;
+	if (fd < 0)
+		return -errno;
+	const struct kept_block *last = &k->blk[k->nblocks - 1];
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size < last->off + last->len) {
+		close(fd);
+		return -EBADMSG;
+	}
+	int rc;
+	struct pending *p = table_get(d, k->session, k->object, &rc);
+	if (!p) {
+		close(fd);
+		return rc ? rc : -EBADMSG;
+	}
+	p->fd = fd;
+	p->tmp_exists = true;
+	p->partial = true;
+	p->partial_len = k->length;
+	if ((rc = table_reserve(d, p, last->block)) != 0)
+		goto fail;
+	for (uint32_t i = 0; i < k->nblocks; i++) {
+		const struct kept_block *b = &k->blk[i];
+		p->blk[b->block] = (struct blk){b->off, b->len};
+		memcpy(p->leaves + (size_t)b->block * HASH_LEN, b->leaf, HASH_LEN);
+	}
+	p->top = last->block + 1;
+	if (k->manifest_len) {
+		if (!(p->manifest = malloc(k->manifest_len))) {
+			rc = -ENOMEM;
+			goto fail;
+		}
+		memcpy(p->manifest, k->manifest, k->manifest_len);
+		p->manifest_len = k->manifest_len;
+	}
+	struct deliver_kept *nk = realloc(d->kept, (d->nkept + 1) * sizeof(*nk));
+	uint8_t *done = calloc((p->top + 7) / 8, 1);
+	if (nk)
+		d->kept = nk;
+	if (!nk || !done) {
+		free(done);
+		rc = -ENOMEM;
+		goto fail;
+	}
+	for (uint32_t i = 0; i < k->nblocks; i++)
+		done[k->blk[i].block >> 3] |= (uint8_t)(1u << (k->blk[i].block & 7));
+	d->kept[d->nkept++] = (struct deliver_kept){.session = k->session, .object = k->object,
+						   .length = k->length, .top = p->top, .done = done};
+	return 0;
+fail:
+	p->tmp_exists = false; /* the caller removes what is not resumed */
+	table_close(d, p);
+	return rc;
+}
+
+/* The temp folder at start: objects kept by a clean stop come back (their records removed,
+ * now that they are in memory); everything else is what a killed receiver left, removed. */
+int resume_tmp(struct deliver *d)
+{
+	int fd = openat(d->tmpfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	DIR *dir = fdopendir(fd);
+	if (!dir) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	unsigned resumed = 0, removed = 0;
+	struct dirent *e;
+	for (int pass = 0; pass < 2; pass++) { /* records first, then the leftovers */
+		rewinddir(dir);
+		while ((e = readdir(dir)) != NULL) {
+			const char *n = e->d_name;
+			size_t nl = strlen(n), sl = strlen(KEPT_SUFFIX);
+			bool rec = nl > sl && strcmp(n + nl - sl, KEPT_SUFFIX) == 0;
+			if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0 || (pass == 0 && !rec))
+				continue;
+			if (pass == 0) {
+				struct kept k;
+				int rc = kept_load(d->tmpfd, n, &k);
+				if (rc == 0 && (rc = resume_one(d, &k)) == 0) {
+					log_info("resumed session %016" PRIx64 " object %" PRIu64 ": %" PRIu32
+						 " blocks kept at the last clean stop", k.session, k.object, k.nblocks);
+					resumed++;
+				} else {
+					log_warn("%s/%s: not resumed: %s", DELIVER_TMP_DIR, ESCAPED(n),
+						 rc == -EBADMSG ? "record does not decode" : strerror(-rc));
+				}
+				kept_free(&k);
+				unlinkat(d->tmpfd, n, 0);
+				continue;
+			}
+			uint64_t session, object;
+			char tail;
+			if (sscanf(n, "%16" SCNx64 "-%" SCNu64 "%c", &session, &object, &tail) == 2 &&
+			    table_find(d, session, object))
+				continue;
+			if (unlinkat(d->tmpfd, n, 0) == 0)
+				removed++;
+			else
+				log_warn("cannot remove %s/%s: %s", DELIVER_TMP_DIR, ESCAPED(n), strerror(errno));
+		}
+	}
+	closedir(dir);
+	if (removed)
+		log_info("removed %u unfinished temp file%s of an earlier run", removed,
+			 removed == 1 ? "" : "s");
+	(void)resumed;
+	return 0;
+}
+
+size_t deliver_kept(const struct deliver *d, const struct deliver_kept **list)
+{
+	*list = d->kept;
+	return d->nkept;
+}
+
+unsigned deliver_keep(struct deliver *d)
+{
+	unsigned n = 0;
+	for (struct pending *p = d->oldest; p; p = p->newer) {
+		if (!p->partial || p->ended || p->fd < 0 || !p->tmp_exists)
+			continue;
+		struct kept k = {.session = p->session, .object = p->object, .length = p->partial_len,
+				 .manifest = p->manifest, .manifest_len = (uint32_t)p->manifest_len};
+		k.blk = calloc(p->top ? p->top : 1, sizeof(*k.blk));
+		if (!k.blk)
+			break;
+		for (uint32_t b = 0; b < p->top; b++) {
+			if (p->blk[b].off == NOT_ARRIVED)
+				continue;
+			struct kept_block *kb = &k.blk[k.nblocks++];
+			kb->block = b;
+			kb->off = p->blk[b].off;
+			kb->len = p->blk[b].len;
+			memcpy(kb->leaf, p->leaves + (size_t)b * HASH_LEN, HASH_LEN);
+		}
+		int rc = k.nblocks ? (fsync(p->fd) == 0 ? 0 : -errno) : -ENODATA;
+		if (rc == 0)
+			rc = kept_save(d->tmpfd, p->tmpname, &k);
+		if (rc == 0) {
+			p->tmp_exists = false; /* stays on disk for the next start */
+			log_info("kept session %016" PRIx64 " object %" PRIu64 ": %" PRIu32 " blocks, for "
+				 "the same session's next copy of it", p->session, p->object, k.nblocks);
+			n++;
+		} else if (rc != -ENODATA) {
+			log_warn("session %016" PRIx64 " object %" PRIu64 ": cannot keep its blocks: %s",
+				 p->session, p->object, strerror(-rc));
+		}
+		free(k.blk);
+	}
+	return n;
+}
