@@ -31,6 +31,7 @@ retention:
 metrics:
   listen: 127.0.0.1:$((P + 2))
 state: $D/rxs
+user: nobody
 log:
   level: ${BENCH_LOG:-warn}
 Y

@@ -39,6 +39,7 @@ limits:
 metrics:
   listen: 127.0.0.1:$((P + 2))
 state: $D/rxs
+user: nobody
 log:
   level: ${BENCH_LOG:-error}
   audit: $D/audit.jsonl

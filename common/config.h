@@ -83,6 +83,8 @@ struct rx_config {
 	char *state;                  /* state (default /var/lib/sluice/rx) */
 	int log_level;                /* log.level */
 	char *audit_path;             /* log.audit; NULL = no audit log */
+	char *user;                   /* user (default sluice): the link process runs as it when
+					 started as root */
 	unsigned secret_line, secret_col;    /* where keys.secret was written, for key errors */
 	unsigned *senders_line, *senders_col; /* where each keys.senders entry was written */
 };

@@ -11,7 +11,13 @@ static const char *const level_name[] = {"error", "warn", "info", "debug"};
 
 void log_set_level(int level) { g_level = level; }
 int log_get_level(void) { return g_level; }
-void log_set_name(const char *name) { g_name = name; }
+void log_set_name(const char *name)
+{
+	g_name = name;
+	/* The C library reads the time zone file on the first gmtime_r: here, not in a confined
+	 * process that may name no file (common/privdrop.h). */
+	tzset();
+}
 
 uint64_t now_ns(void)
 {

@@ -66,7 +66,7 @@ static const char *const allowed[] = {
 	"futex", "set_robust_list", "get_robust_list", "rseq", "sched_yield", "sched_getaffinity",
 	"getpid", "gettid", "getppid", "getuid", "geteuid", "getgid", "getegid", "tgkill", "kill",
 	"exit", "exit_group", "restart_syscall", "getrandom", "setpriority", "getpriority",
-	"getrusage", "prlimit64", "uname", "sysinfo", "prctl", "membarrier",
+	"getrusage", "prlimit64", "uname", "sysinfo", "prctl", "membarrier", "wait4",
 };
 
 /* What would let an attacker out: the process dies at once. */
@@ -165,16 +165,16 @@ int sandbox_enter_profile(enum sandbox_profile p, char *err, size_t errlen)
 	for (size_t i = 0; rc == 0 && i < sizeof(deadly) / sizeof(deadly[0]); i++)
 		rc = add_named(f, SCMP_ACT_KILL_PROCESS, deadly[i]);
 	/* A signal to itself (abort) stays possible; to any other process it kills this one. */
-	if (rc == 0 && p == SANDBOX_INTAKE)
+	if (rc == 0 && p == SANDBOX_PARSER)
 		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
 				      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()));
-	if (rc == 0 && p == SANDBOX_INTAKE)
+	if (rc == 0 && p == SANDBOX_PARSER)
 		rc = seccomp_rule_add(f, SCMP_ACT_KILL_PROCESS, SCMP_SYS(tgkill), 1,
 				      SCMP_A0(SCMP_CMP_NE, (scmp_datum_t)getpid()));
 	for (size_t i = 0; rc == 0 && p != SANDBOX_DAEMON && i < sizeof(not_for_intake) / sizeof(not_for_intake[0]); i++)
 		if (strcmp(not_for_intake[i], "tgkill") != 0)
 			rc = add_named(f, SCMP_ACT_KILL_PROCESS, not_for_intake[i]);
-	if (rc == 0 && p == SANDBOX_INTAKE)
+	if (rc == 0 && p == SANDBOX_PARSER)
 		rc = seccomp_rule_add(f, SCMP_ACT_KILL_PROCESS, SCMP_SYS(clone), 0);
 	/* Threads only: clone without CLONE_THREAD would be a new process. clone3 passes its
 	 * flags in memory a filter cannot read: ENOSYS makes the C library fall back to clone. */

@@ -21,11 +21,12 @@
 /* Installs the filter on every thread. 0, or -errno with a message in err. */
 int sandbox_enter(char *err, size_t errlen) __attribute__((warn_unused_result));
 
-/* SANDBOX_DAEMON is sandbox_enter's list. SANDBOX_INTAKE (tx's event intake process) drops
- * from it everything that names a file or makes a socket or an address (open, stat, unlink,
- * rename, mkdir, chmod, socket, socketpair, bind, connect, inotify), every clone, and every
- * signal to another process: each of those kills the process. */
-enum sandbox_profile { SANDBOX_DAEMON = 0, SANDBOX_INTAKE };
+/* SANDBOX_DAEMON is sandbox_enter's list. SANDBOX_PARSER (the processes that parse untrusted
+ * bytes: tx's event intake, rx's link process) drops from it everything that names a file or
+ * makes a socket or an address (open, stat, unlink, rename, mkdir, chmod, socket, socketpair,
+ * bind, connect, inotify), every clone, and every signal to another process: each of those
+ * kills the process. */
+enum sandbox_profile { SANDBOX_DAEMON = 0, SANDBOX_PARSER };
 int sandbox_enter_profile(enum sandbox_profile p, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
 /* Whether this build installs a filter (false under AddressSanitizer). */

@@ -18,6 +18,7 @@ static size_t fixed_len(enum msg_type t)
 	case MSG_BLOCK_REF: return 8 + 8 + 4 + 8 + 8 + 4;
 	case MSG_LOST_RANGE: return 8 + 8 + 8;
 	case MSG_PARTIAL: return 8 + 8 + 8;
+	case MSG_STATE: return 8 + 8;
 	default: return 0;
 	}
 }
@@ -25,7 +26,7 @@ static size_t fixed_len(enum msg_type t)
 static bool has_data(enum msg_type t)
 {
 	return t == MSG_BLOCK || t == MSG_MANIFEST || t == MSG_LOST || t == MSG_EVENTS ||
-	       t == MSG_LOST_RANGE;
+	       t == MSG_LOST_RANGE || t == MSG_STATE;
 }
 
 size_t msg_encoded_len(const struct msg *m)

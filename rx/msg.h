@@ -10,9 +10,9 @@
  *   +----------------+----------------+------------------------------+
  *
  * and the deliver role decodes every body with an exact-length cursor, so wrong bytes from the
- * link role (a decoding bug) are caught by the manifest signature and content hash. The roles
- * are threads of one process today: this guards against wrong messages, not against a link
- * role whose memory an attacker controls (that needs separate processes, not done yet).
+ * link role (a decoding bug, or a link process an attacker controls) are caught by the
+ * manifest signature and content hash. The roles are separate processes (rx/monitor/); a
+ * message that does not decode is a compromise of the link process, which is restarted.
  * Block data crosses either inline (BLOCK) or, when there is room, through the block ring
  * (rx/ring.h): BLOCK_REF names where; the deliver role checks the reference against the
  * ring and copies the bytes out before it looks at them, then handles it as a BLOCK.
@@ -30,6 +30,8 @@
  *             file ids first .. first + count - 1, none of which arrived
  *   PARTIAL   session u64, object u64, length u64: at a clean stop, a file object the link
  *             role holds unfinished, and the length its data packets gave (rx/kept.h)
+ *   STATE     session u64 (0), object u64 (0), STATE/senders's new text (rest): the link
+ *             process has no files, so the deliver role writes it for it
  */
 #ifndef SLUICE_RX_MSG_H
 #define SLUICE_RX_MSG_H
@@ -48,7 +50,8 @@ enum msg_type {
 	MSG_BLOCK_REF = 7,
 	MSG_LOST_RANGE = 8,
 	MSG_PARTIAL = 9,
-	MSG_TYPE_MAX = 9,
+	MSG_STATE = 10,
+	MSG_TYPE_MAX = 10,
 };
 
 #define MSG_HDR_LEN 8

@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "rx/rx_metrics.h"
 
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+
 #define C(n, h) {.name = n, .help = h, .type = METRIC_COUNTER}
 #define G(n, h) {.name = n, .help = h, .type = METRIC_GAUGE}
 
-struct metric rx_metrics[RXM_COUNT] = {
+static struct metric initial[RXM_COUNT] = {
 	[RXM_PACKETS] = C("sluice_rx_packets_total", "Datagrams received."),
 	[RXM_REJECTED] = C("sluice_rx_packets_rejected_total", "Datagrams refused: malformed, unknown sender or session, forged or replayed."),
 	[RXM_REJ_MALFORMED] = C("sluice_rx_rejected_malformed_total", "Datagrams refused as malformed."),
@@ -32,5 +36,20 @@ struct metric rx_metrics[RXM_COUNT] = {
 	[RXM_REJ_OVER_LIMIT] = C("sluice_rx_rejected_over_limit_total", "Datagrams of files longer than limits.object (the file is audited rejected)."),
 	[RXM_UNACCOUNTED] = C("sluice_rx_sessions_unaccounted_total", "New sender sessions whose previous session this receiver cannot account for (it crashed while this receiver was stopped, or was never heard): files it sent may be missing unreported."),
 	[RXM_REJ_ANN_MAC] = C("sluice_rx_rejected_announce_mac_total", "Announcements refused by their MAC, before any signature check: forged or corrupted."),
+	[RXM_LINK_RESTARTS] = C("sluice_rx_link_restarts_total", "Link processes started again after one died or was killed."),
+	[RXM_DELIVER_RESTARTS] = C("sluice_rx_deliver_restarts_total", "Deliver processes started again after one died or was killed."),
+	[RXM_CHANNEL_REFUSED] = C("sluice_rx_channel_refused_total", "Malformed messages between rx's processes: each one's sender was killed as compromised."),
 	[RXM_SOCKET_DROPPED] = C("sluice_rx_socket_dropped_total", "Datagrams the kernel dropped: the receive socket's buffer was full."),
 };
+
+struct metric *rx_metrics = initial;
+
+int rx_metrics_share(void)
+{
+	void *p = mmap(NULL, sizeof(initial), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	memcpy(p, rx_metrics, sizeof(initial));
+	rx_metrics = p;
+	return 0;
+}

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The receiver's counters (Prometheus names fixed by INTERFACE.md, plus detail). Defined in
- * rx/rx_metrics.c; both roles add to them with metric_add(). */
+ * rx/rx_metrics.c; every process adds to them with metric_add(). */
 #ifndef SLUICE_RX_METRICS_H
 #define SLUICE_RX_METRICS_H
 
@@ -35,10 +35,16 @@ enum rx_metric {
 	RXM_REJ_ANN_MAC,        /* sluice_rx_rejected_announce_mac_total: forged announcements */
 	RXM_REJ_OVER_LIMIT,     /* sluice_rx_rejected_over_limit_total: packets of files over limits.object */
 	RXM_UNACCOUNTED,        /* sluice_rx_sessions_unaccounted_total: previous session's end unknown */
+	RXM_LINK_RESTARTS,      /* sluice_rx_link_restarts_total: link processes started again */
+	RXM_DELIVER_RESTARTS,   /* sluice_rx_deliver_restarts_total: deliver processes started again */
+	RXM_CHANNEL_REFUSED,    /* sluice_rx_channel_refused_total: malformed messages between processes */
 	RXM_COUNT
 };
 
-extern struct metric rx_metrics[RXM_COUNT];
+/* RXM_COUNT counters: in this process's memory until rx_metrics_share() moves them into a
+ * shared mapping that the processes forked after it add to (0 or -errno). */
+extern struct metric *rx_metrics;
+int rx_metrics_share(void) __attribute__((warn_unused_result));
 
 static inline void rxm_add(enum rx_metric m, uint64_t v) { metric_add(&rx_metrics[m], v); }
 

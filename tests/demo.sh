@@ -32,6 +32,7 @@ output:
 metrics:
   listen: 127.0.0.1:$((P + 2))
 state: $D/rx-state
+user: nobody   # the link process's account (a package makes `sluice`, the default)
 log:
   level: warn
   audit: $D/audit.jsonl

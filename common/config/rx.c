@@ -61,6 +61,7 @@ TXF(rx_object) { RX; schema_size(c, v, key, 1, 1000000000000ull, "1B to 1TB", &r
 TXF(rx_metrics_listen) { RX; schema_addr(c, v, key, &r->metrics); r->metrics_enabled = true; }
 TXF(rx_state) { RX; schema_string(c, v, key, &r->state); }
 TXF(rx_level) { RX; schema_level(c, v, &r->log_level); }
+TXF(rx_user) { RX; schema_string(c, v, key, &r->user); }
 TXF(rx_audit) { RX; schema_string(c, v, key, &r->audit_path); }
 
 static const struct field link_rx_fields[] = {{"listen", rx_listen, true}, {NULL, NULL, false}};
@@ -87,7 +88,8 @@ TXF(rx_log) { schema_walk(c, v, key, log_rx_fields, t_); }
 static const struct field rx_fields[] = {
 	{"link", rx_link, true},	   {"keys", rx_keys, true},	  {"output", rx_output, true},
 	{"retention", rx_retention, false}, {"limits", rx_limits, false}, {"metrics", rx_metrics, false},
-	{"state", rx_state, false},	   {"log", rx_log, false},	  {NULL, NULL, false}};
+	{"state", rx_state, false},	   {"log", rx_log, false},	  {"user", rx_user, false},
+	{NULL, NULL, false}};
 
 int config_rx_load(const char *path, struct rx_config *r, FILE *err)
 {
@@ -105,6 +107,8 @@ int config_rx_load(const char *path, struct rx_config *r, FILE *err)
 	schema_walk(&c, yaml_document_get_root_node(&c.doc), "the receiver configuration", rx_fields, r);
 	if (!r->state)
 		r->state = strdup("/var/lib/sluice/rx");
+	if (!r->user)
+		r->user = strdup("sluice");
 	folders_check_rx(&c, r);
 	int n = c.nerr;
 	yaml_document_delete(&c.doc);
@@ -126,5 +130,6 @@ void config_rx_free(struct rx_config *r)
 	free(r->forward_path);
 	free(r->state);
 	free(r->audit_path);
+	free(r->user);
 	memset(r, 0, sizeof(*r));
 }

@@ -23,7 +23,7 @@ int deliver_new(struct deliver **out, const struct deliver_config *c)
 	struct deliver *d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
-	d->rootfd = d->tmpfd = -1;
+	d->rootfd = d->tmpfd = d->statefd = -1;
 	d->object_limit = c->object_limit;
 	d->audit = c->audit;
 	d->ring = c->ring;
@@ -38,6 +38,10 @@ int deliver_new(struct deliver **out, const struct deliver_config *c)
 	}
 	if ((rc = mkdirs(c->files_dir, 0755, false)) != 0)
 		goto free_d;
+	if (c->state && (d->statefd = open(c->state, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		rc = -errno;
+		goto free_d;
+	}
 	d->rootfd = open(c->files_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (d->rootfd < 0) {
 		rc = -errno;
@@ -71,6 +75,8 @@ close_tmp:
 close_root:
 	close(d->rootfd);
 free_d:
+	if (d->statefd >= 0)
+		close(d->statefd);
 	if (!handed)
 		forward_free(c->forward);
 	free(d->senders);
@@ -78,7 +84,8 @@ free_d:
 	return rc;
 }
 
-/* Reads exactly len bytes: 0; -EPIPE on EOF before the first byte; -EBADMSG on EOF after it. */
+/* Reads exactly len bytes: 0; -EPIPE on EOF before the first byte; -ECONNRESET on EOF after
+ * it (the sender died mid-message). */
 static int read_exact(int fd, uint8_t *buf, size_t len)
 {
 	size_t got = 0;
@@ -89,7 +96,7 @@ static int read_exact(int fd, uint8_t *buf, size_t len)
 		if (n < 0)
 			return -errno;
 		if (n == 0)
-			return got ? -EBADMSG : -EPIPE;
+			return got ? -ECONNRESET : -EPIPE;
 		got += (size_t)n;
 	}
 	return 0;
@@ -114,7 +121,7 @@ static int read_msg(struct deliver *d, int fd, uint8_t **buf, size_t *cap)
 		*cap = len;
 	}
 	if ((rc = read_exact(fd, *buf, len)) != 0)
-		return rc == -EPIPE ? -EBADMSG : rc;
+		return rc == -EPIPE ? -ECONNRESET : rc;
 	struct msg m;
 	if (msg_body_decode(type, *buf, len, &m) != 0)
 		return -EBADMSG;
@@ -165,7 +172,9 @@ int deliver_run(struct deliver *d, int fd, int evfd)
 			break;
 	}
 	if (rc == -EBADMSG)
-		log_error("deliver role: malformed message stream from the link role");
+		log_error("deliver role: malformed message from the link role");
+	else if (rc == -ECONNRESET)
+		log_warn("deliver role: the link role's stream ended mid-message");
 	free(buf);
 	return rc;
 }
@@ -178,7 +187,9 @@ void deliver_free(struct deliver *d)
 {
 	if (!d)
 		return;
-	size_t left = d->npending;
+	size_t left = 0; /* those deliver_keep kept stay on disk and are not dropped */
+	for (struct pending *p = d->oldest; p; p = p->newer)
+		left += p->tmp_exists || p->fd < 0;
 	while (d->oldest)
 		table_close(d, d->oldest);
 	if (left)
@@ -191,6 +202,8 @@ void deliver_free(struct deliver *d)
 	free(d->kept);
 	close(d->tmpfd);
 	close(d->rootfd);
+	if (d->statefd >= 0)
+		close(d->statefd);
 	free(d->senders);
 	free(d->copy);
 	free(d);

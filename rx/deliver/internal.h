@@ -81,6 +81,7 @@ struct closed_id {
 
 struct deliver {
 	int rootfd, tmpfd;
+	int statefd; /* the state folder, for STATE/senders; -1: not kept */
 	uint8_t (*senders)[32];
 	size_t nsenders;
 	uint64_t object_limit;

@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "common/keys.h"
+#include "common/smallfile.h"
 #include "common/wire.h"
 #include "rx/events.h"
 #include "rx/ring.h"
@@ -284,6 +285,18 @@ static int on_partial(struct deliver *d, const struct msg *m)
 	return 0;
 }
 
+/* STATE/senders as the link process would have saved it: it has no files. The text is only
+ * ever read back by a link process, which parses it as untrusted (rx/link/state.c). */
+static int on_state(struct deliver *d, const struct msg *m)
+{
+	if (d->statefd < 0)
+		return 0;
+	int rc = smallfile_writeat(d->statefd, "senders", m->data, m->data_len, 0600);
+	if (rc != 0)
+		log_rl(LOG_ERROR, "cannot save STATE/senders: %s", strerror(-rc));
+	return rc;
+}
+
 int deliver_handle(struct deliver *d, const struct msg *m)
 {
 	int rc;
@@ -296,6 +309,7 @@ int deliver_handle(struct deliver *d, const struct msg *m)
 	case MSG_LOST: rc = on_lost(d, m); break;
 	case MSG_LOST_RANGE: rc = on_lost_range(d, m); break;
 	case MSG_PARTIAL: rc = on_partial(d, m); break;
+	case MSG_STATE: rc = on_state(d, m); break;
 	case MSG_EVENTS:
 		/* From an authenticated session; on a lane of its own, so it may overtake the
 		 * SESSION message: not checked against d->sessions. */

@@ -143,6 +143,7 @@ struct sender_state {
 
 struct linkrole {
 	struct linkrole_config c;
+	uint8_t rx_pk[32];
 	struct sender_state *snd;
 	struct rsession *sessions; /* nsenders * SESSIONS_PER_SENDER */
 	size_t nsessions;

@@ -68,8 +68,15 @@ int linkrole_new(struct linkrole **out, const struct linkrole_config *c)
 		fcntl(c->out_fd, F_SETFL, fcntl(c->out_fd, F_GETFL) | O_NONBLOCK);
 	if (c->ev_fd >= 0)
 		fcntl(c->ev_fd, F_SETFL, fcntl(c->ev_fd, F_GETFL) | O_NONBLOCK);
-	for (size_t i = 0; i < c->nsenders && c->keys; i++) {
-		if (annauth_key_rx(l->snd[i].mac_key, c->keys->dh_sk, c->keys->dh_pk, c->senders[i]) != 0) {
+	if (c->keys)
+		memcpy(l->rx_pk, c->keys->dh_pk, 32);
+	else if (c->rx_pk)
+		memcpy(l->rx_pk, c->rx_pk, 32);
+	for (size_t i = 0; i < c->nsenders; i++) {
+		if (!c->keys && c->mac_keys) {
+			memcpy(l->snd[i].mac_key, c->mac_keys + i * ANNAUTH_KEY_LEN, ANNAUTH_KEY_LEN);
+		} else if (c->keys && annauth_key_rx(l->snd[i].mac_key, c->keys->dh_sk,
+						     c->keys->dh_pk, c->senders[i]) != 0) {
 			log_error("pinned sender key %zu has no X25519 form: cannot check its announcements", i);
 			linkrole_free(l);
 			return -EINVAL;
@@ -148,6 +155,8 @@ int linkrole_run(struct linkrole *l)
 			poll(&p, 1, 100);
 		}
 	}
+	if (l->c.state_msg)
+		state_save(l); /* how far the current sessions got, for the deliver role to write */
 	/* Unfinished file objects of current sessions, so the deliver role can keep their blocks. */
 	for (struct robj *o = l->oldest; o; o = o->newer) {
 		if (o->kind != WIRE_KIND_FILE || o->blocks_done == o->part.nblocks || o->s->retired)
@@ -169,7 +178,7 @@ void linkrole_free(struct linkrole *l)
 {
 	if (!l)
 		return;
-	if (l->snd && l->sessions)
+	if (l->snd && l->sessions && !l->c.state_msg)
 		state_save(l); /* remember how far the current sessions got */
 	while (l->oldest)
 		obj_free(l, l->oldest);

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "common/keys.h"
+#include "common/session.h"
 
 struct link;
 struct ring;
@@ -29,7 +30,14 @@ struct linkrole_resume {
 
 struct linkrole_config {
 	struct link *link;              /* NULL for tests: feed linkrole_packet() */
-	const struct keys_rx *keys;
+	const struct keys_rx *keys;     /* in-process (tests, fuzzing): the static secret here.
+					   NULL in the link process, which gets instead: */
+	const uint8_t *rx_pk;           /* the receiver's public key (32 bytes) */
+	const uint8_t *mac_keys;        /* per pinned sender, its announcement MAC key */
+	/* The session's keys from a signed announcement the link role has checked: asked of the
+	 * key holder (rx/monitor/keyholder.h). 0, or -errno (refused: the session does not open). */
+	int (*derive)(void *ctx, const uint8_t *ann, size_t len, struct session_secret *out);
+	void *derive_ctx;
 	const uint8_t (*senders)[32];   /* pinned sender keys */
 	size_t nsenders;
 	uint64_t memory_limit;
@@ -40,6 +48,11 @@ struct linkrole_config {
 	struct ring *ring;              /* file blocks go through it when it has room (rx/ring.h);
 					   NULL: always inline */
 	const char *state_dir;          /* newest session counter per sender; NULL = not kept */
+	/* Or, in the link process (no files): STATE/senders's text as the monitor read it, and
+	 * saves sent to the deliver role as STATE messages, which it writes. */
+	const char *state_text;
+	size_t state_len;
+	bool state_msg;
 	const struct linkrole_resume *resume; /* copied by linkrole_new */
 	size_t nresume;
 };

@@ -171,7 +171,7 @@ void announce_packet(struct linkrole *l, const uint8_t *pkt, size_t len, uint64_
 	for (size_t i = 0; i < l->c.nsenders; i++)
 		if (sodium_memcmp(a.sender_pk, l->c.senders[i], 32) == 0)
 			si = (int)i;
-	if (si < 0 || sodium_memcmp(a.receiver_pk, l->c.keys->dh_pk, 32) != 0) {
+	if (si < 0 || sodium_memcmp(a.receiver_pk, l->rx_pk, 32) != 0) {
 		reject_packet(RXM_REJ_SENDER);
 		log_rl(LOG_WARN, "announcement %s", si < 0 ? "from a sender key that is not pinned"
 							  : "for another receiver key");
@@ -225,8 +225,11 @@ void announce_packet(struct linkrole *l, const uint8_t *pkt, size_t len, uint64_
 	}
 	if (!s) {
 		struct session_secret sec_keys;
-		if (session_rx_derive(&sec_keys, a.ephemeral_pk, l->c.keys->dh_sk, l->c.keys->dh_pk,
-				      a.sender_pk, a.session, a.aead) != 0) {
+		int drc = l->c.derive ? l->c.derive(l->c.derive_ctx, pkt, len, &sec_keys)
+				      : !l->c.keys ? -EACCES
+				      : session_rx_derive(&sec_keys, a.ephemeral_pk, l->c.keys->dh_sk,
+							  l->c.keys->dh_pk, a.sender_pk, a.session, a.aead);
+		if (drc != 0) {
 			reject_packet(RXM_REJ_AUTH);
 			return;
 		}

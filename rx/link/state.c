@@ -10,11 +10,11 @@
 
 void state_save(struct linkrole *l)
 {
-	if (!l->c.state_dir)
+	if (!l->c.state_dir && !l->c.state_msg)
 		return;
 	char path[4096], *text = NULL;
 	size_t len = 0;
-	snprintf(path, sizeof(path), "%s/senders", l->c.state_dir);
+	snprintf(path, sizeof(path), "%s/senders", l->c.state_dir ? l->c.state_dir : "STATE");
 	FILE *f = open_memstream(&text, &len);
 	if (!f) {
 		log_rl(LOG_ERROR, "cannot save %s: %s", path, strerror(errno));
@@ -51,8 +51,12 @@ void state_save(struct linkrole *l)
 	int rc = ferror(f) ? -ENOMEM : 0;
 	if (fclose(f) != 0 && !rc)
 		rc = -errno;
-	if (!rc)
+	if (!rc && l->c.state_msg) {
+		struct msg m = {.type = MSG_STATE, .data = (const uint8_t *)text, .data_len = len};
+		out_emit(l, &m);
+	} else if (!rc) {
 		rc = smallfile_write(path, text, len, 0600);
+	}
 	if (rc)
 		log_rl(LOG_ERROR, "cannot save %s: %s", path, strerror(-rc));
 	free(text);
@@ -60,12 +64,15 @@ void state_save(struct linkrole *l)
 
 void state_load(struct linkrole *l)
 {
-	if (!l->c.state_dir)
-		return;
 	char path[4096], *line = NULL;
 	size_t cap = 0;
-	snprintf(path, sizeof(path), "%s/senders", l->c.state_dir);
-	FILE *f = fopen(path, "re");
+	FILE *f = NULL;
+	if (l->c.state_text && l->c.state_len) {
+		f = fmemopen((void *)l->c.state_text, l->c.state_len, "r");
+	} else if (l->c.state_dir) {
+		snprintf(path, sizeof(path), "%s/senders", l->c.state_dir);
+		f = fopen(path, "re");
+	}
 	if (!f)
 		return;
 	uint64_t above[SAVED_ABOVE / 64]; /* 8 KiB */

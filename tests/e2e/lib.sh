@@ -90,6 +90,7 @@ limits:
 metrics:
   listen: 127.0.0.1:$RX_METRICS
 state: $W/rx-state
+user: nobody
 log:
   level: ${RX_LOG:-info}
   audit: $W/audit.jsonl

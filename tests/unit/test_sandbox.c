@@ -240,7 +240,7 @@ static void test_intake_profile(void **state)
 	(void)state;
 	if (!sandbox_supported())
 		skip();
-	profile = SANDBOX_INTAKE;
+	profile = SANDBOX_PARSER;
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv_pre), 0);
 	expect_clean(intake_io);
 	int (*fns[])(void) = {do_open, do_socket, do_connect, do_socketpair, do_kill_parent, do_tgkill_other,

@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "common/privdrop.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* Debian 12's headers predate the newer Landlock fields: the kernel's ABI, spelled out. */
+#ifndef SYS_landlock_create_ruleset
+#define SYS_landlock_create_ruleset 444
+#define SYS_landlock_restrict_self 446
+#endif
+#define LL_CREATE_RULESET_VERSION (1u << 0)
+
+struct ll_ruleset_attr {
+	uint64_t handled_access_fs;
+	uint64_t handled_access_net; /* ABI 4 */
+	uint64_t scoped;             /* ABI 6 */
+};
+
+int privdrop_lookup(const char *user, uid_t *uid, gid_t *gid, char *err, size_t errlen)
+{
+	struct passwd *pw = getpwnam(user);
+	if (!pw) {
+		snprintf(err, errlen, "user '%s' does not exist: create it (useradd --system "
+				      "--no-create-home --shell /usr/sbin/nologin %s) or name another "
+				      "unprivileged account with the `user:` key", user, user);
+		return -ENOENT;
+	}
+	if (pw->pw_uid == 0) {
+		snprintf(err, errlen, "user '%s' is root: name an unprivileged account with the "
+				      "`user:` key", user);
+		return -EINVAL;
+	}
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+	return 0;
+}
+
+int privdrop_landlock_abi(void)
+{
+	long v = syscall(SYS_landlock_create_ruleset, NULL, 0, LL_CREATE_RULESET_VERSION);
+	return v > 0 ? (int)v : 0;
+}
+
+/* No path at all: every access right this kernel knows is handled, none is granted. */
+static int landlock_nothing(int abi)
+{
+	struct ll_ruleset_attr a = {0};
+	size_t size = sizeof(a.handled_access_fs);
+	a.handled_access_fs = (1ull << 13) - 1; /* ABI 1: execute .. make_sym */
+	if (abi >= 2)
+		a.handled_access_fs |= 1ull << 13; /* refer */
+	if (abi >= 3)
+		a.handled_access_fs |= 1ull << 14; /* truncate */
+	if (abi >= 5)
+		a.handled_access_fs |= 1ull << 15; /* ioctl_dev */
+	if (abi >= 4) {
+		a.handled_access_net = 3; /* bind_tcp, connect_tcp */
+		size = 2 * sizeof(uint64_t);
+	}
+	if (abi >= 6) {
+		a.scoped = 3; /* abstract unix sockets, signals */
+		size = sizeof(a);
+	}
+	int fd = (int)syscall(SYS_landlock_create_ruleset, &a, size, 0);
+	if (fd < 0)
+		return -errno;
+	int rc = syscall(SYS_landlock_restrict_self, fd, 0) == 0 ? 0 : -errno;
+	close(fd);
+	return rc;
+}
+
+static bool kept(const struct privdrop *p, int fd)
+{
+	for (size_t i = 0; i < p->nkeep; i++)
+		if (p->keep_fds[i] == fd)
+			return true;
+	return fd <= 2;
+}
+
+static int fail(char *err, size_t errlen, const char *step)
+{
+	int e = errno;
+	snprintf(err, errlen, "%s: %s", step, strerror(e));
+	return -e;
+}
+
+int privdrop_apply(const struct privdrop *p, int *landlock, char *err, size_t errlen)
+{
+	*landlock = 0;
+	int top = 2;
+	for (size_t i = 0; i < p->nkeep; i++)
+		top = p->keep_fds[i] > top ? p->keep_fds[i] : top;
+	struct rlimit nf;
+	if (getrlimit(RLIMIT_NOFILE, &nf) != 0)
+		return fail(err, errlen, "getrlimit(RLIMIT_NOFILE)");
+	for (int fd = 3; fd < (int)(nf.rlim_cur < 65536 ? nf.rlim_cur : 65536); fd++)
+		if (!kept(p, fd))
+			(void)close(fd);
+	struct {
+		int res;
+		rlim_t v;
+		const char *name;
+	} lim[] = {{RLIMIT_NOFILE, (rlim_t)top + 1, "setrlimit(RLIMIT_NOFILE)"},
+		   {RLIMIT_CORE, 0, "setrlimit(RLIMIT_CORE)"},
+		   {RLIMIT_MEMLOCK, 0, "setrlimit(RLIMIT_MEMLOCK)"},
+		   {RLIMIT_MSGQUEUE, 0, "setrlimit(RLIMIT_MSGQUEUE)"}};
+	for (size_t i = 0; i < sizeof(lim) / sizeof(lim[0]); i++) {
+		struct rlimit r = {lim[i].v, lim[i].v};
+		if (setrlimit(lim[i].res, &r) != 0)
+			return fail(err, errlen, lim[i].name);
+	}
+	if (geteuid() == 0) {
+		if (chroot(p->empty_dir) != 0 || chdir("/") != 0)
+			return fail(err, errlen, "chroot");
+		if (p->as_user && (setgroups(0, NULL) != 0 || setresgid(p->gid, p->gid, p->gid) != 0 ||
+				   setresuid(p->uid, p->uid, p->uid) != 0))
+			return fail(err, errlen, "dropping to the unprivileged user");
+		if (p->as_user && setuid(0) == 0) {
+			snprintf(err, errlen, "dropping to the unprivileged user: root came back");
+			return -EPERM;
+		}
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+		return fail(err, errlen, "prctl(PR_SET_NO_NEW_PRIVS)");
+	if (prctl(PR_SET_DUMPABLE, 0) != 0) /* after the user change, which resets it */
+		return fail(err, errlen, "prctl(PR_SET_DUMPABLE)");
+	int abi = privdrop_landlock_abi();
+	if (abi > 0) {
+		int rc = landlock_nothing(abi);
+		if (rc != 0) {
+			errno = -rc;
+			return fail(err, errlen, "landlock");
+		}
+	}
+	*landlock = abi;
+	return 0;
+}

@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "rx/deliver/proc.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "common/channel.h"
+#include "common/log.h"
+#include "common/sandbox.h"
+#include "rx/audit.h"
+#include "rx/deliver/deliver.h"
+#include "rx/forward.h"
+#include "rx/link/proc.h"
+#include "rx/monitor/procmsg.h"
+
+#define DELIVER_NICE 5 /* the link process comes first on a shared core */
+
+static void die(const char *what, int rc)
+{
+	log_error("deliver process: %s: %s", what, strerror(-rc));
+	_exit(1);
+}
+
+static int send_kept(struct channel *ch, struct deliver *d)
+{
+	const struct deliver_kept *kept;
+	size_t n = deliver_kept(d, &kept);
+	struct linkrole_resume *r = calloc(n ? n : 1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		r[i] = (struct linkrole_resume){kept[i].session, kept[i].object, kept[i].length,
+						kept[i].top, kept[i].done};
+	uint8_t *b;
+	size_t len;
+	int rc = procmsg_resume_encode(r, n, &b, &len);
+	free(r);
+	if (rc != 0)
+		return rc;
+	const void *parts[] = {b};
+	rc = channel_queue(ch, DV_KEPT, parts, &len, 1);
+	free(b);
+	return rc ? rc : channel_flush(ch);
+}
+
+/* The next instruction: 1 with both lanes of a new link process, 0 to stop, or -errno. */
+static int next_link(struct channel *ch, int *fd, int *evfd)
+{
+	*fd = *evfd = -1;
+	for (;;) {
+		struct channel_msg m;
+		int got;
+		while ((got = channel_next(ch, &m)) == 1) {
+			if (m.type == DV_STOP && m.len == 0)
+				return 0;
+			if ((m.type != DV_LINK && m.type != DV_LINKEV) || m.len != 0)
+				return -EBADMSG;
+			int *slot = m.type == DV_LINK ? fd : evfd;
+			int got_fd = channel_take_fd(ch);
+			if (got_fd < 0 || *slot >= 0)
+				return -EBADMSG;
+			*slot = got_fd;
+			if (*fd >= 0 && *evfd >= 0)
+				return 1;
+		}
+		if (got < 0)
+			return got;
+		ssize_t r = channel_read(ch);
+		if (r == 0)
+			return 0; /* the monitor is gone: stop as if told */
+		if (r < 0 && r != -EAGAIN && r != -EINTR)
+			return (int)r;
+	}
+}
+
+void deliverproc_main(const struct rx_config *cfg, const uint8_t (*senders)[32], struct ring *ring,
+		      int ctl)
+{
+	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+	(void)prctl(PR_SET_NAME, "sluice-rx-deliv");
+	log_set_name("sluice-rx deliver");
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGINT, SIG_IGN);  /* the monitor decides when this process stops (DV_STOP) */
+	signal(SIGTERM, SIG_IGN);
+	/* Nothing of the spawner's but the channel to the monitor: no link socket here. */
+	for (int fd = 3; fd < 1024; fd++)
+		if (fd != ctl)
+			(void)close(fd);
+	if (setpriority(PRIO_PROCESS, 0, DELIVER_NICE) != 0)
+		log_debug("deliver process: cannot lower its priority: %s", strerror(errno));
+	struct channel ch;
+	int rc;
+	if ((rc = channel_init(&ch, ctl, PROCMSG_BODY_MAX, PROCMSG_BODY_MAX + CHANNEL_HDR)) != 0)
+		die("channel", rc);
+	struct audit *audit = NULL;
+	if ((rc = audit_open(&audit, cfg->audit_path)) != 0)
+		die("audit log", rc);
+	struct forward *fw = NULL;
+	if (forward_new(&fw, cfg->forward_kind, &cfg->forward, cfg->forward_path) != 0)
+		die("output.forward", -ENOMEM);
+	struct deliver_config dc = {
+		.files_dir = cfg->files_dir,
+		.events_dir = cfg->events_dir,
+		.state = cfg->state,
+		.forward = fw,
+		.senders = senders,
+		.nsenders = cfg->nsenders,
+		.object_limit = cfg->object_limit,
+		.audit = audit,
+		.ring = ring,
+	};
+	struct deliver *d;
+	if ((rc = deliver_new(&d, &dc)) != 0)
+		die(cfg->files_dir, rc);
+	if ((rc = send_kept(&ch, d)) != 0)
+		die("kept objects to the monitor", rc);
+	char err[256];
+	if (sandbox_enter(err, sizeof(err)) != 0) {
+		log_error("deliver process: %s", err);
+		_exit(1);
+	}
+	if (strcmp(test_trigger(), "deliver-filter") == 0) {
+		log_warn("test trigger deliver-filter: calling execve() under the filter");
+		char *argv[] = {"/bin/true", NULL};
+		execve(argv[0], argv, NULL);
+		log_error("test trigger deliver-filter: execve() failed (%s): not stopped", strerror(errno));
+	}
+	bool clean = true;
+	int fd, evfd;
+	while ((rc = next_link(&ch, &fd, &evfd)) == 1) {
+		rc = deliver_run(d, fd, evfd);
+		close(fd);
+		close(evfd);
+		clean = rc == 0;
+		if (rc == -EBADMSG) {
+			static const char why[] = "a message that does not decode";
+			const void *parts[] = {why};
+			size_t len = sizeof(why) - 1;
+			if (channel_queue(&ch, DV_BADLINK, parts, &len, 1) != 0 || channel_flush(&ch) != 0)
+				break;
+		} else if (rc != 0 && rc != -ECONNRESET) {
+			log_error("deliver process: the message stream broke (%s); stopping", strerror(-rc));
+			break;
+		}
+	}
+	if (rc < 0 && rc != -EBADMSG && rc != -ECONNRESET)
+		log_error("deliver process: the monitor's channel: %s; stopping", strerror(-rc));
+	if (rc == 0 && clean) /* every message of the last link process handled: keep what it can */
+		deliver_keep(d);
+	deliver_free(d);
+	audit_close(audit);
+	channel_free(&ch);
+	_exit(rc == 0 ? 0 : 1);
+}
