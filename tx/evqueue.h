@@ -41,7 +41,7 @@ void evq_set_wake(struct evq *q, void (*wake)(void *ctx), void *ctx);
  * persisted (the event is refused, logged and counted as rejected). Thread-safe. */
 int evq_push(struct evq *q, unsigned src, const void *data, size_t len);
 /* evq_push with the intake time given (CLOCK_REALTIME ns): events read by the intake process
- * (tx/intake_proc.h) carry the time it read them. */
+ * (tx/intake_proc/intake_proc.h) carry the time it read them. */
 int evq_push_at(struct evq *q, unsigned src, uint64_t tx_ns, const void *data, size_t len);
 /* Monotonic time (mono_ns) at which the next batch is due: 0 when one is due now, UINT64_MAX
  * when nothing is queued. */

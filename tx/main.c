@@ -27,7 +27,7 @@
 #include "common/wire.h"
 #include "hw/link.h"
 #include "tx/evqueue.h"
-#include "tx/intake_proc.h"
+#include "tx/intake_proc/intake_proc.h"
 #include "tx/journal.h"
 #include "tx/main.h"
 #include "tx/oneshot.h"
@@ -279,7 +279,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	/* The daemon reads its signing key only once the event intake has its own processes
-	 * (below), so that they never hold it (tx/intake_proc.h). */
+	 * (below), so that they never hold it (tx/intake_proc/intake_proc.h). */
 	int rc = load_all(t, check || send_mode);
 	if (rc != 0 || check) {
 		if (rc == 0)

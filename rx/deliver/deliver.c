@@ -12,7 +12,7 @@
 
 #include "common/deadline.h"
 #include "common/mkdirs.h"
-#include "rx/events.h"
+#include "rx/events/events.h"
 #include "rx/forward.h"
 #include "rx/versions.h"
 

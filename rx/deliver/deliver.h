@@ -43,7 +43,7 @@ struct audit;
 
 struct deliver_config {
 	const char *files_dir;        /* output.files; created if missing */
-	const char *events_dir;       /* output.events (rx/events.h); NULL: events refused */
+	const char *events_dir;       /* output.events (rx/events/events.h); NULL: events refused */
 	const char *state;            /* STATE, for the events' stream ids; may be NULL */
 	struct forward *forward;      /* event lines forwarded too (rx/forward.h); may be NULL;
 					 owned by the deliver role from deliver_new on */
@@ -80,7 +80,7 @@ unsigned deliver_keep(struct deliver *d);
 /* Handle one decoded message. 0, or negative for a message that makes no sense (unknown
  * session, conflicting or out-of-range fields, a BLOCK_REF outside the ring: logged, counted,
  * never fatal). A BLOCK_REF's bytes are copied out of the ring and released before anything
- * looks at them. EVENTS go to rx/events.h. */
+ * looks at them. EVENTS go to rx/events/events.h. */
 int deliver_handle(struct deliver *d, const struct msg *m);
 
 /* Read framed messages from fd and evfd (the events lane, read first; -1 for none) and handle

@@ -3,7 +3,7 @@
  * The messages from the link role (rx/msg.h), one handler each: SESSION (a pinned sender's
  * session), BLOCK and BLOCK_REF (a block's bytes into the temp file, hashed), FILE_END and
  * MANIFEST (either may complete an object: then commit.c decides it), LOST and LOST_RANGE (the
- * link role gave ids up), PARTIAL (what a clean stop may keep) and EVENTS (to rx/events.h).
+ * link role gave ids up), PARTIAL (what a clean stop may keep) and EVENTS (to rx/events/events.h).
  * Every field is checked against this role's own limits before it is used.
  */
 #include "rx/deliver/internal.h"
@@ -14,7 +14,7 @@
 #include "common/keys.h"
 #include "common/smallfile.h"
 #include "common/wire.h"
-#include "rx/events.h"
+#include "rx/events/events.h"
 #include "rx/ring.h"
 
 /* pwrite all of len bytes at off. 0 or -errno (-EIO: nothing written). */

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# tx's event intake runs in a process of its own (tx/intake_proc.h):
+# tx's event intake runs in a process of its own (tx/intake_proc/intake_proc.h):
 #
 #   sluice-tx (signing key) ── sluice-tx-spawn (listening sockets) ── sluice-intake (parser)
 #

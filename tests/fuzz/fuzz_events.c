@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * libFuzzer target for rx/events.c. The first byte picks the mode.
+ * libFuzzer target for rx/events/. The first byte picks the mode.
  *
  * Even: the rest goes to events_encode(). The output must be NUL-terminated at *len, hold no
  * raw byte < 0x20, be one minified RFC 8259 value by a strict grammar written here, and parse
  * with jansson too (JSON_DECODE_ANY, duplicate keys refused, \u0000 allowed). An object must equal the input parsed as an object, and be no
  * longer than the input (it is the input minified). A string must decode to exactly the
  * reference mapping of the input: each well-formed UTF-8 sequence (Unicode Table 3-7, written
- * here independently of rx/events.c) as it is, each other byte b as U+00bb; so the decoded
+ * here independently of rx/events/encode.c) as it is, each other byte b as U+00bb; so the decoded
  * length is between n and 2n, and the mapping is checked byte for byte rather than inverted
  * (inverting is ambiguous: input "\xc3\xbf" and input "\xff" both decode to U+00FF).
  *
@@ -48,7 +48,7 @@
 
 #include "common/evbatch.h"
 #include "common/log.h"
-#include "rx/events.h"
+#include "rx/events/events.h"
 #include "tests/unit/ref_utf8.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * libFuzzer target for what sluice-tx takes from its intake process (tx/intake_proc.h): the
+ * libFuzzer target for what sluice-tx takes from its intake process (tx/intake_proc/): the
  * process that parses camera-network bytes has no signing key, and sluice-tx treats every
  * byte it sends as hostile. The input is the event channel's stream as the intake process
  * would write it (common/channel.h framing: type u32, length u32, body); it is written to a
  * socketpair and read back with channel_read/channel_next, each message handed to
- * intake_proc_handle as tx/intake_proc.c does, until the channel refuses a header or a message
+ * intake_proc_handle as tx/intake_proc/ does, until the channel refuses a header or a message
  * is refused (either is a compromise: the process would be killed). Three sources:
  *
  *   0 "u"  udp   max_line 64     queue 4
@@ -35,7 +35,7 @@
 #include "common/evbatch.h"
 #include "common/log.h"
 #include "tx/evqueue.h"
-#include "tx/intake_proc.h"
+#include "tx/intake_proc/intake_proc.h"
 #include "tx/tx_metrics.h"
 
 #define NSRC 3

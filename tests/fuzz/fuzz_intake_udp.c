@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * libFuzzer target for the UDP event intake (tx/intake.c): the path a datagram from the camera
+ * libFuzzer target for the UDP event intake (tx/intake/): the path a datagram from the camera
  * network takes to an event, through a real socket and the libuv loop, as the intake process
  * runs it. Three udp: sources on 127.0.0.1, bound once (intake_bind, intake_open) and kept
  * for the whole run:
@@ -31,7 +31,7 @@
 
 #include "common/config.h"
 #include "common/log.h"
-#include "tx/intake.h"
+#include "tx/intake/intake.h"
 #include "tx/tx_metrics.h"
 
 #define NSRC 3

@@ -415,7 +415,7 @@ def metrics_http_seeds():
     w("incomplete", 255, b"GET /metrics HTTP/1.1\r\n")
 
 
-# ---- tx/intake_proc.h: what the intake process sends ----
+# ---- tx/intake_proc/intake_proc.h: what the intake process sends ----
 
 def intake_msg_seeds():
     w = lambda n, b: write("fuzz_intake_msg", n, b)
@@ -438,7 +438,7 @@ def intake_msg_seeds():
     w("big-tcp", ev(1, bytes(range(256)) * 4))
 
 
-# ---- tx/intake.c: udp: datagrams ----
+# ---- tx/intake/dgram.c: udp: datagrams ----
 
 def intake_udp_seeds():
     w = lambda n, b: write("fuzz_intake_udp", n, b)

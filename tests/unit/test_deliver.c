@@ -1255,7 +1255,7 @@ static void test_leftovers_and_restart(void **state)
 	/* a sender restart is audited */
 	assert_int_equal(send_session(14, tx_pk, 1), 0);
 	assert_int_equal(audit_lines("session", "sender restarted", NULL), 1);
-	/* EVENTS go to rx/events.c (tested in test_events): a batch that does not decode is
+	/* EVENTS go to rx/events/ (tested in test_events): a batch that does not decode is
 	 * refused there and counted here as a bad message. */
 	uint64_t bad = deliver_bad_messages(dl);
 	struct msg m = {.type = MSG_EVENTS, .session = 14, .object = 1, .data = (const uint8_t *)"x",

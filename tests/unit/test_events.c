@@ -35,7 +35,7 @@
 
 #include "common/evbatch.h"
 #include "common/log.h"
-#include "rx/events.h"
+#include "rx/events/events.h"
 #include "rx/rx_metrics.h"
 #include "tests/unit/seeded.h"
 #include "tests/unit/ref_utf8.h"

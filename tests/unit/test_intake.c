@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * tx/intake.{h,c} on a real libuv loop over loopback TCP, events read back from the event
+ * tx/intake/ on a real libuv loop over loopback TCP, events read back from the event
  * queue (tx/evqueue.h) as the sender would take them: the batch is decoded and each event's
  * bytes compared.
  * Covered: a source full of INTAKE_CLIENTS_MAX idle clients still takes a new client (the
@@ -33,7 +33,7 @@
 #include "common/evbatch.h"
 #include "common/log.h"
 #include "tx/evqueue.h"
-#include "tx/intake.h"
+#include "tx/intake/intake.h"
 #include "tx/tx_metrics.h"
 
 #define FDS_NEEDED (2 * (INTAKE_CLIENTS_MAX + 2) + 64)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * tx/intake_proc.c's check of what the intake process sends (intake_proc_handle): events go
+ * The check of what the intake process sends (intake_proc_handle, tx/intake_proc/): events go
  * to the event queue with the intake time they carry; counters and kernel drop counts are
  * added; every malformed message (unknown type, short or long body, a source out of range,
  * an event empty or over max_line, a counter that is not intake's, a drop count of a stream
@@ -22,7 +22,7 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "tx/evqueue.h"
-#include "tx/intake_proc.h"
+#include "tx/intake_proc/intake_proc.h"
 #include "tx/tx_metrics.h"
 
 static char top[64];

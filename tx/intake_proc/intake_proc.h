@@ -8,7 +8,7 @@
  *     +-- spawner  (forked before the key is read and before any thread; keeps the listening
  *         |         sockets; not dumpable; no filter of its own: each intake process it forks
  *         |         opens /dev/null in libuv's uv_listen before installing its own)
- *         +-- intake  (forked by the spawner for each SPAWN; tx/intake.c and tx/framing.c on
+ *         +-- intake  (forked by the spawner for each SPAWN; tx/intake/ and tx/framing.c on
  *                      the listening sockets; filter SANDBOX_INTAKE, not dumpable, no new
  *                      privileges)
  *               event channel to sluice-tx: EVENT (source, tx_time, bytes), COUNT (metric, n)
@@ -24,8 +24,8 @@
  * While sluice-tx does not read the event channel (its 4 MiB write buffer half full) the
  * intake process stops reading its sockets (intake_pause) instead of dropping events.
  */
-#ifndef SLUICE_TX_INTAKE_PROC_H
-#define SLUICE_TX_INTAKE_PROC_H
+#ifndef SLUICE_TX_INTAKE_PROC_INTAKE_PROC_H
+#define SLUICE_TX_INTAKE_PROC_INTAKE_PROC_H
 
 #include <stddef.h>
 #include <sys/types.h>

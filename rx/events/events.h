@@ -23,8 +23,8 @@
  * kept in STATE/events/<source>: when it changes (the sender's state was reset) the
  * sequence restarts, and that is logged.
  */
-#ifndef SLUICE_RX_EVENTS_H
-#define SLUICE_RX_EVENTS_H
+#ifndef SLUICE_RX_EVENTS_EVENTS_H
+#define SLUICE_RX_EVENTS_EVENTS_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -9,14 +9,14 @@
  *                  frame the closed client had begun is dropped, logged and counted.
  * Each event goes to a push callback that never blocks: the event queue (tx/evqueue.h) when
  * intake runs in the sender's process (intake_start), the channel to it when intake runs in a
- * process of its own (tx/intake_proc.h: the sockets are bound there by intake_bind, before it
+ * process of its own (tx/intake_proc/: the sockets are bound there by intake_bind, before it
  * forks, and taken by intake_open). A unix socket is created mode 0660 (its folder decides who
  * may reach it); a stale socket at the path is replaced, any other file there is an error.
  * intake_bind raises the soft open-file limit (towards the hard one) to INTAKE_FDS_SPARE +
  * INTAKE_CLIENTS_MAX + 1 per stream source, and warns when it cannot.
  */
-#ifndef SLUICE_TX_INTAKE_H
-#define SLUICE_TX_INTAKE_H
+#ifndef SLUICE_TX_INTAKE_INTAKE_H
+#define SLUICE_TX_INTAKE_INTAKE_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The receiver's events lane (rx/events/events.h): an event batch's events written in seq
+ * order per source, what the sender dropped and duplicates counted, a stream reset from the
+ * sender followed; its timers (gaps given up, files synced each second, lines forwarded); and
+ * set-up and clean stop.
+ */
+#include "rx/events/internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/mkdirs.h"
+#include "rx/forward.h"
+#include "rx/rx_metrics.h"
+
+#define SYNC_NS 1000000000ull
+
+/* A stream id other than the one known: the sender's sequence state was reset. The first
+ * stream seen is adopted as it is (the seq recovered from the file still holds). */
+static void new_stream(struct events *e, struct source *s, uint64_t stream, uint64_t first)
+{
+	if (s->have_stream) {
+		uint64_t rx_ns = now_ns(), n = 0;
+		while (s->nheld) /* what the old stream left: in order, gaps logged */
+			n += order_skip_gap(e, s, rx_ns);
+		order_flush(e, s, rx_ns, n);
+		log_warn("events %s: the sender's sequence was reset (stream %016" PRIx64 " after %016" PRIx64
+			 "); seq restarts at %" PRIu64, s->name, stream, s->stream, first);
+		s->have_next = false;
+	}
+	s->stream = stream;
+	s->have_stream = true;
+}
+
+int events_batch(struct events *e, const uint8_t *obj, size_t len)
+{
+	struct evbatch b;
+	const char *why = "";
+	int rc = evbatch_decode(obj, len, &b, &why);
+	if (rc != 0) {
+		log_rl(LOG_WARN, "events: batch refused: %s", why);
+		return rc;
+	}
+	struct source *s = sources_get(e, b.source);
+	if (!s) {
+		evbatch_release(&b);
+		return -EINVAL;
+	}
+	bool fresh = !s->have_stream || s->stream != b.stream;
+	if (fresh)
+		new_stream(e, s, b.stream, b.count ? b.ev[0].seq : 0);
+	uint64_t rx_ns = now_ns(), mono = e->mono(), lines = 0, dups = 0;
+	if (!s->have_next && b.count && b.after <= b.ev[0].seq) {
+		/* First batch of a source (or of a new stream): the sequence starts where the
+		 * sender's previous batch ended, so seqs it dropped before this one are counted. */
+		s->have_next = true;
+		s->next = b.after;
+	}
+	if (s->have_next && b.count && b.after == s->next && b.ev[0].seq > s->next &&
+	    (!s->nheld || s->held[0].seq >= b.ev[0].seq)) {
+		/* Everything before `after` is written: the seqs up to this batch were dropped by
+		 * the sender from its full queue. Nothing to wait for. */
+		uint64_t n = b.ev[0].seq - s->next;
+		rxm_add(RXM_EVENTS_LOST, n);
+		log_rl(LOG_WARN, "events %s: seq %" PRIu64 "..%" PRIu64 " dropped by the sender (its "
+		       "queue was full): %" PRIu64 " event%s lost", s->name, s->next, b.ev[0].seq - 1, n,
+		       n == 1 ? "" : "s");
+		s->next = b.ev[0].seq;
+		lines += order_drain(e, s, rx_ns);
+	}
+	for (uint32_t i = 0; i < b.count; i++) {
+		const struct evbatch_event *ev = &b.ev[i];
+		if (ev->seq == UINT64_MAX) { /* next would wrap; no sender hands this out */
+			log_rl(LOG_WARN, "events %s: seq 2^64-1 refused", s->name);
+			continue;
+		}
+		if (!s->have_next) {
+			s->have_next = true;
+			s->next = ev->seq;
+		}
+		if (ev->seq < s->next) {
+			dups++;
+			continue;
+		}
+		if (ev->seq == s->next) {
+			encode_line(e, s, ev->seq, ev->tx_time_ns, ev->data, ev->len, rx_ns);
+			s->next++;
+			lines++;
+			lines += order_drain(e, s, rx_ns);
+			continue;
+		}
+		int h = order_hold(e, s, ev, mono);
+		if (h == 1) {
+			dups++;
+		} else if (h < 0) {
+			lines += order_skip_gap(e, s, rx_ns); /* no memory to wait: give up the gap now */
+			if (ev->seq >= s->next) {
+				if (ev->seq > s->next)
+					order_gap(s, s->next, ev->seq);
+				encode_line(e, s, ev->seq, ev->tx_time_ns, ev->data, ev->len, rx_ns);
+				s->next = ev->seq + 1;
+				lines++;
+			}
+		}
+		while (s->nheld > EVENTS_REORDER_MAX || s->heldbytes > EVENTS_REORDER_BYTES ||
+		       (s->nheld && e->held_total > EVENTS_REORDER_TOTAL))
+			lines += order_skip_gap(e, s, rx_ns);
+	}
+	order_flush(e, s, rx_ns, lines);
+	if (fresh)
+		sources_save_stream(e, s); /* after the lines: they do not wait for this file's fsync */
+	if (dups) {
+		rxm_add(RXM_EVENTS_DUPLICATE, dups);
+		log_rl(LOG_INFO, "events %s: %" PRIu64 " duplicate event%s dropped", s->name, dups,
+		       dups == 1 ? "" : "s");
+	}
+	evbatch_release(&b);
+	return 0;
+}
+
+int events_timeout_ms(struct events *e)
+{
+	uint64_t now = e->mono(), due = UINT64_MAX;
+	bool dirty = false;
+	for (size_t i = 0; i < e->nsrc; i++) {
+		struct source *s = e->src[i];
+		if (s->nheld && s->held[0].since + EVENTS_REORDER_NS < due)
+			due = s->held[0].since + EVENTS_REORDER_NS;
+		dirty |= s->dirty;
+	}
+	if (dirty && e->last_sync + SYNC_NS < due)
+		due = e->last_sync + SYNC_NS;
+	int fw = forward_timeout_ms(e->fw);
+	if (due == UINT64_MAX)
+		return fw;
+	int ms = due <= now ? 0 : (int)((due - now + 999999) / 1000000);
+	return fw >= 0 && fw < ms ? fw : ms;
+}
+
+void events_tick(struct events *e)
+{
+	uint64_t now = e->mono(), rx_ns = now_ns();
+	for (size_t i = 0; i < e->nsrc; i++) {
+		struct source *s = e->src[i];
+		uint64_t n = 0;
+		while (s->nheld && now >= s->held[0].since + EVENTS_REORDER_NS)
+			n += order_skip_gap(e, s, rx_ns); /* every gap that is due, each on its own time */
+		order_flush(e, s, rx_ns, n);
+	}
+	if (now >= e->last_sync + SYNC_NS) {
+		for (size_t i = 0; i < e->nsrc; i++) {
+			struct source *s = e->src[i];
+			if (s->dirty && s->fd >= 0 && fdatasync(s->fd) != 0)
+				log_rl(LOG_ERROR, "events %s: fsync: %s", s->name, strerror(errno));
+			s->dirty = false;
+		}
+		e->last_sync = now;
+	}
+	forward_tick(e->fw);
+}
+
+int events_new(struct events **out, const struct events_config *c)
+{
+	struct events *e = calloc(1, sizeof(*e));
+	if (!e) {
+		forward_free(c->forward);
+		return -ENOMEM;
+	}
+	e->fw = c->forward;
+	e->mono = c->mono ? c->mono : mono_ns;
+	int rc = mkdirs(c->dir, 0750, false);
+	if (rc == 0 && c->state) {
+		char p[PATH_MAX];
+		if (snprintf(p, sizeof(p), "%s/events", c->state) >= (int)sizeof(p))
+			rc = -ENAMETOOLONG;
+		else if ((rc = mkdirs(p, 0700, false)) == 0 && !(e->state_dir = strdup(p)))
+			rc = -ENOMEM;
+	}
+	if (rc == 0) {
+		e->rootfd = open(c->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (e->rootfd < 0)
+			rc = -errno;
+	}
+	if (rc != 0) {
+		log_error("events folder %s: %s", c->dir, strerror(-rc));
+		forward_free(e->fw);
+		free(e->state_dir);
+		free(e);
+		return rc;
+	}
+	e->last_sync = e->mono();
+	*out = e;
+	return 0;
+}
+
+void events_free(struct events *e)
+{
+	if (!e)
+		return;
+	uint64_t rx_ns = now_ns();
+	for (size_t i = 0; i < e->nsrc; i++) {
+		struct source *s = e->src[i];
+		uint64_t n = 0;
+		while (s->nheld)
+			n += order_skip_gap(e, s, rx_ns);
+		order_flush(e, s, rx_ns, n);
+		if (s->fd >= 0) {
+			if (s->dirty)
+				fdatasync(s->fd);
+			close(s->fd);
+		}
+		close(s->dirfd);
+		free(s->held);
+		free(s);
+	}
+	forward_free(e->fw);
+	free(e->out.p);
+	free(e->state_dir);
+	close(e->rootfd);
+	free(e);
+}

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The events lane's parts (the files of rx/events/) and what they share: the state of a
+ * struct events and of each source, and the functions one part calls in another. Not for use
+ * outside rx/events/.
+ *
+ *   events.c   events_batch and the lane's timers: a batch's events in seq order, stream resets
+ *   order.c    the reorder buffer: events held until the seqs below them arrive, gaps given up
+ *   encode.c   the text of one line (events_encode for the event itself)
+ *   dayfile.c  the day files: opened per UTC day, a cut-short last line repaired, the last seq
+ *              recovered at start
+ *   sources.c  the table of sources and their stream ids in STATE/events
+ */
+#ifndef SLUICE_RX_EVENTS_INTERNAL_H
+#define SLUICE_RX_EVENTS_INTERNAL_H
+
+#include "rx/events/events.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/evbatch.h"
+
+/* since: when the gap right below this event was first missed, i.e. when the earliest of
+ * this and every later held event arrived (a seq is missing as soon as any higher one is
+ * here). Non-decreasing along held[], so held[0] is always the first gap due. */
+struct held {
+	uint64_t seq, tx_ns;
+	uint64_t since; /* e->mono() */
+	uint32_t len;
+	uint8_t *data;
+};
+
+struct source {
+	char name[EVBATCH_NAME_MAX + 1];
+	int dirfd;
+	int fd;            /* today's file, or -1 */
+	int64_t day;       /* of fd: days since 1970 (UTC) */
+	bool dirty;        /* written since the last fsync */
+	bool have_stream;
+	uint64_t stream;
+	bool have_next;
+	uint64_t next;     /* next seq to write */
+	struct held *held; /* sorted by seq, all > next */
+	size_t nheld, heldcap, heldbytes;
+};
+
+struct buf {
+	char *p;
+	size_t len, cap;
+};
+
+struct events {
+	int rootfd;
+	char *state_dir; /* STATE/events, or NULL */
+	struct source *src[EVENTS_SOURCES_MAX];
+	size_t nsrc;
+	uint64_t last_sync;
+	struct buf out;
+	struct forward *fw;
+	size_t held_total; /* bytes in all reorder buffers */
+	uint64_t (*mono)(void);
+};
+
+/* encode.c: append one line for an event to e->out (a lost one is logged and counted) */
+void encode_line(struct events *e, struct source *s, uint64_t seq, uint64_t tx_ns,
+		 const uint8_t *data, size_t len, uint64_t rx_ns);
+
+/* dayfile.c: the file of one UTC day, and what the newest one says at start */
+int64_t dayfile_day_of(uint64_t ns);
+int dayfile_open(struct source *s, int64_t day);
+int dayfile_write(int fd, const char *p, size_t n);
+void dayfile_recover(struct source *s);
+
+/* sources.c: a source by name (created and recovered on first use), its stream id saved */
+struct source *sources_get(struct events *e, const char *name);
+void sources_save_stream(struct events *e, struct source *s);
+
+/* order.c: writing in seq order. order_flush writes e->out (nlines lines) to today's file and
+ * to forwarding; order_gap logs and counts the seqs from..to-1 as lost; order_drain and
+ * order_skip_gap return how many lines they added to e->out; order_hold returns 0 (held),
+ * 1 (a duplicate of a held event) or -ENOMEM. */
+void order_flush(struct events *e, struct source *s, uint64_t rx_ns, uint64_t nlines);
+void order_gap(struct source *s, uint64_t from, uint64_t to);
+uint64_t order_drain(struct events *e, struct source *s, uint64_t rx_ns);
+uint64_t order_skip_gap(struct events *e, struct source *s, uint64_t rx_ns);
+int order_hold(struct events *e, struct source *s, const struct evbatch_event *ev, uint64_t now);
+
+#endif

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The events lane's reorder buffer, per source: an event above the next seq waits in held[]
+ * until the seqs below it arrive; a gap is given up (logged, counted in
+ * sluice_rx_events_lost_total) when its time is up or a buffer is full, and what follows it
+ * without a gap is written. order_flush writes the lines of one pass to the day file and
+ * hands them to forwarding.
+ */
+#include "rx/events/internal.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "rx/forward.h"
+#include "rx/rx_metrics.h"
+
+static void held_drop_front(struct events *e, struct source *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		s->heldbytes -= s->held[i].len;
+		e->held_total -= s->held[i].len;
+		free(s->held[i].data);
+	}
+	if (n == 0)
+		return; /* held may still be NULL */
+	memmove(s->held, s->held + n, (s->nheld - n) * sizeof(*s->held));
+	s->nheld -= n;
+}
+
+void order_flush(struct events *e, struct source *s, uint64_t rx_ns, uint64_t nlines)
+{
+	if (!e->out.len)
+		return;
+	int rc = dayfile_open(s, dayfile_day_of(rx_ns));
+	if (rc == 0)
+		rc = dayfile_write(s->fd, e->out.p, e->out.len);
+	if (rc != 0) {
+		log_rl(LOG_ERROR, "events %s: cannot write %" PRIu64 " events: %s", s->name, nlines,
+		       strerror(-rc));
+		rxm_add(RXM_EVENTS_LOST, nlines);
+	} else {
+		s->dirty = true;
+	}
+	forward_lines(e->fw, e->out.p, e->out.len);
+	e->out.len = 0;
+}
+
+void order_gap(struct source *s, uint64_t from, uint64_t to)
+{
+	rxm_add(RXM_EVENTS_LOST, to - from);
+	log_warn("events %s: seq %" PRIu64 "..%" PRIu64 " missing: %" PRIu64 " event%s lost", s->name,
+		 from, to - 1, to - from, to - from == 1 ? "" : "s");
+}
+
+/* Write the held events that follow next without a gap. */
+uint64_t order_drain(struct events *e, struct source *s, uint64_t rx_ns)
+{
+	size_t i = 0;
+	while (i < s->nheld && s->held[i].seq == s->next) {
+		encode_line(e, s, s->held[i].seq, s->held[i].tx_ns, s->held[i].data, s->held[i].len, rx_ns);
+		s->next++;
+		i++;
+	}
+	held_drop_front(e, s, i);
+	return i;
+}
+
+/* Give up the gap before the first held event. */
+uint64_t order_skip_gap(struct events *e, struct source *s, uint64_t rx_ns)
+{
+	if (!s->nheld)
+		return 0;
+	order_gap(s, s->next, s->held[0].seq);
+	s->next = s->held[0].seq;
+	return order_drain(e, s, rx_ns);
+}
+
+int order_hold(struct events *e, struct source *s, const struct evbatch_event *ev, uint64_t now)
+{
+	size_t lo = 0, hi = s->nheld;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (s->held[mid].seq < ev->seq)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < s->nheld && s->held[lo].seq == ev->seq)
+		return 1; /* already held: a duplicate */
+	if (s->nheld == s->heldcap) {
+		size_t nc = s->heldcap ? s->heldcap * 2 : 64;
+		struct held *n = realloc(s->held, nc * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		s->held = n;
+		s->heldcap = nc;
+	}
+	uint8_t *copy = malloc(ev->len ? ev->len : 1);
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, ev->data, ev->len);
+	/* The seqs below it were missed already if a later event is held (now is the latest time). */
+	uint64_t since = lo < s->nheld ? s->held[lo].since : now;
+	memmove(s->held + lo + 1, s->held + lo, (s->nheld - lo) * sizeof(*s->held));
+	s->held[lo] = (struct held){ev->seq, ev->tx_time_ns, since, ev->len, copy};
+	s->nheld++;
+	s->heldbytes += ev->len;
+	e->held_total += ev->len;
+	return 0;
+}

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The events lane's sources: up to EVENTS_SOURCES_MAX, each a folder EVENTS/<source> made on
+ * its first batch, resumed from its newest day file, and its sender's stream id kept in
+ * STATE/events/<source>.
+ */
+#include "rx/events/internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/config.h"
+#include "common/log.h"
+#include "common/smallfile.h"
+
+static bool source_name_ok(const char *n)
+{
+	return config_name_valid(n) && strcmp(n, ".") != 0 && strcmp(n, "..") != 0;
+}
+
+static void stream_path(const struct events *e, const struct source *s, char *p, size_t n)
+{
+	snprintf(p, n, "%s/%s", e->state_dir, s->name);
+}
+
+static void load_stream(struct events *e, struct source *s)
+{
+	if (!e->state_dir)
+		return;
+	char p[PATH_MAX], buf[64];
+	stream_path(e, s, p, sizeof(p));
+	if (smallfile_read(p, buf, sizeof(buf)) > 0 && sscanf(buf, "stream=%16" SCNx64, &s->stream) == 1)
+		s->have_stream = true;
+}
+
+void sources_save_stream(struct events *e, struct source *s)
+{
+	if (!e->state_dir)
+		return;
+	char p[PATH_MAX], buf[64];
+	stream_path(e, s, p, sizeof(p));
+	int n = snprintf(buf, sizeof(buf), "stream=%016" PRIx64 "\n", s->stream);
+	int rc = smallfile_write(p, buf, (size_t)n, 0600);
+	if (rc != 0)
+		log_rl(LOG_WARN, "events %s: cannot save the stream id in %s: %s", s->name, p, strerror(-rc));
+}
+
+struct source *sources_get(struct events *e, const char *name)
+{
+	for (size_t i = 0; i < e->nsrc; i++)
+		if (strcmp(e->src[i]->name, name) == 0)
+			return e->src[i];
+	if (!source_name_ok(name)) {
+		log_rl(LOG_WARN, "events: batch for source '%s' refused: not a usable name", ESCAPED(name));
+		return NULL;
+	}
+	if (e->nsrc == EVENTS_SOURCES_MAX) {
+		log_rl(LOG_WARN, "events: more than %u sources; batch for '%s' refused", EVENTS_SOURCES_MAX,
+		       name);
+		return NULL;
+	}
+	if (mkdirat(e->rootfd, name, 0750) != 0 && errno != EEXIST) {
+		log_rl(LOG_ERROR, "events: cannot create folder %s: %s", name, strerror(errno));
+		return NULL;
+	}
+	int dfd = openat(e->rootfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0) {
+		log_rl(LOG_ERROR, "events: cannot open folder %s: %s", name, strerror(errno));
+		return NULL;
+	}
+	struct source *s = calloc(1, sizeof(*s));
+	if (!s) {
+		close(dfd);
+		return NULL;
+	}
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	s->dirfd = dfd;
+	s->fd = -1;
+	s->day = -1;
+	dayfile_recover(s);
+	load_stream(e, s);
+	e->src[e->nsrc++] = s;
+	return s;
+}
