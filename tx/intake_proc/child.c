@@ -3,7 +3,7 @@
  * The intake process, forked by the spawner: intake (tx/intake/) on the listening sockets,
  * each event and each moved counter written to sluice-tx on the event channel; the sources
  * paused while that channel's buffer is over half full; on SIGTERM what was taken is handed
- * over, then it ends. Not dumpable, no new privileges, system-call filter SANDBOX_INTAKE.
+ * over, then it ends. Not dumpable, no new privileges, system-call filter SANDBOX_PARSER.
  */
 #include "tx/intake_proc/internal.h"
 
@@ -156,7 +156,7 @@ void child_main(struct intake_proc *ip, int fd)
 	intake_set_drops(c.in, child_drops, &c);
 	uv_signal_start(&c.term, child_term, SIGTERM);
 	uv_check_start(&c.check, child_check);
-	if (sandbox_enter_profile(SANDBOX_INTAKE, err, sizeof(err)) != 0) {
+	if (sandbox_enter_profile(SANDBOX_PARSER, err, sizeof(err)) != 0) {
 		log_error("intake process: %s", err);
 		_exit(1);
 	}

@@ -9,7 +9,7 @@
  *         |         sockets; not dumpable; no filter of its own: each intake process it forks
  *         |         opens /dev/null in libuv's uv_listen before installing its own)
  *         +-- intake  (forked by the spawner for each SPAWN; tx/intake/ and tx/framing.c on
- *                      the listening sockets; filter SANDBOX_INTAKE, not dumpable, no new
+ *                      the listening sockets; filter SANDBOX_PARSER, not dumpable, no new
  *                      privileges)
  *               event channel to sluice-tx: EVENT (source, tx_time, bytes), COUNT (metric, n)
  *
