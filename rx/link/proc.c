@@ -23,10 +23,12 @@
 #define KEYHOLDER_WAIT_NS 2000000000ull
 
 static struct linkrole *running;
+static volatile sig_atomic_t term;
 
 static void on_term(int sig)
 {
 	(void)sig;
+	term = 1;
 	if (running)
 		linkrole_stop(running);
 }
@@ -91,6 +93,9 @@ void linkproc_main(const struct linkproc_config *c, const uint8_t *body, size_t 
 	(void)prctl(PR_SET_NAME, "sluice-rx-link");
 	log_set_name("sluice-rx link");
 	signal(SIGPIPE, SIG_IGN);
+	/* The spawner ignores SIGTERM; a stop may come while this process sets up. */
+	struct sigaction sa = {.sa_handler = on_term};
+	sigaction(SIGTERM, &sa, NULL);
 	struct procmsg_link m;
 	if (procmsg_link_decode(body, len, c->nsenders, &m) != 0)
 		die("its start message", "malformed");
@@ -157,8 +162,8 @@ void linkproc_main(const struct linkproc_config *c, const uint8_t *body, size_t 
 	if (rc != 0)
 		die("set-up", strerror(-rc));
 	running = l;
-	struct sigaction sa = {.sa_handler = on_term};
-	sigaction(SIGTERM, &sa, NULL);
+	if (term)
+		linkrole_stop(l);
 	sigaction(SIGINT, &(struct sigaction){.sa_handler = SIG_IGN}, NULL);
 	log_debug("link process: running (Landlock ABI %d, %s)", landlock,
 		  sandbox_supported() ? "system-call filter on" : "no system-call filter in this build");
