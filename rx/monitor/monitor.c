@@ -132,13 +132,15 @@ static void finish(struct mon *m)
 /* The next step of a stop: link first, then deliver, then the spawner. */
 static void stop_step(struct mon *m)
 {
-	if (m->st[ROLE_LINK] != DOWN)
+	if (m->st[ROLE_LINK] != DOWN) {
 		signal_child(m, ROLE_LINK, SIGTERM);
-	else if (m->st[ROLE_DELIVER] != DOWN && (channel_queue(&m->dv, DV_STOP, NULL, NULL, 0) != 0 ||
-						  channel_flush(&m->dv) != 0))
-		signal_child(m, ROLE_DELIVER, SIGKILL); /* cannot be told: no more can come to it */
-	else
+	} else if (m->st[ROLE_DELIVER] != DOWN) {
+		if (!m->dv_open || channel_queue(&m->dv, DV_STOP, NULL, NULL, 0) != 0 ||
+		    channel_flush(&m->dv) != 0)
+			signal_child(m, ROLE_DELIVER, SIGKILL); /* cannot be told: nothing more comes to it */
+	} else {
 		finish(m);
+	}
 }
 
 static void on_kh(uv_poll_t *p, int status, int events);
@@ -645,7 +647,7 @@ int monitor_run(const char *cfg_path, struct rx_config *cfg, const uint8_t (*sen
 		keys_fingerprint(m->keys.dh_pk, fp);
 		log_info("listening on %s (receiver key %s, %zu pinned sender%s, %s, Landlock ABI %d)",
 			 cfg->listen.text, fp, cfg->nsenders, cfg->nsenders == 1 ? "" : "s",
-			 sandbox_supported() ? "system-call filters on" : "no system-call filter in this build",
+			 sandbox_supported() ? "system-call filter on" : "no system-call filter in this build",
 			 landlock);
 		reconcile(m);
 	}

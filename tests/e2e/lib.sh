@@ -186,17 +186,28 @@ same_tree() {
 
 # PID runs under its seccomp filter on every thread, with no way to gain privileges, or its
 # log LOG says the build has none (sanitizers).
+# assert_filtered LOG PID...: every thread of each process is under a filter, when LOG says so.
 assert_filtered() {
-	if grep -q 'system-call filter on' "$2"; then
-		for t in /proc/"$1"/task/*; do
-			grep -q '^Seccomp:[[:space:]]*2$' "$t/status" || fail "thread $t of $1 has no seccomp filter"
-			grep -q '^NoNewPrivs:[[:space:]]*1$' "$t/status" || fail "thread $t of $1 can gain privileges"
+	local log=$1 pid t
+	shift
+	if grep -q 'system-call filter on' "$log"; then
+		for pid in "$@"; do
+			[ -n "$pid" ] && [ -d "/proc/$pid" ] || fail "no process '$pid' to check"
+			for t in /proc/"$pid"/task/*; do
+				grep -q '^Seccomp:[[:space:]]*2$' "$t/status" || fail "thread $t of $pid has no seccomp filter"
+				grep -q '^NoNewPrivs:[[:space:]]*1$' "$t/status" || fail "thread $t of $pid can gain privileges"
+			done
 		done
-		[ "$(ls /proc/"$1"/task | wc -l)" -ge 3 ] || fail "$1: fewer threads than expected"
 	else
-		grep -q 'no system-call filter in this build' "$2" || fail "$2 does not say whether it is filtered"
+		grep -q 'no system-call filter in this build' "$log" || fail "$log does not say whether it is filtered"
 		log "   (no system-call filter in this build: sanitizers)"
 	fi
+}
+# rx_link_pid: the link process of the sluice-rx started last (rx/monitor/monitor.h).
+rx_link_pid() {
+	local s
+	s=$(pgrep -P "$RX_PID" -x sluice-rx-spawn | head -n 1)
+	[ -n "$s" ] && pgrep -P "$s" -x sluice-rx-link | head -n 1
 }
 metric_ge() { [ "$(metric "$1" "$2")" -ge "$3" ]; }
 

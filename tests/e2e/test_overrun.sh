@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# A receiver that cannot keep up: rx is frozen (SIGSTOP) while tx sends 300 MB, more than its
+# A receiver that cannot keep up: rx's link process is frozen (SIGSTOP) while tx sends 300 MB, more than its
 # 128 MiB socket buffer holds. The datagrams the kernel drops are counted in
 # sluice_rx_socket_dropped_total and logged; nothing is delivered corrupt, and rx goes on
 # delivering once it runs again.
@@ -12,10 +12,11 @@ start_rx
 start_tx
 wait_for "tx announcing" 10 metric_ge "$TX_METRICS" sluice_tx_announcements_total 1
 make_file "$W/big.bin" 300000000 big
-kill -STOP "$RX_PID"
+LINK=$(rx_link_pid) || fail "no link process"
+kill -STOP "$LINK"
 stage_into_spool "$W/big.bin" big.bin
 wait_for "tx to send the whole file" 120 metric_ge "$TX_METRICS" sluice_tx_objects_total 1
-kill -CONT "$RX_PID"
+kill -CONT "$LINK"
 wait_for "the socket drops to be counted" 10 metric_ge "$RX_METRICS" sluice_rx_socket_dropped_total 1
 drops=$(metric "$RX_METRICS" sluice_rx_socket_dropped_total)
 grep -q "the kernel dropped .* datagrams: the receive socket was full" "$W/rx.log" ||

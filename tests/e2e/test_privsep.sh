@@ -22,7 +22,7 @@ SAN=0
 
 child() { pgrep -P "$1" -x "$2" | head -n 1; } # PARENT COMM
 spawner() { child "$RX_PID" sluice-rx-spawn; }
-link_pid() { local s; s=$(spawner) && [ -n "$s" ] && child "$s" sluice-rx-link; }
+link_pid() { rx_link_pid; }
 deliver_pid() { local s; s=$(spawner) && [ -n "$s" ] && child "$s" sluice-rx-deliv; }
 status_of() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 delivered() { # DIR PREFIX COUNT: files PREFIX1..COUNT of DIR arrived intact

@@ -65,6 +65,7 @@ cmp -s "$W/before" "$W/after" || { diff "$W/before" "$W/after" >&2; fail "an att
 [ -z "$(ls -A "$W/out/files/.sluice-tmp")" ] || fail "temp files left"
 kill -0 "$RX_PID" || fail "rx died"
 
-log "5. the receiver runs under its system-call filter, on every thread"
-assert_filtered "$RX_PID" "$W/rx.log"
+log "5. the receiver's monitor, link and deliver processes run under their filters, on every thread"
+SPAWNER=$(pgrep -P "$RX_PID" -x sluice-rx-spawn)
+assert_filtered "$W/rx.log" "$RX_PID" "$(rx_link_pid)" "$(pgrep -P "$SPAWNER" -x sluice-rx-deliv)"
 log "ok: rejected $(metric "$RX_METRICS" sluice_rx_packets_rejected_total) packets"

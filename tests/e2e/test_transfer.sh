@@ -20,7 +20,7 @@ start_tx
 cp -a "$SRC/." "$W/spool/"
 nfiles=$(find "$SRC" -type f | wc -l)
 wait_for "all $nfiles files delivered" 120 metric_ge "$RX_METRICS" sluice_rx_objects_delivered_total "$nfiles"
-assert_filtered "$TX_PID" "$W/tx.log"
+assert_filtered "$W/tx.log" "$TX_PID"
 same_tree "$SRC" || fail "delivered tree differs from the source"
 [ "$(stat -c %Y.%y "$W/out/files/cam/size-1.bin" | cut -c1-10)" = "$(stat -c %Y "$SRC/size-1.bin")" ] || fail "mtime not kept"
 [ "$(stat -c %y "$W/out/files/cam/size-1.bin")" = "$(stat -c %y "$SRC/size-1.bin")" ] || fail "mtime nanoseconds not kept"
