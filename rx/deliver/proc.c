@@ -80,7 +80,7 @@ static int next_link(struct channel *ch, int *fd, int *evfd)
 }
 
 void deliverproc_main(const struct rx_config *cfg, const uint8_t (*senders)[32], struct ring *ring,
-		      int ctl)
+		      int ctl, int link_fd)
 {
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 	(void)prctl(PR_SET_NAME, "sluice-rx-deliv");
@@ -88,10 +88,7 @@ void deliverproc_main(const struct rx_config *cfg, const uint8_t (*senders)[32],
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGINT, SIG_IGN);  /* the monitor decides when this process stops (DV_STOP) */
 	signal(SIGTERM, SIG_IGN);
-	/* Nothing of the spawner's but the channel to the monitor: no link socket here. */
-	for (int fd = 3; fd < 1024; fd++)
-		if (fd != ctl)
-			(void)close(fd);
+	close(link_fd); /* no link socket here */
 	if (setpriority(PRIO_PROCESS, 0, DELIVER_NICE) != 0)
 		log_debug("deliver process: cannot lower its priority: %s", strerror(errno));
 	struct channel ch;

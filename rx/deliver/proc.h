@@ -16,6 +16,6 @@ struct ring;
 
 __attribute__((noreturn)) void deliverproc_main(const struct rx_config *cfg,
 						const uint8_t (*senders)[32], struct ring *ring,
-						int ctl);
+						int ctl, int link_fd);
 
 #endif

@@ -13,6 +13,7 @@
 
 #include "common/channel.h"
 #include "common/log.h"
+#include "hw/link.h"
 #include "rx/deliver/proc.h"
 #include "rx/monitor/procmsg.h"
 
@@ -57,7 +58,8 @@ static void spawn(struct spawner *s, uint32_t role, const uint8_t *body, size_t 
 		close(s->ch.fd);
 		if (role == ROLE_LINK)
 			linkproc_main(&s->c->link, body, len, s->fds[0], s->fds[1], s->fds[2]);
-		deliverproc_main(s->c->cfg, s->c->link.senders, s->c->link.ring, s->fds[0]);
+		deliverproc_main(s->c->cfg, s->c->link.senders, s->c->link.ring, s->fds[0],
+				 link_fd(s->c->link.link));
 	}
 	drop_fds(s);
 	if (pid < 0) {
