@@ -16,9 +16,10 @@
  * to the start. The link role puts a block, then sends a BLOCK_REF message (rx/msg.h) naming
  * its position and length; the deliver role checks the reference against the ring (it lies
  * between tail and head and does not wrap), copies the bytes into its own memory before
- * looking at them, and releases them. The ring is MAP_SHARED, so it would still serve if the
- * two roles became two processes; the deliver role then has to assume the bytes may change
- * under it, which the copy and the content hash it checks on its copy take care of.
+ * looking at them, and releases them. The ring is MAP_SHARED and made before the processes are
+ * forked (rx/monitor/monitor.h): the link process may change the bytes under the deliver
+ * process at any time, which the copy and the content hash checked on the copy take care of.
+ * A new link process goes on from the shared head.
  * When the ring is full the link role sends the block inline, as before: the ring only saves
  * work, it never holds a block back.
  */
