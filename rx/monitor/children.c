@@ -1,0 +1,278 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Starting, stopping and restarting the monitor's children (rx/monitor/monitor.h). */
+#include "rx/monitor/internal.h"
+
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "common/annauth.h"
+#include "common/channel.h"
+#include "common/cursor.h"
+#include "common/deadline.h"
+#include "common/keys.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "common/mkdirs.h"
+#include "common/privdrop.h"
+#include "common/sandbox.h"
+#include "common/session.h"
+#include "common/smallfile.h"
+#include "common/wire.h"
+#include "hw/link.h"
+#include "rx/link/proc.h"
+#include "rx/monitor/keyholder.h"
+#include "rx/monitor/procmsg.h"
+#include "rx/monitor/spawner.h"
+#include "rx/retention.h"
+#include "rx/ring.h"
+#include "rx/rx_metrics.h"
+
+const char *role_name(int role) { return role == ROLE_LINK ? "link" : "deliver"; }
+
+void on_closed(uv_handle_t *h) { (void)h; }
+
+int sp_send(struct mon *m, uint32_t type, const void *body, size_t len, int fd)
+{
+	if (fd >= 0)
+		return channel_send_fd(&m->sp, type, body, len, fd);
+	const void *parts[] = {body};
+	int rc = channel_queue(&m->sp, type, parts, &len, len ? 1 : 0);
+	return rc ? rc : channel_flush(&m->sp);
+}
+
+void signal_child(struct mon *m, uint32_t role, uint32_t sig)
+{
+	uint8_t b[8];
+	channel_put32(b, role);
+	channel_put32(b + 4, sig);
+	if (m->st[role] != DOWN)
+		(void)sp_send(m, SP_SIGNAL, b, 8, -1);
+}
+
+/* A process sent what it never should: it is no longer trusted to run. */
+void compromised(struct mon *m, uint32_t role, const char *what)
+{
+	rxm_add(RXM_CHANNEL_REFUSED, 1);
+	log_error("the %s process %s: treated as compromised, killed", role_name((int)role), what);
+	signal_child(m, role, SIGKILL);
+}
+
+void finish(struct mon *m)
+{
+	if (m->finished)
+		return;
+	m->finished = true;
+	(void)sp_send(m, SP_STOP, NULL, 0, -1);
+	uv_close((uv_handle_t *)&m->sigint, on_closed);
+	uv_close((uv_handle_t *)&m->sigterm, on_closed);
+	uv_close((uv_handle_t *)&m->retention, on_closed);
+	uv_close((uv_handle_t *)&m->restart, on_closed);
+	uv_close((uv_handle_t *)&m->stop_timer, on_closed);
+	uv_close((uv_handle_t *)&m->sp_poll, on_closed);
+	if (m->dv_open)
+		uv_close((uv_handle_t *)&m->dv_poll, on_closed);
+	if (m->kh_open)
+		uv_close((uv_handle_t *)&m->kh_poll, on_closed);
+	m->dv_open = m->kh_open = false;
+	if (m->metrics)
+		metrics_server_close(m->metrics);
+	m->metrics = NULL;
+}
+
+/* The next step of a stop: link first, then deliver, then the spawner. */
+void stop_step(struct mon *m)
+{
+	if (m->st[ROLE_LINK] != DOWN) {
+		signal_child(m, ROLE_LINK, SIGTERM);
+	} else if (m->st[ROLE_DELIVER] != DOWN) {
+		if (!m->dv_open || channel_queue(&m->dv, DV_STOP, NULL, NULL, 0) != 0 ||
+		    channel_flush(&m->dv) != 0)
+			signal_child(m, ROLE_DELIVER, SIGKILL); /* cannot be told: nothing more comes to it */
+	} else {
+		finish(m);
+	}
+}
+
+
+static int pair(int sv[2], int buf)
+{
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+		return -errno;
+	if (buf) {
+		setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+		setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
+	}
+	return 0;
+}
+
+static int start_deliver(struct mon *m)
+{
+	int sv[2], rc;
+	if ((rc = pair(sv, 0)) != 0)
+		return rc;
+	if ((rc = channel_init(&m->dv, sv[0], PROCMSG_BODY_MAX, PROCMSG_BODY_MAX + CHANNEL_HDR)) != 0 ||
+	    (rc = sp_send(m, SP_FD, NULL, 0, sv[1])) != 0 || (rc = sp_send(m, SP_DELIVER, NULL, 0, -1)) != 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return rc;
+	}
+	close(sv[1]);
+	m->kept_known = false;
+	uv_poll_init(&m->loop, &m->dv_poll, sv[0]);
+	m->dv_poll.data = m;
+	uv_poll_start(&m->dv_poll, UV_READABLE, on_dv);
+	m->dv_open = true;
+	m->st[ROLE_DELIVER] = STARTING;
+	return 0;
+}
+
+static int send_link_fds(struct mon *m, int chan[2], int ev[2], int key[2], const uint8_t *body,
+			 size_t len)
+{
+	int rc;
+	if ((rc = channel_send_fd(&m->dv, DV_LINK, NULL, 0, chan[1])) != 0 ||
+	    (rc = channel_flush(&m->dv)) != 0 || (rc = channel_send_fd(&m->dv, DV_LINKEV, NULL, 0, ev[1])) != 0 ||
+	    (rc = channel_flush(&m->dv)) != 0)
+		return rc;
+	if ((rc = sp_send(m, SP_FD, NULL, 0, chan[0])) != 0 || (rc = sp_send(m, SP_FD, NULL, 0, ev[0])) != 0 ||
+	    (rc = sp_send(m, SP_FD, NULL, 0, key[1])) != 0)
+		return rc;
+	return sp_send(m, SP_LINK, body, len, -1);
+}
+
+static int start_link(struct mon *m)
+{
+	int chan[2] = {-1, -1}, ev[2] = {-1, -1}, key[2] = {-1, -1}, rc;
+	size_t n = m->cfg->nsenders, cap = STATE_MAX * (n ? n : 1);
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/senders", m->cfg->state);
+	char *state = malloc(cap);
+	uint8_t *body = NULL;
+	if (!state)
+		return -ENOMEM;
+	long slen = smallfile_read(path, state, cap);
+	if (slen < 0) {
+		if (slen != -ENOENT)
+			log_warn("%s: %s: the link process starts without it", path, strerror((int)-slen));
+		slen = 0;
+	}
+	size_t len = 4 + 32 + n * ANNAUTH_KEY_LEN + 4 + (size_t)slen + m->kept_len;
+	if (!(body = malloc(len))) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	struct wcursor w;
+	wcursor_init(&w, body, len);
+	wcursor_u32(&w, ++m->incarnation);
+	wcursor_bytes(&w, m->keys.dh_pk, 32);
+	wcursor_bytes(&w, keyholder_mac_keys(m->kh), n * ANNAUTH_KEY_LEN);
+	wcursor_u32(&w, (uint32_t)slen);
+	wcursor_bytes(&w, state, (size_t)slen);
+	wcursor_bytes(&w, m->kept, m->kept_len);
+	if ((rc = pair(chan, 8 << 20)) != 0 || (rc = pair(ev, 0)) != 0 || (rc = pair(key, 0)) != 0)
+		goto out;
+	if ((rc = send_link_fds(m, chan, ev, key, body, len)) != 0)
+		goto out;
+	/* The kept objects go to the first link process after a deliver start only. */
+	m->kept_len = 4;
+	memset(m->kept, 0, 4);
+	if ((rc = channel_init(&m->khc, key[0], KH_BODY_MAX, 1 << 16)) != 0)
+		goto out;
+	fcntl(key[0], F_SETFL, fcntl(key[0], F_GETFL) | O_NONBLOCK);
+	uv_poll_init(&m->loop, &m->kh_poll, key[0]);
+	m->kh_poll.data = m;
+	uv_poll_start(&m->kh_poll, UV_READABLE, on_kh);
+	m->kh_open = true;
+	key[0] = -1;
+	m->st[ROLE_LINK] = STARTING;
+out:
+	for (int i = 0; i < 2; i++) {
+		if (chan[i] >= 0)
+			close(chan[i]);
+		if (ev[i] >= 0)
+			close(ev[i]);
+	}
+	if (key[0] >= 0)
+		close(key[0]);
+	if (key[1] >= 0)
+		close(key[1]);
+	free(state);
+	free(body);
+	return rc;
+}
+
+/* Start whatever should run and does not: the deliver process first, then the link process
+ * once the deliver process has named its kept objects. */
+void reconcile(struct mon *m)
+{
+	if (m->stopping)
+		return;
+	int rc = 0;
+	if (m->st[ROLE_DELIVER] == DOWN)
+		rc = start_deliver(m);
+	else if (m->st[ROLE_DELIVER] == UP && m->kept_known && m->st[ROLE_LINK] == DOWN)
+		rc = start_link(m);
+	if (rc != 0) {
+		log_error("cannot start a process: %s; stopping", strerror(-rc));
+		m->exit_code = 1;
+		m->stopping = true;
+		stop_step(m);
+	}
+}
+
+static void on_restart(uv_timer_t *t) { reconcile(t->data); }
+
+void child_exited(struct mon *m, uint32_t role, uint32_t status)
+{
+	m->st[role] = DOWN;
+	if (role == ROLE_LINK && m->kh_open) {
+		uv_close((uv_handle_t *)&m->kh_poll, on_closed);
+		close(m->khc.fd);
+		channel_free(&m->khc);
+		m->kh_open = false;
+	}
+	if (role == ROLE_DELIVER && m->dv_open) {
+		uv_close((uv_handle_t *)&m->dv_poll, on_closed);
+		close(m->dv.fd);
+		channel_free(&m->dv);
+		m->dv_open = false;
+	}
+	if (m->stopping) {
+		if (status != 0)
+			m->exit_code = 1;
+		stop_step(m);
+		return;
+	}
+	char how[64];
+	int st = (int)status;
+	if (WIFSIGNALED(st))
+		snprintf(how, sizeof(how), "was killed by signal %d (%s)", WTERMSIG(st), strsignal(WTERMSIG(st)));
+	else
+		snprintf(how, sizeof(how), "exited with status %d", WEXITSTATUS(st));
+	uint64_t now = deadline_now();
+	if (now - m->started_ns[role] >= STEADY_NS || !m->backoff_ms[role])
+		m->backoff_ms[role] = BACKOFF_MIN_MS;
+	else if ((m->backoff_ms[role] *= 2) > BACKOFF_MAX_MS)
+		m->backoff_ms[role] = BACKOFF_MAX_MS;
+	rxm_add(role == ROLE_LINK ? RXM_LINK_RESTARTS : RXM_DELIVER_RESTARTS, 1);
+	log_error("the %s process %s; starting another in %u ms%s", role_name((int)role), how,
+		  m->backoff_ms[role],
+		  role == ROLE_DELIVER ? " (file objects it held unfinished are lost: the link "
+					 "process is restarted too)" : "");
+	if (role == ROLE_DELIVER)
+		signal_child(m, ROLE_LINK, SIGKILL);
+	uv_timer_start(&m->restart, on_restart, m->backoff_ms[role], 0);
+}

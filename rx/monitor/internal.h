@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The monitor's parts (rx/monitor/): its state, and the calls between monitor.c (set-up, the
+ * loop, signals, retention), children.c (starting, stopping and restarting the children) and
+ * messages.c (what the spawner, the deliver process and the link process send it).
+ */
+#ifndef SLUICE_RX_MONITOR_INTERNAL_H
+#define SLUICE_RX_MONITOR_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "common/channel.h"
+#include "common/config.h"
+#include "common/keys.h"
+#include "rx/monitor/spawner.h"
+
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 5000
+#define STEADY_NS 30000000000ull /* a child that ran this long starts again at once */
+#define STOP_KILL_MS 10000
+#define STATE_MAX (64u << 10) /* STATE/senders per pinned sender, at most */
+
+enum child_state { DOWN, STARTING, UP };
+
+struct mon {
+	struct rx_config *cfg;
+	const uint8_t (*senders)[32];
+	struct keys_rx keys;
+	struct keyholder *kh;
+	struct link *link;
+	struct ring *ring;
+	char empty_dir[4096];
+	struct spawner_config spc;
+	uv_loop_t loop;
+	uv_signal_t sigint, sigterm;
+	uv_timer_t retention, restart, stop_timer;
+	uv_poll_t sp_poll, dv_poll, kh_poll;
+	struct channel sp, dv, khc;
+	bool dv_open, kh_open;
+	enum child_state st[2];
+	uint64_t started_ns[2];
+	unsigned backoff_ms[2];
+	uint32_t incarnation;
+	uint8_t *kept;
+	size_t kept_len;
+	bool kept_known;
+	bool stopping, finished;
+	struct metrics_server *metrics;
+	uv_work_t retention_work;
+	bool retention_busy;
+	int exit_code;
+};
+/* children.c */
+const char *role_name(int role);
+void on_closed(uv_handle_t *h);
+int sp_send(struct mon *m, uint32_t type, const void *body, size_t len, int fd);
+void signal_child(struct mon *m, uint32_t role, uint32_t sig);
+void compromised(struct mon *m, uint32_t role, const char *what);
+void finish(struct mon *m);
+void stop_step(struct mon *m);
+void reconcile(struct mon *m);
+void child_exited(struct mon *m, uint32_t role, uint32_t status);
+
+/* messages.c */
+void on_sp(uv_poll_t *p, int status, int events);
+void on_dv(uv_poll_t *p, int status, int events);
+void on_kh(uv_poll_t *p, int status, int events);
+
+#endif
