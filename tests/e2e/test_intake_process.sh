@@ -67,37 +67,14 @@ out="$W/out/events"
 [ "$(intake_pid)" = "$INTAKE" ] || fail "the intake process changed"
 log "1 ok: $(tail -n 1 "$W/check-udp.txt"); $(tail -n 1 "$W/check-tcp.txt")"
 
-# search_key PID: prints "seed=N secret=M", the places each byte string was found in its memory.
+# search_key PID: prints "seed=N secret=M regions=R", the places each byte string was found in
+# its memory (the Ed25519 seed, and libsodium's secret key: seed || public key).
 search_key() {
-	python3 - "$1" "$W/keys/tx.key" "$W/keys/tx.pub" <<'PY'
-import base64, re, sys
-pid, keyf, pubf = sys.argv[1:4]
-def b64(path, prefix):
-    s = open(path).read().strip()
-    assert s.startswith(prefix), path
-    s = s[len(prefix):]
-    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
-seed = b64(keyf, "sluice-tx-key:")
-pk = b64(pubf, "sluice-tx-pub:")
-assert len(seed) == 32 and len(pk) == 32
-secret = seed + pk  # libsodium's Ed25519 secret key: seed || public key
-nseed = nsecret = regions = 0
-with open(f"/proc/{pid}/maps") as maps, open(f"/proc/{pid}/mem", "rb", 0) as mem:
-    for line in maps:
-        f = line.split()
-        if "r" not in f[1] or (len(f) > 5 and f[5] in ("[vvar]", "[vsyscall]", "[vvar_vclock]")):
-            continue
-        lo, hi = (int(x, 16) for x in f[0].split("-"))
-        try:
-            mem.seek(lo)
-            data = mem.read(hi - lo)
-        except (OSError, ValueError, OverflowError):
-            continue
-        regions += 1
-        nseed += data.count(seed)
-        nsecret += data.count(secret)
-print(f"seed={nseed} secret={nsecret} regions={regions}")
-PY
+	local r
+	r=$(python3 "$ROOT/tests/tools/memsearch/memsearch.py" "$1" "$W/keys/tx.key:sluice-tx-key" \
+		"$W/keys/tx.key:sluice-tx-key+$W/keys/tx.pub:sluice-tx-pub") || return 1
+	set -- $r
+	echo "seed=$1 secret=$2 regions=$3"
 }
 
 check_clean() { # PID NAME: its memory holds neither key string

@@ -66,32 +66,8 @@ log "1 ok: uid $(status_of "$LINK" Uid | cut -f1), root $(readlink "/proc/$LINK/
 
 log "2: the static secret is in the monitor's memory only"
 if [ "$(id -u)" = 0 ] && [ $SAN = 0 ]; then
-	count_secret() {
-		python3 - "$1" "$W/keys/rx.key" <<'PY'
-import base64, sys
-pid, keyf = sys.argv[1:3]
-s = open(keyf).read().strip()
-assert s.startswith("sluice-rx-key:"), keyf
-s = s[len("sluice-rx-key:"):]
-secret = base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
-assert len(secret) == 32
-n = regions = 0
-with open(f"/proc/{pid}/maps") as maps, open(f"/proc/{pid}/mem", "rb", 0) as mem:
-    for line in maps:
-        f = line.split()
-        if "r" not in f[1] or (len(f) > 5 and f[5] in ("[vvar]", "[vsyscall]", "[vvar_vclock]")):
-            continue
-        lo, hi = (int(x, 16) for x in f[0].split("-"))
-        try:
-            mem.seek(lo)
-            data = mem.read(hi - lo)
-        except (OSError, ValueError, OverflowError):
-            continue
-        regions += 1
-        n += data.count(secret)
-print(f"{n} {regions}")
-PY
-	}
+	count_secret() { python3 "$ROOT/tests/tools/memsearch/memsearch.py" "$1" "$W/keys/rx.key:sluice-rx-key"; }
+
 	read -r n regions < <(count_secret "$RX_PID") || fail "cannot read the monitor's memory"
 	[ "$n" -ge 1 ] || fail "the search does not find the secret in the monitor itself ($n in $regions regions)"
 	for p in "link:$LINK" "deliver:$DELIVER" "spawner:$(spawner)"; do
