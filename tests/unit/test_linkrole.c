@@ -33,7 +33,9 @@
 #include "common/wire.h"
 #include "fec/fec.h"
 #include "rx/link/linkrole.h"
+#include "rx/monitor/keyholder.h"
 #include "rx/msg.h"
+#include "rx/rx_metrics.h"
 
 #define T 64
 #define BLOCK_MAX 8
@@ -53,6 +55,12 @@ struct rig {
 	int fds[2];
 	uint64_t now;
 	char state[64];
+	/* as in the link process: no secret key, no state folder (rx/link/proc.c) */
+	bool proc;
+	struct keyholder *kh;
+	int refuse; /* the key holder refuses (-errno) */
+	const char *state_text;
+	size_t state_len;
 	/* what the link role said, in order */
 	uint8_t *in;
 	size_t inlen, incap;
@@ -157,16 +165,30 @@ static void drain(struct rig *r)
 	fail_msg("the link role's queue does not drain");
 }
 
+static int ask_kh(void *ctx, const uint8_t *ann, size_t len, struct session_secret *out)
+{
+	struct rig *r = ctx;
+	const char *why;
+	return r->refuse ? r->refuse : keyholder_answer(r->kh, ann, len, r->now, out, &why);
+}
+
 static void rig_open(struct rig *r)
 {
 	struct linkrole_config c = {
-		.keys = &rx_keys,
+		.keys = r->proc ? NULL : &rx_keys,
+		.rx_pk = rx_keys.dh_pk,
+		.mac_keys = r->kh ? keyholder_mac_keys(r->kh) : NULL,
+		.derive = r->proc ? ask_kh : NULL,
+		.derive_ctx = r,
+		.state_text = r->state_text,
+		.state_len = r->state_len,
+		.state_msg = r->proc,
 		.senders = (const uint8_t (*)[32])senders,
 		.nsenders = 1,
 		.memory_limit = 64ull << 20,
 		.object_limit = 1ull << 30,
 		.ev_fd = -1,
-		.state_dir = r->state,
+		.state_dir = r->proc ? NULL : r->state,
 	};
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, r->fds), 0);
 	fcntl(r->fds[1], F_SETFL, fcntl(r->fds[1], F_GETFL) | O_NONBLOCK);
@@ -339,6 +361,89 @@ static void test_rejoin_keeps_delivered(void **state)
 	rig_done(&r);
 }
 
+/* The text of the last STATE message the link role sent, or NULL. */
+static char *last_state(const struct rig *r, size_t *len)
+{
+	char *text = NULL;
+	for (size_t off = 0; off + MSG_HDR_LEN <= r->inlen;) {
+		enum msg_type type;
+		uint32_t n;
+		struct msg m;
+		assert_int_equal(msg_header_decode(r->in + off, &type, &n), 0);
+		assert_int_equal(msg_body_decode(type, r->in + off + MSG_HDR_LEN, n, &m), 0);
+		off += MSG_HDR_LEN + n;
+		if (type == MSG_STATE) {
+			free(text);
+			text = malloc(m.data_len + 1);
+			assert_non_null(text);
+			memcpy(text, m.data, m.data_len);
+			text[m.data_len] = 0;
+			*len = m.data_len;
+		}
+	}
+	return text;
+}
+
+static bool opened(const struct rig *r, uint64_t session);
+
+/* As in the link process: session keys from the key holder, STATE/senders as messages and
+ * loaded from the text the monitor read. A refused announcement opens nothing; a restarted
+ * link process that loads the last STATE it sent says lost only the partial file. */
+static void test_process_mode(void **state)
+{
+	(void)state;
+	struct rig r;
+	struct tx t;
+	memset(&r, 0, sizeof(r));
+	r.now = 1000 * SEC;
+	r.proc = true;
+	assert_int_equal(keyholder_new(&r.kh, &rx_keys, (const uint8_t (*)[32])senders, 1), 0);
+	rig_open(&r);
+	tx_open(&t, 0x5555, 1);
+	uint64_t auth0 = metric_get(&rx_metrics[RXM_REJ_AUTH]);
+	r.refuse = -EACCES;
+	announce(&r, &t, 1, 0);
+	drain(&r);
+	assert_false(opened(&r, 0x5555));
+	assert_int_equal(metric_get(&rx_metrics[RXM_REJ_AUTH]), auth0 + 1);
+	r.refuse = 0;
+	r.now += SEC;
+	announce(&r, &t, 1, 0);
+	drain(&r);
+	assert_true(opened(&r, 0x5555));
+	send_block(&r, &t, 1, WIRE_KIND_FILE, 9 * T, 0); /* block 0 of 2 */
+	for (uint64_t id = 2; id <= 50; id++)
+		send_file(&r, &t, id);
+	tick(&r, 1); /* the link is up: a save (due every 5 s), as a STATE message */
+	assert_int_equal(fate(&r, 50, NULL), 'D');
+	size_t len = 0;
+	char *text = last_state(&r, &len);
+	assert_non_null(text);
+	char hex[65];
+	sodium_bin2hex(hex, sizeof(hex), senders[0], 32);
+	assert_non_null(strstr(text, hex));
+	DIR *none = opendir(r.state[0] ? r.state : "/nonexistent-sluice");
+	assert_null(none); /* no state folder was made or written */
+	rig_close(&r);
+	r.state_text = text;
+	r.state_len = len;
+	rig_open(&r);
+	r.now += SEC;
+	announce(&r, &t, 51, 51);
+	drain(&r);
+	uint64_t lost;
+	assert_int_equal(fate(&r, 1, &lost), 'L');
+	for (uint64_t id = 2; id <= 50; id++)
+		if (fate(&r, id, NULL) != '-')
+			fail_msg("file %" PRIu64 " delivered before the restart is said lost after it", id);
+	assert_int_equal(lost, 1);
+	aead_free(t.aead);
+	rig_close(&r);
+	keyholder_free(r.kh);
+	free(text);
+	free(r.in);
+}
+
 /* Did the link role open this session (a SESSION message)? */
 static bool opened(const struct rig *r, uint64_t session)
 {
@@ -442,6 +547,7 @@ int main(void)
 		cmocka_unit_test(test_rejoin_keeps_delivered),
 		cmocka_unit_test(test_replayed_announcements),
 		cmocka_unit_test(test_failed_save_keeps_senders),
+		cmocka_unit_test(test_process_mode),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
