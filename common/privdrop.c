@@ -2,6 +2,7 @@
 #include "common/privdrop.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdint.h>
@@ -17,6 +18,7 @@
 /* Debian 12's headers predate the newer Landlock fields: the kernel's ABI, spelled out. */
 #ifndef SYS_landlock_create_ruleset
 #define SYS_landlock_create_ruleset 444
+#define SYS_landlock_add_rule 445
 #define SYS_landlock_restrict_self 446
 #endif
 #define LL_CREATE_RULESET_VERSION (1u << 0)
@@ -46,38 +48,78 @@ int privdrop_lookup(const char *user, uid_t *uid, gid_t *gid, char *err, size_t 
 	return 0;
 }
 
+static int fail(char *err, size_t errlen, const char *step);
+
 int privdrop_landlock_abi(void)
 {
 	long v = syscall(SYS_landlock_create_ruleset, NULL, 0, LL_CREATE_RULESET_VERSION);
 	return v > 0 ? (int)v : 0;
 }
 
-/* No path at all: every access right this kernel knows is handled, none is granted. */
-static int landlock_nothing(int abi)
+/* Every file access right this kernel knows. */
+static uint64_t fs_rights(int abi)
+{
+	uint64_t r = (1ull << 13) - 1; /* ABI 1: execute .. make_sym */
+	if (abi >= 2)
+		r |= 1ull << 13; /* refer */
+	if (abi >= 3)
+		r |= 1ull << 14; /* truncate */
+	if (abi >= 5)
+		r |= 1ull << 15; /* ioctl_dev */
+	return r;
+}
+
+/* Only the given folders (all rights but execute beneath each), or no path at all (n = 0):
+ * every access right this kernel knows is handled. With n = 0 also no TCP bind or connect and
+ * no signal or abstract unix socket out of the domain (where the ABI has them). */
+static int landlock_only(int abi, const char *const *paths, size_t n)
 {
 	struct ll_ruleset_attr a = {0};
 	size_t size = sizeof(a.handled_access_fs);
-	a.handled_access_fs = (1ull << 13) - 1; /* ABI 1: execute .. make_sym */
-	if (abi >= 2)
-		a.handled_access_fs |= 1ull << 13; /* refer */
-	if (abi >= 3)
-		a.handled_access_fs |= 1ull << 14; /* truncate */
-	if (abi >= 5)
-		a.handled_access_fs |= 1ull << 15; /* ioctl_dev */
-	if (abi >= 4) {
+	a.handled_access_fs = fs_rights(abi);
+	if (abi >= 4 && n == 0) {
 		a.handled_access_net = 3; /* bind_tcp, connect_tcp */
 		size = 2 * sizeof(uint64_t);
 	}
-	if (abi >= 6) {
+	if (abi >= 6 && n == 0) {
 		a.scoped = 3; /* abstract unix sockets, signals */
 		size = sizeof(a);
 	}
 	int fd = (int)syscall(SYS_landlock_create_ruleset, &a, size, 0);
 	if (fd < 0)
 		return -errno;
-	int rc = syscall(SYS_landlock_restrict_self, fd, 0) == 0 ? 0 : -errno;
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		struct __attribute__((packed)) {
+			uint64_t allowed_access;
+			int32_t parent_fd;
+		} rule = {fs_rights(abi) & ~1ull /* not execute */, open(paths[i], O_PATH | O_CLOEXEC)};
+		if (rule.parent_fd < 0)
+			rc = -errno;
+		else if (syscall(SYS_landlock_add_rule, fd, 1 /* path_beneath */, &rule, 0) != 0)
+			rc = -errno;
+		if (rule.parent_fd >= 0)
+			close(rule.parent_fd);
+	}
+	if (rc == 0 && syscall(SYS_landlock_restrict_self, fd, 0) != 0)
+		rc = -errno;
 	close(fd);
 	return rc;
+}
+
+int privdrop_landlock_paths(const char *const *paths, size_t n, char *err, size_t errlen)
+{
+	int abi = privdrop_landlock_abi();
+	if (abi <= 0)
+		return 0;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+		return fail(err, errlen, "prctl(PR_SET_NO_NEW_PRIVS)");
+	int rc = landlock_only(abi, paths, n);
+	if (rc != 0) {
+		errno = -rc;
+		return fail(err, errlen, "landlock");
+	}
+	return abi;
 }
 
 static bool kept(const struct privdrop *p, int fd)
@@ -137,7 +179,7 @@ int privdrop_apply(const struct privdrop *p, int *landlock, char *err, size_t er
 		return fail(err, errlen, "prctl(PR_SET_DUMPABLE)");
 	int abi = privdrop_landlock_abi();
 	if (abi > 0) {
-		int rc = landlock_nothing(abi);
+		int rc = landlock_only(abi, NULL, 0);
 		if (rc != 0) {
 			errno = -rc;
 			return fail(err, errlen, "landlock");

@@ -2,6 +2,7 @@
 #include "rx/deliver/proc.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 
 #include "common/channel.h"
 #include "common/log.h"
+#include "common/privdrop.h"
 #include "common/sandbox.h"
 #include "rx/audit.h"
 #include "rx/deliver/deliver.h"
@@ -118,6 +120,19 @@ void deliverproc_main(const struct rx_config *cfg, const uint8_t (*senders)[32],
 	if ((rc = send_kept(&ch, d)) != 0)
 		die("kept objects to the monitor", rc);
 	char err[256];
+	const char *mine[] = {cfg->files_dir, cfg->events_dir, cfg->state};
+	int landlock = privdrop_landlock_paths(mine, 3, err, sizeof(err));
+	if (landlock < 0) {
+		log_error("deliver process: %s", err);
+		_exit(1);
+	}
+	if (strcmp(test_trigger(), "deliver-open") == 0) {
+		int fd = open("/etc/passwd", O_RDONLY | O_CLOEXEC);
+		log_warn("test trigger deliver-open: open(/etc/passwd) %s%s (Landlock ABI %d)",
+			 fd >= 0 ? "succeeded" : "failed: ", fd >= 0 ? "" : strerror(errno), landlock);
+		if (fd >= 0)
+			close(fd);
+	}
 	if (sandbox_enter(err, sizeof(err)) != 0) {
 		log_error("deliver process: %s", err);
 		_exit(1);

@@ -4,8 +4,9 @@
  * by the spawner (no secret key), with the output folders, the state folder and the audit log,
  * and no link socket. It takes the two lanes of each link process from the monitor (DV_LINK,
  * DV_LINKEV, rx/monitor/procmsg.h), reads them to their end, and reports a malformed message
- * as a compromise of the link process (DV_BADLINK). Filter: SANDBOX_DAEMON (no new process,
- * no program to run).
+ * as a compromise of the link process (DV_BADLINK). Confinement: Landlock grants file access
+ * beneath output.files, output.events and state only (the audit log is opened before), no new
+ * privileges, and SANDBOX_DAEMON (no new process, no program to run).
  */
 #ifndef SLUICE_RX_DELIVER_PROC_H
 #define SLUICE_RX_DELIVER_PROC_H

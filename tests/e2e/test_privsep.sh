@@ -8,7 +8,8 @@
 #     batch in flight is delivered or counted lost, and later files arrive intact;
 #  4. a malformed message from the link process, to the deliver process or to the key holder,
 #     is refused, counted, and the link process is killed and started again;
-#  5. each process's filter stops a forbidden call (test triggers); SIGTERM stops them all.
+#  5. each process's filter stops a forbidden call (test triggers); the deliver process opens
+#     nothing outside its folders (Landlock); SIGTERM stops them all.
 . "$(dirname "$0")/lib.sh"
 make_keys
 write_rx_config
@@ -130,6 +131,16 @@ SLUICE_TEST_TRIGGER=link-open start_rx
 wait_for "the link-open trigger" 10 grep -q "test trigger link-open" "$W/rx.log"
 grep "test trigger link-open" "$W/rx.log" | tail -n 1 | grep -q "failed" || fail "the link process opened /etc/passwd"
 log "   $(grep "test trigger link-open" "$W/rx.log" | tail -n 1 | cut -d' ' -f4-)"
+stop_rx
+SLUICE_TEST_TRIGGER=deliver-open start_rx
+wait_for "the deliver-open trigger" 10 grep -q "test trigger deliver-open" "$W/rx.log"
+if grep "test trigger deliver-open" "$W/rx.log" | tail -n 1 | grep -q "ABI 0)"; then
+	log "   (no Landlock in this kernel: the deliver process's file access is not narrowed)"
+else
+	grep "test trigger deliver-open" "$W/rx.log" | tail -n 1 | grep -q "failed: Permission denied" ||
+		fail "the deliver process opened /etc/passwd: $(grep "test trigger deliver-open" "$W/rx.log" | tail -n 1)"
+fi
+log "   $(grep "test trigger deliver-open" "$W/rx.log" | tail -n 1 | cut -d' ' -f4-)"
 stop_rx
 if [ $SAN = 1 ]; then
 	log "5: filters skipped (sanitizer builds install none)"
