@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
 """Write the seed corpora of fuzz_wire, fuzz_msg, fuzz_pathrule, fuzz_senders_state, fuzz_journal,
-fuzz_config, fuzz_keys, fuzz_kept, fuzz_metrics_http, fuzz_intake_msg, fuzz_intake_udp and
-fuzz_deliver:
+fuzz_config, fuzz_keys, fuzz_kept, fuzz_metrics_http, fuzz_intake_msg, fuzz_intake_udp,
+fuzz_deliver and fuzz_procmsg:
 a few valid inputs and a few that are one step from valid, in the formats of common/wire.h and
 rx/msg.h, names for common/pathrule.h, the receiver's STATE/senders (with datagrams from
 fuzz_linkrole's seeds), the sender's STATE/journal (tx/journal.h), configurations, key files,
-kept-object records, HTTP requests, intake channel messages, event datagrams and the deliver
-role's operations (the target signs and hashes, so these need no keys).
+kept-object records, HTTP requests, intake channel messages, event datagrams, the deliver
+role's operations and the link process's start message (the target signs and hashes, so these
+need no keys).
 
     python3 tests/fuzz/make_seeds.py [TARGET...]   (from the top of the tree; default: all)
 
@@ -539,6 +540,33 @@ def deliver_seeds():
     w("session-conflict", session() + session(other=True) + session(flags=3) + session(sess=2, flags=2))
 
 
+# ---- rx/monitor/procmsg.h: SP_LINK's body, after a byte whose value % 4 is the sender count ----
+
+def procmsg_seeds():
+    w = lambda n, b: write("fuzz_procmsg", n, b)
+
+    def kept(objs):
+        b = struct.pack("<I", len(objs))
+        for session, obj, length, top, done in objs:
+            b += struct.pack("<QQQI", session, obj, length, top) + done
+        return b
+
+    def link(ns, state=b"", objs=(), incarnation=1):
+        body = struct.pack("<I", incarnation) + bytes(range(0xA0, 0xC0))
+        body += b"".join(bytes([0x40 + i]) * 32 for i in range(ns))
+        body += struct.pack("<I", len(state)) + state + kept(objs)
+        return bytes([ns]) + body
+
+    state = b"sluice-senders 1\n" + b"00" * 32 + b" 5 1122334455667788 3 1\n"
+    two = [(0x1122334455667788, 3, 5000, 10, b"\xff\x01"), (0x1122334455667788, 7, 64, 1, b"\x01")]
+    w("bare", link(0))
+    w("one-sender-state", link(1, state, incarnation=2))
+    w("two-senders-kept", link(2, state, two))
+    w("three-senders-kept-no-state", link(3, b"", two + [(9, 1, 0, 0, b"")]))
+    w("truncated", link(2, state, two)[:-1])
+    w("top-over-max", link(1, b"", [(1, 1, 0, (1 << 24) + 1, b"")]))
+
+
 if __name__ == "__main__":
     import sys
     every = {
@@ -547,6 +575,7 @@ if __name__ == "__main__":
         "fuzz_config": config_seeds, "fuzz_keys": keys_seeds, "fuzz_kept": kept_seeds,
         "fuzz_metrics_http": metrics_http_seeds, "fuzz_intake_msg": intake_msg_seeds,
         "fuzz_intake_udp": intake_udp_seeds, "fuzz_deliver": deliver_seeds,
+        "fuzz_procmsg": procmsg_seeds,
     }
     for t in sys.argv[1:] or every:
         every[t]()
