@@ -2,6 +2,7 @@
 #include "rx/deliver/proc.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -43,8 +44,11 @@ static int send_kept(struct channel *ch, struct deliver *d)
 	size_t len;
 	int rc = procmsg_resume_encode(r, n, &b, &len);
 	free(r);
-	if (rc != 0)
+	if (rc < 0)
 		return rc;
+	for (size_t i = (size_t)rc; i < n; i++) /* its blocks stay; the link process starts it anew */
+		log_warn("deliver process: kept session %016" PRIx64 " object %" PRIu64 " not resumed: "
+			 "more kept objects than one start message holds", kept[i].session, kept[i].object);
 	const void *parts[] = {b};
 	rc = channel_queue(ch, DV_KEPT, parts, &len, 1);
 	free(b);

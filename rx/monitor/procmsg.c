@@ -12,9 +12,14 @@ int procmsg_resume_encode(const struct linkrole_resume *r, size_t n, uint8_t **o
 {
 	if (n > PROCMSG_RESUME_MAX)
 		n = PROCMSG_RESUME_MAX;
-	size_t total = 4;
-	for (size_t i = 0; i < n; i++)
-		total += 8 + 8 + 8 + 4 + (r[i].top + 7) / 8;
+	size_t total = 4, fit = 0;
+	for (; fit < n; fit++) {
+		size_t one = 8 + 8 + 8 + 4 + ((size_t)r[fit].top + 7) / 8;
+		if (r[fit].top > PROCMSG_TOP_MAX || total + one > PROCMSG_KEPT_BYTES)
+			break;
+		total += one;
+	}
+	n = fit;
 	uint8_t *b = malloc(total);
 	if (!b)
 		return -ENOMEM;
@@ -30,7 +35,7 @@ int procmsg_resume_encode(const struct linkrole_resume *r, size_t n, uint8_t **o
 	}
 	*out = b;
 	*len = total;
-	return 0;
+	return (int)n;
 }
 
 int procmsg_link_decode(const uint8_t *body, size_t len, size_t nsenders, struct procmsg_link *m)

@@ -52,7 +52,9 @@ enum {
 #define PROCMSG_RESUME_MAX 4096 /* kept objects at most */
 #define PROCMSG_TOP_MAX (1u << 24)
 
-/* The kept objects in DV_KEPT's form, in a buffer of their own (free it). 0 or -ENOMEM. */
+/* The kept objects in DV_KEPT's form, in a buffer of their own (free it): the first of them
+ * that fit PROCMSG_RESUME_MAX objects and PROCMSG_KEPT_BYTES. How many, or -ENOMEM. */
+#define PROCMSG_KEPT_BYTES (8u << 20)
 int procmsg_resume_encode(const struct linkrole_resume *r, size_t n, uint8_t **out, size_t *len)
 	__attribute__((warn_unused_result));
 

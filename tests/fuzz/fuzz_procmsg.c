@@ -42,7 +42,7 @@ static void again(const struct procmsg_link *m, size_t ns, const uint8_t *body, 
 {
 	uint8_t *kept;
 	size_t klen;
-	check(procmsg_resume_encode(m->resume, m->nresume, &kept, &klen) == 0, "encode failed");
+	check(procmsg_resume_encode(m->resume, m->nresume, &kept, &klen) == (int)m->nresume, "encode failed");
 	size_t total = 4 + 32 + ns * ANNAUTH_KEY_LEN + 4 + m->state_len + klen;
 	uint8_t *b = malloc(total);
 	check(b != NULL, "malloc");

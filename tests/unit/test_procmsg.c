@@ -83,7 +83,7 @@ static void test_round_trip(void **state)
 	for (size_t nk = 0; nk <= NKEPT; nk++) {
 		uint8_t *kept;
 		size_t kept_len, want = 4;
-		assert_int_equal(procmsg_resume_encode(r, nk, &kept, &kept_len), 0);
+		assert_int_equal(procmsg_resume_encode(r, nk, &kept, &kept_len), (int)nk);
 		for (size_t i = 0; i < nk; i++)
 			want += 8 + 8 + 8 + 4 + (tops[i] + 7) / 8;
 		assert_int_equal(kept_len, want);
@@ -137,7 +137,7 @@ static void test_truncated_overlong(void **state)
 	uint8_t rx_pk[32] = {1}, mac_keys[2 * ANNAUTH_KEY_LEN] = {2};
 	uint8_t *kept;
 	size_t kept_len, len;
-	assert_int_equal(procmsg_resume_encode(r, NKEPT, &kept, &kept_len), 0);
+	assert_int_equal(procmsg_resume_encode(r, NKEPT, &kept, &kept_len), NKEPT);
 	uint8_t *b = link_body(1, rx_pk, mac_keys, 2, "ab", 2, kept, kept_len, &len);
 	for (size_t l = 0; l < len; l++)
 		expect_bad(b, l, 2);
@@ -253,6 +253,28 @@ static void test_top_max(void **state)
 	free(b);
 }
 
+/* Kept objects beyond what one start message holds are left out, the first ones kept: by
+ * count, by a top over PROCMSG_TOP_MAX, and by bytes. */
+static void test_encode_fits(void **state)
+{
+	(void)state;
+	static uint8_t bits[PROCMSG_TOP_MAX / 8];
+	struct linkrole_resume r[3] = {{1, 1, 10, 8, bits}, {1, 2, 10, PROCMSG_TOP_MAX + 1, bits},
+				       {1, 3, 10, 8, bits}};
+	uint8_t *b;
+	size_t len;
+	assert_int_equal(procmsg_resume_encode(r, 3, &b, &len), 1);
+	assert_int_equal(len, 4 + 8 + 8 + 8 + 4 + 1);
+	free(b);
+	struct linkrole_resume big[5];
+	for (int i = 0; i < 5; i++)
+		big[i] = (struct linkrole_resume){1, (uint64_t)i, 10, PROCMSG_TOP_MAX, bits};
+	int n = procmsg_resume_encode(big, 5, &b, &len);
+	assert_int_equal(n, (int)(PROCMSG_KEPT_BYTES / (28 + PROCMSG_TOP_MAX / 8)));
+	assert_true(len <= PROCMSG_KEPT_BYTES);
+	free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -261,6 +283,7 @@ int main(void)
 		cmocka_unit_test(test_lengths_beyond),
 		cmocka_unit_test(test_too_many),
 		cmocka_unit_test(test_top_max),
+		cmocka_unit_test(test_encode_fits),
 	};
 	return cmocka_run_group_tests_name("procmsg", tests, NULL, NULL);
 }
