@@ -24,7 +24,8 @@ if [ "${SLUICE_UNIT_ONLY:-0}" != 1 ]; then
 		if timeout 900 bash "$t" >"$log" 2>&1; then
 			pass=$((pass + 1)); echo "PASS e2e/$name ($(( $(date +%s) - start ))s)"
 		else
-			fail=$((fail + 1)); failed+=("e2e/$name"); echo "FAIL e2e/$name ($(( $(date +%s) - start ))s)"; tail -n 60 "$log"
+			fail=$((fail + 1)); failed+=("e2e/$name"); echo "FAIL e2e/$name ($(( $(date +%s) - start ))s)"
+			grep -E '^\[[0-9:]+\] ' "$log" | tail -n 12; echo "---- the end of its output"; tail -n 50 "$log"
 		fi
 		rm -f "$log"
 	done
