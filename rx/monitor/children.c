@@ -40,11 +40,11 @@
 #include "rx/ring.h"
 #include "rx/rx_metrics.h"
 
-const char *role_name(int role) { return role == ROLE_LINK ? "link" : "deliver"; }
+const char *mon_role_name(int role) { return role == ROLE_LINK ? "link" : "deliver"; }
 
-void on_closed(uv_handle_t *h) { (void)h; }
+void mon_on_closed(uv_handle_t *h) { (void)h; }
 
-int sp_send(struct mon *m, uint32_t type, const void *body, size_t len, int fd)
+int mon_spawner_send(struct mon *m, uint32_t type, const void *body, size_t len, int fd)
 {
 	if (fd >= 0)
 		return channel_send_fd(&m->sp, type, body, len, fd);
@@ -53,39 +53,39 @@ int sp_send(struct mon *m, uint32_t type, const void *body, size_t len, int fd)
 	return rc ? rc : channel_flush(&m->sp);
 }
 
-void signal_child(struct mon *m, uint32_t role, uint32_t sig)
+void mon_signal(struct mon *m, uint32_t role, uint32_t sig)
 {
 	uint8_t b[8];
 	channel_put32(b, role);
 	channel_put32(b + 4, sig);
 	if (m->st[role] != DOWN)
-		(void)sp_send(m, SP_SIGNAL, b, 8, -1);
+		(void)mon_spawner_send(m, SP_SIGNAL, b, 8, -1);
 }
 
 /* A process sent what it never should: it is no longer trusted to run. */
-void compromised(struct mon *m, uint32_t role, const char *what)
+void mon_compromised(struct mon *m, uint32_t role, const char *what)
 {
 	rxm_add(RXM_CHANNEL_REFUSED, 1);
-	log_error("the %s process %s: treated as compromised, killed", role_name((int)role), what);
-	signal_child(m, role, SIGKILL);
+	log_error("the %s process %s: treated as mon_compromised, killed", mon_role_name((int)role), what);
+	mon_signal(m, role, SIGKILL);
 }
 
-void finish(struct mon *m)
+void mon_finish(struct mon *m)
 {
 	if (m->finished)
 		return;
 	m->finished = true;
-	(void)sp_send(m, SP_STOP, NULL, 0, -1);
-	uv_close((uv_handle_t *)&m->sigint, on_closed);
-	uv_close((uv_handle_t *)&m->sigterm, on_closed);
-	uv_close((uv_handle_t *)&m->retention, on_closed);
-	uv_close((uv_handle_t *)&m->restart, on_closed);
-	uv_close((uv_handle_t *)&m->stop_timer, on_closed);
-	uv_close((uv_handle_t *)&m->sp_poll, on_closed);
+	(void)mon_spawner_send(m, SP_STOP, NULL, 0, -1);
+	uv_close((uv_handle_t *)&m->sigint, mon_on_closed);
+	uv_close((uv_handle_t *)&m->sigterm, mon_on_closed);
+	uv_close((uv_handle_t *)&m->retention, mon_on_closed);
+	uv_close((uv_handle_t *)&m->restart, mon_on_closed);
+	uv_close((uv_handle_t *)&m->stop_timer, mon_on_closed);
+	uv_close((uv_handle_t *)&m->sp_poll, mon_on_closed);
 	if (m->dv_open)
-		uv_close((uv_handle_t *)&m->dv_poll, on_closed);
+		uv_close((uv_handle_t *)&m->dv_poll, mon_on_closed);
 	if (m->kh_open)
-		uv_close((uv_handle_t *)&m->kh_poll, on_closed);
+		uv_close((uv_handle_t *)&m->kh_poll, mon_on_closed);
 	m->dv_open = m->kh_open = false;
 	if (m->metrics)
 		metrics_server_close(m->metrics);
@@ -93,16 +93,16 @@ void finish(struct mon *m)
 }
 
 /* The next step of a stop: link first, then deliver, then the spawner. */
-void stop_step(struct mon *m)
+void mon_stop_step(struct mon *m)
 {
 	if (m->st[ROLE_LINK] != DOWN) {
-		signal_child(m, ROLE_LINK, SIGTERM);
+		mon_signal(m, ROLE_LINK, SIGTERM);
 	} else if (m->st[ROLE_DELIVER] != DOWN) {
 		if (!m->dv_open || channel_queue(&m->dv, DV_STOP, NULL, NULL, 0) != 0 ||
 		    channel_flush(&m->dv) != 0)
-			signal_child(m, ROLE_DELIVER, SIGKILL); /* cannot be told: nothing more comes to it */
+			mon_signal(m, ROLE_DELIVER, SIGKILL); /* cannot be told: nothing more comes to it */
 	} else {
-		finish(m);
+		mon_finish(m);
 	}
 }
 
@@ -124,7 +124,7 @@ static int start_deliver(struct mon *m)
 	if ((rc = pair(sv, 0)) != 0)
 		return rc;
 	if ((rc = channel_init(&m->dv, sv[0], PROCMSG_BODY_MAX, PROCMSG_BODY_MAX + CHANNEL_HDR)) != 0 ||
-	    (rc = sp_send(m, SP_FD, NULL, 0, sv[1])) != 0 || (rc = sp_send(m, SP_DELIVER, NULL, 0, -1)) != 0) {
+	    (rc = mon_spawner_send(m, SP_FD, NULL, 0, sv[1])) != 0 || (rc = mon_spawner_send(m, SP_DELIVER, NULL, 0, -1)) != 0) {
 		close(sv[0]);
 		close(sv[1]);
 		return rc;
@@ -133,7 +133,7 @@ static int start_deliver(struct mon *m)
 	m->kept_known = false;
 	uv_poll_init(&m->loop, &m->dv_poll, sv[0]);
 	m->dv_poll.data = m;
-	uv_poll_start(&m->dv_poll, UV_READABLE, on_dv);
+	uv_poll_start(&m->dv_poll, UV_READABLE, mon_on_deliver);
 	m->dv_open = true;
 	m->st[ROLE_DELIVER] = STARTING;
 	return 0;
@@ -147,10 +147,10 @@ static int send_link_fds(struct mon *m, int chan[2], int ev[2], int key[2], cons
 	    (rc = channel_flush(&m->dv)) != 0 || (rc = channel_send_fd(&m->dv, DV_LINKEV, NULL, 0, ev[1])) != 0 ||
 	    (rc = channel_flush(&m->dv)) != 0)
 		return rc;
-	if ((rc = sp_send(m, SP_FD, NULL, 0, chan[0])) != 0 || (rc = sp_send(m, SP_FD, NULL, 0, ev[0])) != 0 ||
-	    (rc = sp_send(m, SP_FD, NULL, 0, key[1])) != 0)
+	if ((rc = mon_spawner_send(m, SP_FD, NULL, 0, chan[0])) != 0 || (rc = mon_spawner_send(m, SP_FD, NULL, 0, ev[0])) != 0 ||
+	    (rc = mon_spawner_send(m, SP_FD, NULL, 0, key[1])) != 0)
 		return rc;
-	return sp_send(m, SP_LINK, body, len, -1);
+	return mon_spawner_send(m, SP_LINK, body, len, -1);
 }
 
 static int start_link(struct mon *m)
@@ -194,7 +194,7 @@ static int start_link(struct mon *m)
 	fcntl(key[0], F_SETFL, fcntl(key[0], F_GETFL) | O_NONBLOCK);
 	uv_poll_init(&m->loop, &m->kh_poll, key[0]);
 	m->kh_poll.data = m;
-	uv_poll_start(&m->kh_poll, UV_READABLE, on_kh);
+	uv_poll_start(&m->kh_poll, UV_READABLE, mon_on_keyholder);
 	m->kh_open = true;
 	key[0] = -1;
 	m->st[ROLE_LINK] = STARTING;
@@ -216,7 +216,7 @@ out:
 
 /* Start whatever should run and does not: the deliver process first, then the link process
  * once the deliver process has named its kept objects. */
-void reconcile(struct mon *m)
+void mon_reconcile(struct mon *m)
 {
 	if (m->stopping)
 		return;
@@ -229,23 +229,23 @@ void reconcile(struct mon *m)
 		log_error("cannot start a process: %s; stopping", strerror(-rc));
 		m->exit_code = 1;
 		m->stopping = true;
-		stop_step(m);
+		mon_stop_step(m);
 	}
 }
 
-static void on_restart(uv_timer_t *t) { reconcile(t->data); }
+static void on_restart(uv_timer_t *t) { mon_reconcile(t->data); }
 
-void child_exited(struct mon *m, uint32_t role, uint32_t status)
+void mon_child_exited(struct mon *m, uint32_t role, uint32_t status)
 {
 	m->st[role] = DOWN;
 	if (role == ROLE_LINK && m->kh_open) {
-		uv_close((uv_handle_t *)&m->kh_poll, on_closed);
+		uv_close((uv_handle_t *)&m->kh_poll, mon_on_closed);
 		close(m->khc.fd);
 		channel_free(&m->khc);
 		m->kh_open = false;
 	}
 	if (role == ROLE_DELIVER && m->dv_open) {
-		uv_close((uv_handle_t *)&m->dv_poll, on_closed);
+		uv_close((uv_handle_t *)&m->dv_poll, mon_on_closed);
 		close(m->dv.fd);
 		channel_free(&m->dv);
 		m->dv_open = false;
@@ -253,7 +253,7 @@ void child_exited(struct mon *m, uint32_t role, uint32_t status)
 	if (m->stopping) {
 		if (status != 0)
 			m->exit_code = 1;
-		stop_step(m);
+		mon_stop_step(m);
 		return;
 	}
 	char how[64];
@@ -268,11 +268,11 @@ void child_exited(struct mon *m, uint32_t role, uint32_t status)
 	else if ((m->backoff_ms[role] *= 2) > BACKOFF_MAX_MS)
 		m->backoff_ms[role] = BACKOFF_MAX_MS;
 	rxm_add(role == ROLE_LINK ? RXM_LINK_RESTARTS : RXM_DELIVER_RESTARTS, 1);
-	log_error("the %s process %s; starting another in %u ms%s", role_name((int)role), how,
+	log_error("the %s process %s; starting another in %u ms%s", mon_role_name((int)role), how,
 		  m->backoff_ms[role],
 		  role == ROLE_DELIVER ? " (file objects it held unfinished are lost: the link "
 					 "process is restarted too)" : "");
 	if (role == ROLE_DELIVER)
-		signal_child(m, ROLE_LINK, SIGKILL);
+		mon_signal(m, ROLE_LINK, SIGKILL);
 	uv_timer_start(&m->restart, on_restart, m->backoff_ms[role], 0);
 }

@@ -53,19 +53,19 @@ struct mon {
 	int exit_code;
 };
 /* children.c */
-const char *role_name(int role);
-void on_closed(uv_handle_t *h);
-int sp_send(struct mon *m, uint32_t type, const void *body, size_t len, int fd);
-void signal_child(struct mon *m, uint32_t role, uint32_t sig);
-void compromised(struct mon *m, uint32_t role, const char *what);
-void finish(struct mon *m);
-void stop_step(struct mon *m);
-void reconcile(struct mon *m);
-void child_exited(struct mon *m, uint32_t role, uint32_t status);
+const char *mon_role_name(int role);
+void mon_on_closed(uv_handle_t *h);
+int mon_spawner_send(struct mon *m, uint32_t type, const void *body, size_t len, int fd);
+void mon_signal(struct mon *m, uint32_t role, uint32_t sig);
+void mon_compromised(struct mon *m, uint32_t role, const char *what);
+void mon_finish(struct mon *m);
+void mon_stop_step(struct mon *m);
+void mon_reconcile(struct mon *m);
+void mon_child_exited(struct mon *m, uint32_t role, uint32_t status);
 
 /* messages.c */
-void on_sp(uv_poll_t *p, int status, int events);
-void on_dv(uv_poll_t *p, int status, int events);
-void on_kh(uv_poll_t *p, int status, int events);
+void mon_on_spawner(uv_poll_t *p, int status, int events);
+void mon_on_deliver(uv_poll_t *p, int status, int events);
+void mon_on_keyholder(uv_poll_t *p, int status, int events);
 
 #endif

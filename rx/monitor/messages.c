@@ -41,7 +41,7 @@
 #include "rx/ring.h"
 #include "rx/rx_metrics.h"
 
-void on_sp(uv_poll_t *p, int status, int events)
+void mon_on_spawner(uv_poll_t *p, int status, int events)
 {
 	struct mon *m = p->data;
 	(void)events;
@@ -52,7 +52,7 @@ void on_sp(uv_poll_t *p, int status, int events)
 		if (!m->finished)
 			log_error("the spawner process is gone; stopping");
 		m->exit_code = 1;
-		finish(m);
+		mon_finish(m);
 		return;
 	}
 	struct channel_msg msg;
@@ -62,13 +62,13 @@ void on_sp(uv_poll_t *p, int status, int events)
 		if (msg.type == SP_SPAWNED && msg.len == 8 && role < 2) {
 			m->st[role] = UP;
 			m->started_ns[role] = deadline_now();
-			log_info("%s process %" PRIu32 " started", role_name((int)role), channel_get32(msg.body + 4));
+			log_info("%s process %" PRIu32 " started", mon_role_name((int)role), channel_get32(msg.body + 4));
 			if (m->stopping) /* asked for before the stop began */
-				stop_step(m);
+				mon_stop_step(m);
 			else
-				reconcile(m);
+				mon_reconcile(m);
 		} else if (msg.type == SP_EXITED && msg.len == 12 && role < 2) {
-			child_exited(m, role, channel_get32(msg.body + 8));
+			mon_child_exited(m, role, channel_get32(msg.body + 8));
 		} else {
 			rc = -EBADMSG;
 			break;
@@ -77,11 +77,11 @@ void on_sp(uv_poll_t *p, int status, int events)
 	if (rc < 0 && !m->finished) {
 		log_error("the spawner process sent a malformed message; stopping");
 		m->exit_code = 1;
-		finish(m);
+		mon_finish(m);
 	}
 }
 
-void on_dv(uv_poll_t *p, int status, int events)
+void mon_on_deliver(uv_poll_t *p, int status, int events)
 {
 	struct mon *m = p->data;
 	(void)events;
@@ -107,9 +107,9 @@ void on_dv(uv_poll_t *p, int status, int events)
 			m->kept = k;
 			m->kept_len = msg.len;
 			m->kept_known = true;
-			reconcile(m);
+			mon_reconcile(m);
 		} else if (msg.type == DV_BADLINK) {
-			compromised(m, ROLE_LINK, "sent the deliver process a malformed message");
+			mon_compromised(m, ROLE_LINK, "sent the deliver process a malformed message");
 		} else {
 			rc = -EBADMSG;
 			break;
@@ -117,11 +117,11 @@ void on_dv(uv_poll_t *p, int status, int events)
 	}
 	if (rc < 0) {
 		uv_poll_stop(&m->dv_poll);
-		compromised(m, ROLE_DELIVER, "sent the monitor a malformed message");
+		mon_compromised(m, ROLE_DELIVER, "sent the monitor a malformed message");
 	}
 }
 
-void on_kh(uv_poll_t *p, int status, int events)
+void mon_on_keyholder(uv_poll_t *p, int status, int events)
 {
 	struct mon *m = p->data;
 	(void)events;
@@ -162,6 +162,6 @@ void on_kh(uv_poll_t *p, int status, int events)
 	}
 	if (rc == -EBADMSG) {
 		uv_poll_stop(&m->kh_poll);
-		compromised(m, ROLE_LINK, "sent the key holder a malformed message");
+		mon_compromised(m, ROLE_LINK, "sent the key holder a malformed message");
 	}
 }

@@ -47,8 +47,8 @@ static void on_stop_timer(uv_timer_t *t)
 	struct mon *m = t->data;
 	log_error("processes still running %d ms after the stop began: killed", STOP_KILL_MS);
 	m->exit_code = 1;
-	signal_child(m, ROLE_LINK, SIGKILL);
-	signal_child(m, ROLE_DELIVER, SIGKILL);
+	mon_signal(m, ROLE_LINK, SIGKILL);
+	mon_signal(m, ROLE_DELIVER, SIGKILL);
 }
 
 static void on_signal(uv_signal_t *s, int signum)
@@ -60,7 +60,7 @@ static void on_signal(uv_signal_t *s, int signum)
 	m->stopping = true;
 	uv_timer_stop(&m->restart);
 	uv_timer_start(&m->stop_timer, on_stop_timer, STOP_KILL_MS, 0);
-	stop_step(m);
+	mon_stop_step(m);
 }
 
 static void retention_run(uv_work_t *w)
@@ -217,7 +217,7 @@ int monitor_run(const char *cfg_path, struct rx_config *cfg, const uint8_t (*sen
 	uv_timer_start(&m->retention, on_retention, 0, RETENTION_INTERVAL_MS);
 	uv_poll_init(&m->loop, &m->sp_poll, m->sp.fd);
 	m->sp_poll.data = m;
-	uv_poll_start(&m->sp_poll, UV_READABLE, on_sp);
+	uv_poll_start(&m->sp_poll, UV_READABLE, mon_on_spawner);
 	if (cfg->metrics_enabled) {
 		rc = metrics_server_start(&m->metrics, &m->loop, (const struct sockaddr *)&cfg->metrics.ss,
 					  rx_metrics, RXM_COUNT);
@@ -226,7 +226,7 @@ int monitor_run(const char *cfg_path, struct rx_config *cfg, const uint8_t (*sen
 			m->metrics = NULL;
 			m->exit_code = 1;
 			m->stopping = true;
-			finish(m);
+			mon_finish(m);
 		}
 	}
 	char err[256];
@@ -235,7 +235,7 @@ int monitor_run(const char *cfg_path, struct rx_config *cfg, const uint8_t (*sen
 		log_error("%s", err);
 		m->exit_code = 1;
 		m->stopping = true;
-		finish(m);
+		mon_finish(m);
 	}
 	if (!m->stopping && strcmp(test_trigger(), "monitor-filter") == 0) {
 		log_warn("test trigger monitor-filter: calling execve() under the filter");
@@ -250,7 +250,7 @@ int monitor_run(const char *cfg_path, struct rx_config *cfg, const uint8_t (*sen
 			 cfg->listen.text, fp, cfg->nsenders, cfg->nsenders == 1 ? "" : "s",
 			 sandbox_supported() ? "system-call filter on" : "no system-call filter in this build",
 			 landlock);
-		reconcile(m);
+		mon_reconcile(m);
 	}
 	uv_run(&m->loop, UV_RUN_DEFAULT);
 	uv_loop_close(&m->loop);
