@@ -164,6 +164,7 @@ struct linkrole {
 	size_t nresume;
 	uint32_t sock_drops; /* the socket's drop counter, last read */
 	bool sock_drops_known;
+	bool peer_gone; /* a lane to the deliver role broke (EPIPE) */
 	volatile int stop;
 };
 

@@ -147,6 +147,10 @@ int linkrole_run(struct linkrole *l)
 			linkrole_packet(l, pkts[i].data, pkts[i].len, now);
 		if (deadline_due(l->last_tick + TICK_NS, now))
 			linkrole_tick(l, now);
+		if (l->peer_gone) {
+			log_error("the deliver role's channel is closed: stopping");
+			return -EPIPE;
+		}
 		if (!linkrole_flush(l) && l->qbytes > queue_max(l)) {
 			/* The deliver role is behind: let it catch up rather than grow. A queue that
 			 * grows is fresh memory, paid for in page faults; the socket's buffer (hw/

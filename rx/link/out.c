@@ -70,7 +70,9 @@ static bool flush_one(struct linkrole *l, struct outq *q, int fd)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno != EAGAIN)
+			if (errno == EPIPE || errno == ECONNRESET)
+				l->peer_gone = true; /* the deliver role is gone: nothing can be handed over */
+			else if (errno != EAGAIN)
 				log_rl(LOG_ERROR, "deliver role channel: %s", strerror(errno));
 			return false;
 		}

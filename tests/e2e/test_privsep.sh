@@ -9,7 +9,9 @@
 #  4. a malformed message from the link process, to the deliver process or to the key holder,
 #     is refused, counted, and the link process is killed and started again;
 #  5. each process's filter stops a forbidden call (test triggers); the deliver process opens
-#     nothing outside its folders (Landlock); SIGTERM stops them all.
+#     nothing outside its folders (Landlock); SIGTERM stops them all;
+#  6. SIGKILL of the monitor takes the other processes with it (the link process changed user,
+#     which clears a parent-death signal: it is set again).
 . "$(dirname "$0")/lib.sh"
 make_keys
 write_rx_config
@@ -162,4 +164,15 @@ else
 	log "   monitor-filter: killed by SIGSYS"
 fi
 log "5 ok"
+
+log "6: the monitor killed with SIGKILL takes every process with it"
+start_rx
+wait_for "the link process" 10 have_link
+kids="$(spawner) $(link_pid) $(deliver_pid)"
+kill -9 "$RX_PID"
+wait "$RX_PID" 2>/dev/null || true
+gone() { local p; for p in $kids; do kill -0 "$p" 2>/dev/null && return 1; done; return 0; }
+wait_for "spawner, link and deliver processes gone" 5 gone
+start_rx # the port is free again
+log "6 ok"
 log "ok"
