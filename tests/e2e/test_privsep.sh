@@ -9,7 +9,8 @@
 #  4. a malformed message from the link process, to the deliver process or to the key holder,
 #     is refused, counted, and the link process is killed and started again;
 #  5. each process's filter stops a forbidden call (test triggers); the deliver process opens
-#     nothing outside its folders (Landlock); SIGTERM stops them all.
+#     nothing outside its folders (Landlock); SIGTERM stops them all;
+#  6. the link process, though it changed user, ends when the spawner is killed.
 . "$(dirname "$0")/lib.sh"
 make_keys
 write_rx_config
@@ -162,4 +163,18 @@ else
 	log "   monitor-filter: killed by SIGSYS"
 fi
 log "5 ok"
+
+# The user change clears the parent-death signal (prctl(2)); privdrop_apply sets it again.
+log "6: the link process ends with the spawner"
+start_rx
+wait_for "the link process" 10 have_link
+LINK=$(link_pid)
+SP=$(spawner)
+kill -KILL "$SP"
+ended() { [ ! -e "/proc/$1" ] || [ "$(status_of "$1" State)" = Z ]; }
+wait_for "link process $LINK to end with spawner $SP" 5 ended "$LINK"
+RX_RC=0
+wait "$RX_PID" 2>/dev/null || RX_RC=$?
+[ "$RX_RC" = 1 ] || fail "rx exited $RX_RC once its spawner was gone, not 1"
+log "6 ok: link process $LINK ended with spawner $SP; rx exited 1"
 log "ok"
