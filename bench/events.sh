@@ -51,6 +51,7 @@ events:
 metrics:
   listen: 127.0.0.1:$((P + 3))
 state: $D/txs
+user: nobody
 log:
   level: ${BENCH_LOG:-warn}
 workers: 1

@@ -60,6 +60,7 @@ spools:
 metrics:
   listen: 127.0.0.1:$((P + 3))
 state: $D/txs
+user: nobody
 log:
   level: ${BENCH_LOG:-error}
 workers: $WORKERS

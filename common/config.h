@@ -61,6 +61,8 @@ struct tx_config {
 	char *state;                  /* state (default /var/lib/sluice/tx) */
 	int log_level;                /* log.level, default info */
 	unsigned workers;             /* extension: workers, 1..64, default min(cores, 4) */
+	char *user;                   /* user (default sluice): the intake process runs as it when
+					 started as root */
 	unsigned secret_line, secret_col;     /* where keys.secret was written, for key errors */
 	unsigned receiver_line, receiver_col; /* where keys.receiver was written */
 };

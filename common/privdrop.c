@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "common/privdrop.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -45,6 +46,29 @@ int privdrop_lookup(const char *user, uid_t *uid, gid_t *gid, char *err, size_t 
 	}
 	*uid = pw->pw_uid;
 	*gid = pw->pw_gid;
+	return 0;
+}
+
+int privdrop_empty_dir(const char *state, char *out, size_t outlen)
+{
+	if ((size_t)snprintf(out, outlen, "%s/empty", state) >= outlen)
+		return -ENAMETOOLONG;
+	if (mkdir(out, 0555) != 0 && errno != EEXIST)
+		return -errno;
+	struct stat st;
+	DIR *d = opendir(out);
+	if (!d || fstat(dirfd(d), &st) != 0) {
+		int e = errno;
+		if (d)
+			closedir(d);
+		return -e;
+	}
+	int n = 0;
+	for (struct dirent *e; (e = readdir(d));)
+		n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+	closedir(d);
+	if (n || (geteuid() == 0 && st.st_uid != 0) || (st.st_mode & 0022))
+		return -ENOTEMPTY;
 	return 0;
 }
 
@@ -146,22 +170,27 @@ int privdrop_apply(const struct privdrop *p, int *landlock, char *err, size_t er
 	struct rlimit nf;
 	if (getrlimit(RLIMIT_NOFILE, &nf) != 0)
 		return fail(err, errlen, "getrlimit(RLIMIT_NOFILE)");
-	for (int fd = 3; fd < (int)(nf.rlim_cur < 65536 ? nf.rlim_cur : 65536); fd++)
+	for (int fd = 3; !p->keep_all_fds && fd < (int)(nf.rlim_cur < 65536 ? nf.rlim_cur : 65536); fd++)
 		if (!kept(p, fd))
 			(void)close(fd);
 	struct {
 		int res;
 		rlim_t v;
 		const char *name;
-	} lim[] = {{RLIMIT_NOFILE, (rlim_t)top + 1, "setrlimit(RLIMIT_NOFILE)"},
-		   {RLIMIT_CORE, 0, "setrlimit(RLIMIT_CORE)"},
+	} lim[] = {{RLIMIT_CORE, 0, "setrlimit(RLIMIT_CORE)"},
 		   {RLIMIT_MEMLOCK, 0, "setrlimit(RLIMIT_MEMLOCK)"},
-		   {RLIMIT_MSGQUEUE, 0, "setrlimit(RLIMIT_MSGQUEUE)"}};
-	for (size_t i = 0; i < sizeof(lim) / sizeof(lim[0]); i++) {
+		   {RLIMIT_MSGQUEUE, 0, "setrlimit(RLIMIT_MSGQUEUE)"},
+		   {RLIMIT_NOFILE, (rlim_t)top + 1, "setrlimit(RLIMIT_NOFILE)"}};
+	size_t nlim = sizeof(lim) / sizeof(lim[0]) - (p->keep_all_fds ? 1 : 0);
+	for (size_t i = 0; i < nlim; i++) {
 		struct rlimit r = {lim[i].v, lim[i].v};
 		if (setrlimit(lim[i].res, &r) != 0)
 			return fail(err, errlen, lim[i].name);
 	}
+	int pdeath = 0;
+	pid_t parent = getppid();
+	if (prctl(PR_GET_PDEATHSIG, &pdeath) != 0)
+		return fail(err, errlen, "prctl(PR_GET_PDEATHSIG)");
 	if (geteuid() == 0) {
 		if (chroot(p->empty_dir) != 0 || chdir("/") != 0)
 			return fail(err, errlen, "chroot");
@@ -171,6 +200,14 @@ int privdrop_apply(const struct privdrop *p, int *landlock, char *err, size_t er
 		if (p->as_user && setuid(0) == 0) {
 			snprintf(err, errlen, "dropping to the unprivileged user: root came back");
 			return -EPERM;
+		}
+		/* The user change cleared the parent-death signal: armed again, and the parent
+		 * must not have ended meanwhile. */
+		if (pdeath && prctl(PR_SET_PDEATHSIG, pdeath) != 0)
+			return fail(err, errlen, "prctl(PR_SET_PDEATHSIG)");
+		if (pdeath && getppid() != parent) {
+			snprintf(err, errlen, "the parent process ended while privileges were dropped");
+			return -ESRCH;
 		}
 	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)

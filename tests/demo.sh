@@ -57,6 +57,7 @@ events:
 metrics:
   listen: 127.0.0.1:$((P + 3))
 state: $D/tx-state
+user: nobody   # the intake process's account (a package makes `sluice`, the default)
 log:
   level: warn
 YAML

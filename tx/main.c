@@ -291,7 +291,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s:1:1: nothing to send: no spools and no events\n", t->cfg_path);
 		return 2;
 	}
-	if (!send_mode && t->cfg.nevents && intake_proc_start(&t->intake, t->cfg.events, t->cfg.nevents) != 0)
+	if (!send_mode && t->cfg.nevents &&
+	    intake_proc_start(&t->intake, t->cfg.events, t->cfg.nevents, t->cfg.state, t->cfg.user) != 0)
 		return 1;
 	if (!send_mode && (rc = load_secret(t)) != 0) {
 		intake_proc_stop(t->intake);

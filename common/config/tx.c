@@ -61,6 +61,7 @@ TXF(tx_metrics_listen) { TX; schema_addr(c, v, key, &t->metrics); t->metrics_ena
 TXF(tx_state) { TX; schema_string(c, v, key, &t->state); }
 TXF(tx_level) { TX; schema_level(c, v, &t->log_level); }
 TXF(tx_workers) { TX; schema_uint(c, v, key, 1, 64, &t->workers); }
+TXF(tx_user) { TX; schema_string(c, v, key, &t->user); }
 
 static const struct field link_tx_fields[] = {
 	{"to", tx_to, true}, {"mtu", tx_mtu, false}, {"rate", tx_rate, false},
@@ -233,7 +234,7 @@ static const struct field tx_fields[] = {
 	{"link", tx_link, true},   {"fec", tx_fec, false},	   {"keys", tx_keys, true},
 	{"spools", tx_spools, false}, {"events", tx_events, false}, {"metrics", tx_metrics, false},
 	{"state", tx_state, false}, {"log", tx_log, false},	   {"workers", tx_workers, false},
-	{NULL, NULL, false}};
+	{"user", tx_user, false},   {NULL, NULL, false}};
 
 static unsigned default_workers(void)
 {
@@ -261,6 +262,8 @@ int config_tx_load(const char *path, struct tx_config *t, FILE *err)
 	schema_walk(&c, yaml_document_get_root_node(&c.doc), "the sender configuration", tx_fields, t);
 	if (!t->state)
 		t->state = strdup("/var/lib/sluice/tx");
+	if (!t->user)
+		t->user = strdup("sluice");
 	folders_check_tx(&c, t);
 	if (t->block + (t->block * t->overhead_pct + 99) / 100 > 255) {
 		schema_problem(&c, c.fec_node, "fec.block %u with %u%% overhead needs %u repair packets: block + repair must stay within 255",
@@ -285,5 +288,6 @@ void config_tx_free(struct tx_config *t)
 	free(t->receiver_path);
 	free(t->impair);
 	free(t->state);
+	free(t->user);
 	memset(t, 0, sizeof(*t));
 }

@@ -105,13 +105,8 @@ void linkproc_main(const struct linkproc_config *c, const uint8_t *body, size_t 
 			      .as_user = c->as_user, .uid = c->uid, .gid = c->gid};
 	char err[256];
 	int landlock;
-	pid_t spawner = getppid();
-	if (privdrop_apply(&pd, &landlock, err, sizeof(err)) != 0)
+	if (privdrop_apply(&pd, &landlock, err, sizeof(err)) != 0) /* keeps the parent-death signal */
 		die("dropping privileges", err);
-	/* A change of user clears the parent-death signal: set it again, and make sure the
-	 * spawner did not die meanwhile (this process would then outlive sluice-rx). */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != spawner)
-		die("parent-death signal", "the spawner is gone");
 	if (first && strcmp(test_trigger(), "link-open") == 0) {
 		int fd = open("/etc/passwd", O_RDONLY | O_CLOEXEC);
 		log_warn("test trigger link-open: open(/etc/passwd) %s%s", fd >= 0 ? "succeeded" : "failed: ",

@@ -2,7 +2,6 @@
 #include "rx/monitor/monitor.h"
 #include "rx/monitor/internal.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -12,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <uv.h>
@@ -88,29 +86,6 @@ static void on_retention(uv_timer_t *t)
 	uv_queue_work(&m->loop, &m->retention_work, retention_run, retention_done);
 }
 
-/* STATE/empty: the link process's root. It must be a folder, root's when root, and empty. */
-static int empty_dir(struct mon *m)
-{
-	snprintf(m->empty_dir, sizeof(m->empty_dir), "%s/empty", m->cfg->state);
-	if (mkdir(m->empty_dir, 0555) != 0 && errno != EEXIST)
-		return -errno;
-	struct stat st;
-	DIR *d = opendir(m->empty_dir);
-	if (!d || fstat(dirfd(d), &st) != 0) {
-		int e = errno;
-		if (d)
-			closedir(d);
-		return -e;
-	}
-	int n = 0;
-	for (struct dirent *e; (e = readdir(d));)
-		n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
-	closedir(d);
-	if (n || (geteuid() == 0 && st.st_uid != 0) || (st.st_mode & 0022))
-		return -ENOTEMPTY;
-	return 0;
-}
-
 static int setup(struct mon *m)
 {
 	int rc;
@@ -122,7 +97,7 @@ static int setup(struct mon *m)
 			return rc;
 		}
 	}
-	if ((rc = empty_dir(m)) != 0) {
+	if ((rc = privdrop_empty_dir(c->state, m->empty_dir, sizeof(m->empty_dir))) != 0) {
 		log_error("%s: %s (the link process's root: an empty folder, root's, not writable "
 			  "by others)", m->empty_dir, rc == -ENOTEMPTY ? "not empty, or not safe" : strerror(-rc));
 		return rc;

@@ -126,6 +126,7 @@ state: $W/tx-state
 log:
   level: ${TX_LOG:-info}
 workers: ${WORKERS:-2}
+user: nobody
 YAML
 	if [ -n "${EVENTS_YAML:-}" ]; then printf '%s\n' "$EVENTS_YAML" >>"$W/tx.yaml"; fi
 }

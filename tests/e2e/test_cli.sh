@@ -44,6 +44,16 @@ grep -q "^$W/rx.yaml:4:11: keys.secret: .*chmod 600" "$W/out.txt" || fail "reada
 chmod 600 "$W/keys/rx.key"
 expect_rc 2 "$TX" -c "$W/nonexistent.yaml" --check
 grep -q "nonexistent.yaml:1:1: cannot read" "$W/out.txt" || fail "missing config message"
+# As root with events, the intake process's `user:` must exist: exit 1 naming it and how to
+# make it, before anything is bound or forked.
+if [ "$(id -u)" = 0 ]; then
+	sed 's/^user: nobody$/user: sluice-no-such-user/' "$W/tx.yaml" >"$W/nouser.yaml"
+	printf 'events:\n  - name: ev\n    listen: udp:127.0.0.1:%s\n' $((BASE_PORT + 5)) >>"$W/nouser.yaml"
+	grep -q '^user: sluice-no-such-user$' "$W/nouser.yaml" || fail "write_tx_config has no user: line"
+	expect_rc 1 timeout 10 "$TX" -c "$W/nouser.yaml"
+	grep -q "user 'sluice-no-such-user' does not exist: create it (useradd --system --no-create-home --shell /usr/sbin/nologin sluice-no-such-user)" "$W/out.txt" ||
+		{ cat "$W/out.txt" >&2; fail "a missing tx user: wrong message"; }
+fi
 # One-shot send under --as, exit 0 once the last packet has left.
 start_rx
 make_file "$W/one/clip1.ts" 1234567 c1

@@ -4,8 +4,9 @@
 #
 #   sluice-tx (signing key) ── sluice-tx-spawn (listening sockets) ── sluice-intake (parser)
 #
-# 1. The process tree is there, the intake process under its filter, and events of a UDP and
-#    a TCP source flow end to end: every event once, in order (sluice-evverify).
+# 1. The process tree is there, the intake process under its filter, with no new privileges
+#    and, as root, as the `user:` account (nobody) chrooted into STATE/empty; events of a UDP
+#    and a TCP source flow end to end: every event once, in order (sluice-evverify).
 # 2. As root: the memory of the intake process and of the spawner (/proc/PID/mem, every
 #    readable mapping) holds neither the 32-byte Ed25519 seed of tx.key nor the 64-byte secret
 #    key; the same search on sluice-tx finds both (so the search can fail).
@@ -14,6 +15,7 @@
 #    (UDP, and a new TCP connection) arrive. Every event sluice-tx had taken
 #    (sluice_tx_events_total) is delivered: rx counts no seq gap. Events the intake process had
 #    read and not yet written to its channel get no seq: their number is reported.
+# 4. SIGKILL of the spawner: the intake process (which changed user) ends with it.
 . "$(dirname "$0")/lib.sh"
 EVSEND="$BUILD/sluice-evsend"
 EVVERIFY="$BUILD/sluice-evverify"
@@ -53,6 +55,16 @@ if grep -q "intake process $INTAKE: .*system-call filter on" "$W/tx.log"; then
 else
 	log "   (no system-call filter in this build: sanitizers)"
 fi
+status_of() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
+[ "$(status_of "$INTAKE" NoNewPrivs)" = 1 ] || fail "intake $INTAKE can gain privileges"
+if [ "$(id -u)" = 0 ]; then
+	[ "$(status_of "$INTAKE" Uid)" = "$(id -u nobody)" ] || fail "intake $INTAKE runs as uid $(status_of "$INTAKE" Uid), not nobody's (user: nobody)"
+	[ "$(status_of "$INTAKE" Gid)" = "$(id -g nobody)" ] || fail "intake $INTAKE runs as gid $(status_of "$INTAKE" Gid), not nobody's"
+	root=$(readlink "/proc/$INTAKE/root")
+	[ "$root" = "$(readlink -f "$W/tx-state/empty")" ] || fail "intake $INTAKE's root is $root, not STATE/empty"
+	log "   intake $INTAKE: uid $(status_of "$INTAKE" Uid), root $root"
+fi
+log "   $(grep -m1 "intake process $INTAKE: reading" "$W/tx.log" | sed 's/.*info: //')"
 "$EVSEND" --count "$N" --rate 20000 --mode mixed "udp:127.0.0.1:$U" 2>>"$W/evsend.log" &
 g1=$!
 "$EVSEND" --count "$N" --clients 4 --split --mode mixed "tcp:127.0.0.1:$T" 2>>"$W/evsend.log" ||
@@ -140,6 +152,22 @@ log "3 ok: intake $INTAKE killed, $INTAKE2 took over; every one of the $(metric 
 if [ "$(id -u)" = 0 ] && [ "${BUILD%/san}" = "$BUILD" ]; then
 	check_clean "$INTAKE2" "the restarted intake process"
 fi
+if [ "$(id -u)" = 0 ]; then
+	[ "$(status_of "$INTAKE2" Uid)" = "$(id -u nobody)" ] || fail "the restarted intake process runs as uid $(status_of "$INTAKE2" Uid)"
+	[ "$(readlink "/proc/$INTAKE2/root")" = "$(readlink -f "$W/tx-state/empty")" ] || fail "the restarted intake process is not in STATE/empty"
+fi
 stop_clean "$TX_PID" tx
 [ -z "$(children_of "$SPAWNER")" ] && ! kill -0 "$INTAKE2" 2>/dev/null || fail "the intake process outlived sluice-tx"
+
+# The user change clears the parent-death signal (prctl(2)); privdrop_apply sets it again.
+log "4: the intake process ends with the spawner"
+start_tx
+wait_for "the intake process" 10 have_intake
+SPAWNER=$(children_of "$TX_PID")
+INTAKE=$(intake_pid)
+kill -KILL "$SPAWNER"
+ended() { [ ! -e "/proc/$1" ] || [ "$(status_of "$1" State)" = Z ]; }
+wait_for "intake $INTAKE to end with spawner $SPAWNER" 5 ended "$INTAKE"
+stop_clean "$TX_PID" tx
+log "4 ok: intake $INTAKE ended with spawner $SPAWNER"
 stop_clean "$RX_PID" rx

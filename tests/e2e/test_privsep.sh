@@ -12,6 +12,7 @@
 #     nothing outside its folders (Landlock); SIGTERM stops them all;
 #  6. SIGKILL of the monitor takes the other processes with it (the link process changed user,
 #     which clears a parent-death signal: it is set again).
+#  7. the link process, though it changed user, ends when the spawner is killed.
 . "$(dirname "$0")/lib.sh"
 make_keys
 write_rx_config
@@ -174,5 +175,20 @@ wait "$RX_PID" 2>/dev/null || true
 gone() { local p; for p in $kids; do kill -0 "$p" 2>/dev/null && return 1; done; return 0; }
 wait_for "spawner, link and deliver processes gone" 5 gone
 start_rx # the port is free again
+stop_rx
 log "6 ok"
+
+# The user change clears the parent-death signal (prctl(2)); privdrop_apply sets it again.
+log "7: the link process ends with the spawner"
+start_rx
+wait_for "the link process" 10 have_link
+LINK=$(link_pid)
+SP=$(spawner)
+kill -KILL "$SP"
+ended() { [ ! -e "/proc/$1" ] || [ "$(status_of "$1" State)" = Z ]; }
+wait_for "link process $LINK to end with spawner $SP" 5 ended "$LINK"
+RX_RC=0
+wait "$RX_PID" 2>/dev/null || RX_RC=$?
+[ "$RX_RC" = 1 ] || fail "rx exited $RX_RC once its spawner was gone, not 1"
+log "7 ok: link process $LINK ended with spawner $SP; rx exited 1"
 log "ok"

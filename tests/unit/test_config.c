@@ -65,6 +65,7 @@ static void test_tx_defaults(void **state)
 	assert_int_equal(t.log_level, LOG_INFO);
 	assert_false(t.metrics_enabled);
 	assert_string_equal(t.state, "/var/lib/sluice/tx");
+	assert_string_equal(t.user, "sluice");
 	assert_int_equal(t.nspools, 1);
 	assert_string_equal(t.spools[0].name, "cam-north");
 	assert_true(t.spools[0].after_delete);
@@ -88,7 +89,8 @@ static void test_tx_full(void **state)
 			   "events:\n  - name: vms\n    listen: udp:127.0.0.1:5140\n"
 			   "  - name: syslog\n    listen: unix:/run/s.sock\n    max_line: 1KiB\n    queue: 10\n"
 			   "    compress: 0\n    idle_timeout: 1.5min\n"
-			   "metrics:\n  listen: 127.0.0.1:9471\nstate: /var/lib/x\nlog:\n  level: debug\nworkers: 3\n";
+			   "metrics:\n  listen: 127.0.0.1:9471\nstate: /var/lib/x\nlog:\n  level: debug\nworkers: 3\n"
+			   "user: nobody\n";
 	assert_int_equal(load(true, text, &out, &t, NULL), 0);
 	assert_int_equal(t.to.ss.ss_family, AF_INET6);
 	assert_int_equal(t.mtu, 9000);
@@ -116,6 +118,7 @@ static void test_tx_full(void **state)
 	assert_string_equal(t.state, "/var/lib/x");
 	assert_int_equal(t.log_level, LOG_DEBUG);
 	assert_int_equal(t.workers, 3);
+	assert_string_equal(t.user, "nobody");
 	config_tx_free(&t);
 	free(out);
 }

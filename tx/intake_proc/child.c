@@ -3,7 +3,9 @@
  * The intake process, forked by the spawner: intake (tx/intake/) on the listening sockets,
  * each event and each moved counter written to sluice-tx on the event channel; the sources
  * paused while that channel's buffer is over half full; on SIGTERM what was taken is handed
- * over, then it ends. Not dumpable, no new privileges, system-call filter SANDBOX_PARSER.
+ * over, then it ends. Once its sockets are set up: privdrop_apply (as root, chroot into
+ * STATE/empty and the `user:` account; Landlock with no file access; not dumpable, no new
+ * privileges), then the system-call filter SANDBOX_PARSER.
  */
 #include "tx/intake_proc/internal.h"
 
@@ -15,6 +17,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/privdrop.h"
 #include "common/sandbox.h"
 #include "tx/intake/intake.h"
 
@@ -156,12 +159,20 @@ void child_main(struct intake_proc *ip, int fd)
 	intake_set_drops(c.in, child_drops, &c);
 	uv_signal_start(&c.term, child_term, SIGTERM);
 	uv_check_start(&c.check, child_check);
+	/* libuv's own descriptors (epoll, signal pipe) stay, and clients are still accepted:
+	 * nothing is closed and the open-file limit stays (keep_all_fds). */
+	int landlock;
+	if (privdrop_apply(&ip->drop, &landlock, err, sizeof(err)) != 0) {
+		log_error("intake process: dropping privileges: %s", err);
+		_exit(1);
+	}
 	if (sandbox_enter_profile(SANDBOX_PARSER, err, sizeof(err)) != 0) {
 		log_error("intake process: %s", err);
 		_exit(1);
 	}
-	log_info("intake process %d: reading %zu event source%s%s", (int)getpid(), ip->n,
-		 ip->n == 1 ? "" : "s", sandbox_supported() ? ", system-call filter on" : "");
+	log_info("intake process %d: reading %zu event source%s%s%s, Landlock ABI %d", (int)getpid(),
+		 ip->n, ip->n == 1 ? "" : "s", sandbox_supported() ? ", system-call filter on" : "",
+		 ip->drop.as_user ? ", unprivileged user, root STATE/empty" : "", landlock);
 	uv_run(&c.loop, UV_RUN_DEFAULT);
 	_exit(0);
 }

@@ -9,8 +9,9 @@
  *         |         sockets; not dumpable; no filter of its own: each intake process it forks
  *         |         opens /dev/null in libuv's uv_listen before installing its own)
  *         +-- intake  (forked by the spawner for each SPAWN; tx/intake/ and tx/framing.c on
- *                      the listening sockets; filter SANDBOX_PARSER, not dumpable, no new
- *                      privileges)
+ *                      the listening sockets; common/privdrop.h: when root, chroot into
+ *                      STATE/empty and the `user:` account; Landlock with no file access;
+ *                      filter SANDBOX_PARSER, not dumpable, no new privileges)
  *               event channel to sluice-tx: EVENT (source, tx_time, bytes), COUNT (metric, n)
  *
  * Channels are common/channel.h. sluice-tx checks every message of the intake process: an
@@ -44,10 +45,12 @@ enum intake_msg {
 
 struct intake_proc;
 
-/* Bind every source's socket, then fork the spawner. Call before the signing key is loaded
- * and before any thread exists. 0 or -errno (logged). */
-int intake_proc_start(struct intake_proc **out, const struct config_event *sources, size_t n)
-	__attribute__((warn_unused_result));
+/* When root: look user up (it must exist and not be root) and make STATE/empty (state made
+ * if missing), the intake process's account and root. Then bind every source's socket and
+ * fork the spawner. Call before the signing key is loaded and before any thread exists. 0 or
+ * -errno (logged). */
+int intake_proc_start(struct intake_proc **out, const struct config_event *sources, size_t n,
+		      const char *state, const char *user) __attribute__((warn_unused_result));
 /* Start the first intake process; its events go to q. 0 or -errno (logged). */
 int intake_proc_run(struct intake_proc *ip, uv_loop_t *loop, struct evq *q)
 	__attribute__((warn_unused_result));

@@ -24,6 +24,7 @@
 #include <uv.h>
 
 #include "common/channel.h"
+#include "common/privdrop.h"
 #include "tx/tx_metrics.h"
 
 enum ctl_msg {
@@ -54,6 +55,8 @@ struct intake_proc {
 	uint32_t max_body;   /* event channel */
 	size_t out_max;
 	pid_t spawner;
+	struct privdrop drop;  /* what each intake process drops (child.c); as root, into: */
+	char empty_dir[4096];  /* STATE/empty */
 	struct channel ctl;
 	/* sluice-tx side, on the loop */
 	uv_loop_t *loop;

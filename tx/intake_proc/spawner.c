@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/mkdirs.h"
 #include "tx/intake/intake.h"
 
 #define CHILD_OUT_MIN (4u << 20)
@@ -150,7 +151,33 @@ static void spawner_main(struct intake_proc *ip, pid_t parent)
 	_exit(0);
 }
 
-int intake_proc_start(struct intake_proc **out, const struct config_event *sources, size_t n)
+/* As root: the intake process's account, and STATE/empty for its root. */
+static int drop_setup(struct intake_proc *ip, const char *state, const char *user)
+{
+	char err[512];
+	int rc;
+	ip->drop = (struct privdrop){.keep_all_fds = true, .empty_dir = ip->empty_dir};
+	if (geteuid() != 0)
+		return 0;
+	if ((rc = privdrop_lookup(user, &ip->drop.uid, &ip->drop.gid, err, sizeof(err))) != 0) {
+		log_error("user: %s", err);
+		return rc;
+	}
+	ip->drop.as_user = true;
+	if ((rc = mkdirs(state, 0700, false)) != 0) {
+		log_error("state %s: %s", state, strerror(-rc));
+		return rc;
+	}
+	if ((rc = privdrop_empty_dir(state, ip->empty_dir, sizeof(ip->empty_dir))) != 0) {
+		log_error("%s/empty: %s (the intake process's root: an empty folder, root's, not "
+			  "writable by others)", state, rc == -ENOTEMPTY ? "not empty, or not safe" : strerror(-rc));
+		return rc;
+	}
+	return 0;
+}
+
+int intake_proc_start(struct intake_proc **out, const struct config_event *sources, size_t n,
+		      const char *state, const char *user)
 {
 	struct intake_proc *ip = calloc(1, sizeof(*ip));
 	if (!ip || !(ip->fds = calloc(n ? n : 1, sizeof(int))) ||
@@ -169,9 +196,12 @@ int intake_proc_start(struct intake_proc **out, const struct config_event *sourc
 	ip->out_max = 4 * ((size_t)ip->max_body + CHANNEL_HDR);
 	if (ip->out_max < CHILD_OUT_MIN)
 		ip->out_max = CHILD_OUT_MIN;
-	int rc = intake_bind(sources, n, ip->fds);
+	int rc = drop_setup(ip, state, user);
+	if (rc == 0)
+		rc = intake_bind(sources, n, ip->fds);
 	if (rc != 0) {
 		free(ip->fds);
+		free(ip->drops);
 		free(ip);
 		return rc;
 	}
