@@ -157,7 +157,9 @@ if [ "$(id -u)" = 0 ]; then
 	[ "$(readlink "/proc/$INTAKE2/root")" = "$(readlink -f "$W/tx-state/empty")" ] || fail "the restarted intake process is not in STATE/empty"
 fi
 stop_clean "$TX_PID" tx
-[ -z "$(children_of "$SPAWNER")" ] && ! kill -0 "$INTAKE2" 2>/dev/null || fail "the intake process outlived sluice-tx"
+# sluice-tx has exited; its spawner and the intake process end with it (a zombie is ended).
+ended_too() { [ ! -e "/proc/$1" ] || [ "$(status_of "$1" State)" = Z ]; }
+wait_for "the intake process to end with sluice-tx" 2 ended_too "$INTAKE2"
 
 # The user change clears the parent-death signal (prctl(2)); privdrop_apply sets it again.
 log "4: the intake process ends with the spawner"
