@@ -32,12 +32,12 @@ BUILD ?= build
 SANFLAGS :=
 endif
 
-PKGS := libuv libzstd libxxhash libsodium yaml-0.1 libisal jansson libseccomp libcrypto libgcrypt
+PKGS := libuv libzstd libxxhash libsodium yaml-0.1 libisal jansson libseccomp libcrypto libgcrypt libsystemd
 TEST_PKGS := cmocka
 X86_PKGS := $(if $(filter x86_64,$(shell uname -m)),libipsec-mb-dev)
 # Debian 12 packages that provide everything above, plus what tests and the demo use.
 DEB_PKGS := build-essential pkg-config libuv1-dev libzstd-dev libxxhash-dev libsodium-dev \
-            libyaml-dev libisal-dev libjansson-dev libseccomp-dev libssl-dev libgcrypt20-dev libcmocka-dev \
+            libyaml-dev libisal-dev libjansson-dev libseccomp-dev libssl-dev libgcrypt20-dev libcmocka-dev libsystemd-dev \
             iproute2 clang libclang-rt-14-dev python3 bsdutils curl openssl $(X86_PKGS)
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter \
