@@ -5,10 +5,16 @@
 #   make demo       keys, rx and tx on loopback, real video over a lossy link
 #   make bench      ceilings and goodput on this machine
 #   make fuzz       libFuzzer targets (clang) over their seed corpora
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR=  (units in SYSTEMDUNITDIR, configs in SYSCONFDIR/sluice)
+#   make deb        a Debian package in build/deb/ (debian/, dpkg-buildpackage)
 
 PREFIX   ?= /usr/local
 DESTDIR  ?=
+BINDIR   ?= $(PREFIX)/bin
+MANDIR   ?= $(PREFIX)/share/man
+DOCDIR   ?= $(PREFIX)/share/doc/sluice
+SYSCONFDIR ?= /etc
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 CC       ?= cc
 OPT      ?= -O2
 CFLAGS   ?= $(OPT) -g
@@ -32,13 +38,14 @@ BUILD ?= build
 SANFLAGS :=
 endif
 
-PKGS := libuv libzstd libxxhash libsodium yaml-0.1 libisal jansson libseccomp libcrypto libgcrypt
+PKGS := libuv libzstd libxxhash libsodium yaml-0.1 libisal jansson libseccomp libcrypto libgcrypt libsystemd
 TEST_PKGS := cmocka
 X86_PKGS := $(if $(filter x86_64,$(shell uname -m)),libipsec-mb-dev)
 # Debian 12 packages that provide everything above, plus what tests and the demo use.
 DEB_PKGS := build-essential pkg-config libuv1-dev libzstd-dev libxxhash-dev libsodium-dev \
-            libyaml-dev libisal-dev libjansson-dev libseccomp-dev libssl-dev libgcrypt20-dev libcmocka-dev \
-            iproute2 clang libclang-rt-14-dev python3 bsdutils curl openssl $(X86_PKGS)
+            libyaml-dev libisal-dev libjansson-dev libseccomp-dev libssl-dev libgcrypt20-dev libcmocka-dev libsystemd-dev \
+            iproute2 clang libclang-rt-14-dev python3 bsdutils curl openssl scdoc \
+            systemd debhelper fakeroot lintian $(X86_PKGS)
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter \
         -Wformat=2 -Wvla $(if $(CI),-Werror,)
@@ -47,7 +54,7 @@ WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unu
 IPSEC_MB = $(eval IPSEC_MB := $(shell printf '\043include <intel-ipsec-mb.h>\n' | $(CC) -E -x c - >/dev/null 2>&1 && echo 1))$(IPSEC_MB)
 DEPCFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(if $(IPSEC_MB),-DSLUICE_IPSEC_MB)
 DEPLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(if $(IPSEC_MB),-lIPSec_MB) -lpthread -lm
-ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -I. $(WARN) $(CFLAGS) $(SANFLAGS) $(DEPCFLAGS) -MMD -MP
+ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -I. $(WARN) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) $(DEPCFLAGS) -MMD -MP
 ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 
 LIB_SRC := $(sort $(wildcard common/*.c common/*/*.c fec/*.c hw/*.c))
@@ -70,14 +77,15 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 
 DEPS_OK := $(BUILD)/.deps-ok
 
-.PHONY: all deps check unit e2e demo bench fuzz fuzz-check install clean
+.PHONY: all deps check unit e2e demo bench fuzz fuzz-check install man deb clean
 all: $(BUILD)/sluice-tx $(BUILD)/sluice-rx $(TOOL_BIN) $(BUILD)/libfakeclock.so
 
 # Missing Debian packages are installed when run as root, else the exact command is printed.
 deps: $(DEPS_OK)
 $(DEPS_OK):
 	$(Q)missing=; for p in $(PKGS) $(TEST_PKGS); do pkg-config --exists $$p || missing="$$missing $$p"; done; \
-	for c in ip:iproute2 curl:curl openssl:openssl python3:python3 clang:clang; do \
+	for c in ip:iproute2 curl:curl openssl:openssl python3:python3 clang:clang scdoc:scdoc \
+	  systemd-analyze:systemd dh:debhelper fakeroot:fakeroot lintian:lintian; do \
 	  command -v $${c%%:*} >/dev/null || missing="$$missing $${c#*:}"; done; \
 	ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 || missing="$$missing libclang-rt-dev"; \
 	[ -z "$(X86_PKGS)" ] || [ -f /usr/include/intel-ipsec-mb.h ] || missing="$$missing $(X86_PKGS)"; \
@@ -166,9 +174,38 @@ fuzz-check: $(FUZZ_BIN)
 	  else fail=$$((fail+1)); echo "FAIL fuzz/$$n"; tail -n 30 build/fuzz/$$n.log; fi; done; \
 	echo "fuzz: $$pass passed, $$fail failed"; [ $$fail -eq 0 ]
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 0755 $(BUILD)/sluice-tx $(BUILD)/sluice-rx $(DESTDIR)$(PREFIX)/bin/
+# Man pages from scdoc sources (dist/man/).
+MAN_PAGES := $(patsubst dist/man/%.scd,$(BUILD)/man/%,$(wildcard dist/man/*.scd))
+man: $(MAN_PAGES)
+$(BUILD)/man/%: dist/man/%.scd | $(DEPS_OK)
+	$(call msg,SCDOC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)scdoc <$< >$@
+
+# A site's /etc/sluice/*.yaml is never overwritten: the new example goes beside it as
+# *.yaml.example. Units name BINDIR and SYSCONFDIR as installed.
+install: $(BUILD)/sluice-tx $(BUILD)/sluice-rx man
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+	  $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(SYSCONFDIR)/sluice $(DESTDIR)$(SYSTEMDUNITDIR)
+	install -m 0755 $(BUILD)/sluice-tx $(BUILD)/sluice-rx $(DESTDIR)$(BINDIR)/
+	install -m 0644 $(BUILD)/man/sluice-tx.8 $(BUILD)/man/sluice-rx.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 $(BUILD)/man/sluice.yaml.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 dist/examples/tx.yaml dist/examples/rx.yaml $(DESTDIR)$(DOCDIR)/examples/
+	for f in tx rx; do t=$(DESTDIR)$(SYSCONFDIR)/sluice/$$f.yaml; \
+	  if [ -e $$t ]; then echo "sluice: keeping $$t; the example goes to $$t.example"; t=$$t.example; fi; \
+	  install -m 0644 dist/examples/$$f.yaml $$t; \
+	  sed 's|@BINDIR@|$(BINDIR)|g; s|@SYSCONFDIR@|$(SYSCONFDIR)|g' dist/systemd/sluice-$$f.service.in \
+	    >$(DESTDIR)$(SYSTEMDUNITDIR)/sluice-$$f.service; \
+	  chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/sluice-$$f.service; done
+
+# The package is built from a copy of the sources in build/deb/ (dpkg-buildpackage cleans
+# its tree); the .deb lands in build/deb/.
+deb: | $(DEPS_OK)
+	$(Q)rm -rf build/deb && mkdir -p build/deb/src
+	$(Q)tar -c --exclude=./build --exclude=./.git . | tar -x -C build/deb/src
+	$(Q)cd build/deb/src && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL dpkg-buildpackage -us -uc -b >../build.log 2>&1 || \
+	  { tail -n 40 ../build.log; exit 1; }
+	$(Q)ls build/deb/*.deb
 
 clean:
 	rm -rf build

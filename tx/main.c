@@ -21,6 +21,7 @@
 #include "common/keys.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/notify.h"
 #include "common/sandbox.h"
 #include "common/session.h"
 #include "common/version.h"
@@ -97,6 +98,7 @@ static void shutdown_loop(struct tx *t)
 	if (t->stopping)
 		return;
 	t->stopping = true;
+	notify_stopping(&t->notify);
 	intake_proc_stop(t->intake); /* first: what was taken in is sent before the sender stops */
 	t->intake = NULL;
 	sender_stop(t->sender);
@@ -443,6 +445,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	log_info("%s", sandbox_supported() ? "system-call filter on" : "no system-call filter in this build");
+	if (!send_mode)
+		notify_ready(&t->notify, &t->loop, "sending");
 	uv_run(&t->loop, UV_RUN_DEFAULT);
 	if (t->oneshot && isatty(STDERR_FILENO))
 		fprintf(stderr, "\n");

@@ -15,6 +15,7 @@
 
 #include "common/config.h"
 #include "common/keys.h"
+#include "common/notify.h"
 #include "tx/refused.h"
 #include "tx/sender/sender.h"
 
@@ -45,6 +46,7 @@ struct tx {
 	uv_async_t async;
 	uv_signal_t sigint, sigterm;
 	uv_timer_t progress;
+	struct notify notify; /* systemd readiness and watchdog (daemon only) */
 	pthread_mutex_t mu;
 	struct done_item *done;
 	struct entry **tab;

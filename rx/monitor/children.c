@@ -75,6 +75,7 @@ void mon_finish(struct mon *m)
 	if (m->finished)
 		return;
 	m->finished = true;
+	notify_stopping(&m->notify);
 	(void)mon_spawner_send(m, SP_STOP, NULL, 0, -1);
 	uv_close((uv_handle_t *)&m->sigint, mon_on_closed);
 	uv_close((uv_handle_t *)&m->sigterm, mon_on_closed);

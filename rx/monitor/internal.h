@@ -14,6 +14,7 @@
 #include "common/channel.h"
 #include "common/config.h"
 #include "common/keys.h"
+#include "common/notify.h"
 #include "rx/monitor/spawner.h"
 
 #define BACKOFF_MIN_MS 100
@@ -36,6 +37,7 @@ struct mon {
 	uv_loop_t loop;
 	uv_signal_t sigint, sigterm;
 	uv_timer_t retention, restart, stop_timer;
+	struct notify notify; /* systemd readiness and watchdog */
 	uv_poll_t sp_poll, dv_poll, kh_poll;
 	struct channel sp, dv, khc;
 	bool dv_open, kh_open;

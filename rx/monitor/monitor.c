@@ -55,6 +55,7 @@ static void on_signal(uv_signal_t *s, int signum)
 	if (m->stopping)
 		return;
 	log_info("%s: stopping", strsignal(signum));
+	notify_stopping(&m->notify);
 	m->stopping = true;
 	uv_timer_stop(&m->restart);
 	uv_timer_start(&m->stop_timer, on_stop_timer, STOP_KILL_MS, 0);
@@ -225,6 +226,7 @@ int monitor_run(const char *cfg_path, struct rx_config *cfg, const uint8_t (*sen
 			 cfg->listen.text, fp, cfg->nsenders, cfg->nsenders == 1 ? "" : "s",
 			 sandbox_supported() ? "system-call filter on" : "no system-call filter in this build",
 			 landlock);
+		notify_ready(&m->notify, &m->loop, "receiving");
 		mon_reconcile(m);
 	}
 	uv_run(&m->loop, UV_RUN_DEFAULT);
