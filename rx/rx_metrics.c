@@ -39,6 +39,10 @@ static struct metric initial[RXM_COUNT] = {
 	[RXM_LINK_RESTARTS] = C("sluice_rx_link_restarts_total", "Link processes started again after one died or was killed."),
 	[RXM_DELIVER_RESTARTS] = C("sluice_rx_deliver_restarts_total", "Deliver processes started again after one died or was killed."),
 	[RXM_CHANNEL_REFUSED] = C("sluice_rx_channel_refused_total", "Malformed messages between rx's processes: each one's sender was killed as compromised."),
+	[RXM_DISK_FULL] = C("sluice_rx_disk_full_total", "Objects lost, and event writes failed, because output.files or output.events was full (ENOSPC, EDQUOT)."),
+	[RXM_OUTPUT_FREE] = G("sluice_rx_output_free_bytes", "Free bytes on the filesystem of output.files, for an unprivileged writer; checked every 5 s."),
+	[RXM_EVENTS_FREE] = G("sluice_rx_events_free_bytes", "Free bytes on the filesystem of output.events, for an unprivileged writer; checked every 5 s."),
+	[RXM_DISK_LOW] = G("sluice_rx_disk_low", "1 while output.files or output.events has less free space than output.min_free."),
 	[RXM_SOCKET_DROPPED] = C("sluice_rx_socket_dropped_total", "Datagrams the kernel dropped: the receive socket's buffer was full."),
 };
 
