@@ -77,6 +77,8 @@ struct rx_config {
 	enum config_event_kind forward_kind; /* extension: output.forward; INVALID = none */
 	struct config_addr forward;   /* udp/tcp */
 	char *forward_path;           /* unix */
+	unsigned min_free_pct;        /* output.min_free as a percentage (default 1), or 0 */
+	uint64_t min_free_bytes;      /* output.min_free as a size, or 0; both 0: no mark */
 	unsigned retention_days;      /* retention.days, default 30; 0 keeps all */
 	uint64_t memory_limit;        /* limits.memory, default 512MB */
 	uint64_t object_limit;        /* limits.object, default 4GB */

@@ -24,7 +24,7 @@ static struct metric initial[RXM_COUNT] = {
 	[RXM_OBJ_REJECTED] = C("sluice_rx_objects_rejected_total", "Objects refused: bad manifest, hash or path."),
 	[RXM_BYTES_DELIVERED] = C("sluice_rx_bytes_delivered_total", "File bytes delivered."),
 	[RXM_EVENTS_DELIVERED] = C("sluice_rx_events_delivered_total", "Events written."),
-	[RXM_EVENTS_LOST] = C("sluice_rx_events_lost_total", "Events missing from sequence gaps."),
+	[RXM_EVENTS_LOST] = C("sluice_rx_events_lost_total", "Events missing from sequence gaps, or not written (see the log)."),
 	[RXM_EVENTS_FWD_DROPPED] = C("sluice_rx_events_forward_dropped_total", "Event lines not forwarded: consumer slow or away (they are in the files)."),
 	[RXM_EVENTS_DUPLICATE] = C("sluice_rx_events_duplicate_total", "Events dropped: seq already written."),
 	[RXM_FEC_RECOVERED] = C("sluice_rx_fec_recovered_packets_total", "Source packets rebuilt by FEC."),
@@ -39,6 +39,10 @@ static struct metric initial[RXM_COUNT] = {
 	[RXM_LINK_RESTARTS] = C("sluice_rx_link_restarts_total", "Link processes started again after one died or was killed."),
 	[RXM_DELIVER_RESTARTS] = C("sluice_rx_deliver_restarts_total", "Deliver processes started again after one died or was killed."),
 	[RXM_CHANNEL_REFUSED] = C("sluice_rx_channel_refused_total", "Malformed messages between rx's processes: each one's sender was killed as compromised."),
+	[RXM_DISK_FULL] = C("sluice_rx_disk_full_total", "Objects lost, and event writes failed, because output.files or output.events was full (ENOSPC, EDQUOT)."),
+	[RXM_OUTPUT_FREE] = G("sluice_rx_output_free_bytes", "Free bytes on the filesystem of output.files, for an unprivileged writer; checked every 5 s."),
+	[RXM_EVENTS_FREE] = G("sluice_rx_events_free_bytes", "Free bytes on the filesystem of output.events, for an unprivileged writer; checked every 5 s."),
+	[RXM_DISK_LOW] = G("sluice_rx_disk_low", "1 while output.files or output.events has less free space than output.min_free."),
 	[RXM_SOCKET_DROPPED] = C("sluice_rx_socket_dropped_total", "Datagrams the kernel dropped: the receive socket's buffer was full."),
 };
 

@@ -38,6 +38,10 @@ enum rx_metric {
 	RXM_LINK_RESTARTS,      /* sluice_rx_link_restarts_total: link processes started again */
 	RXM_DELIVER_RESTARTS,   /* sluice_rx_deliver_restarts_total: deliver processes started again */
 	RXM_CHANNEL_REFUSED,    /* sluice_rx_channel_refused_total: malformed messages between processes */
+	RXM_DISK_FULL,          /* sluice_rx_disk_full_total: objects and event writes lost to a full filesystem */
+	RXM_OUTPUT_FREE,        /* sluice_rx_output_free_bytes: free space for output.files (gauge) */
+	RXM_EVENTS_FREE,        /* sluice_rx_events_free_bytes: free space for output.events (gauge) */
+	RXM_DISK_LOW,           /* sluice_rx_disk_low: 1 while either is below output.min_free (gauge) */
 	RXM_COUNT
 };
 

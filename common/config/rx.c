@@ -51,6 +51,29 @@ TXF(rx_senders)
 TXF(rx_files) { RX; schema_string(c, v, key, &r->files_dir); }
 TXF(rx_events_dir) { RX; schema_string(c, v, key, &r->events_dir); }
 TXF(rx_forward) { RX; schema_endpoint(c, v, key, &r->forward_kind, &r->forward, &r->forward_path); }
+TXF(rx_min_free)
+{
+	RX;
+	const char *s = schema_want_scalar(c, v, key);
+	if (!s)
+		return;
+	unsigned pct;
+	uint64_t bytes;
+	if (*s && s[strlen(s) - 1] == '%' && config_parse_percent(s, &pct) == 0) {
+		if (pct > 50) {
+			schema_problem(c, v, "'%s' %s is out of range (0%% to 50%%)", key, s);
+			return;
+		}
+		r->min_free_pct = pct;
+		r->min_free_bytes = 0;
+	} else if (config_parse_size(s, &bytes) == 0) {
+		r->min_free_pct = 0;
+		r->min_free_bytes = bytes;
+	} else {
+		schema_problem(c, v, "bad min_free '%s': use a percentage such as 5%% or a size such as "
+				     "64MB", s);
+	}
+}
 TXF(rx_days) { RX; schema_uint(c, v, key, 0, 36500, &r->retention_days); }
 TXF(rx_memory)
 {
@@ -69,7 +92,7 @@ static const struct field keys_rx_fields[] = {
 	{"secret", rx_secret, true}, {"senders", rx_senders, true}, {NULL, NULL, false}};
 static const struct field output_fields[] = {
 	{"files", rx_files, true}, {"events", rx_events_dir, true}, {"forward", rx_forward, false},
-	{NULL, NULL, false}};
+	{"min_free", rx_min_free, false}, {NULL, NULL, false}};
 static const struct field retention_fields[] = {{"days", rx_days, false}, {NULL, NULL, false}};
 static const struct field limits_fields[] = {
 	{"memory", rx_memory, false}, {"object", rx_object, false}, {NULL, NULL, false}};
@@ -96,6 +119,7 @@ int config_rx_load(const char *path, struct rx_config *r, FILE *err)
 	struct ctx c;
 	memset(r, 0, sizeof(*r));
 	r->retention_days = 30;
+	r->min_free_pct = 1;
 	r->memory_limit = 512000000ull;
 	r->object_limit = 4000000000ull;
 	r->log_level = LOG_INFO;

@@ -134,10 +134,16 @@ void commit_object(struct deliver *d, struct pending *p)
 	if (commit_judge_manifest(d, p, true) != 0)
 		return;
 	const struct manifest *man = p->man; /* freed with p */
+	const char *step = NULL;
+	if (p->full_rc) {
+		outcome_lost(d, p, NULL);
+		return;
+	}
 	if (check_content(p, man, &part, why, sizeof(why)) != 0)
 		goto fail;
 	reject = false; /* from here on, failures are the receiver's, not the object's */
 	if ((rc = finish_temp(p->fd, man->size, man->mtime_ns)) != 0) {
+		step = "finishing the temp file";
 		snprintf(why, sizeof(why), "cannot finish temp file: %s", strerror(-rc));
 		goto fail;
 	}
@@ -155,6 +161,7 @@ void commit_object(struct deliver *d, struct pending *p)
 				 ESCAPED(dirpath), rc == -ELOOP ? "a symbolic link" : "not a folder");
 		else
 			snprintf(why, sizeof(why), "cannot open output folder: %s", strerror(-rc));
+		step = "making the output folder";
 		goto fail;
 	}
 	char stored[SAFEPATH_NAME_MAX + 1], key[MANIFEST_SPOOL_MAX + 1 + MANIFEST_PATH_MAX + 1];
@@ -168,6 +175,7 @@ void commit_object(struct deliver *d, struct pending *p)
 		log_rl(LOG_WARN, "fsync of %s: %s", ESCAPED(dirpath), strerror(errno));
 	close(dirfd);
 	if (rc != 0) {
+		step = "giving the file its name";
 		snprintf(why, sizeof(why), "cannot store the file: %s",
 			 rc == -EEXIST ? "no free numbered name" : strerror(-rc));
 		goto fail;
@@ -200,7 +208,10 @@ void commit_object(struct deliver *d, struct pending *p)
 	table_close(d, p);
 	return;
 fail:
-	if (reject)
+	if (!reject && step && outcome_is_disk_full(rc)) {
+		outcome_disk_full(d, p, step, rc);
+		outcome_lost(d, p, NULL);
+	} else if (reject)
 		outcome_rejected(d, p, man, why);
 	else
 		outcome_lost(d, p, why);

@@ -187,6 +187,11 @@ void deliver_free(struct deliver *d)
 {
 	if (!d)
 		return;
+	for (struct pending *p = d->oldest, *next; p; p = next) {
+		next = p->newer;
+		if (p->full_rc) /* decided already: only its name was awaited */
+			outcome_lost(d, p, NULL);
+	}
 	size_t left = 0; /* those deliver_keep kept stay on disk and are not dropped */
 	for (struct pending *p = d->oldest; p; p = p->newer)
 		left += p->tmp_exists || p->fd < 0;

@@ -73,6 +73,10 @@ struct pending {
 	struct manifest *man;          /* decoded, passed check_manifest; NULL until judged */
 	bool partial;                  /* the link role held it unfinished at a clean stop */
 	uint64_t partial_len;          /* and the length its data packets gave */
+	int full_rc;                   /* -ENOSPC or -EDQUOT: the filesystem was full (temp file
+					  removed, blocks ignored; lost once its manifest says what
+					  it was), else 0 */
+	const char *full_step;         /* what failed, for the audit line */
 };
 
 struct closed_id {
@@ -122,6 +126,8 @@ void outcome_audit(struct deliver *d, enum audit_outcome outcome, uint64_t sessi
 		   uint64_t object, const struct manifest *man, const char *stored_as,
 		   const char *reason, uint64_t size);
 void outcome_lost(struct deliver *d, struct pending *p, const char *reason);
+bool outcome_is_disk_full(int rc);
+void outcome_disk_full(struct deliver *d, struct pending *p, const char *step, int rc);
 void outcome_rejected(struct deliver *d, struct pending *p, const struct manifest *man,
 		      const char *reason);
 int outcome_rejectf(struct deliver *d, struct pending *p, int rc, const char *fmt, ...)

@@ -106,6 +106,8 @@ static int on_block(struct deliver *d, const struct msg *m)
 		return outcome_rejectf(d, p, -ERANGE, "block %" PRIu32 " ends beyond limits.object", m->block);
 	if (m->data_len == 0 && (m->block != 0 || m->offset != 0)) /* only an empty object's */
 		return outcome_rejectf(d, p, -EINVAL, "block %" PRIu32 " is empty", m->block);
+	if (p->full_rc)
+		return 0; /* no temp file any more: waiting for the manifest to say what is lost */
 	if ((rc = table_reserve(d, p, m->block)) != 0) {
 		outcome_lost(d, p, rc == -E2BIG ? "too many blocks held in the deliver role"
 			     : "out of memory in the deliver role");
@@ -115,6 +117,12 @@ static int on_block(struct deliver *d, const struct msg *m)
 		return 0; /* a block we have: the link role repeats itself */
 	if ((p->fd < 0 && (rc = open_temp(d, p)) != 0) ||
 	    (rc = write_full(p->fd, m->data, m->data_len, m->offset)) != 0) {
+		if (outcome_is_disk_full(rc)) {
+			outcome_disk_full(d, p, "writing the temp file", rc);
+			if (p->man)
+				outcome_lost(d, p, NULL);
+			return 0;
+		}
 		char why[128];
 		snprintf(why, sizeof(why), "cannot write temp file: %s", strerror(-rc));
 		outcome_lost(d, p, why);
@@ -203,8 +211,13 @@ static int on_manifest(struct deliver *d, const struct msg *m)
 	p->manifest_len = m->data_len;
 	/* Judged now, not when the content is complete: the content may never come (the link
 	 * role refuses packets that claim a length over limits.object, for one). */
-	if (commit_judge_manifest(d, p, false) < 0)
+	int judged = commit_judge_manifest(d, p, false);
+	if (judged < 0)
 		return 0;
+	if (judged == 0 && p->full_rc) {
+		outcome_lost(d, p, NULL); /* now the audit line can name the file */
+		return 0;
+	}
 	if (p->ended)
 		commit_object(d, p);
 	return 0;
@@ -230,6 +243,10 @@ static int on_lost(struct deliver *d, const struct msg *m)
 		/* A manifest not judged yet is judged now: a refused one makes this a rejection. */
 		if (p->manifest && commit_judge_manifest(d, p, false) < 0)
 			return 0;
+		if (p->full_rc) { /* what ended it first: the full filesystem */
+			outcome_lost(d, p, NULL);
+			return 0;
+		}
 		outcome_audit(d, AUDIT_LOST, p->session, p->object, p->man, NULL, why,
 			      p->ended ? p->length : 0);
 		rxm_add(RXM_LOST, 1);

@@ -30,15 +30,42 @@ void outcome_audit(struct deliver *d, enum audit_outcome outcome, uint64_t sessi
 		log_rl(LOG_ERROR, "audit log: %s", strerror(rc < 0 ? -rc : rc));
 }
 
-/* `reason` names the check. */
+/* `reason` names the check; for an object the full filesystem failed, the reason is that. */
 void outcome_lost(struct deliver *d, struct pending *p, const char *reason)
 {
-	log_rl(LOG_WARN, "session %016" PRIx64 " object %" PRIu64 " lost: %s", p->session, p->object,
-	       reason);
+	char full[160];
+	if (p->full_rc) {
+		snprintf(full, sizeof(full), "disk_full: %s: %s", p->full_step, strerror(-p->full_rc));
+		reason = full;
+		rxm_add(RXM_DISK_FULL, 1);
+	}
+	if (p->man)
+		log_rl(LOG_WARN, "session %016" PRIx64 " object %" PRIu64 " (%s/%s) lost: %s",
+		       p->session, p->object, p->man->spool, ESCAPED(p->man->path), reason);
+	else
+		log_rl(LOG_WARN, "session %016" PRIx64 " object %" PRIu64 " lost: %s", p->session,
+		       p->object, reason);
 	outcome_audit(d, AUDIT_LOST, p->session, p->object, p->man, NULL, reason,
 		      p->ended ? p->length : 0);
 	rxm_add(RXM_LOST, 1);
 	table_close(d, p);
+}
+
+bool outcome_is_disk_full(int rc) { return rc == -ENOSPC || rc == -EDQUOT; }
+
+/* The filesystem is full: p's temp file goes at once (its space is another object's chance) and
+ * its further blocks are ignored. The caller ends it with outcome_lost once its manifest is
+ * judged, so that the audit line names the file, or when the link role gives it up. */
+void outcome_disk_full(struct deliver *d, struct pending *p, const char *step, int rc)
+{
+	p->full_rc = rc;
+	p->full_step = step;
+	if (p->fd >= 0)
+		close(p->fd);
+	p->fd = -1;
+	if (p->tmp_exists && unlinkat(d->tmpfd, p->tmpname, 0) != 0 && errno != ENOENT)
+		log_rl(LOG_WARN, "removing temp file %s: %s", p->tmpname, strerror(errno));
+	p->tmp_exists = false;
 }
 
 /* The name is in the audit line only: it may hold bytes that have no place on a terminal. */

@@ -12,6 +12,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "rx/forward.h"
@@ -35,12 +36,19 @@ void order_flush(struct events *e, struct source *s, uint64_t rx_ns, uint64_t nl
 	if (!e->out.len)
 		return;
 	int rc = dayfile_open(s, dayfile_day_of(rx_ns));
-	if (rc == 0)
-		rc = dayfile_write(s->fd, e->out.p, e->out.len);
+	off_t end = rc == 0 ? lseek(s->fd, 0, SEEK_END) : 0;
+	if (rc == 0 && end < 0)
+		rc = -errno;
+	if (rc == 0 && (rc = dayfile_write(s->fd, e->out.p, e->out.len)) != 0 &&
+	    ftruncate(s->fd, end) != 0) /* no line cut short, for the next ones to follow */
+		log_rl(LOG_ERROR, "events %s: cannot cut a short write: %s", s->name, strerror(errno));
 	if (rc != 0) {
-		log_rl(LOG_ERROR, "events %s: cannot write %" PRIu64 " events: %s", s->name, nlines,
-		       strerror(-rc));
+		bool full = rc == -ENOSPC || rc == -EDQUOT;
+		log_rl(LOG_ERROR, "events %s: cannot write %" PRIu64 " events%s: %s", s->name, nlines,
+		       full ? " (disk_full)" : "", strerror(-rc));
 		rxm_add(RXM_EVENTS_LOST, nlines);
+		if (full)
+			rxm_add(RXM_DISK_FULL, 1);
 	} else {
 		s->dirty = true;
 	}

@@ -82,6 +82,7 @@ void mon_finish(struct mon *m)
 	uv_close((uv_handle_t *)&m->retention, mon_on_closed);
 	uv_close((uv_handle_t *)&m->restart, mon_on_closed);
 	uv_close((uv_handle_t *)&m->stop_timer, mon_on_closed);
+	uv_close((uv_handle_t *)&m->space, mon_on_closed);
 	uv_close((uv_handle_t *)&m->sp_poll, mon_on_closed);
 	if (m->dv_open)
 		uv_close((uv_handle_t *)&m->dv_poll, mon_on_closed);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The monitor's parts (rx/monitor/): its state, and the calls between monitor.c (set-up, the
- * loop, signals, retention), children.c (starting, stopping and restarting the children) and
- * messages.c (what the spawner, the deliver process and the link process send it).
+ * loop, signals, retention), space.c (free space on the output folders), children.c (starting,
+ * stopping and restarting the children) and messages.c (what the spawner, the deliver process
+ * and the link process send it).
  */
 #ifndef SLUICE_RX_MONITOR_INTERNAL_H
 #define SLUICE_RX_MONITOR_INTERNAL_H
@@ -36,7 +37,7 @@ struct mon {
 	struct spawner_config spc;
 	uv_loop_t loop;
 	uv_signal_t sigint, sigterm;
-	uv_timer_t retention, restart, stop_timer;
+	uv_timer_t retention, restart, stop_timer, space;
 	struct notify notify; /* systemd readiness and watchdog */
 	uv_poll_t sp_poll, dv_poll, kh_poll;
 	struct channel sp, dv, khc;
@@ -52,6 +53,7 @@ struct mon {
 	struct metrics_server *metrics;
 	uv_work_t retention_work;
 	bool retention_busy;
+	bool space_low[2]; /* output.files, output.events below output.min_free */
 	int exit_code;
 };
 /* children.c */
@@ -64,6 +66,10 @@ void mon_finish(struct mon *m);
 void mon_stop_step(struct mon *m);
 void mon_reconcile(struct mon *m);
 void mon_child_exited(struct mon *m, uint32_t role, uint32_t status);
+
+/* space.c: free space on the output folders (timer callback) */
+#define SPACE_CHECK_MS 5000
+void mon_space_check(uv_timer_t *t);
 
 /* messages.c */
 void mon_on_spawner(uv_poll_t *p, int status, int events);

@@ -266,9 +266,31 @@ static void test_rx_defaults_and_errors(void **state)
 	assert_int_equal(r.memory_limit, 512000000ull);
 	assert_int_equal(r.object_limit, 4000000000ull);
 	assert_null(r.audit_path);
+	assert_int_equal(r.min_free_pct, 1);
+	assert_int_equal(r.min_free_bytes, 0);
 	config_rx_free(&r);
 	free(out);
+	static const struct {
+		const char *value;
+		unsigned pct;
+		uint64_t bytes;
+	} min_free[] = {{"5%", 5, 0}, {"64MB", 0, 64000000ull}, {"2GiB", 0, 2ull << 30}, {"0", 0, 0}};
+	for (size_t i = 0; i < sizeof(min_free) / sizeof(min_free[0]); i++) {
+		char yaml[512];
+		snprintf(yaml, sizeof(yaml), "%s  min_free: %s\n", RX_MIN, min_free[i].value);
+		assert_int_equal(load(false, yaml, &out, NULL, &r), 0);
+		assert_int_equal(r.min_free_pct, min_free[i].pct);
+		assert_int_equal(r.min_free_bytes, min_free[i].bytes);
+		config_rx_free(&r);
+		free(out);
+	}
 	static const struct bad_case cases[] = {
+		{"link:\n  listen: 0.0.0.0:7000\nkeys:\n  secret: a\n  senders: [b]\noutput:\n  files: f\n  events: e\n"
+		 "  min_free: 60%\n",
+		 1, "9:13: 'min_free' 60% is out of range (0% to 50%)"},
+		{"link:\n  listen: 0.0.0.0:7000\nkeys:\n  secret: a\n  senders: [b]\noutput:\n  files: f\n  events: e\n"
+		 "  min_free: lots\n",
+		 1, "9:13: bad min_free 'lots': use a percentage such as 5% or a size such as 64MB"},
 		{"link:\n  listen: 0.0.0.0:7000\nkeys:\n  secret: a\n  senders: []\noutput:\n  files: f\n  events: e\n",
 		 1, "5:12: 'senders' must name at least one sender public key"},
 		{"link:\n  listen: 0.0.0.0:7000\nkeys:\n  secret: a\n  senders: [b]\noutput:\n  files: f\n  events: e\n"
