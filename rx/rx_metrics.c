@@ -7,6 +7,7 @@
 
 #define C(n, h) {.name = n, .help = h, .type = METRIC_COUNTER}
 #define G(n, h) {.name = n, .help = h, .type = METRIC_GAUGE}
+#define MICRO(n, h) {.name = n, .help = h, .type = METRIC_GAUGE, .micro = true}
 
 static struct metric initial[RXM_COUNT] = {
 	[RXM_PACKETS] = C("sluice_rx_packets_total", "Datagrams received."),
@@ -40,6 +41,9 @@ static struct metric initial[RXM_COUNT] = {
 	[RXM_DELIVER_RESTARTS] = C("sluice_rx_deliver_restarts_total", "Deliver processes started again after one died or was killed."),
 	[RXM_CHANNEL_REFUSED] = C("sluice_rx_channel_refused_total", "Malformed messages between rx's processes: each one's sender was killed as compromised."),
 	[RXM_SOCKET_DROPPED] = C("sluice_rx_socket_dropped_total", "Datagrams the kernel dropped: the receive socket's buffer was full."),
+	[RXM_LOSS_RATIO] = MICRO("sluice_rx_link_loss_ratio", "Share of the data packets the sender sent (as its announcements say) that did not arrive, over the last ~10 s; 0 while no sender is heard."),
+	[RXM_HEARTBEAT_AGE] = MICRO("sluice_rx_heartbeat_age_seconds", "Seconds since the last valid announcement (since the link process started, before any)."),
+	[RXM_CLOCK_SKEW] = MICRO("sluice_rx_clock_skew_seconds", "This receiver's wall clock minus the sender's, from its last announcement (transit time included)."),
 };
 
 struct metric *rx_metrics = initial;

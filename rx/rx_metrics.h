@@ -38,6 +38,9 @@ enum rx_metric {
 	RXM_LINK_RESTARTS,      /* sluice_rx_link_restarts_total: link processes started again */
 	RXM_DELIVER_RESTARTS,   /* sluice_rx_deliver_restarts_total: deliver processes started again */
 	RXM_CHANNEL_REFUSED,    /* sluice_rx_channel_refused_total: malformed messages between processes */
+	RXM_LOSS_RATIO,         /* sluice_rx_link_loss_ratio (micro gauge): over the last ~10 s */
+	RXM_HEARTBEAT_AGE,      /* sluice_rx_heartbeat_age_seconds (micro gauge) */
+	RXM_CLOCK_SKEW,         /* sluice_rx_clock_skew_seconds (micro gauge, signed) */
 	RXM_COUNT
 };
 
