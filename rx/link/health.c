@@ -10,7 +10,7 @@
  *                announcement, (sent - arrived) / sent. The worst of the sessions heard.
  *   heartbeat    age of the newest valid announcement, set by the timer.
  *   clock skew   this receiver's wall clock minus the sender's announced time, at receipt (the
- *                transit time, well under a millisecond on a diode, included); one log line
+ *                transit time included); one log line
  *                when it goes over SKEW_WARN_NS and one when it is back under SKEW_OK_NS.
  *
  * What arrived counts DATA datagrams past the replay window (data.c): redundant ones too, as
@@ -68,16 +68,17 @@ static void track_skew(struct sender_state *ss, const struct wire_announce *a)
 {
 	int64_t skew = (int64_t)(now_ns() - a->time_ns);
 	int64_t mag = skew < 0 ? -skew : skew;
-	metric_set_micro(&rx_metrics[RXM_CLOCK_SKEW], skew / 1000);
 	char fp[17];
-	keys_fingerprint(a->sender_pk, fp);
+	metric_set_micro(&rx_metrics[RXM_CLOCK_SKEW], skew / 1000);
 	if (!ss->skew_high && mag > SKEW_WARN_NS) {
 		ss->skew_high = true;
+		keys_fingerprint(a->sender_pk, fp);
 		log_warn("sender %s: clock skew %+.1f s (this receiver's clock minus the sender's), "
 			 "over %lld s: delivered files' mtimes and events' tx_time follow the sender's clock; "
 			 "check NTP on both hosts", fp, (double)skew / 1e9, SKEW_WARN_NS / 1000000000);
 	} else if (ss->skew_high && mag < SKEW_OK_NS) {
 		ss->skew_high = false;
+		keys_fingerprint(a->sender_pk, fp);
 		log_info("sender %s: clock skew back within %lld s (%+.1f s)", fp,
 			 SKEW_WARN_NS / 1000000000, (double)skew / 1e9);
 	}
