@@ -45,7 +45,7 @@ X86_PKGS := $(if $(filter x86_64,$(shell uname -m)),libipsec-mb-dev)
 DEB_PKGS := build-essential pkg-config libuv1-dev libzstd-dev libxxhash-dev libsodium-dev \
             libyaml-dev libisal-dev libjansson-dev libseccomp-dev libssl-dev libgcrypt20-dev libcmocka-dev libsystemd-dev \
             iproute2 clang libclang-rt-14-dev python3 bsdutils curl openssl scdoc \
-            systemd debhelper fakeroot lintian $(X86_PKGS)
+            systemd debhelper fakeroot lintian prometheus $(X86_PKGS)
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter \
         -Wformat=2 -Wvla $(if $(CI),-Werror,)
@@ -85,7 +85,7 @@ deps: $(DEPS_OK)
 $(DEPS_OK):
 	$(Q)missing=; for p in $(PKGS) $(TEST_PKGS); do pkg-config --exists $$p || missing="$$missing $$p"; done; \
 	for c in ip:iproute2 curl:curl openssl:openssl python3:python3 clang:clang scdoc:scdoc \
-	  systemd-analyze:systemd dh:debhelper fakeroot:fakeroot lintian:lintian; do \
+	  systemd-analyze:systemd dh:debhelper fakeroot:fakeroot lintian:lintian promtool:prometheus; do \
 	  command -v $${c%%:*} >/dev/null || missing="$$missing $${c#*:}"; done; \
 	ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 || missing="$$missing libclang-rt-dev"; \
 	[ -z "$(X86_PKGS)" ] || [ -f /usr/include/intel-ipsec-mb.h ] || missing="$$missing $(X86_PKGS)"; \

@@ -74,25 +74,51 @@ static const char *type_name(enum metric_type t)
 	return "untyped";
 }
 
+/* HELP and TYPE of the family m starts. */
+static void put_family(struct out *o, const struct metric *m)
+{
+	if (m->help) {
+		put_str(o, "# HELP ");
+		put_str(o, m->name);
+		put_str(o, " ");
+		put_help(o, m->help);
+		put_str(o, "\n");
+	}
+	put_str(o, "# TYPE ");
+	put_str(o, m->name);
+	put_str(o, " ");
+	put_str(o, type_name(m->type));
+	put_str(o, "\n");
+}
+
+/* Millionths as a decimal: "-1.5", "0.000007", "3"; exact for every int64_t. */
+static int format_micro(char *num, size_t cap, int64_t v)
+{
+	uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	uint64_t frac = mag % 1000000;
+	if (frac == 0)
+		return snprintf(num, cap, "%s%" PRIu64, v < 0 ? "-" : "", mag / 1000000);
+	int len = snprintf(num, cap, "%s%" PRIu64 ".%06" PRIu64, v < 0 ? "-" : "", mag / 1000000, frac);
+	while (len > 0 && num[len - 1] == '0')
+		num[--len] = '\0';
+	return len;
+}
+
 size_t metrics_render(const struct metric *m, size_t n, char *buf, size_t cap)
 {
 	struct out o = {.buf = buf, .cap = cap, .off = 0};
 	for (size_t i = 0; i < n; i++) {
-		char num[24];
-		int len = snprintf(num, sizeof(num), "%" PRIu64, metric_get(&m[i]));
-		if (m[i].help) {
-			put_str(&o, "# HELP ");
-			put_str(&o, m[i].name);
-			put_str(&o, " ");
-			put_help(&o, m[i].help);
-			put_str(&o, "\n");
+		char num[32];
+		int len = m[i].micro ? format_micro(num, sizeof(num), metric_get_micro(&m[i]))
+				     : snprintf(num, sizeof(num), "%" PRIu64, metric_get(&m[i]));
+		if (i == 0 || strcmp(m[i - 1].name, m[i].name) != 0)
+			put_family(&o, &m[i]);
+		put_str(&o, m[i].name);
+		if (m[i].labels) {
+			put_str(&o, "{");
+			put_str(&o, m[i].labels);
+			put_str(&o, "}");
 		}
-		put_str(&o, "# TYPE ");
-		put_str(&o, m[i].name);
-		put_str(&o, " ");
-		put_str(&o, type_name(m[i].type));
-		put_str(&o, "\n");
-		put_str(&o, m[i].name);
 		put_str(&o, " ");
 		put(&o, num, (size_t)len);
 		put_str(&o, "\n");

@@ -8,6 +8,7 @@
 #define SLUICE_METRICS_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -16,11 +17,18 @@
 enum metric_type { METRIC_COUNTER = 1, METRIC_GAUGE = 2 };
 
 /* name must match [a-zA-Z_:][a-zA-Z0-9_:]* (not checked); help is free text, '\' and newlines
- * are escaped when rendered. Both must outlive every render and the server. */
+ * are escaped when rendered. labels, when not NULL, is the text between the braces of the
+ * sample line, already valid (`spool="cam-north"`: no escaping is done). Entries of one family
+ * (same name) must be adjacent: HELP and TYPE are rendered once, from the first. A micro
+ * metric holds a signed value in millionths (metric_set_micro), rendered as a decimal, so a
+ * gauge can be a ratio, fractional seconds, or negative. All strings must outlive every render
+ * and the server. */
 struct metric {
 	const char *name;
 	const char *help;
 	enum metric_type type;
+	bool micro;
+	const char *labels;
 	_Atomic uint64_t value;
 };
 
@@ -38,6 +46,15 @@ static inline uint64_t metric_get(const struct metric *m)
 {
 	/* Older clang refuses atomic loads through a pointer to const. */
 	return atomic_load_explicit(&((struct metric *)m)->value, memory_order_relaxed);
+}
+
+/* A micro metric's value: v millionths, stored as its two's complement bit pattern. */
+static inline void metric_set_micro(struct metric *m, int64_t v) { metric_set(m, (uint64_t)v); }
+
+static inline int64_t metric_get_micro(const struct metric *m)
+{
+	uint64_t u = metric_get(m);
+	return u <= INT64_MAX ? (int64_t)u : -(int64_t)(~u) - 1;
 }
 
 /*

@@ -7,6 +7,7 @@
 
 #define C(n, h) {.name = n, .help = h, .type = METRIC_COUNTER}
 #define G(n, h) {.name = n, .help = h, .type = METRIC_GAUGE}
+#define MICRO(n, h) {.name = n, .help = h, .type = METRIC_GAUGE, .micro = true}
 
 static struct metric initial[RXM_COUNT] = {
 	[RXM_PACKETS] = C("sluice_rx_packets_total", "Datagrams received."),
@@ -44,6 +45,9 @@ static struct metric initial[RXM_COUNT] = {
 	[RXM_EVENTS_FREE] = G("sluice_rx_events_free_bytes", "Free bytes on the filesystem of output.events, for an unprivileged writer; checked every 5 s."),
 	[RXM_DISK_LOW] = G("sluice_rx_disk_low", "1 while output.files or output.events has less free space than output.min_free."),
 	[RXM_SOCKET_DROPPED] = C("sluice_rx_socket_dropped_total", "Datagrams the kernel dropped: the receive socket's buffer was full."),
+	[RXM_LOSS_RATIO] = MICRO("sluice_rx_link_loss_ratio", "Share of the data packets the sender sent (as its announcements say) that did not arrive, over the last ~10 s; 0 while no sender is heard."),
+	[RXM_HEARTBEAT_AGE] = MICRO("sluice_rx_heartbeat_age_seconds", "Seconds since the last valid announcement (since the link process started, before any)."),
+	[RXM_CLOCK_SKEW] = MICRO("sluice_rx_clock_skew_seconds", "This receiver's wall clock minus the sender's, from its last announcement (transit time included)."),
 };
 
 struct metric *rx_metrics = initial;

@@ -42,6 +42,9 @@ enum rx_metric {
 	RXM_OUTPUT_FREE,        /* sluice_rx_output_free_bytes: free space for output.files (gauge) */
 	RXM_EVENTS_FREE,        /* sluice_rx_events_free_bytes: free space for output.events (gauge) */
 	RXM_DISK_LOW,           /* sluice_rx_disk_low: 1 while either is below output.min_free (gauge) */
+	RXM_LOSS_RATIO,         /* sluice_rx_link_loss_ratio (micro gauge): over the last ~10 s */
+	RXM_HEARTBEAT_AGE,      /* sluice_rx_heartbeat_age_seconds (micro gauge) */
+	RXM_CLOCK_SKEW,         /* sluice_rx_clock_skew_seconds (micro gauge, signed) */
 	RXM_COUNT
 };
 

@@ -4,7 +4,8 @@
  * skipped when the journal says it was sent (then kept for keep_for if after: delete) or when
  * it is refused, noted again when it is already queued, else queued for the sender (one entry
  * per spool/path). When the sender is done with it: journaled, kept for keep_for before
- * after: delete runs, looked at again if it changed meanwhile; the backlog gauge follows.
+ * after: delete runs, looked at again if it changed meanwhile; the backlog gauges follow, and
+ * each spool's waiting list (by the time a file was found) gives its oldest-waiting gauge.
  */
 #include "tx/main.h"
 
@@ -38,6 +39,51 @@ static struct entry **entry_find(struct tx *t, const char *key, uint64_t h)
 
 static void backlog_set(struct tx *t) { metric_set(&tx_metrics[TXM_BACKLOG], t->backlog); }
 
+/* Spool files queued or in flight, listed by the time they were found ready. */
+static void wait_add(struct tx *t, struct entry *e, uint64_t size)
+{
+	size_t i = (size_t)(e->sp - t->cfg.spools);
+	struct spool_wait *w = &t->waits[i];
+	e->listed = true;
+	e->found_ns = mono_ns();
+	e->size = size;
+	e->older = w->newest;
+	e->newer = NULL;
+	if (w->newest)
+		w->newest->newer = e;
+	else
+		w->oldest = e;
+	w->newest = e;
+	w->backlog += size;
+	metric_set(txm_spool_backlog(i), w->backlog);
+}
+
+static void wait_remove(struct tx *t, struct entry *e)
+{
+	size_t i = (size_t)(e->sp - t->cfg.spools);
+	struct spool_wait *w = &t->waits[i];
+	if (!e->listed)
+		return;
+	e->listed = false;
+	*(e->older ? &e->older->newer : &w->oldest) = e->newer;
+	*(e->newer ? &e->newer->older : &w->newest) = e->older;
+	w->backlog -= e->size < w->backlog ? e->size : w->backlog;
+	metric_set(txm_spool_backlog(i), w->backlog);
+}
+
+void files_health(struct tx *t)
+{
+	uint64_t now = mono_ns(), worst = 0;
+	for (size_t i = 0; t->waits && i < t->cfg.nspools; i++) {
+		const struct entry *e = t->waits[i].oldest;
+		uint64_t age = e ? now - e->found_ns : 0;
+		metric_set_micro(txm_spool_oldest(i), (int64_t)(age / 1000));
+		if (age > worst)
+			worst = age;
+	}
+	metric_set_micro(&tx_metrics[TXM_OLDEST], (int64_t)(worst / 1000));
+}
+
 void files_submit(struct tx *t, const struct config_spool *sp, const char *spool, const char *rel,
 		  const char *path, const struct stat *st, struct entry *e)
 {
@@ -58,7 +104,8 @@ void files_submit(struct tx *t, const struct config_spool *sp, const char *spool
 		e->file = f;
 	t->backlog += f->size;
 	backlog_set(t);
-	(void)sp;
+	if (e && sp && t->waits)
+		wait_add(t, e, f->size);
 	sender_submit(t->sender, f);
 }
 
@@ -115,6 +162,8 @@ void files_ready(void *ctx, const struct config_spool *sp, const char *rel, cons
 
 void files_entry_remove(struct tx *t, struct entry *e)
 {
+	if (t->waits)
+		wait_remove(t, e);
 	struct entry **pp = entry_find(t, e->key, e->hash);
 	if (*pp == e)
 		*pp = e->next;

@@ -121,6 +121,7 @@ static void shutdown_loop(struct tx *t)
 	uv_close((uv_handle_t *)&t->sigint, on_closed);
 	uv_close((uv_handle_t *)&t->sigterm, on_closed);
 	uv_close((uv_handle_t *)&t->progress, on_closed);
+	uv_close((uv_handle_t *)&t->health, on_closed);
 	spool_watch_close(t->watch);
 	t->watch = NULL;
 	keep_close(t->keep); /* what waits for keep_for is in the journal: the next start finds it */
@@ -129,6 +130,8 @@ static void shutdown_loop(struct tx *t)
 		metrics_server_close(t->metrics);
 	t->metrics = NULL;
 }
+
+static void on_health(uv_timer_t *h) { files_health(h->data); }
 
 static void on_signal(uv_signal_t *s, int signum)
 {
@@ -293,6 +296,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s:1:1: nothing to send: no spools and no events\n", t->cfg_path);
 		return 2;
 	}
+	/* Before any other thread or process: they all add to tx_metrics. */
+	if (!send_mode && ((rc = tx_metrics_spools(t->cfg.spools, t->cfg.nspools)) != 0 ||
+			   !(t->waits = calloc(t->cfg.nspools + 1, sizeof(*t->waits))))) {
+		log_error("out of memory");
+		return 1;
+	}
 	if (!send_mode && t->cfg.nevents &&
 	    intake_proc_start(&t->intake, t->cfg.events, t->cfg.nevents, t->cfg.state, t->cfg.user) != 0)
 		return 1;
@@ -385,6 +394,8 @@ int main(int argc, char **argv)
 	t->sigint.data = t->sigterm.data = t;
 	uv_timer_init(&t->loop, &t->progress); /* with the others: shutdown_loop closes them all */
 	t->progress.data = t;
+	uv_timer_init(&t->loop, &t->health);
+	t->health.data = t;
 	uv_signal_start(&t->sigint, on_signal, SIGINT);
 	uv_signal_start(&t->sigterm, on_signal, SIGTERM);
 	if (sender_start(t->sender) != 0) {
@@ -396,7 +407,7 @@ int main(int argc, char **argv)
 		 t->cfg.to.text, sc.symbol_size, (unsigned long long)t->cfg.rate_bps);
 	if (!send_mode && t->cfg.metrics_enabled) {
 		rc = metrics_server_start(&t->metrics, &t->loop, (const struct sockaddr *)&t->cfg.metrics.ss,
-					  tx_metrics, TXM_COUNT);
+					  tx_metrics, tx_metrics_n);
 		if (rc != 0) {
 			log_error("metrics on %s: %s", t->cfg.metrics.text, uv_strerror(rc));
 			shutdown_loop(t);
@@ -430,6 +441,7 @@ int main(int argc, char **argv)
 			uv_run(&t->loop, UV_RUN_DEFAULT);
 			return 1;
 		}
+		uv_timer_start(&t->health, on_health, 1000, 1000);
 		if (journal_compact(t->journal, still_in_spool, t) != 0)
 			log_warn("journal compaction failed; continuing with the old journal");
 	}
@@ -464,6 +476,7 @@ int main(int argc, char **argv)
 		}
 	}
 	free(t->tab);
+	free(t->waits);
 	keys_wipe(&t->keys, sizeof(t->keys));
 	config_tx_free(&t->cfg);
 	int code = t->exit_code;

@@ -27,6 +27,18 @@ struct entry {
 	const struct config_spool *sp;
 	struct tx_file *file;
 	bool again; /* seen ready again while queued or in flight */
+	/* while listed in its spool's waiting list (files.c): oldest first */
+	bool listed;
+	uint64_t found_ns, size;
+	struct entry *older, *newer;
+};
+
+/* A spool's files queued or in flight, for its backlog and oldest-waiting gauges. */
+struct spool_wait {
+	struct entry *oldest, *newest;
+	uint64_t backlog;
+	struct spool_wait *waits; /* one per cfg.spools */
+	uv_timer_t health;        /* sets the oldest-waiting gauges every second */
 };
 
 struct tx {
@@ -53,6 +65,8 @@ struct tx {
 	size_t tabcap;
 	struct refused refused;
 	uint64_t backlog;
+	struct spool_wait *waits; /* one per cfg.spools */
+	uv_timer_t health;        /* sets the oldest-waiting gauges every second */
 	/* one-shot send */
 	bool oneshot;
 	size_t oneshot_total, oneshot_done, oneshot_failed;
@@ -69,5 +83,6 @@ void files_ready(void *ctx, const struct config_spool *sp, const char *rel, cons
 void files_entry_remove(struct tx *t, struct entry *e);
 void files_free(struct tx_file *f);
 void files_done(struct tx *t, struct tx_file *f, int status);
+void files_health(struct tx *t);
 
 #endif

@@ -1,10 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "tx/tx_metrics.h"
 
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #define C(n, h) {.name = n, .help = h, .type = METRIC_COUNTER}
 #define G(n, h) {.name = n, .help = h, .type = METRIC_GAUGE}
+#define MICRO(n, h) {.name = n, .help = h, .type = METRIC_GAUGE, .micro = true}
 
-struct metric tx_metrics[TXM_COUNT] = {
+static struct metric initial[TXM_COUNT] = {
 	[TXM_PACKETS] = C("sluice_tx_packets_total", "Datagrams sent."),
 	[TXM_BYTES] = C("sluice_tx_bytes_total", "Datagram bytes sent."),
 	[TXM_OBJECTS] = C("sluice_tx_objects_total", "Files sent completely, all repeats."),
@@ -24,4 +30,40 @@ struct metric tx_metrics[TXM_COUNT] = {
 	[TXM_REFUSED] = C("sluice_tx_files_refused_total", "Spool files kept, not sent: their names break the rules the receiver applies."),
 	[TXM_FILES_DELETED] = C("sluice_tx_files_deleted_total", "Sent spool files deleted (after: delete, once keep_for had passed)."),
 	[TXM_INTAKE_RESTARTS] = C("sluice_tx_intake_restarts_total", "Event intake processes started again after one exited, crashed or was killed for a malformed message."),
+	[TXM_OLDEST] = MICRO("sluice_tx_oldest_waiting_seconds", "Seconds since the oldest spool file not yet fully sent (all repeats) was found ready; 0 when none waits."),
 };
+
+struct metric *tx_metrics = initial;
+size_t tx_metrics_n = TXM_COUNT;
+static size_t nspools;
+
+int tx_metrics_spools(const struct config_spool *sp, size_t n)
+{
+	struct metric *m = calloc(TXM_COUNT + 2 * n, sizeof(*m));
+	char *labels = calloc(n ? n : 1, CONFIG_NAME_MAX + 16);
+	if (!m || !labels) {
+		free(m);
+		free(labels);
+		return -ENOMEM;
+	}
+	memcpy(m, initial, sizeof(initial));
+	for (size_t i = 0; i < n; i++) {
+		char *l = labels + i * (CONFIG_NAME_MAX + 16);
+		snprintf(l, CONFIG_NAME_MAX + 16, "spool=\"%s\"", sp[i].name);
+		m[TXM_COUNT + i] = (struct metric)G("sluice_tx_spool_backlog_bytes",
+						    "File bytes waiting to be sent, per spool.");
+		m[TXM_COUNT + i].labels = l;
+		m[TXM_COUNT + n + i] = (struct metric)MICRO("sluice_tx_spool_oldest_waiting_seconds",
+							    "Seconds since the spool's oldest file not yet fully sent was found ready.");
+		m[TXM_COUNT + n + i].labels = l;
+	}
+	/* Lives as long as the process: the metrics server and every thread read it. */
+	tx_metrics = m;
+	tx_metrics_n = TXM_COUNT + 2 * n;
+	nspools = n;
+	return 0;
+}
+
+struct metric *txm_spool_backlog(size_t spool) { return &tx_metrics[TXM_COUNT + spool]; }
+
+struct metric *txm_spool_oldest(size_t spool) { return &tx_metrics[TXM_COUNT + nspools + spool]; }

@@ -3,6 +3,7 @@
 #ifndef SLUICE_TX_METRICS_H
 #define SLUICE_TX_METRICS_H
 
+#include "common/config.h"
 #include "common/metrics.h"
 
 enum tx_metric {
@@ -25,10 +26,20 @@ enum tx_metric {
 	TXM_REFUSED,       /* sluice_tx_files_refused_total: names the receiver would refuse (tx/refused.h) */
 	TXM_FILES_DELETED, /* sluice_tx_files_deleted_total: sent spool files deleted (after: delete) */
 	TXM_INTAKE_RESTARTS, /* sluice_tx_intake_restarts_total: intake processes started again */
+	TXM_OLDEST,        /* sluice_tx_oldest_waiting_seconds (micro gauge): oldest file not fully sent */
 	TXM_COUNT
 };
 
-extern struct metric tx_metrics[TXM_COUNT];
+/* TXM_COUNT metrics, then, once tx_metrics_spools() has run, two labelled series per spool:
+ * sluice_tx_spool_backlog_bytes{spool="NAME"} and sluice_tx_spool_oldest_waiting_seconds. */
+extern struct metric *tx_metrics;
+extern size_t tx_metrics_n; /* all of them, for the metrics server */
+
+/* Adds the per-spool series for sp[0..n) (valid spool names: nothing to escape). Call before
+ * any other thread or process uses tx_metrics. 0 or -ENOMEM. */
+int tx_metrics_spools(const struct config_spool *sp, size_t n) __attribute__((warn_unused_result));
+struct metric *txm_spool_backlog(size_t spool);
+struct metric *txm_spool_oldest(size_t spool);
 
 static inline void txm_add(enum tx_metric m, uint64_t v) { metric_add(&tx_metrics[m], v); }
 

@@ -30,6 +30,9 @@ void data_packet(struct linkrole *l, uint8_t *pkt, size_t len, uint64_t now)
 		reject_packet(RXM_REJ_REPLAY);
 		return;
 	}
+	/* Arrived, for the loss ratio (health.c): redundant packets too, they are not lost; taken
+	 * back below for those refused as malformed or forged. */
+	s->pkts_in++;
 	struct fec_partition part;
 	/* File content uses the session's symbol size; manifests and event batches may use a
 	 * smaller one, fitted to their length, so their many repair copies stay small. */
@@ -47,6 +50,7 @@ void data_packet(struct linkrole *l, uint8_t *pkt, size_t len, uint64_t now)
 	if (!t_ok || h.object_len > data_kind_limit(l, h.kind) ||
 	    fec_partition_init(&part, h.object_len, h.symbol_size, s->ann.block_max) != 0 ||
 	    h.block >= part.nblocks || h.k != fec_partition_k(&part, h.block)) {
+		s->pkts_in--;
 		reject_packet(RXM_REJ_MALFORMED);
 		return;
 	}
@@ -60,6 +64,7 @@ void data_packet(struct linkrole *l, uint8_t *pkt, size_t len, uint64_t now)
 		  o->part.symbol_size != h.symbol_size)) {
 		/* The header contradicts what this object already is: forged or broken. The block
 		 * index was checked against the length the packet claims, not this object's. */
+		s->pkts_in--;
 		reject_packet(RXM_REJ_MALFORMED);
 		return;
 	}
@@ -70,6 +75,7 @@ void data_packet(struct linkrole *l, uint8_t *pkt, size_t len, uint64_t now)
 		}
 		bl = o->active[h.block];
 		if (bl && (bl->m != h.m || bl->k != h.k)) {
+			s->pkts_in--;
 			reject_packet(RXM_REJ_MALFORMED);
 			return;
 		}
@@ -82,6 +88,7 @@ void data_packet(struct linkrole *l, uint8_t *pkt, size_t len, uint64_t now)
 	uint8_t *dst = bl ? bl->buf + (size_t)h.esi * T : l->scratch;
 	if (aead_open(s->aead, h.pn, pkt, WIRE_DATA_HDR_LEN, pkt + WIRE_DATA_HDR_LEN, T,
 		      pkt + WIRE_DATA_HDR_LEN + T, dst) != 0) {
+		s->pkts_in--;
 		reject_packet(RXM_REJ_AUTH);
 		log_rl(LOG_WARN, "session %016" PRIx64 ": packet failed authentication", s->id);
 		return;

@@ -47,6 +47,7 @@
 #define SAVED_ABOVE RESOLVED_WINDOW /* resolved file ids above the base kept in STATE/senders:
 				     all the window holds, so a rejoin never calls a delivered id lost */
 #define SAVE_NS 5000000000ull
+#define LOSS_HIST 11 /* packet counts kept per session, about a second apart: the loss window */
 #define POOL_BYTES (64u << 20)  /* idle block buffers kept for reuse */
 #define QUEUE_BYTES (64u << 20) /* queued for the deliver role before the link role waits */
 
@@ -97,6 +98,12 @@ struct rsession {
 		uint64_t t, done_id;
 	} hist[HIST];
 	unsigned nhist;
+	uint64_t pkts_in; /* DATA datagrams of this session past the replay window, not refused */
+	struct {
+		uint64_t t, sent, got; /* announced packets sent, pkts_in then */
+	} lossh[LOSS_HIST];
+	unsigned nloss;
+	uint64_t loss_micro; /* over lossh: lost / sent, in millionths */
 };
 
 /* Datagrams of a session not yet announced, kept briefly: a receiver that (re)starts while the
@@ -135,6 +142,7 @@ struct sender_state {
 	uint64_t verify_sec;   /* rate limit of signature checks (MAC-valid ones only) */
 	uint64_t mac_counter, mac_time; /* newest MAC-valid announcement: (counter, tx time) */
 	unsigned verify_count;
+	bool skew_high;        /* its clock skew was last said to be over SKEW_WARN_NS */
 	uint64_t base;         /* file ids of `session` below this were resolved, as saved */
 	uint64_t above[SAVED_ABOVE / 64]; /* and those of the SAVED_ABOVE ids from base */
 	uint8_t mac_key[ANNAUTH_KEY_LEN];
@@ -165,6 +173,8 @@ struct linkrole {
 	uint32_t sock_drops; /* the socket's drop counter, last read */
 	bool sock_drops_known;
 	bool peer_gone; /* a lane to the deliver role broke (EPIPE) */
+	bool link_up;   /* as last logged (health.c) */
+	uint64_t started_ns; /* the first tick: heartbeat age before any announcement */
 	volatile int stop;
 };
 
@@ -179,6 +189,10 @@ struct rsession *session_find(struct linkrole *l, uint64_t id);
 void session_close(struct linkrole *l, struct rsession *s);
 void session_resume_drop(struct linkrole *l, size_t i);
 void announce_packet(struct linkrole *l, const uint8_t *pkt, size_t len, uint64_t now);
+
+/* health.c */
+void health_announce(struct linkrole *l, struct rsession *s, const struct wire_announce *a, uint64_t now);
+bool health_tick(struct linkrole *l, uint64_t now);
 
 /* objects.c */
 struct robj *obj_find(struct linkrole *l, struct rsession *s, uint64_t id, uint8_t kind);

@@ -316,7 +316,7 @@ void announce_packet(struct linkrole *l, const uint8_t *pkt, size_t len, uint64_
 	s->hist[s->nhist].t = now;
 	s->hist[s->nhist].done_id = a.done_object_id;
 	s->nhist++;
-	metric_set(&rx_metrics[RXM_LINK_UP], 1);
 	if (opened)
 		pending_claim(l, a.session, now);
+	health_announce(l, s, &a, now); /* after the claim: those packets were sent before a */
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The link role's timers: socket drops, ids the sender finished long ago, retired sessions,
- * link state, saving STATE/senders.
+ * link health (health.c), saving STATE/senders.
  */
 #include "rx/link/internal.h"
 
@@ -35,7 +35,6 @@ static void check_socket_drops(struct linkrole *l)
 
 void linkrole_tick(struct linkrole *l, uint64_t now)
 {
-	bool up = false;
 	check_socket_drops(l);
 	while (l->phead && now - l->phead->t > PENDING_NS)
 		pending_drop_head(l);
@@ -47,8 +46,6 @@ void linkrole_tick(struct linkrole *l, uint64_t now)
 			session_close(l, s);
 			continue;
 		}
-		if (now - s->last_ann_ns < LINK_UP_NS)
-			up = true;
 		uint64_t done = settled_done_id(s, now);
 		/* Files never seen at all although the sender finished them long enough ago. */
 		if (s->files.base < done)
@@ -68,7 +65,7 @@ void linkrole_tick(struct linkrole *l, uint64_t now)
 			n = l->oldest; /* restart: several objects may have gone */
 		}
 	}
-	metric_set(&rx_metrics[RXM_LINK_UP], up ? 1 : 0);
+	bool up = health_tick(l, now);
 	if (up && now - l->last_save >= SAVE_NS) {
 		state_save(l);
 		l->last_save = now;

@@ -40,6 +40,7 @@
 #define T 64
 #define BLOCK_MAX 8
 #define SEC 1000000000ull
+#define TICK 100000000ull
 
 static struct keys_rx rx_keys;
 static uint8_t senders[1][32], tx_sk[64];
@@ -539,6 +540,131 @@ static void test_failed_save_keeps_senders(void **state)
 	rig_done(&r);
 }
 
+/* stderr into a file while f runs, read back. */
+static char *stderr_of(void (*f)(void *), void *arg)
+{
+	char path[] = "/tmp/test_linkrole_log.XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	fflush(stderr);
+	int saved = dup(STDERR_FILENO);
+	assert_int_equal(dup2(fd, STDERR_FILENO), STDERR_FILENO);
+	f(arg);
+	fflush(stderr);
+	assert_int_equal(dup2(saved, STDERR_FILENO), STDERR_FILENO);
+	close(saved);
+	static char text[16384];
+	long n = pread(fd, text, sizeof(text) - 1, 0);
+	assert_true(n >= 0);
+	text[n] = '\0';
+	close(fd);
+	unlink(path);
+	return text;
+}
+
+struct health {
+	struct rig r;
+	struct tx t;
+	int64_t skew_ns; /* the sender's clock minus this receiver's */
+	int64_t seen[16][4]; /* link up, loss, age, skew (micro), at each step */
+};
+
+/* The next announcement, its tx time skew_ns off this receiver's wall clock. */
+static void health_announce(struct health *h)
+{
+	h->t.a.time_ns = (uint64_t)((int64_t)now_ns() + h->skew_ns) - SEC;
+	announce(&h->r, &h->t, 1, 0);
+}
+
+static void look(struct health *h, int step)
+{
+	h->seen[step][0] = (int64_t)metric_get(&rx_metrics[RXM_LINK_UP]);
+	h->seen[step][1] = metric_get_micro(&rx_metrics[RXM_LOSS_RATIO]);
+	h->seen[step][2] = metric_get_micro(&rx_metrics[RXM_HEARTBEAT_AGE]);
+	h->seen[step][3] = metric_get_micro(&rx_metrics[RXM_CLOCK_SKEW]);
+}
+
+/* Runs with stderr captured: no assertion here (a failure would leave stderr in the file). */
+static void health_run(void *arg)
+{
+	struct health *h = arg;
+	struct rig *r = &h->r;
+	/* 100 packets sent, 20 of them lost, between two announcements */
+	health_announce(h);
+	look(h, 0);
+	for (uint64_t id = 1; id <= 10; id++) {
+		send_block(r, &h->t, id, WIRE_KIND_FILE, 8 * T, 0);
+		if (id % 5 == 0)
+			h->t.pn += 10;
+	}
+	r->now += SEC;
+	health_announce(h);
+	look(h, 1);
+	/* the loss is recent: after about 10 s without any, the ratio is back to 0 */
+	for (uint64_t id = 11; id <= 23; id++) {
+		send_block(r, &h->t, id, WIRE_KIND_FILE, 8 * T, 0);
+		r->now += SEC;
+		health_announce(h);
+		tick(r, 0);
+	}
+	look(h, 2);
+	/* heartbeats stop: the age grows with the timer, the link falls after 3 s */
+	tick(r, 2 * SEC);
+	look(h, 3);
+	tick(r, SEC + TICK);
+	look(h, 4);
+	tick(r, SEC);
+	/* and rises with the next one: the sender restarted with its clock put right (within a
+	 * session its announced time only grows) */
+	aead_free(h->t.aead);
+	tx_open(&h->t, 0x8888, 10);
+	h->skew_ns = 0;
+	health_announce(h);
+	look(h, 5);
+	tick(r, TICK);
+}
+
+/* Link health (rx/link/health.c): the loss ratio from the packet counts the announcements
+ * carry, over the last ~10 s; heartbeat age; link up and down; clock skew; one log line per
+ * change of state. */
+static void test_link_health(void **state)
+{
+	(void)state;
+	struct health h = {.skew_ns = 5 * (int64_t)SEC};
+	rig_init(&h.r);
+	tx_open(&h.t, 0x7777, 9);
+	log_set_level(LOG_INFO);
+	const char *text = stderr_of(health_run, &h);
+	log_set_level(LOG_ERROR);
+	int64_t (*v)[4] = h.seen;
+	printf("link_up loss age skew, per step:\n");
+	for (int i = 0; i < 6; i++)
+		printf("  %d: %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 "\n", i, v[i][0], v[i][1], v[i][2], v[i][3]);
+	assert_int_equal(v[0][0], 1);
+	assert_int_equal(v[1][1], 200000);
+	assert_true(v[1][3] >= -5100000 && v[1][3] <= -4900000);
+	assert_int_equal(v[2][1], 0);
+	assert_int_equal(v[2][2], 0);
+	assert_int_equal(v[3][2], 2000000);
+	assert_int_equal(v[3][0], 1);
+	assert_int_equal(v[4][2], 3000000 + TICK / 1000);
+	assert_int_equal(v[4][0], 0);
+	assert_int_equal(v[5][0], 1);
+	assert_true(v[5][3] >= -100000 && v[5][3] <= 100000);
+	const char *down = strstr(text, "link down: no announcement from any sender for 3.1 s");
+	const char *up = strstr(text, "link up: announcements from sender");
+	const char *skew = strstr(text, "clock skew -5.0 s");
+	const char *skew_ok = strstr(text, "clock skew back within 2 s");
+	if (!down || !up || !skew || !skew_ok)
+		fail_msg("log lines missing from:\n%s", text);
+	assert_true(up < down); /* the first announcement brings it up */
+	assert_non_null(strstr(down, "link up: announcements from sender"));
+	assert_null(strstr(skew + 1, "clock skew -5.0 s")); /* once per crossing */
+	assert_true(skew_ok > down);
+	aead_free(h.t.aead);
+	rig_done(&h.r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -548,6 +674,7 @@ int main(void)
 		cmocka_unit_test(test_replayed_announcements),
 		cmocka_unit_test(test_failed_save_keeps_senders),
 		cmocka_unit_test(test_process_mode),
+		cmocka_unit_test(test_link_health),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

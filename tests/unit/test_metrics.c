@@ -90,6 +90,49 @@ static void test_render_escapes_help(void **state)
 	assert_string_equal(buf, want);
 }
 
+/* Labelled series of one family share one HELP and TYPE; a micro gauge holds a signed value
+ * in millionths and renders as a decimal, trailing zeros dropped, INT64_MIN included. */
+static void test_render_labels_and_micro(void **state)
+{
+	struct metric m[] = {
+		{.name = "x_backlog_bytes", .help = "Bytes.", .type = METRIC_GAUGE, .labels = "spool=\"a\""},
+		{.name = "x_backlog_bytes", .help = "Bytes.", .type = METRIC_GAUGE, .labels = "spool=\"b.c\""},
+		{.name = "x_skew_seconds", .help = "Skew.", .type = METRIC_GAUGE, .micro = true},
+		{.name = "x_skew_seconds", .type = METRIC_GAUGE, .micro = true, .labels = "k=\"2\""},
+		{.name = "x_skew_seconds", .type = METRIC_GAUGE, .micro = true, .labels = "k=\"3\""},
+		{.name = "x_skew_seconds", .type = METRIC_GAUGE, .micro = true, .labels = "k=\"4\""},
+		{.name = "x_skew_seconds", .type = METRIC_GAUGE, .micro = true, .labels = "k=\"5\""},
+		{.name = "x_skew_seconds", .type = METRIC_GAUGE, .micro = true, .labels = "k=\"6\""},
+	};
+	metric_set(&m[0], 5);
+	metric_set(&m[1], 0);
+	metric_set_micro(&m[2], -1500000);
+	metric_set_micro(&m[3], 0);
+	metric_set_micro(&m[4], 100000);
+	metric_set_micro(&m[5], INT64_MIN);
+	metric_set_micro(&m[6], INT64_MAX);
+	metric_set_micro(&m[7], -7);
+	assert_int_equal(metric_get_micro(&m[2]), -1500000);
+	assert_int_equal(metric_get_micro(&m[5]), INT64_MIN);
+	char buf[1024];
+	size_t n = metrics_render(m, 8, buf, sizeof(buf));
+	const char *want = "# HELP x_backlog_bytes Bytes.\n"
+			   "# TYPE x_backlog_bytes gauge\n"
+			   "x_backlog_bytes{spool=\"a\"} 5\n"
+			   "x_backlog_bytes{spool=\"b.c\"} 0\n"
+			   "# HELP x_skew_seconds Skew.\n"
+			   "# TYPE x_skew_seconds gauge\n"
+			   "x_skew_seconds -1.5\n"
+			   "x_skew_seconds{k=\"2\"} 0\n"
+			   "x_skew_seconds{k=\"3\"} 0.1\n"
+			   "x_skew_seconds{k=\"4\"} -9223372036854.775808\n"
+			   "x_skew_seconds{k=\"5\"} 9223372036854.775807\n"
+			   "x_skew_seconds{k=\"6\"} -0.000007\n";
+	assert_string_equal(buf, want);
+	assert_int_equal(n, strlen(want));
+	assert_int_equal(metrics_render(m, 8, NULL, 0), strlen(want));
+}
+
 /* ---- server ---- */
 
 struct server {
@@ -540,6 +583,7 @@ int main(void)
 		cmocka_unit_test(test_render_exact),
 		cmocka_unit_test(test_render_small_buffer),
 		cmocka_unit_test(test_render_escapes_help),
+		cmocka_unit_test(test_render_labels_and_micro),
 		cmocka_unit_test_setup_teardown(test_get_metrics, server_setup, server_teardown),
 		cmocka_unit_test_setup_teardown(test_not_found_and_methods, server_setup, server_teardown),
 		cmocka_unit_test_setup_teardown(test_bogus_requests, server_setup, server_teardown),
