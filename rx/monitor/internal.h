@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The monitor's parts (rx/monitor/): its state, and the calls between monitor.c (set-up, the
- * loop, signals, retention), children.c (starting, stopping and restarting the children) and
- * messages.c (what the spawner, the deliver process and the link process send it).
+ * loop, signals, retention), children.c (starting, stopping and restarting the children),
+ * messages.c (what the spawner, the deliver process and the link process send it) and
+ * reload.c (SIGHUP).
  */
 #ifndef SLUICE_RX_MONITOR_INTERNAL_H
 #define SLUICE_RX_MONITOR_INTERNAL_H
@@ -27,6 +28,7 @@ enum child_state { DOWN, STARTING, UP };
 
 struct mon {
 	struct rx_config *cfg;
+	const char *cfg_path;
 	const uint8_t (*senders)[32];
 	struct keys_rx keys;
 	struct keyholder *kh;
@@ -35,7 +37,7 @@ struct mon {
 	char empty_dir[4096];
 	struct spawner_config spc;
 	uv_loop_t loop;
-	uv_signal_t sigint, sigterm;
+	uv_signal_t sigint, sigterm, sighup;
 	uv_timer_t retention, restart, stop_timer;
 	struct notify notify; /* systemd readiness and watchdog */
 	uv_poll_t sp_poll, dv_poll, kh_poll;
@@ -52,6 +54,7 @@ struct mon {
 	struct metrics_server *metrics;
 	uv_work_t retention_work;
 	bool retention_busy;
+	unsigned sweep_days; /* retention.days for the sweep under way (a reload may change cfg's) */
 	int exit_code;
 };
 /* children.c */
@@ -64,6 +67,12 @@ void mon_finish(struct mon *m);
 void mon_stop_step(struct mon *m);
 void mon_reconcile(struct mon *m);
 void mon_child_exited(struct mon *m, uint32_t role, uint32_t status);
+
+/* monitor.c */
+void mon_retention_now(struct mon *m);
+
+/* reload.c */
+void mon_reload(struct mon *m);
 
 /* messages.c */
 void mon_on_spawner(uv_poll_t *p, int status, int events);
