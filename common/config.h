@@ -60,6 +60,7 @@ struct tx_config {
 	struct config_addr metrics;   /* metrics.listen */
 	char *state;                  /* state (default /var/lib/sluice/tx) */
 	int log_level;                /* log.level, default info */
+	int log_format;               /* log.format: text (default) | json (common/log.h) */
 	unsigned workers;             /* extension: workers, 1..64, default min(cores, 4) */
 	char *user;                   /* user (default sluice): the intake process runs as it when
 					 started as root */
@@ -86,6 +87,7 @@ struct rx_config {
 	struct config_addr metrics;   /* metrics.listen */
 	char *state;                  /* state (default /var/lib/sluice/rx) */
 	int log_level;                /* log.level */
+	int log_format;               /* log.format: text (default) | json (common/log.h) */
 	char *audit_path;             /* log.audit; NULL = no audit log */
 	char *user;                   /* user (default sluice): the link process runs as it when
 					 started as root */

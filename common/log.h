@@ -4,6 +4,7 @@
 #define SLUICE_LOG_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "common/escape.h" /* a name from disk or the link is printed as ESCAPED(name) */
@@ -14,6 +15,23 @@ void log_set_level(int level);
 int log_get_level(void);
 /* Sets a prefix printed on every line ("tx", "rx"). */
 void log_set_name(const char *name);
+
+/*
+ * log.format. TEXT: "2026-01-02T03:04:05.678Z NAME LEVEL: message". JSON: one object per line,
+ *   {"time":"2026-01-02T03:04:05.678Z","level":"info","process":"sluice-rx deliver","msg":"..."}
+ * in printable ASCII (every other character \u-escaped; a byte that is not UTF-8 becomes
+ * U+FFFD), so that any message still makes exactly one line of valid JSON.
+ */
+enum log_format { LOG_FORMAT_TEXT = 0, LOG_FORMAT_JSON = 1 };
+void log_set_format(int format);
+/* Whether stderr is the journal: JOURNAL_STREAM ("DEV:INODE", set by systemd) names the file
+ * stderr is. Then each line starts with its sd-daemon(3) priority ("<3>" error, "<4>" warn,
+ * "<6>" info, "<7>" debug) and a text line has no time (the journal stamps it). Call before
+ * any confinement; forked processes inherit the answer. */
+bool log_detect_journal(void);
+/* Moves the level into a shared anonymous page: a process forked after this call follows
+ * log_set_level from any of them (sluice-rx's monitor on SIGHUP). 0 or -errno. */
+int log_share_level(void);
 void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* One line per second at most per call site; suppressed lines are counted and reported. */

@@ -47,7 +47,7 @@ static const char *const allowed[] = {
 	"pwritev2", "close", "openat", "open", "newfstatat", "fstat", "stat", "lstat", "statx",
 	"lseek", "fsync", "fdatasync", "ftruncate", "fallocate", "renameat", "renameat2", "rename",
 	"unlinkat", "unlink", "mkdirat", "mkdir", "fchmod", "fchmodat", "utimensat", "getdents64",
-	"fcntl", "ioctl", "dup", "dup3", "readlinkat", "faccessat", "faccessat2", "access",
+	"fcntl", "ioctl", "dup", "dup3", "readlinkat", "readlink", "faccessat", "faccessat2", "access",
 	"fstatfs", "statfs", "fadvise64", "flock", "linkat", "umask", "rmdir",
 	/* sockets (created with a family checked below) */
 	"recvmmsg", "recvmsg", "recvfrom", "sendmsg", "sendmmsg", "sendto", "connect", "accept",

@@ -28,26 +28,41 @@ static const char *const outcome_name[] = {
 	[AUDIT_RENAMED] = "renamed",     [AUDIT_LOST] = "lost",
 	[AUDIT_REJECTED] = "rejected",   [AUDIT_SESSION] = "session",
 };
+int audit_open_fd(const char *path)
+{
+	int rc = mkdirs(path, 0750, true);
+	if (rc != 0)
+		return rc;
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0640);
+	return fd >= 0 ? fd : -errno;
+}
+
 int audit_open(struct audit **out, const char *path)
 {
 	struct audit *a = calloc(1, sizeof(*a));
 	if (!a)
 		return -ENOMEM;
 	a->fd = -1;
-	if (path) {
-		int rc = mkdirs(path, 0750, true);
-		if (rc == 0) {
-			a->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0640);
-			if (a->fd < 0)
-				rc = -errno;
-		}
-		if (rc != 0) {
-			free(a);
-			return rc;
-		}
+	if (path && (a->fd = audit_open_fd(path)) < 0) {
+		int rc = a->fd;
+		free(a);
+		return rc;
 	}
 	*out = a;
 	return 0;
+}
+
+int audit_reopen(struct audit *a, int fd)
+{
+	if (a->fd < 0) {
+		a->fd = fd;
+		return 0;
+	}
+	/* One step: a write in another thread lands in the old file or the new, never in a
+	 * descriptor closed and reused for something else. */
+	int rc = dup3(fd, a->fd, O_CLOEXEC) < 0 ? -errno : 0;
+	close(fd);
+	return rc;
 }
 
 /* Strings from the link may hold invalid UTF-8: each such byte becomes U+FFFD, so every line

@@ -53,6 +53,13 @@ struct audit;
  * (-ELOOP). path NULL gives a no-op audit that writes nothing. 0 or -errno.
  */
 int audit_open(struct audit **out, const char *path) __attribute__((warn_unused_result));
+/* Opens path as audit_open does: a descriptor (O_APPEND, O_CLOEXEC) or -errno. sluice-rx's
+ * monitor opens the file anew on SIGHUP (logrotate moved it) and hands the descriptor to the
+ * deliver process, whose Landlock rules name no folder of the audit log. */
+int audit_open_fd(const char *path) __attribute__((warn_unused_result));
+/* From now on a writes to fd, which it takes over (the old file is closed); a no-op audit
+ * becomes a real one. 0 or -errno (fd closed all the same, the old file kept). */
+int audit_reopen(struct audit *a, int fd);
 /* Appends one line. Thread-safe. 0; -EINVAL for an outcome outside the enum (nothing written,
  * even on a no-op audit); -ENOMEM; or -errno of the write (-EIO for a short write, after which
  * a line end is attempted so the next line starts clean). a NULL or no-op: 0. */

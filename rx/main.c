@@ -121,6 +121,15 @@ int main(int argc, char **argv)
 		return rc;
 	}
 	log_set_level(cfg.log_level);
+	log_set_format(cfg.log_format);
+	log_detect_journal();
+	/* Before any process is forked: SIGHUP's new level reaches all of them. */
+	if ((rc = log_share_level()) != 0) {
+		log_error("shared log level: %s", strerror(-rc));
+		free(senders);
+		config_rx_free(&cfg);
+		return 1;
+	}
 	rc = monitor_run(cfg_path, &cfg, (const uint8_t (*)[32])senders);
 	free(senders);
 	config_rx_free(&cfg);

@@ -120,6 +120,7 @@ static void shutdown_loop(struct tx *t)
 	uv_close((uv_handle_t *)&t->async, on_closed);
 	uv_close((uv_handle_t *)&t->sigint, on_closed);
 	uv_close((uv_handle_t *)&t->sigterm, on_closed);
+	uv_close((uv_handle_t *)&t->sighup, on_closed);
 	uv_close((uv_handle_t *)&t->progress, on_closed);
 	uv_close((uv_handle_t *)&t->health, on_closed);
 	spool_watch_close(t->watch);
@@ -140,6 +141,14 @@ static void on_signal(uv_signal_t *s, int signum)
 	if (t->oneshot && t->oneshot_done < t->oneshot_total)
 		t->exit_code = 1;
 	shutdown_loop(t);
+}
+
+static void on_hup(uv_signal_t *s, int signum)
+{
+	struct tx *t = s->data;
+	(void)signum;
+	if (!t->stopping)
+		tx_reload(t);
 }
 
 static void on_progress(uv_timer_t *h)
@@ -292,6 +301,13 @@ int main(int argc, char **argv)
 		return rc;
 	}
 	log_set_level(t->cfg.log_level);
+	log_set_format(t->cfg.log_format);
+	log_detect_journal();
+	/* Before the intake process is forked: SIGHUP's new level reaches it. */
+	if ((rc = log_share_level()) != 0) {
+		log_error("shared log level: %s", strerror(-rc));
+		return 1;
+	}
 	if (!send_mode && t->cfg.nspools == 0 && t->cfg.nevents == 0) {
 		fprintf(stderr, "%s:1:1: nothing to send: no spools and no events\n", t->cfg_path);
 		return 2;
@@ -391,13 +407,16 @@ int main(int argc, char **argv)
 	t->async.data = t;
 	uv_signal_init(&t->loop, &t->sigint);
 	uv_signal_init(&t->loop, &t->sigterm);
-	t->sigint.data = t->sigterm.data = t;
+	uv_signal_init(&t->loop, &t->sighup);
+	t->sigint.data = t->sigterm.data = t->sighup.data = t;
 	uv_timer_init(&t->loop, &t->progress); /* with the others: shutdown_loop closes them all */
 	t->progress.data = t;
 	uv_timer_init(&t->loop, &t->health);
 	t->health.data = t;
 	uv_signal_start(&t->sigint, on_signal, SIGINT);
 	uv_signal_start(&t->sigterm, on_signal, SIGTERM);
+	if (!send_mode)
+		uv_signal_start(&t->sighup, on_hup, SIGHUP);
 	if (sender_start(t->sender) != 0) {
 		log_error("cannot start the sender thread");
 		return 1;

@@ -56,7 +56,7 @@ struct tx {
 	struct metrics_server *metrics;
 	uv_loop_t loop;
 	uv_async_t async;
-	uv_signal_t sigint, sigterm;
+	uv_signal_t sigint, sigterm, sighup;
 	uv_timer_t progress;
 	struct notify notify; /* systemd readiness and watchdog (daemon only) */
 	pthread_mutex_t mu;
@@ -74,6 +74,9 @@ struct tx {
 	bool stopping;
 	int exit_code;
 };
+
+/* reload.c: SIGHUP */
+void tx_reload(struct tx *t);
 
 /* files.c: files between the spool watcher and the sender, and what follows a send */
 void files_submit(struct tx *t, const struct config_spool *sp, const char *spool, const char *rel,

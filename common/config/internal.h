@@ -48,6 +48,7 @@ void schema_size(struct ctx *c, const yaml_node_t *n, const char *key, uint64_t 
 		 const char *range, uint64_t *out);
 void schema_addr(struct ctx *c, const yaml_node_t *n, const char *key, struct config_addr *out);
 void schema_level(struct ctx *c, const yaml_node_t *n, int *out);
+void schema_format(struct ctx *c, const yaml_node_t *n, int *out); /* log.format */
 void schema_endpoint(struct ctx *c, yaml_node_t *v, const char *key, enum config_event_kind *kind,
 		     struct config_addr *addr, char **path);
 void schema_walk(struct ctx *c, yaml_node_t *n, const char *where, const struct field *fields,

@@ -84,6 +84,7 @@ TXF(rx_object) { RX; schema_size(c, v, key, 1, 1000000000000ull, "1B to 1TB", &r
 TXF(rx_metrics_listen) { RX; schema_addr(c, v, key, &r->metrics); r->metrics_enabled = true; }
 TXF(rx_state) { RX; schema_string(c, v, key, &r->state); }
 TXF(rx_level) { RX; schema_level(c, v, &r->log_level); }
+TXF(rx_format) { RX; schema_format(c, v, &r->log_format); }
 TXF(rx_user) { RX; schema_string(c, v, key, &r->user); }
 TXF(rx_audit) { RX; schema_string(c, v, key, &r->audit_path); }
 
@@ -98,7 +99,8 @@ static const struct field limits_fields[] = {
 	{"memory", rx_memory, false}, {"object", rx_object, false}, {NULL, NULL, false}};
 static const struct field metrics_rx_fields[] = {{"listen", rx_metrics_listen, true}, {NULL, NULL, false}};
 static const struct field log_rx_fields[] = {
-	{"level", rx_level, false}, {"audit", rx_audit, false}, {NULL, NULL, false}};
+	{"level", rx_level, false}, {"format", rx_format, false}, {"audit", rx_audit, false},
+	{NULL, NULL, false}};
 
 TXF(rx_link) { schema_walk(c, v, key, link_rx_fields, t_); }
 TXF(rx_keys) { schema_walk(c, v, key, keys_rx_fields, t_); }

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "common/escape.h"
+#include "common/log.h"
 
 /* One line per problem: the values it quotes come from the file and may hold anything (a
  * newline would forge a second problem line, a bidi control reorder this one), so the message
@@ -139,6 +140,19 @@ void schema_level(struct ctx *c, const yaml_node_t *n, int *out)
 		}
 	}
 	schema_problem(c, n, "bad log level '%s': use error, warn, info or debug", s);
+}
+
+void schema_format(struct ctx *c, const yaml_node_t *n, int *out)
+{
+	const char *s = schema_want_scalar(c, n, "format");
+	if (!s)
+		return;
+	if (strcmp(s, "text") == 0)
+		*out = LOG_FORMAT_TEXT;
+	else if (strcmp(s, "json") == 0)
+		*out = LOG_FORMAT_JSON;
+	else
+		schema_problem(c, n, "bad log format '%s': use text or json", s);
 }
 
 /* Walks mapping n: each known key once, unknown and duplicate keys reported, required keys

@@ -60,6 +60,7 @@ TXF(tx_receiver)
 TXF(tx_metrics_listen) { TX; schema_addr(c, v, key, &t->metrics); t->metrics_enabled = true; }
 TXF(tx_state) { TX; schema_string(c, v, key, &t->state); }
 TXF(tx_level) { TX; schema_level(c, v, &t->log_level); }
+TXF(tx_format) { TX; schema_format(c, v, &t->log_format); }
 TXF(tx_workers) { TX; schema_uint(c, v, key, 1, 64, &t->workers); }
 TXF(tx_user) { TX; schema_string(c, v, key, &t->user); }
 
@@ -72,7 +73,8 @@ static const struct field fec_fields[] = {{"overhead", tx_overhead, false}, {"bl
 static const struct field keys_tx_fields[] = {
 	{"secret", tx_secret, true}, {"receiver", tx_receiver, true}, {NULL, NULL, false}};
 static const struct field metrics_tx_fields[] = {{"listen", tx_metrics_listen, true}, {NULL, NULL, false}};
-static const struct field log_tx_fields[] = {{"level", tx_level, false}, {NULL, NULL, false}};
+static const struct field log_tx_fields[] = {
+	{"level", tx_level, false}, {"format", tx_format, false}, {NULL, NULL, false}};
 
 TXF(tx_link) { schema_walk(c, v, key, link_tx_fields, t_); }
 TXF(tx_fec) { schema_walk(c, v, key, fec_fields, t_); }

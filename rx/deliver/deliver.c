@@ -23,7 +23,7 @@ int deliver_new(struct deliver **out, const struct deliver_config *c)
 	struct deliver *d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
-	d->rootfd = d->tmpfd = d->statefd = -1;
+	d->rootfd = d->tmpfd = d->statefd = d->watch_fd = -1;
 	d->object_limit = c->object_limit;
 	d->audit = c->audit;
 	d->ring = c->ring;
@@ -146,14 +146,24 @@ int deliver_run(struct deliver *d, int fd, int evfd)
 				at = deadline_in_ms(now, events_timeout_ms(d->events));
 			}
 		}
-		struct pollfd p[2] = {{.fd = evfd, .events = POLLIN}, {.fd = fd, .events = POLLIN}};
-		int n = poll(p, 2, deadline_ms(at, now));
+		struct pollfd p[3] = {{.fd = evfd, .events = POLLIN}, {.fd = fd, .events = POLLIN},
+				      {.fd = d->watch_fd, .events = POLLIN}};
+		int n = poll(p, 3, deadline_ms(at, now));
 		if (n < 0 && errno != EINTR) {
 			rc = -errno;
 			break;
 		}
 		if (n <= 0)
 			continue;
+		if (d->watch_fd >= 0 && p[2].revents) {
+			int w = d->watch_ready(d->watch_arg);
+			if (w < 0) {
+				rc = w;
+				break;
+			}
+			if (w == 1)
+				d->watch_fd = -1;
+		}
 		/* The event lane first: one message, then look again. */
 		bool ev = evfd >= 0 && p[0].revents;
 		int which = ev ? evfd : fd;
@@ -177,6 +187,13 @@ int deliver_run(struct deliver *d, int fd, int evfd)
 		log_warn("deliver role: the link role's stream ended mid-message");
 	free(buf);
 	return rc;
+}
+
+void deliver_watch(struct deliver *d, int fd, int (*on_ready)(void *arg), void *arg)
+{
+	d->watch_fd = on_ready ? fd : -1;
+	d->watch_ready = on_ready;
+	d->watch_arg = arg;
 }
 
 uint64_t deliver_bad_messages(const struct deliver *d) { return d->bad_messages; }

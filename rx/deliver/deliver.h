@@ -88,6 +88,10 @@ int deliver_handle(struct deliver *d, const struct msg *m);
  * (-EBADMSG: unknown type, bad length, a body that does not decode, EOF inside a message; the
  * stream cannot be trusted further) or a read error (-errno). */
 int deliver_run(struct deliver *d, int fd, int evfd);
+/* While deliver_run waits for the lanes it also waits for fd (the deliver process's channel to
+ * the monitor) and calls on_ready(arg) when it is readable: 0 goes on, 1 stops watching fd (end
+ * of stream), negative ends the run with that code. fd -1: nothing watched (the default). */
+void deliver_watch(struct deliver *d, int fd, int (*on_ready)(void *arg), void *arg);
 
 /* Messages deliver_handle() refused since deliver_new(). */
 uint64_t deliver_bad_messages(const struct deliver *d);

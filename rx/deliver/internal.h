@@ -90,6 +90,9 @@ struct deliver {
 	size_t nsenders;
 	uint64_t object_limit;
 	struct audit *audit;
+	int watch_fd; /* deliver_watch */
+	int (*watch_ready)(void *arg);
+	void *watch_arg;
 	struct dsession sessions[DELIVER_SESSIONS_MAX];
 	size_t nsessions, session_next;
 	struct pending *buckets[BUCKETS];

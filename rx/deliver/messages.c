@@ -184,6 +184,9 @@ static int on_file_end(struct deliver *d, const struct msg *m)
 	p->ended = true;
 	p->length = m->length;
 	p->nblocks = m->nblocks;
+	log_debug("session %016" PRIx64 " object %" PRIu64 ": content complete, %" PRIu64 " bytes in "
+		  "%" PRIu32 " blocks%s", m->session, m->object, m->length, m->nblocks,
+		  p->manifest ? "" : ", its manifest not yet here");
 	if (p->manifest)
 		commit_object(d, p);
 	return 0;

@@ -55,31 +55,84 @@ static int send_kept(struct channel *ch, struct deliver *d)
 	return rc ? rc : channel_flush(ch);
 }
 
-/* The next instruction: 1 with both lanes of a new link process, 0 to stop, or -errno. */
-static int next_link(struct channel *ch, int *fd, int *evfd)
+/* The monitor's channel and what it has said and this process has not acted on yet: the
+ * lanes of the next link process, a stop. Read between runs (next_link) and, while a run waits,
+ * when the channel is readable (on_ctl), so that a new audit descriptor is taken at once. */
+struct ctl {
+	struct channel ch;
+	struct audit *audit;
+	int fd, evfd;
+	bool stop, eof;
+};
+
+/* Acts on every complete message: 0, or -EBADMSG for one this process does not expect. */
+static int ctl_drain(struct ctl *c)
 {
-	*fd = *evfd = -1;
-	for (;;) {
-		struct channel_msg m;
-		int got;
-		while ((got = channel_next(ch, &m)) == 1) {
-			if (m.type == DV_STOP && m.len == 0)
-				return 0;
-			if ((m.type != DV_LINK && m.type != DV_LINKEV) || m.len != 0)
-				return -EBADMSG;
-			int *slot = m.type == DV_LINK ? fd : evfd;
-			int got_fd = channel_take_fd(ch);
-			if (got_fd < 0 || *slot >= 0)
-				return -EBADMSG;
-			*slot = got_fd;
-			if (*fd >= 0 && *evfd >= 0)
-				return 1;
+	struct channel_msg m;
+	int got;
+	while ((got = channel_next(&c->ch, &m)) == 1) {
+		if (m.len != 0)
+			return -EBADMSG;
+		if (m.type == DV_STOP) {
+			c->stop = true;
+			continue;
 		}
-		if (got < 0)
-			return got;
-		ssize_t r = channel_read(ch);
+		if (m.type != DV_LINK && m.type != DV_LINKEV && m.type != DV_AUDIT)
+			return -EBADMSG;
+		int got_fd = channel_take_fd(&c->ch);
+		if (got_fd < 0)
+			return -EBADMSG;
+		if (m.type == DV_AUDIT) {
+			int rc = audit_reopen(c->audit, got_fd);
+			if (rc != 0)
+				log_error("deliver process: the reopened audit log: %s; writing to the old "
+					  "file", strerror(-rc));
+			else
+				log_info("deliver process: audit log reopened");
+			continue;
+		}
+		int *slot = m.type == DV_LINK ? &c->fd : &c->evfd;
+		if (*slot >= 0) {
+			close(got_fd);
+			return -EBADMSG;
+		}
+		*slot = got_fd;
+	}
+	return got;
+}
+
+/* deliver_watch's callback: the channel is readable during a run. */
+static int on_ctl(void *arg)
+{
+	struct ctl *c = arg;
+	ssize_t r = channel_read(&c->ch);
+	if (r == 0) {
+		c->eof = true;
+		return 1;
+	}
+	if (r < 0 && r != -EAGAIN && r != -EINTR)
+		return (int)r;
+	int rc = ctl_drain(c);
+	return rc == -EBADMSG ? -EPROTO : rc; /* the monitor's fault, not the link process's */
+}
+
+/* The next instruction: 1 with both lanes of a new link process, 0 to stop, or -errno. */
+static int next_link(struct ctl *c, int *fd, int *evfd)
+{
+	for (;;) {
+		int rc = ctl_drain(c);
+		if (rc < 0)
+			return rc;
+		if (c->fd >= 0 && c->evfd >= 0) {
+			*fd = c->fd, *evfd = c->evfd;
+			c->fd = c->evfd = -1;
+			return 1;
+		}
+		if (c->stop || c->eof)
+			return 0; /* told, or the monitor is gone: stop as if told */
+		ssize_t r = channel_read(&c->ch);
 		if (r == 0)
-			return 0; /* the monitor is gone: stop as if told */
+			c->eof = true;
 		if (r < 0 && r != -EAGAIN && r != -EINTR)
 			return (int)r;
 	}
@@ -97,13 +150,15 @@ void deliverproc_main(const struct rx_config *cfg, const uint8_t (*senders)[32],
 	close(link_fd); /* no link socket here */
 	if (setpriority(PRIO_PROCESS, 0, DELIVER_NICE) != 0)
 		log_debug("deliver process: cannot lower its priority: %s", strerror(errno));
-	struct channel ch;
+	static struct ctl cs = {.fd = -1, .evfd = -1}; /* one per process */
+	struct channel *ch = &cs.ch;
 	int rc;
-	if ((rc = channel_init(&ch, ctl, PROCMSG_BODY_MAX, PROCMSG_BODY_MAX + CHANNEL_HDR)) != 0)
+	if ((rc = channel_init(ch, ctl, PROCMSG_BODY_MAX, PROCMSG_BODY_MAX + CHANNEL_HDR)) != 0)
 		die("channel", rc);
 	struct audit *audit = NULL;
 	if ((rc = audit_open(&audit, cfg->audit_path)) != 0)
 		die("audit log", rc);
+	cs.audit = audit;
 	struct forward *fw = NULL;
 	if (forward_new(&fw, cfg->forward_kind, &cfg->forward, cfg->forward_path) != 0)
 		die("output.forward", -ENOMEM);
@@ -121,7 +176,8 @@ void deliverproc_main(const struct rx_config *cfg, const uint8_t (*senders)[32],
 	struct deliver *d;
 	if ((rc = deliver_new(&d, &dc)) != 0)
 		die(cfg->files_dir, rc);
-	if ((rc = send_kept(&ch, d)) != 0)
+	deliver_watch(d, ctl, on_ctl, &cs);
+	if ((rc = send_kept(ch, d)) != 0)
 		die("kept objects to the monitor", rc);
 	char err[256];
 	const char *mine[] = {cfg->files_dir, cfg->events_dir, cfg->state};
@@ -148,8 +204,8 @@ void deliverproc_main(const struct rx_config *cfg, const uint8_t (*senders)[32],
 		log_error("test trigger deliver-filter: execve() failed (%s): not stopped", strerror(errno));
 	}
 	bool clean = true;
-	int fd, evfd;
-	while ((rc = next_link(&ch, &fd, &evfd)) == 1) {
+	int fd = -1, evfd = -1;
+	while ((rc = next_link(&cs, &fd, &evfd)) == 1) {
 		rc = deliver_run(d, fd, evfd);
 		close(fd);
 		close(evfd);
@@ -158,7 +214,7 @@ void deliverproc_main(const struct rx_config *cfg, const uint8_t (*senders)[32],
 			static const char why[] = "a message that does not decode";
 			const void *parts[] = {why};
 			size_t len = sizeof(why) - 1;
-			if (channel_queue(&ch, DV_BADLINK, parts, &len, 1) != 0 || channel_flush(&ch) != 0)
+			if (channel_queue(ch, DV_BADLINK, parts, &len, 1) != 0 || channel_flush(ch) != 0)
 				break;
 		} else if (rc != 0 && rc != -ECONNRESET) {
 			log_error("deliver process: the message stream broke (%s); stopping", strerror(-rc));
@@ -171,6 +227,10 @@ void deliverproc_main(const struct rx_config *cfg, const uint8_t (*senders)[32],
 		deliver_keep(d);
 	deliver_free(d);
 	audit_close(audit);
-	channel_free(&ch);
+	if (cs.fd >= 0)
+		close(cs.fd);
+	if (cs.evfd >= 0)
+		close(cs.evfd);
+	channel_free(ch);
 	_exit(rc == 0 ? 0 : 1);
 }

@@ -208,6 +208,9 @@ void obj_block_complete(struct linkrole *l, struct robj *o, uint32_t b, struct r
 		return;
 	struct rsession *s = o->s;
 	uint64_t id = o->id;
+	log_debug("session %016" PRIx64 " object %" PRIu64 ": all %" PRIu32 " blocks of its %s",
+		  s->id, id, o->part.nblocks, o->kind == WIRE_KIND_FILE ? "content" :
+		  o->kind == WIRE_KIND_MANIFEST ? "manifest" : "events");
 	if (o->kind == WIRE_KIND_FILE) {
 		struct msg m = {.type = MSG_FILE_END, .session = s->id, .object = id, .length = o->len,
 				.nblocks = o->part.nblocks};

@@ -79,6 +79,7 @@ void mon_finish(struct mon *m)
 	(void)mon_spawner_send(m, SP_STOP, NULL, 0, -1);
 	uv_close((uv_handle_t *)&m->sigint, mon_on_closed);
 	uv_close((uv_handle_t *)&m->sigterm, mon_on_closed);
+	uv_close((uv_handle_t *)&m->sighup, mon_on_closed);
 	uv_close((uv_handle_t *)&m->retention, mon_on_closed);
 	uv_close((uv_handle_t *)&m->restart, mon_on_closed);
 	uv_close((uv_handle_t *)&m->stop_timer, mon_on_closed);

@@ -2,8 +2,8 @@
 /*
  * The monitor's parts (rx/monitor/): its state, and the calls between monitor.c (set-up, the
  * loop, signals, retention), space.c (free space on the output folders), children.c (starting,
- * stopping and restarting the children) and messages.c (what the spawner, the deliver process
- * and the link process send it).
+ * stopping and restarting the children), messages.c (what the spawner, the deliver process and
+ * the link process send it) and reload.c (SIGHUP).
  */
 #ifndef SLUICE_RX_MONITOR_INTERNAL_H
 #define SLUICE_RX_MONITOR_INTERNAL_H
@@ -28,6 +28,7 @@ enum child_state { DOWN, STARTING, UP };
 
 struct mon {
 	struct rx_config *cfg;
+	const char *cfg_path;
 	const uint8_t (*senders)[32];
 	struct keys_rx keys;
 	struct keyholder *kh;
@@ -36,7 +37,7 @@ struct mon {
 	char empty_dir[4096];
 	struct spawner_config spc;
 	uv_loop_t loop;
-	uv_signal_t sigint, sigterm;
+	uv_signal_t sigint, sigterm, sighup;
 	uv_timer_t retention, restart, stop_timer, space;
 	struct notify notify; /* systemd readiness and watchdog */
 	uv_poll_t sp_poll, dv_poll, kh_poll;
@@ -54,6 +55,7 @@ struct mon {
 	uv_work_t retention_work;
 	bool retention_busy;
 	bool space_low[2]; /* output.files, output.events below output.min_free */
+	unsigned sweep_days; /* retention.days for the sweep under way (a reload may change cfg's) */
 	int exit_code;
 };
 /* children.c */
@@ -70,6 +72,12 @@ void mon_child_exited(struct mon *m, uint32_t role, uint32_t status);
 /* space.c: free space on the output folders (timer callback) */
 #define SPACE_CHECK_MS 5000
 void mon_space_check(uv_timer_t *t);
+
+/* monitor.c */
+void mon_retention_now(struct mon *m);
+
+/* reload.c */
+void mon_reload(struct mon *m);
 
 /* messages.c */
 void mon_on_spawner(uv_poll_t *p, int status, int events);

@@ -62,12 +62,20 @@ static void on_signal(uv_signal_t *s, int signum)
 	mon_stop_step(m);
 }
 
+static void on_hup(uv_signal_t *s, int signum)
+{
+	struct mon *m = s->data;
+	(void)signum;
+	if (!m->stopping)
+		mon_reload(m);
+}
+
 static void retention_run(uv_work_t *w)
 {
 	struct mon *m = w->data;
 	uint64_t now = (uint64_t)time(NULL);
-	retention_sweep(m->cfg->files_dir, m->cfg->retention_days, now);
-	retention_sweep(m->cfg->events_dir, m->cfg->retention_days, now);
+	retention_sweep(m->cfg->files_dir, m->sweep_days, now);
+	retention_sweep(m->cfg->events_dir, m->sweep_days, now);
 }
 
 static void retention_done(uv_work_t *w, int status)
@@ -83,9 +91,12 @@ static void on_retention(uv_timer_t *t)
 	if (m->retention_busy || m->cfg->retention_days == 0)
 		return;
 	m->retention_busy = true;
+	m->sweep_days = m->cfg->retention_days;
 	m->retention_work.data = m;
 	uv_queue_work(&m->loop, &m->retention_work, retention_run, retention_done);
 }
+
+void mon_retention_now(struct mon *m) { on_retention(&m->retention); }
 
 static int setup(struct mon *m)
 {
@@ -172,6 +183,7 @@ int monitor_run(const char *cfg_path, struct rx_config *cfg, const uint8_t (*sen
 	static struct mon mon; /* one per process */
 	struct mon *m = &mon;
 	m->cfg = cfg;
+	m->cfg_path = cfg_path;
 	m->senders = senders;
 	m->backoff_ms[0] = m->backoff_ms[1] = 0;
 	int rc = start(m, cfg_path);
@@ -183,9 +195,11 @@ int monitor_run(const char *cfg_path, struct rx_config *cfg, const uint8_t (*sen
 	uv_loop_init(&m->loop);
 	uv_signal_init(&m->loop, &m->sigint);
 	uv_signal_init(&m->loop, &m->sigterm);
-	m->sigint.data = m->sigterm.data = m;
+	uv_signal_init(&m->loop, &m->sighup);
+	m->sigint.data = m->sigterm.data = m->sighup.data = m;
 	uv_signal_start(&m->sigint, on_signal, SIGINT);
 	uv_signal_start(&m->sigterm, on_signal, SIGTERM);
+	uv_signal_start(&m->sighup, on_hup, SIGHUP);
 	uv_timer_init(&m->loop, &m->retention);
 	uv_timer_init(&m->loop, &m->restart);
 	uv_timer_init(&m->loop, &m->stop_timer);

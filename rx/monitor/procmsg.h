@@ -6,7 +6,8 @@
  *                         when one exits. The spawner is forked before the receiver's secret
  *                         key is read, so what it forks never held it.
  *   monitor <-> deliver   DV_*: the channels of each new link process; the file objects kept
- *                         at the last clean stop; a malformed message from the link process.
+ *                         at the last clean stop; a malformed message from the link process;
+ *                         the audit log reopened (SIGHUP, logrotate).
  *   link    <-> monitor   KH_* (rx/monitor/keyholder.h): session keys from announcements.
  *   link     -> deliver   rx/msg.h, and the block ring (rx/ring.h).
  *
@@ -46,6 +47,7 @@ enum {
 	DV_STOP = 3,    /* monitor -> deliver: finish and exit */
 	DV_KEPT = 4,    /* deliver -> monitor: the kept objects (format above) */
 	DV_BADLINK = 5, /* deliver -> monitor: the link process sent a malformed message (text) */
+	DV_AUDIT = 6,   /* monitor -> deliver: the audit log opened anew, on SIGHUP (descriptor) */
 };
 
 #define PROCMSG_BODY_MAX (16u << 20)

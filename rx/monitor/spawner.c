@@ -128,6 +128,7 @@ static void spawner_main(struct spawner *s, pid_t parent)
 	signal(SIGINT, SIG_IGN); /* the monitor decides (SP_STOP) */
 	signal(SIGTERM, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN); /* a reload is the main process's (a SIGHUP to the group too) */
 	for (;;) {
 		struct pollfd p = {.fd = s->ch.fd, .events = POLLIN};
 		int r = poll(&p, 1, s->pid[0] > 0 || s->pid[1] > 0 ? 20 : 500);

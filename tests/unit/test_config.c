@@ -63,6 +63,7 @@ static void test_tx_defaults(void **state)
 	assert_int_equal(t.interleave, 16);
 	assert_int_equal(t.repeat, 1);
 	assert_int_equal(t.log_level, LOG_INFO);
+	assert_int_equal(t.log_format, LOG_FORMAT_TEXT);
 	assert_false(t.metrics_enabled);
 	assert_string_equal(t.state, "/var/lib/sluice/tx");
 	assert_string_equal(t.user, "sluice");
@@ -89,7 +90,7 @@ static void test_tx_full(void **state)
 			   "events:\n  - name: vms\n    listen: udp:127.0.0.1:5140\n"
 			   "  - name: syslog\n    listen: unix:/run/s.sock\n    max_line: 1KiB\n    queue: 10\n"
 			   "    compress: 0\n    idle_timeout: 1.5min\n"
-			   "metrics:\n  listen: 127.0.0.1:9471\nstate: /var/lib/x\nlog:\n  level: debug\nworkers: 3\n"
+			   "metrics:\n  listen: 127.0.0.1:9471\nstate: /var/lib/x\nlog:\n  level: debug\n  format: json\nworkers: 3\n"
 			   "user: nobody\n";
 	assert_int_equal(load(true, text, &out, &t, NULL), 0);
 	assert_int_equal(t.to.ss.ss_family, AF_INET6);
@@ -117,6 +118,7 @@ static void test_tx_full(void **state)
 	assert_true(t.metrics_enabled);
 	assert_string_equal(t.state, "/var/lib/x");
 	assert_int_equal(t.log_level, LOG_DEBUG);
+	assert_int_equal(t.log_format, LOG_FORMAT_JSON);
 	assert_int_equal(t.workers, 3);
 	assert_string_equal(t.user, "nobody");
 	config_tx_free(&t);
@@ -268,6 +270,7 @@ static void test_rx_defaults_and_errors(void **state)
 	assert_null(r.audit_path);
 	assert_int_equal(r.min_free_pct, 1);
 	assert_int_equal(r.min_free_bytes, 0);
+	assert_int_equal(r.log_format, LOG_FORMAT_TEXT);
 	config_rx_free(&r);
 	free(out);
 	static const struct {
@@ -307,6 +310,9 @@ static void test_rx_defaults_and_errors(void **state)
 		{"link:\n  listen: 0.0.0.0:7000\nkeys:\n  secret: a\n  senders: [b]\noutput:\n  files: f\n  events: e\n"
 		 "retention:\n  days: -1\n",
 		 1, "10:9: 'days' must be a whole number, not '-1'"},
+		{"link:\n  listen: 0.0.0.0:7000\nkeys:\n  secret: a\n  senders: [b]\noutput:\n  files: f\n  events: e\n"
+		 "log:\n  format: logfmt\n",
+		 1, "10:11: bad log format 'logfmt': use text or json"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		check_bad(false, &cases[i]);

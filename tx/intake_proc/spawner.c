@@ -116,6 +116,7 @@ static void spawner_main(struct intake_proc *ip, pid_t parent)
 	signal(SIGINT, SIG_IGN);
 	signal(SIGTERM, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN); /* a reload is the main process's (a SIGHUP to the group too) */
 	pid_t child = 0;
 	for (;;) {
 		struct pollfd p = {.fd = ip->ctl.fd, .events = POLLIN};

@@ -103,6 +103,7 @@ struct sender {
 	struct scratch *scratch;  /* one per worker, then the sender thread's own */
 	struct group groups[2];
 	unsigned send_batch;      /* packets per link_send: SEND_BATCH, or what fits the burst */
+	_Atomic uint64_t new_rate_bps; /* sender_set_rate's, taken by the next pace_send; 0: none */
 	uint8_t *evsrc;           /* event objects: one block's source symbols */
 	uint8_t *evpkts;          /* and its sealed packets */
 	struct link_pkt *evwire;
@@ -162,6 +163,8 @@ void announce_if_due(struct sender *s);
 
 /* pace.c: the one way data packets leave */
 void pace_send(struct sender *s, struct link_pkt *wire, unsigned n);
+/* The pacer's rate and the batch size that fits its burst (the sender thread's, or before it). */
+void pace_set_rate(struct sender *s, uint64_t rate_bps);
 
 /* policy.c: the sender thread */
 void *policy_main(void *p);

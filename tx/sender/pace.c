@@ -6,9 +6,25 @@
  */
 #include "tx/sender/internal.h"
 
+void pace_set_rate(struct sender *s, uint64_t rate_bps)
+{
+	s->pacer.rate_bps = rate_bps ? rate_bps : 1;
+	s->pacer.frac = 0;
+	/* A batch costs at most the pacer's burst, so an event waits at most that long. */
+	uint64_t burst = rate_bps / 8 * PACER_BURST_NS / 1000000000ull;
+	s->send_batch = (unsigned)(burst / s->pkt_len);
+	if (s->send_batch > SEND_BATCH)
+		s->send_batch = SEND_BATCH;
+	if (s->send_batch == 0)
+		s->send_batch = 1;
+}
+
 /* Sends packets [0, n) of wire in batches, paced. */
 void pace_send(struct sender *s, struct link_pkt *wire, unsigned n)
 {
+	uint64_t rate = atomic_exchange(&s->new_rate_bps, 0); /* sender_set_rate */
+	if (rate)
+		pace_set_rate(s, rate);
 	for (unsigned p = 0; p < n; p += s->send_batch) {
 		unsigned b = n - p < s->send_batch ? n - p : s->send_batch;
 		size_t sz = 0;

@@ -104,8 +104,8 @@ void *policy_main(void *p)
 /* Paces the group onto the link. Returns false when stopped part-way. */
 static bool send_group(struct sender *s, struct group *g)
 {
-	for (unsigned p = 0; p < g->npkts; p += s->send_batch) {
-		unsigned n = g->npkts - p < s->send_batch ? g->npkts - p : s->send_batch;
+	for (unsigned p = 0, n; p < g->npkts; p += n) { /* send_batch may change (a new rate) */
+		n = g->npkts - p < s->send_batch ? g->npkts - p : s->send_batch;
 		if (__atomic_load_n(&s->stop, __ATOMIC_RELAXED))
 			return false;
 		send_events(s, false);

@@ -121,18 +121,18 @@ int sender_new(struct sender **out, const struct sender_config *c)
 	if (rc != 0)
 		goto fail;
 	pacer_init(&s->pacer, s->c.rate_bps);
-	/* A batch costs at most the pacer's burst, so an event waits at most that long. */
-	uint64_t burst = s->c.rate_bps / 8 * PACER_BURST_NS / 1000000000ull;
-	s->send_batch = (unsigned)(burst / s->pkt_len);
-	if (s->send_batch > SEND_BATCH)
-		s->send_batch = SEND_BATCH;
-	if (s->send_batch == 0)
-		s->send_batch = 1;
+	pace_set_rate(s, s->c.rate_bps);
 	*out = s;
 	return 0;
 fail:
 	sender_free(s);
 	return rc;
+}
+
+void sender_set_rate(struct sender *s, uint64_t rate_bps)
+{
+	if (rate_bps)
+		atomic_store(&s->new_rate_bps, rate_bps);
 }
 
 int sender_start(struct sender *s)

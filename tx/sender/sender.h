@@ -68,6 +68,8 @@ struct sender;
 
 int sender_new(struct sender **out, const struct sender_config *c) __attribute__((warn_unused_result));
 int sender_start(struct sender *s) __attribute__((warn_unused_result));
+/* link.rate anew (SIGHUP): the sender thread takes it before its next batch. 0 is ignored. */
+void sender_set_rate(struct sender *s, uint64_t rate_bps);
 /* Queue a file (thread-safe); oldest mtime goes first. The sender owns f until done(). */
 void sender_submit(struct sender *s, struct tx_file *f);
 /* Stop at the next batch boundary and join; files not fully sent are not reported done. */
