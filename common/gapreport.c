@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "common/config.h"
+#include "common/escape.h"
 
 static int digits(const char *s, int n, int *out)
 {
@@ -67,8 +68,8 @@ int gapreport_time_parse(const char *s, uint64_t *ns)
 	struct tm tm = {.tm_year = Y - 1900, .tm_mon = M - 1, .tm_mday = D, .tm_hour = h,
 			.tm_min = m, .tm_sec = sec > 59 ? 59 : sec};
 	time_t t = timegm(&tm);
-	if (t == (time_t)-1 || (long long)t - off < 0)
-		return -EINVAL;
+	if (t == (time_t)-1 || (long long)t - off < 0 || (long long)t - off >= (long long)(UINT64_MAX / 1000000000u))
+		return -EINVAL; /* before 1970, or past what ns in 64 bits hold (2554) */
 	*ns = (uint64_t)((long long)t - off) * 1000000000u + frac;
 	return 0;
 }
@@ -186,7 +187,7 @@ static int entry_of(json_t *o, size_t i, struct gapreport_entry *e, char *err, s
 		} else if (strcmp(k, "time") == 0) {
 			rc = time_of(v, what, err, errlen, &e->time_ns);
 		} else {
-			rc = bad(err, errlen, "lost[%zu]: unknown key '%.40s'", i, k);
+			rc = bad(err, errlen, "lost[%zu]: unknown key '%s'", i, ESCAPED(k));
 		}
 		if (rc != 0)
 			return rc;
@@ -232,7 +233,7 @@ static int report_of(json_t *root, struct gapreport *out, char *err, size_t errl
 					   GAPREPORT_ENTRIES_MAX);
 			lost = v;
 		} else {
-			return bad(err, errlen, "unknown key '%.40s'", k);
+			return bad(err, errlen, "unknown key '%s'", ESCAPED(k));
 		}
 	}
 	if (!has_format || !has_version || !lost)
@@ -258,13 +259,16 @@ int gapreport_parse(const char *buf, size_t len, struct gapreport *out, char *er
 		return bad(err, errlen, "too large: %zu bytes, at most %u", len, GAPREPORT_BYTES_MAX);
 	json_error_t jerr;
 	json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!root)
-		return bad(err, errlen, "not JSON: line %d column %d: %s", jerr.line, jerr.column,
-			   jerr.text);
-	int rc = report_of(root, out, err, errlen);
+	int rc = root ? report_of(root, out, err, errlen)
+		      : bad(err, errlen, "not JSON: line %d column %d: %s", jerr.line, jerr.column,
+			    jerr.text);
 	json_decref(root);
 	if (rc == -ENOMEM)
 		snprintf(err, errlen, "out of memory");
+	/* jansson quotes the offending token: it is the report's, and goes to a terminal. */
+	for (char *c = err; rc != 0 && *c; c++)
+		if (*c < 0x20 || *c >= 0x7f)
+			*c = '?';
 	if (rc != 0)
 		gapreport_free(out);
 	return rc;
