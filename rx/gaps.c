@@ -327,7 +327,7 @@ int gaps_main(const char *cfg_path, int argc, char **argv)
 			g.order[i] = i;
 		if (rc == 0)
 			qsort_r(g.order, g.n, sizeof(*g.order), by_session, g.v);
-		if (rc == 0 && (rc = pass(&g, f, 2, 0)) == 0)
+		if (rc == 0 && (rc = pass(&g, f, 2, 0)) == 0 && g.ndone)
 			qsort(g.done, g.ndone, sizeof(*g.done), by_id);
 	}
 	if (f)

@@ -357,7 +357,8 @@ int resend_main(const char *cfg_path, int argc, char **argv)
 	if (r.nomem)
 		goto nomem;
 	/* One file sent (and lost) more than once is re-queued once. */
-	qsort(r.v, r.n, sizeof(*r.v), found_cmp);
+	if (r.n)
+		qsort(r.v, r.n, sizeof(*r.v), found_cmp);
 	size_t u = 0;
 	for (size_t i = 0; i < r.n; i++) {
 		if (u && r.v[u - 1].key == r.v[i].key)
@@ -366,7 +367,8 @@ int resend_main(const char *cfg_path, int argc, char **argv)
 			r.v[u++] = r.v[i];
 	}
 	r.n = u;
-	qsort(r.v, r.n, sizeof(*r.v), name_cmp);
+	if (r.n)
+		qsort(r.v, r.n, sizeof(*r.v), name_cmp);
 	size_t requeued = 0, unavailable = 0;
 	for (size_t i = 0; i < r.n; i++) {
 		if (one(&cfg, &r.v[i]))
