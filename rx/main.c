@@ -18,11 +18,13 @@
 #include "common/log.h"
 #include "common/version.h"
 #include "common/wire.h"
+#include "rx/gaps.h"
 #include "rx/monitor/monitor.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: sluice-rx -c FILE [--check]\n"
+		   "       sluice-rx -c FILE gaps [--since TIME]\n"
 		   "       sluice-rx keygen DIR\n"
 		   "       sluice-rx --version | --help\n"
 		   "Receives files and events from a one-way link and delivers them.\n");
@@ -98,6 +100,13 @@ int main(int argc, char **argv)
 		}
 		printf("wrote %s/rx.key (secret, 0600) and %s/rx.pub\n", argv[optind + 1], argv[optind + 1]);
 		return 0;
+	}
+	if (optind < argc && strcmp(argv[optind], "gaps") == 0) {
+		if (!cfg_path) {
+			usage(stderr);
+			return 2;
+		}
+		return gaps_main(cfg_path, argc - optind, argv + optind);
 	}
 	if (optind < argc) {
 		fprintf(stderr, "sluice-rx: unknown command '%s'\n", argv[optind]);

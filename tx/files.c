@@ -204,7 +204,8 @@ void files_done(struct tx *t, struct tx_file *f, int status)
 		bool there = lstat(f->path, &st) == 0;
 		uint64_t mt = there ? (uint64_t)st.st_mtim.tv_sec * 1000000000ull + (uint64_t)st.st_mtim.tv_nsec : 0;
 		bool same = there && mt == f->mtime_ns && (uint64_t)st.st_size == f->size;
-		struct journal_sent js = {.sent_ns = now_ns(), .ino = same ? (uint64_t)st.st_ino : 0};
+		struct journal_sent js = {.sent_ns = now_ns(), .ino = same ? (uint64_t)st.st_ino : 0,
+					  .session = f->session, .object = f->object_id};
 		int rc = journal_record(t->journal, jk, f->spool, f->relpath, f->size, f->mtime_ns, &js);
 		if (rc != 0) {
 			/* Not recorded: keep the file, it will be sent again after a restart. */

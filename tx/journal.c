@@ -90,7 +90,7 @@ static int insert(struct journal *j, uint64_t key, const char *line, bool seen,
 	return 0;
 }
 
-/* "sent KEY SIZE MTIME [at=SENT ino=INO ]SPOOL/PATH": the fields, and where SPOOL/PATH begins
+/* "sent KEY SIZE MTIME [at=SENT ino=INO [sess=HEX obj=ID ]]SPOOL/PATH": the fields, and where SPOOL/PATH begins
  * (-1 when the line is not one). Key 0 marks an empty slot of the table and journal_key never
  * gives it: such a line is damaged. */
 static int parse_line(const char *line, uint64_t *key, uint64_t *size, uint64_t *mtime,
@@ -100,12 +100,19 @@ static int parse_line(const char *line, uint64_t *key, uint64_t *size, uint64_t 
 	if (sscanf(line, "sent %" SCNx64 " %" SCNu64 " %" SCNu64 " %n", key, size, mtime, &off) != 3 || !off ||
 	    *key == 0)
 		return -1;
-	sent->sent_ns = sent->ino = 0;
+	memset(sent, 0, sizeof(*sent));
 	if (strncmp(line + off, "at=", 3) == 0) {
 		if (sscanf(line + off, "at=%" SCNu64 " ino=%" SCNu64 " %n", &sent->sent_ns, &sent->ino,
 			   &off2) != 2 || !off2)
 			return -1;
 		off += off2;
+		if (strncmp(line + off, "sess=", 5) == 0) {
+			off2 = 0;
+			if (sscanf(line + off, "sess=%" SCNx64 " obj=%" SCNu64 " %n", &sent->session,
+				   &sent->object, &off2) != 2 || !off2)
+				return -1;
+			off += off2;
+		}
 	}
 	return off;
 }
@@ -261,8 +268,10 @@ int journal_record(struct journal *j, uint64_t key, const char *spool, const cha
 		   uint64_t size, uint64_t mtime_ns, const struct journal_sent *sent)
 {
 	char *line = NULL;
-	int n = asprintf(&line, "sent %016" PRIx64 " %" PRIu64 " %" PRIu64 " at=%" PRIu64 " ino=%" PRIu64 " %s/%s",
-			 key, size, mtime_ns, sent->sent_ns, sent->ino, spool, relpath);
+	int n = asprintf(&line, "sent %016" PRIx64 " %" PRIu64 " %" PRIu64 " at=%" PRIu64 " ino=%" PRIu64
+			 " sess=%016" PRIx64 " obj=%" PRIu64 " %s/%s",
+			 key, size, mtime_ns, sent->sent_ns, sent->ino, sent->session, sent->object, spool,
+			 relpath);
 	if (n < 0)
 		return -ENOMEM;
 	/* Newlines in names would break the line structure: the key alone is what counts. */
@@ -349,6 +358,37 @@ int journal_compact(struct journal *j, journal_keep_fn still_there, void *ctx)
 	}
 	free(old);
 	log_debug("journal compacted: %zu entries kept", kept);
+	return rc;
+}
+
+int journal_each(const char *state_dir, journal_each_fn fn, void *ctx)
+{
+	char p[4096];
+	if (snprintf(p, sizeof(p), "%s/journal", state_dir) >= (int)sizeof(p))
+		return -ENAMETOOLONG;
+	FILE *f = fopen(p, "re");
+	if (!f)
+		return errno == ENOENT ? 0 : -errno;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	while ((len = getline(&line, &cap, f)) > 0) {
+		struct journal_line l;
+		if (line[len - 1] != '\n')
+			continue; /* torn: being written, or a crash */
+		line[len - 1] = '\0';
+		int off = parse_line(line, &l.key, &l.size, &l.mtime_ns, &l.sent);
+		char *slash = off < 0 ? NULL : strchr(line + off, '/');
+		if (!slash || slash == line + off || !slash[1])
+			continue;
+		*slash = '\0';
+		l.spool = line + off;
+		l.relpath = slash + 1;
+		fn(ctx, &l);
+	}
+	int rc = ferror(f) ? -EIO : 0;
+	free(line);
+	fclose(f);
 	return rc;
 }
 

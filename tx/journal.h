@@ -10,12 +10,17 @@
  *                   not stop cleanly, and how far it got is not known).
  *   STATE/journal   one line per file sent completely (all repeats):
  *                   "sent <xxh3 of spool, path, size, mtime as 16 hex> <size> <mtime_ns>
- *                    at=<wall-clock time sent, ns since 1970> ino=<inode> <spool>/<path>"
+ *                    at=<wall-clock time sent, ns since 1970> ino=<inode>
+ *                    sess=<session id, 16 hex> obj=<file object id> <spool>/<path>"
  *                   appended and fdatasynced before `after: delete` removes the file, so a
  *                   restart neither loses a file nor sends again what had fully left. The
  *                   send time is wall-clock because it must mean the same after a restart:
  *                   `keep_for` (tx/keep.h) counts from it. Lines written before at= and ino=
- *                   existed still load, with both unknown (0).
+ *                   existed still load, with both unknown (0); lines without sess= and obj= (older versions)
+ *                   load with both 0, and a receiver's gap report cannot name them. The same
+ *                   file sent again appends a new line; the newest counts, and compaction
+ *                   keeps only it. (An older sluice-tx reads a line with sess= as a path it
+ *                   does not know, and compaction drops it unless the file is still there.)
  * Entries whose file is gone from its spool are dropped by journal_compact().
  */
 #ifndef SLUICE_TX_JOURNAL_H
@@ -43,6 +48,8 @@ uint64_t journal_key(const char *spool, const char *relpath, uint64_t size, uint
 struct journal_sent {
 	uint64_t sent_ns; /* wall clock */
 	uint64_t ino;
+	uint64_t session; /* the sender session it was sent in, and its file object id */
+	uint64_t object;
 };
 /* true if sent already; marks the entry as still present (kept by compaction) */
 bool journal_contains(struct journal *j, uint64_t key);
@@ -58,5 +65,18 @@ typedef bool (*journal_keep_fn)(void *ctx, const char *spool, const char *relpat
 				uint64_t mtime_ns);
 int journal_compact(struct journal *j, journal_keep_fn still_there, void *ctx);
 void journal_close(struct journal *j);
+
+/* One line of STATE/journal as journal_each() reads it. */
+struct journal_line {
+	uint64_t key, size, mtime_ns;
+	struct journal_sent sent;
+	const char *spool, *relpath; /* valid during the call */
+};
+typedef void (*journal_each_fn)(void *ctx, const struct journal_line *l);
+/* Reads STATE/journal without opening the journal (no session is drawn, nothing written), for
+ * `resend` while the daemon runs: fn for each well-formed line, in file order (damaged lines,
+ * such as a torn last one, are skipped). 0 (also when there is no journal yet) or -errno. */
+int journal_each(const char *state_dir, journal_each_fn fn, void *ctx)
+	__attribute__((warn_unused_result));
 
 #endif

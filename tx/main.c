@@ -34,6 +34,7 @@
 #include "tx/oneshot.h"
 #include "tx/refused.h"
 #include "tx/keep.h"
+#include "tx/resend.h"
 #include "tx/sender/sender.h"
 #include "tx/spool.h"
 #include "tx/tx_metrics.h"
@@ -164,6 +165,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: sluice-tx -c FILE [--check]\n"
 		   "       sluice-tx -c FILE send [--as NAME] PATH...\n"
+		   "       sluice-tx -c FILE resend REPORT\n"
 		   "       sluice-tx keygen DIR\n"
 		   "       sluice-tx --version | --help\n"
 		   "Sends spooled files and events one way across a data diode.\n");
@@ -259,6 +261,13 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		return do_keygen(argv[optind + 1]);
+	}
+	if (optind < argc && strcmp(argv[optind], "resend") == 0) {
+		if (!t->cfg_path) {
+			usage(stderr);
+			return 2;
+		}
+		return resend_main(t->cfg_path, argc - optind, argv + optind);
 	}
 	bool send_mode = optind < argc && strcmp(argv[optind], "send") == 0;
 	if (send_mode) {

@@ -127,7 +127,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	struct journal *j = open_journal();
 	for (size_t i = 0; i < nkeys; i += 2) {
-		sent[i] = (struct journal_sent){UINT64_MAX, UINT64_MAX};
+		sent[i] = (struct journal_sent){.sent_ns = UINT64_MAX, .ino = UINT64_MAX};
 		found[i] = journal_lookup(j, keys[i], &sent[i]);
 		check(!found[i] || journal_contains(j, keys[i]), "lookup and contains disagree");
 	}

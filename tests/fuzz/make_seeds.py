@@ -2,13 +2,13 @@
 # SPDX-License-Identifier: Apache-2.0
 """Write the seed corpora of fuzz_wire, fuzz_msg, fuzz_pathrule, fuzz_senders_state, fuzz_journal,
 fuzz_config, fuzz_keys, fuzz_kept, fuzz_metrics_http, fuzz_intake_msg, fuzz_intake_udp,
-fuzz_deliver and fuzz_procmsg:
+fuzz_deliver, fuzz_procmsg and fuzz_gapreport:
 a few valid inputs and a few that are one step from valid, in the formats of common/wire.h and
 rx/msg.h, names for common/pathrule.h, the receiver's STATE/senders (with datagrams from
 fuzz_linkrole's seeds), the sender's STATE/journal (tx/journal.h), configurations, key files,
 kept-object records, HTTP requests, intake channel messages, event datagrams, the deliver
-role's operations and the link process's start message (the target signs and hashes, so these
-need no keys).
+role's operations, the link process's start message (the target signs and hashes, so these
+need no keys) and gap reports (common/gapreport.h).
 
     python3 tests/fuzz/make_seeds.py [TARGET...]   (from the top of the tree; default: all)
 
@@ -567,6 +567,37 @@ def procmsg_seeds():
     w("top-over-max", link(1, b"", [(1, 1, 0, (1 << 24) + 1, b"")]))
 
 
+# ---- common/gapreport.h ----
+
+def gapreport_seeds():
+    def w(name, text):
+        write("fuzz_gapreport", name, text.encode())
+    hdr = '"format":"sluice-gap-report","version":1'
+    full = ('{"time":"2026-11-22T09:59:58.123456Z","spool":"cam","path":"a/b.ts",'
+            '"session":"0123456789abcdef","object":5,"object_last":7,"sender":"829ac7d7131f28e5",'
+            '"reason":"link: no packet of it arrived"}')
+    w("empty", '{%s,"created":"2026-11-22T10:00:00Z","lost":[]}' % hdr)
+    w("full", '{%s,"created":"2026-11-22T10:00:00Z","since":"2026-11-21T10:00:00+02:00",'
+              '"lost":[%s,{"session":"00000000000000aa","object":1,"object_last":1}]}' % (hdr, full))
+    w("indented", '{\n  %s,\n  "lost": [\n    %s\n  ]\n}\n' % (hdr, full))
+    w("version-2", '{"format":"sluice-gap-report","version":2,"lost":[]}')
+    w("last-below-first", '{%s,"lost":[{"session":"0123456789abcdef","object":7,"object_last":5}]}' % hdr)
+    w("unknown-key", '{%s,"lost":[{"session":"0123456789abcdef","object":1,"object_last":1,"x":1}]}' % hdr)
+    w("duplicate-key", '{%s,"version":1,"lost":[]}' % hdr)
+    w("bad-time", '{%s,"lost":[{"session":"0123456789abcdef","object":1,"object_last":1,'
+                  '"time":"2026-02-29T00:00:00Z"}]}' % hdr)
+    w("escapes", '{%s,"lost":[{"session":"0123456789abcdef","object":1,"object_last":1,'
+                 '"path":"\\u202e\\u00e9\\ud83d\\ude00"}]}' % hdr)
+    w("nul", '{%s,"lost":[{"session":"0123456789abcdef","object":1,"object_last":1,'
+             '"path":"a\\u0000b"}]}' % hdr)
+    w("big-id", '{%s,"lost":[{"session":"0123456789abcdef","object":9223372036854775807,'
+                '"object_last":9223372036854775808}]}' % hdr)
+    w("time-only", "2026-11-22T10:00:00.123456789Z")
+    # Found by fuzz_gapreport: jansson quoted this control byte in its error, and the message
+    # went to the terminal as it was.
+    w("control-byte", '{%s,\x11"lost":[]}' % hdr)
+
+
 if __name__ == "__main__":
     import sys
     every = {
@@ -575,7 +606,7 @@ if __name__ == "__main__":
         "fuzz_config": config_seeds, "fuzz_keys": keys_seeds, "fuzz_kept": kept_seeds,
         "fuzz_metrics_http": metrics_http_seeds, "fuzz_intake_msg": intake_msg_seeds,
         "fuzz_intake_udp": intake_udp_seeds, "fuzz_deliver": deliver_seeds,
-        "fuzz_procmsg": procmsg_seeds,
+        "fuzz_procmsg": procmsg_seeds, "fuzz_gapreport": gapreport_seeds,
     }
     for t in sys.argv[1:] or every:
         every[t]()

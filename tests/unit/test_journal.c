@@ -62,7 +62,8 @@ static void test_record_reopen_compact(void **state)
 	write_journal("");
 	assert_int_equal(journal_open(&j, dir, &counter, &prev), 0);
 	uint64_t k = journal_key("cam", "a/b.bin", 100, 123456789);
-	struct journal_sent js = {.sent_ns = 1795000000123456789ull, .ino = 4242}, got;
+	struct journal_sent js = {.sent_ns = 1795000000123456789ull, .ino = 4242, .session = 0xab,
+				  .object = 9}, got;
 	assert_false(journal_lookup(j, k, &got));
 	assert_int_equal(journal_record(j, k, "cam", "a/b.bin", 100, 123456789, &js), 0);
 	/* Sent again (content changed and back): the newest time counts. */
@@ -70,7 +71,7 @@ static void test_record_reopen_compact(void **state)
 	js.ino = 4343;
 	assert_int_equal(journal_record(j, k, "cam", "a/b.bin", 100, 123456789, &js), 0);
 	journal_close(j);
-	assert_non_null(strstr(read_journal(), "at=1795000000123456794 ino=4343 cam/a/b.bin\n"));
+	assert_non_null(strstr(read_journal(), "at=1795000000123456794 ino=4343 sess=00000000000000ab obj=9 cam/a/b.bin\n"));
 
 	assert_int_equal(journal_open(&j, dir, &counter, &prev), 0);
 	assert_true(journal_lookup(j, k, &got));
@@ -82,7 +83,7 @@ static void test_record_reopen_compact(void **state)
 	assert_int_equal(got.ino, 4343);
 	journal_close(j);
 	char *text = read_journal();
-	assert_non_null(strstr(text, "at=1795000000123456794 ino=4343 cam/a/b.bin\n"));
+	assert_non_null(strstr(text, "at=1795000000123456794 ino=4343 sess=00000000000000ab obj=9 cam/a/b.bin\n"));
 	assert_null(strstr(text, "ino=4242")); /* one line per file after compaction */
 }
 
@@ -105,7 +106,7 @@ static void test_old_format_and_damage(void **state)
 	struct journal *j;
 	uint64_t counter;
 	assert_int_equal(journal_open(&j, dir, &counter, &prev), 0);
-	struct journal_sent got = {1, 1};
+	struct journal_sent got = {.sent_ns = 1, .ino = 1};
 	assert_true(journal_lookup(j, kold, &got));
 	assert_int_equal(got.sent_ns, 0); /* unknown: deleted at once under after: delete */
 	assert_int_equal(got.ino, 0);
@@ -119,6 +120,68 @@ static void test_old_format_and_damage(void **state)
 	assert_int_equal(journal_compact(j, only_new, NULL), 0);
 	assert_false(journal_contains(j, kold));
 	assert_true(journal_contains(j, knew));
+	journal_close(j);
+}
+
+struct each_seen {
+	unsigned n;
+	char text[1024];
+};
+
+static void collect_line(void *ctx, const struct journal_line *l)
+{
+	struct each_seen *e = ctx;
+	size_t at = strlen(e->text);
+	snprintf(e->text + at, sizeof(e->text) - at, "%s|%s|%llu|%llx|%llu;", l->spool, l->relpath,
+		 (unsigned long long)l->size, (unsigned long long)l->sent.session,
+		 (unsigned long long)l->sent.object);
+	e->n++;
+}
+
+/* journal_each reads all three line formats, the session and object id of the newest, skips
+ * damage and a torn last line, and draws no session (STATE/session untouched). A recorded
+ * line carries the session and object id it was sent as. */
+static void test_each_and_ids(void **state)
+{
+	(void)state;
+	uint64_t k = journal_key("cam", "x.bin", 7, 8);
+	char text[512];
+	snprintf(text, sizeof(text),
+		 "sent %016llx 5 6 cam/old.bin\n"
+		 "sent %016llx 7 8 at=99 ino=3 cam/mid file.bin\n"
+		 "sent zzzz\n"
+		 "sent %016llx 7 8 at=99 ino=3 sess=00000000000000ab obj=12 cam/sub/new.bin\n"
+		 "sent %016llx 7 8 at=99 ino=3 sess=zz obj=12 cam/bad.bin\n"
+		 "sent %016llx 7 8 at=9",
+		 (unsigned long long)k, (unsigned long long)k, (unsigned long long)k,
+		 (unsigned long long)k, (unsigned long long)k);
+	write_journal(text);
+	struct each_seen seen = {0};
+	assert_int_equal(journal_each(dir, collect_line, &seen), 0);
+	assert_string_equal(seen.text, "cam|old.bin|5|0|0;cam|mid file.bin|7|0|0;cam|sub/new.bin|7|ab|12;");
+	char p[300];
+	snprintf(p, sizeof(p), "%s/session", dir);
+	unlink(p);
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(journal_each(dir, collect_line, &seen), 0);
+	assert_int_equal(access(p, F_OK), -1);
+
+	struct journal *j;
+	uint64_t counter;
+	write_journal("");
+	assert_int_equal(journal_open(&j, dir, &counter, &prev), 0);
+	struct journal_sent js = {.sent_ns = 5, .ino = 6, .session = 0xfeedull, .object = 42};
+	uint64_t k2 = journal_key("cam", "y.bin", 1, 2);
+	assert_int_equal(journal_record(j, k2, "cam", "y.bin", 1, 2, &js), 0);
+	journal_close(j);
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(journal_each(dir, collect_line, &seen), 0);
+	assert_string_equal(seen.text, "cam|y.bin|1|feed|42;");
+	assert_int_equal(journal_open(&j, dir, &counter, &prev), 0); /* and it loads */
+	struct journal_sent got;
+	assert_true(journal_lookup(j, k2, &got));
+	assert_int_equal(got.session, 0xfeed);
+	assert_int_equal(got.object, 42);
 	journal_close(j);
 }
 
@@ -274,6 +337,7 @@ int main(void)
 		cmocka_unit_test(test_old_format_and_damage),
 		cmocka_unit_test(test_previous_session),
 		cmocka_unit_test(test_key_zero_is_damaged),
+		cmocka_unit_test(test_each_and_ids),
 		cmocka_unit_test(test_failed_writes_keep_old),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

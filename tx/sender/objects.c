@@ -151,6 +151,8 @@ struct tx_obj *object_next_file(struct sender *s)
 		/* What is sent is what the journal records. */
 		f->size = (uint64_t)st.st_size;
 		f->mtime_ns = (uint64_t)st.st_mtim.tv_sec * 1000000000ull + (uint64_t)st.st_mtim.tv_nsec;
+		f->session = s->session;
+		f->object_id = o->id;
 		o->file = f;
 		o->pass = 1;
 		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
