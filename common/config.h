@@ -115,4 +115,15 @@ int config_parse_addr(const char *s, struct config_addr *a); /* "1.2.3.4:7000", 
  * (common/pathrule.h), used for event source names too. */
 bool config_name_valid(const char *s);
 
+/* SIGHUP reloads (rx/monitor/reload.c, tx/reload.c): a key that differs between two loads;
+ * the problems of a refused load, one log line each, and that nothing changed; a warning for
+ * each changed key that only a restart applies. */
+struct config_change {
+	const char *key;
+	bool changed;
+};
+bool config_str_differs(const char *a, const char *b);
+void config_log_refused(const char *problems, const char *path);
+void config_log_restart_keys(const struct config_change *c, size_t n);
+
 #endif

@@ -17,18 +17,13 @@
 
 static const char *const level_name[] = {"error", "warn", "info", "debug"};
 
-static bool str_differs(const char *a, const char *b)
-{
-	return (a == NULL) != (b == NULL) || (a && strcmp(a, b) != 0);
-}
-
 static bool spools_differ(const struct tx_config *a, const struct tx_config *b)
 {
 	if (a->nspools != b->nspools)
 		return true;
 	for (size_t i = 0; i < a->nspools; i++) {
 		const struct config_spool *x = &a->spools[i], *y = &b->spools[i];
-		if (strcmp(x->name, y->name) != 0 || str_differs(x->path, y->path) ||
+		if (strcmp(x->name, y->name) != 0 || config_str_differs(x->path, y->path) ||
 		    x->after_delete != y->after_delete || x->keep_for_ms != y->keep_for_ms)
 			return true;
 	}
@@ -42,7 +37,7 @@ static bool events_differ(const struct tx_config *a, const struct tx_config *b)
 	for (size_t i = 0; i < a->nevents; i++) {
 		const struct config_event *x = &a->events[i], *y = &b->events[i];
 		if (strcmp(x->name, y->name) != 0 || x->kind != y->kind ||
-		    strcmp(x->addr.text, y->addr.text) != 0 || str_differs(x->unix_path, y->unix_path) ||
+		    strcmp(x->addr.text, y->addr.text) != 0 || config_str_differs(x->unix_path, y->unix_path) ||
 		    x->max_line != y->max_line || x->queue != y->queue || x->compress != y->compress ||
 		    x->idle_timeout_ms != y->idle_timeout_ms)
 			return true;
@@ -52,29 +47,24 @@ static bool events_differ(const struct tx_config *a, const struct tx_config *b)
 
 static void name_restart_keys(const struct tx_config *o, const struct tx_config *n)
 {
-	const struct {
-		const char *key;
-		bool changed;
-	} keys[] = {
+	const struct config_change keys[] = {
 		{"link.to", strcmp(o->to.text, n->to.text) != 0},
 		{"link.mtu", o->mtu != n->mtu},
-		{"link.impair", str_differs(o->impair, n->impair)},
+		{"link.impair", config_str_differs(o->impair, n->impair)},
 		{"fec", o->overhead_pct != n->overhead_pct || o->block != n->block ||
 				o->interleave != n->interleave || o->repeat != n->repeat},
-		{"keys.secret", str_differs(o->secret_path, n->secret_path)},
-		{"keys.receiver", str_differs(o->receiver_path, n->receiver_path)},
+		{"keys.secret", config_str_differs(o->secret_path, n->secret_path)},
+		{"keys.receiver", config_str_differs(o->receiver_path, n->receiver_path)},
 		{"spools", spools_differ(o, n)},
 		{"events", events_differ(o, n)},
 		{"metrics.listen", o->metrics_enabled != n->metrics_enabled ||
 					   (o->metrics_enabled && strcmp(o->metrics.text, n->metrics.text) != 0)},
-		{"state", str_differs(o->state, n->state)},
+		{"state", config_str_differs(o->state, n->state)},
 		{"workers", o->workers != n->workers},
-		{"user", str_differs(o->user, n->user)},
+		{"user", config_str_differs(o->user, n->user)},
 		{"log.format", o->log_format != n->log_format},
 	};
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		if (keys[i].changed)
-			log_warn("%s changed: takes effect at the next start", keys[i].key);
+	config_log_restart_keys(keys, sizeof(keys) / sizeof(keys[0]));
 }
 
 void tx_reload(struct tx *t)
@@ -90,15 +80,7 @@ void tx_reload(struct tx *t)
 	int rc = config_tx_load(t->cfg_path, &n, err);
 	fclose(err);
 	if (rc != 0) {
-		for (const char *p = problems ? problems : ""; *p;) {
-			const char *nl = strchr(p, '\n');
-			int len = nl ? (int)(nl - p) : (int)strlen(p);
-			if (len > 0)
-				log_error("reload refused: %.*s", len, p);
-			p += len + (nl != NULL);
-		}
-		log_error("reload refused: %s unchanged, running on the configuration loaded before",
-			  t->cfg_path);
+		config_log_refused(problems, t->cfg_path);
 		free(problems);
 		return;
 	}

@@ -21,11 +21,6 @@
 
 static const char *const level_name[] = {"error", "warn", "info", "debug"};
 
-static bool str_differs(const char *a, const char *b)
-{
-	return (a == NULL) != (b == NULL) || (a && strcmp(a, b) != 0);
-}
-
 static bool addr_differs(bool a_on, const struct config_addr *a, bool b_on, const struct config_addr *b)
 {
 	return a_on != b_on || (a_on && strcmp(a->text, b->text) != 0);
@@ -44,43 +39,28 @@ static bool senders_differ(const struct rx_config *a, const struct rx_config *b)
 /* Names each key that changed and is not taken while running. */
 static void name_restart_keys(const struct rx_config *o, const struct rx_config *n)
 {
-	const struct {
-		const char *key;
-		bool changed;
-	} keys[] = {
+	const struct config_change keys[] = {
 		{"link.listen", strcmp(o->listen.text, n->listen.text) != 0},
-		{"keys.secret", str_differs(o->secret_path, n->secret_path)},
+		{"keys.secret", config_str_differs(o->secret_path, n->secret_path)},
 		{"keys.senders", senders_differ(o, n)},
-		{"output.files", str_differs(o->files_dir, n->files_dir)},
-		{"output.events", str_differs(o->events_dir, n->events_dir)},
+		{"output.files", config_str_differs(o->files_dir, n->files_dir)},
+		{"output.events", config_str_differs(o->events_dir, n->events_dir)},
 		{"output.forward", o->forward_kind != n->forward_kind ||
-					   str_differs(o->forward_path, n->forward_path) ||
+					   config_str_differs(o->forward_path, n->forward_path) ||
 					   addr_differs(true, &o->forward, true, &n->forward)},
 		{"limits.memory", o->memory_limit != n->memory_limit},
 		{"limits.object", o->object_limit != n->object_limit},
 		{"metrics.listen", addr_differs(o->metrics_enabled, &o->metrics, n->metrics_enabled, &n->metrics)},
-		{"state", str_differs(o->state, n->state)},
-		{"user", str_differs(o->user, n->user)},
+		{"output.min_free", o->min_free_pct != n->min_free_pct || o->min_free_bytes != n->min_free_bytes},
+		{"state", config_str_differs(o->state, n->state)},
+		{"user", config_str_differs(o->user, n->user)},
 		{"log.format", o->log_format != n->log_format},
-		{"log.audit", str_differs(o->audit_path, n->audit_path)},
+		{"log.audit", config_str_differs(o->audit_path, n->audit_path)},
 	};
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		if (keys[i].changed)
-			log_warn("%s changed: takes effect at the next start", keys[i].key);
+	config_log_restart_keys(keys, sizeof(keys) / sizeof(keys[0]));
 }
 
 /* The loader's problems, one log line each (they name file, line and column). */
-static void log_problems(const char *text)
-{
-	for (const char *p = text; *p;) {
-		const char *nl = strchr(p, '\n');
-		int len = nl ? (int)(nl - p) : (int)strlen(p);
-		if (len > 0)
-			log_error("reload refused: %.*s", len, p);
-		p += len + (nl != NULL);
-	}
-}
-
 static void reopen_audit(struct mon *m)
 {
 	if (!m->cfg->audit_path)
@@ -117,9 +97,7 @@ void mon_reload(struct mon *m)
 	int rc = config_rx_load(m->cfg_path, &n, err);
 	fclose(err);
 	if (rc != 0) {
-		log_problems(problems ? problems : "");
-		log_error("reload refused: %s unchanged, running on the configuration loaded before",
-			  m->cfg_path);
+		config_log_refused(problems, m->cfg_path);
 		free(problems);
 		reopen_audit(m);
 		return;
