@@ -184,6 +184,7 @@ void files_done(struct tx *t, struct tx_file *f, int status)
 	t->backlog -= f->size < t->backlog ? f->size : t->backlog;
 	backlog_set(t);
 	if (t->oneshot) {
+		progress_clear(&t->bar); /* the log line takes the bar's place; the next tick redraws */
 		t->oneshot_done++;
 		if (status == 0) {
 			t->oneshot_bytes += f->size;

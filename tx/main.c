@@ -138,6 +138,7 @@ static void on_health(uv_timer_t *h) { files_health(h->data); }
 static void on_signal(uv_signal_t *s, int signum)
 {
 	struct tx *t = s->data;
+	progress_clear(&t->bar);
 	log_info("%s: stopping", strsignal(signum));
 	if (t->oneshot && t->oneshot_done < t->oneshot_total)
 		t->exit_code = 1;
@@ -152,13 +153,11 @@ static void on_hup(uv_signal_t *s, int signum)
 		tx_reload(t);
 }
 
+/* On the loop's timer, never from a signal handler; the sender thread only adds to a counter. */
 static void on_progress(uv_timer_t *h)
 {
 	struct tx *t = h->data;
-	uint64_t sent = atomic_load(&tx_metrics[TXM_FILE_BYTES].value);
-	fprintf(stderr, "\r%zu/%zu files, %.1f MB sent, %llu packets   ", t->oneshot_done,
-		t->oneshot_total, (double)sent / 1e6,
-		(unsigned long long)atomic_load(&tx_metrics[TXM_PACKETS].value));
+	progress_tick(&t->bar, sender_content_bytes(t->sender));
 }
 
 static void usage(FILE *f)
@@ -446,11 +445,16 @@ int main(int argc, char **argv)
 	if (send_mode) {
 		t->oneshot = true;
 		t->oneshot_total = files.n;
-		for (size_t i = 0; i < files.n; i++)
+		uint64_t size = 0;
+		for (size_t i = 0; i < files.n; i++) {
+			size += (uint64_t)files.v[i].st.st_size;
 			files_submit(t, NULL, as, files.v[i].rel, files.v[i].path, &files.v[i].st, NULL);
+		}
 		oneshot_list_free(&files);
-		if (isatty(STDERR_FILENO))
-			uv_timer_start(&t->progress, on_progress, 200, 200);
+		progress_init(&t->bar, STDERR_FILENO, stderr, t->cfg.log_format == LOG_FORMAT_JSON, t->oneshot_total,
+			      size, t->cfg.repeat);
+		if (t->bar.bar)
+			uv_timer_start(&t->progress, on_progress, PROGRESS_INTERVAL_MS, PROGRESS_INTERVAL_MS);
 	} else {
 		if (keep_start(&t->keep, &t->loop) != 0) {
 			log_error("out of memory");
@@ -488,8 +492,8 @@ int main(int argc, char **argv)
 	if (!send_mode)
 		notify_ready(&t->notify, &t->loop, "sending");
 	uv_run(&t->loop, UV_RUN_DEFAULT);
-	if (t->oneshot && isatty(STDERR_FILENO))
-		fprintf(stderr, "\n");
+	if (t->oneshot)
+		progress_finish(&t->bar, sender_content_bytes(t->sender), t->oneshot_done, t->oneshot_failed);
 	sender_free(t->sender);
 	evq_free(t->evq);
 	link_close(t->link);

@@ -16,6 +16,7 @@
 #include "common/config.h"
 #include "common/keys.h"
 #include "common/notify.h"
+#include "tx/progress.h"
 #include "tx/refused.h"
 #include "tx/sender/sender.h"
 
@@ -71,6 +72,7 @@ struct tx {
 	bool oneshot;
 	size_t oneshot_total, oneshot_done, oneshot_failed;
 	uint64_t oneshot_bytes;
+	struct progress bar; /* tx/progress.h */
 	bool stopping;
 	int exit_code;
 };

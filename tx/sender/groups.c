@@ -59,6 +59,8 @@ static bool fill_block(struct sender *s, struct group *g, struct tx_obj *o)
 	j->offset = off;
 	j->hash = o->kind == WIRE_KIND_FILE && o->pass == 1;
 	j->src = src;
+	if (o->kind == WIRE_KIND_FILE)
+		g->content += len;
 	g->jobptrs[g->nblocks] = j;
 	g->nblocks++;
 	o->next_block++;
@@ -71,6 +73,7 @@ void group_fill(struct sender *s, struct group *g)
 	g->nblocks = 0;
 	g->nending = 0;
 	g->npkts = 0;
+	g->content = 0;
 	while (g->nblocks < s->c.interleave) {
 		struct tx_obj *o = s->norm_head;
 		if (!o) {

@@ -80,6 +80,7 @@ struct group {
 	struct link_pkt *wire;
 	unsigned npkts;
 	uint64_t base_pn;
+	uint64_t content; /* file content bytes in its blocks (sender_content_bytes) */
 	struct workers_batch *batch;
 };
 
@@ -103,6 +104,7 @@ struct sender {
 	struct scratch *scratch;  /* one per worker, then the sender thread's own */
 	struct group groups[2];
 	unsigned send_batch;      /* packets per link_send: SEND_BATCH, or what fits the burst */
+	_Atomic uint64_t content_sent;  /* sender_content_bytes */
 	_Atomic uint64_t new_rate_bps; /* sender_set_rate's, taken by the next pace_send; 0: none */
 	uint8_t *evsrc;           /* event objects: one block's source symbols */
 	uint8_t *evpkts;          /* and its sealed packets */

@@ -110,6 +110,9 @@ static bool send_group(struct sender *s, struct group *g)
 			return false;
 		send_events(s, false);
 		pace_send(s, &g->wire[p], n);
+		/* The group's content in step with its packets, for a progress bar: exact once the
+		 * group has left. */
+		atomic_fetch_add(&s->content_sent, g->content * (p + n) / g->npkts - g->content * p / g->npkts);
 		announce_if_due(s);
 	}
 	/* Then the manifests of the files whose content ended in the group. Their source packets

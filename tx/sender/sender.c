@@ -177,6 +177,8 @@ struct tx_file *sender_take_unsent(struct sender *s)
 
 uint64_t sender_session(const struct sender *s) { return s->session; }
 
+uint64_t sender_content_bytes(struct sender *s) { return atomic_load(&s->content_sent); }
+
 uint64_t sender_done_id(struct sender *s) { return object_done_id(s); }
 
 void sender_kick(void *sender)

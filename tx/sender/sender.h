@@ -80,6 +80,9 @@ void sender_stop(struct sender *s);
 struct tx_file *sender_take_unsent(struct sender *s);
 void sender_free(struct sender *s);
 uint64_t sender_session(const struct sender *s);
+/* File content bytes whose packets have been handed to the link, every repeat counted (a file
+ * sent R times adds its size R times), advancing with each batch of a group; any thread. */
+uint64_t sender_content_bytes(struct sender *s);
 /* Every file id below it has left completely (all repeats). After sender_stop(): final. */
 uint64_t sender_done_id(struct sender *s);
 /* Wake the sender: events were queued (tx/evqueue.h wake callback; any thread). */
