@@ -172,9 +172,19 @@ void announce_packet(struct linkrole *l, const uint8_t *pkt, size_t len, uint64_
 		if (sodium_memcmp(a.sender_pk, l->c.senders[i], 32) == 0)
 			si = (int)i;
 	if (si < 0 || sodium_memcmp(a.receiver_pk, l->rx_pk, 32) != 0) {
+		/* Named by fingerprint, as operators compare keys when pairing hosts. */
+		char sfp[17], rfp[17], ownfp[17];
+		keys_fingerprint(a.sender_pk, sfp);
 		reject_packet(RXM_REJ_SENDER);
-		log_rl(LOG_WARN, "announcement %s", si < 0 ? "from a sender key that is not pinned"
-							  : "for another receiver key");
+		if (si < 0) {
+			log_rl(LOG_WARN, "announcement from sender key %s, which is not pinned (keys.senders)",
+			       sfp);
+		} else {
+			keys_fingerprint(a.receiver_pk, rfp);
+			keys_fingerprint(l->rx_pk, ownfp);
+			log_rl(LOG_WARN, "announcement from sender %s for receiver key %s, not this receiver's "
+			       "(%s): that sender's keys.receiver is another rx.pub", sfp, rfp, ownfp);
+		}
 		return;
 	}
 	struct sender_state *ss = &l->snd[si];

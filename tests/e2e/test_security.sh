@@ -46,8 +46,25 @@ sed -e "s#$W/keys/tx.key#$W/evil/tx.key#" -e "s#127.0.0.1:$PROXY_PORT#127.0.0.1:
 make_file "$W/src/evil.bin" 300000 evil
 "$TX" -c "$W/evil.yaml" send --as cam "$W/src/evil.bin" >>"$W/evil.log" 2>&1 || fail "evil sender failed to run"
 wait_for "unpinned announcements counted" 10 metric_ge "$RX_METRICS" sluice_rx_rejected_sender_total 1
+# The log names the key, as an operator computes it from the .pub file (README, Pairing).
+fingerprint() { printf '%s=' "$(cut -d: -f2 "$1")" | basenc --base64url -d | sha256sum | cut -c1-16; }
+evil_fp=$(fingerprint "$W/evil/tx.pub")
+grep -q "announcement from sender key $evil_fp, which is not pinned (keys.senders)" "$W/rx.log" ||
+	fail "the unpinned sender's announcement is not logged with its key's fingerprint $evil_fp"
 # Data of a session nobody announced is held 3 s at most, then counted.
 wait_for "unpinned data counted" 10 metric_ge "$RX_METRICS" sluice_rx_rejected_unknown_session_total 100
+
+log "3b. the pinned sender, given another receiver's public key"
+mkdir -p "$W/other"
+"$RX" keygen "$W/other" >/dev/null
+sed -e "s#$W/keys/rx.pub#$W/other/rx.pub#" -e "s#127.0.0.1:$PROXY_PORT#127.0.0.1:$RX_PORT#" \
+    -e "s#$W/tx-state#$W/other-state#" -e "/^metrics:/,+1d" "$W/tx.yaml" >"$W/other.yaml"
+grep -q "$W/other/rx.pub" "$W/other.yaml" || fail "test set-up: receiver key not replaced"
+rejs=$(metric "$RX_METRICS" sluice_rx_rejected_sender_total)
+"$TX" -c "$W/other.yaml" send --as cam "$W/src/evil.bin" >>"$W/other.log" 2>&1 || fail "misconfigured sender failed to run"
+wait_for "announcements for another receiver counted" 10 metric_ge "$RX_METRICS" sluice_rx_rejected_sender_total $((rejs + 1))
+grep -q "announcement from sender $(fingerprint "$W/keys/tx.pub") for receiver key $(fingerprint "$W/other/rx.pub"), not this receiver's ($(fingerprint "$W/keys/rx.pub"))" "$W/rx.log" ||
+	fail "an announcement for another receiver key is not logged with the fingerprints"
 
 log "4. garbage"
 for i in $(seq 1 200); do head -c $((RANDOM % 1400 + 1)) /dev/urandom; done | \
