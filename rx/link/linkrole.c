@@ -45,6 +45,10 @@ void linkrole_packet(struct linkrole *l, uint8_t *pkt, size_t len, uint64_t now)
 		announce_packet(l, pkt, len, now);
 	else
 		reject_packet(RXM_REJ_MALFORMED);
+	if (t == WIRE_EVERSION && len > 2) /* Sluice's magic, another version: say so plainly */
+		log_rl(LOG_WARN, "a datagram of wire version %u: this receiver speaks version %d; the "
+				 "sender runs a Sluice release of another wire format (README, Upgrading)",
+		       (unsigned)pkt[2], WIRE_VERSION_2);
 }
 
 int linkrole_new(struct linkrole **out, const struct linkrole_config *c)

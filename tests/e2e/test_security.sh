@@ -75,6 +75,8 @@ for i in range(0, len(d), 700): s.sendto(d[i:i+700], ("127.0.0.1", int(sys.argv[
 s.sendto(b"SL\x01\x02" + bytes(60), ("127.0.0.1", int(sys.argv[1])))' "$RX_PORT"
 sleep 1
 [ "$(metric "$RX_METRICS" sluice_rx_rejected_malformed_total)" -gt 0 ] || fail "garbage not counted"
+grep -q "a datagram of wire version 1: this receiver speaks version 2" "$W/rx.log" ||
+	fail "a datagram of another wire version is not logged"
 
 snapshot >"$W/after"
 cmp -s "$W/before" "$W/after" || { diff "$W/before" "$W/after" >&2; fail "an attack changed the output folder"; }
