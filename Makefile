@@ -7,6 +7,8 @@
 #   make fuzz       libFuzzer targets (clang) over their seed corpora
 #   make install    PREFIX=/usr/local DESTDIR=  (units in SYSTEMDUNITDIR, configs in SYSCONFDIR/sluice)
 #   make deb        a Debian package in build/deb/ (debian/, dpkg-buildpackage)
+#   make sbom       build/sluice.spdx.json: the Debian packages of every library the binaries link
+#   make dist       build/sluice-VERSION.tar.gz of the tracked files, the same bytes every time
 
 PREFIX   ?= /usr/local
 DESTDIR  ?=
@@ -45,7 +47,7 @@ X86_PKGS := $(if $(filter x86_64,$(shell uname -m)),libipsec-mb-dev)
 DEB_PKGS := build-essential pkg-config libuv1-dev libzstd-dev libxxhash-dev libsodium-dev \
             libyaml-dev libisal-dev libjansson-dev libseccomp-dev libssl-dev libgcrypt20-dev libcmocka-dev libsystemd-dev \
             iproute2 clang libclang-rt-14-dev python3 bsdutils curl openssl scdoc \
-            systemd debhelper fakeroot lintian prometheus $(X86_PKGS)
+            systemd debhelper fakeroot lintian prometheus reuse $(X86_PKGS)
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter \
         -Wformat=2 -Wvla $(if $(CI),-Werror,)
@@ -77,7 +79,7 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 
 DEPS_OK := $(BUILD)/.deps-ok
 
-.PHONY: all deps check unit e2e demo bench fuzz fuzz-check install man deb clean
+.PHONY: all deps check unit e2e demo bench fuzz fuzz-check install man deb sbom dist clean
 all: $(BUILD)/sluice-tx $(BUILD)/sluice-rx $(TOOL_BIN) $(BUILD)/libfakeclock.so
 
 # Missing Debian packages are installed when run as root, else the exact command is printed.
@@ -85,7 +87,7 @@ deps: $(DEPS_OK)
 $(DEPS_OK):
 	$(Q)missing=; for p in $(PKGS) $(TEST_PKGS); do pkg-config --exists $$p || missing="$$missing $$p"; done; \
 	for c in ip:iproute2 curl:curl openssl:openssl python3:python3 clang:clang scdoc:scdoc \
-	  systemd-analyze:systemd dh:debhelper fakeroot:fakeroot lintian:lintian promtool:prometheus; do \
+	  systemd-analyze:systemd dh:debhelper fakeroot:fakeroot lintian:lintian promtool:prometheus reuse:reuse; do \
 	  command -v $${c%%:*} >/dev/null || missing="$$missing $${c#*:}"; done; \
 	ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 || missing="$$missing libclang-rt-dev"; \
 	[ -z "$(X86_PKGS)" ] || [ -f /usr/include/intel-ipsec-mb.h ] || missing="$$missing $(X86_PKGS)"; \
@@ -206,6 +208,36 @@ deb: | $(DEPS_OK)
 	$(Q)cd build/deb/src && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL dpkg-buildpackage -us -uc -b >../build.log 2>&1 || \
 	  { tail -n 40 ../build.log; exit 1; }
 	$(Q)ls build/deb/*.deb
+
+VERSION := $(shell sed -n 's/^\#define SLUICE_VERSION "\(.*\)"/\1/p' common/version.h)
+
+# SPDX 2.3 JSON: each library the binaries map (ldd), the Debian package that installed it and
+# that package's installed version (dpkg -S, dpkg-query). See dist/sbom.py.
+sbom: $(BUILD)/sluice.spdx.json
+$(BUILD)/sluice.spdx.json: $(BUILD)/sluice-tx $(BUILD)/sluice-rx dist/sbom.py
+	$(call msg,SBOM,$@)
+	$(Q)python3 dist/sbom.py $(VERSION) $@ $(BUILD)/sluice-tx $(BUILD)/sluice-rx
+
+# The tracked files (git ls-files, as in the work tree) under sluice-VERSION/, stamped with the
+# last commit's time: names sorted, owners, modes and times normalised, gzip without a name or
+# time, so two builds of one commit give the same bytes. DISTDIR says where it goes.
+DISTDIR ?= $(BUILD)
+dist:
+	$(Q)git rev-parse --is-inside-work-tree >/dev/null 2>&1 || { echo "sluice: make dist needs the git work tree"; exit 1; }
+	$(Q)[ -z "$$(git status --porcelain --untracked-files=no)" ] || \
+	  echo "sluice: warning: uncommitted changes go into the tarball, under the last commit's time"
+	$(Q)mkdir -p $(DISTDIR)
+	$(call msg,DIST,$(DISTDIR)/sluice-$(VERSION).tar.gz)
+	$(Q)t=$(DISTDIR)/sluice-$(VERSION).tar; export SOURCE_DATE_EPOCH=$${SOURCE_DATE_EPOCH:-$$(git log -1 --format=%ct)}; \
+	git ls-files -z | LC_ALL=C sort -z >$$t.list && \
+	LC_ALL=C tar --create --file=$$t.tmp --format=posix --no-recursion --sort=name \
+	  --mtime=@$$SOURCE_DATE_EPOCH --owner=0 --group=0 --numeric-owner \
+	  --mode='u+rw,go=rX,go-w' --transform='s,^,sluice-$(VERSION)/,' \
+	  --pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime \
+	  --null --files-from=$$t.list && \
+	gzip -9n <$$t.tmp >$$t.gz.tmp && mv $$t.gz.tmp $$t.gz && rm -f $$t.tmp $$t.list || \
+	{ rm -f $$t.tmp $$t.list $$t.gz.tmp; exit 1; }
+	$(Q)cd $(DISTDIR) && sha256sum sluice-$(VERSION).tar.gz >sluice-$(VERSION).tar.gz.sha256
 
 clean:
 	rm -rf build
