@@ -6,7 +6,7 @@
 #     sluice DEPENDS_ON it;
 #  2. `make dist` twice, into two folders, gives the same bytes; the tarball holds exactly the
 #     tracked files under sluice-VERSION/, and its Makefile plans a build (make -n);
-#  3. `reuse lint` passes on the tree (licence and copyright for every file);
+#  3. `reuse lint` passes on the unpacked tarball (licence and copyright for every file);
 #  4. SECURITY.md says how to report, which versions are supported and what counts.
 . "$(dirname "$0")/lib.sh"
 for c in readelf dpkg-query python3 git reuse; do
@@ -117,8 +117,9 @@ make -n -C "$W/src/sluice-$VERSION" BUILD="$W/src-build" all >"$W/src-make.log" 
 	{ cat "$W/src-make.log"; fail "make -n all fails in the unpacked tarball"; }
 grep -q 'sluice-rx' "$W/src-make.log" || fail "make -n all in the tarball does not plan sluice-rx"
 
-log "3. reuse lint"
-(cd "$ROOT" && reuse lint) >"$W/reuse.log" 2>&1 || { tail -n 40 "$W/reuse.log"; fail "reuse lint"; }
+log "3. reuse lint, over the unpacked tarball (the tracked files; no test's leftovers)"
+(cd "$W/src/sluice-$VERSION" && reuse lint) >"$W/reuse.log" 2>&1 || { tail -n 40 "$W/reuse.log"; fail "reuse lint"; }
+grep -q 'Files with license information: \([0-9]*\) / \1$' "$W/reuse.log" || fail "reuse lint did not cover every file"
 
 log "4. SECURITY.md"
 S="$ROOT/SECURITY.md"
