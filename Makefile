@@ -205,7 +205,7 @@ install: $(BUILD)/sluice-tx $(BUILD)/sluice-rx man
 deb: | $(DEPS_OK)
 	$(Q)rm -rf build/deb && mkdir -p build/deb/src
 	$(Q)tar -c --exclude=./build --exclude=./.git . | tar -x -C build/deb/src
-	$(Q)cd build/deb/src && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL dpkg-buildpackage -us -uc -b >../build.log 2>&1 || \
+	$(Q)cd build/deb/src && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u SANITIZE -u CC -u BUILD dpkg-buildpackage -us -uc -b >../build.log 2>&1 || \
 	  { tail -n 40 ../build.log; exit 1; }
 	$(Q)ls build/deb/*.deb
 
