@@ -6,6 +6,8 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <pthread.h>
+#include <sodium.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,17 +19,28 @@
 
 #include "common/hash.h"
 #include "common/log.h"
+#include "common/smallfile.h"
 #include "common/utf8.h"
 
 struct audit {
 	int fd; /* -1: no-op */
+	pthread_mutex_t lock; /* a line's seq and prev, its write and the head move together */
+	uint64_t seq;                  /* of the last line written */
+	uint8_t prev[AUDIT_HASH_LEN];  /* its hash */
+	char *head_path;               /* NULL: the chain is kept in memory only */
 };
 
 static const char *const outcome_name[] = {
 	[AUDIT_DELIVERED] = "delivered", [AUDIT_DUPLICATE] = "duplicate",
 	[AUDIT_RENAMED] = "renamed",     [AUDIT_LOST] = "lost",
 	[AUDIT_REJECTED] = "rejected",   [AUDIT_SESSION] = "session",
+	[AUDIT_START] = "start",
 };
+
+void audit_line_hash(const char *line, size_t len, uint8_t out[AUDIT_HASH_LEN])
+{
+	crypto_hash_sha256(out, (const unsigned char *)line, len);
+}
 int audit_open_fd(const char *path)
 {
 	int rc = mkdirs(path, 0750, true);
@@ -43,8 +56,10 @@ int audit_open(struct audit **out, const char *path)
 	if (!a)
 		return -ENOMEM;
 	a->fd = -1;
+	pthread_mutex_init(&a->lock, NULL);
 	if (path && (a->fd = audit_open_fd(path)) < 0) {
 		int rc = a->fd;
+		pthread_mutex_destroy(&a->lock);
 		free(a);
 		return rc;
 	}
@@ -108,7 +123,7 @@ static json_t *u64(uint64_t v)
 	return json_string(b);
 }
 
-static int build(json_t *o, const struct audit_record *r)
+static int build(json_t *o, const struct audit_record *r, uint64_t seq, const uint8_t *prev)
 {
 	uint64_t ns = now_ns();
 	time_t sec = (time_t)(ns / 1000000000u);
@@ -119,7 +134,7 @@ static int build(json_t *o, const struct audit_record *r)
 		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
 		 (unsigned)(ns % 1000000000u / 1000u));
 	snprintf(session, sizeof(session), "%016" PRIx64, r->session);
-	bool object = r->outcome != AUDIT_SESSION;
+	bool object = r->outcome != AUDIT_SESSION && r->outcome != AUDIT_START;
 	int rc = add(o, "time", json_string(when));
 	rc = rc ? rc : add(o, "outcome", json_string(outcome_name[r->outcome]));
 	rc = rc ? rc : add_str(o, "spool", r->spool);
@@ -127,7 +142,8 @@ static int build(json_t *o, const struct audit_record *r)
 	rc = rc ? rc : add_str(o, "stored_as", r->stored_as);
 	if (object)
 		rc = rc ? rc : add(o, "size", u64(r->size));
-	rc = rc ? rc : add(o, "session", json_string(session));
+	if (r->outcome != AUDIT_START)
+		rc = rc ? rc : add(o, "session", json_string(session));
 	if (object)
 		rc = rc ? rc : add(o, "object", u64(r->object_id));
 	if (object && r->object_last > r->object_id)
@@ -138,7 +154,15 @@ static int build(json_t *o, const struct audit_record *r)
 		char hex[2 * HASH_LEN + 1];
 		hash_hex(r->hash, hex);
 		rc = rc ? rc : add(o, "content_hash", json_string(hex));
+		if (r->symbol_size) {
+			rc = rc ? rc : add(o, "symbol_size", json_integer(r->symbol_size));
+			rc = rc ? rc : add(o, "block_max", json_integer(r->block_max));
+		}
 	}
+	char prev_hex[2 * AUDIT_HASH_LEN + 1];
+	sodium_bin2hex(prev_hex, sizeof(prev_hex), prev, AUDIT_HASH_LEN);
+	rc = rc ? rc : add(o, "seq", u64(seq));
+	rc = rc ? rc : add(o, "prev", json_string(prev_hex));
 	return rc;
 }
 
@@ -169,16 +193,29 @@ static char *escape_del(char *s)
 	return t;
 }
 
-int audit_write(struct audit *a, const struct audit_record *r)
+/* After a line is written: the head file says where the chain is, for the next start. */
+static void save_head(struct audit *a)
 {
-	if (r->outcome <= AUDIT_INVALID || r->outcome > AUDIT_SESSION)
-		return -EINVAL;
-	if (!a || a->fd < 0)
-		return 0;
+	if (!a->head_path)
+		return;
+	char buf[24 + 2 * AUDIT_HASH_LEN + 2];
+	int n = snprintf(buf, sizeof(buf), "%" PRIu64 " ", a->seq);
+	sodium_bin2hex(buf + n, sizeof(buf) - (size_t)n, a->prev, AUDIT_HASH_LEN);
+	n += 2 * AUDIT_HASH_LEN;
+	buf[n++] = '\n';
+	int rc = smallfile_write(a->head_path, buf, (size_t)n, 0640);
+	if (rc != 0)
+		log_rl(LOG_ERROR, "audit log: cannot save the chain head %s: %s; the next start "
+				  "will show as a break", a->head_path, strerror(-rc));
+}
+
+/* Called with a->lock held. */
+static int write_line(struct audit *a, const struct audit_record *r)
+{
 	json_t *o = json_object();
 	if (!o)
 		return -ENOMEM;
-	int rc = build(o, r);
+	int rc = build(o, r, a->seq + 1, a->prev);
 	/* All ASCII: a name cannot reorder or hide text where an operator reads the file. */
 	char *s = rc == 0 ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
 	json_decref(o);
@@ -202,8 +239,71 @@ int audit_write(struct audit *a, const struct audit_record *r)
 		/* A torn line: end it, so that the next line parses. */
 		if ((size_t)w < n && write(a->fd, "\n", 1) != 1)
 			log_rl(LOG_ERROR, "audit log: cannot end a torn line");
+	} else {
+		/* Only a whole line moves the chain on: the next line's prev names it. */
+		a->seq++;
+		audit_line_hash(s, n, a->prev);
+		save_head(a);
 	}
 	free(s);
+	return rc;
+}
+
+int audit_write(struct audit *a, const struct audit_record *r)
+{
+	if (r->outcome <= AUDIT_INVALID || r->outcome > AUDIT_START)
+		return -EINVAL;
+	if (!a || a->fd < 0)
+		return 0;
+	pthread_mutex_lock(&a->lock);
+	int rc = write_line(a, r);
+	pthread_mutex_unlock(&a->lock);
+	return rc;
+}
+
+/* "SEQ HEX\n" into *seq and prev: 0 or -EBADMSG. */
+static int parse_head(const char *buf, uint64_t *seq, uint8_t prev[AUDIT_HASH_LEN])
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(buf, &end, 10);
+	if (errno || end == buf || buf[0] < '0' || buf[0] > '9' || *end != ' ')
+		return -EBADMSG;
+	const char *hex = end + 1;
+	size_t got = 0;
+	const char *hend;
+	if (strlen(hex) != 2 * AUDIT_HASH_LEN + 1 || hex[2 * AUDIT_HASH_LEN] != '\n' ||
+	    sodium_hex2bin(prev, AUDIT_HASH_LEN, hex, 2 * AUDIT_HASH_LEN, NULL, &got, &hend) != 0 ||
+	    got != AUDIT_HASH_LEN)
+		return -EBADMSG;
+	*seq = v;
+	return 0;
+}
+
+int audit_chain_start(struct audit *a, const char *head_path, const char *reason)
+{
+	if (!a || a->fd < 0)
+		return 0;
+	pthread_mutex_lock(&a->lock);
+	free(a->head_path);
+	a->head_path = head_path ? strdup(head_path) : NULL;
+	char buf[128], why[256];
+	snprintf(why, sizeof(why), "%s", reason);
+	long n = head_path ? smallfile_read(head_path, buf, sizeof(buf)) : -ENOENT;
+	int rc = n >= 0 ? parse_head(buf, &a->seq, a->prev) : (int)n;
+	if (rc != 0) {
+		a->seq = 0;
+		memset(a->prev, 0, sizeof(a->prev));
+	}
+	if (rc != 0 && rc != -ENOENT) {
+		log_error("audit log: the chain head %s: %s; starting a new chain (a break)", head_path,
+			  rc == -EBADMSG ? "malformed" : strerror(-rc));
+		snprintf(why, sizeof(why), "%s; chain head %s, new chain", reason,
+			 rc == -EBADMSG ? "malformed" : strerror(-rc));
+	}
+	struct audit_record r = {.outcome = AUDIT_START, .reason = why};
+	rc = write_line(a, &r);
+	pthread_mutex_unlock(&a->lock);
 	return rc;
 }
 
@@ -213,5 +313,7 @@ void audit_close(struct audit *a)
 		return;
 	if (a->fd >= 0)
 		close(a->fd);
+	pthread_mutex_destroy(&a->lock);
+	free(a->head_path);
 	free(a);
 }

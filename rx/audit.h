@@ -7,7 +7,13 @@
  *
  * Keys in that order: time (UTC, microseconds), outcome, spool, path, stored_as, size,
  * session (16 lowercase hex digits), object, object_last (only for a range of lost ids), sender,
- * reason, content_hash (64 lowercase hex digits).
+ * reason, content_hash (64 lowercase hex digits), symbol_size and block_max (the sender's FEC
+ * layout the content hash follows, with content_hash), seq, prev.
+ *
+ * The lines form a hash chain: "seq" counts lines from 1 and "prev" is the SHA-256 (64 lowercase
+ * hex digits) of the line before, its bytes without the newline; the first line ever has 64
+ * zeros. The head (last seq and hash) is kept in a state file (audit_chain_start), so the chain
+ * goes on across restarts, each recorded by a "start" line, and across a reopened file.
  * Keys whose value is NULL are left out; "session" records carry no size and no object.
  * Strings come from the link and may be anything: each byte that is not part of valid UTF-8
  * becomes U+FFFD, and everything but printable ASCII is escaped (\u202e, \u00e9, \u007f;
@@ -20,6 +26,7 @@
 #ifndef SLUICE_RX_AUDIT_H
 #define SLUICE_RX_AUDIT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 enum audit_outcome {
@@ -30,6 +37,7 @@ enum audit_outcome {
 	AUDIT_LOST,      /* "lost": can no longer complete */
 	AUDIT_REJECTED,  /* "rejected": refused by a check, never written */
 	AUDIT_SESSION,   /* "session": a sender session event (reason says which) */
+	AUDIT_START,     /* "start": the writer started (reason says more); no session */
 };
 
 struct audit_record {
@@ -44,7 +52,11 @@ struct audit_record {
 	const char *sender;    /* sender key fingerprint; may be NULL */
 	const char *reason;    /* why lost or rejected; may be NULL */
 	const uint8_t *hash;   /* 32-byte content hash or NULL */
+	uint16_t symbol_size;  /* with hash: the FEC layout it follows; 0 leaves both out */
+	uint8_t block_max;
 };
+
+#define AUDIT_HASH_LEN 32 /* SHA-256 of a line */
 
 struct audit;
 /*
@@ -64,6 +76,16 @@ int audit_reopen(struct audit *a, int fd);
  * even on a no-op audit); -ENOMEM; or -errno of the write (-EIO for a short write, after which
  * a line end is attempted so the next line starts clean). a NULL or no-op: 0. */
 int audit_write(struct audit *a, const struct audit_record *r);
+/*
+ * Chains a to the head kept in head_path (a state file, replaced atomically after each line)
+ * and writes a "start" line whose reason is `reason`. A missing head file starts the chain at
+ * seq 1 and 64 zeros; an unreadable or malformed one too, and the start line's reason says so
+ * (verify-audit then names the break there). Without this call lines are chained in memory
+ * only. 0, or -errno of the start line's write.
+ */
+int audit_chain_start(struct audit *a, const char *head_path, const char *reason);
+/* SHA-256 of one line's bytes (without its newline): the next line's "prev". */
+void audit_line_hash(const char *line, size_t len, uint8_t out[AUDIT_HASH_LEN]);
 /* a may be NULL. */
 void audit_close(struct audit *a);
 

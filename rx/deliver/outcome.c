@@ -24,6 +24,8 @@ void outcome_audit(struct deliver *d, enum audit_outcome outcome, uint64_t sessi
 		.sender = s ? s->fp : NULL,
 		.reason = reason,
 		.hash = man ? man->hash : NULL,
+		.symbol_size = man ? man->symbol_size : 0,
+		.block_max = man ? man->block_max : 0,
 	};
 	int rc = audit_write(d->audit, &r);
 	if (rc != 0)

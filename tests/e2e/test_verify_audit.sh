@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# The audit log is hash-chained line to line and `sluice-rx verify-audit` re-checks it offline:
+#  1. files delivered, rx restarted (a "start" line, not a break), the log rotated on SIGHUP
+#     (the chain goes on in the new file): verify-audit passes on the files in order, with
+#     --sender and --files;
+#  2. copies with a line removed, altered, two swapped, one inserted (with a correct prev) each
+#     fail with status 1 naming the line; so do the files in the wrong order and a foreign key;
+#  3. --files names a delivered file altered and one removed.
+. "$(dirname "$0")/lib.sh"
+make_keys
+write_rx_config
+AFTER=keep write_tx_config
+mkdir -p "$W/src"
+make_file "$W/src/a1.bin" 300000 a1
+make_file "$W/src/a2.bin" 1000 a2
+make_file "$W/src/d/a3.bin" 2500000 a3
+make_file "$W/src/b1.bin" 700000 b1
+make_file "$W/src/c1.bin" 5000 c1
+delivered() { cmp -s "$W/src/$1" "$W/out/files/cam/$1"; }
+VA() { "$RX" verify-audit "$@" >"$W/va.out" 2>"$W/va.err"; }
+# expect_break WHAT PATTERN ARGS...: status 1 and stderr matching PATTERN
+expect_break() {
+	local what=$1 pat=$2 rc=0
+	shift 2
+	VA "$@" || rc=$?
+	[ "$rc" -eq 1 ] || { cat "$W/va.err" >&2; fail "$what: verify-audit exited $rc, want 1"; }
+	grep -Eq "$pat" "$W/va.err" || { cat "$W/va.err" >&2; fail "$what: no '$pat' in its message"; }
+	log "   $what: $(head -n 1 "$W/va.err")"
+}
+
+log "1. deliveries, an rx restart, a rotation"
+start_rx
+start_tx
+for f in a1.bin a2.bin d/a3.bin; do stage_into_spool "$W/src/$f" "$f"; done
+for f in a1.bin a2.bin d/a3.bin; do wait_for "$f delivered" 30 delivered "$f"; done
+stop_clean "$RX_PID" sluice-rx
+start_rx
+wait_for "rx rejoined the session" 10 metric_ge "$RX_METRICS" sluice_rx_link_up 1
+stage_into_spool "$W/src/b1.bin" b1.bin
+wait_for "b1 delivered" 30 delivered b1.bin
+mv "$W/audit.jsonl" "$W/audit.jsonl.1"
+kill -HUP "$RX_PID"
+wait_for "the audit log reopened" 5 grep -q 'audit log reopened' "$W/rx.log"
+stage_into_spool "$W/src/c1.bin" c1.bin
+wait_for "c1 delivered" 30 delivered c1.bin
+wait_for "c1 audited" 5 grep -q '"path":"c1.bin"' "$W/audit.jsonl"
+stop_clean "$TX_PID" sluice-tx
+stop_clean "$RX_PID" sluice-rx
+
+L1="$W/audit.jsonl.1" L2="$W/audit.jsonl"
+[ "$(grep -c '"outcome":"start"' "$L1")" -eq 2 ] || fail "want two start lines in $L1"
+head -n 1 "$L1" | grep -q '"outcome":"start".*"seq":1,"prev":"0\{64\}"}$' ||
+	fail "the first line is not a start line with seq 1 and prev zero: $(head -n 1 "$L1")"
+grep -q '"outcome":"delivered".*"content_hash":"[0-9a-f]\{64\}","symbol_size":[0-9]*,"block_max":[0-9]*,"seq"' "$L1" ||
+	fail "a delivered line lacks symbol_size and block_max"
+# The first line of the new file chains to the last of the old one.
+want=$(tail -n 1 "$L1" | tr -d '\n' | sha256sum | cut -c1-64)
+head -n 1 "$L2" | grep -q "\"prev\":\"$want\"}$" || fail "the new file does not chain to the old one"
+[ "$(cut -d' ' -f1 "$W/rx-state/audit-head")" -eq "$(($(wc -l <"$L1") + $(wc -l <"$L2")))" ] ||
+	fail "STATE/audit-head does not hold the last seq: $(cat "$W/rx-state/audit-head")"
+VA "$L1" "$L2" --sender "$W/keys/tx.pub" --files "$W/out/files" ||
+	{ cat "$W/va.err" >&2; fail "verify-audit failed on an intact log"; }
+grep -q "chain intact: $(($(wc -l <"$L1") + $(wc -l <"$L2"))) lines" "$W/va.out" || fail "summary: $(cat "$W/va.out")"
+grep -q "files: 5 re-hashed and unchanged, 0 missing or changed" "$W/va.out" || fail "summary: $(cat "$W/va.out")"
+log "   $(head -n 1 "$W/va.out")"
+VA "$L2" || fail "the rotated-to file alone does not verify"
+grep -q "the chain begins at seq $(($(wc -l <"$L1") + 1))" "$W/va.out" || fail "no note of where it begins"
+log "1 ok"
+
+log "2. tampered copies"
+cat "$L1" "$L2" >"$W/all.jsonl"
+n=$(wc -l <"$W/all.jsonl")
+[ "$n" -ge 6 ] || fail "only $n lines"
+sed '4d' "$W/all.jsonl" >"$W/removed.jsonl"
+expect_break "removed line 4" "removed.jsonl:4: seq 5 where 4 was expected" "$W/removed.jsonl"
+sed '4s/"outcome":"[a-z]*"/"outcome":"lost"/' "$W/all.jsonl" >"$W/altered.jsonl"
+! cmp -s "$W/all.jsonl" "$W/altered.jsonl" || fail "the alteration changed nothing"
+expect_break "altered line 4" "altered.jsonl:5: prev does not match" "$W/altered.jsonl"
+{ sed -n 1,3p "$W/all.jsonl"; sed -n 5p "$W/all.jsonl"; sed -n 4p "$W/all.jsonl"; sed -n '6,$p' "$W/all.jsonl"; } >"$W/swapped.jsonl"
+expect_break "lines 4 and 5 swapped" "swapped.jsonl:4: seq 5 where 4 was expected" "$W/swapped.jsonl"
+# A forged line with the right seq and prev after line 4: the line after it breaks.
+l4=$(sed -n 4p "$W/all.jsonl")
+h4=$(printf '%s' "$l4" | sha256sum | cut -c1-64)
+forged="{\"time\":\"2026-01-01T00:00:00.000000Z\",\"outcome\":\"delivered\",\"spool\":\"cam\",\"path\":\"x.bin\",\"seq\":5,\"prev\":\"$h4\"}"
+sed "4a\\$forged" "$W/all.jsonl" >"$W/inserted.jsonl"
+expect_break "a line inserted after line 4" "inserted.jsonl:6: seq 5 after seq 5" "$W/inserted.jsonl"
+expect_break "files in the wrong order" "audit.jsonl.1:1: seq 1 after seq" "$L2" "$L1"
+sed '$s/.$//' "$W/all.jsonl" | head -c -1 >"$W/cut.jsonl"
+expect_break "last line cut" "cut.jsonl:$n: the last line has no end" "$W/cut.jsonl"
+mkdir -p "$W/other"
+"$TX" keygen "$W/other" >/dev/null
+expect_break "a foreign sender key" "all.jsonl:[0-9]+: sender [0-9a-f]{16} is not one of the keys" \
+	"$W/all.jsonl" --sender "$W/other/tx.pub"
+log "2 ok"
+
+log "3. --files after a file changed and one removed"
+printf 'X' | dd of="$W/out/files/cam/d/a3.bin" bs=1 seek=1000000 conv=notrunc status=none
+rm "$W/out/files/cam/a2.bin"
+expect_break "altered and removed files" "delivered file cam/d/a3.bin has changed since delivery" \
+	"$W/all.jsonl" --files "$W/out/files"
+grep -q "delivered file cam/a2.bin is missing" "$W/va.err" || fail "a2.bin not named missing: $(cat "$W/va.err")"
+grep -q "files: 3 re-hashed and unchanged, 2 missing or changed" "$W/va.out" || fail "summary: $(cat "$W/va.out")"
+log "3 ok"
+log "ok"
