@@ -28,6 +28,7 @@ struct audit {
 	uint64_t seq;                  /* of the last line written */
 	uint8_t prev[AUDIT_HASH_LEN];  /* its hash */
 	char *head_path;               /* NULL: the chain is kept in memory only */
+	char *path;                    /* as opened, to read its last line at a start */
 };
 
 static const char *const outcome_name[] = {
@@ -57,8 +58,9 @@ int audit_open(struct audit **out, const char *path)
 		return -ENOMEM;
 	a->fd = -1;
 	pthread_mutex_init(&a->lock, NULL);
-	if (path && (a->fd = audit_open_fd(path)) < 0) {
-		int rc = a->fd;
+	if (path && (!(a->path = strdup(path)) || (a->fd = audit_open_fd(path)) < 0)) {
+		int rc = a->path ? a->fd : -ENOMEM;
+		free(a->path);
 		pthread_mutex_destroy(&a->lock);
 		free(a);
 		return rc;
@@ -280,6 +282,40 @@ static int parse_head(const char *buf, uint64_t *seq, uint8_t prev[AUDIT_HASH_LE
 	return 0;
 }
 
+/* A line written just before a crash, whose head was not saved yet: if the log's last line is
+ * the one after the head, the chain goes on from it rather than showing a break. */
+static void catch_up(struct audit *a)
+{
+	int fd = a->path ? open(a->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) : -1;
+	if (fd < 0)
+		return;
+	static char tail[65536];
+	off_t end = lseek(fd, 0, SEEK_END);
+	off_t from = end > (off_t)sizeof(tail) - 1 ? end - (off_t)sizeof(tail) + 1 : 0;
+	ssize_t n = end > 0 ? pread(fd, tail, (size_t)(end - from), from) : -1;
+	close(fd);
+	if (n < 2 || tail[n - 1] != '\n')
+		return;
+	tail[n - 1] = '\0';
+	char *line = strrchr(tail, '\n');
+	line = line ? line + 1 : (from == 0 ? tail : NULL);
+	if (!line)
+		return;
+	json_t *o = json_loads(line, JSON_REJECT_DUPLICATES, NULL);
+	json_t *seq = json_object_get(o, "seq");
+	const char *prev = json_string_value(json_object_get(o, "prev"));
+	char want[2 * AUDIT_HASH_LEN + 1];
+	sodium_bin2hex(want, sizeof(want), a->prev, AUDIT_HASH_LEN);
+	if (json_is_integer(seq) && (uint64_t)json_integer_value(seq) == a->seq + 1 && prev &&
+	    strcmp(prev, want) == 0) {
+		a->seq++;
+		audit_line_hash(line, strlen(line), a->prev);
+		log_info("audit log: its last line (seq %" PRIu64 ") was written after the chain "
+			 "head was saved; the chain goes on from it", a->seq);
+	}
+	json_decref(o);
+}
+
 int audit_chain_start(struct audit *a, const char *head_path, const char *reason)
 {
 	if (!a || a->fd < 0)
@@ -295,6 +331,8 @@ int audit_chain_start(struct audit *a, const char *head_path, const char *reason
 		a->seq = 0;
 		memset(a->prev, 0, sizeof(a->prev));
 	}
+	if (rc == 0 || rc == -ENOENT)
+		catch_up(a);
 	if (rc != 0 && rc != -ENOENT) {
 		log_error("audit log: the chain head %s: %s; starting a new chain (a break)", head_path,
 			  rc == -EBADMSG ? "malformed" : strerror(-rc));
@@ -315,5 +353,6 @@ void audit_close(struct audit *a)
 		close(a->fd);
 	pthread_mutex_destroy(&a->lock);
 	free(a->head_path);
+	free(a->path);
 	free(a);
 }

@@ -472,6 +472,15 @@ static void test_chain(void **state)
 	assert_true(smallfile_read(head, buf, sizeof(buf)) > 0);
 	assert_string_equal(buf, want);
 
+	/* a crash after the third line but before its head was saved: the start reads the
+	 * log's last line, the one after the head, and chains on from it */
+	size_t nraw;
+	char **raw = raw_lines(log_path, &nraw);
+	audit_line_hash(raw[1], strlen(raw[1]), h);
+	hex_of(h, hex);
+	free_raw(raw);
+	snprintf(want, sizeof(want), "2 %s\n", hex);
+	assert_int_equal(smallfile_write(head, want, strlen(want), 0640), 0);
 	/* a restart chains on: a start line with seq 4 whose prev is the last line's hash */
 	assert_int_equal(audit_open(&a, log_path), 0);
 	assert_int_equal(audit_chain_start(a, head, "second start"), 0);
