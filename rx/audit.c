@@ -161,6 +161,16 @@ static int build(json_t *o, const struct audit_record *r, uint64_t seq, const ui
 			rc = rc ? rc : add(o, "block_max", json_integer(r->block_max));
 		}
 	}
+	if (r->manifest && r->manifest_len) {
+		size_t cap = sodium_base64_ENCODED_LEN(r->manifest_len, sodium_base64_VARIANT_ORIGINAL);
+		char *b64 = malloc(cap);
+		if (!b64)
+			return -ENOMEM;
+		sodium_bin2base64(b64, cap, r->manifest, r->manifest_len,
+				  sodium_base64_VARIANT_ORIGINAL);
+		rc = rc ? rc : add(o, "manifest", json_string(b64));
+		free(b64);
+	}
 	char prev_hex[2 * AUDIT_HASH_LEN + 1];
 	sodium_bin2hex(prev_hex, sizeof(prev_hex), prev, AUDIT_HASH_LEN);
 	rc = rc ? rc : add(o, "seq", u64(seq));

@@ -8,7 +8,8 @@
  * Keys in that order: time (UTC, microseconds), outcome, spool, path, stored_as, size,
  * session (16 lowercase hex digits), object, object_last (only for a range of lost ids), sender,
  * reason, content_hash (64 lowercase hex digits), symbol_size and block_max (the sender's FEC
- * layout the content hash follows, with content_hash), seq, prev.
+ * layout the content hash follows, with content_hash), manifest (the signed manifest as the
+ * sender sent it, base64, so that its signature can be checked offline), seq, prev.
  *
  * The lines form a hash chain: "seq" counts lines from 1 and "prev" is the SHA-256 (64 lowercase
  * hex digits) of the line before, its bytes without the newline; the first line ever has 64
@@ -54,6 +55,8 @@ struct audit_record {
 	const uint8_t *hash;   /* 32-byte content hash or NULL */
 	uint16_t symbol_size;  /* with hash: the FEC layout it follows; 0 leaves both out */
 	uint8_t block_max;
+	const uint8_t *manifest; /* the signed manifest (common/manifest.h) or NULL */
+	size_t manifest_len;
 };
 
 #define AUDIT_HASH_LEN 32 /* SHA-256 of a line */

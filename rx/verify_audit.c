@@ -17,17 +17,19 @@
 #include "common/escape.h"
 #include "common/hash.h"
 #include "common/keys.h"
+#include "common/manifest.h"
 #include "fec/fec.h"
 #include "rx/audit.h"
 
 struct walk {
 	char (*fps)[17]; /* --sender fingerprints */
+	uint8_t (*pks)[32]; /* and keys */
 	size_t nfps;
 	const char *files_dir;
 	bool have_prev;
 	uint64_t seq;
 	uint8_t prev[AUDIT_HASH_LEN];
-	uint64_t lines, starts, rehashed, unchecked, file_problems;
+	uint64_t lines, starts, rehashed, unchecked, file_problems, signed_ok;
 };
 
 static void usage(FILE *f)
@@ -168,6 +170,67 @@ static void check_file(struct walk *w, const char *loc, json_t *o)
 	free(path);
 }
 
+/* --sender: the line's signed manifest verifies with one of the keys and says what the line
+ * says. 0, or 1 after naming the problem. */
+static int check_manifest(struct walk *w, const char *loc, json_t *o)
+{
+	const char *b64 = json_string_value(json_object_get(o, "manifest"));
+	if (!b64) {
+		fprintf(stderr, "%s: no signed manifest in the line: its signature cannot be checked\n",
+			loc);
+		return 1;
+	}
+	uint8_t raw[MANIFEST_MAX_LEN];
+	size_t len = 0;
+	if (sodium_base642bin(raw, sizeof(raw), b64, strlen(b64), NULL, &len, NULL,
+			      sodium_base64_VARIANT_ORIGINAL) != 0) {
+		fprintf(stderr, "%s: the manifest is not base64 of a manifest\n", loc);
+		return 1;
+	}
+	struct manifest m;
+	int rc = -EPERM;
+	for (size_t i = 0; i < w->nfps && rc == -EPERM; i++)
+		rc = manifest_verify(raw, len, w->pks[i], &m);
+	if (rc != 0) {
+		fprintf(stderr, "%s: the manifest %s\n", loc,
+			rc == -EPERM ? "signature does not verify with any key given with --sender"
+				     : "is malformed");
+		return 1;
+	}
+	const char *name = NULL;
+	char session[17], hex[2 * HASH_LEN + 1];
+	snprintf(session, sizeof(session), "%016" PRIx64, m.session);
+	hash_hex(m.hash, hex);
+	json_t *v;
+	const char *sv;
+	if (!(sv = json_string_value(json_object_get(o, "spool"))) || strcmp(sv, m.spool) != 0)
+		name = "spool";
+	else if (!(sv = json_string_value(json_object_get(o, "path"))) || strcmp(sv, m.path) != 0)
+		name = "path";
+	else if (!json_is_integer(v = json_object_get(o, "size")) ||
+		 (uint64_t)json_integer_value(v) != m.size)
+		name = "size";
+	else if (!(sv = json_string_value(json_object_get(o, "session"))) || strcmp(sv, session) != 0)
+		name = "session";
+	else if (!json_is_integer(v = json_object_get(o, "object")) ||
+		 (uint64_t)json_integer_value(v) != m.object_id)
+		name = "object";
+	else if (!(sv = json_string_value(json_object_get(o, "content_hash"))) || strcmp(sv, hex) != 0)
+		name = "content_hash";
+	else if (!json_is_integer(v = json_object_get(o, "symbol_size")) ||
+		 json_integer_value(v) != m.symbol_size)
+		name = "symbol_size";
+	else if (!json_is_integer(v = json_object_get(o, "block_max")) ||
+		 json_integer_value(v) != m.block_max)
+		name = "block_max";
+	if (name) {
+		fprintf(stderr, "%s: \"%s\" is not what the signed manifest says\n", loc, name);
+		return 1;
+	}
+	w->signed_ok++;
+	return 0;
+}
+
 /* One line (without its newline): 0, or 1 after naming the break. */
 static int check_line(struct walk *w, const char *file, uint64_t n, const char *line, size_t len)
 {
@@ -228,7 +291,10 @@ static int check_line(struct walk *w, const char *file, uint64_t n, const char *
 		}
 	}
 	w->starts += strcmp(outcome, "start") == 0;
-	if (w->files_dir && (strcmp(outcome, "delivered") == 0 || strcmp(outcome, "renamed") == 0))
+	bool stored = strcmp(outcome, "delivered") == 0 || strcmp(outcome, "renamed") == 0;
+	if (w->nfps && (stored || strcmp(outcome, "duplicate") == 0) && check_manifest(w, loc, o))
+		goto out;
+	if (w->files_dir && stored)
 		check_file(w, loc, o);
 	w->have_prev = true;
 	w->seq = seq;
@@ -285,18 +351,22 @@ int verify_audit_main(int argc, char **argv)
 	int c, rc = 2;
 	optind = 0; /* a fresh scan of this argv */
 	w.fps = calloc((size_t)argc, sizeof(*w.fps));
-	if (!w.fps || sodium_init() < 0)
+	w.pks = calloc((size_t)argc, sizeof(*w.pks));
+	if (!w.fps || !w.pks || sodium_init() < 0) {
+		free(w.fps);
+		free(w.pks);
 		return 1;
+	}
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': {
-			uint8_t pk[32];
 			char err[256];
-			if (keys_load_public(KEYS_TX, optarg, pk, err, sizeof(err)) != 0) {
+			if (keys_load_public(KEYS_TX, optarg, w.pks[w.nfps], err, sizeof(err)) != 0) {
 				fprintf(stderr, "sluice-rx verify-audit: --sender %s: %s\n", optarg, err);
 				goto done;
 			}
-			keys_fingerprint(pk, w.fps[w.nfps++]);
+			keys_fingerprint(w.pks[w.nfps], w.fps[w.nfps]);
+			w.nfps++;
 			break;
 		}
 		case 'f': w.files_dir = optarg; break;
@@ -318,6 +388,9 @@ int verify_audit_main(int argc, char **argv)
 	if (rc == 0) {
 		printf("chain intact: %" PRIu64 " lines up to seq %" PRIu64 ", %" PRIu64 " start(s)\n",
 		       w.lines, w.seq, w.starts);
+		if (w.nfps)
+			printf("signatures: %" PRIu64 " signed manifests verified, each matching its "
+			       "line\n", w.signed_ok);
 		if (w.files_dir)
 			printf("files: %" PRIu64 " re-hashed and unchanged, %" PRIu64 " missing or changed, "
 			       "%" PRIu64 " not checkable\n", w.rehashed, w.file_problems, w.unchecked);
@@ -326,5 +399,6 @@ int verify_audit_main(int argc, char **argv)
 	}
 done:
 	free(w.fps);
+	free(w.pks);
 	return rc;
 }

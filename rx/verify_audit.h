@@ -5,7 +5,10 @@
  * first). Every line must be a JSON object whose "seq" is one more than the line before and
  * whose "prev" is the SHA-256 of the line before; the first line of the first file starts the
  * chain (seq 1 with 64 zeros, or a later seq, said on stdout). With --sender, each line's
- * "sender" fingerprint must be one of these keys'. With --files, the file of each delivered and
+ * "sender" fingerprint must be one of these keys', and each delivered, renamed and duplicate
+ * line must carry its signed manifest ("manifest"), which must verify with one of them and
+ * agree with the line's spool, path, size, session, object, content_hash, symbol_size and
+ * block_max. The manifest is parsed from the log: untrusted bytes (manifest_verify). With --files, the file of each delivered and
  * renamed line is re-hashed under DIR/<spool>/<stored_as or path> (content_hash, over the FEC
  * layout the line names) and each missing or changed one is named.
  * Exit 0 (all holds), 1 (the first break, or files missing or changed, on stderr as FILE:LINE:

@@ -6,7 +6,9 @@
 #     --sender and --files;
 #  2. copies with a line removed, altered, two swapped, one inserted (with a correct prev) each
 #     fail with status 1 naming the line; so do the files in the wrong order and a foreign key;
-#  3. --files names a delivered file altered and one removed.
+#  3. a delivered line altered and the chain recomputed after it (what anyone who can write the
+#     log can do) passes the chain check but fails --sender: the signed manifest disagrees;
+#  4. --files names a delivered file altered and one removed.
 . "$(dirname "$0")/lib.sh"
 make_keys
 write_rx_config
@@ -52,8 +54,8 @@ L1="$W/audit.jsonl.1" L2="$W/audit.jsonl"
 [ "$(grep -c '"outcome":"start"' "$L1")" -eq 2 ] || fail "want two start lines in $L1"
 head -n 1 "$L1" | grep -q '"outcome":"start".*"seq":1,"prev":"0\{64\}"}$' ||
 	fail "the first line is not a start line with seq 1 and prev zero: $(head -n 1 "$L1")"
-grep -q '"outcome":"delivered".*"content_hash":"[0-9a-f]\{64\}","symbol_size":[0-9]*,"block_max":[0-9]*,"seq"' "$L1" ||
-	fail "a delivered line lacks symbol_size and block_max"
+grep -q '"outcome":"delivered".*"content_hash":"[0-9a-f]\{64\}","symbol_size":[0-9]*,"block_max":[0-9]*,"manifest":"[A-Za-z0-9+/=]*","seq"' "$L1" ||
+	fail "a delivered line lacks symbol_size, block_max or manifest"
 # The first line of the new file chains to the last of the old one.
 want=$(tail -n 1 "$L1" | tr -d '\n' | sha256sum | cut -c1-64)
 head -n 1 "$L2" | grep -q "\"prev\":\"$want\"}$" || fail "the new file does not chain to the old one"
@@ -63,6 +65,7 @@ VA "$L1" "$L2" --sender "$W/keys/tx.pub" --files "$W/out/files" ||
 	{ cat "$W/va.err" >&2; fail "verify-audit failed on an intact log"; }
 grep -q "chain intact: $(($(wc -l <"$L1") + $(wc -l <"$L2"))) lines" "$W/va.out" || fail "summary: $(cat "$W/va.out")"
 grep -q "files: 5 re-hashed and unchanged, 0 missing or changed" "$W/va.out" || fail "summary: $(cat "$W/va.out")"
+grep -q "signatures: 5 signed manifests verified" "$W/va.out" || fail "summary: $(cat "$W/va.out")"
 log "   $(head -n 1 "$W/va.out")"
 VA "$L2" || fail "the rotated-to file alone does not verify"
 grep -q "the chain begins at seq $(($(wc -l <"$L1") + 1))" "$W/va.out" || fail "no note of where it begins"
@@ -94,12 +97,30 @@ expect_break "a foreign sender key" "all.jsonl:[0-9]+: sender [0-9a-f]{16} is no
 	"$W/all.jsonl" --sender "$W/other/tx.pub"
 log "2 ok"
 
-log "3. --files after a file changed and one removed"
+log "3. a delivered line altered, the chain recomputed after it"
+# rechain: every prev after the first line set to the hash of the line before, as a forger would.
+rechain() {
+	local prev="" line
+	while IFS= read -r line; do
+		[ -n "$prev" ] && line=$(printf '%s' "$line" | sed "s/\"prev\":\"[0-9a-f]\{64\}\"}\$/\"prev\":\"$prev\"}/")
+		printf '%s\n' "$line"
+		prev=$(printf '%s' "$line" | sha256sum | cut -c1-64)
+	done
+}
+k=$(grep -n '"outcome":"delivered"' "$W/all.jsonl" | head -n 1 | cut -d: -f1)
+sed "${k}s/\"size\":[0-9]*/\"size\":1/" "$W/all.jsonl" | rechain >"$W/forged.jsonl"
+! cmp -s "$W/all.jsonl" "$W/forged.jsonl" || fail "the forgery changed nothing"
+VA "$W/forged.jsonl" || fail "a recomputed chain does not verify: $(cat "$W/va.err")"
+expect_break "a forged size under a recomputed chain" "forged.jsonl:$k: \"size\" is not what the signed manifest says" \
+	"$W/forged.jsonl" --sender "$W/keys/tx.pub"
+log "3 ok"
+
+log "4. --files after a file changed and one removed"
 printf 'X' | dd of="$W/out/files/cam/d/a3.bin" bs=1 seek=1000000 conv=notrunc status=none
 rm "$W/out/files/cam/a2.bin"
 expect_break "altered and removed files" "delivered file cam/d/a3.bin has changed since delivery" \
 	"$W/all.jsonl" --files "$W/out/files"
 grep -q "delivered file cam/a2.bin is missing" "$W/va.err" || fail "a2.bin not named missing: $(cat "$W/va.err")"
 grep -q "files: 3 re-hashed and unchanged, 2 missing or changed" "$W/va.out" || fail "summary: $(cat "$W/va.out")"
-log "3 ok"
+log "4 ok"
 log "ok"
