@@ -19,7 +19,6 @@
 
 #include "common/hash.h"
 #include "common/log.h"
-#include "common/smallfile.h"
 #include "common/utf8.h"
 
 struct audit {
@@ -27,7 +26,8 @@ struct audit {
 	pthread_mutex_t lock; /* a line's seq and prev, its write and the head move together */
 	uint64_t seq;                  /* of the last line written */
 	uint8_t prev[AUDIT_HASH_LEN];  /* its hash */
-	char *head_path;               /* NULL: the chain is kept in memory only */
+	char *head_path;               /* for messages */
+	int head_fd;                   /* -1: the chain is kept in memory only */
 	char *path;                    /* as opened, to read its last line at a start */
 };
 
@@ -57,6 +57,7 @@ int audit_open(struct audit **out, const char *path)
 	if (!a)
 		return -ENOMEM;
 	a->fd = -1;
+	a->head_fd = -1;
 	pthread_mutex_init(&a->lock, NULL);
 	if (path && (!(a->path = strdup(path)) || (a->fd = audit_open_fd(path)) < 0)) {
 		int rc = a->path ? a->fd : -ENOMEM;
@@ -205,20 +206,26 @@ static char *escape_del(char *s)
 	return t;
 }
 
-/* After a line is written: the head file says where the chain is, for the next start. */
+/* The head record: "SEQ HEX\n", SEQ zero-padded to 20 digits so that every record has the same
+ * length and one pwrite at offset 0 replaces the last. */
+#define HEAD_LEN (20 + 1 + 2 * AUDIT_HASH_LEN + 1)
+
+/* After a line is written: the head file says where the chain is, for the next start. Not
+ * synced (a flush per line would cost the disk a few ms each): a head a crash leaves behind its
+ * log is caught up from the log at the next start (catch_up). */
 static void save_head(struct audit *a)
 {
-	if (!a->head_path)
+	if (a->head_fd < 0)
 		return;
-	char buf[24 + 2 * AUDIT_HASH_LEN + 2];
-	int n = snprintf(buf, sizeof(buf), "%" PRIu64 " ", a->seq);
-	sodium_bin2hex(buf + n, sizeof(buf) - (size_t)n, a->prev, AUDIT_HASH_LEN);
-	n += 2 * AUDIT_HASH_LEN;
-	buf[n++] = '\n';
-	int rc = smallfile_write(a->head_path, buf, (size_t)n, 0640);
-	if (rc != 0)
+	char buf[HEAD_LEN + 1];
+	snprintf(buf, sizeof(buf), "%020" PRIu64 " ", a->seq);
+	sodium_bin2hex(buf + 21, sizeof(buf) - 21, a->prev, AUDIT_HASH_LEN);
+	buf[HEAD_LEN - 1] = '\n';
+	ssize_t w = pwrite(a->head_fd, buf, HEAD_LEN, 0);
+	if (w != HEAD_LEN)
 		log_rl(LOG_ERROR, "audit log: cannot save the chain head %s: %s; the next start "
-				  "will show as a break", a->head_path, strerror(-rc));
+				  "may show as a break", a->head_path,
+		       w < 0 ? strerror(errno) : "short write");
 }
 
 /* Called with a->lock held. */
@@ -292,38 +299,50 @@ static int parse_head(const char *buf, uint64_t *seq, uint8_t prev[AUDIT_HASH_LE
 	return 0;
 }
 
-/* A line written just before a crash, whose head was not saved yet: if the log's last line is
- * the one after the head, the chain goes on from it rather than showing a break. */
+/* Lines written after the head was last saved (a crash before the head reached the disk): the
+ * lines in the log's last MiB that chain on from the head are taken up, so the start line
+ * chains to the log's true last line rather than showing a break. */
 static void catch_up(struct audit *a)
 {
 	int fd = a->path ? open(a->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) : -1;
 	if (fd < 0)
 		return;
-	static char tail[65536];
+	size_t cap = 1u << 20;
+	char *tail = malloc(cap + 1);
 	off_t end = lseek(fd, 0, SEEK_END);
-	off_t from = end > (off_t)sizeof(tail) - 1 ? end - (off_t)sizeof(tail) + 1 : 0;
-	ssize_t n = end > 0 ? pread(fd, tail, (size_t)(end - from), from) : -1;
+	off_t from = end > (off_t)cap ? end - (off_t)cap : 0;
+	ssize_t n = tail && end > 0 ? pread(fd, tail, (size_t)(end - from), from) : -1;
 	close(fd);
-	if (n < 2 || tail[n - 1] != '\n')
-		return;
-	tail[n - 1] = '\0';
-	char *line = strrchr(tail, '\n');
-	line = line ? line + 1 : (from == 0 ? tail : NULL);
-	if (!line)
-		return;
-	json_t *o = json_loads(line, JSON_REJECT_DUPLICATES, NULL);
-	json_t *seq = json_object_get(o, "seq");
-	const char *prev = json_string_value(json_object_get(o, "prev"));
-	char want[2 * AUDIT_HASH_LEN + 1];
-	sodium_bin2hex(want, sizeof(want), a->prev, AUDIT_HASH_LEN);
-	if (json_is_integer(seq) && (uint64_t)json_integer_value(seq) == a->seq + 1 && prev &&
-	    strcmp(prev, want) == 0) {
-		a->seq++;
-		audit_line_hash(line, strlen(line), a->prev);
-		log_info("audit log: its last line (seq %" PRIu64 ") was written after the chain "
-			 "head was saved; the chain goes on from it", a->seq);
+	uint64_t taken = 0;
+	/* The first line of the tail may be cut (unless the tail is the whole file): skipped. */
+	char *line = n > 0 ? tail : NULL;
+	if (line && from > 0) {
+		char *nl = memchr(tail, '\n', (size_t)n);
+		line = nl ? nl + 1 : NULL;
 	}
-	json_decref(o);
+	while (line && line < tail + n) {
+		char *nl = memchr(line, '\n', (size_t)(tail + n - line));
+		if (!nl)
+			break; /* a line without its end: torn, not part of the chain */
+		size_t len = (size_t)(nl - line);
+		json_t *o = json_loadb(line, len, JSON_REJECT_DUPLICATES, NULL);
+		json_t *seq = json_object_get(o, "seq");
+		const char *prev = json_string_value(json_object_get(o, "prev"));
+		char want[2 * AUDIT_HASH_LEN + 1];
+		sodium_bin2hex(want, sizeof(want), a->prev, AUDIT_HASH_LEN);
+		if (json_is_integer(seq) && (uint64_t)json_integer_value(seq) == a->seq + 1 && prev &&
+		    strcmp(prev, want) == 0) {
+			a->seq++;
+			audit_line_hash(line, len, a->prev);
+			taken++;
+		}
+		json_decref(o);
+		line = nl + 1;
+	}
+	free(tail);
+	if (taken)
+		log_info("audit log: %" PRIu64 " line(s) up to seq %" PRIu64 " were written after the "
+			 "chain head was last saved; the chain goes on from them", taken, a->seq);
 }
 
 int audit_chain_start(struct audit *a, const char *head_path, const char *reason)
@@ -332,11 +351,27 @@ int audit_chain_start(struct audit *a, const char *head_path, const char *reason
 		return 0;
 	pthread_mutex_lock(&a->lock);
 	free(a->head_path);
-	a->head_path = head_path ? strdup(head_path) : NULL;
-	char buf[128], why[256];
+	a->head_path = NULL;
+	if (a->head_fd >= 0)
+		close(a->head_fd);
+	a->head_fd = -1;
+	char buf[HEAD_LEN + 2], why[256];
 	snprintf(why, sizeof(why), "%s", reason);
-	long n = head_path ? smallfile_read(head_path, buf, sizeof(buf)) : -ENOENT;
-	int rc = n >= 0 ? parse_head(buf, &a->seq, a->prev) : (int)n;
+	int rc = -ENOENT;
+	if (head_path) {
+		a->head_path = strdup(head_path);
+		a->head_fd = open(head_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+		if (a->head_fd < 0) {
+			rc = -errno;
+		} else {
+			ssize_t n = pread(a->head_fd, buf, sizeof(buf) - 1, 0);
+			if (n < 0)
+				rc = -errno;
+			else if (n > 0)
+				buf[n] = '\0', rc = parse_head(buf, &a->seq, a->prev);
+			/* n == 0: new, -ENOENT as when missing */
+		}
+	}
 	if (rc != 0) {
 		a->seq = 0;
 		memset(a->prev, 0, sizeof(a->prev));
@@ -349,6 +384,8 @@ int audit_chain_start(struct audit *a, const char *head_path, const char *reason
 		snprintf(why, sizeof(why), "%s; chain head %s, new chain", reason,
 			 rc == -EBADMSG ? "malformed" : strerror(-rc));
 	}
+	if (a->head_fd >= 0 && ftruncate(a->head_fd, HEAD_LEN) != 0)
+		log_error("audit log: the chain head %s: %s", head_path, strerror(errno));
 	struct audit_record r = {.outcome = AUDIT_START, .reason = why};
 	rc = write_line(a, &r);
 	pthread_mutex_unlock(&a->lock);
@@ -361,6 +398,8 @@ void audit_close(struct audit *a)
 		return;
 	if (a->fd >= 0)
 		close(a->fd);
+	if (a->head_fd >= 0)
+		close(a->head_fd);
 	pthread_mutex_destroy(&a->lock);
 	free(a->head_path);
 	free(a->path);

@@ -80,9 +80,11 @@ int audit_reopen(struct audit *a, int fd);
  * a line end is attempted so the next line starts clean). a NULL or no-op: 0. */
 int audit_write(struct audit *a, const struct audit_record *r);
 /*
- * Chains a to the head kept in head_path (a state file, replaced atomically after each line)
- * and writes a "start" line whose reason is `reason`. A missing head file starts the chain at
- * seq 1 and 64 zeros; an unreadable or malformed one too, and the start line's reason says so
+ * Chains a to the head kept in head_path (a state file, created mode 0640, rewritten in place
+ * after each line and not synced) and writes a "start" line whose reason is `reason`. Lines of
+ * the log's last MiB that chain on from the head (written after the head last reached the
+ * disk) are taken up first. A missing or empty head file starts the chain at seq 1 and 64
+ * zeros; an unreadable or malformed one too, and the start line's reason says so
  * (verify-audit then names the break there). Without this call lines are chained in memory
  * only. 0, or -errno of the start line's write.
  */
