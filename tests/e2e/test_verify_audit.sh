@@ -41,6 +41,12 @@ start_rx
 wait_for "rx rejoined the session" 10 metric_ge "$RX_METRICS" sluice_rx_link_up 1
 stage_into_spool "$W/src/b1.bin" b1.bin
 wait_for "b1 delivered" 30 delivered b1.bin
+# other content under a delivered name (stored as a2.1.bin, "renamed"), and b1 again ("duplicate")
+make_file "$W/src2/a2.bin" 2000 a2-other
+stage_into_spool "$W/src2/a2.bin" a2.bin
+wait_for "a2.bin's other content stored as a2.1.bin" 30 cmp -s "$W/src2/a2.bin" "$W/out/files/cam/a2.1.bin"
+stage_into_spool "$W/src/b1.bin" b1.bin
+wait_for "b1 audited as a duplicate" 30 grep -q '"outcome":"duplicate","spool":"cam","path":"b1.bin"' "$W/audit.jsonl"
 mv "$W/audit.jsonl" "$W/audit.jsonl.1"
 kill -HUP "$RX_PID"
 wait_for "the audit log reopened" 5 grep -q 'audit log reopened' "$W/rx.log"
@@ -64,8 +70,8 @@ head -n 1 "$L2" | grep -q "\"prev\":\"$want\"}$" || fail "the new file does not 
 VA "$L1" "$L2" --sender "$W/keys/tx.pub" --files "$W/out/files" ||
 	{ cat "$W/va.err" >&2; fail "verify-audit failed on an intact log"; }
 grep -q "chain intact: $(($(wc -l <"$L1") + $(wc -l <"$L2"))) lines" "$W/va.out" || fail "summary: $(cat "$W/va.out")"
-grep -q "files: 5 re-hashed and unchanged, 0 missing or changed" "$W/va.out" || fail "summary: $(cat "$W/va.out")"
-grep -q "signatures: 5 signed manifests verified" "$W/va.out" || fail "summary: $(cat "$W/va.out")"
+grep -q "files: 6 re-hashed and unchanged, 0 missing or changed" "$W/va.out" || fail "summary: $(cat "$W/va.out")"
+grep -q "signatures: 7 signed manifests verified" "$W/va.out" || fail "summary: $(cat "$W/va.out")"
 log "   $(head -n 1 "$W/va.out")"
 VA "$L2" || fail "the rotated-to file alone does not verify"
 grep -q "the chain begins at seq $(($(wc -l <"$L1") + 1))" "$W/va.out" || fail "no note of where it begins"
@@ -117,10 +123,11 @@ log "3 ok"
 
 log "4. --files after a file changed and one removed"
 printf 'X' | dd of="$W/out/files/cam/d/a3.bin" bs=1 seek=1000000 conv=notrunc status=none
-rm "$W/out/files/cam/a2.bin"
+rm "$W/out/files/cam/a2.1.bin"
 expect_break "altered and removed files" "delivered file cam/d/a3.bin has changed since delivery" \
 	"$W/all.jsonl" --files "$W/out/files"
-grep -q "delivered file cam/a2.bin is missing" "$W/va.err" || fail "a2.bin not named missing: $(cat "$W/va.err")"
-grep -q "files: 3 re-hashed and unchanged, 2 missing or changed" "$W/va.out" || fail "summary: $(cat "$W/va.out")"
+grep -q "delivered file cam/a2.1.bin is missing" "$W/va.err" || fail "a2.1.bin not named missing: $(cat "$W/va.err")"
+[ "$(wc -l <"$W/va.err")" -eq 2 ] || fail "more than the two files named: $(cat "$W/va.err")"
+grep -q "files: 4 re-hashed and unchanged, 2 missing or changed" "$W/va.out" || fail "summary: $(cat "$W/va.out")"
 log "4 ok"
 log "ok"
