@@ -70,6 +70,15 @@ int audit_open(struct audit **out, const char *path)
 	return 0;
 }
 
+/* The head in the daemon's log (journald, syslog): a copy the audit log's writer cannot take
+ * back, for verify-audit --head. Called with a->lock held, or before threads. */
+static void log_head(const struct audit *a, const char *when)
+{
+	char hex[2 * AUDIT_HASH_LEN + 1];
+	sodium_bin2hex(hex, sizeof(hex), a->prev, AUDIT_HASH_LEN);
+	log_info("audit log %s: chain head %" PRIu64 " %s", when, a->seq, hex);
+}
+
 int audit_reopen(struct audit *a, int fd)
 {
 	if (a->fd < 0) {
@@ -80,6 +89,9 @@ int audit_reopen(struct audit *a, int fd)
 	 * descriptor closed and reused for something else. */
 	int rc = dup3(fd, a->fd, O_CLOEXEC) < 0 ? -errno : 0;
 	close(fd);
+	pthread_mutex_lock(&a->lock);
+	log_head(a, "reopened");
+	pthread_mutex_unlock(&a->lock);
 	return rc;
 }
 
@@ -280,8 +292,7 @@ int audit_write(struct audit *a, const struct audit_record *r)
 	return rc;
 }
 
-/* "SEQ HEX\n" into *seq and prev: 0 or -EBADMSG. */
-static int parse_head(const char *buf, uint64_t *seq, uint8_t prev[AUDIT_HASH_LEN])
+int audit_head_parse(const char *buf, uint64_t *seq, uint8_t prev[AUDIT_HASH_LEN])
 {
 	char *end;
 	errno = 0;
@@ -291,7 +302,10 @@ static int parse_head(const char *buf, uint64_t *seq, uint8_t prev[AUDIT_HASH_LE
 	const char *hex = end + 1;
 	size_t got = 0;
 	const char *hend;
-	if (strlen(hex) != 2 * AUDIT_HASH_LEN + 1 || hex[2 * AUDIT_HASH_LEN] != '\n' ||
+	size_t hl = strlen(hex);
+	bool nl = hl > 2 * AUDIT_HASH_LEN && hex[2 * AUDIT_HASH_LEN] == '\n';
+	if (hl != 2 * AUDIT_HASH_LEN + (nl ? 1u : 0u) ||
+	    strspn(hex, "0123456789abcdef") != 2 * AUDIT_HASH_LEN ||
 	    sodium_hex2bin(prev, AUDIT_HASH_LEN, hex, 2 * AUDIT_HASH_LEN, NULL, &got, &hend) != 0 ||
 	    got != AUDIT_HASH_LEN)
 		return -EBADMSG;
@@ -368,7 +382,7 @@ int audit_chain_start(struct audit *a, const char *head_path, const char *reason
 			if (n < 0)
 				rc = -errno;
 			else if (n > 0)
-				buf[n] = '\0', rc = parse_head(buf, &a->seq, a->prev);
+				buf[n] = '\0', rc = audit_head_parse(buf, &a->seq, a->prev);
 			/* n == 0: new, -ENOENT as when missing */
 		}
 	}
@@ -388,6 +402,7 @@ int audit_chain_start(struct audit *a, const char *head_path, const char *reason
 		log_error("audit log: the chain head %s: %s", head_path, strerror(errno));
 	struct audit_record r = {.outcome = AUDIT_START, .reason = why};
 	rc = write_line(a, &r);
+	log_head(a, "started");
 	pthread_mutex_unlock(&a->lock);
 	return rc;
 }

@@ -89,6 +89,9 @@ int audit_write(struct audit *a, const struct audit_record *r);
  * only. 0, or -errno of the start line's write.
  */
 int audit_chain_start(struct audit *a, const char *head_path, const char *reason);
+/* A head as the head file or the log line "chain head SEQ HEX" gives it: "SEQ HEX" and an
+ * optional newline into *seq and prev. 0 or -EBADMSG. */
+int audit_head_parse(const char *buf, uint64_t *seq, uint8_t prev[AUDIT_HASH_LEN]);
 /* SHA-256 of one line's bytes (without its newline): the next line's "prev". */
 void audit_line_hash(const char *line, size_t len, uint8_t out[AUDIT_HASH_LEN]);
 /* a may be NULL. */

@@ -30,11 +30,15 @@ struct walk {
 	uint64_t seq;
 	uint8_t prev[AUDIT_HASH_LEN];
 	uint64_t lines, starts, rehashed, unchecked, file_problems, signed_ok;
+	bool head_given, head_seen; /* --head: its seq, hash, and whether its line was met */
+	uint64_t head_seq, first_seq;
+	uint8_t head_hash[AUDIT_HASH_LEN];
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: sluice-rx verify-audit FILE... [--sender PUBFILE]... [--files DIR]\n");
+	fprintf(f, "usage: sluice-rx verify-audit FILE... [--sender PUBFILE]... [--files DIR] "
+		   "[--head HEADFILE]\n");
 }
 
 /* "seq" as a u64 (the writer gives ids above 2^63 as strings; a seq never gets there). */
@@ -296,9 +300,19 @@ static int check_line(struct walk *w, const char *file, uint64_t n, const char *
 		goto out;
 	if (w->files_dir && stored)
 		check_file(w, loc, o);
+	if (!w->have_prev)
+		w->first_seq = seq;
 	w->have_prev = true;
 	w->seq = seq;
 	audit_line_hash(line, len, w->prev);
+	if (w->head_given && seq == w->head_seq) {
+		if (sodium_memcmp(w->prev, w->head_hash, AUDIT_HASH_LEN) != 0) {
+			fprintf(stderr, "%s: seq %" PRIu64 " is not the line the --head copy names: "
+					"the log was rewritten from here or before\n", loc, seq);
+			goto out;
+		}
+		w->head_seen = true;
+	}
 	w->lines++;
 	bad = 0;
 out:
@@ -344,6 +358,7 @@ int verify_audit_main(int argc, char **argv)
 	static const struct option opts[] = {
 		{"sender", required_argument, NULL, 's'},
 		{"files", required_argument, NULL, 'f'},
+		{"head", required_argument, NULL, 'H'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -370,6 +385,22 @@ int verify_audit_main(int argc, char **argv)
 			break;
 		}
 		case 'f': w.files_dir = optarg; break;
+		case 'H': {
+			char buf[160];
+			FILE *f = fopen(optarg, "re");
+			size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+			if (f)
+				fclose(f);
+			buf[n] = '\0';
+			if (!f || audit_head_parse(buf, &w.head_seq, w.head_hash) != 0) {
+				fprintf(stderr, "sluice-rx verify-audit: --head %s: %s\n", optarg,
+					f ? "not \"SEQ HASH\" (a copy of STATE/audit-head or of the "
+					    "log's \"chain head\" line)" : strerror(errno));
+				goto done;
+			}
+			w.head_given = true;
+			break;
+		}
 		case 'h': usage(stdout); rc = 0; goto done;
 		default: usage(stderr); goto done;
 		}
@@ -385,9 +416,21 @@ int verify_audit_main(int argc, char **argv)
 		fprintf(stderr, "sluice-rx verify-audit: no lines to check\n");
 		rc = 1;
 	}
+	if (rc == 0 && w.head_given && !w.head_seen) {
+		if (w.head_seq > w.seq)
+			fprintf(stderr, "sluice-rx verify-audit: --head: the log ends at seq %" PRIu64
+					", the head copy names seq %" PRIu64 ": lines removed from the "
+					"end\n", w.seq, w.head_seq);
+		else
+			fprintf(stderr, "sluice-rx verify-audit: --head: seq %" PRIu64 " is before the "
+					"first line given (seq %" PRIu64 ")\n", w.head_seq, w.first_seq);
+		rc = 1;
+	}
 	if (rc == 0) {
 		printf("chain intact: %" PRIu64 " lines up to seq %" PRIu64 ", %" PRIu64 " start(s)\n",
 		       w.lines, w.seq, w.starts);
+		if (w.head_given)
+			printf("head: seq %" PRIu64 " is the line the head copy names\n", w.head_seq);
 		if (w.nfps)
 			printf("signatures: %" PRIu64 " signed manifests verified, each matching its "
 			       "line\n", w.signed_ok);

@@ -7,7 +7,8 @@
 #  2. copies with a line removed, altered, two swapped, one inserted (with a correct prev) each
 #     fail with status 1 naming the line; so do the files in the wrong order and a foreign key;
 #  3. a delivered line altered and the chain recomputed after it (what anyone who can write the
-#     log can do) passes the chain check but fails --sender: the signed manifest disagrees;
+#     log can do) passes the chain check but fails --sender: the signed manifest disagrees; and
+#     fails --head with a copy of the head (so does a removed last line);
 #  4. --files names a delivered file altered and one removed.
 . "$(dirname "$0")/lib.sh"
 make_keys
@@ -73,6 +74,13 @@ grep -q "chain intact: $(($(wc -l <"$L1") + $(wc -l <"$L2"))) lines" "$W/va.out"
 grep -q "files: 6 re-hashed and unchanged, 0 missing or changed" "$W/va.out" || fail "summary: $(cat "$W/va.out")"
 grep -q "signatures: 7 signed manifests verified" "$W/va.out" || fail "summary: $(cat "$W/va.out")"
 log "   $(head -n 1 "$W/va.out")"
+# The head as kept where the receiver cannot write: here the daemon's own log line.
+grep -o 'audit log reopened: chain head [0-9]* [0-9a-f]*' "$W/rx.log" | tail -n 1 | cut -d' ' -f6- >"$W/head.rotated"
+[ -s "$W/head.rotated" ] || fail "no 'chain head' line in rx.log at the reopen"
+cp "$W/rx-state/audit-head" "$W/head.last"
+VA "$L1" "$L2" --head "$W/head.last" || fail "--head of the last line: $(cat "$W/va.err")"
+VA "$L1" "$L2" --head "$W/head.rotated" || fail "--head at the rotation: $(cat "$W/va.err")"
+grep -q "head: seq $(wc -l <"$L1") is the line the head copy names" "$W/va.out" || fail "summary: $(cat "$W/va.out")"
 VA "$L2" || fail "the rotated-to file alone does not verify"
 grep -q "the chain begins at seq $(($(wc -l <"$L1") + 1))" "$W/va.out" || fail "no note of where it begins"
 log "1 ok"
@@ -119,6 +127,11 @@ sed "${k}s/\"size\":[0-9]*/\"size\":1/" "$W/all.jsonl" | rechain >"$W/forged.jso
 VA "$W/forged.jsonl" || fail "a recomputed chain does not verify: $(cat "$W/va.err")"
 expect_break "a forged size under a recomputed chain" "forged.jsonl:$k: \"size\" is not what the signed manifest says" \
 	"$W/forged.jsonl" --sender "$W/keys/tx.pub"
+expect_break "the same forgery against a head copy" "forged.jsonl:$n: seq $n is not the line the --head copy names" \
+	"$W/forged.jsonl" --head "$W/head.last"
+head -n -1 "$W/all.jsonl" >"$W/short.jsonl"
+expect_break "the last line removed, against a head copy" "the log ends at seq $((n - 1)), the head copy names seq $n" \
+	"$W/short.jsonl" --head "$W/head.last"
 log "3 ok"
 
 log "4. --files after a file changed and one removed"
