@@ -371,7 +371,9 @@ int audit_chain_start(struct audit *a, const char *head_path, const char *reason
 	a->head_fd = -1;
 	char buf[HEAD_LEN + 2], why[256];
 	snprintf(why, sizeof(why), "%s", reason);
-	int rc = -ENOENT;
+	int rc = 0; /* 0: the head read, or none yet (a new or empty file, or no head_path) */
+	a->seq = 0;
+	memset(a->prev, 0, sizeof(a->prev));
 	if (head_path) {
 		a->head_path = strdup(head_path);
 		a->head_fd = open(head_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
@@ -383,16 +385,13 @@ int audit_chain_start(struct audit *a, const char *head_path, const char *reason
 				rc = -errno;
 			else if (n > 0)
 				buf[n] = '\0', rc = audit_head_parse(buf, &a->seq, a->prev);
-			/* n == 0: new, -ENOENT as when missing */
 		}
 	}
-	if (rc != 0) {
+	if (rc == 0) {
+		catch_up(a);
+	} else {
 		a->seq = 0;
 		memset(a->prev, 0, sizeof(a->prev));
-	}
-	if (rc == 0 || rc == -ENOENT)
-		catch_up(a);
-	if (rc != 0 && rc != -ENOENT) {
 		log_error("audit log: the chain head %s: %s; starting a new chain (a break)", head_path,
 			  rc == -EBADMSG ? "malformed" : strerror(-rc));
 		snprintf(why, sizeof(why), "%s; chain head %s, new chain", reason,

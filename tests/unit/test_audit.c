@@ -506,6 +506,16 @@ static void test_chain(void **state)
 	assert_non_null(strstr(last, "\"reason\":\"third start; chain head malformed, new chain\""));
 	assert_non_null(strstr(last, "\"seq\":1,\"prev\":\"0000000000000000"));
 	free(last);
+
+	/* a head that cannot be opened (its folder is missing) is no silent new chain either */
+	snprintf(head, sizeof(head), "%s/gone/audit-head", top);
+	assert_int_equal(audit_open(&a, second), 0);
+	assert_int_equal(audit_chain_start(a, head, "fourth start"), 0);
+	audit_close(a);
+	last = last_line(second);
+	assert_non_null(strstr(last, "\"reason\":\"fourth start; chain head No such file or directory, "
+				     "new chain\""));
+	free(last);
 }
 
 /* ---- concurrency ---- */
