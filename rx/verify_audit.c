@@ -193,8 +193,15 @@ static int check_manifest(struct walk *w, const char *loc, json_t *o)
 	}
 	struct manifest m;
 	int rc = -EPERM;
-	for (size_t i = 0; i < w->nfps && rc == -EPERM; i++)
-		rc = manifest_verify(raw, len, w->pks[i], &m);
+	size_t i = 0;
+	for (; i < w->nfps && (rc = manifest_verify(raw, len, w->pks[i], &m)) == -EPERM; i++)
+		;
+	const char *sender = json_string_value(json_object_get(o, "sender"));
+	if (rc == 0 && sender && strcmp(sender, w->fps[i]) != 0) {
+		fprintf(stderr, "%s: the manifest is signed by %s, the line names sender %s\n", loc,
+			w->fps[i], ESCAPED(sender));
+		return 1;
+	}
 	if (rc != 0) {
 		fprintf(stderr, "%s: the manifest %s\n", loc,
 			rc == -EPERM ? "signature does not verify with any key given with --sender"

@@ -129,6 +129,14 @@ expect_break "a forged size under a recomputed chain" "forged.jsonl:$k: \"size\"
 	"$W/forged.jsonl" --sender "$W/keys/tx.pub"
 expect_break "the same forgery against a head copy" "forged.jsonl:$n: seq $n is not the line the --head copy names" \
 	"$W/forged.jsonl" --head "$W/head.last"
+# A delivered line credited to another trusted sender (chain recomputed): its manifest says whose.
+mkdir -p "$W/other2"
+"$TX" keygen "$W/other2" >/dev/null
+fp2=$(cut -d: -f2 "$W/other2/tx.pub" | tr -- '-_' '+/' | sed 's/$/=/' | base64 -d | sha256sum | cut -c1-16)
+sed "${k}s/\"sender\":\"[0-9a-f]*\"/\"sender\":\"$fp2\"/" "$W/all.jsonl" | rechain >"$W/credited.jsonl"
+! cmp -s "$W/all.jsonl" "$W/credited.jsonl" || fail "the forgery changed nothing"
+expect_break "a line credited to another sender" "credited.jsonl:$k: the manifest is signed by [0-9a-f]{16}, the line names sender $fp2" \
+	"$W/credited.jsonl" --sender "$W/keys/tx.pub" --sender "$W/other2/tx.pub"
 head -n -1 "$W/all.jsonl" >"$W/short.jsonl"
 expect_break "the last line removed, against a head copy" "the log ends at seq $((n - 1)), the head copy names seq $n" \
 	"$W/short.jsonl" --head "$W/head.last"
