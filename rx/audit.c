@@ -6,6 +6,8 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <pthread.h>
+#include <sodium.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,13 +23,25 @@
 
 struct audit {
 	int fd; /* -1: no-op */
+	pthread_mutex_t lock; /* a line's seq and prev, its write and the head move together */
+	uint64_t seq;                  /* of the last line written */
+	uint8_t prev[AUDIT_HASH_LEN];  /* its hash */
+	char *head_path;               /* for messages */
+	int head_fd;                   /* -1: the chain is kept in memory only */
+	char *path;                    /* as opened, to read its last line at a start */
 };
 
 static const char *const outcome_name[] = {
 	[AUDIT_DELIVERED] = "delivered", [AUDIT_DUPLICATE] = "duplicate",
 	[AUDIT_RENAMED] = "renamed",     [AUDIT_LOST] = "lost",
 	[AUDIT_REJECTED] = "rejected",   [AUDIT_SESSION] = "session",
+	[AUDIT_START] = "start",
 };
+
+void audit_line_hash(const char *line, size_t len, uint8_t out[AUDIT_HASH_LEN])
+{
+	crypto_hash_sha256(out, (const unsigned char *)line, len);
+}
 int audit_open_fd(const char *path)
 {
 	int rc = mkdirs(path, 0750, true);
@@ -43,13 +57,26 @@ int audit_open(struct audit **out, const char *path)
 	if (!a)
 		return -ENOMEM;
 	a->fd = -1;
-	if (path && (a->fd = audit_open_fd(path)) < 0) {
-		int rc = a->fd;
+	a->head_fd = -1;
+	pthread_mutex_init(&a->lock, NULL);
+	if (path && (!(a->path = strdup(path)) || (a->fd = audit_open_fd(path)) < 0)) {
+		int rc = a->path ? a->fd : -ENOMEM;
+		free(a->path);
+		pthread_mutex_destroy(&a->lock);
 		free(a);
 		return rc;
 	}
 	*out = a;
 	return 0;
+}
+
+/* The head in the daemon's log (journald, syslog): a copy the audit log's writer cannot take
+ * back, for verify-audit --head. Called with a->lock held, or before threads. */
+static void log_head(const struct audit *a, const char *when)
+{
+	char hex[2 * AUDIT_HASH_LEN + 1];
+	sodium_bin2hex(hex, sizeof(hex), a->prev, AUDIT_HASH_LEN);
+	log_info("audit log %s: chain head %" PRIu64 " %s", when, a->seq, hex);
 }
 
 int audit_reopen(struct audit *a, int fd)
@@ -62,6 +89,9 @@ int audit_reopen(struct audit *a, int fd)
 	 * descriptor closed and reused for something else. */
 	int rc = dup3(fd, a->fd, O_CLOEXEC) < 0 ? -errno : 0;
 	close(fd);
+	pthread_mutex_lock(&a->lock);
+	log_head(a, "reopened");
+	pthread_mutex_unlock(&a->lock);
 	return rc;
 }
 
@@ -108,7 +138,7 @@ static json_t *u64(uint64_t v)
 	return json_string(b);
 }
 
-static int build(json_t *o, const struct audit_record *r)
+static int build(json_t *o, const struct audit_record *r, uint64_t seq, const uint8_t *prev)
 {
 	uint64_t ns = now_ns();
 	time_t sec = (time_t)(ns / 1000000000u);
@@ -119,7 +149,7 @@ static int build(json_t *o, const struct audit_record *r)
 		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
 		 (unsigned)(ns % 1000000000u / 1000u));
 	snprintf(session, sizeof(session), "%016" PRIx64, r->session);
-	bool object = r->outcome != AUDIT_SESSION;
+	bool object = r->outcome != AUDIT_SESSION && r->outcome != AUDIT_START;
 	int rc = add(o, "time", json_string(when));
 	rc = rc ? rc : add(o, "outcome", json_string(outcome_name[r->outcome]));
 	rc = rc ? rc : add_str(o, "spool", r->spool);
@@ -127,7 +157,8 @@ static int build(json_t *o, const struct audit_record *r)
 	rc = rc ? rc : add_str(o, "stored_as", r->stored_as);
 	if (object)
 		rc = rc ? rc : add(o, "size", u64(r->size));
-	rc = rc ? rc : add(o, "session", json_string(session));
+	if (r->outcome != AUDIT_START)
+		rc = rc ? rc : add(o, "session", json_string(session));
 	if (object)
 		rc = rc ? rc : add(o, "object", u64(r->object_id));
 	if (object && r->object_last > r->object_id)
@@ -138,7 +169,25 @@ static int build(json_t *o, const struct audit_record *r)
 		char hex[2 * HASH_LEN + 1];
 		hash_hex(r->hash, hex);
 		rc = rc ? rc : add(o, "content_hash", json_string(hex));
+		if (r->symbol_size) {
+			rc = rc ? rc : add(o, "symbol_size", json_integer(r->symbol_size));
+			rc = rc ? rc : add(o, "block_max", json_integer(r->block_max));
+		}
 	}
+	if (r->manifest && r->manifest_len) {
+		size_t cap = sodium_base64_ENCODED_LEN(r->manifest_len, sodium_base64_VARIANT_ORIGINAL);
+		char *b64 = malloc(cap);
+		if (!b64)
+			return -ENOMEM;
+		sodium_bin2base64(b64, cap, r->manifest, r->manifest_len,
+				  sodium_base64_VARIANT_ORIGINAL);
+		rc = rc ? rc : add(o, "manifest", json_string(b64));
+		free(b64);
+	}
+	char prev_hex[2 * AUDIT_HASH_LEN + 1];
+	sodium_bin2hex(prev_hex, sizeof(prev_hex), prev, AUDIT_HASH_LEN);
+	rc = rc ? rc : add(o, "seq", u64(seq));
+	rc = rc ? rc : add(o, "prev", json_string(prev_hex));
 	return rc;
 }
 
@@ -169,16 +218,35 @@ static char *escape_del(char *s)
 	return t;
 }
 
-int audit_write(struct audit *a, const struct audit_record *r)
+/* The head record: "SEQ HEX\n", SEQ zero-padded to 20 digits so that every record has the same
+ * length and one pwrite at offset 0 replaces the last. */
+#define HEAD_LEN (20 + 1 + 2 * AUDIT_HASH_LEN + 1)
+
+/* After a line is written: the head file says where the chain is, for the next start. Not
+ * synced (a flush per line would cost the disk a few ms each): a head a crash leaves behind its
+ * log is caught up from the log at the next start (catch_up). */
+static void save_head(struct audit *a)
 {
-	if (r->outcome <= AUDIT_INVALID || r->outcome > AUDIT_SESSION)
-		return -EINVAL;
-	if (!a || a->fd < 0)
-		return 0;
+	if (a->head_fd < 0)
+		return;
+	char buf[HEAD_LEN + 1];
+	snprintf(buf, sizeof(buf), "%020" PRIu64 " ", a->seq);
+	sodium_bin2hex(buf + 21, sizeof(buf) - 21, a->prev, AUDIT_HASH_LEN);
+	buf[HEAD_LEN - 1] = '\n';
+	ssize_t w = pwrite(a->head_fd, buf, HEAD_LEN, 0);
+	if (w != HEAD_LEN)
+		log_rl(LOG_ERROR, "audit log: cannot save the chain head %s: %s; the next start "
+				  "may show as a break", a->head_path,
+		       w < 0 ? strerror(errno) : "short write");
+}
+
+/* Called with a->lock held. */
+static int write_line(struct audit *a, const struct audit_record *r)
+{
 	json_t *o = json_object();
 	if (!o)
 		return -ENOMEM;
-	int rc = build(o, r);
+	int rc = build(o, r, a->seq + 1, a->prev);
 	/* All ASCII: a name cannot reorder or hide text where an operator reads the file. */
 	char *s = rc == 0 ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
 	json_decref(o);
@@ -202,8 +270,139 @@ int audit_write(struct audit *a, const struct audit_record *r)
 		/* A torn line: end it, so that the next line parses. */
 		if ((size_t)w < n && write(a->fd, "\n", 1) != 1)
 			log_rl(LOG_ERROR, "audit log: cannot end a torn line");
+	} else {
+		/* Only a whole line moves the chain on: the next line's prev names it. */
+		a->seq++;
+		audit_line_hash(s, n, a->prev);
+		save_head(a);
 	}
 	free(s);
+	return rc;
+}
+
+int audit_write(struct audit *a, const struct audit_record *r)
+{
+	if (r->outcome <= AUDIT_INVALID || r->outcome > AUDIT_START)
+		return -EINVAL;
+	if (!a || a->fd < 0)
+		return 0;
+	pthread_mutex_lock(&a->lock);
+	int rc = write_line(a, r);
+	pthread_mutex_unlock(&a->lock);
+	return rc;
+}
+
+int audit_head_parse(const char *buf, uint64_t *seq, uint8_t prev[AUDIT_HASH_LEN])
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(buf, &end, 10);
+	if (errno || end == buf || buf[0] < '0' || buf[0] > '9' || *end != ' ')
+		return -EBADMSG;
+	const char *hex = end + 1;
+	size_t got = 0;
+	const char *hend;
+	size_t hl = strlen(hex);
+	bool nl = hl > 2 * AUDIT_HASH_LEN && hex[2 * AUDIT_HASH_LEN] == '\n';
+	if (hl != 2 * AUDIT_HASH_LEN + (nl ? 1u : 0u) ||
+	    strspn(hex, "0123456789abcdef") != 2 * AUDIT_HASH_LEN ||
+	    sodium_hex2bin(prev, AUDIT_HASH_LEN, hex, 2 * AUDIT_HASH_LEN, NULL, &got, &hend) != 0 ||
+	    got != AUDIT_HASH_LEN)
+		return -EBADMSG;
+	*seq = v;
+	return 0;
+}
+
+/* Lines written after the head was last saved (a crash before the head reached the disk): the
+ * lines in the log's last MiB that chain on from the head are taken up, so the start line
+ * chains to the log's true last line rather than showing a break. */
+static void catch_up(struct audit *a)
+{
+	int fd = a->path ? open(a->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) : -1;
+	if (fd < 0)
+		return;
+	size_t cap = 1u << 20;
+	char *tail = malloc(cap + 1);
+	off_t end = lseek(fd, 0, SEEK_END);
+	off_t from = end > (off_t)cap ? end - (off_t)cap : 0;
+	ssize_t n = tail && end > 0 ? pread(fd, tail, (size_t)(end - from), from) : -1;
+	close(fd);
+	uint64_t taken = 0;
+	/* The first line of the tail may be cut (unless the tail is the whole file): skipped. */
+	char *line = n > 0 ? tail : NULL;
+	if (line && from > 0) {
+		char *nl = memchr(tail, '\n', (size_t)n);
+		line = nl ? nl + 1 : NULL;
+	}
+	while (line && line < tail + n) {
+		char *nl = memchr(line, '\n', (size_t)(tail + n - line));
+		if (!nl)
+			break; /* a line without its end: torn, not part of the chain */
+		size_t len = (size_t)(nl - line);
+		json_t *o = json_loadb(line, len, JSON_REJECT_DUPLICATES, NULL);
+		json_t *seq = json_object_get(o, "seq");
+		const char *prev = json_string_value(json_object_get(o, "prev"));
+		char want[2 * AUDIT_HASH_LEN + 1];
+		sodium_bin2hex(want, sizeof(want), a->prev, AUDIT_HASH_LEN);
+		if (json_is_integer(seq) && (uint64_t)json_integer_value(seq) == a->seq + 1 && prev &&
+		    strcmp(prev, want) == 0) {
+			a->seq++;
+			audit_line_hash(line, len, a->prev);
+			taken++;
+		}
+		json_decref(o);
+		line = nl + 1;
+	}
+	free(tail);
+	if (taken)
+		log_info("audit log: %" PRIu64 " line(s) up to seq %" PRIu64 " were written after the "
+			 "chain head was last saved; the chain goes on from them", taken, a->seq);
+}
+
+int audit_chain_start(struct audit *a, const char *head_path, const char *reason)
+{
+	if (!a || a->fd < 0)
+		return 0;
+	pthread_mutex_lock(&a->lock);
+	free(a->head_path);
+	a->head_path = NULL;
+	if (a->head_fd >= 0)
+		close(a->head_fd);
+	a->head_fd = -1;
+	char buf[HEAD_LEN + 2], why[256];
+	snprintf(why, sizeof(why), "%s", reason);
+	int rc = 0; /* 0: the head read, or none yet (a new or empty file, or no head_path) */
+	a->seq = 0;
+	memset(a->prev, 0, sizeof(a->prev));
+	if (head_path) {
+		a->head_path = strdup(head_path);
+		a->head_fd = open(head_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+		if (a->head_fd < 0) {
+			rc = -errno;
+		} else {
+			ssize_t n = pread(a->head_fd, buf, sizeof(buf) - 1, 0);
+			if (n < 0)
+				rc = -errno;
+			else if (n > 0)
+				buf[n] = '\0', rc = audit_head_parse(buf, &a->seq, a->prev);
+		}
+	}
+	if (rc == 0) {
+		catch_up(a);
+	} else {
+		a->seq = 0;
+		memset(a->prev, 0, sizeof(a->prev));
+		log_error("audit log: the chain head %s: %s; starting a new chain (a break)", head_path,
+			  rc == -EBADMSG ? "malformed" : strerror(-rc));
+		snprintf(why, sizeof(why), "%s; chain head %s, new chain", reason,
+			 rc == -EBADMSG ? "malformed" : strerror(-rc));
+	}
+	if (a->head_fd >= 0 && ftruncate(a->head_fd, HEAD_LEN) != 0)
+		log_error("audit log: the chain head %s: %s", head_path, strerror(errno));
+	struct audit_record r = {.outcome = AUDIT_START, .reason = why};
+	rc = write_line(a, &r);
+	log_head(a, "started");
+	pthread_mutex_unlock(&a->lock);
 	return rc;
 }
 
@@ -213,5 +412,10 @@ void audit_close(struct audit *a)
 		return;
 	if (a->fd >= 0)
 		close(a->fd);
+	if (a->head_fd >= 0)
+		close(a->head_fd);
+	pthread_mutex_destroy(&a->lock);
+	free(a->head_path);
+	free(a->path);
 	free(a);
 }

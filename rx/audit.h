@@ -7,7 +7,14 @@
  *
  * Keys in that order: time (UTC, microseconds), outcome, spool, path, stored_as, size,
  * session (16 lowercase hex digits), object, object_last (only for a range of lost ids), sender,
- * reason, content_hash (64 lowercase hex digits).
+ * reason, content_hash (64 lowercase hex digits), symbol_size and block_max (the sender's FEC
+ * layout the content hash follows, with content_hash), manifest (the signed manifest as the
+ * sender sent it, base64, so that its signature can be checked offline), seq, prev.
+ *
+ * The lines form a hash chain: "seq" counts lines from 1 and "prev" is the SHA-256 (64 lowercase
+ * hex digits) of the line before, its bytes without the newline; the first line ever has 64
+ * zeros. The head (last seq and hash) is kept in a state file (audit_chain_start), so the chain
+ * goes on across restarts, each recorded by a "start" line, and across a reopened file.
  * Keys whose value is NULL are left out; "session" records carry no size and no object.
  * Strings come from the link and may be anything: each byte that is not part of valid UTF-8
  * becomes U+FFFD, and everything but printable ASCII is escaped (\u202e, \u00e9, \u007f;
@@ -20,6 +27,7 @@
 #ifndef SLUICE_RX_AUDIT_H
 #define SLUICE_RX_AUDIT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 enum audit_outcome {
@@ -30,6 +38,7 @@ enum audit_outcome {
 	AUDIT_LOST,      /* "lost": can no longer complete */
 	AUDIT_REJECTED,  /* "rejected": refused by a check, never written */
 	AUDIT_SESSION,   /* "session": a sender session event (reason says which) */
+	AUDIT_START,     /* "start": the writer started (reason says more); no session */
 };
 
 struct audit_record {
@@ -44,7 +53,13 @@ struct audit_record {
 	const char *sender;    /* sender key fingerprint; may be NULL */
 	const char *reason;    /* why lost or rejected; may be NULL */
 	const uint8_t *hash;   /* 32-byte content hash or NULL */
+	uint16_t symbol_size;  /* with hash: the FEC layout it follows; 0 leaves both out */
+	uint8_t block_max;
+	const uint8_t *manifest; /* the signed manifest (common/manifest.h) or NULL */
+	size_t manifest_len;
 };
+
+#define AUDIT_HASH_LEN 32 /* SHA-256 of a line */
 
 struct audit;
 /*
@@ -64,6 +79,21 @@ int audit_reopen(struct audit *a, int fd);
  * even on a no-op audit); -ENOMEM; or -errno of the write (-EIO for a short write, after which
  * a line end is attempted so the next line starts clean). a NULL or no-op: 0. */
 int audit_write(struct audit *a, const struct audit_record *r);
+/*
+ * Chains a to the head kept in head_path (a state file, created mode 0640, rewritten in place
+ * after each line and not synced) and writes a "start" line whose reason is `reason`. Lines of
+ * the log's last MiB that chain on from the head (written after the head last reached the
+ * disk) are taken up first. A missing or empty head file starts the chain at seq 1 and 64
+ * zeros; an unreadable or malformed one too, and the start line's reason says so
+ * (verify-audit then names the break there). Without this call lines are chained in memory
+ * only. 0, or -errno of the start line's write.
+ */
+int audit_chain_start(struct audit *a, const char *head_path, const char *reason);
+/* A head as the head file or the log line "chain head SEQ HEX" gives it: "SEQ HEX" and an
+ * optional newline into *seq and prev. 0 or -EBADMSG. */
+int audit_head_parse(const char *buf, uint64_t *seq, uint8_t prev[AUDIT_HASH_LEN]);
+/* SHA-256 of one line's bytes (without its newline): the next line's "prev". */
+void audit_line_hash(const char *line, size_t len, uint8_t out[AUDIT_HASH_LEN]);
 /* a may be NULL. */
 void audit_close(struct audit *a);
 

@@ -20,12 +20,14 @@
 #include "common/wire.h"
 #include "rx/gaps.h"
 #include "rx/monitor/monitor.h"
+#include "rx/verify_audit.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: sluice-rx -c FILE [--check]\n"
 		   "       sluice-rx -c FILE gaps [--since TIME]\n"
 		   "       sluice-rx keygen DIR\n"
+		   "       sluice-rx verify-audit FILE... [--sender PUBFILE]... [--files DIR] [--head HEADFILE]\n"
 		   "       sluice-rx --version | --help\n"
 		   "Receives files and events from a one-way link and delivers them.\n");
 }
@@ -101,6 +103,8 @@ int main(int argc, char **argv)
 		printf("wrote %s/rx.key (secret, 0600) and %s/rx.pub\n", argv[optind + 1], argv[optind + 1]);
 		return 0;
 	}
+	if (optind < argc && strcmp(argv[optind], "verify-audit") == 0)
+		return verify_audit_main(argc - optind, argv + optind);
 	if (optind < argc && strcmp(argv[optind], "gaps") == 0) {
 		if (!cfg_path) {
 			usage(stderr);

@@ -185,19 +185,19 @@ void commit_object(struct deliver *d, struct pending *p)
 	switch (how) {
 	case VERSIONS_PLACED:
 		log_info("delivered %s/%s (%" PRIu64 " bytes)", man->spool, ESCAPED(man->path), man->size);
-		outcome_audit(d, AUDIT_DELIVERED, p->session, p->object, man, NULL, NULL, 0);
+		outcome_audit_signed(d, AUDIT_DELIVERED, p, man, NULL, NULL);
 		break;
 	case VERSIONS_RENAMED:
 		log_info("delivered %s/%s as %s: a different file has its name", man->spool,
 			 ESCAPED(man->path), ESCAPED(stored_as));
-		outcome_audit(d, AUDIT_RENAMED, p->session, p->object, man, stored_as,
-			      "a different file already has this name", 0);
+		outcome_audit_signed(d, AUDIT_RENAMED, p, man, stored_as,
+				     "a different file already has this name");
 		rxm_add(RXM_RENAMED, 1);
 		break;
 	case VERSIONS_DUPLICATE:
 		log_info("duplicate %s/%s: identical content already stored as %s", man->spool,
 			 ESCAPED(man->path), ESCAPED(stored_as));
-		outcome_audit(d, AUDIT_DUPLICATE, p->session, p->object, man, stored_as, NULL, 0);
+		outcome_audit_signed(d, AUDIT_DUPLICATE, p, man, stored_as, NULL);
 		rxm_add(RXM_DUPLICATES, 1);
 		break;
 	}

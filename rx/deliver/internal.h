@@ -128,6 +128,9 @@ void table_mark_rejected(struct deliver *d, uint64_t session, uint64_t object);
 void outcome_audit(struct deliver *d, enum audit_outcome outcome, uint64_t session,
 		   uint64_t object, const struct manifest *man, const char *stored_as,
 		   const char *reason, uint64_t size);
+/* The same for a file with a verified manifest: its signed bytes go in the line too. */
+void outcome_audit_signed(struct deliver *d, enum audit_outcome outcome, const struct pending *p,
+			  const struct manifest *man, const char *stored_as, const char *reason);
 void outcome_lost(struct deliver *d, struct pending *p, const char *reason);
 bool outcome_is_disk_full(int rc);
 void outcome_disk_full(struct deliver *d, struct pending *p, const char *step, int rc);

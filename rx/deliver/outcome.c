@@ -8,9 +8,9 @@
 
 #include <stdarg.h>
 
-void outcome_audit(struct deliver *d, enum audit_outcome outcome, uint64_t session,
-		   uint64_t object, const struct manifest *man, const char *stored_as,
-		   const char *reason, uint64_t size)
+static void audit_line(struct deliver *d, enum audit_outcome outcome, uint64_t session,
+		       uint64_t object, const struct manifest *man, const char *stored_as,
+		       const char *reason, uint64_t size, const uint8_t *signed_man, size_t signed_len)
 {
 	const struct dsession *s = table_session(d, session);
 	struct audit_record r = {
@@ -24,10 +24,28 @@ void outcome_audit(struct deliver *d, enum audit_outcome outcome, uint64_t sessi
 		.sender = s ? s->fp : NULL,
 		.reason = reason,
 		.hash = man ? man->hash : NULL,
+		.symbol_size = man ? man->symbol_size : 0,
+		.block_max = man ? man->block_max : 0,
+		.manifest = signed_man,
+		.manifest_len = signed_len,
 	};
 	int rc = audit_write(d->audit, &r);
 	if (rc != 0)
 		log_rl(LOG_ERROR, "audit log: %s", strerror(rc < 0 ? -rc : rc));
+}
+
+void outcome_audit(struct deliver *d, enum audit_outcome outcome, uint64_t session,
+		   uint64_t object, const struct manifest *man, const char *stored_as,
+		   const char *reason, uint64_t size)
+{
+	audit_line(d, outcome, session, object, man, stored_as, reason, size, NULL, 0);
+}
+
+void outcome_audit_signed(struct deliver *d, enum audit_outcome outcome, const struct pending *p,
+			  const struct manifest *man, const char *stored_as, const char *reason)
+{
+	audit_line(d, outcome, p->session, p->object, man, stored_as, reason, 0, p->manifest,
+		   p->manifest_len);
 }
 
 /* `reason` names the check; for an object the full filesystem failed, the reason is that. */

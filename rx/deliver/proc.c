@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "common/log.h"
 #include "common/privdrop.h"
 #include "common/sandbox.h"
+#include "common/version.h"
 #include "rx/audit.h"
 #include "rx/deliver/deliver.h"
 #include "rx/forward.h"
@@ -159,6 +161,11 @@ void deliverproc_main(const struct rx_config *cfg, const uint8_t (*senders)[32],
 	if ((rc = audit_open(&audit, cfg->audit_path)) != 0)
 		die("audit log", rc);
 	cs.audit = audit;
+	char head[PATH_MAX];
+	if ((size_t)snprintf(head, sizeof(head), "%s/audit-head", cfg->state) >= sizeof(head))
+		die("state path", -ENAMETOOLONG);
+	if ((rc = audit_chain_start(audit, head, "sluice-rx " SLUICE_VERSION " started")) != 0)
+		log_error("audit log: the start line: %s", strerror(-rc));
 	struct forward *fw = NULL;
 	if (forward_new(&fw, cfg->forward_kind, &cfg->forward, cfg->forward_path) != 0)
 		die("output.forward", -ENOMEM);

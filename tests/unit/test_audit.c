@@ -5,7 +5,9 @@
  * characters, a newline, bidirectional overrides and invalid UTF-8, and the file left printable
  * ASCII; keys left out for NULL; the file's mode, its
  * created parent folders, appending across opens, a refused symlink; the no-op audit; and four
- * threads writing at once leaving only whole lines.
+ * threads writing at once leaving only whole lines, chained in the order they landed; the hash
+ * chain (seq, prev) across a restart through the head file, across a reopened file, and from a
+ * malformed head.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/smallfile.h"
 #include "rx/audit.h"
 
 static char top[64], log_path[160];
@@ -209,7 +212,7 @@ static void test_records(void **state)
 	/* an outcome outside the enum is refused, nothing written */
 	struct audit_record bad = {.outcome = AUDIT_INVALID};
 	assert_int_equal(audit_write(a, &bad), -EINVAL);
-	bad.outcome = (enum audit_outcome)(AUDIT_SESSION + 1);
+	bad.outcome = (enum audit_outcome)(AUDIT_START + 1);
 	assert_int_equal(audit_write(a, &bad), -EINVAL);
 	audit_close(a);
 
@@ -229,7 +232,7 @@ static void test_records(void **state)
 		check_time(v[i]);
 
 	static const char *const dk[] = {"time", "outcome", "spool", "path", "size", "session",
-					 "object", "sender", "content_hash", NULL};
+					 "object", "sender", "content_hash", "seq", "prev", NULL};
 	check_keys(v[0], dk);
 	assert_string_equal(str_of(v[0], "outcome"), "delivered");
 	assert_string_equal(str_of(v[0], "spool"), "cam-north");
@@ -241,7 +244,7 @@ static void test_records(void **state)
 	assert_string_equal(str_of(v[0], "content_hash"), hash_hex_want);
 
 	static const char *const rk[] = {"time", "outcome", "spool", "path", "size", "session",
-					 "object", "reason", NULL};
+					 "object", "reason", "seq", "prev", NULL};
 	check_keys(v[1], rk);
 	assert_string_equal(str_of(v[1], "outcome"), "rejected");
 	assert_string_equal(str_of(v[1], "path"),
@@ -254,12 +257,14 @@ static void test_records(void **state)
 	assert_string_equal(str_of(v[1], "reason"), "unsafe name: \"..\"");
 
 	static const char *const nk[] = {"time", "outcome", "spool", "path", "stored_as", "size",
-					 "session", "object", "content_hash", NULL};
+					 "session", "object", "content_hash", "seq", "prev",
+					 NULL};
 	check_keys(v[2], nk);
 	assert_string_equal(str_of(v[2], "outcome"), "renamed");
 	assert_string_equal(str_of(v[2], "stored_as"), "x.1.ts");
 
-	static const char *const lk[] = {"time", "outcome", "size", "session", "object", NULL};
+	static const char *const lk[] = {"time", "outcome", "size", "session", "object", "seq",
+					 "prev", NULL};
 	check_keys(v[3], lk);
 	assert_string_equal(str_of(v[3], "outcome"), "lost");
 	assert_int_equal(u64_of(v[3], "size"), 0);
@@ -268,7 +273,8 @@ static void test_records(void **state)
 	assert_string_equal(str_of(v[4], "outcome"), "duplicate");
 	assert_string_equal(str_of(v[4], "stored_as"), "p");
 
-	static const char *const sk[] = {"time", "outcome", "session", "sender", "reason", NULL};
+	static const char *const sk[] = {"time", "outcome", "session", "sender", "reason", "seq",
+					 "prev", NULL};
 	check_keys(v[5], sk);
 	assert_string_equal(str_of(v[5], "outcome"), "session");
 	assert_string_equal(str_of(v[5], "session"), "fedcba9876543210");
@@ -349,6 +355,169 @@ static void test_open_errors(void **state)
 	assert_int_equal(stat(p, &st), 0);
 }
 
+
+/* Every raw line of path (without newlines), NULL-terminated; count in *n. */
+static char **raw_lines(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	size_t cap = 16, cnt = 0;
+	char **v = malloc(cap * sizeof(*v));
+	char *line = NULL;
+	size_t lcap = 0;
+	ssize_t len;
+	while ((len = getline(&line, &lcap, f)) > 0) {
+		assert_int_equal(line[len - 1], '\n');
+		if (cnt + 1 >= cap)
+			assert_non_null(v = realloc(v, (cap *= 2) * sizeof(*v)));
+		v[cnt++] = strndup(line, (size_t)len - 1);
+	}
+	v[cnt] = NULL;
+	free(line);
+	fclose(f);
+	*n = cnt;
+	return v;
+}
+
+static void free_raw(char **v)
+{
+	for (size_t i = 0; v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void hex_of(const uint8_t h[AUDIT_HASH_LEN], char out[2 * AUDIT_HASH_LEN + 1])
+{
+	for (size_t i = 0; i < AUDIT_HASH_LEN; i++)
+		sprintf(out + 2 * i, "%02x", h[i]);
+}
+
+/* path's lines carry seq first_seq, first_seq + 1, ... and each prev is the hash of the line
+ * before; the first line's prev is the hash of before_line (NULL: 64 zeros). Returns the
+ * number of lines. */
+static size_t check_chain(const char *path, uint64_t first_seq, const char *before_line)
+{
+	size_t n;
+	char **raw = raw_lines(path, &n);
+	char want[2 * AUDIT_HASH_LEN + 1];
+	if (before_line) {
+		uint8_t h[AUDIT_HASH_LEN];
+		audit_line_hash(before_line, strlen(before_line), h);
+		hex_of(h, want);
+	} else {
+		memset(want, '0', 2 * AUDIT_HASH_LEN);
+		want[2 * AUDIT_HASH_LEN] = '\0';
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_t *o = json_loads(raw[i], JSON_REJECT_DUPLICATES, NULL);
+		assert_non_null(o);
+		assert_int_equal(u64_of(o, "seq"), first_seq + i);
+		assert_string_equal(str_of(o, "prev"), want);
+		json_decref(o);
+		uint8_t h[AUDIT_HASH_LEN];
+		audit_line_hash(raw[i], strlen(raw[i]), h);
+		hex_of(h, want);
+	}
+	free_raw(raw);
+	return n;
+}
+
+/* The last raw line of path, to be freed. */
+static char *last_line(const char *path)
+{
+	size_t n;
+	char **raw = raw_lines(path, &n);
+	assert_true(n > 0);
+	char *l = strdup(raw[n - 1]);
+	free_raw(raw);
+	return l;
+}
+
+static void test_chain(void **state)
+{
+	char head[160], second[160], buf[256];
+	snprintf(head, sizeof(head), "%s/audit-head", top);
+	snprintf(second, sizeof(second), "%s/second.jsonl", top);
+	struct audit *a;
+	assert_int_equal(audit_open(&a, log_path), 0);
+	assert_int_equal(audit_chain_start(a, head, "first start"), 0);
+	struct audit_record d = {.outcome = AUDIT_DELIVERED, .spool = "cam", .path = "a.ts",
+				 .size = 5, .hash = hash, .symbol_size = 1408, .block_max = 128};
+	assert_int_equal(audit_write(a, &d), 0);
+	assert_int_equal(audit_write(a, &d), 0);
+	audit_close(a);
+	assert_int_equal(check_chain(log_path, 1, NULL), 3);
+
+	size_t n;
+	json_t **v = read_lines(log_path, &n);
+	static const char *const startk[] = {"time", "outcome", "reason", "seq", "prev", NULL};
+	check_keys(v[0], startk);
+	assert_string_equal(str_of(v[0], "outcome"), "start");
+	assert_string_equal(str_of(v[0], "reason"), "first start");
+	static const char *const dk[] = {"time", "outcome", "spool", "path", "size", "session",
+					 "object", "content_hash", "symbol_size", "block_max",
+					 "seq", "prev", NULL};
+	check_keys(v[1], dk);
+	assert_int_equal(u64_of(v[1], "symbol_size"), 1408);
+	assert_int_equal(u64_of(v[1], "block_max"), 128);
+	free_lines(v, n);
+
+	/* the head file names the last line */
+	char *last = last_line(log_path);
+	uint8_t h[AUDIT_HASH_LEN];
+	char hex[2 * AUDIT_HASH_LEN + 1], want[128];
+	audit_line_hash(last, strlen(last), h);
+	hex_of(h, hex);
+	snprintf(want, sizeof(want), "%020d %s\n", 3, hex);
+	assert_true(smallfile_read(head, buf, sizeof(buf)) > 0);
+	assert_string_equal(buf, want);
+
+	/* a crash left the head two lines behind the log: the start takes up the log's lines
+	 * that chain on from the head, and chains on from the last */
+	size_t nraw;
+	char **raw = raw_lines(log_path, &nraw);
+	audit_line_hash(raw[0], strlen(raw[0]), h);
+	hex_of(h, hex);
+	free_raw(raw);
+	snprintf(want, sizeof(want), "1 %s\n", hex);
+	assert_int_equal(smallfile_write(head, want, strlen(want), 0640), 0);
+	/* a restart chains on: a start line with seq 4 whose prev is the last line's hash */
+	assert_int_equal(audit_open(&a, log_path), 0);
+	assert_int_equal(audit_chain_start(a, head, "second start"), 0);
+	assert_int_equal(audit_write(a, &d), 0);
+	/* a reopened file (logrotate) goes on with the chain */
+	int fd = audit_open_fd(second);
+	assert_true(fd >= 0);
+	assert_int_equal(audit_reopen(a, fd), 0);
+	assert_int_equal(audit_write(a, &d), 0);
+	audit_close(a);
+	assert_int_equal(check_chain(log_path, 1, NULL), 5);
+	free(last);
+	last = last_line(log_path);
+	assert_int_equal(check_chain(second, 6, last), 1);
+	free(last);
+
+	/* a malformed head: a new chain, said in the start line */
+	assert_int_equal(smallfile_write(head, "x\n", 2, 0640), 0);
+	assert_int_equal(audit_open(&a, second), 0);
+	assert_int_equal(audit_chain_start(a, head, "third start"), 0);
+	audit_close(a);
+	last = last_line(second);
+	assert_non_null(strstr(last, "\"reason\":\"third start; chain head malformed, new chain\""));
+	assert_non_null(strstr(last, "\"seq\":1,\"prev\":\"0000000000000000"));
+	free(last);
+
+	/* a head that cannot be opened (its folder is missing) is no silent new chain either */
+	snprintf(head, sizeof(head), "%s/gone/audit-head", top);
+	assert_int_equal(audit_open(&a, second), 0);
+	assert_int_equal(audit_chain_start(a, head, "fourth start"), 0);
+	audit_close(a);
+	last = last_line(second);
+	assert_non_null(strstr(last, "\"reason\":\"fourth start; chain head No such file or directory, "
+				     "new chain\""));
+	free(last);
+}
+
 /* ---- concurrency ---- */
 
 #define THREADS 4
@@ -415,6 +584,7 @@ static void test_concurrent_writers(void **state)
 		assert_string_equal(str_of(v[i], "content_hash"), hash_hex_want);
 	}
 	free_lines(v, n);
+	check_chain(p, 1, NULL);
 }
 
 int main(void)
@@ -424,6 +594,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_noop, dir_setup, dir_teardown),
 		cmocka_unit_test_setup_teardown(test_open_errors, dir_setup, dir_teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_writers, dir_setup, dir_teardown),
+		cmocka_unit_test_setup_teardown(test_chain, dir_setup, dir_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,454 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "rx/verify_audit.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <sodium.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/escape.h"
+#include "common/hash.h"
+#include "common/keys.h"
+#include "common/manifest.h"
+#include "fec/fec.h"
+#include "rx/audit.h"
+
+struct walk {
+	char (*fps)[17]; /* --sender fingerprints */
+	uint8_t (*pks)[32]; /* and keys */
+	size_t nfps;
+	const char *files_dir;
+	bool have_prev;
+	uint64_t seq;
+	uint8_t prev[AUDIT_HASH_LEN];
+	uint64_t lines, starts, rehashed, unchecked, file_problems, signed_ok;
+	bool head_given, head_seen; /* --head: its seq, hash, and whether its line was met */
+	uint64_t head_seq, first_seq;
+	uint8_t head_hash[AUDIT_HASH_LEN];
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: sluice-rx verify-audit FILE... [--sender PUBFILE]... [--files DIR] "
+		   "[--head HEADFILE]\n");
+}
+
+/* "seq" as a u64 (the writer gives ids above 2^63 as strings; a seq never gets there). */
+static bool get_seq(json_t *o, uint64_t *out)
+{
+	json_t *v = json_object_get(o, "seq");
+	if (!json_is_integer(v) || json_integer_value(v) < 1)
+		return false;
+	*out = (uint64_t)json_integer_value(v);
+	return true;
+}
+
+static bool get_hex32(json_t *o, const char *key, uint8_t out[32])
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	size_t got = 0;
+	if (!s || strlen(s) != 64 || strspn(s, "0123456789abcdef") != 64)
+		return false;
+	return sodium_hex2bin(out, 32, s, 64, NULL, &got, NULL) == 0 && got == 32;
+}
+
+/* A name from the log under DIR: no absolute path, no "..", no empty component. */
+static bool safe_rel(const char *s)
+{
+	if (!*s || *s == '/')
+		return false;
+	for (const char *p = s; *p;) {
+		size_t n = strcspn(p, "/");
+		if (n == 0 || (n == 2 && p[0] == '.' && p[1] == '.') || (n == 1 && p[0] == '.'))
+			return false;
+		p += n;
+		if (*p == '/')
+			p++;
+	}
+	return true;
+}
+
+/* Tree hash (common/hash.h) of path over the layout; 0, -ENOENT, -ESTALE (size differs), -errno. */
+static int rehash(const char *path, uint64_t size, uint32_t t, uint32_t k, uint8_t root[HASH_LEN])
+{
+	struct fec_partition part;
+	if (fec_partition_init(&part, size, t, k) != 0)
+		return -EINVAL;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return errno == ELOOP ? -ESTALE : -errno;
+	struct stat st;
+	int rc = -ESTALE;
+	uint8_t *leaves = NULL, *buf = NULL;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != size)
+		goto out;
+	size_t maxlen = (size_t)part.k_large * part.symbol_size;
+	leaves = malloc((size_t)part.nblocks * HASH_LEN + 1);
+	buf = malloc(maxlen ? maxlen : 1);
+	rc = -ENOMEM;
+	if (!leaves || !buf)
+		goto out;
+	for (uint32_t b = 0; b < part.nblocks; b++) {
+		uint32_t len = fec_partition_len(&part, b);
+		uint64_t off = fec_partition_offset(&part, b);
+		for (uint32_t got = 0; got < len;) {
+			ssize_t r = pread(fd, buf + got, len - got, (off_t)(off + got));
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0) {
+				rc = r < 0 ? -errno : -ESTALE;
+				goto out;
+			}
+			got += (uint32_t)r;
+		}
+		hash_leaf(b, buf, len, leaves + (size_t)b * HASH_LEN);
+	}
+	hash_root(size, leaves, part.nblocks, root);
+	rc = 0;
+out:
+	free(leaves);
+	free(buf);
+	close(fd);
+	return rc;
+}
+
+/* --files: the delivered file of line `o` is there and hashes to its content_hash. */
+static void check_file(struct walk *w, const char *loc, json_t *o)
+{
+	const char *spool = json_string_value(json_object_get(o, "spool"));
+	const char *name = json_string_value(json_object_get(o, "stored_as"));
+	if (!name)
+		name = json_string_value(json_object_get(o, "path"));
+	json_t *sz = json_object_get(o, "size"), *t = json_object_get(o, "symbol_size"),
+	       *k = json_object_get(o, "block_max");
+	uint8_t want[HASH_LEN], got[HASH_LEN];
+	if (!spool || !name || !json_is_integer(sz) || !get_hex32(o, "content_hash", want)) {
+		fprintf(stderr, "%s: a delivered line without spool, path, size or content_hash\n", loc);
+		w->file_problems++;
+		return;
+	}
+	if (!safe_rel(spool) || strchr(spool, '/') || !safe_rel(name)) {
+		fprintf(stderr, "%s: unsafe name %s/%s: not looked up\n", loc, ESCAPED(spool),
+			ESCAPED(name));
+		w->file_problems++;
+		return;
+	}
+	if (!json_is_integer(t) || !json_is_integer(k)) {
+		fprintf(stderr, "%s: %s/%s: not re-hashed: the line has no symbol_size and block_max "
+				"(written before they were recorded)\n", loc, ESCAPED(spool), ESCAPED(name));
+		w->unchecked++;
+		return;
+	}
+	size_t plen = strlen(w->files_dir) + strlen(spool) + strlen(name) + 3;
+	char *path = malloc(plen);
+	if (!path) {
+		fprintf(stderr, "%s: out of memory\n", loc);
+		w->file_problems++;
+		return;
+	}
+	snprintf(path, plen, "%s/%s/%s", w->files_dir, spool, name);
+	int rc = rehash(path, (uint64_t)json_integer_value(sz), (uint32_t)json_integer_value(t),
+			(uint32_t)json_integer_value(k), got);
+	if (rc == -ENOENT) {
+		fprintf(stderr, "%s: delivered file %s/%s is missing\n", loc, ESCAPED(spool), ESCAPED(name));
+	} else if (rc == -ESTALE || (rc == 0 && sodium_memcmp(got, want, HASH_LEN) != 0)) {
+		fprintf(stderr, "%s: delivered file %s/%s has changed since delivery (%s)\n", loc,
+			ESCAPED(spool), ESCAPED(name),
+			rc == -ESTALE ? "not a regular file of the audited size" : "content hash differs");
+	} else if (rc != 0) {
+		fprintf(stderr, "%s: delivered file %s/%s: %s\n", loc, ESCAPED(spool), ESCAPED(name),
+			strerror(-rc));
+	} else {
+		w->rehashed++;
+	}
+	if (rc != 0 || sodium_memcmp(got, want, HASH_LEN) != 0)
+		w->file_problems++;
+	free(path);
+}
+
+/* --sender: the line's signed manifest verifies with one of the keys and says what the line
+ * says. 0, or 1 after naming the problem. */
+static int check_manifest(struct walk *w, const char *loc, json_t *o)
+{
+	const char *b64 = json_string_value(json_object_get(o, "manifest"));
+	if (!b64) {
+		fprintf(stderr, "%s: no signed manifest in the line: its signature cannot be checked\n",
+			loc);
+		return 1;
+	}
+	uint8_t raw[MANIFEST_MAX_LEN];
+	size_t len = 0;
+	if (sodium_base642bin(raw, sizeof(raw), b64, strlen(b64), NULL, &len, NULL,
+			      sodium_base64_VARIANT_ORIGINAL) != 0) {
+		fprintf(stderr, "%s: the manifest is not base64 of a manifest\n", loc);
+		return 1;
+	}
+	struct manifest m;
+	int rc = -EPERM;
+	size_t i = 0;
+	for (; i < w->nfps && (rc = manifest_verify(raw, len, w->pks[i], &m)) == -EPERM; i++)
+		;
+	const char *sender = json_string_value(json_object_get(o, "sender"));
+	if (rc == 0 && sender && strcmp(sender, w->fps[i]) != 0) {
+		fprintf(stderr, "%s: the manifest is signed by %s, the line names sender %s\n", loc,
+			w->fps[i], ESCAPED(sender));
+		return 1;
+	}
+	if (rc != 0) {
+		fprintf(stderr, "%s: the manifest %s\n", loc,
+			rc == -EPERM ? "signature does not verify with any key given with --sender"
+				     : "is malformed");
+		return 1;
+	}
+	const char *name = NULL;
+	char session[17], hex[2 * HASH_LEN + 1];
+	snprintf(session, sizeof(session), "%016" PRIx64, m.session);
+	hash_hex(m.hash, hex);
+	json_t *v;
+	const char *sv;
+	if (!(sv = json_string_value(json_object_get(o, "spool"))) || strcmp(sv, m.spool) != 0)
+		name = "spool";
+	else if (!(sv = json_string_value(json_object_get(o, "path"))) || strcmp(sv, m.path) != 0)
+		name = "path";
+	else if (!json_is_integer(v = json_object_get(o, "size")) ||
+		 (uint64_t)json_integer_value(v) != m.size)
+		name = "size";
+	else if (!(sv = json_string_value(json_object_get(o, "session"))) || strcmp(sv, session) != 0)
+		name = "session";
+	else if (!json_is_integer(v = json_object_get(o, "object")) ||
+		 (uint64_t)json_integer_value(v) != m.object_id)
+		name = "object";
+	else if (!(sv = json_string_value(json_object_get(o, "content_hash"))) || strcmp(sv, hex) != 0)
+		name = "content_hash";
+	else if (!json_is_integer(v = json_object_get(o, "symbol_size")) ||
+		 json_integer_value(v) != m.symbol_size)
+		name = "symbol_size";
+	else if (!json_is_integer(v = json_object_get(o, "block_max")) ||
+		 json_integer_value(v) != m.block_max)
+		name = "block_max";
+	if (name) {
+		fprintf(stderr, "%s: \"%s\" is not what the signed manifest says\n", loc, name);
+		return 1;
+	}
+	w->signed_ok++;
+	return 0;
+}
+
+/* One line (without its newline): 0, or 1 after naming the break. */
+static int check_line(struct walk *w, const char *file, uint64_t n, const char *line, size_t len)
+{
+	char loc[PATH_MAX + 32];
+	snprintf(loc, sizeof(loc), "%s:%" PRIu64, file, n);
+	json_error_t err;
+	json_t *o = json_loadb(line, len, JSON_REJECT_DUPLICATES, &err);
+	if (!o || !json_is_object(o)) {
+		fprintf(stderr, "%s: not a JSON object (%s): the line was altered or torn\n", loc,
+			o ? "another JSON value" : err.text);
+		json_decref(o);
+		return 1;
+	}
+	uint64_t seq;
+	uint8_t prev[AUDIT_HASH_LEN];
+	int bad = 1;
+	if (!get_seq(o, &seq) || !get_hex32(o, "prev", prev)) {
+		fprintf(stderr, "%s: no valid \"seq\" and \"prev\": not a chained audit line\n", loc);
+		goto out;
+	}
+	if (!w->have_prev) {
+		static const uint8_t zero[AUDIT_HASH_LEN];
+		if (seq == 1 && sodium_memcmp(prev, zero, sizeof(zero)) != 0) {
+			fprintf(stderr, "%s: seq 1 whose prev is not zero\n", loc);
+			goto out;
+		}
+		if (seq != 1)
+			printf("%s: the chain begins at seq %" PRIu64 ": earlier lines are not in the "
+			       "files given\n", loc, seq);
+	} else if (seq != w->seq + 1) {
+		if (seq > w->seq + 1)
+			fprintf(stderr, "%s: seq %" PRIu64 " where %" PRIu64 " was expected: %" PRIu64
+					" line(s) removed before this one, or lines reordered\n",
+				loc, seq, w->seq + 1, seq - w->seq - 1);
+		else
+			fprintf(stderr, "%s: seq %" PRIu64 " after seq %" PRIu64 ": lines reordered, or "
+					"this line inserted\n", loc, seq, w->seq);
+		goto out;
+	} else if (sodium_memcmp(prev, w->prev, AUDIT_HASH_LEN) != 0) {
+		fprintf(stderr, "%s: prev does not match the hash of the line before: that line was "
+				"altered, or this one inserted\n", loc);
+		goto out;
+	}
+	const char *outcome = json_string_value(json_object_get(o, "outcome"));
+	if (!outcome) {
+		fprintf(stderr, "%s: no \"outcome\"\n", loc);
+		goto out;
+	}
+	const char *sender = json_string_value(json_object_get(o, "sender"));
+	if (w->nfps && sender) {
+		size_t i = 0;
+		while (i < w->nfps && strcmp(w->fps[i], sender) != 0)
+			i++;
+		if (i == w->nfps) {
+			fprintf(stderr, "%s: sender %s is not one of the keys given with --sender\n", loc,
+				ESCAPED(sender));
+			goto out;
+		}
+	}
+	w->starts += strcmp(outcome, "start") == 0;
+	bool stored = strcmp(outcome, "delivered") == 0 || strcmp(outcome, "renamed") == 0;
+	if (w->nfps && (stored || strcmp(outcome, "duplicate") == 0) && check_manifest(w, loc, o))
+		goto out;
+	if (w->files_dir && stored)
+		check_file(w, loc, o);
+	if (!w->have_prev)
+		w->first_seq = seq;
+	w->have_prev = true;
+	w->seq = seq;
+	audit_line_hash(line, len, w->prev);
+	if (w->head_given && seq == w->head_seq) {
+		if (sodium_memcmp(w->prev, w->head_hash, AUDIT_HASH_LEN) != 0) {
+			fprintf(stderr, "%s: seq %" PRIu64 " is not the line the --head copy names: "
+					"the log was rewritten from here or before\n", loc, seq);
+			goto out;
+		}
+		w->head_seen = true;
+	}
+	w->lines++;
+	bad = 0;
+out:
+	json_decref(o);
+	return bad;
+}
+
+static int check_file_lines(struct walk *w, const char *file)
+{
+	FILE *f = fopen(file, "re");
+	if (!f) {
+		fprintf(stderr, "%s: %s\n", file, strerror(errno));
+		return 1;
+	}
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	uint64_t n = 0;
+	int bad = 0;
+	while (!bad && (len = getline(&line, &cap, f)) >= 0) {
+		n++;
+		if (len == 0 || line[len - 1] != '\n') {
+			fprintf(stderr, "%s:%" PRIu64 ": the last line has no end: torn or cut\n", file, n);
+			bad = 1;
+		} else if (memchr(line, '\0', (size_t)len)) {
+			fprintf(stderr, "%s:%" PRIu64 ": a NUL byte in the line\n", file, n);
+			bad = 1;
+		} else {
+			bad = check_line(w, file, n, line, (size_t)len - 1);
+		}
+	}
+	if (!bad && ferror(f)) {
+		fprintf(stderr, "%s: read error\n", file);
+		bad = 1;
+	}
+	free(line);
+	fclose(f);
+	return bad;
+}
+
+int verify_audit_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"sender", required_argument, NULL, 's'},
+		{"files", required_argument, NULL, 'f'},
+		{"head", required_argument, NULL, 'H'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct walk w = {0};
+	int c, rc = 2;
+	optind = 0; /* a fresh scan of this argv */
+	w.fps = calloc((size_t)argc, sizeof(*w.fps));
+	w.pks = calloc((size_t)argc, sizeof(*w.pks));
+	if (!w.fps || !w.pks || sodium_init() < 0) {
+		free(w.fps);
+		free(w.pks);
+		return 1;
+	}
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': {
+			char err[256];
+			if (keys_load_public(KEYS_TX, optarg, w.pks[w.nfps], err, sizeof(err)) != 0) {
+				fprintf(stderr, "sluice-rx verify-audit: --sender %s: %s\n", optarg, err);
+				goto done;
+			}
+			keys_fingerprint(w.pks[w.nfps], w.fps[w.nfps]);
+			w.nfps++;
+			break;
+		}
+		case 'f': w.files_dir = optarg; break;
+		case 'H': {
+			char buf[160];
+			FILE *f = fopen(optarg, "re");
+			size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+			if (f)
+				fclose(f);
+			buf[n] = '\0';
+			if (!f || audit_head_parse(buf, &w.head_seq, w.head_hash) != 0) {
+				fprintf(stderr, "sluice-rx verify-audit: --head %s: %s\n", optarg,
+					f ? "not \"SEQ HASH\" (a copy of STATE/audit-head or of the "
+					    "log's \"chain head\" line)" : strerror(errno));
+				goto done;
+			}
+			w.head_given = true;
+			break;
+		}
+		case 'h': usage(stdout); rc = 0; goto done;
+		default: usage(stderr); goto done;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		goto done;
+	}
+	rc = 0;
+	for (int i = optind; i < argc && rc == 0; i++)
+		rc = check_file_lines(&w, argv[i]);
+	if (rc == 0 && w.lines == 0) {
+		fprintf(stderr, "sluice-rx verify-audit: no lines to check\n");
+		rc = 1;
+	}
+	if (rc == 0 && w.head_given && !w.head_seen) {
+		if (w.head_seq > w.seq)
+			fprintf(stderr, "sluice-rx verify-audit: --head: the log ends at seq %" PRIu64
+					", the head copy names seq %" PRIu64 ": lines removed from the "
+					"end\n", w.seq, w.head_seq);
+		else
+			fprintf(stderr, "sluice-rx verify-audit: --head: seq %" PRIu64 " is before the "
+					"first line given (seq %" PRIu64 ")\n", w.head_seq, w.first_seq);
+		rc = 1;
+	}
+	if (rc == 0) {
+		printf("chain intact: %" PRIu64 " lines up to seq %" PRIu64 ", %" PRIu64 " start(s)\n",
+		       w.lines, w.seq, w.starts);
+		if (w.head_given)
+			printf("head: seq %" PRIu64 " is the line the head copy names\n", w.head_seq);
+		if (w.nfps)
+			printf("signatures: %" PRIu64 " signed manifests verified, each matching its "
+			       "line\n", w.signed_ok);
+		if (w.files_dir)
+			printf("files: %" PRIu64 " re-hashed and unchanged, %" PRIu64 " missing or changed, "
+			       "%" PRIu64 " not checkable\n", w.rehashed, w.file_problems, w.unchecked);
+		if (w.file_problems)
+			rc = 1;
+	}
+done:
+	free(w.fps);
+	free(w.pks);
+	return rc;
+}

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * `sluice-rx verify-audit FILE... [--sender PUBFILE]... [--files DIR] [--head HEADFILE]`: re-checks audit logs
+ * (rx/audit.h) offline, the files given in the order they were written (the rotated ones
+ * first). Every line must be a JSON object whose "seq" is one more than the line before and
+ * whose "prev" is the SHA-256 of the line before; the first line of the first file starts the
+ * chain (seq 1 with 64 zeros, or a later seq, said on stdout). With --sender, each line's
+ * "sender" fingerprint must be one of these keys', and each delivered, renamed and duplicate
+ * line must carry its signed manifest ("manifest"), which must verify with one of them and
+ * agree with the line's spool, path, size, session, object, content_hash, symbol_size and
+ * block_max. The manifest is parsed from the log: untrusted bytes (manifest_verify). With --files, the file of each delivered and
+ * renamed line is re-hashed under DIR/<spool>/<stored_as or path> (content_hash, over the FEC
+ * layout the line names) and each missing or changed one is named.
+ * With --head, a copy of the chain head kept where the receiver cannot write ("SEQ HASH", as
+ * in STATE/audit-head or the daemon's "chain head" log line), the line of that seq must be in
+ * the files and hash to it: a tail removed or rewritten is named.
+ * Exit 0 (all holds), 1 (the first break, or files missing or changed, on stderr as FILE:LINE:
+ * what), 2 (usage, an unreadable key).
+ */
+#ifndef SLUICE_RX_VERIFY_AUDIT_H
+#define SLUICE_RX_VERIFY_AUDIT_H
+
+/* argv[0] is "verify-audit". */
+int verify_audit_main(int argc, char **argv);
+
+#endif

@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# The audit log is hash-chained line to line and `sluice-rx verify-audit` re-checks it offline:
+#  1. files delivered, rx restarted (a "start" line, not a break), the log rotated on SIGHUP
+#     (the chain goes on in the new file): verify-audit passes on the files in order, with
+#     --sender and --files;
+#  2. copies with a line removed, altered, two swapped, one inserted (with a correct prev) each
+#     fail with status 1 naming the line; so do the files in the wrong order and a foreign key;
+#  3. a delivered line altered and the chain recomputed after it (what anyone who can write the
+#     log can do) passes the chain check but fails --sender: the signed manifest disagrees; and
+#     fails --head with a copy of the head (so does a removed last line);
+#  4. --files names a delivered file altered and one removed.
+. "$(dirname "$0")/lib.sh"
+make_keys
+write_rx_config
+AFTER=keep write_tx_config
+mkdir -p "$W/src"
+make_file "$W/src/a1.bin" 300000 a1
+make_file "$W/src/a2.bin" 1000 a2
+make_file "$W/src/d/a3.bin" 2500000 a3
+make_file "$W/src/b1.bin" 700000 b1
+make_file "$W/src/c1.bin" 5000 c1
+delivered() { cmp -s "$W/src/$1" "$W/out/files/cam/$1"; }
+VA() { "$RX" verify-audit "$@" >"$W/va.out" 2>"$W/va.err"; }
+# expect_break WHAT PATTERN ARGS...: status 1 and stderr matching PATTERN
+expect_break() {
+	local what=$1 pat=$2 rc=0
+	shift 2
+	VA "$@" || rc=$?
+	[ "$rc" -eq 1 ] || { cat "$W/va.err" >&2; fail "$what: verify-audit exited $rc, want 1"; }
+	grep -Eq "$pat" "$W/va.err" || { cat "$W/va.err" >&2; fail "$what: no '$pat' in its message"; }
+	log "   $what: $(head -n 1 "$W/va.err")"
+}
+
+log "1. deliveries, an rx restart, a rotation"
+start_rx
+start_tx
+for f in a1.bin a2.bin d/a3.bin; do stage_into_spool "$W/src/$f" "$f"; done
+for f in a1.bin a2.bin d/a3.bin; do wait_for "$f delivered" 30 delivered "$f"; done
+stop_clean "$RX_PID" sluice-rx
+start_rx
+wait_for "rx rejoined the session" 10 metric_ge "$RX_METRICS" sluice_rx_link_up 1
+stage_into_spool "$W/src/b1.bin" b1.bin
+wait_for "b1 delivered" 30 delivered b1.bin
+# other content under a delivered name (stored as a2.1.bin, "renamed"), and b1 again ("duplicate")
+make_file "$W/src2/a2.bin" 2000 a2-other
+stage_into_spool "$W/src2/a2.bin" a2.bin
+wait_for "a2.bin's other content stored as a2.1.bin" 30 cmp -s "$W/src2/a2.bin" "$W/out/files/cam/a2.1.bin"
+stage_into_spool "$W/src/b1.bin" b1.bin
+wait_for "b1 audited as a duplicate" 30 grep -q '"outcome":"duplicate","spool":"cam","path":"b1.bin"' "$W/audit.jsonl"
+mv "$W/audit.jsonl" "$W/audit.jsonl.1"
+kill -HUP "$RX_PID"
+wait_for "the audit log reopened" 5 grep -q 'audit log reopened' "$W/rx.log"
+stage_into_spool "$W/src/c1.bin" c1.bin
+wait_for "c1 delivered" 30 delivered c1.bin
+wait_for "c1 audited" 5 grep -q '"path":"c1.bin"' "$W/audit.jsonl"
+stop_clean "$TX_PID" sluice-tx
+stop_clean "$RX_PID" sluice-rx
+
+L1="$W/audit.jsonl.1" L2="$W/audit.jsonl"
+[ "$(grep -c '"outcome":"start"' "$L1")" -eq 2 ] || fail "want two start lines in $L1"
+head -n 1 "$L1" | grep -q '"outcome":"start".*"seq":1,"prev":"0\{64\}"}$' ||
+	fail "the first line is not a start line with seq 1 and prev zero: $(head -n 1 "$L1")"
+grep -q '"outcome":"delivered".*"content_hash":"[0-9a-f]\{64\}","symbol_size":[0-9]*,"block_max":[0-9]*,"manifest":"[A-Za-z0-9+/=]*","seq"' "$L1" ||
+	fail "a delivered line lacks symbol_size, block_max or manifest"
+# The first line of the new file chains to the last of the old one.
+want=$(tail -n 1 "$L1" | tr -d '\n' | sha256sum | cut -c1-64)
+head -n 1 "$L2" | grep -q "\"prev\":\"$want\"}$" || fail "the new file does not chain to the old one"
+[ "$(cut -d' ' -f1 "$W/rx-state/audit-head")" -eq "$(($(wc -l <"$L1") + $(wc -l <"$L2")))" ] ||
+	fail "STATE/audit-head does not hold the last seq: $(cat "$W/rx-state/audit-head")"
+VA "$L1" "$L2" --sender "$W/keys/tx.pub" --files "$W/out/files" ||
+	{ cat "$W/va.err" >&2; fail "verify-audit failed on an intact log"; }
+grep -q "chain intact: $(($(wc -l <"$L1") + $(wc -l <"$L2"))) lines" "$W/va.out" || fail "summary: $(cat "$W/va.out")"
+grep -q "files: 6 re-hashed and unchanged, 0 missing or changed" "$W/va.out" || fail "summary: $(cat "$W/va.out")"
+grep -q "signatures: 7 signed manifests verified" "$W/va.out" || fail "summary: $(cat "$W/va.out")"
+log "   $(head -n 1 "$W/va.out")"
+# The head as kept where the receiver cannot write: here the daemon's own log line.
+grep -o 'audit log reopened: chain head [0-9]* [0-9a-f]*' "$W/rx.log" | tail -n 1 | cut -d' ' -f6- >"$W/head.rotated"
+[ -s "$W/head.rotated" ] || fail "no 'chain head' line in rx.log at the reopen"
+cp "$W/rx-state/audit-head" "$W/head.last"
+VA "$L1" "$L2" --head "$W/head.last" || fail "--head of the last line: $(cat "$W/va.err")"
+VA "$L1" "$L2" --head "$W/head.rotated" || fail "--head at the rotation: $(cat "$W/va.err")"
+grep -q "head: seq $(wc -l <"$L1") is the line the head copy names" "$W/va.out" || fail "summary: $(cat "$W/va.out")"
+VA "$L2" || fail "the rotated-to file alone does not verify"
+grep -q "the chain begins at seq $(($(wc -l <"$L1") + 1))" "$W/va.out" || fail "no note of where it begins"
+log "1 ok"
+
+log "2. tampered copies"
+cat "$L1" "$L2" >"$W/all.jsonl"
+n=$(wc -l <"$W/all.jsonl")
+[ "$n" -ge 6 ] || fail "only $n lines"
+sed '4d' "$W/all.jsonl" >"$W/removed.jsonl"
+expect_break "removed line 4" "removed.jsonl:4: seq 5 where 4 was expected" "$W/removed.jsonl"
+sed '4s/"outcome":"[a-z]*"/"outcome":"lost"/' "$W/all.jsonl" >"$W/altered.jsonl"
+! cmp -s "$W/all.jsonl" "$W/altered.jsonl" || fail "the alteration changed nothing"
+expect_break "altered line 4" "altered.jsonl:5: prev does not match" "$W/altered.jsonl"
+{ sed -n 1,3p "$W/all.jsonl"; sed -n 5p "$W/all.jsonl"; sed -n 4p "$W/all.jsonl"; sed -n '6,$p' "$W/all.jsonl"; } >"$W/swapped.jsonl"
+expect_break "lines 4 and 5 swapped" "swapped.jsonl:4: seq 5 where 4 was expected" "$W/swapped.jsonl"
+# A forged line with the right seq and prev after line 4: the line after it breaks.
+l4=$(sed -n 4p "$W/all.jsonl")
+h4=$(printf '%s' "$l4" | sha256sum | cut -c1-64)
+forged="{\"time\":\"2026-01-01T00:00:00.000000Z\",\"outcome\":\"delivered\",\"spool\":\"cam\",\"path\":\"x.bin\",\"seq\":5,\"prev\":\"$h4\"}"
+sed "4a\\$forged" "$W/all.jsonl" >"$W/inserted.jsonl"
+expect_break "a line inserted after line 4" "inserted.jsonl:6: seq 5 after seq 5" "$W/inserted.jsonl"
+expect_break "files in the wrong order" "audit.jsonl.1:1: seq 1 after seq" "$L2" "$L1"
+sed '$s/.$//' "$W/all.jsonl" | head -c -1 >"$W/cut.jsonl"
+expect_break "last line cut" "cut.jsonl:$n: the last line has no end" "$W/cut.jsonl"
+mkdir -p "$W/other"
+"$TX" keygen "$W/other" >/dev/null
+expect_break "a foreign sender key" "all.jsonl:[0-9]+: sender [0-9a-f]{16} is not one of the keys" \
+	"$W/all.jsonl" --sender "$W/other/tx.pub"
+log "2 ok"
+
+log "3. a delivered line altered, the chain recomputed after it"
+# rechain: every prev after the first line set to the hash of the line before, as a forger would.
+rechain() {
+	local prev="" line
+	while IFS= read -r line; do
+		[ -n "$prev" ] && line=$(printf '%s' "$line" | sed "s/\"prev\":\"[0-9a-f]\{64\}\"}\$/\"prev\":\"$prev\"}/")
+		printf '%s\n' "$line"
+		prev=$(printf '%s' "$line" | sha256sum | cut -c1-64)
+	done
+}
+k=$(grep -n '"outcome":"delivered"' "$W/all.jsonl" | head -n 1 | cut -d: -f1)
+sed "${k}s/\"size\":[0-9]*/\"size\":1/" "$W/all.jsonl" | rechain >"$W/forged.jsonl"
+! cmp -s "$W/all.jsonl" "$W/forged.jsonl" || fail "the forgery changed nothing"
+VA "$W/forged.jsonl" || fail "a recomputed chain does not verify: $(cat "$W/va.err")"
+expect_break "a forged size under a recomputed chain" "forged.jsonl:$k: \"size\" is not what the signed manifest says" \
+	"$W/forged.jsonl" --sender "$W/keys/tx.pub"
+expect_break "the same forgery against a head copy" "forged.jsonl:$n: seq $n is not the line the --head copy names" \
+	"$W/forged.jsonl" --head "$W/head.last"
+# A delivered line credited to another trusted sender (chain recomputed): its manifest says whose.
+mkdir -p "$W/other2"
+"$TX" keygen "$W/other2" >/dev/null
+fp2=$(cut -d: -f2 "$W/other2/tx.pub" | tr -- '-_' '+/' | sed 's/$/=/' | base64 -d | sha256sum | cut -c1-16)
+sed "${k}s/\"sender\":\"[0-9a-f]*\"/\"sender\":\"$fp2\"/" "$W/all.jsonl" | rechain >"$W/credited.jsonl"
+! cmp -s "$W/all.jsonl" "$W/credited.jsonl" || fail "the forgery changed nothing"
+expect_break "a line credited to another sender" "credited.jsonl:$k: the manifest is signed by [0-9a-f]{16}, the line names sender $fp2" \
+	"$W/credited.jsonl" --sender "$W/keys/tx.pub" --sender "$W/other2/tx.pub"
+head -n -1 "$W/all.jsonl" >"$W/short.jsonl"
+expect_break "the last line removed, against a head copy" "the log ends at seq $((n - 1)), the head copy names seq $n" \
+	"$W/short.jsonl" --head "$W/head.last"
+log "3 ok"
+
+log "4. --files after a file changed and one removed"
+printf 'X' | dd of="$W/out/files/cam/d/a3.bin" bs=1 seek=1000000 conv=notrunc status=none
+rm "$W/out/files/cam/a2.1.bin"
+expect_break "altered and removed files" "delivered file cam/d/a3.bin has changed since delivery" \
+	"$W/all.jsonl" --files "$W/out/files"
+grep -q "delivered file cam/a2.1.bin is missing" "$W/va.err" || fail "a2.1.bin not named missing: $(cat "$W/va.err")"
+[ "$(wc -l <"$W/va.err")" -eq 2 ] || fail "more than the two files named: $(cat "$W/va.err")"
+grep -q "files: 4 re-hashed and unchanged, 2 missing or changed" "$W/va.out" || fail "summary: $(cat "$W/va.out")"
+log "4 ok"
+log "ok"
