@@ -74,7 +74,7 @@
 #include "common/manifest.h"
 #include "fec/fec.h"
 #include "rx/audit.h"
-#include "rx/deliver.h"
+#include "rx/deliver/deliver.h"
 #include "rx/msg.h"
 #include "rx/ring.h"
 

@@ -37,7 +37,7 @@
 
 #include "common/log.h"
 #include "common/wire.h"
-#include "rx/deliver.h"
+#include "rx/deliver/deliver.h"
 #include "rx/kept.h"
 
 #define OBJECT_LIMIT (1ull << 30)
