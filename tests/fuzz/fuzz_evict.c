@@ -29,6 +29,8 @@
  * to what is accounted (mem_used), and over limits.memory only while everything held belongs
  * to one file id or event batch (the object being filled may alone exceed the limit, as
  * rx/link/data.c says). ASan sees the rest; the link role is freed at the end, so leaks show.
+ * libsodium's public-key operations are memoised (tests/fuzz/sodium_memo.h): every input opens
+ * session A with the same announcement.
  */
 #include <sodium.h>
 #include <stdbool.h>
@@ -45,6 +47,7 @@
 #include "fec/fec.h"
 #include "rx/link/internal.h"
 #include "rx/link/linkrole.h"
+#include "tests/fuzz/sodium_memo.h"
 
 #define T 64
 #define BLOCK_MAX 8

@@ -29,7 +29,7 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char dir[] = "/tmp/sluice-fuzz-journal-XXXXXX";
+static char dir[64]; /* on /dev/shm (a tmpfs) when there is one: no disk under the saves */
 static char jpath[sizeof(dir) + 16], spath[sizeof(dir) + 16];
 
 int fsync(int fd)
@@ -66,7 +66,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	check(mkdtemp(dir) != NULL, "mkdtemp failed");
+	snprintf(dir, sizeof(dir), "/dev/shm/sluice-fuzz-journal-XXXXXX");
+	if (!mkdtemp(dir)) {
+		snprintf(dir, sizeof(dir), "/tmp/sluice-fuzz-journal-XXXXXX");
+		check(mkdtemp(dir) != NULL, "mkdtemp failed");
+	}
 	snprintf(jpath, sizeof(jpath), "%s/journal", dir);
 	snprintf(spath, sizeof(spath), "%s/session", dir);
 	atexit(cleanup);
