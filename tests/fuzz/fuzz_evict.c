@@ -10,7 +10,8 @@
  * restarted) have ephemeral keys from 'E' x 32 with the session number in the first byte, as
  * tests/fuzz/gen_linkrole_seeds.c makes them; symbol size 64, at most 8 source symbols a block.
  *
- * Input: a config byte (bits 0-1: limits.memory = 16 KiB << v; limits.object is 1 MiB), then
+ * Input: a config byte (bits 0-1: limits.memory = 4 KiB << 2v, 4 to 256 KiB, so that short
+ * inputs evict too; limits.object is 1 MiB), then
  * operations (first byte modulo 8; a field past the end reads 0). Session A is announced
  * first (next id 1, done id 0); the clock advances 1 ms an operation.
  *
@@ -206,7 +207,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t size)
 		.keys = &rx_keys,
 		.senders = (const uint8_t(*)[32])senders,
 		.nsenders = 1,
-		.memory_limit = (16u << 10) << (u8(&in) & 3),
+		.memory_limit = (4u << 10) << (2 * (u8(&in) & 3)),
 		.object_limit = 1u << 20,
 		.out_fd = -1,
 		.ev_fd = -1,
