@@ -12,7 +12,8 @@
  * (inverting is ambiguous: input "\xc3\xbf" and input "\xff" both decode to U+00FF).
  *
  * Odd: the rest is a sequence of event batches, each fed to events_batch() on a temp folder
- * made once (DIR and STATE under /tmp/sluice-fuzz-events-XXXXXX):
+ * made once (DIR and STATE under /dev/shm/sluice-fuzz-events-XXXXXX, a tmpfs, or /tmp when there
+ * is none; fsync and fdatasync are no-ops here, as in fuzz_deliver):
  *
  *   batch = ctl (u8) | after (u8) | count (u8) | [name] | count x event
  *   event = seq delta (i8) | len (u8) | len bytes          (the input's end cuts short)
@@ -57,6 +58,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define JFLAGS (JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL)
 #define RECYCLE_RUNS 1000
 #define SOURCES_MAX 64 /* tracked for checking; more valid names in one cycle are not checked */
+
+int fsync(int fd)
+{
+	(void)fd;
+	return 0;
+}
+
+int fdatasync(int fd)
+{
+	(void)fd;
+	return 0;
+}
 
 static void check(int ok, const char *what)
 {
@@ -297,10 +310,12 @@ static void events_open(void)
 	check(events_new(&ev, &c) == 0, "events_new");
 }
 
+/* Source names as README.md says of spool names: 1 to 63 of a-z 0-9 . _ -, not starting with
+ * '.' (hidden names are refused). */
 static bool name_ok(const char *n)
 {
 	size_t l = strlen(n);
-	if (l == 0 || l > 63 || strcmp(n, ".") == 0 || strcmp(n, "..") == 0)
+	if (l == 0 || l > 63 || n[0] == '.')
 		return false;
 	for (size_t i = 0; i < l; i++)
 		if (!((n[i] >= 'a' && n[i] <= 'z') || (n[i] >= '0' && n[i] <= '9') || n[i] == '.' ||
@@ -452,8 +467,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argv;
 	log_set_level(LOG_ERROR);
 	fresh_each = getenv("SLUICE_FUZZ_EVENTS_FRESH") != NULL;
-	snprintf(top, sizeof(top), "/tmp/sluice-fuzz-events-XXXXXX");
-	check(mkdtemp(top) != NULL, "mkdtemp");
+	snprintf(top, sizeof(top), "/dev/shm/sluice-fuzz-events-XXXXXX");
+	if (!mkdtemp(top)) {
+		snprintf(top, sizeof(top), "/tmp/sluice-fuzz-events-XXXXXX");
+		check(mkdtemp(top) != NULL, "mkdtemp");
+	}
 	snprintf(dir, sizeof(dir), "%s/events", top);
 	snprintf(stdir, sizeof(stdir), "%s/state", top);
 	events_open();

@@ -29,7 +29,7 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char dir[] = "/tmp/sluice-fuzz-journal-XXXXXX";
+static char dir[64]; /* on /dev/shm (a tmpfs) when there is one: no disk under the saves */
 static char jpath[sizeof(dir) + 16], spath[sizeof(dir) + 16];
 
 int fsync(int fd)
@@ -66,7 +66,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	check(mkdtemp(dir) != NULL, "mkdtemp failed");
+	snprintf(dir, sizeof(dir), "/dev/shm/sluice-fuzz-journal-XXXXXX");
+	if (!mkdtemp(dir)) {
+		snprintf(dir, sizeof(dir), "/tmp/sluice-fuzz-journal-XXXXXX");
+		check(mkdtemp(dir) != NULL, "mkdtemp failed");
+	}
 	snprintf(jpath, sizeof(jpath), "%s/journal", dir);
 	snprintf(spath, sizeof(spath), "%s/session", dir);
 	atexit(cleanup);
@@ -84,14 +88,16 @@ static bool keep_some(void *ctx, const char *spool, const char *rel, uint64_t si
 	return ((size ^ mtime ^ sl) & 1) == 0;
 }
 
-/* The key of each line that starts like a journal line ("sent HEX"), at most max of them. */
+/* The key of each line that starts like a journal line ("sent HEX"), at most max of them. The
+ * whole line is scanned: the loader's "sent %x" takes any run of white space before the key
+ * (a 64-byte copy here cut "sent" + 51 vertical tabs + " 343abcdef" to key 343abcd). */
 static size_t line_keys(const char *text, size_t len, uint64_t *keys, size_t max)
 {
 	size_t n = 0;
+	static char line[(1 << 16) + 1];
 	for (size_t i = 0; i < len && n < max;) {
 		const char *nl = memchr(text + i, '\n', len - i);
 		size_t end = nl ? (size_t)(nl - text) : len;
-		char line[64];
 		size_t l = end - i < sizeof(line) - 1 ? end - i : sizeof(line) - 1;
 		memcpy(line, text + i, l);
 		line[l] = '\0';

@@ -26,6 +26,7 @@
 #include "common/keys.h"
 #include "common/log.h"
 #include "rx/link/linkrole.h"
+#include "tests/fuzz/sodium_memo.h"
 
 static struct keys_rx rx_keys;
 static uint8_t senders[1][32];

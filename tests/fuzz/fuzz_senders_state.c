@@ -27,13 +27,14 @@
 #include "common/keys.h"
 #include "common/log.h"
 #include "rx/link/linkrole.h"
+#include "tests/fuzz/sodium_memo.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct keys_rx rx_keys;
 static uint8_t senders[2][32];
-static char dir[] = "/tmp/sluice-fuzz-senders-XXXXXX";
+static char dir[64]; /* on /dev/shm (a tmpfs) when there is one: no disk under the saves */
 static char path[sizeof(dir) + 16];
 
 /* The saves of save_counters need no durability here. */
@@ -73,7 +74,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	crypto_sign_seed_keypair(senders[0], sk, seed);
 	memset(seed, 'U', sizeof(seed));
 	crypto_sign_seed_keypair(senders[1], sk, seed);
-	check(mkdtemp(dir) != NULL, "mkdtemp failed");
+	snprintf(dir, sizeof(dir), "/dev/shm/sluice-fuzz-senders-XXXXXX");
+	if (!mkdtemp(dir)) {
+		snprintf(dir, sizeof(dir), "/tmp/sluice-fuzz-senders-XXXXXX");
+		check(mkdtemp(dir) != NULL, "mkdtemp failed");
+	}
 	snprintf(path, sizeof(path), "%s/senders", dir);
 	atexit(cleanup);
 	log_set_level(LOG_ERROR);

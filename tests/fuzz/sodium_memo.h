@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * For fuzz targets whose every input opens a session (fuzz_linkrole, fuzz_evict,
+ * fuzz_senders_state): libsodium's public-key operations, memoised. Each input makes a link role
+ * anew, so the same few announcements are verified and the same keys derived again and again:
+ * half of the run time went to it. These definitions take the place of libsodium's (the
+ * executable's symbols come first) and call the real ones through dlsym(RTLD_NEXT) on a miss;
+ * the answers are pure functions of the arguments, compared whole, so the code under test sees
+ * exactly what libsodium would say. Include once, in the target's .c.
+ */
+#ifndef SLUICE_FUZZ_SODIUM_MEMO_H
+#define SLUICE_FUZZ_SODIUM_MEMO_H
+
+#include <dlfcn.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MEMO_SLOTS 16
+#define MEMO_MSG_MAX 512
+
+static void *memo_real(const char *name)
+{
+	void *f = dlsym(RTLD_NEXT, name);
+	if (!f) {
+		fprintf(stderr, "sodium_memo: %s not found\n", name);
+		abort();
+	}
+	return f;
+}
+
+/* A slot: the arguments in, the result out. */
+struct memo_slot {
+	int used, rc;
+	size_t inlen;
+	unsigned char in[32 + 64 + MEMO_MSG_MAX];
+	unsigned char out[64];
+};
+
+struct memo {
+	struct memo_slot s[MEMO_SLOTS];
+	unsigned next;
+};
+
+static struct memo_slot *memo_find(struct memo *m, const unsigned char *in, size_t inlen)
+{
+	for (unsigned i = 0; i < MEMO_SLOTS; i++)
+		if (m->s[i].used && m->s[i].inlen == inlen && memcmp(m->s[i].in, in, inlen) == 0)
+			return &m->s[i];
+	return NULL;
+}
+
+static void memo_put(struct memo *m, const unsigned char *in, size_t inlen, int rc,
+		     const unsigned char *out, size_t outlen)
+{
+	struct memo_slot *s = &m->s[m->next++ % MEMO_SLOTS];
+	s->used = 1;
+	s->rc = rc;
+	s->inlen = inlen;
+	memcpy(s->in, in, inlen);
+	if (outlen)
+		memcpy(s->out, out, outlen);
+}
+
+/* Two 32-byte arguments to a 32-byte result. */
+static int memo_2x32(struct memo *m, const char *name, unsigned char *q, const unsigned char *a,
+		     const unsigned char *b)
+{
+	static int (*real[2])(unsigned char *, const unsigned char *, const unsigned char *);
+	unsigned char in[64];
+	memcpy(in, a, 32);
+	memcpy(in + 32, b, 32);
+	struct memo_slot *s = memo_find(m, in, sizeof(in));
+	if (s) {
+		memcpy(q, s->out, 32);
+		return s->rc;
+	}
+	int i = strcmp(name, "crypto_scalarmult") == 0;
+	if (!real[i])
+		real[i] = (int (*)(unsigned char *, const unsigned char *, const unsigned char *))memo_real(name);
+	int rc = real[i](q, a, b);
+	memo_put(m, in, sizeof(in), rc, q, 32);
+	return rc;
+}
+
+int crypto_scalarmult(unsigned char *q, const unsigned char *n, const unsigned char *p)
+{
+	static struct memo m;
+	return memo_2x32(&m, "crypto_scalarmult", q, n, p);
+}
+
+int crypto_scalarmult_curve25519(unsigned char *q, const unsigned char *n, const unsigned char *p)
+{
+	static struct memo m;
+	return memo_2x32(&m, "crypto_scalarmult_curve25519", q, n, p);
+}
+
+int crypto_sign_ed25519_pk_to_curve25519(unsigned char *curve25519_pk,
+					 const unsigned char *ed25519_pk)
+{
+	static struct memo m;
+	static int (*real)(unsigned char *, const unsigned char *);
+	struct memo_slot *s = memo_find(&m, ed25519_pk, 32);
+	if (s) {
+		memcpy(curve25519_pk, s->out, 32);
+		return s->rc;
+	}
+	if (!real)
+		real = (int (*)(unsigned char *, const unsigned char *))memo_real(
+			"crypto_sign_ed25519_pk_to_curve25519");
+	int rc = real(curve25519_pk, ed25519_pk);
+	memo_put(&m, ed25519_pk, 32, rc, curve25519_pk, 32);
+	return rc;
+}
+
+int crypto_sign_verify_detached(const unsigned char *sig, const unsigned char *msg,
+				unsigned long long mlen, const unsigned char *pk)
+{
+	static struct memo m;
+	static int (*real)(const unsigned char *, const unsigned char *, unsigned long long,
+			   const unsigned char *);
+	if (!real)
+		real = (int (*)(const unsigned char *, const unsigned char *, unsigned long long,
+				const unsigned char *))memo_real("crypto_sign_verify_detached");
+	if (mlen > MEMO_MSG_MAX)
+		return real(sig, msg, mlen, pk);
+	unsigned char in[32 + 64 + MEMO_MSG_MAX];
+	memcpy(in, pk, 32);
+	memcpy(in + 32, sig, 64);
+	memcpy(in + 96, msg, (size_t)mlen);
+	struct memo_slot *s = memo_find(&m, in, 96 + (size_t)mlen);
+	if (s)
+		return s->rc;
+	int rc = real(sig, msg, mlen, pk);
+	memo_put(&m, in, 96 + (size_t)mlen, rc, NULL, 0);
+	return rc;
+}
+
+int crypto_sign_detached(unsigned char *sig, unsigned long long *siglen_p, const unsigned char *msg,
+			 unsigned long long mlen, const unsigned char *sk)
+{
+	static struct memo m;
+	static int (*real)(unsigned char *, unsigned long long *, const unsigned char *,
+			   unsigned long long, const unsigned char *);
+	if (!real)
+		real = (int (*)(unsigned char *, unsigned long long *, const unsigned char *,
+				unsigned long long, const unsigned char *))memo_real("crypto_sign_detached");
+	if (mlen > MEMO_MSG_MAX)
+		return real(sig, siglen_p, msg, mlen, sk);
+	unsigned char in[64 + MEMO_MSG_MAX];
+	memcpy(in, sk, 64);
+	memcpy(in + 64, msg, (size_t)mlen);
+	struct memo_slot *s = memo_find(&m, in, 64 + (size_t)mlen);
+	if (s) {
+		memcpy(sig, s->out, 64);
+	} else {
+		int rc = real(sig, NULL, msg, mlen, sk);
+		if (rc != 0)
+			return rc;
+		memo_put(&m, in, 64 + (size_t)mlen, rc, sig, 64);
+	}
+	if (siglen_p)
+		*siglen_p = 64;
+	return 0;
+}
+
+#endif
