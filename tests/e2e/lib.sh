@@ -11,6 +11,7 @@ RX="$BUILD/sluice-rx"
 IMPAIR="$BUILD/sluice-impair"
 W=$(mktemp -d /tmp/sluice-e2e.XXXXXX)
 PIDS=()
+ON_CLEANUP=()
 # Sanitizer builds: reports go to files, and any report fails the test (see cleanup).
 export ASAN_OPTIONS="log_path=$W/sanitizer-asan:detect_leaks=1:abort_on_error=0"
 export UBSAN_OPTIONS="log_path=$W/sanitizer-ubsan:print_stacktrace=1"
@@ -44,6 +45,10 @@ cleanup() {
 	done
 	for p in "${PIDS[@]:-}"; do
 		[ -n "$p" ] && wait "$p" 2>/dev/null || true
+	done
+	# A test's own undoing (ON_CLEANUP+=("command ...")), once its processes are gone.
+	for h in "${ON_CLEANUP[@]:-}"; do
+		[ -n "$h" ] && eval "$h" || true
 	done
 	if ls "$W"/sanitizer-* >/dev/null 2>&1; then
 		log "FAIL: a sanitizer reported a problem:"

@@ -18,20 +18,7 @@ MNT="$W/out/files" EVD="$W/out/events"
 mkdir -p "$MNT" "$EVD"
 mount -t tmpfs -o size=8m,mode=0755 tmpfs "$MNT" || { log "SKIP: cannot mount a tmpfs here"; exit 0; }
 mount -t tmpfs -o size=1m,mode=0755 tmpfs "$EVD" || { umount "$MNT"; log "SKIP: cannot mount a tmpfs here"; exit 0; }
-on_exit() {
-	local rc=$?
-	for p in "${PIDS[@]:-}"; do
-		[ -n "$p" ] && kill "$p" 2>/dev/null || true
-	done
-	for p in "${PIDS[@]:-}"; do
-		[ -n "$p" ] && wait "$p" 2>/dev/null || true
-	done
-	umount "$MNT" 2>/dev/null || umount -l "$MNT" 2>/dev/null || true
-	umount "$EVD" 2>/dev/null || umount -l "$EVD" 2>/dev/null || true
-	(exit "$rc")
-	cleanup
-}
-trap on_exit EXIT
+ON_CLEANUP+=("umount '$MNT' 2>/dev/null || umount -l '$MNT'" "umount '$EVD' 2>/dev/null || umount -l '$EVD'")
 
 U=$((BASE_PORT + 5))
 make_keys
