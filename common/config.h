@@ -125,5 +125,9 @@ struct config_change {
 bool config_str_differs(const char *a, const char *b);
 void config_log_refused(const char *problems, const char *path);
 void config_log_restart_keys(const struct config_change *c, size_t n);
+/* Load path again for a reload: 0 and *out (free it), or non-zero with every problem already
+ * logged as refused (config_log_refused). */
+int config_rx_reload(const char *path, struct rx_config *out) __attribute__((warn_unused_result));
+int config_tx_reload(const char *path, struct tx_config *out) __attribute__((warn_unused_result));
 
 #endif

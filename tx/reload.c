@@ -70,21 +70,8 @@ static void name_restart_keys(const struct tx_config *o, const struct tx_config 
 void tx_reload(struct tx *t)
 {
 	struct tx_config n;
-	char *problems = NULL;
-	size_t plen = 0;
-	FILE *err = open_memstream(&problems, &plen);
-	if (!err) {
-		log_error("reload: %s", strerror(errno));
+	if (config_tx_reload(t->cfg_path, &n) != 0)
 		return;
-	}
-	int rc = config_tx_load(t->cfg_path, &n, err);
-	fclose(err);
-	if (rc != 0) {
-		config_log_refused(problems, t->cfg_path);
-		free(problems);
-		return;
-	}
-	free(problems);
 	name_restart_keys(&t->cfg, &n);
 	t->cfg.log_level = n.log_level;
 	log_set_level(n.log_level);

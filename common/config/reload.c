@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* What both daemons' SIGHUP reloads share: comparing keys, and saying what was refused. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/config.h"
@@ -28,3 +31,27 @@ void config_log_restart_keys(const struct config_change *c, size_t n)
 		if (c[i].changed)
 			log_warn("%s changed: takes effect at the next start", c[i].key);
 }
+
+/* One load with its problems gathered, logged as refused when there are any. */
+static int reload(const char *path, int (*load)(const char *, void *, FILE *), void *out)
+{
+	char *problems = NULL;
+	size_t plen = 0;
+	FILE *err = open_memstream(&problems, &plen);
+	if (!err) {
+		log_error("reload: %s", strerror(errno));
+		return -ENOMEM;
+	}
+	int rc = load(path, out, err);
+	fclose(err);
+	if (rc != 0)
+		config_log_refused(problems, path);
+	free(problems);
+	return rc;
+}
+
+static int load_rx(const char *path, void *out, FILE *err) { return config_rx_load(path, out, err); }
+static int load_tx(const char *path, void *out, FILE *err) { return config_tx_load(path, out, err); }
+
+int config_rx_reload(const char *path, struct rx_config *out) { return reload(path, load_rx, out); }
+int config_tx_reload(const char *path, struct tx_config *out) { return reload(path, load_tx, out); }

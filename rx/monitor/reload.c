@@ -87,22 +87,10 @@ static void reopen_audit(struct mon *m)
 void mon_reload(struct mon *m)
 {
 	struct rx_config n;
-	char *problems = NULL;
-	size_t plen = 0;
-	FILE *err = open_memstream(&problems, &plen);
-	if (!err) {
-		log_error("reload: %s", strerror(errno));
-		return;
-	}
-	int rc = config_rx_load(m->cfg_path, &n, err);
-	fclose(err);
-	if (rc != 0) {
-		config_log_refused(problems, m->cfg_path);
-		free(problems);
+	if (config_rx_reload(m->cfg_path, &n) != 0) {
 		reopen_audit(m);
 		return;
 	}
-	free(problems);
 	name_restart_keys(m->cfg, &n);
 	if (n.log_level != m->cfg->log_level) {
 		m->cfg->log_level = n.log_level;
