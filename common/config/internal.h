@@ -41,6 +41,8 @@ const char *schema_scalar(const yaml_node_t *n);
 yaml_node_t *schema_node(struct ctx *c, int id);
 const char *schema_want_scalar(struct ctx *c, const yaml_node_t *n, const char *key);
 void schema_string(struct ctx *c, const yaml_node_t *n, const char *key, char **out);
+/* A spool or event source name (config_name_valid), copied into out. */
+void schema_name(struct ctx *c, const yaml_node_t *n, const char *key, char out[CONFIG_NAME_MAX]);
 void schema_uint(struct ctx *c, const yaml_node_t *n, const char *key, unsigned lo, unsigned hi,
 		 unsigned *out);
 void schema_rate(struct ctx *c, const yaml_node_t *n, const char *key, uint64_t *out);

@@ -53,6 +53,17 @@ const char *schema_want_scalar(struct ctx *c, const yaml_node_t *n, const char *
 	return s;
 }
 
+void schema_name(struct ctx *c, const yaml_node_t *n, const char *key, char out[CONFIG_NAME_MAX])
+{
+	const char *s = schema_want_scalar(c, n, key);
+	if (!s)
+		return;
+	if (!config_name_valid(s))
+		schema_problem(c, n, "bad name '%s': use 1 to 63 of a-z 0-9 . _ -, not starting with '.'", s);
+	else
+		snprintf(out, CONFIG_NAME_MAX, "%s", s);
+}
+
 void schema_string(struct ctx *c, const yaml_node_t *n, const char *key, char **out)
 {
 	const char *s = schema_want_scalar(c, n, key);

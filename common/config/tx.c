@@ -84,14 +84,7 @@ TXF(tx_log) { schema_walk(c, v, key, log_tx_fields, t_); }
 
 static void sp_name(struct ctx *c, yaml_node_t *v, void *t_, const char *key)
 {
-	struct config_spool *sp = t_;
-	const char *n = schema_want_scalar(c, v, key);
-	if (!n)
-		return;
-	if (!config_name_valid(n))
-		schema_problem(c, v, "bad name '%s': use 1 to 63 of a-z 0-9 . _ -, not starting with '.'", n);
-	else
-		snprintf(sp->name, sizeof(sp->name), "%s", n);
+	schema_name(c, v, key, ((struct config_spool *)t_)->name);
 }
 static void sp_path(struct ctx *c, yaml_node_t *v, void *t_, const char *key)
 {
@@ -129,14 +122,7 @@ static const struct field spool_fields[] = {
 
 static void ev_name(struct ctx *c, yaml_node_t *v, void *t_, const char *key)
 {
-	struct config_event *e = t_;
-	const char *n = schema_want_scalar(c, v, key);
-	if (!n)
-		return;
-	if (!config_name_valid(n))
-		schema_problem(c, v, "bad name '%s': use 1 to 63 of a-z 0-9 . _ -, not starting with '.'", n);
-	else
-		snprintf(e->name, sizeof(e->name), "%s", n);
+	schema_name(c, v, key, ((struct config_event *)t_)->name);
 }
 
 static void ev_listen(struct ctx *c, yaml_node_t *v, void *t_, const char *key)
