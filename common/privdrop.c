@@ -167,12 +167,17 @@ int privdrop_apply(const struct privdrop *p, int *landlock, char *err, size_t er
 	int top = 2;
 	for (size_t i = 0; i < p->nkeep; i++)
 		top = p->keep_fds[i] > top ? p->keep_fds[i] : top;
-	struct rlimit nf;
-	if (getrlimit(RLIMIT_NOFILE, &nf) != 0)
-		return fail(err, errlen, "getrlimit(RLIMIT_NOFILE)");
-	for (int fd = 3; !p->keep_all_fds && fd < (int)(nf.rlim_cur < 65536 ? nf.rlim_cur : 65536); fd++)
-		if (!kept(p, fd))
-			(void)close(fd);
+	/* Every descriptor from 3 up but the kept ones: one close_range per gap between them. */
+	for (int fd = 3; !p->keep_all_fds && fd <= top + 1;) {
+		int next = fd;
+		while (next <= top && !kept(p, next))
+			next++;
+		if (next > top)
+			(void)close_range((unsigned)fd, ~0u, 0);
+		else if (next > fd)
+			(void)close_range((unsigned)fd, (unsigned)next - 1, 0);
+		fd = next + 1;
+	}
 	struct {
 		int res;
 		rlim_t v;
