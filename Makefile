@@ -1,3 +1,4 @@
+# SPDX-FileCopyrightText: 2026 Sluice developers
 # SPDX-License-Identifier: Apache-2.0
 # Sluice: one non-recursive GNU Makefile.
 #   make            build build/sluice-tx and build/sluice-rx

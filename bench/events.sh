@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-FileCopyrightText: 2026 Sluice developers
 # SPDX-License-Identifier: Apache-2.0
 # Event latency: intake on tx to line written on rx (rx_time - tx_time of each JSON line; both
 # stamped on this machine's clock), real binaries over loopback, tx pinned to CPU 0 and rx to

@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * FEC throughput on one core, in GB/s of source data (K * T bytes per block): encoding, and

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-FileCopyrightText: 2026 Sluice developers
 # SPDX-License-Identifier: Apache-2.0
 # tx -> rx goodput: file bytes delivered intact per second, real binaries over loopback,
 # tx pinned to CPU 0 and rx to CPU 1, spool and output on tmpfs (/dev/shm) so the data path is

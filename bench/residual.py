@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-FileCopyrightText: 2026 Sluice developers
 # SPDX-License-Identifier: Apache-2.0
 """Residual loss for Sluice's FEC settings: the numbers behind the defaults in README.md.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-FileCopyrightText: 2026 Sluice developers
 # SPDX-License-Identifier: Apache-2.0
 # make bench: ceilings and the data path, on this machine, in one run.
 #  1. the machine; 2. raw UDP over loopback (the socket ceiling) and memcpy; 3. AEAD and hash

@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The socket ceiling: raw UDP over loopback, sender and receiver threads, 1 s each run.

@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Event batches: the payload of WIRE_KIND_EVENTS objects. Events of one source that arrive

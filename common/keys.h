@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Long-term keys. The sender signs with Ed25519; the receiver holds an X25519 pair. Files are

@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Logging to stderr with levels; per-call-site rate limiting for per-packet paths. */
 #ifndef SLUICE_LOG_H

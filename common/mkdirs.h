@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Creating folder paths (state, output, log folders) at start-up. */
 #ifndef SLUICE_MKDIRS_H

@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Anti-replay window (RFC 6479): a ring of 64-bit words tracking the last REPLAY_WINDOW packet

@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Session key derivation and per-packet AEAD. HKDF through OpenSSL; libsodium for X25519.
  * The bulk cipher, by measurement (bench/crypto_bench prints each):

@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Session keys without a handshake. Each tx session draws a fresh ephemeral X25519 pair; the

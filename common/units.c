@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Values with units in configuration: rates, sizes, durations, percentages, addresses, names. */
 #include <arpa/inet.h>

@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /* UTF-8 validation (RFC 3629), shared by the receiver's path checks, audit log and event lines. */
 #ifndef SLUICE_UTF8_H

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-FileCopyrightText: 2026 Sluice developers
 # SPDX-License-Identifier: Apache-2.0
 """Write an SPDX 2.3 JSON SBOM of the shared libraries Sluice's binaries link.
 

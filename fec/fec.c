@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Erasure codec on Intel ISA-L: the generator is gf_gen_cauchy1_matrix's, ec_init_tables and

@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Systematic MDS erasure code over GF(2^8) (ISA-L kernels, Cauchy matrix, polynomial 0x11d).

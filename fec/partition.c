@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Objects into blocks of near-equal size (RFC 5052 section 9.1), and repair counts.

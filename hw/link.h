@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The link: a one-way datagram path. A backend per file (link_udp.c: UDP with sendmmsg /

@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /* What a link backend provides (hw/link.c dispatches through it). */
 #ifndef SLUICE_LINK_IMPL_H

@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Pacing at a fixed bit rate. Nobody can tell the sender to slow down, so it must never exceed

@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Datagrams the kernel dropped at a socket because its receive buffer was full (SO_MEMINFO).

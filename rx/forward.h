@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Forwarding event lines to a local consumer (a SIEM or VMS): output.forward, an extension.

@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A file object kept across a clean stop of the receiver: its temp file FILES/.sluice-tmp/NAME

@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The receiver's counters (Prometheus names fixed by INTERFACE.md, plus detail). Defined in
  * rx/rx_metrics.c; every process adds to them with metric_add(). */

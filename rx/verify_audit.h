@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * `sluice-rx verify-audit FILE... [--sender PUBFILE]... [--files DIR] [--head HEADFILE]`: re-checks audit logs

@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The index of rx/versions.h: a hash table of names (keyed by the caller's "<spool>/<path>"),

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-FileCopyrightText: 2026 Sluice developers
 # SPDX-License-Identifier: Apache-2.0
 # make demo: the real job on a built-in default, on loopback, in well under a minute.
 # Keys are made, sluice-rx and sluice-tx start, a userspace impairment proxy between them drops

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-FileCopyrightText: 2026 Sluice developers
 # SPDX-License-Identifier: Apache-2.0
 # Runs every unit test binary given as arguments, then every end-to-end test in tests/e2e/,
 # each in its own process, and closes with one line: "check: N passed, N failed".

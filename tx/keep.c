@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Kept files: a binary min-heap on the monotonic deadline, checked every KEEP_TICK_MS, and a

@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sluice-tx: the sender daemon, or a one-shot send. The main thread runs the libuv loop (spool

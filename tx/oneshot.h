@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * One-shot send (`sluice-tx -c FILE send [--as NAME] PATH...`): the files a send names, found

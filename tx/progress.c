@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /* A one-shot send's progress bar or summary line (tx/progress.h). */
 #include "tx/progress.h"

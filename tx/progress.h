@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * A one-shot send's progress, on stderr. On a terminal (isatty, TERM set and not "dumb", text

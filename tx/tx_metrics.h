@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The sender's counters (names fixed by INTERFACE.md, plus detail). */
 #ifndef SLUICE_TX_METRICS_H

@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /* What both daemons' SIGHUP reloads share: comparing keys, and saying what was refused. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The deliver process: the deliver role (rx/deliver/deliver.h) in a process of its own, forked

@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The events lane's files: EVENTS/<source>/<YYYY-MM-DD>.jsonl, one per UTC day of writing.

@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The events lane's sources: up to EVENTS_SOURCES_MAX, each a folder EVENTS/<source> made on

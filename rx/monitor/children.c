@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Starting, stopping and restarting the monitor's children (rx/monitor/monitor.h). */
 #include "rx/monitor/internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The monitor's parts (rx/monitor/): its state, and the calls between monitor.c (set-up, the

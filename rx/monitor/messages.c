@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /* What the spawner, the deliver process and the link process (the key holder's requests) send
  * the monitor. */

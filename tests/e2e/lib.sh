@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-FileCopyrightText: 2026 Sluice developers
 # SPDX-License-Identifier: Apache-2.0
 # Shared helpers for end-to-end tests: real binaries, loopback, userspace impairment.
 # Every wait is bounded; every test cleans up its processes and folders on exit.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-FileCopyrightText: 2026 Sluice developers
 # SPDX-License-Identifier: Apache-2.0
 # A file that grows while it is being sent is not delivered half-old, half-new: tx notices,
 # says so, and sends it again once it is complete; rx ends up with the final content. A file

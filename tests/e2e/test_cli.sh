@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-FileCopyrightText: 2026 Sluice developers
 # SPDX-License-Identifier: Apache-2.0
 # The command line of INTERFACE.md: exit codes, --check printing every problem as
 # FILE:LINE:COL, keygen file modes, refusal of readable secrets, and one-shot send.

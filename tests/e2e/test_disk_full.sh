@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-FileCopyrightText: 2026 Sluice developers
 # SPDX-License-Identifier: Apache-2.0
 # A full output filesystem (an 8 MB tmpfs as output.files, files of 3 MB): what does not fit is
 # audited lost with reason disk_full (spool and path named) and counted; no partial file under a

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-FileCopyrightText: 2026 Sluice developers
 # SPDX-License-Identifier: Apache-2.0
 # Events end to end, through 2% link loss (tx's impaired link): 100,000 events through each
 # intake kind at once (UDP datagrams; 8 concurrent TCP clients with lines split across writes

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-FileCopyrightText: 2026 Sluice developers
 # SPDX-License-Identifier: Apache-2.0
 # A hostile network floods the receiver at 1 Gbit/s with a mix of garbage, well-formed data
 # of sessions nobody announced, forged data naming the genuine session, forged announcements

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-FileCopyrightText: 2026 Sluice developers
 # SPDX-License-Identifier: Apache-2.0
 # A forger who has the two public keys (they are not secret) floods the receiver with
 # announcements naming the pinned sender: 10,000 a second, huge session counter, random

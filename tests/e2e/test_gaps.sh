@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-FileCopyrightText: 2026 Sluice developers
 # SPDX-License-Identifier: Apache-2.0
 # The gap report round trip, the only feedback a one-way site has (issue 14 item 5):
 # 1. files sent while rx is stopped (reported as a range when the session comes back) and a

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-FileCopyrightText: 2026 Sluice developers
 # SPDX-License-Identifier: Apache-2.0
 # tx's event intake runs in a process of its own (tx/intake_proc/intake_proc.h):
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-FileCopyrightText: 2026 Sluice developers
 # SPDX-License-Identifier: Apache-2.0
 # A receiver that hears data before the session's announcement (it started late, or the
 # announcement was lost) holds the datagrams, and delivers them once a later announcement

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-FileCopyrightText: 2026 Sluice developers
 # SPDX-License-Identifier: Apache-2.0
 # spools[].keep_for with after: delete: a sent file stays in the spool for keep_for, is not sent
 # again meanwhile (not on a close-after-write without change, not after a tx restart), is then

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-FileCopyrightText: 2026 Sluice developers
 # SPDX-License-Identifier: Apache-2.0
 # Through the userspace impairment proxy: 5% uniform loss with reorder, duplicates and
 # corruption at the default 25% overhead; then 3% bursty loss (Gilbert-Elliott, mean burst 30)

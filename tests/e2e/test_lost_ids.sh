@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-FileCopyrightText: 2026 Sluice developers
 # SPDX-License-Identifier: Apache-2.0
 # Losses the receiver must report, and only those:
 # 1. files a sender sent before the receiver ever heard it: one "lost" audit line for the

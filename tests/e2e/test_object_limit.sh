@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-FileCopyrightText: 2026 Sluice developers
 # SPDX-License-Identifier: Apache-2.0
 # A file over the receiver's limits.object is refused unopened and audited "rejected" with its
 # spool, path, size and the limit as reason; nothing is written, nothing counted lost, and its

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-FileCopyrightText: 2026 Sluice developers
 # SPDX-License-Identifier: Apache-2.0
 # A strictly one-way topology, as on a real diode. Two network namespaces joined by a veth
 # pair; the receiver has ARP off, IPv6 off and no route back; the sender reaches it through a

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-FileCopyrightText: 2026 Sluice developers
 # SPDX-License-Identifier: Apache-2.0
 # A receiver that cannot keep up: rx's link process is frozen (SIGSTOP) while tx sends 300 MB, more than its
 # 128 MiB socket buffer holds. The datagrams the kernel drops are counted in

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-FileCopyrightText: 2026 Sluice developers
 # SPDX-License-Identifier: Apache-2.0
 # Installing Sluice (README, "Installing"):
 #  1. the example configs pass --check with real keys, their paths moved into a temp folder;

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-FileCopyrightText: 2026 Sluice developers
 # SPDX-License-Identifier: Apache-2.0
 # sluice-rx's processes and what confines them (README, "Security model"):
 #  1. the link process runs as the user: account, chrooted into STATE/empty, no new privileges,

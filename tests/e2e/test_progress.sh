@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-FileCopyrightText: 2026 Sluice developers
 # SPDX-License-Identifier: Apache-2.0
 # One-shot send's progress (README, "One-shot send"): on a terminal, one line redrawn in place
 # with the percentage, sizes, rate and ETA, then a final line with totals and elapsed time;

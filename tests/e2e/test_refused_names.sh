@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-FileCopyrightText: 2026 Sluice developers
 # SPDX-License-Identifier: Apache-2.0
 # A spool file whose name the receiver would refuse (common/pathrule.h) is refused by the
 # sender where it stands, with `after: delete`: kept in the spool, logged once with the rule

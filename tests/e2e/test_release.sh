@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-FileCopyrightText: 2026 Sluice developers
 # SPDX-License-Identifier: Apache-2.0
 # Release artefacts (README, "Release artefacts"):
 #  1. `make sbom` writes SPDX 2.3 JSON naming, for every library each binary names (NEEDED),

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-FileCopyrightText: 2026 Sluice developers
 # SPDX-License-Identifier: Apache-2.0
 # Killing either side loses nothing that was accepted:
 #  1. rx killed (SIGKILL) mid-transfer leaves no partial file under a final name, and after a

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-FileCopyrightText: 2026 Sluice developers
 # SPDX-License-Identifier: Apache-2.0
 # A receiver stopped cleanly in the middle of a file keeps the blocks it has: restarted in the
 # early in the sender's second copy (fec.repeat: 2), it completes the file from the blocks it

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-FileCopyrightText: 2026 Sluice developers
 # SPDX-License-Identifier: Apache-2.0
 # The receiver is the security boundary. A sender whose key is not pinned, altered packets,
 # replayed packets and injected garbage deliver nothing, and each is counted in

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-FileCopyrightText: 2026 Sluice developers
 # SPDX-License-Identifier: Apache-2.0
 # Both daemons as the systemd units run them (dist/systemd/): an unprivileged user with no
 # capabilities, no new privileges, umask 0027, under a service manager's notify socket:

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-FileCopyrightText: 2026 Sluice developers
 # SPDX-License-Identifier: Apache-2.0
 # SIGHUP and the logs (README, "Logs"):
 #  1. rx and tx at info with log.format json: every line of both logs is a JSON object with

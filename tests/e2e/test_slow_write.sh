@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-FileCopyrightText: 2026 Sluice developers
 # SPDX-License-Identifier: Apache-2.0
 # A file written slowly is sent once, complete: not while it is being written. Files named
 # .hidden, *.tmp, *.part and *~ are never picked up.

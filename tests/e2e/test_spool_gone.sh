@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-FileCopyrightText: 2026 Sluice developers
 # SPDX-License-Identifier: Apache-2.0
 # A spool folder that is removed (rm -rf) or moved away, then made again, is watched again:
 # tx warns once when it vanishes, says when it watches it again, and sends what is put in the

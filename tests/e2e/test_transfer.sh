@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-FileCopyrightText: 2026 Sluice developers
 # SPDX-License-Identifier: Apache-2.0
 # Files of every awkward size, nested folders and real H.264 MPEG-TS segments cross loopback
 # byte-identical at 0% loss; mtimes kept, nothing executable, spool emptied (after: delete),

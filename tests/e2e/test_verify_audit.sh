@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-FileCopyrightText: 2026 Sluice developers
 # SPDX-License-Identifier: Apache-2.0
 # The audit log is hash-chained line to line and `sluice-rx verify-audit` re-checks it offline:
 #  1. files delivered, rx restarted (a "start" line, not a break), the log rotated on SIGHUP

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-FileCopyrightText: 2026 Sluice developers
 # SPDX-License-Identifier: Apache-2.0
 # A wall-clock step back of an hour, on either host, changes no timer. tx and rx run under
 # build/libfakeclock.so (tests/tools/fakeclock/): each reads its wall-clock offset from a file

@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * libFuzzer target for the receiver's deliver role (rx/deliver.c): deliver_handle() over the

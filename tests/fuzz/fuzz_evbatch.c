@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target: the event-batch decoder (zstd capped at EVBATCH_RAW_MAX: bombs refused).
  * Whatever decodes must re-encode, raw, to a batch that decodes to the same events. */

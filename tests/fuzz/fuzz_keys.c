@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * libFuzzer target for common/keys.c: keys_parse_line and the key-file loaders on hostile text

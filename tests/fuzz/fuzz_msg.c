@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * libFuzzer target for rx/msg.c, the decoder of what the link role sends the deliver role: a

@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * libFuzzer target for rx/monitor/procmsg.c procmsg_link_decode: the link process's start

@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Writes the seed corpora of fuzz_linkrole, fuzz_manifest and fuzz_evbatch: signed announcements and

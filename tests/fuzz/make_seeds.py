@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-FileCopyrightText: 2026 Sluice developers
 # SPDX-License-Identifier: Apache-2.0
 """Write the seed corpora of fuzz_wire, fuzz_msg, fuzz_pathrule, fuzz_senders_state, fuzz_journal,
 fuzz_config, fuzz_keys, fuzz_kept, fuzz_metrics_http, fuzz_intake_msg, fuzz_intake_udp,

@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Test tool: send deterministic events (tests/tools/evtext.h) to an intake of sluice-tx.

@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Test oracle shared by tests/unit/test_events.c and tests/fuzz/fuzz_events.c: well-formed

@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Seeded randomness for unit tests: the seed is printed, and SLUICE_TEST_SEED repeats a run. */
 #ifndef SLUICE_TEST_SEEDED_H

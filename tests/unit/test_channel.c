@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * common/channel.{h,c} over real unix stream socketpairs: messages round-trip byte for byte;

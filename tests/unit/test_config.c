@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /* common/config/ and common/units.c: defaults, every kind of error with FILE:LINE:COL, all
  * problems in one run, unit parsers. */

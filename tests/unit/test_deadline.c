@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /* common/deadline.{h,c}: poll timeouts never wake early, NEVER means no timeout, periodic
  * deadlines re-arm from the time they ran. */

@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fec/: the ISA-L codec against a plain reference written here (log/exp tables for GF(2^8)

@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The gap report parser (common/gapreport.h): what it accepts, and that each refusal names the
  * problem; RFC 3339 times. */

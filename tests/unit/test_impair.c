@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * hw/impair.{h,c}: the same seed gives the same output, emit for emit, and another seed does

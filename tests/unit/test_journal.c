@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tx/journal.{h,c}: what a send records (wall-clock time and inode, for keep_for) survives a

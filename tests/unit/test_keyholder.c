@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rx/monitor/keyholder.c: the monitor's judgement of the announcements a (possibly subverted)

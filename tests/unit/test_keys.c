@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * common/keys.{h,c}: key generation in a fresh mkdtemp directory (modes, one line each, the

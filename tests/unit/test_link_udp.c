@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * hw/link_udp.c over loopback: 10,000 datagrams of seeded mixed sizes (GSO runs longer than

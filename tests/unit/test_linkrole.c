@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rx/linkrole.c driven packet by packet, with a fake clock: signed and MACed announcements and

@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * common/manifest.{h,c} and common/hash.{h,c}: sign / verify round trips at the string length

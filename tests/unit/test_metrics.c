@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * common/metrics.{h,c}: the exact exposition text, snprintf-like sizing and truncation, HELP

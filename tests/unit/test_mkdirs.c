@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /* common/mkdirs.c: creates what is missing; a file where a folder must be is -ENOTDIR, not
  * success (a state folder named as a regular file must fail where it is made). */

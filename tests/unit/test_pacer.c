@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * hw/pacer.{h,c}: the charging arithmetic on a made-up clock (costs, the burst cap after idle,

@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * common/pathrule.{h,c}: the one rule set both sides apply to a spool file's name. A table of

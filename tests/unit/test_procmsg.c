@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rx/monitor/procmsg.c: the kept objects in DV_KEPT's form (written by the deliver process)

@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /* tx/progress.{h,c}: units, times, bar or plain from the environment, and the bytes of a
  * redraw (the terminal itself is tests/e2e/test_progress.sh). */

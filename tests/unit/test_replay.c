@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * common/replay.{h,c}: the RFC 6479 window against a plain reference (every accepted number

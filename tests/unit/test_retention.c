@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /* rx/retention.c with a chosen `now`: only files delivered (inode change time) before the
  * cutoff go, whatever their mtime (a delivered file keeps the sender's, which may be years

@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rx/versions.{h,c} in a mkdtemp folder, with at most 3 numbered names: numbers running out,

@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * common/wire.{h,c} and common/cursor.h: DATA and ANNOUNCE round trips with every field at its

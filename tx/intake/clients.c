@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Stream event sources (tcp:, unix:): each client accepted, framed by tx/framing.h, kept per

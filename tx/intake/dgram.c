@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * UDP event sources: one event per datagram, a trailing LF or CRLF dropped, one longer than

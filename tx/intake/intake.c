@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Event intake on a libuv loop (tx/intake/intake.h): the bound sockets of the sources taken

@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tx's intake in processes of its own (tx/intake_proc/intake_proc.h), sluice-tx's side on its

@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tx's event intake in processes of its own, so that a parser bug reachable from the camera

@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * What the intake process may send sluice-tx (tx/intake_proc/intake_proc.h, enum intake_msg),

@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Test shim, LD_PRELOAD=build/libfakeclock.so: the wall clock of the process it is loaded
