@@ -28,7 +28,7 @@ static void usage(FILE *f)
 	fprintf(f, "usage: sluice-rx -c FILE [--check]\n"
 		   "       sluice-rx -c FILE gaps [--since TIME]\n"
 		   "       sluice-rx keygen DIR\n"
-		   "       sluice-rx verify-audit FILE... [--sender PUBFILE]... [--files DIR] [--head HEADFILE]\n"
+		   "       sluice-rx verify-audit FILE... [--sender PUBFILE...] [--files DIR] [--head HEADFILE]\n"
 		   "       sluice-rx --version | --help\n"
 		   "Receives files and events from a one-way link and delivers them.\n");
 }

@@ -38,8 +38,11 @@ struct walk {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: sluice-rx verify-audit FILE... [--sender PUBFILE]... [--files DIR] "
-		   "[--head HEADFILE]\n");
+	fprintf(f, "usage: sluice-rx verify-audit FILE... [--sender PUBFILE...] [--files DIR] "
+		   "[--head HEADFILE] [-- FILE...]\n"
+		   "  audit log FILEs come before the first option or after \"--\"; --sender takes\n"
+		   "  one or more key files, up to the next argument that starts with '-', and may\n"
+		   "  be repeated\n");
 }
 
 /* "seq" as a u64 (the writer gives ids above 2^63 as strings; a seq never gets there). */
@@ -363,63 +366,99 @@ static int check_file_lines(struct walk *w, const char *file)
 
 int verify_audit_main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"sender", required_argument, NULL, 's'},
-		{"files", required_argument, NULL, 'f'},
-		{"head", required_argument, NULL, 'H'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
+	/*
+	 * Not getopt: --sender takes a list. argv[0] is "verify-audit"; audit log FILEs come before
+	 * the first argument starting with '-' or after "--"; --sender (or --sender=F) takes every
+	 * following argument up to the next one starting with '-'; --files and --head take one, as
+	 * getopt would. Any other bare argument is refused, so a log is never taken for a key.
+	 */
 	struct walk w = {0};
-	int c, rc = 2;
-	optind = 0; /* a fresh scan of this argv */
+	const char **logs = calloc((size_t)argc, sizeof(*logs));
+	size_t nlogs = 0;
+	int rc = 2, i = 1;
 	w.fps = calloc((size_t)argc, sizeof(*w.fps));
 	w.pks = calloc((size_t)argc, sizeof(*w.pks));
-	if (!w.fps || !w.pks || sodium_init() < 0) {
+	if (!logs || !w.fps || !w.pks || sodium_init() < 0) {
+		free(logs);
 		free(w.fps);
 		free(w.pks);
 		return 1;
 	}
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 's': {
-			char err[256];
-			if (keys_load_public(KEYS_TX, optarg, w.pks[w.nfps], err, sizeof(err)) != 0) {
-				fprintf(stderr, "sluice-rx verify-audit: --sender %s: %s\n", optarg, err);
+	while (i < argc && argv[i][0] != '-')
+		logs[nlogs++] = argv[i++];
+	while (i < argc) {
+		const char *a = argv[i++], *eq = strchr(a, '='), *val;
+		size_t len = strncmp(a, "--", 2) == 0 && eq ? (size_t)(eq - a) : strlen(a);
+		if (strcmp(a, "--") == 0) {
+			while (i < argc)
+				logs[nlogs++] = argv[i++];
+		} else if (len == 8 && strncmp(a, "--sender", len) == 0) {
+			val = eq ? eq + 1 : i < argc && argv[i][0] != '-' ? argv[i++] : NULL;
+			if (!val || !*val) {
+				fprintf(stderr, "sluice-rx verify-audit: --sender needs at least one key "
+						"file\n");
 				goto done;
 			}
-			keys_fingerprint(w.pks[w.nfps], w.fps[w.nfps]);
-			w.nfps++;
-			break;
-		}
-		case 'f': w.files_dir = optarg; break;
-		case 'H': {
-			char buf[160];
-			FILE *f = fopen(optarg, "re");
-			size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
-			if (f)
-				fclose(f);
-			buf[n] = '\0';
-			if (!f || audit_head_parse(buf, &w.head_seq, w.head_hash) != 0) {
-				fprintf(stderr, "sluice-rx verify-audit: --head %s: %s\n", optarg,
-					f ? "not \"SEQ HASH\" (a copy of STATE/audit-head or of the "
-					    "log's \"chain head\" line)" : strerror(errno));
+			for (;;) {
+				char err[256];
+				if (keys_load_public(KEYS_TX, val, w.pks[w.nfps], err, sizeof(err)) != 0) {
+					fprintf(stderr, "sluice-rx verify-audit: --sender: %s\n", err);
+					goto done;
+				}
+				keys_fingerprint(w.pks[w.nfps], w.fps[w.nfps]);
+				w.nfps++;
+				if (i >= argc || argv[i][0] == '-')
+					break;
+				val = argv[i++];
+			}
+		} else if ((len == 7 && strncmp(a, "--files", len) == 0) ||
+			   (len == 6 && strncmp(a, "--head", len) == 0)) {
+			val = eq ? eq + 1 : i < argc ? argv[i++] : NULL;
+			if (!val) {
+				fprintf(stderr, "sluice-rx verify-audit: %.*s needs an argument\n", (int)len, a);
 				goto done;
 			}
-			w.head_given = true;
-			break;
-		}
-		case 'h': usage(stdout); rc = 0; goto done;
-		default: usage(stderr); goto done;
+			if (len == 7) {
+				w.files_dir = val;
+			} else {
+				char buf[160];
+				FILE *f = fopen(val, "re");
+				size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+				if (f)
+					fclose(f);
+				buf[n] = '\0';
+				if (!f || audit_head_parse(buf, &w.head_seq, w.head_hash) != 0) {
+					fprintf(stderr, "sluice-rx verify-audit: --head %s: %s\n", val,
+						f ? "not \"SEQ HASH\" (a copy of STATE/audit-head or of the "
+						    "log's \"chain head\" line)" : strerror(errno));
+					goto done;
+				}
+				w.head_given = true;
+			}
+			/* A bare argument here is neither a value nor after "--": refuse it. */
+			if (i < argc && argv[i][0] != '-') {
+				fprintf(stderr, "sluice-rx verify-audit: %s: an argument after %.*s %s; give "
+						"audit log FILEs before the options or after --\n",
+					argv[i], (int)len, a, val);
+				goto done;
+			}
+		} else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			usage(stdout);
+			rc = 0;
+			goto done;
+		} else {
+			fprintf(stderr, "sluice-rx verify-audit: %s: unknown option\n", a);
+			usage(stderr);
+			goto done;
 		}
 	}
-	if (optind >= argc) {
+	if (nlogs == 0) {
 		usage(stderr);
 		goto done;
 	}
 	rc = 0;
-	for (int i = optind; i < argc && rc == 0; i++)
-		rc = check_file_lines(&w, argv[i]);
+	for (size_t j = 0; j < nlogs && rc == 0; j++)
+		rc = check_file_lines(&w, logs[j]);
 	if (rc == 0 && w.lines == 0) {
 		fprintf(stderr, "sluice-rx verify-audit: no lines to check\n");
 		rc = 1;
@@ -449,6 +488,7 @@ int verify_audit_main(int argc, char **argv)
 			rc = 1;
 	}
 done:
+	free(logs);
 	free(w.fps);
 	free(w.pks);
 	return rc;

@@ -4,7 +4,9 @@
 # The audit log is hash-chained line to line and `sluice-rx verify-audit` re-checks it offline:
 #  1. files delivered, rx restarted (a "start" line, not a break), the log rotated on SIGHUP
 #     (the chain goes on in the new file): verify-audit passes on the files in order, with
-#     --sender and --files;
+#     --sender and --files; --sender with two key files after it, given twice, and with the
+#     logs after "--" all agree; a key file that does not parse, or a log after --files DIR,
+#     is named, status 2;
 #  2. copies with a line removed, altered, two swapped, one inserted (with a correct prev) each
 #     fail with status 1 naming the line; so do the files in the wrong order and a foreign key;
 #  3. a delivered line altered and the chain recomputed after it (what anyone who can write the
@@ -75,6 +77,36 @@ grep -q "chain intact: $(($(wc -l <"$L1") + $(wc -l <"$L2"))) lines" "$W/va.out"
 grep -q "files: 6 re-hashed and unchanged, 0 missing or changed" "$W/va.out" || fail "summary: $(cat "$W/va.out")"
 grep -q "signatures: 7 signed manifests verified" "$W/va.out" || fail "summary: $(cat "$W/va.out")"
 log "   $(head -n 1 "$W/va.out")"
+# --sender takes one or more key files, up to the next option; repeating --sender is the same.
+# Audit log FILEs come before the first option or after "--".
+mkdir -p "$W/spare"
+"$TX" keygen "$W/spare" >/dev/null
+VA "$L1" "$L2" --sender "$W/keys/tx.pub" "$W/spare/tx.pub" --files "$W/out/files" ||
+	{ cat "$W/va.err" >&2; fail "--sender with two key files after it"; }
+cp "$W/va.out" "$W/va.one-flag"
+VA "$L1" "$L2" --sender "$W/keys/tx.pub" --sender "$W/spare/tx.pub" --files "$W/out/files" ||
+	{ cat "$W/va.err" >&2; fail "--sender given twice"; }
+cmp -s "$W/va.out" "$W/va.one-flag" || fail "the two --sender forms differ: $(cat "$W/va.one-flag" "$W/va.out")"
+grep -q "signatures: 7 signed manifests verified" "$W/va.out" || fail "summary: $(cat "$W/va.out")"
+VA --sender "$W/spare/tx.pub" "$W/keys/tx.pub" --files "$W/out/files" -- "$L1" "$L2" ||
+	{ cat "$W/va.err" >&2; fail "audit logs after --"; }
+cmp -s "$W/va.out" "$W/va.one-flag" || fail "logs after -- differ: $(cat "$W/va.out")"
+# expect_usage WHAT PATTERN ARGS...: status 2 and stderr matching PATTERN
+expect_usage() {
+	local what=$1 pat=$2 rc=0
+	shift 2
+	VA "$@" || rc=$?
+	[ "$rc" -eq 2 ] || { cat "$W/va.err" "$W/va.out" >&2; fail "$what: verify-audit exited $rc, want 2"; }
+	grep -Eq -e "$pat" "$W/va.err" || { cat "$W/va.err" >&2; fail "$what: no '$pat' in its message"; }
+	log "   $what: $(head -n 1 "$W/va.err")"
+}
+printf 'sluice-tx-pub:not-a-key\n' >"$W/bad.pub"
+expect_usage "a key file that does not parse, second after --sender" "--sender: $W/bad.pub: not a key of this kind" \
+	"$L1" "$L2" --sender "$W/keys/tx.pub" "$W/bad.pub"
+expect_usage "a missing key file" "--sender: $W/none.pub: No such file" "$L1" --sender "$W/none.pub" --files "$W/out/files"
+expect_usage "--sender with no key file" "--sender needs at least one key file" "$L1" --sender --files "$W/out/files"
+expect_usage "an audit log after --files DIR" "$L2: an argument after --files $W/out/files" \
+	"$L1" --files "$W/out/files" "$L2"
 # The head as kept where the receiver cannot write: here the daemon's own log line.
 grep -o 'audit log reopened: chain head [0-9]* [0-9a-f]*' "$W/rx.log" | tail -n 1 | cut -d' ' -f6- >"$W/head.rotated"
 [ -s "$W/head.rotated" ] || fail "no 'chain head' line in rx.log at the reopen"
