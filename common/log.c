@@ -160,7 +160,9 @@ __attribute__((format(printf, 3, 0))) static void vlog(int level, const char *su
 	if (m < 0)
 		return;
 	size_t mlen = (size_t)m < sizeof(msg) ? (size_t)m : sizeof(msg) - 1;
-	size_t len = (size_t)n, slen = suffix ? strlen(suffix) : 0;
+	if (!suffix)
+		suffix = "";
+	size_t len = (size_t)n, slen = strlen(suffix);
 	if (slen > 64)
 		slen = 64;
 	if (g_format == LOG_FORMAT_JSON) {
