@@ -158,11 +158,18 @@ bench: all $(BENCH_BIN)
 
 # libFuzzer targets: clang, ASan+UBSan, linked against the library sources directly.
 FUZZ_CFLAGS = -std=gnu11 -D_GNU_SOURCE -I. -g -O1 -fsanitize=fuzzer,address,undefined $(DEPCFLAGS)
+# The sources every target links are compiled once (build/fuzz/obj), not once per target.
 FUZZ_LINK = $(LIB_SRC) $(filter-out rx/main.c,$(RX_SRC)) $(filter-out tx/main.c,$(TX_SRC))
-build/fuzz/%: tests/fuzz/%.c $(FUZZ_LINK) | $(DEPS_OK)
+FUZZ_OBJ = $(FUZZ_LINK:%.c=build/fuzz/obj/%.o)
+.SECONDARY: $(FUZZ_OBJ)
+build/fuzz/obj/%.o: %.c | $(DEPS_OK)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)clang $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
+build/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJ) | $(DEPS_OK)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LINK) $(DEPLIBS)
+	$(Q)clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_OBJ) $(DEPLIBS)
 
 fuzz: $(FUZZ_BIN)
 	$(Q)for f in $(FUZZ_BIN); do n=$$(basename $$f); mkdir -p build/fuzz/corpus-$$n; \

@@ -132,7 +132,9 @@ static size_t json_escape(char *out, size_t cap, const char *s, size_t n)
 	return o;
 }
 
-__attribute__((format(printf, 2, 0))) static void vlog(int level, const char *fmt, va_list ap)
+/* suffix: ASCII text ending the message, kept when a long message is cut (NULL: none). */
+__attribute__((format(printf, 3, 0))) static void vlog(int level, const char *suffix, const char *fmt,
+						      va_list ap)
 {
 	char line[LINE_MAX_BYTES], msg[LINE_MAX_BYTES];
 	struct timespec ts;
@@ -159,17 +161,24 @@ __attribute__((format(printf, 2, 0))) static void vlog(int level, const char *fm
 	if (m < 0)
 		return;
 	size_t mlen = (size_t)m < sizeof(msg) ? (size_t)m : sizeof(msg) - 1;
-	size_t len = (size_t)n;
+	if (!suffix)
+		suffix = "";
+	size_t len = (size_t)n, slen = strlen(suffix);
+	if (slen > 64)
+		slen = 64;
 	if (g_format == LOG_FORMAT_JSON) {
-		len += json_escape(line + len, sizeof(line) - len - 3, msg, mlen);
+		len += json_escape(line + len, sizeof(line) - len - 3 - slen, msg, mlen);
+		memcpy(line + len, suffix, slen); /* printable ASCII: nothing to escape */
+		len += slen;
 		line[len++] = '"';
 		line[len++] = '}';
 	} else {
-		size_t room = sizeof(line) - len - 1;
+		size_t room = sizeof(line) - len - 1 - slen;
 		if (mlen > room)
 			mlen = room;
 		memcpy(line + len, msg, mlen);
-		len += mlen;
+		memcpy(line + len + mlen, suffix, slen);
+		len += mlen + slen;
 	}
 	line[len++] = '\n';
 	/* One write per line so lines from threads never interleave. */
@@ -182,7 +191,7 @@ void log_msg(int level, const char *fmt, ...)
 		return;
 	va_list ap;
 	va_start(ap, fmt);
-	vlog(level, fmt, ap);
+	vlog(level, NULL, fmt, ap);
 	va_end(ap);
 }
 
@@ -197,10 +206,27 @@ void log_limited(struct log_ratelimit *rl, int level, const char *fmt, ...)
 		return;
 	}
 	uint64_t sup = atomic_exchange(&rl->suppressed, 0);
+	char suffix[64] = "";
 	if (sup)
-		log_msg(level, "(%llu similar lines suppressed)", (unsigned long long)sup);
+		snprintf(suffix, sizeof(suffix), " (%llu similar lines suppressed)", (unsigned long long)sup);
 	va_list ap;
 	va_start(ap, fmt);
-	vlog(level, fmt, ap);
+	vlog(level, suffix, fmt, ap);
 	va_end(ap);
+}
+
+struct log_ratelimit *log_rl_slot(struct log_ratelimit rl[LOG_RL_KEYS], const char *key)
+{
+	uint64_t h = 14695981039346656037ull; /* FNV-1a */
+	for (const unsigned char *p = (const unsigned char *)(key ? key : ""); *p; p++)
+		h = (h ^ *p) * 1099511628211ull;
+	h = h ? h : 1;
+	for (int i = 0; i < LOG_RL_KEYS; i++) {
+		uint64_t k = atomic_load(&rl[i].key);
+		if (k == 0 && (atomic_compare_exchange_strong(&rl[i].key, &k, h) || k == h))
+			return &rl[i];
+		if (k == h)
+			return &rl[i];
+	}
+	return &rl[LOG_RL_KEYS - 1];
 }

@@ -35,13 +35,23 @@ bool log_detect_journal(void);
 int log_share_level(void);
 void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* One line per second at most per call site; suppressed lines are counted and reported. */
+/*
+ * Rate limiting, for lines a peer, a link, a disk or a camera can repeat: one line per second at
+ * most per call site (log_rl), or per call site and key (log_rlk: a flood of one source, spool
+ * or reason does not hide another's line). The next line let through after some were
+ * suppressed ends with "(N similar lines suppressed)", N counting those since the last one.
+ */
 struct log_ratelimit {
 	_Atomic uint64_t last_s;
 	_Atomic uint64_t suppressed;
+	_Atomic uint64_t key; /* log_rlk: a hash of the key this limiter is for; 0: free */
 };
 void log_limited(struct log_ratelimit *rl, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* The limiter of `key` among a call site's LOG_RL_KEYS: the first keys seen take one each, the
+ * keys after them share the last (so memory and lines per second stay bounded). */
+#define LOG_RL_KEYS 8
+struct log_ratelimit *log_rl_slot(struct log_ratelimit rl[LOG_RL_KEYS], const char *key);
 
 #define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
@@ -51,6 +61,11 @@ void log_limited(struct log_ratelimit *rl, int level, const char *fmt, ...)
 	do {                                                                                       \
 		static struct log_ratelimit rl_;                                                   \
 		log_limited(&rl_, level, __VA_ARGS__);                                              \
+	} while (0)
+#define log_rlk(level, key, ...)                                                                   \
+	do {                                                                                       \
+		static struct log_ratelimit rl_[LOG_RL_KEYS];                                      \
+		log_limited(log_rl_slot(rl_, key), level, __VA_ARGS__);                             \
 	} while (0)
 
 /* Wall clock and monotonic clock in nanoseconds. */

@@ -141,7 +141,7 @@ static void pump(struct forward *f)
 		}
 		f->off += (size_t)w;
 		if (!f->up_logged) {
-			log_info("event forwarding to %s: connected", f->what);
+			log_rl(LOG_INFO, "event forwarding to %s: connected", f->what);
 			f->up_logged = true;
 			f->backoff = BACKOFF_MIN_NS;
 		}

@@ -80,7 +80,7 @@ static void drop_oldest(struct qsrc *s)
 	free(e);
 	s->dropped++;
 	txm_add(TXM_EVENTS_DROPPED, 1);
-	log_rl(LOG_WARN, "event source %s: queue full (%u events): dropping the oldest (%llu so far)",
+	log_rlk(LOG_WARN, s->cfg->name, "event source %s: queue full (%u events): dropping the oldest (%llu so far)",
 	       s->cfg->name, s->cfg->queue, (unsigned long long)s->dropped);
 }
 
@@ -95,7 +95,7 @@ int evq_push_at(struct evq *q, unsigned src, uint64_t tx_ns, const void *data, s
 	struct qev *e = malloc(sizeof(*e) + len);
 	if (!e) {
 		txm_add(TXM_EVENTS_REJECTED, 1);
-		log_rl(LOG_ERROR, "event source %s: out of memory, event refused", s->cfg->name);
+		log_rlk(LOG_ERROR, s->cfg->name, "event source %s: out of memory, event refused", s->cfg->name);
 		return -ENOMEM;
 	}
 	e->next = NULL;
@@ -109,7 +109,7 @@ int evq_push_at(struct evq *q, unsigned src, uint64_t tx_ns, const void *data, s
 		pthread_mutex_unlock(&q->mu);
 		free(e);
 		txm_add(TXM_EVENTS_REJECTED, 1);
-		log_rl(LOG_ERROR, "event source %s: cannot save its sequence in %s (%s): event refused",
+		log_rlk(LOG_ERROR, s->cfg->name, "event source %s: cannot save its sequence in %s (%s): event refused",
 		       s->cfg->name, s->seq.path, strerror(-rc));
 		return rc;
 	}
@@ -216,7 +216,7 @@ long evq_take(struct evq *q, uint64_t now_mono, int all, uint8_t **obj)
 	if (n < 0) {
 		/* Only for lack of memory: the events are gone, their seqs show as a gap. */
 		txm_add(TXM_EVENTS_DROPPED, lost);
-		log_rl(LOG_ERROR, "event source %s: cannot encode a batch (%s): %llu events dropped",
+		log_rlk(LOG_ERROR, s->cfg->name, "event source %s: cannot encode a batch (%s): %llu events dropped",
 		       s->cfg->name, strerror((int)-n), (unsigned long long)lost);
 	}
 	return n;

@@ -68,7 +68,7 @@ static int evseq_reserve(struct evseq *s)
 {
 	int rc = store(s, s->next + EVSEQ_RESERVE, false);
 	if (rc != 0) {
-		log_error("%s: %s", s->path, strerror(-rc));
+		log_rlk(LOG_ERROR, s->path, "%s: %s", s->path, strerror(-rc));
 		return rc;
 	}
 	s->reserved = s->next + EVSEQ_RESERVE;

@@ -90,7 +90,7 @@ void files_submit(struct tx *t, const struct config_spool *sp, const char *spool
 {
 	struct tx_file *f = calloc(1, sizeof(*f));
 	if (!f || !(f->relpath = strdup(rel)) || !(f->path = strdup(path))) {
-		log_error("out of memory queueing %s/%s", spool, ESCAPED(rel));
+		log_rl(LOG_ERROR, "out of memory queueing %s/%s", spool, ESCAPED(rel));
 		if (f) {
 			free(f->relpath);
 			free(f);
@@ -211,7 +211,7 @@ void files_done(struct tx *t, struct tx_file *f, int status)
 		int rc = journal_record(t->journal, jk, f->spool, f->relpath, f->size, f->mtime_ns, &js);
 		if (rc != 0) {
 			/* Not recorded: keep the file, it will be sent again after a restart. */
-			log_error("journal: %s; keeping %s", strerror(-rc), ESCAPED(f->path));
+			log_rl(LOG_ERROR, "journal: %s; keeping %s", strerror(-rc), ESCAPED(f->path));
 		} else if (sp->after_delete) {
 			if (same)
 				keep_sent(t, sp, jk, f->relpath, f->path, f->size, f->mtime_ns, &js);
@@ -223,7 +223,7 @@ void files_done(struct tx *t, struct tx_file *f, int status)
 	} else if (status == -EAGAIN) {
 		again = true;
 	} else if (status != 0 && status != -ENOENT) {
-		log_error("giving up on %s: %s", ESCAPED(f->path), strerror(-status));
+		log_rlk(LOG_ERROR, f->spool, "giving up on %s: %s", ESCAPED(f->path), strerror(-status));
 	}
 	if (e)
 		files_entry_remove(t, e);

@@ -133,7 +133,7 @@ static void delete_sent(const char *path, const char *label, uint64_t size, uint
 	}
 	if (unlink(path) != 0) {
 		if (errno != ENOENT)
-			log_warn("cannot remove %s: %s", ESCAPED(path), strerror(errno));
+			log_rl(LOG_WARN, "cannot remove %s: %s", ESCAPED(path), strerror(errno));
 		return;
 	}
 	txm_add(TXM_FILES_DELETED, 1);
@@ -226,7 +226,7 @@ nomem:
 	if (e)
 		kept_free(e);
 	/* Not deleted early (a resend may want it): the next start finds it through the journal. */
-	log_error("out of memory: %s is not deleted after keep_for; it stays until tx restarts", ESCAPED(label));
+	log_rl(LOG_ERROR, "out of memory: %s is not deleted after keep_for; it stays until tx restarts", ESCAPED(label));
 }
 
 static void on_closed(uv_handle_t *h)

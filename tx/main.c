@@ -54,7 +54,7 @@ static void on_sender_done(void *ctx, struct tx_file *f, int status)
 	struct tx *t = ctx;
 	struct done_item *d = malloc(sizeof(*d));
 	if (!d) {
-		log_error("out of memory reporting %s", ESCAPED(f->relpath));
+		log_rl(LOG_ERROR, "out of memory reporting %s", ESCAPED(f->relpath));
 		return;
 	}
 	d->f = f;

@@ -20,7 +20,7 @@ bool refused_check(struct refused *r, const char *spool, const char *rel, const 
 			return true;
 	r->key[r->next] = k;
 	r->next = (r->next + 1) % REFUSED_REMEMBERED;
-	log_warn("refused %s/%s: %s; kept in the spool, not sent (the receiver would refuse it)", spool,
+	log_rlk(LOG_WARN, why, "refused %s/%s: %s; kept in the spool, not sent (the receiver would refuse it)", spool,
 		 ESCAPED(rel), why);
 	txm_add(TXM_REFUSED, 1);
 	return true;

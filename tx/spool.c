@@ -112,7 +112,7 @@ static void quiet_add(struct spool_watch *w, const struct config_spool *sp, cons
 	struct quiet *q = calloc(1, sizeof(*q));
 	if (!q || !(q->rel = strdup(rel))) {
 		free(q);
-		log_error("out of memory watching %s/%s", sp->name, ESCAPED(rel));
+		log_rl(LOG_ERROR, "out of memory watching %s/%s", sp->name, ESCAPED(rel));
 		return;
 	}
 	q->sp = sp;
@@ -169,7 +169,7 @@ static void scan(struct spool_watch *w, const struct config_spool *sp, const cha
 		return;
 	DIR *d = opendir(path);
 	if (!d) {
-		log_warn("spool %s: cannot read %s: %s", sp->name, ESCAPED(path), strerror(errno));
+		log_rlk(LOG_WARN, sp->name, "spool %s: cannot read %s: %s", sp->name, ESCAPED(path), strerror(errno));
 		return;
 	}
 	struct dirent *e;
@@ -259,7 +259,7 @@ static int add_dir(struct spool_watch *w, const struct config_spool *sp, const c
 		return rc;
 	int wd = watch_one(w, path, &st);
 	if (wd < 0) {
-		log_warn("spool %s: cannot watch %s: %s%s", sp->name, ESCAPED(path), strerror(-wd),
+		log_rlk(LOG_WARN, sp->name, "spool %s: cannot watch %s: %s%s", sp->name, ESCAPED(path), strerror(-wd),
 			 wd == -ENOSPC ? " (raise fs.inotify.max_user_watches)" : "");
 		return wd;
 	}
@@ -293,7 +293,7 @@ static bool in_place(struct spool_watch *w, const struct wdir *d)
 static void spool_lost(struct spool_watch *w, const struct config_spool *sp, const char *how)
 {
 	struct root *r = &w->roots[sp - w->spools];
-	log_warn("spool %s: folder %s is gone (%s); nothing is picked up from it until it is back "
+	log_rlk(LOG_WARN, sp->name, "spool %s: folder %s is gone (%s); nothing is picked up from it until it is back "
 		 "(looked for every %d ms)", sp->name, sp->path, how, SPOOL_TICK_MS);
 	for (size_t i = 0; i < w->ndirs; i++)
 		if (w->dirs[i].wd >= 0 && w->dirs[i].sp == sp)
@@ -326,7 +326,7 @@ static int watch_root(struct spool_watch *w, const struct config_spool *sp)
 	}
 	if (rc < 0) {
 		if (rc != r->last_err && rc != -ENOENT)
-			log_warn("spool %s: cannot watch %s: %s%s; trying again every %d ms", sp->name,
+			log_rlk(LOG_WARN, sp->name, "spool %s: cannot watch %s: %s%s; trying again every %d ms", sp->name,
 				 sp->path, strerror(-rc),
 				 rc == -ENOSPC ? " (raise fs.inotify.max_user_watches)" : "", SPOOL_TICK_MS);
 		r->missing = true;
@@ -334,7 +334,7 @@ static int watch_root(struct spool_watch *w, const struct config_spool *sp)
 		return rc;
 	}
 	if (r->missing)
-		log_info("spool %s: watching %s again", sp->name, sp->path);
+		log_rlk(LOG_INFO, sp->name, "spool %s: watching %s again", sp->name, sp->path);
 	r->missing = false;
 	r->last_err = 0;
 	r->dev = st.st_dev;
@@ -398,7 +398,7 @@ static void on_inotify(uv_poll_t *h, int status, int events)
 			struct inotify_event *ev = (struct inotify_event *)p;
 			p += sizeof(*ev) + ev->len;
 			if (ev->mask & IN_Q_OVERFLOW) {
-				log_warn("inotify queue overflowed; rescanning the spools");
+				log_rl(LOG_WARN, "inotify queue overflowed; rescanning the spools");
 				rescan_all(w);
 				continue;
 			}

@@ -59,10 +59,10 @@ void outcome_lost(struct deliver *d, struct pending *p, const char *reason)
 		rxm_add(RXM_DISK_FULL, 1);
 	}
 	if (p->man)
-		log_rl(LOG_WARN, "session %016" PRIx64 " object %" PRIu64 " (%s/%s) lost: %s",
+		log_rlk(LOG_WARN, reason, "session %016" PRIx64 " object %" PRIu64 " (%s/%s) lost: %s",
 		       p->session, p->object, p->man->spool, ESCAPED(p->man->path), reason);
 	else
-		log_rl(LOG_WARN, "session %016" PRIx64 " object %" PRIu64 " lost: %s", p->session,
+		log_rlk(LOG_WARN, reason, "session %016" PRIx64 " object %" PRIu64 " lost: %s", p->session,
 		       p->object, reason);
 	outcome_audit(d, AUDIT_LOST, p->session, p->object, p->man, NULL, reason,
 		      p->ended ? p->length : 0);
@@ -93,7 +93,7 @@ void outcome_rejected(struct deliver *d, struct pending *p, const struct manifes
 {
 	if (!man)
 		man = p->man; /* a manifest that passed its own checks says what was refused */
-	log_rl(LOG_WARN, "session %016" PRIx64 " object %" PRIu64 " rejected: %s", p->session,
+	log_rlk(LOG_WARN, reason, "session %016" PRIx64 " object %" PRIu64 " rejected: %s", p->session,
 	       p->object, reason);
 	outcome_audit(d, AUDIT_REJECTED, p->session, p->object, man, NULL, reason,
 		      p->ended ? p->length : 0);

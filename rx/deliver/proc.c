@@ -50,7 +50,7 @@ static int send_kept(struct channel *ch, struct deliver *d)
 	if (rc < 0)
 		return rc;
 	for (size_t i = (size_t)rc; i < n; i++) /* its blocks stay; the link process starts it anew */
-		log_warn("deliver process: kept session %016" PRIx64 " object %" PRIu64 " not resumed: "
+		log_rl(LOG_WARN, "deliver process: kept session %016" PRIx64 " object %" PRIu64 " not resumed: "
 			 "more kept objects than one start message holds", kept[i].session, kept[i].object);
 	const void *parts[] = {b};
 	rc = channel_queue(ch, DV_KEPT, parts, &len, 1);

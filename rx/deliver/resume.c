@@ -110,7 +110,7 @@ int resume_tmp(struct deliver *d)
 						 " blocks kept at the last clean stop", k.session, k.object, k.nblocks);
 					resumed++;
 				} else {
-					log_warn("%s/%s: not resumed: %s", DELIVER_TMP_DIR, ESCAPED(n),
+					log_rl(LOG_WARN, "%s/%s: not resumed: %s", DELIVER_TMP_DIR, ESCAPED(n),
 						 rc == -EBADMSG ? "record does not decode" : strerror(-rc));
 				}
 				kept_free(&k);
@@ -125,7 +125,7 @@ int resume_tmp(struct deliver *d)
 			if (unlinkat(d->tmpfd, n, 0) == 0)
 				removed++;
 			else
-				log_warn("cannot remove %s/%s: %s", DELIVER_TMP_DIR, ESCAPED(n), strerror(errno));
+				log_rl(LOG_WARN, "cannot remove %s/%s: %s", DELIVER_TMP_DIR, ESCAPED(n), strerror(errno));
 		}
 	}
 	closedir(dir);
@@ -171,7 +171,7 @@ unsigned deliver_keep(struct deliver *d)
 				 "the same session's next copy of it", p->session, p->object, k.nblocks);
 			n++;
 		} else if (rc != -ENODATA) {
-			log_warn("session %016" PRIx64 " object %" PRIu64 ": cannot keep its blocks: %s",
+			log_rl(LOG_WARN, "session %016" PRIx64 " object %" PRIu64 ": cannot keep its blocks: %s",
 				 p->session, p->object, strerror(-rc));
 		}
 		free(k.blk);

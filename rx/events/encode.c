@@ -148,7 +148,7 @@ void encode_line(struct events *e, struct source *s, uint64_t seq, uint64_t tx_n
 	    buf_add(&e->out, "}\n", 2) != 0) {
 		free(ev);
 		rxm_add(RXM_EVENTS_LOST, 1);
-		log_rl(LOG_ERROR, "events %s: out of memory: seq %" PRIu64 " lost", s->name, seq);
+		log_rlk(LOG_ERROR, s->name, "events %s: out of memory: seq %" PRIu64 " lost", s->name, seq);
 		return;
 	}
 	free(ev);

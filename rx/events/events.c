@@ -33,7 +33,7 @@ static void new_stream(struct events *e, struct source *s, uint64_t stream, uint
 		while (s->nheld) /* what the old stream left: in order, gaps logged */
 			n += order_skip_gap(e, s, rx_ns);
 		order_flush(e, s, rx_ns, n);
-		log_warn("events %s: the sender's sequence was reset (stream %016" PRIx64 " after %016" PRIx64
+		log_rlk(LOG_WARN, s->name, "events %s: the sender's sequence was reset (stream %016" PRIx64 " after %016" PRIx64
 			 "); seq restarts at %" PRIu64, s->name, stream, s->stream, first);
 		s->have_next = false;
 	}
@@ -47,7 +47,7 @@ int events_batch(struct events *e, const uint8_t *obj, size_t len)
 	const char *why = "";
 	int rc = evbatch_decode(obj, len, &b, &why);
 	if (rc != 0) {
-		log_rl(LOG_WARN, "events: batch refused: %s", why);
+		log_rlk(LOG_WARN, why, "events: batch refused: %s", why);
 		return rc;
 	}
 	struct source *s = sources_get(e, b.source);
@@ -71,7 +71,7 @@ int events_batch(struct events *e, const uint8_t *obj, size_t len)
 		 * the sender from its full queue. Nothing to wait for. */
 		uint64_t n = b.ev[0].seq - s->next;
 		rxm_add(RXM_EVENTS_LOST, n);
-		log_rl(LOG_WARN, "events %s: seq %" PRIu64 "..%" PRIu64 " dropped by the sender (its "
+		log_rlk(LOG_WARN, s->name, "events %s: seq %" PRIu64 "..%" PRIu64 " dropped by the sender (its "
 		       "queue was full): %" PRIu64 " event%s lost", s->name, s->next, b.ev[0].seq - 1, n,
 		       n == 1 ? "" : "s");
 		s->next = b.ev[0].seq;
@@ -80,7 +80,7 @@ int events_batch(struct events *e, const uint8_t *obj, size_t len)
 	for (uint32_t i = 0; i < b.count; i++) {
 		const struct evbatch_event *ev = &b.ev[i];
 		if (ev->seq == UINT64_MAX) { /* next would wrap; no sender hands this out */
-			log_rl(LOG_WARN, "events %s: seq 2^64-1 refused", s->name);
+			log_rlk(LOG_WARN, s->name, "events %s: seq 2^64-1 refused", s->name);
 			continue;
 		}
 		if (!s->have_next) {
@@ -120,7 +120,7 @@ int events_batch(struct events *e, const uint8_t *obj, size_t len)
 		sources_save_stream(e, s); /* after the lines: they do not wait for this file's fsync */
 	if (dups) {
 		rxm_add(RXM_EVENTS_DUPLICATE, dups);
-		log_rl(LOG_INFO, "events %s: %" PRIu64 " duplicate event%s dropped", s->name, dups,
+		log_rlk(LOG_INFO, s->name, "events %s: %" PRIu64 " duplicate event%s dropped", s->name, dups,
 		       dups == 1 ? "" : "s");
 	}
 	evbatch_release(&b);
@@ -160,7 +160,7 @@ void events_tick(struct events *e)
 		for (size_t i = 0; i < e->nsrc; i++) {
 			struct source *s = e->src[i];
 			if (s->dirty && s->fd >= 0 && fdatasync(s->fd) != 0)
-				log_rl(LOG_ERROR, "events %s: fsync: %s", s->name, strerror(errno));
+				log_rlk(LOG_ERROR, s->name, "events %s: fsync: %s", s->name, strerror(errno));
 			s->dirty = false;
 		}
 		e->last_sync = now;

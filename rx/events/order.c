@@ -42,10 +42,10 @@ void order_flush(struct events *e, struct source *s, uint64_t rx_ns, uint64_t nl
 		rc = -errno;
 	if (rc == 0 && (rc = dayfile_write(s->fd, e->out.p, e->out.len)) != 0 &&
 	    ftruncate(s->fd, end) != 0) /* no line cut short, for the next ones to follow */
-		log_rl(LOG_ERROR, "events %s: cannot cut a short write: %s", s->name, strerror(errno));
+		log_rlk(LOG_ERROR, s->name, "events %s: cannot cut a short write: %s", s->name, strerror(errno));
 	if (rc != 0) {
 		bool full = rc == -ENOSPC || rc == -EDQUOT;
-		log_rl(LOG_ERROR, "events %s: cannot write %" PRIu64 " events%s: %s", s->name, nlines,
+		log_rlk(LOG_ERROR, s->name, "events %s: cannot write %" PRIu64 " events%s: %s", s->name, nlines,
 		       full ? " (disk_full)" : "", strerror(-rc));
 		rxm_add(RXM_EVENTS_LOST, nlines);
 		if (full)
@@ -60,7 +60,7 @@ void order_flush(struct events *e, struct source *s, uint64_t rx_ns, uint64_t nl
 void order_gap(struct source *s, uint64_t from, uint64_t to)
 {
 	rxm_add(RXM_EVENTS_LOST, to - from);
-	log_warn("events %s: seq %" PRIu64 "..%" PRIu64 " missing: %" PRIu64 " event%s lost", s->name,
+	log_rlk(LOG_WARN, s->name, "events %s: seq %" PRIu64 "..%" PRIu64 " missing: %" PRIu64 " event%s lost", s->name,
 		 from, to - 1, to - from, to - from == 1 ? "" : "s");
 }
 

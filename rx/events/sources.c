@@ -50,7 +50,7 @@ void sources_save_stream(struct events *e, struct source *s)
 	int n = snprintf(buf, sizeof(buf), "stream=%016" PRIx64 "\n", s->stream);
 	int rc = smallfile_write(p, buf, (size_t)n, 0600);
 	if (rc != 0)
-		log_rl(LOG_WARN, "events %s: cannot save the stream id in %s: %s", s->name, p, strerror(-rc));
+		log_rlk(LOG_WARN, s->name, "events %s: cannot save the stream id in %s: %s", s->name, p, strerror(-rc));
 }
 
 struct source *sources_get(struct events *e, const char *name)

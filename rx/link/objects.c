@@ -92,7 +92,7 @@ void obj_declare_lost(struct linkrole *l, struct rsession *s, uint64_t id, uint8
 		       id - WIRE_EVENT_ID_BASE, reason);
 		return;
 	}
-	log_warn("session %016" PRIx64 " object %" PRIu64 " lost: %s", s->id, id, reason);
+	log_rlk(LOG_WARN, reason, "session %016" PRIx64 " object %" PRIu64 " lost: %s", s->id, id, reason);
 }
 
 /* File ids first .. end - 1 that never arrived, skipping those already resolved: each run of
@@ -116,7 +116,7 @@ void obj_declare_lost_range(struct linkrole *l, struct rsession *s, uint64_t fir
 		m.data_len = strlen(reason) > MSG_REASON_MAX ? MSG_REASON_MAX : strlen(reason);
 		out_emit(l, &m);
 		idwin_set_range(&s->files, first, last);
-		log_warn("session %016" PRIx64 " objects %" PRIu64 "-%" PRIu64 " (%" PRIu64
+		log_rlk(LOG_WARN, reason, "session %016" PRIx64 " objects %" PRIu64 "-%" PRIu64 " (%" PRIu64
 			 ") lost: %s", s->id, first, last - 1, last - first, reason);
 		first = last;
 	}

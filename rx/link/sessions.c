@@ -90,7 +90,7 @@ static bool account_prev(struct linkrole *l, struct sender_state *ss, const stru
 	struct rsession gone = {.id = a->prev_session};
 	gone.files.bits = calloc(RESOLVED_WINDOW / 8, 1);
 	if (!gone.files.bits) {
-		log_error("out of memory accounting for session %016" PRIx64, a->prev_session);
+		log_rl(LOG_ERROR, "out of memory accounting for session %016" PRIx64, a->prev_session);
 		return true;
 	}
 	idwin_reset(&gone.files, ss->base);
@@ -154,7 +154,7 @@ static void resume_objects(struct linkrole *l, struct sender_state *ss, struct r
 			m.data = (const uint8_t *)why;
 			m.data_len = sizeof(why) - 1;
 			out_emit(l, &m);
-			log_warn("session %016" PRIx64 " object %" PRIu64 " lost: %s", r->session,
+			log_rl(LOG_WARN, "session %016" PRIx64 " object %" PRIu64 " lost: %s", r->session,
 				 r->object, why);
 		}
 		session_resume_drop(l, i);
@@ -298,15 +298,15 @@ void announce_packet(struct linkrole *l, const uint8_t *pkt, size_t len, uint64_
 		keys_fingerprint(a.sender_pk, fp);
 		if (restart) {
 			rxm_add(RXM_RESTARTS, 1);
-			log_warn("sender %s restarted: new session %016" PRIx64 " (counter %" PRIu64 ")",
+			log_rlk(LOG_WARN, fp, "sender %s restarted: new session %016" PRIx64 " (counter %" PRIu64 ")",
 				 fp, a.session, a.counter);
 		} else {
-			log_info("sender %s: session %016" PRIx64 " (counter %" PRIu64 ", %u-byte symbols)",
+			log_rlk(LOG_INFO, fp, "sender %s: session %016" PRIx64 " (counter %" PRIu64 ", %u-byte symbols)",
 				 fp, a.session, a.counter, a.symbol_size);
 		}
 		if (unaccounted) {
 			rxm_add(RXM_UNACCOUNTED, 1);
-			log_warn("sender %s: how far its previous session %016" PRIx64 " got is not known "
+			log_rlk(LOG_WARN, fp, "sender %s: how far its previous session %016" PRIx64 " got is not known "
 				 "(it did not stop cleanly, or this receiver never heard it): files it sent "
 				 "that this receiver did not get are not reported; see the sender's journal",
 				 fp, a.prev_session);

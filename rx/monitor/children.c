@@ -67,7 +67,7 @@ void mon_signal(struct mon *m, uint32_t role, uint32_t sig)
 void mon_compromised(struct mon *m, uint32_t role, const char *what)
 {
 	rxm_add(RXM_CHANNEL_REFUSED, 1);
-	log_error("the %s process %s: treated as compromised, killed", mon_role_name((int)role), what);
+	log_rlk(LOG_ERROR, mon_role_name((int)role), "the %s process %s: treated as compromised, killed", mon_role_name((int)role), what);
 	mon_signal(m, role, SIGKILL);
 }
 

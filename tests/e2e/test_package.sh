@@ -28,6 +28,14 @@ sed "s|/etc/sluice|$W/keys|g; s|/srv/sluice|$W/srv|; s|/var/lib/sluice|$W/state|
 "$TX" -c "$W/ex-tx.yaml" --check >"$W/check.log" 2>&1 || { cat "$W/check.log"; fail "tx.yaml fails --check"; }
 "$RX" -c "$W/ex-rx.yaml" --check >"$W/check.log" 2>&1 || { cat "$W/check.log"; fail "rx.yaml fails --check"; }
 
+# Under the sanitizers (BUILD ends in /san) only step 1 runs C code of ours; steps 2-4 run make,
+# systemd-analyze, dpkg-buildpackage (which builds without SANITIZE) and lintian, the same as in
+# the plain pass, so they are left to it.
+if [ "${BUILD%/san}" != "$BUILD" ]; then
+	log "ok: examples pass --check; steps 2-4 (install, units, package) skipped under the sanitizers: no C code of ours runs in them, the plain make check runs them"
+	exit 0
+fi
+
 log "2. make install DESTDIR lays out the tree"
 "${MAKE[@]}" install DESTDIR="$D" PREFIX=/usr >"$W/install.log" 2>&1 || { cat "$W/install.log"; fail "make install"; }
 (cd "$D" && find . -mindepth 1 \( -type f -o -type l \) -printf '%m %p\n' | sort -k2) >"$W/layout"

@@ -2,8 +2,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * common/log.{h,c}: log.format json gives one JSON object per line (time, level, process, msg)
- * that jansson parses, whatever bytes the message holds; a rate-limited line's count of
- * suppressed lines is a line of its own; with JOURNAL_STREAM naming stderr, lines carry an
+ * that jansson parses, whatever bytes the message holds; a rate-limited line carries the count
+ * of lines suppressed before it; a keyed limiter keeps one key's flood from hiding another's
+ * line, with a bounded number of keys per call site; with JOURNAL_STREAM naming stderr, lines carry an
  * sd-daemon priority prefix and no timestamp; a level set in one process after
  * log_share_level reaches a process forked before the change.
  */
@@ -136,7 +137,7 @@ static void test_json_hostile(void **state)
 
 static void repeat_error(int i) { log_rl(LOG_ERROR, "socket error %d", i); }
 
-/* The count of suppressed lines is a JSON line too. */
+/* The count of suppressed lines ends the next line let through, in JSON too. */
 static void test_json_ratelimit(void **state)
 {
 	(void)state;
@@ -152,9 +153,9 @@ static void test_json_ratelimit(void **state)
 	nanosleep(&ts, NULL);
 	repeat_error(3);
 	char *out = captured();
-	const char *want[] = {"socket error 0", "(2 similar lines suppressed)", "socket error 3"};
+	const char *want[] = {"socket error 0", "socket error 3 (2 similar lines suppressed)"};
 	char *p = out;
-	for (size_t i = 0; i < 3; i++) {
+	for (size_t i = 0; i < 2; i++) {
 		char *nl = strchr(p, '\n');
 		assert_non_null(nl);
 		json_t *o;
@@ -163,6 +164,59 @@ static void test_json_ratelimit(void **state)
 		p = nl + 1;
 	}
 	assert_string_equal(p, "");
+	free(out);
+}
+
+static void keyed(const char *key, int i) { log_rlk(LOG_WARN, key, "%s %d", key, i); }
+
+/* The lines of out without their "time name level: " prefix, joined by '|'. */
+static void messages(const char *out, char *buf, size_t cap)
+{
+	size_t o = 0;
+	for (const char *p = out; *p;) {
+		const char *nl = strchr(p, '\n'), *m = strstr(p, "warn: ");
+		assert_non_null(nl);
+		assert_true(m && m < nl);
+		m += 6;
+		o += (size_t)snprintf(buf + o, cap - o, "%s%.*s", o ? "|" : "", (int)(nl - m), m);
+		assert_true(o < cap);
+		p = nl + 1;
+	}
+}
+
+/* One key's flood does not hide another key's line from the same call site; each key has its
+ * own count. Past LOG_RL_KEYS keys, the rest share one limiter: still bounded. */
+static void test_keyed(void **state)
+{
+	(void)state;
+	log_set_name("sluice-tx");
+	capture();
+	uint64_t s = mono_ns() / 1000000000ull;
+	while (mono_ns() / 1000000000ull == s)
+		;
+	for (int i = 0; i < 50; i++)
+		keyed("a", i);
+	keyed("b", 0);
+	keyed("b", 1);
+	char many[LOG_RL_KEYS * 2][8];
+	for (int i = 0; i < LOG_RL_KEYS * 2; i++) {
+		snprintf(many[i], sizeof(many[i]), "k%d", i);
+		keyed(many[i], i);
+	}
+	struct timespec ts = {1, 100000000};
+	nanosleep(&ts, NULL);
+	keyed("a", 50);
+	keyed("b", 2);
+	char *out = captured();
+	char got[4096], want[4096];
+	messages(out, got, sizeof(got));
+	/* a, b and LOG_RL_KEYS - 2 of the k keys have a limiter each; the others share the last. */
+	size_t o = (size_t)snprintf(want, sizeof(want), "a 0|b 0");
+	for (int i = 0; i < LOG_RL_KEYS - 2; i++)
+		o += (size_t)snprintf(want + o, sizeof(want) - o, "|k%d %d", i, i);
+	snprintf(want + o, sizeof(want) - o,
+		 "|a 50 (49 similar lines suppressed)|b 2 (1 similar lines suppressed)");
+	assert_string_equal(got, want);
 	free(out);
 }
 
@@ -251,6 +305,7 @@ int main(void)
 		cmocka_unit_test_setup(test_json_lines, reset),
 		cmocka_unit_test_setup(test_json_hostile, reset),
 		cmocka_unit_test_setup(test_json_ratelimit, reset),
+		cmocka_unit_test_setup(test_keyed, reset),
 		cmocka_unit_test_setup(test_journal, reset),
 		cmocka_unit_test_setup(test_shared_level, reset),
 	};

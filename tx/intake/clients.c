@@ -83,11 +83,11 @@ void clients_drop(struct client *c, const char *why, bool say)
 	uint64_t idle_ms = uv_now(c->src->in->loop) - c->active_ms;
 	if (framer_pending(&c->fr, &bytes)) {
 		txm_add(TXM_EVENTS_PARTIAL, 1);
-		log_rl(LOG_WARN, "event source %s, client %llu: closed (%s, silent for %llu ms) with an "
+		log_rlk(LOG_WARN, c->src->cfg->name, "event source %s, client %llu: closed (%s, silent for %llu ms) with an "
 		       "unfinished event of %zu bytes: dropped", c->src->cfg->name,
 		       (unsigned long long)c->no, why, (unsigned long long)idle_ms, bytes);
 	} else if (say) {
-		log_rl(LOG_WARN, "event source %s, client %llu: closed (%s, silent for %llu ms)",
+		log_rlk(LOG_WARN, c->src->cfg->name, "event source %s, client %llu: closed (%s, silent for %llu ms)",
 		       c->src->cfg->name, (unsigned long long)c->no, why, (unsigned long long)idle_ms);
 	}
 	client_close(c);
@@ -143,7 +143,7 @@ void clients_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
 		client_append(c); /* now the most recently active */
 		if (framer_feed(&c->fr, (const uint8_t *)b->base, (size_t)n) != 0) {
 			txm_add(TXM_EVENTS_REJECTED, 1);
-			log_rl(LOG_WARN, "event source %s, client %llu: bad octet-counted frame (RFC 6587); "
+			log_rlk(LOG_WARN, c->src->cfg->name, "event source %s, client %llu: bad octet-counted frame (RFC 6587); "
 			       "closing the connection", c->src->cfg->name, (unsigned long long)c->no);
 			client_close(c);
 		}
@@ -152,7 +152,7 @@ void clients_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
 	if (n == 0)
 		return;
 	if (n != UV_EOF)
-		log_rl(LOG_WARN, "event source %s, client %llu: %s", c->src->cfg->name,
+		log_rlk(LOG_WARN, c->src->cfg->name, "event source %s, client %llu: %s", c->src->cfg->name,
 		       (unsigned long long)c->no, uv_strerror((int)n));
 	framer_finish(&c->fr);
 	client_close(c);
@@ -163,13 +163,13 @@ void clients_accept(uv_stream_t *l, int status)
 	struct isrc *s = l->data;
 	struct intake *in = s->in;
 	if (status < 0) {
-		log_rl(LOG_WARN, "event source %s: accept: %s", s->cfg->name, uv_strerror(status));
+		log_rlk(LOG_WARN, s->cfg->name, "event source %s: accept: %s", s->cfg->name, uv_strerror(status));
 		return;
 	}
 	struct client *c = calloc(1, sizeof(*c));
 	if (!c || framer_init(&c->fr, s->cfg->max_line, on_event, on_reject, c) != 0) {
 		free(c);
-		log_rl(LOG_ERROR, "event source %s: out of memory for a client", s->cfg->name);
+		log_rlk(LOG_ERROR, s->cfg->name, "event source %s: out of memory for a client", s->cfg->name);
 		return; /* the connection stays in the backlog until memory frees up */
 	}
 	c->src = s;

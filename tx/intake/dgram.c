@@ -24,7 +24,7 @@ void dgram_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *b, const struct sockaddr
 {
 	struct isrc *s = h->data;
 	if (n < 0) {
-		log_rl(LOG_WARN, "event source %s: receive error: %s", s->cfg->name, uv_strerror((int)n));
+		log_rlk(LOG_WARN, s->cfg->name, "event source %s: receive error: %s", s->cfg->name, uv_strerror((int)n));
 		return;
 	}
 	if (n == 0 || !from)
@@ -61,7 +61,7 @@ void dgram_check_drops(uv_timer_t *t)
 			in->drops_fn(in->drops_ctx, s->idx, d);
 		} else if (n) {
 			txm_add(TXM_EVENTS_LOST_INTAKE, n);
-			log_rl(LOG_WARN, "event source %s: the kernel dropped %u datagrams before intake "
+			log_rlk(LOG_WARN, s->cfg->name, "event source %s: the kernel dropped %u datagrams before intake "
 			       "read them (socket buffer full)", s->cfg->name, n);
 		}
 		s->kernel_drops = d;

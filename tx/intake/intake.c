@@ -32,11 +32,11 @@ void intake_reject(struct isrc *s, uint64_t client, const char *why, size_t len)
 {
 	txm_add(TXM_EVENTS_REJECTED, 1);
 	if (client)
-		log_rl(LOG_WARN, "event source %s, client %llu: %s (%zu bytes, max_line %llu): refused, "
+		log_rlk(LOG_WARN, s->cfg->name, "event source %s, client %llu: %s (%zu bytes, max_line %llu): refused, "
 		       "connection kept", s->cfg->name, (unsigned long long)client, why, len,
 		       (unsigned long long)s->cfg->max_line);
 	else
-		log_rl(LOG_WARN, "event source %s: %s (%zu bytes, max_line %llu): refused", s->cfg->name, why,
+		log_rlk(LOG_WARN, s->cfg->name, "event source %s: %s (%zu bytes, max_line %llu): refused", s->cfg->name, why,
 		       len, (unsigned long long)s->cfg->max_line);
 }
 
@@ -191,7 +191,7 @@ void intake_pause(struct intake *in, bool pause)
 			if (pause)
 				uv_read_stop(&c->c.s);
 			else if (uv_read_start(&c->c.s, clients_alloc, clients_read) != 0)
-				log_rl(LOG_WARN, "event source %s, client %llu: cannot resume reading",
+				log_rlk(LOG_WARN, s->cfg->name, "event source %s, client %llu: cannot resume reading",
 				       s->cfg->name, (unsigned long long)c->no);
 		}
 	}

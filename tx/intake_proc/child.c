@@ -74,7 +74,7 @@ static void child_push(void *ctx, unsigned src, const uint8_t *p, size_t len)
 	int rc = channel_queue(&c->ch, INTAKE_MSG_EVENT, parts, lens, 2);
 	if (rc != 0) {
 		txm_add(TXM_EVENTS_DROPPED, 1);
-		log_rl(LOG_WARN, "event source %s: the channel to sluice-tx is full (%s): event of %zu "
+		log_rlk(LOG_WARN, c->ip->src[src].name, "event source %s: the channel to sluice-tx is full (%s): event of %zu "
 		       "bytes dropped", c->ip->src[src].name, strerror(-rc), len);
 		return;
 	}

@@ -82,7 +82,7 @@ static void ev_end(struct evpoll *e, const char *why)
 	size_t partial = channel_truncated(&e->ch);
 	if (partial && !e->ch.dead) {
 		txm_add(TXM_EVENTS_PARTIAL, 1);
-		log_warn("intake process %d: a message it was writing is lost (%zu bytes of it arrived)",
+		log_rl(LOG_WARN, "intake process %d: a message it was writing is lost (%zu bytes of it arrived)",
 			 (int)e->pid, partial);
 	}
 	ip->ev = NULL;
@@ -115,7 +115,7 @@ static bool ev_pump(struct evpoll *e, int reads)
 				break;
 		if (rc < 0 || why) {
 			why = why ? why : "a header with a length over the maximum";
-			log_error("intake process %d sent %s: taken as compromised, killing it", (int)e->pid, why);
+			log_rl(LOG_ERROR, "intake process %d sent %s: taken as compromised, killing it", (int)e->pid, why);
 			(void)spawner_ctl_send(&ip->ctl, CTL_KILL, (uint32_t)e->pid, 0, -1);
 			e->ch.dead = true;
 			ev_end(e, "was killed for a malformed message");

@@ -24,7 +24,7 @@ int intake_proc_handle(const struct config_event *sources, size_t n, struct evq 
 		drops[s] = d;
 		if (k) {
 			txm_add(TXM_EVENTS_LOST_INTAKE, k);
-			log_rl(LOG_WARN, "event source %s: the kernel dropped %u datagrams before intake "
+			log_rlk(LOG_WARN, sources[s].name, "event source %s: the kernel dropped %u datagrams before intake "
 			       "read them (socket buffer full)", sources[s].name, k);
 		}
 		return 0;

@@ -123,7 +123,7 @@ void group_run_block(void *job, unsigned wi, void *ctx)
 			/* The packets still leave (their slots are numbered), but the object's manifest
 			 * never does: group_finish sees the flag and the file is sent again. */
 			if (!__atomic_exchange_n(&j->obj->aborted, true, __ATOMIC_ACQ_REL))
-				log_warn("%s/%s changed while being sent (%s); it will be sent again",
+				log_rl(LOG_WARN, "%s/%s changed while being sent (%s); it will be sent again",
 					 j->obj->file->spool, ESCAPED(j->obj->file->relpath),
 					 rc == -ENODATA ? "it shrank" : strerror(-rc));
 			memset(j->src, 0, j->data_len);
@@ -209,7 +209,7 @@ void group_finish(struct sender *s, struct group *g)
 			continue; /* manifests complete when sent */
 		g->ending[i] = NULL;
 		if (!o->aborted && o->pass == 1 && file_changed(o)) {
-			log_warn("%s/%s changed while being sent; it will be sent again",
+			log_rl(LOG_WARN, "%s/%s changed while being sent; it will be sent again",
 				 o->file->spool, ESCAPED(o->file->relpath));
 			o->aborted = true;
 		}
@@ -225,7 +225,7 @@ void group_finish(struct sender *s, struct group *g)
 		bool last = o->pass >= s->c.repeat;
 		struct tx_obj *m = manifest_obj(s, o, last);
 		if (!m) {
-			log_error("cannot build the manifest of %s/%s", o->file->spool,
+			log_rl(LOG_ERROR, "cannot build the manifest of %s/%s", o->file->spool,
 				  ESCAPED(o->file->relpath));
 			object_outstanding_del(s, o->id);
 			object_file_done(s, o->file, -ENOMEM);

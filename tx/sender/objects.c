@@ -127,7 +127,7 @@ struct tx_obj *object_next_file(struct sender *s)
 		struct stat st;
 		if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 			int e = fd < 0 ? errno : EINVAL;
-			log_warn("cannot send %s/%s: %s", f->spool, ESCAPED(f->relpath),
+			log_rlk(LOG_WARN, f->spool, "cannot send %s/%s: %s", f->spool, ESCAPED(f->relpath),
 				 fd < 0 ? strerror(e) : "not a regular file");
 			if (fd >= 0)
 				close(fd);
@@ -141,7 +141,7 @@ struct tx_obj *object_next_file(struct sender *s)
 		if (!o || !o->leaves) {
 			object_free(o);
 			close(fd);
-			log_error("out of memory for %s/%s", f->spool, ESCAPED(f->relpath));
+			log_rl(LOG_ERROR, "out of memory for %s/%s", f->spool, ESCAPED(f->relpath));
 			object_file_done(s, f, -ENOMEM);
 			continue;
 		}
