@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-FileCopyrightText: 2026 Sluice developers
 # SPDX-License-Identifier: Apache-2.0
 # A repeating problem floods no log (issue 14): 300 spool files whose names break one rule give
 # a few "refused" lines, each later one carrying "(N similar lines suppressed)", and the counts
