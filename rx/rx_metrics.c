@@ -52,6 +52,7 @@ static struct metric initial[RXM_COUNT] = {
 	[RXM_AUDIT_BACKLOG] = G("sluice_rx_audit_backlog_lines", "Audit lines that could not be written yet, kept in memory in order."),
 	[RXM_AUDIT_DROPPED] = C("sluice_rx_audit_lines_dropped_total", "Audit lines dropped because the in-memory backlog was full (4 MiB); the audit log notes each hole."),
 	[RXM_AUDIT_FREE] = G("sluice_rx_audit_free_bytes", "Free bytes on the filesystem of log.audit, for an unprivileged writer; checked every 5 s."),
+	[RXM_DIR_FSYNC_ERRORS] = C("sluice_rx_dir_fsync_errors_total", "Files delivered whose folder could not be synced after the rename: the file is there, but its name may not survive a crash (audited with reason dir_fsync_failed)."),
 	[RXM_CLOCK_SKEW] = MICRO("sluice_rx_clock_skew_seconds", "This receiver's wall clock minus the sender's, from its last announcement (transit time included)."),
 };
 

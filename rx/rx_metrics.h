@@ -50,6 +50,7 @@ enum rx_metric {
 	RXM_AUDIT_BACKLOG,      /* sluice_rx_audit_backlog_lines: audit lines waiting for a write (gauge) */
 	RXM_AUDIT_DROPPED,      /* sluice_rx_audit_lines_dropped_total: over the backlog's bound */
 	RXM_AUDIT_FREE,         /* sluice_rx_audit_free_bytes: free space for log.audit (gauge) */
+	RXM_DIR_FSYNC_ERRORS,   /* sluice_rx_dir_fsync_errors_total: delivered, the folder's fsync failed */
 	RXM_COUNT
 };
 
