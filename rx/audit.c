@@ -14,13 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "common/hash.h"
 #include "common/log.h"
 #include "common/utf8.h"
+#include "rx/rx_metrics.h"
 
 struct audit {
 	int fd; /* -1: no-op */
@@ -30,6 +30,20 @@ struct audit {
 	char *head_path;               /* for messages */
 	int head_fd;                   /* -1: the chain is kept in memory only */
 	char *path;                    /* as opened, to read its last line at a start */
+	/* Lines already chained (seq and prev given, the head moved on) that no write took yet,
+	 * oldest first: each is written before any newer line, so the file's order is the
+	 * chain's. At most backlog_max bytes; a line beyond it is dropped and counted, and the
+	 * next line chained says how many (dropped_pending). */
+	struct bline *first, **last;
+	size_t backlog_lines, backlog_bytes, backlog_max;
+	uint64_t dropped_pending;
+	bool failing; /* the last write failed: the next success is logged */
+};
+
+struct bline {
+	struct bline *next;
+	size_t len; /* with its newline */
+	char text[];
 };
 
 static const char *const outcome_name[] = {
@@ -59,6 +73,8 @@ int audit_open(struct audit **out, const char *path)
 		return -ENOMEM;
 	a->fd = -1;
 	a->head_fd = -1;
+	a->last = &a->first;
+	a->backlog_max = AUDIT_BACKLOG_MAX;
 	pthread_mutex_init(&a->lock, NULL);
 	if (path && (!(a->path = strdup(path)) || (a->fd = audit_open_fd(path)) < 0)) {
 		int rc = a->path ? a->fd : -ENOMEM;
@@ -241,8 +257,84 @@ static void save_head(struct audit *a)
 		       w < 0 ? strerror(errno) : "short write");
 }
 
-/* Called with a->lock held. */
-static int write_line(struct audit *a, const struct audit_record *r)
+static void backlog_gauge(const struct audit *a)
+{
+	metric_set(&rx_metrics[RXM_AUDIT_BACKLOG], a->backlog_lines);
+}
+
+/* Writes the first waiting line: 0, or -errno (the line kept). A write cut short (a full disk
+ * takes what fits) is cut back to where it began, so the file keeps whole lines only and the
+ * line, already chained, is written whole by a later try. Called with a->lock held. */
+static int write_first(struct audit *a)
+{
+	struct bline *b = a->first;
+	ssize_t w;
+	/* One write: O_APPEND makes it land whole, after every earlier line. */
+	do
+		w = write(a->fd, b->text, b->len);
+	while (w < 0 && errno == EINTR);
+	if (w >= 0 && (size_t)w == b->len) {
+		a->first = b->next;
+		if (!a->first)
+			a->last = &a->first;
+		a->backlog_lines--;
+		a->backlog_bytes -= b->len;
+		free(b);
+		return 0;
+	}
+	int rc = w < 0 ? -errno : -EIO;
+	if (w > 0) {
+		struct stat st;
+		if (fstat(a->fd, &st) != 0 || st.st_size < w || ftruncate(a->fd, st.st_size - w) != 0) {
+			/* Cannot cut it back: end it, so that the next line parses; verify-audit will
+			 * name this torn line. */
+			log_rl(LOG_ERROR, "audit log: cannot cut back a torn line (%s)", strerror(errno));
+			if (write(a->fd, "\n", 1) != 1)
+				log_rl(LOG_ERROR, "audit log: cannot end a torn line");
+		}
+	}
+	return rc;
+}
+
+/* Writes the waiting lines in order until one fails. Called with a->lock held. */
+static int flush_locked(struct audit *a)
+{
+	size_t had = a->backlog_lines;
+	int rc = 0;
+	while (a->first && (rc = write_first(a)) == 0)
+		;
+	if (rc != 0) {
+		metric_add(&rx_metrics[RXM_AUDIT_WRITE_ERRORS], 1);
+		log_rl(LOG_ERROR, "audit log: cannot write (%s): %zu line(s), %zu bytes, wait in "
+				  "memory and are written as soon as a write succeeds",
+		       rc == -EIO ? "a short write, cut back, or EIO" : strerror(-rc),
+		       a->backlog_lines, a->backlog_bytes);
+		a->failing = true;
+	} else if (a->failing) {
+		log_info("audit log: writes succeed again; %zu waiting line(s) written", had);
+		a->failing = false;
+	}
+	backlog_gauge(a);
+	return rc;
+}
+
+/* r's line is not kept (the backlog is full, or no memory): dropped, logged and counted; the
+ * next line chained says how many (note_drops). -ENOBUFS. */
+static int drop(struct audit *a, const struct audit_record *r)
+{
+	a->dropped_pending++;
+	metric_add(&rx_metrics[RXM_AUDIT_DROPPED], 1);
+	log_rl(LOG_ERROR, "audit log: %zu bytes wait to be written, the bound: a %s line (%s%s%s) "
+			  "dropped; %" PRIu64 " dropped since the last line chained", a->backlog_bytes,
+	       r ? outcome_name[r->outcome] : "start", r && r->spool ? r->spool : "",
+	       r && r->spool ? "/" : "", r && r->path ? ESCAPED(r->path) : "-", a->dropped_pending);
+	return -ENOBUFS;
+}
+
+/* Builds r's line, chains it (seq, prev, the head file) and puts it last in the backlog:
+ * 0, -ENOMEM, or -ENOBUFS when it does not fit in the backlog. Nothing is chained on failure,
+ * so the chain has no hole; the caller counts the drop. Called with a->lock held. */
+static int enqueue(struct audit *a, const struct audit_record *r)
 {
 	json_t *o = json_object();
 	if (!o)
@@ -258,26 +350,63 @@ static int write_line(struct audit *a, const struct audit_record *r)
 	if (!s)
 		return -ENOMEM;
 	size_t n = strlen(s);
-	/* One writev: O_APPEND makes it land whole, after every earlier line. */
-	struct iovec iov[2] = {{.iov_base = (void *)s, .iov_len = n}, {.iov_base = "\n", .iov_len = 1}};
-	ssize_t w;
-	do
-		w = writev(a->fd, iov, 2);
-	while (w < 0 && errno == EINTR);
-	if (w < 0) {
-		rc = -errno;
-	} else if ((size_t)w != n + 1) {
-		rc = -EIO;
-		/* A torn line: end it, so that the next line parses. */
-		if ((size_t)w < n && write(a->fd, "\n", 1) != 1)
-			log_rl(LOG_ERROR, "audit log: cannot end a torn line");
-	} else {
-		/* Only a whole line moves the chain on: the next line's prev names it. */
-		a->seq++;
-		audit_line_hash(s, n, a->prev);
-		save_head(a);
+	if (a->backlog_bytes + n + 1 > a->backlog_max) {
+		free(s);
+		return -ENOBUFS;
 	}
+	struct bline *b = malloc(sizeof(*b) + n + 1);
+	if (!b) {
+		free(s);
+		return -ENOMEM;
+	}
+	memcpy(b->text, s, n);
+	b->text[n] = '\n';
+	b->len = n + 1;
+	b->next = NULL;
+	/* The line is part of the chain from here: the next line's prev names it. */
+	a->seq++;
+	audit_line_hash(s, n, a->prev);
 	free(s);
+	*a->last = b;
+	a->last = &b->next;
+	a->backlog_lines++;
+	a->backlog_bytes += b->len;
+	save_head(a);
+	return 0;
+}
+
+#define DROP_LINE_MAX 256 /* a start line saying how many were dropped is shorter */
+
+/* Lines were dropped since the last one chained: a start line says how many, chained before
+ * the next, so that verify-audit's walk shows the hole. 0, or -ENOBUFS when even that line
+ * does not fit (the next line is dropped too, and counted). Called with a->lock held. */
+static int note_drops(struct audit *a, const struct audit_record *r)
+{
+	if (!a->dropped_pending)
+		return 0;
+	char why[64];
+	snprintf(why, sizeof(why), "audit_lines_dropped %" PRIu64, a->dropped_pending);
+	struct audit_record m = {.outcome = AUDIT_START, .reason = why};
+	if (a->backlog_bytes + DROP_LINE_MAX > a->backlog_max || enqueue(a, &m) != 0)
+		return r ? drop(a, r) : -ENOBUFS; /* r goes too: the hole must come first */
+	a->dropped_pending = 0;
+	return 0;
+}
+
+/* Chains r (after a line saying how many were dropped, if any were) and writes every waiting
+ * line: 0 when r's line is written, -ENOBUFS when it was dropped, else -errno of the write that
+ * failed (r's line waits). Called with a->lock held. */
+static int write_line(struct audit *a, const struct audit_record *r)
+{
+	/* Older lines first; when they cannot be written, neither can this one. */
+	int wrc = a->first ? flush_locked(a) : 0;
+	int rc = note_drops(a, r);
+	if (rc != 0)
+		return rc;
+	if (enqueue(a, r) != 0)
+		return drop(a, r);
+	rc = wrc == 0 ? flush_locked(a) : wrc;
+	backlog_gauge(a);
 	return rc;
 }
 
@@ -291,6 +420,37 @@ int audit_write(struct audit *a, const struct audit_record *r)
 	int rc = write_line(a, r);
 	pthread_mutex_unlock(&a->lock);
 	return rc;
+}
+
+size_t audit_backlog(struct audit *a)
+{
+	if (!a)
+		return 0;
+	pthread_mutex_lock(&a->lock);
+	size_t n = a->backlog_lines + (a->dropped_pending ? 1 : 0);
+	pthread_mutex_unlock(&a->lock);
+	return n;
+}
+
+int audit_flush(struct audit *a)
+{
+	if (!a || a->fd < 0)
+		return 0;
+	pthread_mutex_lock(&a->lock);
+	int rc = a->first ? flush_locked(a) : 0;
+	if (rc == 0 && a->dropped_pending && (rc = note_drops(a, NULL)) == 0)
+		rc = flush_locked(a); /* the hole is said now, not at the next object */
+	pthread_mutex_unlock(&a->lock);
+	return rc;
+}
+
+void audit_set_backlog_max(struct audit *a, size_t bytes)
+{
+	if (!a)
+		return;
+	pthread_mutex_lock(&a->lock);
+	a->backlog_max = bytes;
+	pthread_mutex_unlock(&a->lock);
 }
 
 int audit_head_parse(const char *buf, uint64_t *seq, uint8_t prev[AUDIT_HASH_LEN])
@@ -411,6 +571,16 @@ void audit_close(struct audit *a)
 {
 	if (!a)
 		return;
+	if (a->fd >= 0 && (a->first || a->dropped_pending) && audit_flush(a) != 0)
+		log_error("audit log: %zu line(s) could not be written and are lost (%" PRIu64
+			  " dropped before them); the next start line shows the break", a->backlog_lines,
+			  a->dropped_pending);
+	for (struct bline *b = a->first, *next; b; b = next) {
+		next = b->next;
+		free(b);
+	}
+	a->backlog_lines = 0;
+	backlog_gauge(a);
 	if (a->fd >= 0)
 		close(a->fd);
 	if (a->head_fd >= 0)

@@ -23,7 +23,11 @@
  * name cannot hide or reorder text where an operator reads the file.
  *
  * Each line is appended with a single write(2) on an O_APPEND descriptor, so lines from
- * concurrent writers (threads or processes) never interleave.
+ * concurrent writers (threads or processes) never interleave. A line is chained (seq, prev,
+ * the head file) when it is made; one that cannot be written (a full disk, EIO) waits in a
+ * bounded in-memory backlog and is written before any newer line, so the file's order stays
+ * the chain's. Lines still waiting at audit_close are lost and logged: the head file names
+ * them, so the next start line shows the break to verify-audit.
  */
 #ifndef SLUICE_RX_AUDIT_H
 #define SLUICE_RX_AUDIT_H
@@ -76,9 +80,14 @@ int audit_open_fd(const char *path) __attribute__((warn_unused_result));
 /* From now on a writes to fd, which it takes over (the old file is closed); a no-op audit
  * becomes a real one. 0 or -errno (fd closed all the same, the old file kept). */
 int audit_reopen(struct audit *a, int fd);
-/* Appends one line. Thread-safe. 0; -EINVAL for an outcome outside the enum (nothing written,
- * even on a no-op audit); -ENOMEM; or -errno of the write (-EIO for a short write, after which
- * a line end is attempted so the next line starts clean). a NULL or no-op: 0. */
+/* Appends one line, after the lines still waiting (audit_flush). Thread-safe. 0 when written;
+ * -EINVAL for an outcome outside the enum (nothing written, even on a no-op audit); -ENOMEM;
+ * -ENOBUFS when the backlog is full (the line dropped, counted in
+ * sluice_rx_audit_lines_dropped_total, and a "start" line with reason
+ * "audit_lines_dropped N" chained before the next line kept); or -errno of the write that
+ * failed (-EIO for a short write, cut back with ftruncate so no torn line is left): then the
+ * line, already chained, waits in memory and is written, in order, by the next audit_write or
+ * audit_flush that succeeds. a NULL or no-op: 0. */
 int audit_write(struct audit *a, const struct audit_record *r);
 /*
  * Chains a to the head kept in head_path (a state file, created mode 0640, rewritten in place
@@ -95,6 +104,16 @@ int audit_chain_start(struct audit *a, const char *head_path, const char *reason
 int audit_head_parse(const char *buf, uint64_t *seq, uint8_t prev[AUDIT_HASH_LEN]);
 /* SHA-256 of one line's bytes (without its newline): the next line's "prev". */
 void audit_line_hash(const char *line, size_t len, uint8_t out[AUDIT_HASH_LEN]);
+/* The backlog's default bound: lines that cannot be written wait in memory up to this many bytes. */
+#define AUDIT_BACKLOG_MAX (4u << 20)
+/* Lines waiting in memory for a write that succeeds, a pending note of dropped lines counted
+ * as one (0 for NULL or a no-op audit). */
+size_t audit_backlog(struct audit *a);
+/* Tries to write the waiting lines, in order: 0 when none is left, or -errno of the write
+ * that failed (the rest kept). The deliver process calls it every second while lines wait. */
+int audit_flush(struct audit *a);
+/* The backlog's bound in bytes (AUDIT_BACKLOG_MAX until set). */
+void audit_set_backlog_max(struct audit *a, size_t bytes);
 /* a may be NULL. */
 void audit_close(struct audit *a);
 

@@ -48,6 +48,11 @@ static struct metric initial[RXM_COUNT] = {
 	[RXM_SOCKET_DROPPED] = C("sluice_rx_socket_dropped_total", "Datagrams the kernel dropped: the receive socket's buffer was full."),
 	[RXM_LOSS_RATIO] = MICRO("sluice_rx_link_loss_ratio", "Share of the data packets the sender sent (as its announcements say) that did not arrive, over the last ~10 s; 0 while no sender is heard."),
 	[RXM_HEARTBEAT_AGE] = MICRO("sluice_rx_heartbeat_age_seconds", "Seconds since the last valid announcement (since the link process started, before any)."),
+	[RXM_AUDIT_WRITE_ERRORS] = C("sluice_rx_audit_write_errors_total", "Audit-log writes that failed (each attempt, retries included): the line waits in memory and is written when a write succeeds again."),
+	[RXM_AUDIT_BACKLOG] = G("sluice_rx_audit_backlog_lines", "Audit lines that could not be written yet, kept in memory in order."),
+	[RXM_AUDIT_DROPPED] = C("sluice_rx_audit_lines_dropped_total", "Audit lines dropped because the in-memory backlog was full (4 MiB); the audit log notes each hole."),
+	[RXM_AUDIT_FREE] = G("sluice_rx_audit_free_bytes", "Free bytes on the filesystem of log.audit, for an unprivileged writer; checked every 5 s."),
+	[RXM_DIR_FSYNC_ERRORS] = C("sluice_rx_dir_fsync_errors_total", "Files delivered whose folder could not be synced after the rename: the file is there, but its name may not survive a crash (audited with reason dir_fsync_failed)."),
 	[RXM_CLOCK_SKEW] = MICRO("sluice_rx_clock_skew_seconds", "This receiver's wall clock minus the sender's, from its last announcement (transit time included)."),
 };
 

@@ -46,6 +46,11 @@ enum rx_metric {
 	RXM_LOSS_RATIO,         /* sluice_rx_link_loss_ratio (micro gauge): over the last ~10 s */
 	RXM_HEARTBEAT_AGE,      /* sluice_rx_heartbeat_age_seconds (micro gauge) */
 	RXM_CLOCK_SKEW,         /* sluice_rx_clock_skew_seconds (micro gauge, signed) */
+	RXM_AUDIT_WRITE_ERRORS, /* sluice_rx_audit_write_errors_total: failed audit-log writes */
+	RXM_AUDIT_BACKLOG,      /* sluice_rx_audit_backlog_lines: audit lines waiting for a write (gauge) */
+	RXM_AUDIT_DROPPED,      /* sluice_rx_audit_lines_dropped_total: over the backlog's bound */
+	RXM_AUDIT_FREE,         /* sluice_rx_audit_free_bytes: free space for log.audit (gauge) */
+	RXM_DIR_FSYNC_ERRORS,   /* sluice_rx_dir_fsync_errors_total: delivered, the folder's fsync failed */
 	RXM_COUNT
 };
 

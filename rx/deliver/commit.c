@@ -172,8 +172,16 @@ void commit_object(struct deliver *d, struct pending *p)
 			    &part, man->hash, stored, sizeof(stored), &how);
 	if (rc == 0 && how != VERSIONS_DUPLICATE)
 		p->tmp_exists = false;
-	if (rc == 0 && how != VERSIONS_DUPLICATE && fsync(dirfd) != 0)
-		log_rl(LOG_WARN, "fsync of %s: %s", ESCAPED(dirpath), strerror(errno));
+	/* The name is given: the file is there and is delivered. A failed fsync of its folder
+	 * means only that the name may not survive a crash: said in its audit line and counted. */
+	char nosync[64] = "";
+	if (rc == 0 && how != VERSIONS_DUPLICATE && fsync(dirfd) != 0) {
+		snprintf(nosync, sizeof(nosync), "dir_fsync_failed: %s", strerror(errno));
+		log_rl(LOG_ERROR, "fsync of the folder %s: %s; %s/%s is delivered but its name may "
+				  "not survive a crash", ESCAPED(dirpath), strerror(errno), man->spool,
+		       ESCAPED(man->path));
+		rxm_add(RXM_DIR_FSYNC_ERRORS, 1);
+	}
 	close(dirfd);
 	if (rc != 0) {
 		step = "giving the file its name";
@@ -186,13 +194,14 @@ void commit_object(struct deliver *d, struct pending *p)
 	switch (how) {
 	case VERSIONS_PLACED:
 		log_info("delivered %s/%s (%" PRIu64 " bytes)", man->spool, ESCAPED(man->path), man->size);
-		outcome_audit_signed(d, AUDIT_DELIVERED, p, man, NULL, NULL);
+		outcome_audit_signed(d, AUDIT_DELIVERED, p, man, NULL, nosync[0] ? nosync : NULL);
 		break;
 	case VERSIONS_RENAMED:
 		log_info("delivered %s/%s as %s: a different file has its name", man->spool,
 			 ESCAPED(man->path), ESCAPED(stored_as));
-		outcome_audit_signed(d, AUDIT_RENAMED, p, man, stored_as,
-				     "a different file already has this name");
+		snprintf(why, sizeof(why), "a different file already has this name%s%s",
+			 nosync[0] ? "; " : "", nosync);
+		outcome_audit_signed(d, AUDIT_RENAMED, p, man, stored_as, why);
 		rxm_add(RXM_RENAMED, 1);
 		break;
 	case VERSIONS_DUPLICATE:

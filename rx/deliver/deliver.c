@@ -130,11 +130,14 @@ static int read_msg(struct deliver *d, int fd, uint8_t **buf, size_t *cap)
 	return 0;
 }
 
+#define AUDIT_RETRY_MS 1000
+
 int deliver_run(struct deliver *d, int fd, int evfd)
 {
 	uint8_t *buf = NULL;
 	size_t cap = 0;
 	int rc = 0;
+	uint64_t audit_at = DEADLINE_NEVER; /* the next retry of audit lines that wait */
 	while (fd >= 0 || evfd >= 0) {
 		/* Every pass, whatever the lanes carry: event gaps, syncs and forwarding that are due
 		 * (common/deadline.h; a block lane that never goes idle must not hold them up). Then
@@ -147,6 +150,18 @@ int deliver_run(struct deliver *d, int fd, int evfd)
 				at = deadline_in_ms(now, events_timeout_ms(d->events));
 			}
 		}
+		/* Audit lines a failed write left waiting: tried again every second, so that they
+		 * reach the file once there is space even if no new line comes. */
+		if (audit_backlog(d->audit) == 0) {
+			audit_at = DEADLINE_NEVER;
+		} else if (audit_at == DEADLINE_NEVER) {
+			audit_at = deadline_in_ms(now, AUDIT_RETRY_MS);
+		} else if (deadline_due(audit_at, now)) {
+			(void)audit_flush(d->audit); /* it logs and counts a failure */
+			audit_at = audit_backlog(d->audit) ? deadline_in_ms(now, AUDIT_RETRY_MS)
+							   : DEADLINE_NEVER;
+		}
+		at = deadline_min(at, audit_at);
 		struct pollfd p[3] = {{.fd = evfd, .events = POLLIN}, {.fd = fd, .events = POLLIN},
 				      {.fd = d->watch_fd, .events = POLLIN}};
 		int n = poll(p, 3, deadline_ms(at, now));

@@ -55,7 +55,7 @@ struct mon {
 	struct metrics_server *metrics;
 	uv_work_t retention_work;
 	bool retention_busy;
-	bool space_low[2]; /* output.files, output.events below output.min_free */
+	bool space_low[3]; /* output.files, output.events, log.audit below output.min_free */
 	unsigned sweep_days; /* retention.days for the sweep under way (a reload may change cfg's) */
 	int exit_code;
 };

@@ -20,6 +20,12 @@ mkdir -p "$MNT" "$EVD"
 mount -t tmpfs -o size=8m,mode=0755 tmpfs "$MNT" || { log "SKIP: cannot mount a tmpfs here"; exit 0; }
 mount -t tmpfs -o size=1m,mode=0755 tmpfs "$EVD" || { umount "$MNT"; log "SKIP: cannot mount a tmpfs here"; exit 0; }
 ON_CLEANUP+=("umount '$MNT' 2>/dev/null || umount -l '$MNT'" "umount '$EVD' 2>/dev/null || umount -l '$EVD'")
+# log.audit's filesystem is watched for output.min_free too: on a small tmpfs of its own, so
+# that the mark below (50%) does not depend on how full this machine's /tmp is.
+ALOG="$W/alog"
+mkdir -p "$ALOG"
+mount -t tmpfs -o size=4m,mode=0755 tmpfs "$ALOG" || { log "SKIP: cannot mount a tmpfs here"; exit 0; }
+ON_CLEANUP+=("umount '$ALOG' 2>/dev/null || umount -l '$ALOG'")
 
 U=$((BASE_PORT + 5))
 make_keys
@@ -27,7 +33,7 @@ EVENTS_YAML="events:
   - name: ev
     listen: udp:127.0.0.1:$U"
 write_rx_config
-sed -i "s|^  events: .*|&\n  min_free: 50%|" "$W/rx.yaml"
+sed -i "s|^  events: .*|&\n  min_free: 50%|; s|^  audit: .*|  audit: $ALOG/audit.jsonl|" "$W/rx.yaml"
 write_tx_config "$RX_PORT" 25% 400Mbit
 start_rx
 start_tx
@@ -52,7 +58,7 @@ cmp "$W/src/f2.bin" "$OUT/f2.bin" || fail "f2 differs"
 [ "$(metric "$RX_METRICS" sluice_rx_objects_delivered_total)" -eq 2 ] || fail "delivered count"
 [ "$(metric "$RX_METRICS" sluice_rx_objects_lost_total)" -eq 2 ] || fail "lost count"
 [ "$(metric "$RX_METRICS" sluice_rx_disk_full_total)" -eq 2 ] || fail "disk_full count"
-python3 - "$W/audit.jsonl" <<'PY' || fail "the audit log does not say f3 and f4 were lost for a full disk"
+python3 - "$ALOG/audit.jsonl" <<'PY' || fail "the audit log does not say f3 and f4 were lost for a full disk"
 import json, sys
 lost = [json.loads(l) for l in open(sys.argv[1]) if '"lost"' in l]
 got = sorted((r["spool"], r["path"]) for r in lost if r["reason"].startswith("disk_full"))

@@ -8,7 +8,9 @@
  * created parent folders, appending across opens, a refused symlink; the no-op audit; and four
  * threads writing at once leaving only whole lines, chained in the order they landed; the hash
  * chain (seq, prev) across a restart through the head file, across a reopened file, and from a
- * malformed head.
+ * malformed head; lines that cannot be written (/dev/full, a short write at RLIMIT_FSIZE) kept in
+ * order and written with the chain intact once writes succeed, the bound with its drops counted
+ * and noted in the log.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,12 +26,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "common/smallfile.h"
 #include "rx/audit.h"
+#include "rx/rx_metrics.h"
 
 static char top[64], log_path[160];
 
@@ -588,6 +594,191 @@ static void test_concurrent_writers(void **state)
 	check_chain(p, 1, NULL);
 }
 
+/* ---- lines that cannot be written ---- */
+
+static uint64_t rxm(enum rx_metric m) { return metric_get(&rx_metrics[m]); }
+
+/* The "path" of each line of path, in order ("-" for a line without one, e.g. start). */
+static void check_paths(const char *path, const char *const *want)
+{
+	size_t n;
+	json_t **v = read_lines(path, &n);
+	size_t i = 0;
+	for (; i < n && want[i]; i++) {
+		const char *p = str_of(v[i], "path");
+		assert_string_equal(p ? p : "-", want[i]);
+	}
+	assert_int_equal(i, n);
+	assert_null(want[i]);
+	free_lines(v, n);
+}
+
+static void redirect(struct audit *a, const char *path)
+{
+	int fd = path ? audit_open_fd(path) : open("/dev/full", O_WRONLY | O_APPEND | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(audit_reopen(a, fd), 0);
+}
+
+static void test_backlog(void **state)
+{
+	char head[160], buf[256];
+	snprintf(head, sizeof(head), "%s/audit-head", top);
+	struct audit *a;
+	assert_int_equal(audit_open(&a, log_path), 0);
+	assert_int_equal(audit_chain_start(a, head, "start"), 0);
+	struct audit_record d = {.outcome = AUDIT_LOST, .spool = "cam", .path = "b0",
+				 .reason = "disk_full: writing: No space left on device"};
+	assert_int_equal(audit_write(a, &d), 0);
+	uint64_t errs = rxm(RXM_AUDIT_WRITE_ERRORS);
+
+	/* the filesystem is full: each line is kept, in order, and counted */
+	redirect(a, NULL);
+	static const char *const names[] = {"b1", "b2", "b3"};
+	for (size_t i = 0; i < 3; i++) {
+		d.path = names[i];
+		assert_int_equal(audit_write(a, &d), -ENOSPC);
+		assert_int_equal(audit_backlog(a), i + 1);
+		assert_int_equal(rxm(RXM_AUDIT_BACKLOG), i + 1);
+	}
+	assert_true(rxm(RXM_AUDIT_WRITE_ERRORS) >= errs + 3);
+	/* the periodic retry fails too, and keeps them */
+	assert_int_equal(audit_flush(a), -ENOSPC);
+	assert_int_equal(audit_backlog(a), 3);
+	static const char *const before[] = {"-", "b0", NULL};
+	check_paths(log_path, before);
+
+	/* space again: the retry writes them, in order, before anything newer */
+	redirect(a, log_path);
+	assert_int_equal(audit_flush(a), 0);
+	assert_int_equal(audit_backlog(a), 0);
+	assert_int_equal(rxm(RXM_AUDIT_BACKLOG), 0);
+	d.path = "b4";
+	assert_int_equal(audit_write(a, &d), 0);
+	audit_close(a);
+	static const char *const after[] = {"-", "b0", "b1", "b2", "b3", "b4", NULL};
+	check_paths(log_path, after);
+	assert_int_equal(check_chain(log_path, 1, NULL), 6);
+	/* the head names the last line written, so the next start chains on */
+	char *last = last_line(log_path), hex[2 * AUDIT_HASH_LEN + 1], want[128];
+	uint8_t h[AUDIT_HASH_LEN];
+	audit_line_hash(last, strlen(last), h);
+	hex_of(h, hex);
+	snprintf(want, sizeof(want), "%020d %s\n", 6, hex);
+	assert_true(smallfile_read(head, buf, sizeof(buf)) > 0);
+	assert_string_equal(buf, want);
+	free(last);
+
+	/* a line that waits is written by the next audit_write too, before that one's line */
+	assert_int_equal(audit_open(&a, log_path), 0);
+	assert_int_equal(audit_chain_start(a, head, "again"), 0);
+	redirect(a, NULL);
+	d.path = "c1";
+	assert_int_equal(audit_write(a, &d), -ENOSPC);
+	redirect(a, log_path);
+	d.path = "c2";
+	assert_int_equal(audit_write(a, &d), 0);
+	audit_close(a);
+	static const char *const more[] = {"-", "b0", "b1", "b2", "b3", "b4", "-", "c1", "c2", NULL};
+	check_paths(log_path, more);
+	assert_int_equal(check_chain(log_path, 1, NULL), 9);
+
+	/* a line still waiting when the writer stops is lost: the head names it, so the next
+	 * start line's seq shows the hole (verify-audit names it) instead of hiding it */
+	assert_int_equal(audit_open(&a, log_path), 0);
+	assert_int_equal(audit_chain_start(a, head, "third"), 0);
+	redirect(a, NULL);
+	d.path = "c3";
+	assert_int_equal(audit_write(a, &d), -ENOSPC);
+	audit_close(a); /* seq 11 never written */
+	assert_int_equal(rxm(RXM_AUDIT_BACKLOG), 0);
+	assert_int_equal(audit_open(&a, log_path), 0);
+	assert_int_equal(audit_chain_start(a, head, "fourth"), 0);
+	audit_close(a);
+	last = last_line(log_path);
+	assert_non_null(strstr(last, "\"reason\":\"fourth\",\"seq\":12,"));
+	free(last);
+	size_t n;
+	free_raw(raw_lines(log_path, &n));
+	assert_int_equal(n, 11); /* seq 1..10, then 12 */
+}
+
+static void test_backlog_bound(void **state)
+{
+	struct audit *a;
+	assert_int_equal(audit_open(&a, log_path), 0);
+	struct audit_record d = {.outcome = AUDIT_LOST, .spool = "cam", .path = "d0",
+				 .reason = "disk_full"};
+	assert_int_equal(audit_write(a, &d), 0);
+	struct stat st;
+	assert_int_equal(stat(log_path, &st), 0);
+	size_t line = (size_t)st.st_size; /* every line here is about as long */
+	audit_set_backlog_max(a, 2 * line + line / 2);
+	uint64_t dropped = rxm(RXM_AUDIT_DROPPED);
+
+	redirect(a, NULL);
+	static const char *const names[] = {"d1", "d2", "d3", "d4"};
+	for (size_t i = 0; i < 4; i++) {
+		d.path = names[i];
+		assert_int_equal(audit_write(a, &d), i < 2 ? -ENOSPC : -ENOBUFS);
+	}
+	assert_int_equal(audit_backlog(a), 3); /* two lines and the note of the drops */
+	assert_int_equal(rxm(RXM_AUDIT_BACKLOG), 2);
+	assert_int_equal(rxm(RXM_AUDIT_DROPPED), dropped + 2);
+
+	redirect(a, log_path);
+	d.path = "d5";
+	assert_int_equal(audit_write(a, &d), 0);
+	audit_close(a);
+	/* the kept lines, then a line that says two were dropped, then the new one: the chain
+	 * is intact and the hole is written in it */
+	static const char *const want[] = {"d0", "d1", "d2", "-", "d5", NULL};
+	check_paths(log_path, want);
+	assert_int_equal(check_chain(log_path, 1, NULL), 5);
+	size_t n;
+	json_t **v = read_lines(log_path, &n);
+	assert_string_equal(str_of(v[3], "outcome"), "start");
+	assert_string_equal(str_of(v[3], "reason"), "audit_lines_dropped 2");
+	free_lines(v, n);
+}
+
+/* A write cut short (the file size limit here; a full disk the same): the torn part is cut
+ * back, so the file holds whole lines only, and the line is written whole later. */
+static void test_backlog_short_write(void **state)
+{
+	struct audit *a;
+	assert_int_equal(audit_open(&a, log_path), 0);
+	struct audit_record d = {.outcome = AUDIT_LOST, .spool = "cam", .path = "e0",
+				 .reason = "disk_full"};
+	assert_int_equal(audit_write(a, &d), 0);
+	struct stat st;
+	assert_int_equal(stat(log_path, &st), 0);
+	off_t size = st.st_size;
+
+	signal(SIGXFSZ, SIG_IGN);
+	struct rlimit old, lim;
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = old;
+	lim.rlim_cur = (rlim_t)size + 40;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	d.path = "e1";
+	int rc = audit_write(a, &d);
+	assert_true(rc == -EIO || rc == -EFBIG);
+	assert_int_equal(audit_backlog(a), 1);
+	assert_int_equal(stat(log_path, &st), 0);
+	assert_int_equal(st.st_size, size); /* nothing torn left behind */
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, SIG_DFL);
+
+	assert_int_equal(audit_flush(a), 0);
+	d.path = "e2";
+	assert_int_equal(audit_write(a, &d), 0);
+	audit_close(a);
+	static const char *const want[] = {"e0", "e1", "e2", NULL};
+	check_paths(log_path, want);
+	assert_int_equal(check_chain(log_path, 1, NULL), 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -596,6 +787,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_open_errors, dir_setup, dir_teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_writers, dir_setup, dir_teardown),
 		cmocka_unit_test_setup_teardown(test_chain, dir_setup, dir_teardown),
+		cmocka_unit_test_setup_teardown(test_backlog, dir_setup, dir_teardown),
+		cmocka_unit_test_setup_teardown(test_backlog_bound, dir_setup, dir_teardown),
+		cmocka_unit_test_setup_teardown(test_backlog_short_write, dir_setup, dir_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
