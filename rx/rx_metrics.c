@@ -47,6 +47,8 @@ static struct metric initial[RXM_COUNT] = {
 	[RXM_SOCKET_DROPPED] = C("sluice_rx_socket_dropped_total", "Datagrams the kernel dropped: the receive socket's buffer was full."),
 	[RXM_LOSS_RATIO] = MICRO("sluice_rx_link_loss_ratio", "Share of the data packets the sender sent (as its announcements say) that did not arrive, over the last ~10 s; 0 while no sender is heard."),
 	[RXM_HEARTBEAT_AGE] = MICRO("sluice_rx_heartbeat_age_seconds", "Seconds since the last valid announcement (since the link process started, before any)."),
+	[RXM_EVENT_CHAIN_BREAKS] = C("sluice_rx_event_chain_breaks_total", "Breaks in the signed chain of an event source's batches: missing, mismatching, forked or restarted (audit outcome chain_break)."),
+	[RXM_EVENT_BATCHES_REJECTED] = C("sluice_rx_event_batches_rejected_total", "Event batches refused: malformed, or not signed by a pinned sender key (audit outcome rejected)."),
 	[RXM_CLOCK_SKEW] = MICRO("sluice_rx_clock_skew_seconds", "This receiver's wall clock minus the sender's, from its last announcement (transit time included)."),
 };
 
