@@ -20,6 +20,7 @@
 #include "common/manifest.h"
 #include "fec/fec.h"
 #include "rx/audit.h"
+#include "rx/verify_events.h"
 
 struct walk {
 	char (*fps)[17]; /* --sender fingerprints */
@@ -33,6 +34,8 @@ struct walk {
 	bool head_given, head_seen; /* --head: its seq, hash, and whether its line was met */
 	uint64_t head_seq, first_seq;
 	uint8_t head_hash[AUDIT_HASH_LEN];
+	struct evverify *ev; /* the event-batch chains (rx/verify_events.h) */
+	size_t file_index;   /* of the file being read, in argv from optind */
 };
 
 static void usage(FILE *f)
@@ -307,6 +310,8 @@ static int check_line(struct walk *w, const char *file, uint64_t n, const char *
 		goto out;
 	if (w->files_dir && stored)
 		check_file(w, loc, o);
+	if (evverify_line(w->ev, w->file_index, n, o))
+		goto out;
 	if (!w->have_prev)
 		w->first_seq = seq;
 	w->have_prev = true;
@@ -417,8 +422,18 @@ int verify_audit_main(int argc, char **argv)
 		goto done;
 	}
 	rc = 0;
-	for (int i = optind; i < argc && rc == 0; i++)
+	w.ev = evverify_new((const char *const *)argv + optind, (const uint8_t(*)[32])w.pks,
+			    (const char(*)[17])w.fps, w.nfps);
+	if (!w.ev) {
+		rc = 1;
+		goto done;
+	}
+	for (int i = optind; i < argc && rc == 0; i++) {
+		w.file_index = (size_t)(i - optind);
 		rc = check_file_lines(&w, argv[i]);
+	}
+	if (rc == 0)
+		rc = evverify_finish(w.ev);
 	if (rc == 0 && w.lines == 0) {
 		fprintf(stderr, "sluice-rx verify-audit: no lines to check\n");
 		rc = 1;
@@ -441,6 +456,11 @@ int verify_audit_main(int argc, char **argv)
 		if (w.nfps)
 			printf("signatures: %" PRIu64 " signed manifests verified, each matching its "
 			       "line\n", w.signed_ok);
+		if (evverify_batches(w.ev))
+			printf("events: %" PRIu64 " event batches %s and chained per source, no "
+			       "break\n", evverify_batches(w.ev),
+			       w.nfps ? "verified with the sender keys" : "(signatures not checked: "
+			       "no --sender)");
 		if (w.files_dir)
 			printf("files: %" PRIu64 " re-hashed and unchanged, %" PRIu64 " missing or changed, "
 			       "%" PRIu64 " not checkable\n", w.rehashed, w.file_problems, w.unchecked);
@@ -448,6 +468,7 @@ int verify_audit_main(int argc, char **argv)
 			rc = 1;
 	}
 done:
+	evverify_free(w.ev);
 	free(w.fps);
 	free(w.pks);
 	return rc;
