@@ -43,7 +43,7 @@ wait_for "rx rejoined the session" 10 metric_ge "$RX_METRICS" sluice_rx_link_up 
 send 60 30
 wait_for "30 more events delivered" 20 delivered 30
 sleep 1.5 # past the reorder time: a missing batch would be given up by now
-batches=$(grep -c '"outcome":"events","source":"vms"' "$W/audit.jsonl")
+batches=$(grep -c '"outcome":"events","source":"vms"' "$W/audit.jsonl" || true)
 [ "$batches" -ge 3 ] || fail "only $batches events lines"
 grep -q '"outcome":"chain_break"' "$W/audit.jsonl" && fail "a chain break without loss: $(grep chain_break "$W/audit.jsonl")"
 grep -q '"outcome":"events","source":"vms",.*"reason":"sender restarted; the chain goes on"' "$W/audit.jsonl" ||
