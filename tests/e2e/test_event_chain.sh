@@ -55,6 +55,7 @@ VA || { cat "$W/va.err" >&2; fail "verify-audit failed without loss"; }
 grep -q "events: $batches event batches verified with the sender keys and chained per source, no break" "$W/va.out" ||
 	fail "summary: $(cat "$W/va.out")"
 log "1 ok: $(tail -n 1 "$W/va.out")"
+log "   $(grep '"outcome":"events"' "$W/audit.jsonl" | awk '{ s += length($0) + 1 } END { printf "%d events lines, %.0f bytes each on average", NR, s / NR }')"
 
 log "2. batches lost on the link"
 before=$(grep -c '"outcome":"events"' "$W/audit.jsonl")
