@@ -20,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/escape.h"
 #include "common/evchain.h"
 #include "common/keys.h"
 #include "common/log.h"
@@ -131,20 +132,25 @@ static int open_chain(struct events *e, struct source *s)
 	return 0;
 }
 
-int chain_batch(struct events *e, struct source *s, uint64_t session, const struct evbatch *b)
+int chain_verify(struct events *e, uint64_t session, const struct evbatch *b)
 {
 	size_t k = 0;
 	while (k < e->nsenders && evchain_verify(b->record, b->record_len, e->senders[k]) != 0)
 		k++;
-	if (k == e->nsenders) {
-		char why[160];
-		snprintf(why, sizeof(why), "bad signature: event batch %" PRIu64 " (events %" PRIu64
-			 "..%" PRIu64 ", unverified) is not signed by a pinned sender key",
-			 b->chain.batch, b->chain.first, b->chain.last);
-		log_rl(LOG_WARN, "events %s: batch refused: %s", s->name, why);
-		chain_rejected(e, session, s->name, why);
-		return -EPERM;
-	}
+	if (k < e->nsenders)
+		return (int)k;
+	char why[160];
+	snprintf(why, sizeof(why), "bad signature: event batch %" PRIu64 " (events %" PRIu64
+		 "..%" PRIu64 ", unverified) is not signed by a pinned sender key",
+		 b->chain.batch, b->chain.first, b->chain.last);
+	log_rl(LOG_WARN, "events %s: batch refused: %s", ESCAPED(b->source), why);
+	chain_rejected(e, session, b->source, why);
+	return -EPERM;
+}
+
+int chain_batch(struct events *e, struct source *s, uint64_t session, const struct evbatch *b,
+		int k)
+{
 	int rc = open_chain(e, s);
 	if (rc != 0)
 		return rc;

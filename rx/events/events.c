@@ -53,13 +53,18 @@ int events_batch(struct events *e, uint64_t session, const uint8_t *obj, size_t 
 		chain_rejected(e, session, NULL, r);
 		return rc;
 	}
+	int key = chain_verify(e, session, &b); /* before the name is used for anything */
+	if (key < 0) {
+		evbatch_release(&b);
+		return key;
+	}
 	struct source *s = sources_get(e, b.source);
 	if (!s) {
 		chain_rejected(e, session, NULL, "event batch for an unusable source name");
 		evbatch_release(&b);
 		return -EINVAL;
 	}
-	if ((rc = chain_batch(e, s, session, &b)) != 0) {
+	if ((rc = chain_batch(e, s, session, &b, key)) != 0) {
 		evbatch_release(&b);
 		return rc;
 	}

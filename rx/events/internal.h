@@ -87,10 +87,14 @@ void dayfile_recover(struct source *s);
 struct source *sources_get(struct events *e, const char *name);
 void sources_save_stream(struct events *e, struct source *s);
 
-/* chain.c: 0 when the batch is signed by a pinned key (then tracked and audited), -EPERM
- * (refused: audited and counted); chain_tick gives up missing batches whose time is up;
- * chain_due is when (UINT64_MAX: none); chain_close gives up all, saves and closes. */
-int chain_batch(struct events *e, struct source *s, uint64_t session, const struct evbatch *b);
+/* chain.c: chain_verify returns the index of the pinned key the batch's record verifies with,
+ * or -EPERM (refused: audited and counted), before anything of the batch is used; chain_batch
+ * places it in its source's chain and audits it (0 or -ENOMEM); chain_tick gives up missing
+ * batches whose time is up; chain_due is when (UINT64_MAX: none); chain_close gives up all,
+ * saves and closes. */
+int chain_verify(struct events *e, uint64_t session, const struct evbatch *b);
+int chain_batch(struct events *e, struct source *s, uint64_t session, const struct evbatch *b,
+		int key);
 void chain_rejected(struct events *e, uint64_t session, const char *source, const char *why);
 void chain_tick(struct events *e, struct source *s, uint64_t now);
 uint64_t chain_due(const struct source *s);

@@ -954,6 +954,7 @@ static void test_chain_bad_signature(void **state)
 	uint64_t seqs[] = {0, 1};
 	sign_key = other_sk;
 	assert_int_equal(send_batch("s", 1, 0, seqs, 2, NULL, NULL), -EPERM);
+	assert_int_equal(entries(dir), 0); /* not even the source's folder */
 	sign_key = NULL;
 	assert_counts(&before, 0, 0, 0);
 	assert_int_equal(metric_get(&rx_metrics[RXM_EVENT_BATCHES_REJECTED]) - rej, 1);
