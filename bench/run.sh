@@ -41,6 +41,8 @@ for mtu in 1500 9000; do
 done
 echo "== event batches: does a zstd dictionary pay? (bytes and packets per batch)"
 "$BUILD/bench/evdict_bench" | sed 's/^/  /'
+echo "== event batches: the signed chain record's cost per batch (tx sign, rx verify)"
+"$BUILD/bench/evchain_bench" | sed 's/^/  /'
 echo "== event latency, intake to line written (udp intake, link.rate 1Gbit; goal p99 < 5 ms, max < 20 ms)"
 for rate in 1000 20000; do
 	for video in 0 1; do

@@ -3,6 +3,7 @@
 #include "common/evbatch.h"
 
 #include <errno.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zstd.h>
@@ -35,7 +36,7 @@ int evbatch_add(struct evbatch_builder *b, uint64_t seq, uint64_t tx_time_ns, co
 	if (len > EVBATCH_EVENT_MAX)
 		return -EMSGSIZE;
 	size_t need = b->len + 20 + len;
-	if (need > EVBATCH_RAW_MAX)
+	if (need + EVCHAIN_MAX_LEN > EVBATCH_RAW_MAX) /* room for the chain record */
 		return -ENOSPC;
 	if (need > b->cap) {
 		size_t nc = b->cap;
@@ -59,17 +60,68 @@ int evbatch_add(struct evbatch_builder *b, uint64_t seq, uint64_t tx_time_ns, co
 
 size_t evbatch_raw_len(const struct evbatch_builder *b) { return b->len; }
 
+void evbatch_chain(struct evbatch_builder *b, uint64_t batch, uint8_t flags,
+		   const uint8_t prev[EVCHAIN_HASH_LEN], const uint8_t sign_sk[64])
+{
+	b->batch = batch;
+	b->flags = flags;
+	memcpy(b->prev, prev, EVCHAIN_HASH_LEN);
+	b->sign_sk = sign_sk;
+}
+
+/* The first and last event seq of the raw batch in b (count >= 1). */
+static void seq_span(const struct evbatch_builder *b, uint64_t *first, uint64_t *last)
+{
+	size_t off = HDR + strlen(b->source);
+	*first = le64_read(b->raw + off);
+	for (uint32_t i = 0; i + 1 < b->count; i++) {
+		uint32_t len = (uint32_t)b->raw[off + 16] | (uint32_t)b->raw[off + 17] << 8 |
+			       (uint32_t)b->raw[off + 18] << 16 | (uint32_t)b->raw[off + 19] << 24;
+		off += 20 + len;
+	}
+	*last = le64_read(b->raw + off);
+}
+
+/* Append the signed chain record to the raw bytes. */
+static int seal(struct evbatch_builder *b)
+{
+	if (!b->sign_sk || b->batch == 0 || b->count == 0)
+		return -EINVAL;
+	if (b->len + EVCHAIN_MAX_LEN > b->cap) {
+		uint8_t *n = realloc(b->raw, b->len + EVCHAIN_MAX_LEN);
+		if (!n)
+			return -ENOMEM;
+		b->raw = n;
+		b->cap = b->len + EVCHAIN_MAX_LEN;
+	}
+	struct evchain_rec r = {.flags = b->flags, .count = b->count, .stream = b->stream,
+				.batch = b->batch, .after = b->after};
+	seq_span(b, &r.first, &r.last);
+	crypto_hash_sha256(r.content, b->raw, b->len);
+	memcpy(r.prev, b->prev, EVCHAIN_HASH_LEN);
+	memcpy(r.source, b->source, sizeof(r.source));
+	int n = evchain_sign(&r, b->sign_sk, b->raw + b->len, EVCHAIN_MAX_LEN);
+	if (n < 0)
+		return n;
+	evchain_hash(b->raw + b->len, (size_t)n, b->record_hash);
+	b->len += (size_t)n;
+	return 0;
+}
+
 long evbatch_finish(struct evbatch_builder *b, int zstd_level, uint8_t **out)
 {
 	struct wcursor w;
 	wcursor_init(&w, b->raw, HDR);
-	wcursor_u8(&w, 1);
+	wcursor_u8(&w, 2);
 	wcursor_u8(&w, 0);
 	wcursor_u8(&w, (uint8_t)strlen(b->source));
 	wcursor_u8(&w, 0);
 	wcursor_u32(&w, b->count);
 	wcursor_u64(&w, b->stream);
 	wcursor_u64(&w, b->after);
+	int rc = seal(b);
+	if (rc != 0)
+		return rc;
 	size_t bound = ZSTD_compressBound(b->len);
 	uint8_t *o = malloc(5 + (bound > b->len ? bound : b->len));
 	if (!o)
@@ -154,7 +206,12 @@ int evbatch_decode(const uint8_t *obj, size_t len, struct evbatch *out, const ch
 	uint32_t count = cursor_u32(&c);
 	out->stream = cursor_u64(&c);
 	out->after = cursor_u64(&c);
-	if (version != 1 || flags || rsv || nl == 0 || nl > EVBATCH_NAME_MAX) {
+	if (version == 1) {
+		evbatch_release(out);
+		return bad(why, "batch version 1 (unsigned, no chain record): the sender needs "
+			   "updating");
+	}
+	if (version != 2 || flags || rsv || nl == 0 || nl > EVBATCH_NAME_MAX) {
 		evbatch_release(out);
 		return bad(why, "bad batch header");
 	}
@@ -180,9 +237,26 @@ int evbatch_decode(const uint8_t *obj, size_t len, struct evbatch *out, const ch
 			return bad(why, "event runs past the end of the batch");
 		}
 	}
-	if (!cursor_done(&c)) {
+	size_t body = c.off;
+	out->record = out->raw + body;
+	out->record_len = raw_len - body;
+	const char *rwhy = NULL;
+	if (count == 0 || evchain_decode(out->record, out->record_len, &out->chain, &rwhy) != 0) {
 		evbatch_release(out);
-		return bad(why, "trailing bytes after the last event");
+		return bad(why, rwhy ? rwhy : "a batch without events");
+	}
+	uint8_t content[EVCHAIN_HASH_LEN];
+	crypto_hash_sha256(content, out->raw, body);
+	const struct evchain_rec *r = &out->chain;
+	if (strcmp(r->source, out->source) != 0 || r->stream != out->stream ||
+	    r->after != out->after || r->count != count || r->first != out->ev[0].seq ||
+	    r->last != out->ev[count - 1].seq) {
+		evbatch_release(out);
+		return bad(why, "chain record does not describe this batch");
+	}
+	if (sodium_memcmp(content, r->content, EVCHAIN_HASH_LEN) != 0) {
+		evbatch_release(out);
+		return bad(why, "chain record's content hash does not match the batch");
 	}
 	out->count = count;
 	return 0;

@@ -50,8 +50,21 @@ static const char *const outcome_name[] = {
 	[AUDIT_DELIVERED] = "delivered", [AUDIT_DUPLICATE] = "duplicate",
 	[AUDIT_RENAMED] = "renamed",     [AUDIT_LOST] = "lost",
 	[AUDIT_REJECTED] = "rejected",   [AUDIT_SESSION] = "session",
-	[AUDIT_START] = "start",
+	[AUDIT_START] = "start",         [AUDIT_EVENTS] = "events",
+	[AUDIT_CHAIN_BREAK] = "chain_break",
 };
+
+static int add_b64(json_t *o, const char *k, const uint8_t *p, size_t n)
+{
+	size_t cap = sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL);
+	char *b64 = malloc(cap);
+	if (!b64)
+		return -ENOMEM;
+	sodium_bin2base64(b64, cap, p, n, sodium_base64_VARIANT_ORIGINAL);
+	int rc = json_object_set_new(o, k, json_string(b64)) == 0 ? 0 : -ENOMEM;
+	free(b64);
+	return rc;
+}
 
 void audit_line_hash(const char *line, size_t len, uint8_t out[AUDIT_HASH_LEN])
 {
@@ -166,10 +179,11 @@ static int build(json_t *o, const struct audit_record *r, uint64_t seq, const ui
 		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
 		 (unsigned)(ns % 1000000000u / 1000u));
 	snprintf(session, sizeof(session), "%016" PRIx64, r->session);
-	bool object = r->outcome != AUDIT_SESSION && r->outcome != AUDIT_START;
+	bool object = r->outcome != AUDIT_SESSION && r->outcome != AUDIT_START && !r->source;
 	int rc = add(o, "time", json_string(when));
 	rc = rc ? rc : add(o, "outcome", json_string(outcome_name[r->outcome]));
 	rc = rc ? rc : add_str(o, "spool", r->spool);
+	rc = rc ? rc : add_str(o, "source", r->source);
 	rc = rc ? rc : add_str(o, "path", r->path);
 	rc = rc ? rc : add_str(o, "stored_as", r->stored_as);
 	if (object)
@@ -180,6 +194,15 @@ static int build(json_t *o, const struct audit_record *r, uint64_t seq, const ui
 		rc = rc ? rc : add(o, "object", u64(r->object_id));
 	if (object && r->object_last > r->object_id)
 		rc = rc ? rc : add(o, "object_last", u64(r->object_last));
+	if (r->source && r->batch) {
+		rc = rc ? rc : add(o, "batch", u64(r->batch));
+		if (r->batch_last > r->batch)
+			rc = rc ? rc : add(o, "batch_last", u64(r->batch_last));
+	}
+	if (r->source && r->have_events) {
+		rc = rc ? rc : add(o, "event_first", u64(r->event_first));
+		rc = rc ? rc : add(o, "event_last", u64(r->event_last));
+	}
 	rc = rc ? rc : add_str(o, "sender", r->sender);
 	rc = rc ? rc : add_str(o, "reason", r->reason);
 	if (r->hash) {
@@ -201,6 +224,8 @@ static int build(json_t *o, const struct audit_record *r, uint64_t seq, const ui
 		rc = rc ? rc : add(o, "manifest", json_string(b64));
 		free(b64);
 	}
+	if (r->record && r->record_len)
+		rc = rc ? rc : add_b64(o, "record", r->record, r->record_len);
 	char prev_hex[2 * AUDIT_HASH_LEN + 1];
 	sodium_bin2hex(prev_hex, sizeof(prev_hex), prev, AUDIT_HASH_LEN);
 	rc = rc ? rc : add(o, "seq", u64(seq));
@@ -412,7 +437,7 @@ static int write_line(struct audit *a, const struct audit_record *r)
 
 int audit_write(struct audit *a, const struct audit_record *r)
 {
-	if (r->outcome <= AUDIT_INVALID || r->outcome > AUDIT_START)
+	if (r->outcome <= AUDIT_INVALID || r->outcome > AUDIT_CHAIN_BREAK)
 		return -EINVAL;
 	if (!a || a->fd < 0)
 		return 0;

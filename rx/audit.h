@@ -11,6 +11,10 @@
  * reason, content_hash (64 lowercase hex digits), symbol_size and block_max (the sender's FEC
  * layout the content hash follows, with content_hash), manifest (the signed manifest as the
  * sender sent it, base64, so that its signature can be checked offline), seq, prev.
+ * Event-batch lines ("events", and "chain_break" or "rejected" with a source) have "source" right
+ * after "spool", no size or object, and batch, batch_last (when above batch), event_first,
+ * event_last after "session", and "record" (the batch's signed chain record, base64,
+ * common/evchain.h) after "manifest".
  *
  * The lines form a hash chain: "seq" counts lines from 1 and "prev" is the SHA-256 (64 lowercase
  * hex digits) of the line before, its bytes without the newline; the first line ever has 64
@@ -32,6 +36,7 @@
 #ifndef SLUICE_RX_AUDIT_H
 #define SLUICE_RX_AUDIT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,6 +49,8 @@ enum audit_outcome {
 	AUDIT_REJECTED,  /* "rejected": refused by a check, never written */
 	AUDIT_SESSION,   /* "session": a sender session event (reason says which) */
 	AUDIT_START,     /* "start": the writer started (reason says more); no session */
+	AUDIT_EVENTS,    /* "events": an event batch verified and chained (source, batch, record) */
+	AUDIT_CHAIN_BREAK, /* "chain_break": a chain does not go on (reason says how) */
 };
 
 struct audit_record {
@@ -62,6 +69,13 @@ struct audit_record {
 	uint8_t block_max;
 	const uint8_t *manifest; /* the signed manifest (common/manifest.h) or NULL */
 	size_t manifest_len;
+	/* Event batches (source set): no size, no object; batch..batch_last and the event seqs */
+	const char *source;       /* event source; NULL for none */
+	uint64_t batch, batch_last; /* chain seqs of batches (common/evchain.h); 0: none */
+	bool have_events;
+	uint64_t event_first, event_last;
+	const uint8_t *record;    /* the batch's signed chain record, or NULL */
+	size_t record_len;
 };
 
 #define AUDIT_HASH_LEN 32 /* SHA-256 of a line */

@@ -53,6 +53,8 @@ static struct metric initial[RXM_COUNT] = {
 	[RXM_AUDIT_DROPPED] = C("sluice_rx_audit_lines_dropped_total", "Audit lines dropped because the in-memory backlog was full (4 MiB); the audit log notes each hole."),
 	[RXM_AUDIT_FREE] = G("sluice_rx_audit_free_bytes", "Free bytes on the filesystem of log.audit, for an unprivileged writer; checked every 5 s."),
 	[RXM_DIR_FSYNC_ERRORS] = C("sluice_rx_dir_fsync_errors_total", "Files delivered whose folder could not be synced after the rename: the file is there, but its name may not survive a crash (audited with reason dir_fsync_failed)."),
+	[RXM_EVENT_CHAIN_BREAKS] = C("sluice_rx_event_chain_breaks_total", "Breaks in the signed chain of an event source's batches: missing, mismatching, forked or restarted (audit outcome chain_break)."),
+	[RXM_EVENT_BATCHES_REJECTED] = C("sluice_rx_event_batches_rejected_total", "Event batches refused: malformed, or not signed by a pinned sender key (audit outcome rejected)."),
 	[RXM_CLOCK_SKEW] = MICRO("sluice_rx_clock_skew_seconds", "This receiver's wall clock minus the sender's, from its last announcement (transit time included)."),
 };
 

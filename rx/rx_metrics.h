@@ -51,6 +51,8 @@ enum rx_metric {
 	RXM_AUDIT_DROPPED,      /* sluice_rx_audit_lines_dropped_total: over the backlog's bound */
 	RXM_AUDIT_FREE,         /* sluice_rx_audit_free_bytes: free space for log.audit (gauge) */
 	RXM_DIR_FSYNC_ERRORS,   /* sluice_rx_dir_fsync_errors_total: delivered, the folder's fsync failed */
+	RXM_EVENT_CHAIN_BREAKS, /* sluice_rx_event_chain_breaks_total: event batch chains broken (missing, mismatch, fork, restart) */
+	RXM_EVENT_BATCHES_REJECTED, /* sluice_rx_event_batches_rejected_total: bad signature or malformed */
 	RXM_COUNT
 };
 

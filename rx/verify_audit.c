@@ -20,6 +20,7 @@
 #include "common/manifest.h"
 #include "fec/fec.h"
 #include "rx/audit.h"
+#include "rx/verify_events.h"
 
 struct walk {
 	char (*fps)[17]; /* --sender fingerprints */
@@ -33,6 +34,8 @@ struct walk {
 	bool head_given, head_seen; /* --head: its seq, hash, and whether its line was met */
 	uint64_t head_seq, first_seq;
 	uint8_t head_hash[AUDIT_HASH_LEN];
+	struct evverify *ev; /* the event-batch chains (rx/verify_events.h) */
+	size_t file_index;   /* of the file being read, in argv from optind */
 };
 
 static void usage(FILE *f)
@@ -310,6 +313,8 @@ static int check_line(struct walk *w, const char *file, uint64_t n, const char *
 		goto out;
 	if (w->files_dir && stored)
 		check_file(w, loc, o);
+	if (evverify_line(w->ev, w->file_index, n, o))
+		goto out;
 	if (!w->have_prev)
 		w->first_seq = seq;
 	w->have_prev = true;
@@ -456,8 +461,18 @@ int verify_audit_main(int argc, char **argv)
 		goto done;
 	}
 	rc = 0;
-	for (size_t j = 0; j < nlogs && rc == 0; j++)
+	w.ev = evverify_new((const char *const *)logs, (const uint8_t(*)[32])w.pks,
+			    (const char(*)[17])w.fps, w.nfps);
+	if (!w.ev) {
+		rc = 1;
+		goto done;
+	}
+	for (size_t j = 0; j < nlogs && rc == 0; j++) {
+		w.file_index = j;
 		rc = check_file_lines(&w, logs[j]);
+	}
+	if (rc == 0)
+		rc = evverify_finish(w.ev);
 	if (rc == 0 && w.lines == 0) {
 		fprintf(stderr, "sluice-rx verify-audit: no lines to check\n");
 		rc = 1;
@@ -480,6 +495,11 @@ int verify_audit_main(int argc, char **argv)
 		if (w.nfps)
 			printf("signatures: %" PRIu64 " signed manifests verified, each matching its "
 			       "line\n", w.signed_ok);
+		if (evverify_batches(w.ev))
+			printf("events: %" PRIu64 " event batches %s and chained per source, no "
+			       "break\n", evverify_batches(w.ev),
+			       w.nfps ? "verified with the sender keys" : "(signatures not checked: "
+			       "no --sender)");
 		if (w.files_dir)
 			printf("files: %" PRIu64 " re-hashed and unchanged, %" PRIu64 " missing or changed, "
 			       "%" PRIu64 " not checkable\n", w.rehashed, w.file_problems, w.unchecked);
@@ -488,6 +508,7 @@ int verify_audit_main(int argc, char **argv)
 	}
 done:
 	free(logs);
+	evverify_free(w.ev);
 	free(w.fps);
 	free(w.pks);
 	return rc;

@@ -9,7 +9,9 @@
  * "sender" fingerprint must be one of these keys', and each delivered, renamed and duplicate
  * line must carry its signed manifest ("manifest"), which must verify with one of them and
  * agree with the line's spool, path, size, session, object, content_hash, symbol_size and
- * block_max. The manifest is parsed from the log: untrusted bytes (manifest_verify). With --files, the file of each delivered and
+ * block_max. The manifest is parsed from the log: untrusted bytes (manifest_verify). Each
+ * "events" line's signed batch record and the chains of event batches are checked as
+ * rx/verify_events.h says. With --files, the file of each delivered and
  * renamed line is re-hashed under DIR/<spool>/<stored_as or path> (content_hash, over the FEC
  * layout the line names) and each missing or changed one is named.
  * With --head, a copy of the chain head kept where the receiver cannot write ("SEQ HASH", as

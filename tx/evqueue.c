@@ -163,7 +163,9 @@ long evq_take(struct evq *q, uint64_t now_mono, int all, uint8_t **obj)
 {
 	struct qev *list = NULL;
 	struct qsrc *s = NULL;
-	uint64_t after = 0;
+	uint64_t after = 0, batch = 0;
+	uint8_t flags = 0, prev[32];
+	int brc = 0;
 	pthread_mutex_lock(&q->mu);
 	for (size_t k = 0; k < q->c.nsources && !s; k++) {
 		size_t i = (q->next_src + k) % q->c.nsources;
@@ -195,17 +197,26 @@ long evq_take(struct evq *q, uint64_t now_mono, int all, uint8_t **obj)
 		after = s->sent_next;
 		for (e = list; e; e = e->next)
 			s->sent_next = e->seq + 1;
+		brc = evseq_batch_peek(&s->seq, &batch, &flags, prev);
 	}
 	pthread_mutex_unlock(&q->mu);
 	if (!s)
 		return 0;
 	struct evbatch_builder b;
-	long n = evbatch_begin(&b, s->cfg->name, s->seq.stream, after);
+	long n = brc ? brc : evbatch_begin(&b, s->cfg->name, s->seq.stream, after);
 	for (struct qev *e = list; e && n == 0; e = e->next)
 		n = evbatch_add(&b, e->seq, e->tx_ns, e->data, e->len);
-	if (n == 0)
+	if (n == 0) {
+		evbatch_chain(&b, batch, flags, prev, q->c.sign_sk);
 		n = evbatch_finish(&b, s->cfg->compress, obj);
-	evbatch_free(&b);
+		if (n > 0) {
+			pthread_mutex_lock(&q->mu);
+			evseq_batch_sent(&s->seq, b.record_hash);
+			pthread_mutex_unlock(&q->mu);
+		}
+	}
+	if (!brc)
+		evbatch_free(&b);
 	uint64_t lost = 0;
 	while (list) {
 		struct qev *e = list;
@@ -214,7 +225,8 @@ long evq_take(struct evq *q, uint64_t now_mono, int all, uint8_t **obj)
 		lost++;
 	}
 	if (n < 0) {
-		/* Only for lack of memory: the events are gone, their seqs show as a gap. */
+		/* For lack of memory, or of a saved batch reservation: the events are gone, their
+		 * seqs show as a gap; the chain is not advanced, so it shows no break. */
 		txm_add(TXM_EVENTS_DROPPED, lost);
 		log_rlk(LOG_ERROR, s->cfg->name, "event source %s: cannot encode a batch (%s): %llu events dropped",
 		       s->cfg->name, strerror((int)-n), (unsigned long long)lost);

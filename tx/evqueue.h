@@ -30,6 +30,8 @@ struct evq_config {
 	size_t nsources;
 	uint64_t window_ns;                  /* batching window, e.g. 1 ms */
 	size_t batch_bytes;                  /* a batch closes at this many raw bytes */
+	const uint8_t *sign_sk;              /* Ed25519 secret key that signs each batch's chain
+						record (common/evchain.h); kept by pointer */
 	void (*wake)(void *ctx);             /* called (any thread) when a source gets its first
 						queued event or a full batch */
 	void *wake_ctx;
@@ -47,8 +49,10 @@ int evq_push_at(struct evq *q, unsigned src, uint64_t tx_ns, const void *data, s
 /* Monotonic time (mono_ns) at which the next batch is due: 0 when one is due now, UINT64_MAX
  * when nothing is queued. */
 uint64_t evq_due(struct evq *q);
-/* Encode one due batch into *obj (malloc'd): its length, 0 when none is due (all queued
- * events, due or not, when `all`), or -errno. */
+/* Encode one due batch into *obj (malloc'd), signed and chained to its source's previous
+ * batch: its length, 0 when none is due (all queued events, due or not, when `all`), or
+ * -errno. One thread at a time (the sender's): batches of a source are chained in the order
+ * they are taken. */
 long evq_take(struct evq *q, uint64_t now_mono, int all, uint8_t **obj)
 	__attribute__((warn_unused_result));
 /* Events queued now (all sources). */

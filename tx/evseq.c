@@ -8,18 +8,34 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/evchain.h"
 #include "common/log.h"
 #include "common/mkdirs.h"
 #include "common/smallfile.h"
 
 static int evseq_reserve(struct evseq *s);
 
-static int store(struct evseq *s, uint64_t next, bool clean)
+static int store(struct evseq *s, uint64_t next, uint64_t batch, bool clean)
 {
-	char buf[128];
-	int n = snprintf(buf, sizeof(buf), "sluice-evseq 1 stream=%016" PRIx64 " next=%" PRIu64 " %s\n",
-			 s->stream, next, clean ? "clean" : "reserved");
+	char buf[256], prev[65];
+	sodium_bin2hex(prev, sizeof(prev), s->prev, sizeof(s->prev));
+	int n = snprintf(buf, sizeof(buf), "sluice-evseq 2 stream=%016" PRIx64 " next=%" PRIu64
+			 " batch=%" PRIu64 " prev=%s %s\n", s->stream, next, batch, prev,
+			 clean ? "clean" : "reserved");
 	return smallfile_write(s->path, buf, (size_t)n, 0600);
+}
+
+static bool parse_v2(struct evseq *s, const char *buf, long n, char st[16])
+{
+	char prev[65];
+	int used = 0;
+	size_t got = 0;
+	return sscanf(buf, "sluice-evseq 2 stream=%16" SCNx64 " next=%" SCNu64 " batch=%" SCNu64
+		      " prev=%64[0-9a-f] %15s\n%n", &s->stream, &s->next, &s->batch_next, prev, st,
+		      &used) == 5 && (size_t)used == (size_t)n && strlen(prev) == 64 &&
+	       s->batch_next >= 1 &&
+	       sodium_hex2bin(s->prev, sizeof(s->prev), prev, 64, NULL, &got, NULL) == 0 &&
+	       got == sizeof(s->prev);
 }
 
 int evseq_open(struct evseq *s, const char *state_dir, const char *name)
@@ -36,6 +52,7 @@ int evseq_open(struct evseq *s, const char *state_dir, const char *name)
 	}
 	char buf[256];
 	long n = smallfile_read(s->path, buf, sizeof(buf));
+	s->batch_next = 1;
 	if (n == -ENOENT) {
 		randombytes_buf(&s->stream, sizeof(s->stream));
 		return evseq_reserve(s);
@@ -46,8 +63,11 @@ int evseq_open(struct evseq *s, const char *state_dir, const char *name)
 	}
 	char st[16];
 	int used = 0;
-	if (sscanf(buf, "sluice-evseq 1 stream=%16" SCNx64 " next=%" SCNu64 " %15s\n%n", &s->stream,
-		   &s->next, st, &used) != 3 || (size_t)used != (size_t)n ||
+	bool v1 = sscanf(buf, "sluice-evseq 1 stream=%16" SCNx64 " next=%" SCNu64 " %15s\n%n",
+			 &s->stream, &s->next, st, &used) == 3 && (size_t)used == (size_t)n;
+	if (v1)
+		s->batch_next = 1; /* no chain yet: it begins here */
+	if ((!v1 && !parse_v2(s, buf, n, st)) ||
 	    (strcmp(st, "clean") != 0 && strcmp(st, "reserved") != 0)) {
 		log_error("%s: not an event sequence file; fix or remove it (removing it restarts "
 			  "the source's seq under a new stream)", s->path);
@@ -58,7 +78,12 @@ int evseq_open(struct evseq *s, const char *state_dir, const char *name)
 		log_warn("event source %s: the last run stopped without saving its sequence; seq "
 			 "resumes at %" PRIu64 " and the receiver will report the skipped range as a gap",
 			 name, s->next);
+	if (!v1 && s->batch_next > 1)
+		s->batch_flags = s->unclean ? EVCHAIN_RESET : EVCHAIN_RESTART;
+	if (s->unclean)
+		memset(s->prev, 0, sizeof(s->prev)); /* the last batch sent is not known */
 	s->reserved = s->next;
+	s->batch_reserved = s->batch_next;
 	return evseq_reserve(s);
 }
 
@@ -66,13 +91,36 @@ int evseq_open(struct evseq *s, const char *state_dir, const char *name)
  * a file write, and whenever a reservation is used up). */
 static int evseq_reserve(struct evseq *s)
 {
-	int rc = store(s, s->next + EVSEQ_RESERVE, false);
+	uint64_t batch = s->batch_reserved > s->batch_next ? s->batch_reserved : s->batch_next;
+	int rc = store(s, s->next + EVSEQ_RESERVE, batch, false);
 	if (rc != 0) {
 		log_rlk(LOG_ERROR, s->path, "%s: %s", s->path, strerror(-rc));
 		return rc;
 	}
 	s->reserved = s->next + EVSEQ_RESERVE;
+	s->batch_reserved = batch;
 	return 0;
+}
+
+int evseq_batch_peek(struct evseq *s, uint64_t *batch, uint8_t *flags, uint8_t prev[32])
+{
+	if (s->batch_next >= s->batch_reserved) {
+		int rc = store(s, s->reserved, s->batch_next + EVSEQ_RESERVE, false);
+		if (rc != 0)
+			return rc;
+		s->batch_reserved = s->batch_next + EVSEQ_RESERVE;
+	}
+	*batch = s->batch_next;
+	*flags = s->batch_flags;
+	memcpy(prev, s->prev, sizeof(s->prev));
+	return 0;
+}
+
+void evseq_batch_sent(struct evseq *s, const uint8_t hash[32])
+{
+	memcpy(s->prev, hash, sizeof(s->prev));
+	s->batch_next++;
+	s->batch_flags = 0;
 }
 
 int evseq_next(struct evseq *s, uint64_t *seq)
@@ -86,4 +134,4 @@ int evseq_next(struct evseq *s, uint64_t *seq)
 	return 0;
 }
 
-int evseq_close(struct evseq *s) { return store(s, s->next, true); }
+int evseq_close(struct evseq *s) { return store(s, s->next, s->batch_next, true); }

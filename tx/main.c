@@ -374,6 +374,7 @@ int main(int argc, char **argv)
 			.nsources = t->cfg.nevents,
 			.window_ns = EVENT_WINDOW_NS,
 			.batch_bytes = 8 * (payload - WIRE_DATA_OVERHEAD),
+			.sign_sk = t->keys.sign_sk,
 		};
 		if (evq_new(&t->evq, &ec) != 0)
 			return 1;

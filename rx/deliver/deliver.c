@@ -61,7 +61,9 @@ int deliver_new(struct deliver **out, const struct deliver_config *c)
 		goto close_tmp;
 	handed = true; /* events_new owns the forwarder from here, whatever it returns */
 	if (c->events_dir) {
-		struct events_config ec = {.dir = c->events_dir, .state = c->state, .forward = c->forward};
+		struct events_config ec = {.dir = c->events_dir, .state = c->state, .forward = c->forward,
+					   .audit = c->audit, .senders = (const uint8_t(*)[32])d->senders,
+					   .nsenders = d->nsenders};
 		if ((rc = events_new(&d->events, &ec)) != 0)
 			goto free_versions;
 	} else {

@@ -335,7 +335,7 @@ int deliver_handle(struct deliver *d, const struct msg *m)
 	case MSG_EVENTS:
 		/* From an authenticated session; on a lane of its own, so it may overtake the
 		 * SESSION message: not checked against d->sessions. */
-		rc = d->events ? events_batch(d->events, m->data, m->data_len) : -ENOTSUP;
+		rc = d->events ? events_batch(d->events, m->session, m->data, m->data_len) : -ENOTSUP;
 		break;
 	default: rc = -EINVAL; break;
 	}

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/keys.h"
 #include "common/log.h"
 #include "common/mkdirs.h"
 #include "rx/forward.h"
@@ -41,19 +42,32 @@ static void new_stream(struct events *e, struct source *s, uint64_t stream, uint
 	s->have_stream = true;
 }
 
-int events_batch(struct events *e, const uint8_t *obj, size_t len)
+int events_batch(struct events *e, uint64_t session, const uint8_t *obj, size_t len)
 {
 	struct evbatch b;
 	const char *why = "";
 	int rc = evbatch_decode(obj, len, &b, &why);
 	if (rc != 0) {
 		log_rlk(LOG_WARN, why, "events: batch refused: %s", why);
+		char r[128];
+		snprintf(r, sizeof(r), "malformed event batch: %s", why);
+		chain_rejected(e, session, NULL, r);
 		return rc;
+	}
+	int key = chain_verify(e, session, &b); /* before the name is used for anything */
+	if (key < 0) {
+		evbatch_release(&b);
+		return key;
 	}
 	struct source *s = sources_get(e, b.source);
 	if (!s) {
+		chain_rejected(e, session, NULL, "event batch for an unusable source name");
 		evbatch_release(&b);
 		return -EINVAL;
+	}
+	if ((rc = chain_batch(e, s, session, &b, key)) != 0) {
+		evbatch_release(&b);
+		return rc;
 	}
 	bool fresh = !s->have_stream || s->stream != b.stream;
 	if (fresh)
@@ -135,6 +149,8 @@ int events_timeout_ms(struct events *e)
 		struct source *s = e->src[i];
 		if (s->nheld && s->held[0].since + EVENTS_REORDER_NS < due)
 			due = s->held[0].since + EVENTS_REORDER_NS;
+		if (chain_due(s) < due)
+			due = chain_due(s);
 		dirty |= s->dirty;
 	}
 	if (dirty && e->last_sync + SYNC_NS < due)
@@ -155,6 +171,7 @@ void events_tick(struct events *e)
 		while (s->nheld && now >= s->held[0].since + EVENTS_REORDER_NS)
 			n += order_skip_gap(e, s, rx_ns); /* every gap that is due, each on its own time */
 		order_flush(e, s, rx_ns, n);
+		chain_tick(e, s, now);
 	}
 	if (now >= e->last_sync + SYNC_NS) {
 		for (size_t i = 0; i < e->nsrc; i++) {
@@ -177,13 +194,32 @@ int events_new(struct events **out, const struct events_config *c)
 	}
 	e->fw = c->forward;
 	e->mono = c->mono ? c->mono : mono_ns;
-	int rc = mkdirs(c->dir, 0750, false);
+	e->audit = c->audit;
+	e->chain_dirfd = -1;
+	int rc = 0;
+	if (c->nsenders) {
+		e->senders = malloc(c->nsenders * sizeof(*e->senders));
+		e->fps = malloc(c->nsenders * sizeof(*e->fps));
+		if (!e->senders || !e->fps)
+			rc = -ENOMEM;
+		for (size_t i = 0; rc == 0 && i < c->nsenders; i++) {
+			memcpy(e->senders[i], c->senders[i], 32);
+			keys_fingerprint(e->senders[i], e->fps[i]);
+		}
+		e->nsenders = c->nsenders;
+	}
+	if (rc == 0)
+		rc = mkdirs(c->dir, 0750, false);
 	if (rc == 0 && c->state) {
 		char p[PATH_MAX];
 		if (snprintf(p, sizeof(p), "%s/events", c->state) >= (int)sizeof(p))
 			rc = -ENAMETOOLONG;
 		else if ((rc = mkdirs(p, 0700, false)) == 0 && !(e->state_dir = strdup(p)))
 			rc = -ENOMEM;
+		if (rc == 0 && snprintf(p, sizeof(p), "%s/evchain", c->state) < (int)sizeof(p) &&
+		    (rc = mkdirs(p, 0700, false)) == 0 &&
+		    (e->chain_dirfd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+			rc = -errno;
 	}
 	if (rc == 0) {
 		e->rootfd = open(c->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -194,6 +230,10 @@ int events_new(struct events **out, const struct events_config *c)
 		log_error("events folder %s: %s", c->dir, strerror(-rc));
 		forward_free(e->fw);
 		free(e->state_dir);
+		free(e->senders);
+		free(e->fps);
+		if (e->chain_dirfd >= 0)
+			close(e->chain_dirfd);
 		free(e);
 		return rc;
 	}
@@ -213,6 +253,7 @@ void events_free(struct events *e)
 		while (s->nheld)
 			n += order_skip_gap(e, s, rx_ns);
 		order_flush(e, s, rx_ns, n);
+		chain_close(e, s);
 		if (s->fd >= 0) {
 			if (s->dirty)
 				fdatasync(s->fd);
@@ -225,6 +266,10 @@ void events_free(struct events *e)
 	forward_free(e->fw);
 	free(e->out.p);
 	free(e->state_dir);
+	free(e->senders);
+	free(e->fps);
+	if (e->chain_dirfd >= 0)
+		close(e->chain_dirfd);
 	close(e->rootfd);
 	free(e);
 }

@@ -23,6 +23,15 @@
  * short by a crash is truncated away when the file is next opened. The sender's stream id is
  * kept in STATE/events/<source>: when it changes (the sender's state was reset) the
  * sequence restarts, and that is logged.
+ *
+ * Every batch carries a record signed by its sender (common/evchain.h). A batch whose record does
+ * not verify with a pinned sender key is refused whole: audited "rejected", counted in
+ * sluice_rx_event_batches_rejected_total, its events never written (their seqs show as a gap).
+ * The batches of a source form a chain, followed per source (rx/events/chain.c): each verified
+ * batch gets an audit line "events" carrying its record, each break (a batch missing after
+ * EVENTS_REORDER_NS, a prev that does not match, a fork, the chain begun again) a line
+ * "chain_break" and sluice_rx_event_chain_breaks_total. The chain's state is kept in
+ * STATE/evchain/<source>, so it goes on across a receiver restart.
  */
 #ifndef SLUICE_RX_EVENTS_EVENTS_H
 #define SLUICE_RX_EVENTS_EVENTS_H
@@ -39,6 +48,7 @@
 struct events;
 
 struct forward;
+struct audit;
 
 struct events_config {
 	const char *dir;         /* output.events; created if missing */
@@ -46,12 +56,18 @@ struct events_config {
 	struct forward *forward; /* rx/forward.h, or NULL; owned by events from now on */
 	uint64_t (*mono)(void);  /* monotonic clock in ns for gap and sync timers; NULL: mono_ns
 				    (tests pass their own) */
+	struct audit *audit;     /* rx/audit.h: a line per batch and per chain break; NULL: none */
+	const uint8_t (*senders)[32]; /* the pinned sender keys a batch must be signed by (copied) */
+	size_t nsenders;
 };
 
 int events_new(struct events **out, const struct events_config *c) __attribute__((warn_unused_result));
-/* One event-batch object from an authenticated session. 0, or -errno for a batch that does not
- * decode or names an unusable source (logged, counted by the caller as a bad message). */
-int events_batch(struct events *e, const uint8_t *obj, size_t len);
+/* One event-batch object from authenticated session `session`. Its chain record must verify
+ * with one of the pinned sender keys before any event is written; its place in the source's
+ * chain is then checked and recorded (rx/events/chain.c). 0, or -errno for a batch that does
+ * not decode, is not signed by a pinned key (-EPERM), or names an unusable source (logged,
+ * audited, counted). */
+int events_batch(struct events *e, uint64_t session, const uint8_t *obj, size_t len);
 /* Milliseconds until events_tick has work (a gap to give up, files to sync, lines to forward);
  * -1 for none. */
 int events_timeout_ms(struct events *e);

@@ -11,6 +11,8 @@
  *   dayfile.c  the day files: opened per UTC day, a cut-short last line repaired, the last seq
  *              recovered at start
  *   sources.c  the table of sources and their stream ids in STATE/events
+ *   chain.c    each batch's signature and place in its source's chain, audited; the chain's
+ *              state in STATE/evchain
  */
 #ifndef SLUICE_RX_EVENTS_INTERNAL_H
 #define SLUICE_RX_EVENTS_INTERNAL_H
@@ -45,6 +47,9 @@ struct source {
 	uint64_t next;     /* next seq to write */
 	struct held *held; /* sorted by seq, all > next */
 	size_t nheld, heldcap, heldbytes;
+	struct evchain *chain; /* NULL until the first signed batch */
+	int chain_fd;          /* STATE/evchain/<source>, or -1 */
+	uint64_t session;      /* of the last batch, for break lines */
 };
 
 struct buf {
@@ -62,6 +67,11 @@ struct events {
 	struct forward *fw;
 	size_t held_total; /* bytes in all reorder buffers */
 	uint64_t (*mono)(void);
+	struct audit *audit;
+	uint8_t (*senders)[32];
+	char (*fps)[17];
+	size_t nsenders;
+	int chain_dirfd; /* STATE/evchain, or -1 */
 };
 
 /* encode.c: append one line for an event to e->out (a lost one is logged and counted) */
@@ -77,6 +87,19 @@ void dayfile_recover(struct source *s);
 /* sources.c: a source by name (created and recovered on first use), its stream id saved */
 struct source *sources_get(struct events *e, const char *name);
 void sources_save_stream(struct events *e, struct source *s);
+
+/* chain.c: chain_verify returns the index of the pinned key the batch's record verifies with,
+ * or -EPERM (refused: audited and counted), before anything of the batch is used; chain_batch
+ * places it in its source's chain and audits it (0 or -ENOMEM); chain_tick gives up missing
+ * batches whose time is up; chain_due is when (UINT64_MAX: none); chain_close gives up all,
+ * saves and closes. */
+int chain_verify(struct events *e, uint64_t session, const struct evbatch *b);
+int chain_batch(struct events *e, struct source *s, uint64_t session, const struct evbatch *b,
+		int key);
+void chain_rejected(struct events *e, uint64_t session, const char *source, const char *why);
+void chain_tick(struct events *e, struct source *s, uint64_t now);
+uint64_t chain_due(const struct source *s);
+void chain_close(struct events *e, struct source *s);
 
 /* order.c: writing in seq order. order_flush writes e->out (nlines lines) to today's file and
  * to forwarding; order_gap logs and counts the seqs from..to-1 as lost; order_drain and

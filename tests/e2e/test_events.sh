@@ -10,6 +10,8 @@
 # queue is overflowed on purpose over a slow link: the receiver's gap count must equal what tx
 # dropped. Last, UDP events sent
 # while tx is frozen: what the kernel drops before intake must be counted and logged on tx.
+# Through all of it, every batch's signed record is in the audit log and each source's chain of
+# batches has no break (verify-audit).
 . "$(dirname "$0")/lib.sh"
 EVSEND="$BUILD/sluice-evsend"
 EVVERIFY="$BUILD/sluice-evverify"
@@ -149,4 +151,10 @@ grep -q "the kernel dropped" "$W/tx.log" || fail "tx did not log the kernel drop
 log "phase 3 ok: $(metric "$TX_METRICS" sluice_tx_events_kernel_dropped_total) datagrams dropped by the kernel, counted and logged; the rest delivered"
 stop_clean "$TX_PID" tx
 stop_clean "$RX_PID" rx
-grep -q "next=25000 clean" "$W/tx-state/events/burst" || fail "burst seq not saved: $(cat "$W/tx-state/events/burst")"
+grep -Eq "next=25000 batch=[0-9]+ prev=[0-9a-f]{64} clean" "$W/tx-state/events/burst" ||
+	fail "burst seq not saved: $(cat "$W/tx-state/events/burst")"
+# Every batch of every source, through loss, reordering and tx restarts, chained without a break.
+grep -q '"outcome":"chain_break"' "$W/audit.jsonl" && fail "chain break: $(grep -m1 chain_break "$W/audit.jsonl")"
+"$RX" verify-audit "$W/audit.jsonl" --sender "$W/keys/tx.pub" >"$W/va.out" 2>"$W/va.err" ||
+	fail "verify-audit: $(head -n 3 "$W/va.err")"
+log "$(grep '^events:' "$W/va.out")"

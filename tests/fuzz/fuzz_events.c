@@ -12,7 +12,8 @@
  * length is between n and 2n, and the mapping is checked byte for byte rather than inverted
  * (inverting is ambiguous: input "\xc3\xbf" and input "\xff" both decode to U+00FF).
  *
- * Odd: the rest is a sequence of event batches, each fed to events_batch() on a temp folder
+ * Odd: the rest is a sequence of event batches, each signed with the harness's pinned key and
+ * chained per source and stream as tx does (common/evchain.h), fed to events_batch() on a temp folder
  * made once (DIR and STATE under /dev/shm/sluice-fuzz-events-XXXXXX, a tmpfs, or /tmp when there
  * is none; fsync and fdatasync are no-ops here, as in fuzz_deliver):
  *
@@ -39,6 +40,7 @@
 #include <errno.h>
 #include <ftw.h>
 #include <jansson.h>
+#include <sodium.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -293,6 +295,8 @@ struct tracked {
 	bool have_seq;
 	uint64_t last_seq;    /* the last seq written */
 	bool reset_pending;   /* the stream id changed: one seq may go back */
+	uint64_t batch;       /* the chain (common/evchain.h) as a sender keeps it: next batch */
+	uint8_t prev[32];     /* and the last record's hash */
 	bool have_stream;
 	uint64_t stream;      /* the last one sent */
 	uint64_t cursor;      /* the next seq to send, roughly */
@@ -305,9 +309,18 @@ static size_t nsrc;
 static unsigned runs, since_recycle;
 static bool fresh_each;
 
+/* The sender's key, pinned: every batch is signed with it (a seed of the harness's own). */
+static uint8_t tx_pk[32], tx_sk[64];
+
 static void events_open(void)
 {
-	struct events_config c = {.dir = dir, .state = stdir, .forward = NULL};
+	if (!tx_pk[0] && !tx_pk[31]) {
+		uint8_t seed[32] = {0x5e};
+		check(sodium_init() >= 0, "sodium_init");
+		crypto_sign_seed_keypair(tx_pk, tx_sk, seed);
+	}
+	struct events_config c = {.dir = dir, .state = stdir, .forward = NULL,
+				  .senders = (const uint8_t(*)[32])tx_pk, .nsenders = 1};
 	check(events_new(&ev, &c) == 0, "events_new");
 }
 
@@ -537,11 +550,26 @@ static size_t batch(const uint8_t *p, size_t n)
 	/* after (written by evbatch_finish): where the previous batch ended, as tx says it when
 	 * nothing was dropped, or a little before. */
 	b.after = first > after_b % 4 ? first - after_b % 4 : 0;
+	if (count == 0) { /* a batch holds at least one event: nothing to send */
+		evbatch_free(&b);
+		return (size_t)(p - p0);
+	}
+	/* Chained as tx chains: per source and stream, from batch 1 */
+	static const uint8_t zero[32];
+	if (t && (!t->batch || (t->have_stream && t->stream != stream))) {
+		t->batch = 1;
+		memset(t->prev, 0, 32);
+	}
+	evbatch_chain(&b, t ? t->batch : 1, 0, t ? t->prev : zero, tx_sk);
 	uint8_t *obj = NULL;
 	long len = evbatch_finish(&b, ctl & 0x20 ? 1 : 0, &obj);
+	if (t && len > 0) {
+		t->batch++;
+		memcpy(t->prev, b.record_hash, 32);
+	}
 	evbatch_free(&b);
 	check(len > 0, "evbatch_finish");
-	int rc = events_batch(ev, obj, (size_t)len);
+	int rc = events_batch(ev, 1, obj, (size_t)len);
 	free(obj);
 	if (!ok) {
 		check(rc != 0, "an unusable source name accepted");

@@ -229,9 +229,16 @@ static void make_file(uint64_t session, uint64_t id, const uint8_t *content, uin
 static void evbatch_save(const char *name, struct evbatch_builder *b, int level)
 {
 	uint8_t *obj = NULL;
+	static const uint8_t zero[32];
+	static uint8_t prev[32];
+	static uint64_t batch;
+	/* v2: a chain record signed with the seeds' sender key, each batch chained to the last */
+	batch++;
+	evbatch_chain(b, batch, batch == 2 ? EVCHAIN_RESTART : 0, batch == 1 ? zero : prev, tx_sk);
 	long n = evbatch_finish(b, level, &obj);
 	if (n < 0)
 		die("evbatch_finish");
+	memcpy(prev, b->record_hash, 32);
 	save("fuzz_evbatch", name, obj, (size_t)n);
 	free(obj);
 	evbatch_free(b);

@@ -219,7 +219,7 @@ static void test_records(void **state)
 	/* an outcome outside the enum is refused, nothing written */
 	struct audit_record bad = {.outcome = AUDIT_INVALID};
 	assert_int_equal(audit_write(a, &bad), -EINVAL);
-	bad.outcome = (enum audit_outcome)(AUDIT_START + 1);
+	bad.outcome = (enum audit_outcome)(AUDIT_CHAIN_BREAK + 1);
 	assert_int_equal(audit_write(a, &bad), -EINVAL);
 	audit_close(a);
 
@@ -315,6 +315,52 @@ static size_t dir_count(const char *dir)
 		n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
 	closedir(d);
 	return n;
+}
+
+/* Event-batch lines: "source" after "spool", no size or object, the batch and event seqs, the
+ * signed record in base64 after where a manifest would be. */
+static void test_event_records(void **state)
+{
+	(void)state;
+	struct audit *a;
+	assert_int_equal(audit_open(&a, log_path), 0);
+	static const uint8_t rec[5] = {1, 2, 3, 0xfe, 0xff};
+	struct audit_record ev = {.outcome = AUDIT_EVENTS, .source = "vms", .session = 7,
+				  .batch = 12, .have_events = true, .event_first = 0,
+				  .event_last = 31, .sender = "fp", .record = rec, .record_len = 5};
+	assert_int_equal(audit_write(a, &ev), 0);
+	struct audit_record br = {.outcome = AUDIT_CHAIN_BREAK, .source = "vms", .session = 7,
+				  .batch = 13, .batch_last = 15, .have_events = true,
+				  .event_first = 32, .event_last = 40, .sender = "fp",
+				  .reason = "lost: batch 13..15 never arrived (events 32..40)"};
+	assert_int_equal(audit_write(a, &br), 0);
+	struct audit_record rj = {.outcome = AUDIT_REJECTED, .source = "", .session = 7,
+				  .reason = "malformed event batch: x"};
+	assert_int_equal(audit_write(a, &rj), 0);
+	audit_close(a);
+	size_t n;
+	json_t **v = read_lines(log_path, &n);
+	assert_int_equal(n, 3);
+	static const char *const ek[] = {"time", "outcome", "source", "session", "batch",
+					 "event_first", "event_last", "sender", "record", "seq",
+					 "prev", NULL};
+	check_keys(v[0], ek);
+	assert_string_equal(str_of(v[0], "outcome"), "events");
+	assert_string_equal(str_of(v[0], "record"), "AQID/v8=");
+	assert_int_equal(u64_of(v[0], "batch"), 12);
+	assert_int_equal(u64_of(v[0], "event_first"), 0);
+	assert_int_equal(u64_of(v[0], "event_last"), 31);
+	static const char *const bk[] = {"time", "outcome", "source", "session", "batch",
+					 "batch_last", "event_first", "event_last", "sender",
+					 "reason", "seq", "prev", NULL};
+	check_keys(v[1], bk);
+	assert_string_equal(str_of(v[1], "outcome"), "chain_break");
+	assert_int_equal(u64_of(v[1], "batch_last"), 15);
+	static const char *const jk[] = {"time", "outcome", "source", "session", "reason", "seq",
+					 "prev", NULL};
+	check_keys(v[2], jk);
+	assert_string_equal(str_of(v[2], "source"), "");
+	free_lines(v, n);
 }
 
 static void test_noop(void **state)
@@ -783,6 +829,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_records, dir_setup, dir_teardown),
+		cmocka_unit_test_setup_teardown(test_event_records, dir_setup, dir_teardown),
 		cmocka_unit_test_setup_teardown(test_noop, dir_setup, dir_teardown),
 		cmocka_unit_test_setup_teardown(test_open_errors, dir_setup, dir_teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_writers, dir_setup, dir_teardown),

@@ -548,7 +548,11 @@ static void write_events(int fd, uint64_t after, uint64_t seq)
 	int n = snprintf(ev, sizeof(ev), "{\"i\":%" PRIu64 "}", seq);
 	assert_int_equal(evbatch_begin(&b, "cam-ev", 77, after), 0);
 	assert_int_equal(evbatch_add(&b, seq, 1, ev, (uint32_t)n), 0);
+	static uint64_t batch; /* one chain for the whole run, as one sender's */
+	static uint8_t prev[32];
+	evbatch_chain(&b, ++batch, 0, prev, tx_sk);
 	long len = evbatch_finish(&b, 0, &obj);
+	memcpy(prev, b.record_hash, 32);
 	evbatch_free(&b);
 	assert_true(len > 0);
 	struct msg m = {.type = MSG_EVENTS, .session = 9, .object = seq + 1, .data = obj,

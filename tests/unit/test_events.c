@@ -26,6 +26,7 @@
 #include <ftw.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <sodium.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,8 @@
 
 #include "common/evbatch.h"
 #include "common/log.h"
+#include "common/evchain.h"
+#include "rx/audit.h"
 #include "rx/events/events.h"
 #include "rx/rx_metrics.h"
 #include "tests/unit/seeded.h"
@@ -59,10 +62,23 @@ static time_t t_start;
 static uint64_t fake_mono;
 static uint64_t fake_clock(void) { return fake_mono; }
 
+/* The sender's key, pinned; other_sk signs what must be refused. The audit log the lane writes. */
+static uint8_t tx_pk[32], tx_sk[64], other_pk[32], other_sk[64];
+static char audit_path[128];
+/* The sender's chain per (source, stream): the next batch seq and the last record's hash. */
+static struct tx_chain {
+	char src[64];
+	uint64_t stream, batch;
+	uint8_t prev[32];
+} chains[16];
+
+static struct audit *aud;
+
 static void open_events(bool with_state)
 {
 	struct events_config c = {.dir = dir, .state = with_state ? stdir : NULL, .forward = NULL,
-				  .mono = fake_clock};
+				  .mono = fake_clock, .audit = aud,
+				  .senders = (const uint8_t(*)[32])tx_pk, .nsenders = 1};
 	assert_int_equal(events_new(&ev, &c), 0);
 	assert_non_null(ev);
 }
@@ -83,6 +99,14 @@ static int setup(void **state)
 	snprintf(stdir, sizeof(stdir), "%s/state", top);
 	t_start = time(NULL);
 	fake_mono = 1000 * 1000 * MS;
+	if (sodium_init() < 0)
+		return -1;
+	crypto_sign_keypair(tx_pk, tx_sk);
+	crypto_sign_keypair(other_pk, other_sk);
+	snprintf(audit_path, sizeof(audit_path), "%s/audit.jsonl", top);
+	if (audit_open(&aud, audit_path) != 0)
+		return -1;
+	memset(chains, 0, sizeof(chains));
 	open_events(true);
 	return 0;
 }
@@ -99,6 +123,8 @@ static int teardown(void **state)
 {
 	(void)state;
 	close_events();
+	audit_close(aud);
+	aud = NULL;
 	if (getenv("SLUICE_TEST_KEEP")) {
 		printf("kept %s\n", top);
 		return 0;
@@ -129,6 +155,33 @@ static void assert_counts(const struct counts *before, uint64_t delivered, uint6
 
 /* ---- batches ---- */
 
+
+static struct tx_chain *chain_of(const char *src, uint64_t stream)
+{
+	for (size_t i = 0; i < 16; i++) {
+		struct tx_chain *c = &chains[i];
+		if (c->batch && strcmp(c->src, src) == 0) {
+			if (c->stream != stream) { /* a new stream: its chain begins at 1 */
+				c->stream = stream;
+				c->batch = 1;
+				memset(c->prev, 0, 32);
+			}
+			return c;
+		}
+		if (!c->batch) {
+			snprintf(c->src, sizeof(c->src), "%s", src);
+			c->stream = stream;
+			c->batch = 1;
+			return c;
+		}
+	}
+	fail();
+	return NULL;
+}
+
+static const uint8_t *sign_key = NULL; /* NULL: tx_sk */
+static bool skip_batch;                /* built and chained, never handed to the lane: lost */
+
 static int send_batch(const char *src, uint64_t stream, uint64_t after, const uint64_t *seqs, size_t n,
 		      const char *const *data /* NULL: {"n":SEQ} */, const size_t *lens)
 {
@@ -147,10 +200,14 @@ static int send_batch(const char *src, uint64_t stream, uint64_t after, const ui
 		assert_int_equal(evbatch_add(&b, seqs[i], TX_OF(seqs[i]), d, (uint32_t)len), 0);
 	}
 	uint8_t *obj = NULL;
+	struct tx_chain *c = chain_of(src, stream);
+	evbatch_chain(&b, c->batch, 0, c->prev, sign_key ? sign_key : tx_sk);
 	long len = evbatch_finish(&b, (int)(n % 2), &obj); /* odd counts through zstd */
 	assert_true(len > 0);
+	c->batch++;
+	memcpy(c->prev, b.record_hash, 32);
 	evbatch_free(&b);
-	int rc = events_batch(ev, obj, (size_t)len);
+	int rc = skip_batch ? 0 : events_batch(ev, 0x5e55, obj, (size_t)len);
 	free(obj);
 	return rc;
 }
@@ -725,7 +782,7 @@ static void test_bad_sources(void **state)
 	}
 	assert_counts(&c0, 0, 0, 0);
 	assert_int_equal(entries(dir), 0);
-	assert_int_equal(entries(top), 2); /* events, state: nothing beside them */
+	assert_int_equal(entries(top), 3); /* events, state, audit.jsonl: nothing beside them */
 	char p[200];
 	snprintf(p, sizeof(p), "%s/events", stdir);
 	assert_int_equal(entries(p), 0);
@@ -854,6 +911,132 @@ static const struct enc_case enc_cases[] = {
 	ENC("line1\nline2\r\n", "\"line1\\nline2\\r\\n\""),
 	ENC("\x01\x1f\x7f\\/", "\"\\u0001\\u001F\x7f\\\\/\""), /* jansson: upper-case hex */
 };
+
+/* ---- the chain of batches (rx/events/chain.c) ---- */
+
+/* The audit lines of `outcome`, parsed, in order; how many. */
+static size_t audit_lines(const char *outcome, json_t **out, size_t max)
+{
+	FILE *f = fopen(audit_path, "r");
+	assert_non_null(f);
+	char *line = NULL;
+	size_t cap = 0, n = 0;
+	while (getline(&line, &cap, f) > 0) {
+		json_t *j = json_loads(line, 0, NULL);
+		assert_non_null(j);
+		if (strcmp(json_string_value(json_object_get(j, "outcome")), outcome) == 0 && n < max)
+			out[n++] = j;
+		else
+			json_decref(j);
+	}
+	free(line);
+	fclose(f);
+	return n;
+}
+
+static uint64_t jint(json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+	assert_true(json_is_integer(v));
+	return (uint64_t)json_integer_value(v);
+}
+
+static void free_lines(json_t **l, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		json_decref(l[i]);
+}
+
+static void test_chain_bad_signature(void **state)
+{
+	(void)state;
+	struct counts before = counts_now();
+	uint64_t rej = metric_get(&rx_metrics[RXM_EVENT_BATCHES_REJECTED]);
+	uint64_t seqs[] = {0, 1};
+	sign_key = other_sk;
+	assert_int_equal(send_batch("s", 1, 0, seqs, 2, NULL, NULL), -EPERM);
+	assert_int_equal(entries(dir), 0); /* not even the source's folder */
+	sign_key = NULL;
+	assert_counts(&before, 0, 0, 0);
+	assert_int_equal(metric_get(&rx_metrics[RXM_EVENT_BATCHES_REJECTED]) - rej, 1);
+	json_t *l[4];
+	assert_int_equal(audit_lines("rejected", l, 4), 1);
+	assert_string_equal(json_string_value(json_object_get(l[0], "source")), "s");
+	assert_string_equal(json_string_value(json_object_get(l[0], "reason")),
+			    "bad signature: event batch 1 (events 0..1, unverified) is not signed by "
+			    "a pinned sender key");
+	free_lines(l, 1);
+	assert_int_equal(audit_lines("events", l, 4), 0);
+	/* The sender's next batch is taken: the lost seqs are a gap like any other */
+	send_range("s", 1, 2, 2, 3);
+	assert_int_equal(audit_lines("events", l, 4), 1);
+	free_lines(l, 1);
+}
+
+static void test_chain_gap_and_restart(void **state)
+{
+	(void)state;
+	uint64_t breaks = metric_get(&rx_metrics[RXM_EVENT_CHAIN_BREAKS]);
+	send_range("s", 1, 0, 0, 9);
+	send_range("s", 1, 10, 10, 19);
+	skip_batch = true;
+	send_range("s", 1, 20, 20, 29); /* batch 3: lost on the link */
+	skip_batch = false;
+	send_range("s", 1, 30, 30, 39);
+	json_t *l[8];
+	assert_int_equal(audit_lines("chain_break", l, 8), 0);
+	size_t n = audit_lines("events", l, 8);
+	assert_int_equal(n, 3);
+	uint64_t want[][3] = {{1, 0, 9}, {2, 10, 19}, {4, 30, 39}};
+	for (size_t i = 0; i < 3; i++) {
+		assert_string_equal(json_string_value(json_object_get(l[i], "source")), "s");
+		assert_int_equal(jint(l[i], "batch"), want[i][0]);
+		assert_int_equal(jint(l[i], "event_first"), want[i][1]);
+		assert_int_equal(jint(l[i], "event_last"), want[i][2]);
+		assert_null(json_object_get(l[i], "object"));
+		/* the record, as signed by the sender */
+		const char *b64 = json_string_value(json_object_get(l[i], "record"));
+		uint8_t rec[EVCHAIN_MAX_LEN];
+		size_t rl = 0;
+		assert_int_equal(sodium_base642bin(rec, sizeof(rec), b64, strlen(b64), NULL, &rl, NULL,
+						   sodium_base64_VARIANT_ORIGINAL), 0);
+		assert_int_equal(evchain_verify(rec, rl, tx_pk), 0);
+		struct evchain_rec r;
+		assert_int_equal(evchain_decode(rec, rl, &r, NULL), 0);
+		assert_int_equal(r.batch, want[i][0]);
+	}
+	free_lines(l, n);
+	/* batch 3 given up with the events' gap */
+	fake_mono += EVENTS_REORDER_NS;
+	events_tick(ev);
+	assert_int_equal(audit_lines("chain_break", l, 8), 1);
+	assert_int_equal(jint(l[0], "batch"), 3);
+	assert_null(json_object_get(l[0], "batch_last"));
+	assert_int_equal(jint(l[0], "event_first"), 20);
+	assert_int_equal(jint(l[0], "event_last"), 29);
+	assert_string_equal(json_string_value(json_object_get(l[0], "source")), "s");
+	assert_string_equal(json_string_value(json_object_get(l[0], "reason")),
+			    "lost: batch 3..3 never arrived (events 20..29)");
+	free_lines(l, 1);
+	assert_int_equal(metric_get(&rx_metrics[RXM_EVENT_CHAIN_BREAKS]) - breaks, 1);
+	/* A receiver restart: the chain goes on from STATE/evchain, no break */
+	close_events();
+	open_events(true);
+	send_range("s", 1, 40, 40, 49);
+	assert_int_equal(audit_lines("chain_break", l, 8), 1);
+	free_lines(l, 1);
+	assert_int_equal(audit_lines("events", l, 8), 4);
+	assert_int_equal(jint(l[3], "batch"), 5);
+	free_lines(l, 4);
+	/* A batch whose prev is not batch 5's record: a mismatch, named */
+	chains[0].prev[0] ^= 1;
+	send_range("s", 1, 50, 50, 59);
+	assert_int_equal(audit_lines("chain_break", l, 8), 2);
+	assert_int_equal(jint(l[1], "batch"), 6);
+	assert_non_null(strstr(json_string_value(json_object_get(l[1], "reason")), "mismatch"));
+	free_lines(l, 2);
+	assert_int_equal(metric_get(&rx_metrics[RXM_EVENT_CHAIN_BREAKS]) - breaks, 2);
+}
 
 static void test_encode_table(void **state)
 {
@@ -1051,6 +1234,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unfinished_long_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_only_unfinished_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_sources, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_chain_bad_signature, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_chain_gap_and_restart, setup, teardown),
 		cmocka_unit_test(test_encode_table),
 		cmocka_unit_test(test_encode_random),
 		cmocka_unit_test_setup_teardown(test_encode_nul_after_number, setup, teardown),

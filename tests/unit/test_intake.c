@@ -39,6 +39,7 @@
 
 #define FDS_NEEDED (2 * (INTAKE_CLIENTS_MAX + 2) + 64)
 
+static const uint8_t test_sign_sk[64]; /* any key: these batches are only decoded */
 static char top[64];
 static uv_loop_t loop;
 static struct config_event src;
@@ -87,7 +88,7 @@ static int start(uint64_t idle_ms)
 	src.compress = 0;
 	src.idle_timeout_ms = idle_ms;
 	struct evq_config ec = {.state = top, .sources = &src, .nsources = 1, .window_ns = 1000000,
-				.batch_bytes = 1u << 20};
+				.batch_bytes = 1u << 20, .sign_sk = test_sign_sk};
 	if (uv_loop_init(&loop) != 0 || evq_new(&q, &ec) != 0)
 		return -1;
 	nfds = 0;

@@ -26,6 +26,7 @@
 #include "tx/intake_proc/intake_proc.h"
 #include "tx/tx_metrics.h"
 
+static const uint8_t test_sign_sk[64]; /* any key: these batches are only decoded */
 static char top[64];
 static struct config_event src[2];
 static struct evq *q;
@@ -54,7 +55,7 @@ static int setup(void **st)
 	}
 	memset(drops, 0, sizeof(drops));
 	struct evq_config ec = {.state = top, .sources = src, .nsources = 2, .window_ns = 1000000,
-				.batch_bytes = 1 << 20};
+				.batch_bytes = 1 << 20, .sign_sk = test_sign_sk};
 	return evq_new(&q, &ec);
 }
 
