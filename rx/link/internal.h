@@ -50,7 +50,7 @@
 #define SAVE_NS 5000000000ull
 #define LOSS_HIST 11 /* packet counts kept per session, about a second apart: the loss window */
 #define POOL_BYTES (64u << 20)  /* idle block buffers kept for reuse */
-#define QUEUE_BYTES (64u << 20) /* queued for the deliver role before the link role waits */
+#define QUEUE_BYTES (64u << 20) /* queued for the deliver role before the link role stops reading */
 
 struct rblock {
 	uint8_t k, m;
@@ -175,6 +175,7 @@ struct linkrole {
 	bool sock_drops_known;
 	bool peer_gone; /* a lane to the deliver role broke (EPIPE) */
 	bool link_up;   /* as last logged (health.c) */
+	uint64_t behind_ns; /* since when the link is not read: the deliver role is behind; 0 */
 	uint64_t started_ns; /* the first tick: heartbeat age before any announcement */
 	volatile int stop;
 };

@@ -68,6 +68,10 @@ int linkrole_new(struct linkrole **out, const struct linkrole_config *c)
  * role (PARTIAL, with its length) before the queue is flushed, so that it can be kept. */
 int linkrole_run(struct linkrole *l);
 void linkrole_stop(struct linkrole *l); /* thread-safe */
+/* One pass of linkrole_run's loop (tests): 0, or -errno as linkrole_run returns it. */
+int linkrole_run_once(struct linkrole *l);
+/* Bytes queued for the deliver role (tests, metrics). */
+uint64_t linkrole_queued(const struct linkrole *l);
 /* One datagram (may be modified in place). now_ns: CLOCK_MONOTONIC. */
 void linkrole_packet(struct linkrole *l, uint8_t *pkt, size_t len, uint64_t now_ns);
 /* Timers: lost objects, retired sessions, link state. */

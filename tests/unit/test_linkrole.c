@@ -22,6 +22,10 @@
 #include <string.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <arpa/inet.h>
+#include <linux/sockios.h>
+#include <netinet/in.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -33,6 +37,7 @@
 #include "common/smallfile.h"
 #include "common/wire.h"
 #include "fec/fec.h"
+#include "hw/link.h"
 #include "rx/link/linkrole.h"
 #include "rx/monitor/keyholder.h"
 #include "rx/msg.h"
@@ -63,6 +68,8 @@ struct rig {
 	int refuse; /* the key holder refuses (-errno) */
 	const char *state_text;
 	size_t state_len;
+	struct link *link;      /* a UDP link on loopback (linkrole_run_once), or NULL */
+	uint64_t memory_limit;  /* 0: 64 MiB */
 	/* what the link role said, in order */
 	uint8_t *in;
 	size_t inlen, incap;
@@ -187,7 +194,8 @@ static void rig_open(struct rig *r)
 		.state_msg = r->proc,
 		.senders = (const uint8_t (*)[32])senders,
 		.nsenders = 1,
-		.memory_limit = 64ull << 20,
+		.link = r->link,
+		.memory_limit = r->memory_limit ? r->memory_limit : 64ull << 20,
 		.object_limit = 1ull << 30,
 		.ev_fd = -1,
 		.state_dir = r->proc ? NULL : r->state,
@@ -666,6 +674,133 @@ static void test_link_health(void **state)
 	rig_done(&h.r);
 }
 
+/* The DATA datagrams of one small file (one 8-symbol block of content and a one-symbol
+ * manifest) appended to out; their count. */
+static unsigned seal_file(struct tx *t, uint64_t id, uint8_t (*out)[WIRE_DATA_OVERHEAD + T])
+{
+	unsigned n = 0;
+	const struct {
+		uint8_t kind;
+		uint64_t len;
+	} parts[2] = {{WIRE_KIND_FILE, 8 * T}, {WIRE_KIND_MANIFEST, 20}};
+	for (int o = 0; o < 2; o++) {
+		struct fec_partition part;
+		assert_int_equal(fec_partition_init(&part, parts[o].len, T, BLOCK_MAX), 0);
+		unsigned k = fec_partition_k(&part, 0);
+		for (unsigned i = 0; i < k; i++, n++) {
+			uint8_t sym[T];
+			memset(sym, (int)(id & 0xff), sizeof(sym));
+			struct wire_data_hdr h = {.session = t->a.session, .pn = t->pn++, .object_id = id,
+						  .object_len = parts[o].len, .block = 0, .symbol_size = T,
+						  .k = (uint8_t)k, .m = 2, .esi = (uint8_t)i,
+						  .kind = parts[o].kind};
+			wire_data_hdr_encode(out[n], &h);
+			assert_int_equal(aead_seal(t->aead, h.pn, out[n], WIRE_DATA_HDR_LEN, sym, T,
+						   out[n] + WIRE_DATA_HDR_LEN,
+						   out[n] + WIRE_DATA_HDR_LEN + T), 0);
+		}
+	}
+	return n;
+}
+
+static int udp_to(const struct link *lk, struct sockaddr_in *to)
+{
+	socklen_t len = sizeof(*to);
+	assert_int_equal(getsockname(link_fd(lk), (struct sockaddr *)to, &len), 0);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	return fd;
+}
+
+/* Files first .. end - 1 over UDP; whether the socket took them is the kernel's business. */
+static void udp_files(int fd, const struct sockaddr_in *to, struct tx *t, uint64_t first, uint64_t end)
+{
+	uint8_t dg[16][WIRE_DATA_OVERHEAD + T];
+	for (uint64_t id = first; id < end; id++) {
+		unsigned n = seal_file(t, id, dg);
+		for (unsigned i = 0; i < n; i++)
+			(void)sendto(fd, dg[i], sizeof(dg[i]), 0, (const struct sockaddr *)to, sizeof(*to));
+	}
+}
+
+static int inq(const struct link *lk)
+{
+	int n = 0;
+	assert_int_equal(ioctl(link_fd(lk), SIOCINQ, &n), 0);
+	return n;
+}
+
+/* The deliver role stalls (its end of the channel is never read) while the sender goes on:
+ * the queue of messages for it stays bounded, because the link role stops reading the socket
+ * (the kernel drops what the socket cannot hold, and that is counted); the timers keep
+ * running. Once the deliver role reads again, the link role reads again. */
+static void test_stalled_deliver_bounds_queue(void **state)
+{
+	(void)state;
+	struct rig r;
+	struct tx t;
+	memset(&r, 0, sizeof(r));
+	r.now = 1000 * SEC;
+	snprintf(r.state, sizeof(r.state), "/tmp/test_linkrole.XXXXXX");
+	assert_non_null(mkdtemp(r.state));
+	struct sockaddr_in at = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	assert_int_equal(link_udp_rx_open(&r.link, (struct sockaddr *)&at, sizeof(at)), 0);
+	int small = 256 << 10; /* so that the kernel overflows it quickly */
+	assert_int_equal(setsockopt(link_fd(r.link), SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)), 0);
+	r.memory_limit = 2u << 20; /* the queue's cap: a quarter of it, 512 KiB */
+	rig_open(&r);
+	const uint64_t bound = (512u << 10) + (64u << 10); /* the cap, and one batch's blocks */
+	int fd = udp_to(r.link, &at);
+	tx_open(&t, 0x9999, 1);
+	uint8_t ann[WIRE_ANNOUNCE_LEN];
+	make_announce(&t, 1, 0, ann);
+	assert_int_equal(sendto(fd, ann, sizeof(ann), 0, (struct sockaddr *)&at, sizeof(at)), (ssize_t)sizeof(ann));
+	/* Ten files at a time, each followed by a few passes of the loop, until it stops reading:
+	 * datagrams wait in the socket and passes read none of them. */
+	uint64_t id = 1;
+	int still = 0;
+	for (int round = 0; round < 2000 && still < 3; round++) {
+		udp_files(fd, &at, &t, id, id + 10);
+		id += 10;
+		for (int p = 0; p < 3; p++) {
+			uint64_t pk0 = metric_get(&rx_metrics[RXM_PACKETS]);
+			bool waiting = inq(r.link) > 0;
+			assert_int_equal(linkrole_run_once(r.l), 0);
+			if (linkrole_queued(r.l) > bound)
+				fail_msg("%" PRIu64 " bytes queued for a stalled deliver role (bound %" PRIu64
+					 ") after %" PRIu64 " files", linkrole_queued(r.l), bound, id - 1);
+			still = waiting && metric_get(&rx_metrics[RXM_PACKETS]) == pk0 ? still + 1 : 0;
+		}
+	}
+	assert_int_equal(still, 3);
+	assert_true(linkrole_queued(r.l) > (512u << 10)); /* it stopped because the queue was full */
+	/* The socket overflows; the timers run meanwhile and count what the kernel dropped. */
+	uint64_t drops0 = metric_get(&rx_metrics[RXM_SOCKET_DROPPED]);
+	udp_files(fd, &at, &t, id, id + 2000);
+	id += 2000;
+	for (int p = 0; p < 30 && metric_get(&rx_metrics[RXM_SOCKET_DROPPED]) == drops0; p++)
+		assert_int_equal(linkrole_run_once(r.l), 0); /* each waits for the tick at most */
+	assert_true(metric_get(&rx_metrics[RXM_SOCKET_DROPPED]) > drops0);
+	assert_true(linkrole_queued(r.l) <= bound);
+	assert_true(inq(r.link) > 0);
+	/* The deliver role reads again: so does the link role, and later files arrive. */
+	uint64_t last = id + 5;
+	for (int p = 0; p < 2000 && (inq(r.link) > 0 || fate(&r, last - 1, NULL) != 'D'); p++) {
+		if (p == 5)
+			udp_files(fd, &at, &t, id, last);
+		drain(&r);
+		assert_int_equal(linkrole_run_once(r.l), 0);
+	}
+	drain(&r);
+	assert_int_equal(inq(r.link), 0);
+	assert_int_equal(fate(&r, last - 1, NULL), 'D');
+	assert_int_equal(fate(&r, 1, NULL), 'D');
+	close(fd);
+	aead_free(t.aead);
+	rig_done(&r);
+	link_close(r.link);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -676,6 +811,7 @@ int main(void)
 		cmocka_unit_test(test_failed_save_keeps_senders),
 		cmocka_unit_test(test_process_mode),
 		cmocka_unit_test(test_link_health),
+		cmocka_unit_test(test_stalled_deliver_bounds_queue),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
