@@ -150,6 +150,14 @@ struct sender_state {
 	struct rsession *current;
 };
 
+/* A retired session as STATE/senders saved it: its file ids base .. end - 1 not set in above
+ * had not arrived, and never will (the session ended); said lost at the next start. */
+struct gone_session {
+	int sender;
+	uint64_t session, base, end;
+	uint64_t above[SAVED_ABOVE / 64];
+};
+
 struct linkrole {
 	struct linkrole_config c;
 	uint8_t rx_pk[32];
@@ -171,6 +179,8 @@ struct linkrole {
 	uint64_t last_save; /* STATE/senders, so a restart knows which file ids it had */
 	struct linkrole_resume *resume; /* not yet claimed by a rejoining session; done copied */
 	size_t nresume;
+	struct gone_session *gone; /* loaded from STATE/senders: nsenders * SESSIONS_PER_SENDER */
+	size_t ngone;
 	uint32_t sock_drops; /* the socket's drop counter, last read */
 	bool sock_drops_known;
 	bool peer_gone; /* a lane to the deliver role broke (EPIPE) */
@@ -189,6 +199,8 @@ void data_packet(struct linkrole *l, uint8_t *pkt, size_t len, uint64_t now);
 /* sessions.c */
 struct rsession *session_find(struct linkrole *l, uint64_t id);
 void session_close(struct linkrole *l, struct rsession *s);
+uint64_t session_end_id(const struct rsession *s);
+void session_gone_settle(struct linkrole *l);
 void session_resume_drop(struct linkrole *l, size_t i);
 void announce_packet(struct linkrole *l, const uint8_t *pkt, size_t len, uint64_t now);
 

@@ -87,7 +87,13 @@ int linkrole_new(struct linkrole **out, const struct linkrole_config *c)
 			return -EINVAL;
 		}
 	}
+	l->gone = calloc(l->nsessions ? l->nsessions : 1, sizeof(*l->gone));
+	if (!l->gone) {
+		linkrole_free(l);
+		return -ENOMEM;
+	}
 	state_load(l);
+	session_gone_settle(l);
 	if (c->nresume) {
 		l->resume = calloc(c->nresume, sizeof(*l->resume));
 		if (!l->resume) {
@@ -230,6 +236,7 @@ void linkrole_free(struct linkrole *l)
 	while (l->nresume)
 		session_resume_drop(l, 0);
 	free(l->resume);
+	free(l->gone);
 	for (size_t i = 0; l->sessions && i < l->nsessions; i++) {
 		if (l->sessions[i].used) {
 			aead_free(l->sessions[i].aead);

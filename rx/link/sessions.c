@@ -14,8 +14,25 @@ struct rsession *session_find(struct linkrole *l, uint64_t id)
 	return NULL;
 }
 
+/* The newest done id a session announced (for a retired one, the end its successor named):
+ * every file id below it has left the sender. */
+uint64_t session_end_id(const struct rsession *s)
+{
+	uint64_t end = 0;
+	for (unsigned i = 0; i < s->nhist; i++)
+		if (s->hist[i].done_id > end && !wire_id_is_event(s->hist[i].done_id))
+			end = s->hist[i].done_id;
+	return end;
+}
+
 void session_close(struct linkrole *l, struct rsession *s)
 {
+	/* The ids its announcements said had left, which never arrived, never will; this may come
+	 * before the timers settled them (a third session took the slot early). */
+	uint64_t end = session_end_id(s);
+	if (s->files.bits && end > s->files.base)
+		obj_declare_lost_range(l, s, s->files.base, end, "no packet of it arrived before its "
+				       "sender session ended");
 	/* Whatever is still partial can no longer complete. */
 	for (;;) {
 		struct robj *o = l->oldest;
@@ -105,6 +122,38 @@ static bool account_prev(struct linkrole *l, struct sender_state *ss, const stru
 				   "sent while this receiver was stopped; the sender has restarted since");
 	free(gone.files.bits);
 	return false;
+}
+
+/* At the start: retired sessions STATE/senders saved (the receiver stopped within their grace,
+ * or its link process was killed). Their ids that had not arrived are said lost now, under
+ * the session's sender (a SESSION message first, so the deliver role names it); then saved
+ * again without them, so that a later restart does not say them twice. */
+void session_gone_settle(struct linkrole *l)
+{
+	if (!l->ngone)
+		return;
+	struct rsession tmp = {0};
+	tmp.files.bits = calloc(RESOLVED_WINDOW / 8, 1);
+	if (!tmp.files.bits) {
+		log_error("out of memory accounting for the sessions that ended before the stop");
+		return;
+	}
+	for (size_t i = 0; i < l->ngone; i++) {
+		struct gone_session *g = &l->gone[i];
+		struct msg m = {.type = MSG_SESSION, .session = g->session};
+		memcpy(m.sender_pk, l->c.senders[g->sender], 32);
+		out_emit(l, &m);
+		tmp.id = g->session;
+		idwin_reset(&tmp.files, g->base);
+		for (unsigned b = 0; b < SAVED_ABOVE; b++)
+			if (g->above[b / 64] & (1ull << (b % 64)))
+				idwin_set(&tmp.files, g->base + b);
+		obj_declare_lost_range(l, &tmp, g->base, g->end, "its sender session had ended (the "
+				       "sender restarted) and this receiver stopped before they arrived");
+	}
+	free(tmp.files.bits);
+	l->ngone = 0;
+	state_save(l);
 }
 
 void session_resume_drop(struct linkrole *l, size_t i)

@@ -801,6 +801,102 @@ static void test_stalled_deliver_bounds_queue(void **state)
 	link_close(r.link);
 }
 
+/* Which file ids LOST messages named for session `session` (bit id), ranges included. */
+static uint64_t lost_of(const struct rig *r, uint64_t session)
+{
+	uint64_t bits = 0;
+	for (size_t off = 0; off + MSG_HDR_LEN <= r->inlen;) {
+		enum msg_type type;
+		uint32_t len;
+		struct msg m;
+		assert_int_equal(msg_header_decode(r->in + off, &type, &len), 0);
+		assert_int_equal(msg_body_decode(type, r->in + off + MSG_HDR_LEN, len, &m), 0);
+		off += MSG_HDR_LEN + len;
+		if (m.session != session || (type != MSG_LOST && type != MSG_LOST_RANGE))
+			continue;
+		uint64_t n = type == MSG_LOST ? 1 : m.length;
+		for (uint64_t id = m.object; id < m.object + n && id < 64; id++) {
+			if (bits & (1ull << id))
+				fail_msg("file %" PRIu64 " of session %016" PRIx64 " said lost twice", id, session);
+			bits |= 1ull << id;
+		}
+	}
+	return bits;
+}
+
+/* The sender restarts: its session A, whose announcements said files below 5 had left, never
+ * brought files 3 and 4; the new session B names A as ended at 5. The receiver stops at once,
+ * before the grace in which A's files could still arrive has passed, and starts again: B
+ * rejoins, and A's files 3 and 4 (4 partial at the stop) are said lost (they can no longer
+ * arrive), once. */
+static void test_retired_ids_survive_stop(void **state)
+{
+	(void)state;
+	struct rig r;
+	struct tx a, b;
+	rig_init(&r);
+	tx_open(&a, 0xa1, 1);
+	announce(&r, &a, 1, 0);
+	send_file(&r, &a, 1);
+	send_file(&r, &a, 2);
+	send_block(&r, &a, 4, WIRE_KIND_FILE, 9 * T, 0); /* block 0 of 2: partial */
+	r.now += SEC;
+	announce(&r, &a, 5, 5);
+	r.now += SEC / 2;
+	tx_open(&b, 0xb2, 2);
+	b.a.prev_session = 0xa1;
+	b.a.prev_done_id = 5;
+	announce(&r, &b, 1, 0);
+	drain(&r);
+	assert_true(opened(&r, 0xb2));
+	uint64_t before = lost_of(&r, 0xa1);
+	rig_close(&r); /* within the grace: A's ids 3 and 4 are not settled yet */
+	rig_open(&r);
+	r.now += SEC;
+	announce(&r, &b, 1, 0);
+	tick(&r, 3 * SEC);
+	tick(&r, 11 * SEC);
+	uint64_t after = lost_of(&r, 0xa1);
+	assert_int_equal(before & after, 0);
+	assert_int_equal(before | after, (1u << 3) | (1u << 4));
+	assert_int_equal(fate(&r, 1, NULL), '-');
+	aead_free(a.aead);
+	aead_free(b.aead);
+	rig_done(&r);
+}
+
+/* A third session opens within the grace of the retired one: the retired slot is taken for
+ * it, and the ids the retired session's announcements said had left, which never arrived, are
+ * said lost then, not forgotten. */
+static void test_third_session_settles_retired(void **state)
+{
+	(void)state;
+	struct rig r;
+	struct tx a, b, c;
+	rig_init(&r);
+	tx_open(&a, 0xa1, 1);
+	announce(&r, &a, 1, 0);
+	send_file(&r, &a, 1);
+	r.now += SEC;
+	announce(&r, &a, 4, 4); /* 2 and 3 left, never arrived */
+	r.now += SEC / 2;
+	tx_open(&b, 0xb2, 2);
+	announce(&r, &b, 1, 0); /* A crashed: B names no previous session */
+	r.now += SEC / 2;
+	tx_open(&c, 0xc3, 3);
+	announce(&r, &c, 1, 0); /* and B too */
+	drain(&r);
+	assert_true(opened(&r, 0xc3));
+	assert_int_equal(lost_of(&r, 0xa1), (1u << 2) | (1u << 3));
+	tick(&r, 3 * SEC);
+	tick(&r, 11 * SEC);
+	assert_int_equal(lost_of(&r, 0xa1), (1u << 2) | (1u << 3));
+	aead_free(a.aead);
+	aead_free(b.aead);
+	aead_free(c.aead);
+	rig_done(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -812,6 +908,8 @@ int main(void)
 		cmocka_unit_test(test_process_mode),
 		cmocka_unit_test(test_link_health),
 		cmocka_unit_test(test_stalled_deliver_bounds_queue),
+		cmocka_unit_test(test_retired_ids_survive_stop),
+		cmocka_unit_test(test_third_session_settles_retired),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
