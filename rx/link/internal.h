@@ -50,6 +50,7 @@
 #define SAVE_NS 5000000000ull
 #define LOSS_HIST 11 /* packet counts kept per session, about a second apart: the loss window */
 #define POOL_BYTES (64u << 20)  /* idle block buffers kept for reuse */
+#define REFUSED_MAX 16 /* sessions whose refused announcements were said (audited) */
 #define QUEUE_BYTES (64u << 20) /* queued for the deliver role before the link role stops reading */
 
 struct rblock {
@@ -185,6 +186,9 @@ struct linkrole {
 	bool sock_drops_known;
 	bool peer_gone; /* a lane to the deliver role broke (EPIPE) */
 	bool link_up;   /* as last logged (health.c) */
+	uint64_t refused[REFUSED_MAX]; /* announce_refused: said already */
+	unsigned refused_next;
+	uint64_t refused_sec; /* the second (+ 1) of the last one said */
 	uint64_t behind_ns; /* since when the link is not read: the deliver role is behind; 0 */
 	uint64_t started_ns; /* the first tick: heartbeat age before any announcement */
 	volatile int stop;

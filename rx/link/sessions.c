@@ -210,6 +210,37 @@ static void resume_objects(struct linkrole *l, struct sender_state *ss, struct r
 	}
 }
 
+/* A MAC-valid announcement refused as a replay, of a session that is not the sender's current
+ * one: a recording played again, or a second live session under the key (a one-shot `send`
+ * beside the daemon), whose data is then dropped. Said once per session: a warn line and an
+ * audit `session` line (the deliver role writes it). Bounded: the sessions said are kept in a
+ * small table, and at most one new one a second is said (the rest wait for the next second). */
+static void announce_refused(struct linkrole *l, struct sender_state *ss, const struct wire_announce *a,
+			     uint64_t newest, uint64_t now)
+{
+	if (ss->current && ss->current->id == a->session)
+		return; /* an old announcement of the current session, played again: counted only */
+	for (unsigned i = 0; i < REFUSED_MAX; i++)
+		if (l->refused[i] == a->session && a->session)
+			return;
+	uint64_t sec = now / 1000000000ull + 1;
+	if (l->refused_sec == sec)
+		return;
+	l->refused_sec = sec;
+	l->refused[l->refused_next++ % REFUSED_MAX] = a->session;
+	char fp[17];
+	keys_fingerprint(a->sender_pk, fp);
+	log_warn("sender %s: announcement of session %016" PRIx64 " refused as a replay: its counter %"
+		 PRIu64 " is below %" PRIu64 ", the newest under this key (session %016" PRIx64 "). A "
+		 "recording played again, or a one-shot send beside the running sender: its data is "
+		 "dropped (sluice_rx_rejected_unknown_session_total)", fp, a->session, a->counter,
+		 newest, ss->current ? ss->current->id : ss->session);
+	struct msg m = {.type = MSG_SESSION, .session = a->session, .counter = a->counter,
+			.start_ns = a->start_ns, .flags = 4};
+	memcpy(m.sender_pk, a->sender_pk, 32);
+	out_emit(l, &m);
+}
+
 void announce_packet(struct linkrole *l, const uint8_t *pkt, size_t len, uint64_t now)
 {
 	struct wire_announce a;
@@ -250,6 +281,8 @@ void announce_packet(struct linkrole *l, const uint8_t *pkt, size_t len, uint64_
 	 * again, refused before its signature, so that replays cannot use up the checks. */
 	if (a.counter < ss->mac_counter || (a.counter == ss->mac_counter && a.time_ns <= ss->mac_time)) {
 		reject_packet(RXM_REJ_REPLAY);
+		if (a.counter < ss->mac_counter)
+			announce_refused(l, ss, &a, ss->mac_counter, now);
 		return;
 	}
 	ss->mac_counter = a.counter;
@@ -266,6 +299,8 @@ void announce_packet(struct linkrole *l, const uint8_t *pkt, size_t len, uint64_
 		reject_packet(RXM_REJ_REPLAY);
 		log_rl(LOG_WARN, "announcement of an older session (counter %" PRIu64 " <= %" PRIu64
 				 "): replay refused", a.counter, ss->counter);
+		if (a.counter < ss->counter)
+			announce_refused(l, ss, &a, ss->counter, now);
 		return;
 	}
 	uint64_t sec = now / 1000000000ull;

@@ -897,6 +897,76 @@ static void test_third_session_settles_retired(void **state)
 	rig_done(&r);
 }
 
+/* SESSION messages with flag 4 (an announcement of it refused as a replay) for a session. */
+static int refused_audits(const struct rig *r, uint64_t session)
+{
+	int n = 0;
+	for (size_t off = 0; off + MSG_HDR_LEN <= r->inlen;) {
+		enum msg_type type;
+		uint32_t len;
+		struct msg m;
+		assert_int_equal(msg_header_decode(r->in + off, &type, &len), 0);
+		assert_int_equal(msg_body_decode(type, r->in + off + MSG_HDR_LEN, len, &m), 0);
+		off += MSG_HDR_LEN + len;
+		n += type == MSG_SESSION && m.session == session && (m.flags & 4);
+	}
+	return n;
+}
+
+struct oneshot {
+	struct rig r;
+	struct tx a, b;
+	uint64_t rej[4];
+};
+
+/* Runs with stderr captured: no assertion here. */
+static void oneshot_run(void *arg)
+{
+	struct oneshot *o = arg;
+	announce(&o->r, &o->a, 1, 0); /* the daemon, counter 100 */
+	o->r.now += SEC / 2;
+	announce(&o->r, &o->b, 1, 0); /* a one-shot send under its key, counter 200 */
+	o->rej[0] = metric_get(&rx_metrics[RXM_REJ_REPLAY]);
+	for (int i = 1; i <= 3; i++) {
+		o->r.now += SEC;
+		o->a.a.counter = 100 + (uint64_t)i; /* the daemon's next announcements */
+		announce(&o->r, &o->a, 1, 0);
+		o->rej[i] = metric_get(&rx_metrics[RXM_REJ_REPLAY]);
+	}
+	drain(&o->r);
+}
+
+/* A one-shot `sluice-tx send` under the daemon's key: its higher counter makes the daemon's
+ * next announcements look like replays. They are refused (and counted) as before, but not
+ * silently: a warn line names the sender and both counters, and the deliver role is asked to
+ * audit it (a SESSION message, flag 4) once per refused session. */
+static void test_oneshot_refusal_is_loud(void **state)
+{
+	(void)state;
+	struct oneshot o;
+	rig_init(&o.r);
+	tx_open(&o.a, 0xa1, 100);
+	tx_open(&o.b, 0xb2, 200);
+	log_set_level(LOG_INFO);
+	const char *text = stderr_of(oneshot_run, &o);
+	log_set_level(LOG_ERROR);
+	assert_true(opened(&o.r, 0xa1));
+	assert_true(opened(&o.r, 0xb2));
+	for (int i = 1; i <= 3; i++)
+		assert_int_equal(o.rej[i], o.rej[0] + (uint64_t)i);
+	assert_int_equal(refused_audits(&o.r, 0xa1), 1);
+	assert_int_equal(refused_audits(&o.r, 0xb2), 0);
+	char fp[17], want[200];
+	keys_fingerprint(senders[0], fp);
+	snprintf(want, sizeof(want), "sender %s: announcement of session 00000000000000a1 refused as "
+		 "a replay: its counter 101 is below 200", fp);
+	if (!strstr(text, want))
+		fail_msg("no line \"%s\" in:\n%s", want, text);
+	aead_free(o.a.aead);
+	aead_free(o.b.aead);
+	rig_done(&o.r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -910,6 +980,7 @@ int main(void)
 		cmocka_unit_test(test_stalled_deliver_bounds_queue),
 		cmocka_unit_test(test_retired_ids_survive_stop),
 		cmocka_unit_test(test_third_session_settles_retired),
+		cmocka_unit_test(test_oneshot_refusal_is_loud),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
