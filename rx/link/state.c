@@ -33,6 +33,8 @@ static void get_above(const char *p, uint64_t *above)
 /* "retired SENDER SESSION END BASE ABOVE...": one per retired session, at most
  * SESSIONS_PER_SENDER per pinned sender (the text is untrusted: it came back from the deliver
  * process, and a damaged one must not grow anything). */
+#define GONE_IDS_MAX (1u << 24)
+
 static void load_gone(struct linkrole *l, const char *line)
 {
 	char hex[65];
@@ -44,6 +46,12 @@ static void load_gone(struct linkrole *l, const char *line)
 	    sodium_hex2bin(pk, 32, hex, 64, NULL, NULL, NULL) != 0 || base == 0 || end <= base ||
 	    end >= WIRE_EVENT_ID_BASE)
 		return;
+	if (end - base > GONE_IDS_MAX) { /* each id is looked at: a damaged file must not stall us */
+		log_warn("STATE/senders: retired session %016" PRIx64 " names %" PRIu64 " file ids, "
+			 "over %u: damaged, ignored (its missing files are not reported)", session,
+			 end - base, GONE_IDS_MAX);
+		return;
+	}
 	for (size_t i = 0; i < l->c.nsenders; i++) {
 		if (memcmp(pk, l->c.senders[i], 32) != 0)
 			continue;
