@@ -20,7 +20,8 @@
  *
  * Bodies (all integers little-endian):
  *   SESSION   session u64, counter u64, start_ns u64, sender_pk[32], flags u32 (1 = restart,
- *             2 = the sender's previous session cannot be accounted for)
+ *             2 = the sender's previous session cannot be accounted for, 4 = an
+ *             announcement of this session was refused as a replay: audit it)
  *   BLOCK     session u64, object u64, block u32, offset u64, data (rest of the body)
  *   FILE_END  session u64, object u64, length u64, nblocks u32
  *   MANIFEST  session u64, object u64, manifest bytes (rest; common/manifest.h)

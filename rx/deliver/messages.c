@@ -68,6 +68,16 @@ static int on_session(struct deliver *d, const struct msg *m)
 		return -EPERM;
 	}
 	struct dsession *s = table_session(d, m->session);
+	if (m->flags & 4) {
+		/* Counted by the link role (sluice_rx_rejected_replay_total). Not added to the
+		 * table: a recording of an old session must not push a live one out of it. */
+		char why[200];
+		snprintf(why, sizeof(why), "announcement_refused_replay: sender %s: its counter %" PRIu64
+			 " is below the newest of that key (a one-shot send beside the running "
+			 "sender, or a recording played again); its data is dropped", fp, m->counter);
+		outcome_audit(d, AUDIT_SESSION, m->session, 0, NULL, NULL, why, 0);
+		return 0;
+	}
 	if (s && sodium_memcmp(s->pk, m->sender_pk, 32) != 0) {
 		log_rl(LOG_WARN, "session %016" PRIx64 " already belongs to sender %s; not given to %s",
 		       m->session, s->fp, fp);

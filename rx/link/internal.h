@@ -50,7 +50,8 @@
 #define SAVE_NS 5000000000ull
 #define LOSS_HIST 11 /* packet counts kept per session, about a second apart: the loss window */
 #define POOL_BYTES (64u << 20)  /* idle block buffers kept for reuse */
-#define QUEUE_BYTES (64u << 20) /* queued for the deliver role before the link role waits */
+#define REFUSED_MAX 16 /* sessions whose refused announcements were said (audited) */
+#define QUEUE_BYTES (64u << 20) /* queued for the deliver role before the link role stops reading */
 
 struct rblock {
 	uint8_t k, m;
@@ -150,6 +151,14 @@ struct sender_state {
 	struct rsession *current;
 };
 
+/* A retired session as STATE/senders saved it: its file ids base .. end - 1 not set in above
+ * had not arrived, and never will (the session ended); said lost at the next start. */
+struct gone_session {
+	int sender;
+	uint64_t session, base, end;
+	uint64_t above[SAVED_ABOVE / 64];
+};
+
 struct linkrole {
 	struct linkrole_config c;
 	uint8_t rx_pk[32];
@@ -171,10 +180,16 @@ struct linkrole {
 	uint64_t last_save; /* STATE/senders, so a restart knows which file ids it had */
 	struct linkrole_resume *resume; /* not yet claimed by a rejoining session; done copied */
 	size_t nresume;
+	struct gone_session *gone; /* loaded from STATE/senders: nsenders * SESSIONS_PER_SENDER */
+	size_t ngone;
 	uint32_t sock_drops; /* the socket's drop counter, last read */
 	bool sock_drops_known;
 	bool peer_gone; /* a lane to the deliver role broke (EPIPE) */
 	bool link_up;   /* as last logged (health.c) */
+	uint64_t refused[REFUSED_MAX]; /* announce_refused: said already */
+	unsigned refused_next;
+	uint64_t refused_sec; /* the second (+ 1) of the last one said */
+	uint64_t behind_ns; /* since when the link is not read: the deliver role is behind; 0 */
 	uint64_t started_ns; /* the first tick: heartbeat age before any announcement */
 	volatile int stop;
 };
@@ -188,6 +203,8 @@ void data_packet(struct linkrole *l, uint8_t *pkt, size_t len, uint64_t now);
 /* sessions.c */
 struct rsession *session_find(struct linkrole *l, uint64_t id);
 void session_close(struct linkrole *l, struct rsession *s);
+uint64_t session_end_id(const struct rsession *s);
+void session_gone_settle(struct linkrole *l);
 void session_resume_drop(struct linkrole *l, size_t i);
 void announce_packet(struct linkrole *l, const uint8_t *pkt, size_t len, uint64_t now);
 

@@ -87,7 +87,13 @@ int linkrole_new(struct linkrole **out, const struct linkrole_config *c)
 			return -EINVAL;
 		}
 	}
+	l->gone = calloc(l->nsessions ? l->nsessions : 1, sizeof(*l->gone));
+	if (!l->gone) {
+		linkrole_free(l);
+		return -ENOMEM;
+	}
 	state_load(l);
+	session_gone_settle(l);
 	if (c->nresume) {
 		l->resume = calloc(c->nresume, sizeof(*l->resume));
 		if (!l->resume) {
@@ -128,41 +134,77 @@ int linkrole_new(struct linkrole **out, const struct linkrole_config *c)
 
 void linkrole_stop(struct linkrole *l) { __atomic_store_n(&l->stop, 1, __ATOMIC_RELAXED); }
 
-/* Bytes queued for the deliver role beyond which the link role waits for it. */
+/* Bytes queued for the deliver role beyond which the link role stops reading the link (plus
+ * what the datagrams already read complete: one batch, and those of a session that opens). */
 static uint64_t queue_max(const struct linkrole *l)
 {
 	return l->c.memory_limit / 4 < QUEUE_BYTES ? l->c.memory_limit / 4 : QUEUE_BYTES;
 }
 
-int linkrole_run(struct linkrole *l)
+/* The queue for the deliver role is over its cap and will not drain now: the link role stops
+ * reading the socket until it has room, rather than let the queue grow (nothing it hands over
+ * is in limits.memory). The kernel drops what the socket cannot hold meanwhile, counted by the
+ * tick (check_socket_drops); the objects that cannot complete are then said lost as usual. */
+static int run_behind(struct linkrole *l, uint64_t now)
+{
+	if (!l->behind_ns) {
+		l->behind_ns = now;
+		log_rl(LOG_WARN, "the deliver role is behind (%" PRIu64 " bytes queued for it): not "
+				 "reading the link until it catches up; datagrams the socket cannot hold "
+				 "meanwhile are dropped and counted", l->qbytes);
+	}
+	struct pollfd p[2] = {{.fd = l->q[0].head ? l->c.out_fd : -1, .events = POLLOUT},
+			      {.fd = l->q[1].head ? l->c.ev_fd : -1, .events = POLLOUT}};
+	poll(p, 2, deadline_ms(l->last_tick + TICK_NS, now));
+	now = deadline_now();
+	if (deadline_due(l->last_tick + TICK_NS, now))
+		linkrole_tick(l, now); /* the timers keep running */
+	linkrole_flush(l);
+	if (l->peer_gone) {
+		log_error("the deliver role's channel is closed: stopping");
+		return -EPIPE;
+	}
+	return 0;
+}
+
+int linkrole_run_once(struct linkrole *l)
 {
 	struct link_pkt pkts[LINK_RX_BATCH];
+	uint64_t now = deadline_now();
+	if (l->qbytes > queue_max(l) && !linkrole_flush(l) && l->qbytes > queue_max(l))
+		return run_behind(l, now);
+	if (l->behind_ns) {
+		log_info("the deliver role caught up after %.1f s: reading the link again",
+			 (double)(now - l->behind_ns) / 1e9);
+		l->behind_ns = 0;
+	}
+	/* The tick runs on every pass once due (common/deadline.h), however many datagrams
+	 * come; a receive waits no longer than until it is due. */
+	int wait = l->q[0].head || l->q[1].head ? 1 : deadline_ms(l->last_tick + TICK_NS, now);
+	int n = link_recv(l->c.link, pkts, LINK_RX_BATCH, wait);
+	if (n < 0) {
+		log_error("link receive: %s", strerror(-n));
+		return n;
+	}
+	now = deadline_now();
+	for (int i = 0; i < n; i++)
+		linkrole_packet(l, pkts[i].data, pkts[i].len, now);
+	if (deadline_due(l->last_tick + TICK_NS, now))
+		linkrole_tick(l, now);
+	linkrole_flush(l);
+	if (l->peer_gone) {
+		log_error("the deliver role's channel is closed: stopping");
+		return -EPIPE;
+	}
+	return 0;
+}
+
+int linkrole_run(struct linkrole *l)
+{
 	while (!__atomic_load_n(&l->stop, __ATOMIC_RELAXED)) {
-		/* The tick runs on every pass once due (common/deadline.h), however many datagrams
-		 * come; a receive waits no longer than until it is due. */
-		uint64_t now = deadline_now();
-		int wait = l->q[0].head || l->q[1].head ? 1 : deadline_ms(l->last_tick + TICK_NS, now);
-		int n = link_recv(l->c.link, pkts, LINK_RX_BATCH, wait);
-		if (n < 0) {
-			log_error("link receive: %s", strerror(-n));
-			return n;
-		}
-		now = deadline_now();
-		for (int i = 0; i < n; i++)
-			linkrole_packet(l, pkts[i].data, pkts[i].len, now);
-		if (deadline_due(l->last_tick + TICK_NS, now))
-			linkrole_tick(l, now);
-		if (l->peer_gone) {
-			log_error("the deliver role's channel is closed: stopping");
-			return -EPIPE;
-		}
-		if (!linkrole_flush(l) && l->qbytes > queue_max(l)) {
-			/* The deliver role is behind: let it catch up rather than grow. A queue that
-			 * grows is fresh memory, paid for in page faults; the socket's buffer (hw/
-			 * link_udp.c) absorbs the pause. */
-			struct pollfd p = {.fd = l->c.out_fd, .events = POLLOUT};
-			poll(&p, 1, 100);
-		}
+		int rc = linkrole_run_once(l);
+		if (rc < 0)
+			return rc;
 	}
 	if (l->c.state_msg)
 		state_save(l); /* how far the current sessions got, for the deliver role to write */
@@ -194,6 +236,7 @@ void linkrole_free(struct linkrole *l)
 	while (l->nresume)
 		session_resume_drop(l, 0);
 	free(l->resume);
+	free(l->gone);
 	for (size_t i = 0; l->sessions && i < l->nsessions; i++) {
 		if (l->sessions[i].used) {
 			aead_free(l->sessions[i].aead);
@@ -222,3 +265,5 @@ void linkrole_free(struct linkrole *l)
 	free(l->scratch);
 	free(l);
 }
+
+uint64_t linkrole_queued(const struct linkrole *l) { return l->qbytes; }

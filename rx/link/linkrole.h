@@ -63,11 +63,16 @@ struct linkrole;
 int linkrole_new(struct linkrole **out, const struct linkrole_config *c)
 	__attribute__((warn_unused_result));
 /* Receive and process until linkrole_stop(); 0, or -errno on a fatal link error or when the
- * deliver role's channel is closed (-EPIPE: nothing could be handed over). At the
+ * deliver role's channel is closed (-EPIPE: nothing could be handed over). While more than
+ * its cap is queued for the deliver role, it does not read the link (the timers still run). At the
  * stop, each unfinished file object of a sender's current session is named to the deliver
  * role (PARTIAL, with its length) before the queue is flushed, so that it can be kept. */
 int linkrole_run(struct linkrole *l);
 void linkrole_stop(struct linkrole *l); /* thread-safe */
+/* One pass of linkrole_run's loop (tests): 0, or -errno as linkrole_run returns it. */
+int linkrole_run_once(struct linkrole *l);
+/* Bytes queued for the deliver role (tests, metrics). */
+uint64_t linkrole_queued(const struct linkrole *l);
 /* One datagram (may be modified in place). now_ns: CLOCK_MONOTONIC. */
 void linkrole_packet(struct linkrole *l, uint8_t *pkt, size_t len, uint64_t now_ns);
 /* Timers: lost objects, retired sessions, link state. */

@@ -14,8 +14,25 @@ struct rsession *session_find(struct linkrole *l, uint64_t id)
 	return NULL;
 }
 
+/* The newest done id a session announced (for a retired one, the end its successor named):
+ * every file id below it has left the sender. */
+uint64_t session_end_id(const struct rsession *s)
+{
+	uint64_t end = 0;
+	for (unsigned i = 0; i < s->nhist; i++)
+		if (s->hist[i].done_id > end && !wire_id_is_event(s->hist[i].done_id))
+			end = s->hist[i].done_id;
+	return end;
+}
+
 void session_close(struct linkrole *l, struct rsession *s)
 {
+	/* The ids its announcements said had left, which never arrived, never will; this may come
+	 * before the timers settled them (a third session took the slot early). */
+	uint64_t end = session_end_id(s);
+	if (s->files.bits && end > s->files.base)
+		obj_declare_lost_range(l, s, s->files.base, end, "no packet of it arrived before its "
+				       "sender session ended");
 	/* Whatever is still partial can no longer complete. */
 	for (;;) {
 		struct robj *o = l->oldest;
@@ -107,6 +124,38 @@ static bool account_prev(struct linkrole *l, struct sender_state *ss, const stru
 	return false;
 }
 
+/* At the start: retired sessions STATE/senders saved (the receiver stopped within their grace,
+ * or its link process was killed). Their ids that had not arrived are said lost now, under
+ * the session's sender (a SESSION message first, so the deliver role names it); then saved
+ * again without them, so that a later restart does not say them twice. */
+void session_gone_settle(struct linkrole *l)
+{
+	if (!l->ngone)
+		return;
+	struct rsession tmp = {0};
+	tmp.files.bits = calloc(RESOLVED_WINDOW / 8, 1);
+	if (!tmp.files.bits) {
+		log_error("out of memory accounting for the sessions that ended before the stop");
+		return;
+	}
+	for (size_t i = 0; i < l->ngone; i++) {
+		struct gone_session *g = &l->gone[i];
+		struct msg m = {.type = MSG_SESSION, .session = g->session};
+		memcpy(m.sender_pk, l->c.senders[g->sender], 32);
+		out_emit(l, &m);
+		tmp.id = g->session;
+		idwin_reset(&tmp.files, g->base);
+		for (unsigned b = 0; b < SAVED_ABOVE; b++)
+			if (g->above[b / 64] & (1ull << (b % 64)))
+				idwin_set(&tmp.files, g->base + b);
+		obj_declare_lost_range(l, &tmp, g->base, g->end, "its sender session had ended (the "
+				       "sender restarted) and this receiver stopped before they arrived");
+	}
+	free(tmp.files.bits);
+	l->ngone = 0;
+	state_save(l);
+}
+
 void session_resume_drop(struct linkrole *l, size_t i)
 {
 	free((void *)l->resume[i].done);
@@ -161,6 +210,37 @@ static void resume_objects(struct linkrole *l, struct sender_state *ss, struct r
 	}
 }
 
+/* A MAC-valid announcement refused as a replay, of a session that is not the sender's current
+ * one: a recording played again, or a second live session under the key (a one-shot `send`
+ * beside the daemon), whose data is then dropped. Said once per session: a warn line and an
+ * audit `session` line (the deliver role writes it). Bounded: the sessions said are kept in a
+ * small table, and at most one new one a second is said (the rest wait for the next second). */
+static void announce_refused(struct linkrole *l, struct sender_state *ss, const struct wire_announce *a,
+			     uint64_t newest, uint64_t now)
+{
+	if (ss->current && ss->current->id == a->session)
+		return; /* an old announcement of the current session, played again: counted only */
+	for (unsigned i = 0; i < REFUSED_MAX; i++)
+		if (l->refused[i] == a->session && a->session)
+			return;
+	uint64_t sec = now / 1000000000ull + 1;
+	if (l->refused_sec == sec)
+		return;
+	l->refused_sec = sec;
+	l->refused[l->refused_next++ % REFUSED_MAX] = a->session;
+	char fp[17];
+	keys_fingerprint(a->sender_pk, fp);
+	log_warn("sender %s: announcement of session %016" PRIx64 " refused as a replay: its counter %"
+		 PRIu64 " is below %" PRIu64 ", the newest under this key (session %016" PRIx64 "). A "
+		 "recording played again, or a one-shot send beside the running sender: its data is "
+		 "dropped (sluice_rx_rejected_unknown_session_total)", fp, a->session, a->counter,
+		 newest, ss->current ? ss->current->id : ss->session);
+	struct msg m = {.type = MSG_SESSION, .session = a->session, .counter = a->counter,
+			.start_ns = a->start_ns, .flags = 4};
+	memcpy(m.sender_pk, a->sender_pk, 32);
+	out_emit(l, &m);
+}
+
 void announce_packet(struct linkrole *l, const uint8_t *pkt, size_t len, uint64_t now)
 {
 	struct wire_announce a;
@@ -201,6 +281,8 @@ void announce_packet(struct linkrole *l, const uint8_t *pkt, size_t len, uint64_
 	 * again, refused before its signature, so that replays cannot use up the checks. */
 	if (a.counter < ss->mac_counter || (a.counter == ss->mac_counter && a.time_ns <= ss->mac_time)) {
 		reject_packet(RXM_REJ_REPLAY);
+		if (a.counter < ss->mac_counter)
+			announce_refused(l, ss, &a, ss->mac_counter, now);
 		return;
 	}
 	ss->mac_counter = a.counter;
@@ -217,6 +299,8 @@ void announce_packet(struct linkrole *l, const uint8_t *pkt, size_t len, uint64_
 		reject_packet(RXM_REJ_REPLAY);
 		log_rl(LOG_WARN, "announcement of an older session (counter %" PRIu64 " <= %" PRIu64
 				 "): replay refused", a.counter, ss->counter);
+		if (a.counter < ss->counter)
+			announce_refused(l, ss, &a, ss->counter, now);
 		return;
 	}
 	uint64_t sec = now / 1000000000ull;

@@ -1300,6 +1300,10 @@ static void test_leftovers_and_restart(void **state)
 	/* a sender restart is audited */
 	assert_int_equal(send_session(14, tx_pk, 1), 0);
 	assert_int_equal(audit_lines("session", "sender restarted", NULL), 1);
+	/* an announcement the link role refused as a replay (a one-shot under the daemon's key) */
+	assert_int_equal(send_session(14, tx_pk, 4), 0);
+	assert_int_equal(audit_lines("session", "announcement_refused_replay", NULL), 1);
+	assert_int_equal(audit_lines("session", "sender restarted", NULL), 1);
 	/* EVENTS go to rx/events/ (tested in test_events): a batch that does not decode is
 	 * refused there and counted here as a bad message. */
 	uint64_t bad = deliver_bad_messages(dl);

@@ -22,6 +22,10 @@
 #include <string.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <arpa/inet.h>
+#include <linux/sockios.h>
+#include <netinet/in.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -33,6 +37,7 @@
 #include "common/smallfile.h"
 #include "common/wire.h"
 #include "fec/fec.h"
+#include "hw/link.h"
 #include "rx/link/linkrole.h"
 #include "rx/monitor/keyholder.h"
 #include "rx/msg.h"
@@ -63,6 +68,8 @@ struct rig {
 	int refuse; /* the key holder refuses (-errno) */
 	const char *state_text;
 	size_t state_len;
+	struct link *link;      /* a UDP link on loopback (linkrole_run_once), or NULL */
+	uint64_t memory_limit;  /* 0: 64 MiB */
 	/* what the link role said, in order */
 	uint8_t *in;
 	size_t inlen, incap;
@@ -187,7 +194,8 @@ static void rig_open(struct rig *r)
 		.state_msg = r->proc,
 		.senders = (const uint8_t (*)[32])senders,
 		.nsenders = 1,
-		.memory_limit = 64ull << 20,
+		.link = r->link,
+		.memory_limit = r->memory_limit ? r->memory_limit : 64ull << 20,
 		.object_limit = 1ull << 30,
 		.ev_fd = -1,
 		.state_dir = r->proc ? NULL : r->state,
@@ -666,6 +674,339 @@ static void test_link_health(void **state)
 	rig_done(&h.r);
 }
 
+/* The DATA datagrams of one small file (one 8-symbol block of content and a one-symbol
+ * manifest) appended to out; their count. */
+static unsigned seal_file(struct tx *t, uint64_t id, uint8_t (*out)[WIRE_DATA_OVERHEAD + T])
+{
+	unsigned n = 0;
+	const struct {
+		uint8_t kind;
+		uint64_t len;
+	} parts[2] = {{WIRE_KIND_FILE, 8 * T}, {WIRE_KIND_MANIFEST, 20}};
+	for (int o = 0; o < 2; o++) {
+		struct fec_partition part;
+		assert_int_equal(fec_partition_init(&part, parts[o].len, T, BLOCK_MAX), 0);
+		unsigned k = fec_partition_k(&part, 0);
+		for (unsigned i = 0; i < k; i++, n++) {
+			uint8_t sym[T];
+			memset(sym, (int)(id & 0xff), sizeof(sym));
+			struct wire_data_hdr h = {.session = t->a.session, .pn = t->pn++, .object_id = id,
+						  .object_len = parts[o].len, .block = 0, .symbol_size = T,
+						  .k = (uint8_t)k, .m = 2, .esi = (uint8_t)i,
+						  .kind = parts[o].kind};
+			wire_data_hdr_encode(out[n], &h);
+			assert_int_equal(aead_seal(t->aead, h.pn, out[n], WIRE_DATA_HDR_LEN, sym, T,
+						   out[n] + WIRE_DATA_HDR_LEN,
+						   out[n] + WIRE_DATA_HDR_LEN + T), 0);
+		}
+	}
+	return n;
+}
+
+static int udp_to(const struct link *lk, struct sockaddr_in *to)
+{
+	socklen_t len = sizeof(*to);
+	assert_int_equal(getsockname(link_fd(lk), (struct sockaddr *)to, &len), 0);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	return fd;
+}
+
+/* Files first .. end - 1 over UDP; whether the socket took them is the kernel's business. */
+static void udp_files(int fd, const struct sockaddr_in *to, struct tx *t, uint64_t first, uint64_t end)
+{
+	uint8_t dg[16][WIRE_DATA_OVERHEAD + T];
+	for (uint64_t id = first; id < end; id++) {
+		unsigned n = seal_file(t, id, dg);
+		for (unsigned i = 0; i < n; i++)
+			(void)sendto(fd, dg[i], sizeof(dg[i]), 0, (const struct sockaddr *)to, sizeof(*to));
+	}
+}
+
+static int inq(const struct link *lk)
+{
+	int n = 0;
+	assert_int_equal(ioctl(link_fd(lk), SIOCINQ, &n), 0);
+	return n;
+}
+
+/* The deliver role stalls (its end of the channel is never read) while the sender goes on:
+ * the queue of messages for it stays bounded, because the link role stops reading the socket
+ * (the kernel drops what the socket cannot hold, and that is counted); the timers keep
+ * running. Once the deliver role reads again, the link role reads again. */
+static void test_stalled_deliver_bounds_queue(void **state)
+{
+	(void)state;
+	struct rig r;
+	struct tx t;
+	memset(&r, 0, sizeof(r));
+	r.now = 1000 * SEC;
+	snprintf(r.state, sizeof(r.state), "/tmp/test_linkrole.XXXXXX");
+	assert_non_null(mkdtemp(r.state));
+	struct sockaddr_in at = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	assert_int_equal(link_udp_rx_open(&r.link, (struct sockaddr *)&at, sizeof(at)), 0);
+	int small = 256 << 10; /* so that the kernel overflows it quickly */
+	assert_int_equal(setsockopt(link_fd(r.link), SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)), 0);
+	r.memory_limit = 2u << 20; /* the queue's cap: a quarter of it, 512 KiB */
+	rig_open(&r);
+	const uint64_t bound = (512u << 10) + (64u << 10); /* the cap, and one batch's blocks */
+	int fd = udp_to(r.link, &at);
+	tx_open(&t, 0x9999, 1);
+	uint8_t ann[WIRE_ANNOUNCE_LEN];
+	make_announce(&t, 1, 0, ann);
+	assert_int_equal(sendto(fd, ann, sizeof(ann), 0, (struct sockaddr *)&at, sizeof(at)), (ssize_t)sizeof(ann));
+	/* Ten files at a time, each followed by a few passes of the loop, until it stops reading:
+	 * datagrams wait in the socket and passes read none of them. */
+	uint64_t id = 1;
+	int still = 0;
+	for (int round = 0; round < 2000 && still < 3; round++) {
+		udp_files(fd, &at, &t, id, id + 10);
+		id += 10;
+		for (int p = 0; p < 3; p++) {
+			uint64_t pk0 = metric_get(&rx_metrics[RXM_PACKETS]);
+			bool waiting = inq(r.link) > 0;
+			assert_int_equal(linkrole_run_once(r.l), 0);
+			if (linkrole_queued(r.l) > bound)
+				fail_msg("%" PRIu64 " bytes queued for a stalled deliver role (bound %" PRIu64
+					 ") after %" PRIu64 " files", linkrole_queued(r.l), bound, id - 1);
+			still = waiting && metric_get(&rx_metrics[RXM_PACKETS]) == pk0 ? still + 1 : 0;
+		}
+	}
+	assert_int_equal(still, 3);
+	assert_true(linkrole_queued(r.l) > (512u << 10)); /* it stopped because the queue was full */
+	/* The socket overflows; the timers run meanwhile and count what the kernel dropped. */
+	uint64_t drops0 = metric_get(&rx_metrics[RXM_SOCKET_DROPPED]);
+	udp_files(fd, &at, &t, id, id + 2000);
+	id += 2000;
+	for (int p = 0; p < 30 && metric_get(&rx_metrics[RXM_SOCKET_DROPPED]) == drops0; p++)
+		assert_int_equal(linkrole_run_once(r.l), 0); /* each waits for the tick at most */
+	assert_true(metric_get(&rx_metrics[RXM_SOCKET_DROPPED]) > drops0);
+	assert_true(linkrole_queued(r.l) <= bound);
+	assert_true(inq(r.link) > 0);
+	/* The deliver role reads again: so does the link role, and later files arrive. */
+	uint64_t last = id + 5;
+	for (int p = 0; p < 2000 && (inq(r.link) > 0 || fate(&r, last - 1, NULL) != 'D'); p++) {
+		if (p == 5)
+			udp_files(fd, &at, &t, id, last);
+		drain(&r);
+		assert_int_equal(linkrole_run_once(r.l), 0);
+	}
+	drain(&r);
+	assert_int_equal(inq(r.link), 0);
+	assert_int_equal(fate(&r, last - 1, NULL), 'D');
+	assert_int_equal(fate(&r, 1, NULL), 'D');
+	close(fd);
+	aead_free(t.aead);
+	rig_done(&r);
+	link_close(r.link);
+}
+
+/* Which file ids LOST messages named for session `session` (bit id), ranges included. */
+static uint64_t lost_of(const struct rig *r, uint64_t session)
+{
+	uint64_t bits = 0;
+	for (size_t off = 0; off + MSG_HDR_LEN <= r->inlen;) {
+		enum msg_type type;
+		uint32_t len;
+		struct msg m;
+		assert_int_equal(msg_header_decode(r->in + off, &type, &len), 0);
+		assert_int_equal(msg_body_decode(type, r->in + off + MSG_HDR_LEN, len, &m), 0);
+		off += MSG_HDR_LEN + len;
+		if (m.session != session || (type != MSG_LOST && type != MSG_LOST_RANGE))
+			continue;
+		uint64_t n = type == MSG_LOST ? 1 : m.length;
+		for (uint64_t id = m.object; id < m.object + n && id < 64; id++) {
+			if (bits & (1ull << id))
+				fail_msg("file %" PRIu64 " of session %016" PRIx64 " said lost twice", id, session);
+			bits |= 1ull << id;
+		}
+	}
+	return bits;
+}
+
+/* The sender restarts: its session A, whose announcements said files below 5 had left, never
+ * brought files 3 and 4; the new session B names A as ended at 5. The receiver stops at once,
+ * before the grace in which A's files could still arrive has passed, and starts again: B
+ * rejoins, and A's files 3 and 4 (4 partial at the stop) are said lost (they can no longer
+ * arrive), once. */
+static void test_retired_ids_survive_stop(void **state)
+{
+	(void)state;
+	struct rig r;
+	struct tx a, b;
+	rig_init(&r);
+	tx_open(&a, 0xa1, 1);
+	announce(&r, &a, 1, 0);
+	send_file(&r, &a, 1);
+	send_file(&r, &a, 2);
+	send_block(&r, &a, 4, WIRE_KIND_FILE, 9 * T, 0); /* block 0 of 2: partial */
+	r.now += SEC;
+	announce(&r, &a, 5, 5);
+	r.now += SEC / 2;
+	tx_open(&b, 0xb2, 2);
+	b.a.prev_session = 0xa1;
+	b.a.prev_done_id = 5;
+	announce(&r, &b, 1, 0);
+	drain(&r);
+	assert_true(opened(&r, 0xb2));
+	uint64_t before = lost_of(&r, 0xa1);
+	rig_close(&r); /* within the grace: A's ids 3 and 4 are not settled yet */
+	rig_open(&r);
+	r.now += SEC;
+	announce(&r, &b, 1, 0);
+	tick(&r, 3 * SEC);
+	tick(&r, 11 * SEC);
+	uint64_t after = lost_of(&r, 0xa1);
+	assert_int_equal(before & after, 0);
+	assert_int_equal(before | after, (1u << 3) | (1u << 4));
+	assert_int_equal(fate(&r, 1, NULL), '-');
+	aead_free(a.aead);
+	aead_free(b.aead);
+	rig_done(&r);
+}
+
+/* A third session opens within the grace of the retired one: the retired slot is taken for
+ * it, and the ids the retired session's announcements said had left, which never arrived, are
+ * said lost then, not forgotten. */
+static void test_third_session_settles_retired(void **state)
+{
+	(void)state;
+	struct rig r;
+	struct tx a, b, c;
+	rig_init(&r);
+	tx_open(&a, 0xa1, 1);
+	announce(&r, &a, 1, 0);
+	send_file(&r, &a, 1);
+	r.now += SEC;
+	announce(&r, &a, 4, 4); /* 2 and 3 left, never arrived */
+	r.now += SEC / 2;
+	tx_open(&b, 0xb2, 2);
+	announce(&r, &b, 1, 0); /* A crashed: B names no previous session */
+	r.now += SEC / 2;
+	tx_open(&c, 0xc3, 3);
+	announce(&r, &c, 1, 0); /* and B too */
+	drain(&r);
+	assert_true(opened(&r, 0xc3));
+	assert_int_equal(lost_of(&r, 0xa1), (1u << 2) | (1u << 3));
+	tick(&r, 3 * SEC);
+	tick(&r, 11 * SEC);
+	assert_int_equal(lost_of(&r, 0xa1), (1u << 2) | (1u << 3));
+	aead_free(a.aead);
+	aead_free(b.aead);
+	aead_free(c.aead);
+	rig_done(&r);
+}
+
+/* SESSION messages with flag 4 (an announcement of it refused as a replay) for a session. */
+static int refused_audits(const struct rig *r, uint64_t session)
+{
+	int n = 0;
+	for (size_t off = 0; off + MSG_HDR_LEN <= r->inlen;) {
+		enum msg_type type;
+		uint32_t len;
+		struct msg m;
+		assert_int_equal(msg_header_decode(r->in + off, &type, &len), 0);
+		assert_int_equal(msg_body_decode(type, r->in + off + MSG_HDR_LEN, len, &m), 0);
+		off += MSG_HDR_LEN + len;
+		n += type == MSG_SESSION && m.session == session && (m.flags & 4);
+	}
+	return n;
+}
+
+struct oneshot {
+	struct rig r;
+	struct tx a, b;
+	uint64_t rej[4];
+};
+
+/* Runs with stderr captured: no assertion here. */
+static void oneshot_run(void *arg)
+{
+	struct oneshot *o = arg;
+	announce(&o->r, &o->a, 1, 0); /* the daemon, counter 100 */
+	o->r.now += SEC / 2;
+	announce(&o->r, &o->b, 1, 0); /* a one-shot send under its key, counter 200 */
+	o->rej[0] = metric_get(&rx_metrics[RXM_REJ_REPLAY]);
+	for (int i = 1; i <= 3; i++) {
+		o->r.now += SEC;
+		o->a.a.counter = 100 + (uint64_t)i; /* the daemon's next announcements */
+		announce(&o->r, &o->a, 1, 0);
+		o->rej[i] = metric_get(&rx_metrics[RXM_REJ_REPLAY]);
+	}
+	drain(&o->r);
+}
+
+/* A one-shot `sluice-tx send` under the daemon's key: its higher counter makes the daemon's
+ * next announcements look like replays. They are refused (and counted) as before, but not
+ * silently: a warn line names the sender and both counters, and the deliver role is asked to
+ * audit it (a SESSION message, flag 4) once per refused session. */
+static void test_oneshot_refusal_is_loud(void **state)
+{
+	(void)state;
+	struct oneshot o;
+	rig_init(&o.r);
+	tx_open(&o.a, 0xa1, 100);
+	tx_open(&o.b, 0xb2, 200);
+	log_set_level(LOG_INFO);
+	const char *text = stderr_of(oneshot_run, &o);
+	log_set_level(LOG_ERROR);
+	assert_true(opened(&o.r, 0xa1));
+	assert_true(opened(&o.r, 0xb2));
+	for (int i = 1; i <= 3; i++)
+		assert_int_equal(o.rej[i], o.rej[0] + (uint64_t)i);
+	assert_int_equal(refused_audits(&o.r, 0xa1), 1);
+	assert_int_equal(refused_audits(&o.r, 0xb2), 0);
+	char fp[17], want[200];
+	keys_fingerprint(senders[0], fp);
+	snprintf(want, sizeof(want), "sender %s: announcement of session 00000000000000a1 refused as "
+		 "a replay: its counter 101 is below 200", fp);
+	if (!strstr(text, want))
+		fail_msg("no line \"%s\" in:\n%s", want, text);
+	aead_free(o.a.aead);
+	aead_free(o.b.aead);
+	rig_done(&o.r);
+}
+
+/* STATE/senders comes back through the deliver process and may be damaged: "retired" lines
+ * that do not parse, name an unpinned key, an empty or huge range, or more sessions than a
+ * sender has slots are ignored; a good one is said lost once. */
+static void test_retired_lines_checked(void **state)
+{
+	(void)state;
+	struct rig r;
+	rig_init(&r);
+	rig_close(&r);
+	char hex[65], other[65], p[160], text[2048];
+	sodium_bin2hex(hex, sizeof(hex), senders[0], 32);
+	memset(other, 'a', 64);
+	other[64] = 0;
+	snprintf(text, sizeof(text),
+		 "retired %s 00000000000000c1 9 9\n"            /* empty range */
+		 "retired %s 00000000000000c2 99999999999 1\n"  /* 10^11 ids */
+		 "retired %s 00000000000000c3 5 0\n"            /* base 0 */
+		 "retired %s 00000000000000c4 5 1\n"            /* not pinned */
+		 "retired zz 00000000000000c5 5 1\n"
+		 "retired %s 00000000000000c6\n"
+		 "retired %s 00000000000000c7 4 2 0000000000000002\n" /* 3 arrived: 2 lost */
+		 "retired %s 00000000000000c8 3 1\n"
+		 "retired %s 00000000000000c9 3 1\n",           /* a third one: no room */
+		 hex, hex, hex, other, hex, hex, hex, hex);
+	snprintf(p, sizeof(p), "%s/senders", r.state);
+	assert_int_equal(smallfile_write(p, text, strlen(text), 0600), 0);
+	rig_open(&r);
+	drain(&r);
+	assert_int_equal(lost_of(&r, 0xc7), 1u << 2);
+	assert_int_equal(lost_of(&r, 0xc8), (1u << 1) | (1u << 2));
+	for (uint64_t sid = 0xc1; sid <= 0xc9; sid++)
+		if (sid != 0xc7 && sid != 0xc8 && lost_of(&r, sid))
+			fail_msg("lost ids for session %" PRIx64 " from a bad line", sid);
+	rig_close(&r);
+	rig_open(&r); /* saved again without them: not said twice */
+	drain(&r);
+	assert_int_equal(lost_of(&r, 0xc7) | lost_of(&r, 0xc8), 0);
+	rig_done(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -676,6 +1017,11 @@ int main(void)
 		cmocka_unit_test(test_failed_save_keeps_senders),
 		cmocka_unit_test(test_process_mode),
 		cmocka_unit_test(test_link_health),
+		cmocka_unit_test(test_stalled_deliver_bounds_queue),
+		cmocka_unit_test(test_retired_ids_survive_stop),
+		cmocka_unit_test(test_third_session_settles_retired),
+		cmocka_unit_test(test_oneshot_refusal_is_loud),
+		cmocka_unit_test(test_retired_lines_checked),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
