@@ -23,7 +23,7 @@ int deliver_new(struct deliver **out, const struct deliver_config *c)
 	struct deliver *d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
-	d->rootfd = d->tmpfd = d->statefd = d->watch_fd = -1;
+	d->rootfd = d->tmpfd = d->statefd = d->watch_fd = d->decidedfd = -1;
 	d->object_limit = c->object_limit;
 	d->audit = c->audit;
 	d->ring = c->ring;
@@ -66,6 +66,7 @@ int deliver_new(struct deliver **out, const struct deliver_config *c)
 	} else {
 		forward_free(c->forward);
 	}
+	decided_load(d);
 	*out = d;
 	return 0;
 free_versions:
@@ -209,6 +210,8 @@ void deliver_free(struct deliver *d)
 		if (p->full_rc) /* decided already: only its name was awaited */
 			outcome_lost(d, p, NULL);
 	}
+	orphans_at_exit(d);
+	d->exiting = true;
 	size_t left = 0; /* those deliver_keep kept stay on disk and are not dropped */
 	for (struct pending *p = d->oldest; p; p = p->newer)
 		left += p->tmp_exists || p->fd < 0;
@@ -226,6 +229,8 @@ void deliver_free(struct deliver *d)
 	close(d->rootfd);
 	if (d->statefd >= 0)
 		close(d->statefd);
+	if (d->decidedfd >= 0)
+		close(d->decidedfd);
 	free(d->senders);
 	free(d->copy);
 	free(d);

@@ -273,8 +273,9 @@ void mon_child_exited(struct mon *m, uint32_t role, uint32_t status)
 	rxm_add(role == ROLE_LINK ? RXM_LINK_RESTARTS : RXM_DELIVER_RESTARTS, 1);
 	log_error("the %s process %s; starting another in %u ms%s", mon_role_name((int)role), how,
 		  m->backoff_ms[role],
-		  role == ROLE_DELIVER ? " (file objects it held unfinished are lost: the link "
-					 "process is restarted too)" : "");
+		  role == ROLE_DELIVER ? " (the link process is restarted too; each file object "
+					 "it held unfinished is audited lost, deliver_restart, unless "
+					 "completed again)" : "");
 	if (role == ROLE_DELIVER)
 		mon_signal(m, ROLE_LINK, SIGKILL);
 	uv_timer_start(&m->restart, on_restart, m->backoff_ms[role], 0);

@@ -31,6 +31,7 @@
 #include "common/evbatch.h"
 #include "common/hash.h"
 #include "common/manifest.h"
+#include "common/wire.h"
 #include "fec/fec.h"
 #include "rx/audit.h"
 #include "rx/deliver/deliver.h"
@@ -105,12 +106,14 @@ static struct ring *ring;  /* the block ring BLOCK_REF points into */
 static bool via_ring;      /* send_block puts blocks into it, as the link role does */
 static unsigned ring_full; /* blocks sent inline for want of room */
 
+static const char *state_dir; /* deliver_config.state: NULL, or top (STATE/decided) */
+
 static void new_deliver(void)
 {
 	const uint8_t(*senders)[32] = (const uint8_t(*)[32])tx_pk;
-	struct deliver_config c = {.files_dir = files, .events_dir = top, .senders = senders,
-				   .nsenders = 1, .object_limit = LIMIT, .audit = aud,
-				   .ring = ring};
+	struct deliver_config c = {.files_dir = files, .events_dir = top, .state = state_dir,
+				   .senders = senders, .nsenders = 1, .object_limit = LIMIT,
+				   .audit = aud, .ring = ring};
 	assert_int_equal(deliver_new(&dl, &c), 0);
 }
 
@@ -1264,6 +1267,64 @@ static void test_leftovers_and_restart(void **state)
 	assert_int_equal(deliver_bad_messages(dl), bad + 1);
 }
 
+static int send_lost_range(uint64_t session, uint64_t first, uint64_t n, const char *reason)
+{
+	struct msg m = {.type = MSG_LOST_RANGE, .session = session, .object = first, .length = n,
+			.data = (const uint8_t *)reason, .data_len = strlen(reason)};
+	return feed(&m);
+}
+
+static off_t file_size(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 ? st.st_size : -1;
+}
+
+/* After a deliver process that did not stop cleanly: a file it delivered is not lost when the
+ * link role's range says so (STATE/decided), a temp file it left is removed and its id is lost
+ * on a line of its own, reason deliver_restart, and every other id of the range is lost and
+ * counted once. STATE/decided is emptied when STATE/senders is written. */
+static void test_lost_after_deliver_restart(void **state)
+{
+	(void)state;
+	char p[256], dec[160];
+	deliver_free(dl);
+	state_dir = top;
+	new_deliver();
+	snprintf(dec, sizeof(dec), "%s/decided", top);
+	assert_int_equal(send_session(21, tx_pk, 0), 0);
+	uint8_t *d = rnd_buf(5000);
+	struct obj *o = obj_new(21, 5, "cam", "five.ts", d, 5000, tx_sk);
+	send_obj(o);
+	check_file("cam/five.ts", o);
+	assert_int_equal(file_size(dec), 16);
+	/* a crash: the temp file of object 9 stays (deliver_free would remove the ones it holds) */
+	deliver_free(dl);
+	snprintf(p, sizeof(p), "%s/%s/%016" PRIx64 "-9", files, DELIVER_TMP_DIR, (uint64_t)21);
+	int fd = open(p, O_CREAT | O_WRONLY, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	new_deliver();
+	assert_int_equal(tmp_entries(), 0);
+	assert_int_equal(send_session(21, tx_pk, 0), 0);
+	uint64_t lost0 = counter(RXM_LOST);
+	assert_int_equal(send_lost_range(21, 3, 8, "sent while this receiver was stopped"), 0);
+	assert_int_equal(counter(RXM_LOST) - lost0, 7); /* 3..10 but 5 */
+	assert_int_equal(audit_lines("lost", "\"object\":3,", "\"object_last\":4,", NULL), 1);
+	assert_int_equal(audit_lines("lost", "\"object\":6,", "\"object_last\":8,", NULL), 1);
+	assert_int_equal(audit_lines("lost", "\"object\":9,", "deliver_restart", NULL), 1);
+	assert_int_equal(audit_lines("lost", "\"object\":10,", NULL), 1);
+	assert_int_equal(audit_lines("lost", "\"object\":5,", NULL), 0);
+	assert_int_equal(audit_lines("lost", NULL), 4);
+	/* the orphan is lost once: the link role's LOST for it adds nothing */
+	assert_int_equal(send_lost(21, 9, WIRE_KIND_FILE, "incomplete"), 0);
+	assert_int_equal(counter(RXM_LOST) - lost0, 7);
+	struct msg m = {.type = MSG_STATE, .data = (const uint8_t *)"x\n", .data_len = 2};
+	assert_int_equal(feed(&m), 0);
+	assert_int_equal(file_size(dec), 0);
+	state_dir = NULL;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1285,6 +1346,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_fields, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_evict, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_leftovers_and_restart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lost_after_deliver_restart, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, group_setup, NULL);
 }
