@@ -86,8 +86,9 @@ unsigned deliver_keep(struct deliver *d);
  * looks at them. EVENTS go to rx/events/events.h. */
 int deliver_handle(struct deliver *d, const struct msg *m);
 
-/* Read framed messages from fd and evfd (the events lane, read first; -1 for none) and handle
- * them until EOF on both (0), a framing error
+/* Read framed messages from fd and evfd (the events lane, read first; -1 for none; both are
+ * made non-blocking: a message the link role stops sending halfway waits in a buffer, and the
+ * watched descriptor is still served) and handle them until EOF on both (0), a framing error
  * (-EBADMSG: unknown type, bad length, a body that does not decode, EOF inside a message; the
  * stream cannot be trusted further) or a read error (-errno). */
 int deliver_run(struct deliver *d, int fd, int evfd);

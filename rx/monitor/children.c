@@ -84,6 +84,7 @@ void mon_finish(struct mon *m)
 	uv_close((uv_handle_t *)&m->restart, mon_on_closed);
 	uv_close((uv_handle_t *)&m->stop_timer, mon_on_closed);
 	uv_close((uv_handle_t *)&m->space, mon_on_closed);
+	uv_close((uv_handle_t *)&m->watchdog, mon_on_closed);
 	uv_close((uv_handle_t *)&m->sp_poll, mon_on_closed);
 	if (m->dv_open)
 		uv_close((uv_handle_t *)&m->dv_poll, mon_on_closed);
@@ -201,6 +202,8 @@ static int start_link(struct mon *m)
 	m->kh_open = true;
 	key[0] = -1;
 	m->st[ROLE_LINK] = STARTING;
+	m->link_alive_ns = deadline_now();
+	m->link_stall_killed = false;
 out:
 	for (int i = 0; i < 2; i++) {
 		if (chan[i] >= 0)
@@ -237,6 +240,22 @@ void mon_reconcile(struct mon *m)
 }
 
 static void on_restart(uv_timer_t *t) { mon_reconcile(t->data); }
+
+/* A link process whose loop has not said it runs (KH_ALIVE, about once a second, also while it
+ * hands over its queue at a stop) for LINK_STALL_NS is stopped or hung: killed, and so started
+ * again like any that ends. During a stop the bound is LINK_STALL_STOP_NS, so that a hung one
+ * does not hold the stop past 2 s. */
+void mon_watchdog(uv_timer_t *t)
+{
+	struct mon *m = t->data;
+	uint64_t now = deadline_now(), limit = m->stopping ? LINK_STALL_STOP_NS : LINK_STALL_NS;
+	if (m->st[ROLE_LINK] == DOWN || m->link_stall_killed || now - m->link_alive_ns < limit)
+		return;
+	m->link_stall_killed = true;
+	log_error("the link process sent no heartbeat for %" PRIu64 " ms (stopped or hung): killed",
+		  (now - m->link_alive_ns) / 1000000u);
+	mon_signal(m, ROLE_LINK, SIGKILL);
+}
 
 void mon_child_exited(struct mon *m, uint32_t role, uint32_t status)
 {

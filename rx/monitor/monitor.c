@@ -207,6 +207,9 @@ int monitor_run(const char *cfg_path, struct rx_config *cfg, const uint8_t (*sen
 	uv_timer_start(&m->retention, on_retention, 0, RETENTION_INTERVAL_MS);
 	uv_timer_init(&m->loop, &m->space);
 	m->space.data = m;
+	uv_timer_init(&m->loop, &m->watchdog);
+	m->watchdog.data = m;
+	uv_timer_start(&m->watchdog, mon_watchdog, WATCHDOG_MS, WATCHDOG_MS);
 	uv_timer_start(&m->space, mon_space_check, 0, SPACE_CHECK_MS);
 	uv_poll_init(&m->loop, &m->sp_poll, m->sp.fd);
 	m->sp_poll.data = m;

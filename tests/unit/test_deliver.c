@@ -521,6 +521,72 @@ static void test_run_socketpair(void **state)
 	free(s.buf);
 }
 
+/* ---- a link role that stops halfway through a message ---- */
+
+struct half {
+	int lane, watch_w, watch_r; /* the lane's writing end; the watched pipe */
+	uint8_t msg[128];
+	size_t len;
+	int calls;
+};
+
+/* Half of the message, then (later: deliver_run is reading the lane by then) the watched fd. */
+static void *write_half(void *p)
+{
+	struct half *h = p;
+	assert_int_equal(send(h->lane, h->msg, h->len / 2, MSG_NOSIGNAL), (ssize_t)(h->len / 2));
+	usleep(100000);
+	assert_int_equal(write(h->watch_w, "x", 1), 1);
+	return NULL;
+}
+
+/* The watch callback: the rest of the message, then the end of the lane. */
+static int on_watch(void *arg)
+{
+	struct half *h = arg;
+	char c;
+	assert_int_equal(read(h->watch_r, &c, 1), 1);
+	if (h->calls++ == 0) {
+		size_t rest = h->len - h->len / 2;
+		assert_int_equal(send(h->lane, h->msg + h->len / 2, rest, MSG_NOSIGNAL), (ssize_t)rest);
+		close(h->lane);
+	}
+	return 0;
+}
+
+/* While half a message sits on a lane, deliver_run still serves the watched descriptor (the
+ * monitor's channel); the message is handled once the rest comes. A deliver_run that blocked
+ * in read() would never get there: SIGALRM ends the test after 5 s. */
+static void test_run_half_message(void **state)
+{
+	(void)state;
+	struct half h = {0};
+	int sv[2], pw[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	assert_int_equal(pipe2(pw, O_CLOEXEC), 0);
+	h.lane = sv[0];
+	h.watch_r = pw[0];
+	h.watch_w = pw[1];
+	struct msg m = {.type = MSG_SESSION, .session = 31, .counter = 1, .start_ns = 1, .flags = 1};
+	memcpy(m.sender_pk, tx_pk, 32);
+	h.len = msg_encoded_len(&m);
+	assert_true(h.len <= sizeof(h.msg));
+	assert_int_equal(msg_encode(&m, h.msg, h.len), (int)h.len);
+	deliver_watch(dl, pw[0], on_watch, &h);
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, write_half, &h), 0);
+	alarm(5);
+	assert_int_equal(deliver_run(dl, sv[1], -1), 0);
+	alarm(0);
+	pthread_join(th, NULL);
+	assert_int_equal(h.calls, 1);
+	assert_int_equal(audit_lines("session", "\"000000000000001f\"", "sender restarted", NULL), 1);
+	deliver_watch(dl, -1, NULL, NULL);
+	close(sv[1]);
+	close(pw[0]);
+	close(pw[1]);
+}
+
 /* ---- timers while the block lane never goes idle ---- */
 
 struct busy_lanes {
@@ -1330,6 +1396,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_sizes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_socketpair, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_run_half_message, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_timers_busy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_duplicate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_renamed, setup, teardown),
