@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <uv.h>
 
 #include "common/channel.h"
@@ -39,6 +40,7 @@ struct mon {
 	struct ring *ring;
 	char empty_dir[4096];
 	struct spawner_config spc;
+	pid_t spawner_pid;
 	uv_loop_t loop;
 	uv_signal_t sigint, sigterm, sighup;
 	uv_timer_t retention, restart, stop_timer, space, watchdog;

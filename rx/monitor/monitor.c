@@ -160,6 +160,7 @@ static int start(struct mon *m, const char *cfg_path)
 		log_error("cannot start the spawner: %s", strerror((int)-sp));
 		return 1;
 	}
+	m->spawner_pid = sp;
 	if ((rc = channel_init(&m->sp, fd, PROCMSG_BODY_MAX, PROCMSG_BODY_MAX + CHANNEL_HDR)) != 0)
 		return 1;
 	/* From here on only the monitor holds the secret. */
@@ -251,8 +252,17 @@ int monitor_run(const char *cfg_path, struct rx_config *cfg, const uint8_t (*sen
 	}
 	uv_run(&m->loop, UV_RUN_DEFAULT);
 	uv_loop_close(&m->loop);
-	while (waitpid(-1, NULL, 0) > 0) /* the spawner, once it has stopped its children */
-		;
+	int st;
+	pid_t pid;
+	while ((pid = waitpid(-1, &st, 0)) > 0) { /* the spawner, once it has stopped its children */
+		if (pid != m->spawner_pid)
+			continue;
+		if (WIFSIGNALED(st))
+			log_error("the spawner process was killed by signal %d (%s)", WTERMSIG(st),
+				  strsignal(WTERMSIG(st)));
+		else if (WEXITSTATUS(st) != 0)
+			log_error("the spawner process exited with status %d", WEXITSTATUS(st));
+	}
 	keyholder_free(m->kh);
 	keys_wipe(&m->keys, sizeof(m->keys));
 	channel_free(&m->sp);
