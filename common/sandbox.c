@@ -90,14 +90,26 @@ static const char *const not_for_intake[] = {
 	"stat", "lstat", "statx", "statfs", "mknod", "mknodat", "kill", "tgkill", "tkill",
 };
 
-static bool denied(enum sandbox_profile p, const char *name)
+/* Added to the daemon's list for rx's spawner: what its children call before their own filter
+ * (privdrop_apply, privdrop_landlock_paths, sandbox_enter_profile). */
+static const char *const for_spawner[] = {
+	"chroot", "chdir", "setgroups", "setresuid", "setresgid", "setuid", "setrlimit",
+	"close_range", "landlock_create_ruleset", "landlock_add_rule", "landlock_restrict_self",
+	"seccomp",
+};
+
+static bool listed(const char *const *list, size_t n, const char *name)
 {
-	if (p == SANDBOX_DAEMON)
-		return false;
-	for (size_t i = 0; i < sizeof(not_for_intake) / sizeof(not_for_intake[0]); i++)
-		if (strcmp(name, not_for_intake[i]) == 0)
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(name, list[i]) == 0)
 			return true;
 	return false;
+}
+
+static bool denied(enum sandbox_profile p, const char *name)
+{
+	return p == SANDBOX_PARSER &&
+	       listed(not_for_intake, sizeof(not_for_intake) / sizeof(not_for_intake[0]), name);
 }
 
 /* Refused call: EPERM to the caller, a line on stderr (the first 16 only). */
@@ -163,8 +175,12 @@ int sandbox_enter_profile(enum sandbox_profile p, char *err, size_t errlen)
 	for (size_t i = 0; rc == 0 && i < sizeof(allowed) / sizeof(allowed[0]); i++)
 		if (!denied(p, allowed[i]))
 			rc = add_named(f, SCMP_ACT_ALLOW, allowed[i]);
+	size_t nsp = sizeof(for_spawner) / sizeof(for_spawner[0]);
+	for (size_t i = 0; rc == 0 && p == SANDBOX_SPAWNER && i < nsp; i++)
+		rc = add_named(f, SCMP_ACT_ALLOW, for_spawner[i]);
 	for (size_t i = 0; rc == 0 && i < sizeof(deadly) / sizeof(deadly[0]); i++)
-		rc = add_named(f, SCMP_ACT_KILL_PROCESS, deadly[i]);
+		if (p != SANDBOX_SPAWNER || !listed(for_spawner, nsp, deadly[i]))
+			rc = add_named(f, SCMP_ACT_KILL_PROCESS, deadly[i]);
 	/* A signal to itself (abort) stays possible; to any other process it kills this one. */
 	if (rc == 0 && p == SANDBOX_PARSER)
 		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
@@ -172,13 +188,15 @@ int sandbox_enter_profile(enum sandbox_profile p, char *err, size_t errlen)
 	if (rc == 0 && p == SANDBOX_PARSER)
 		rc = seccomp_rule_add(f, SCMP_ACT_KILL_PROCESS, SCMP_SYS(tgkill), 1,
 				      SCMP_A0(SCMP_CMP_NE, (scmp_datum_t)getpid()));
-	for (size_t i = 0; rc == 0 && p != SANDBOX_DAEMON && i < sizeof(not_for_intake) / sizeof(not_for_intake[0]); i++)
+	for (size_t i = 0; rc == 0 && p == SANDBOX_PARSER && i < sizeof(not_for_intake) / sizeof(not_for_intake[0]); i++)
 		if (strcmp(not_for_intake[i], "tgkill") != 0)
 			rc = add_named(f, SCMP_ACT_KILL_PROCESS, not_for_intake[i]);
 	if (rc == 0 && p == SANDBOX_PARSER)
 		rc = seccomp_rule_add(f, SCMP_ACT_KILL_PROCESS, SCMP_SYS(clone), 0);
 	/* Threads only: clone without CLONE_THREAD would be a new process. clone3 passes its
 	 * flags in memory a filter cannot read: ENOSYS makes the C library fall back to clone. */
+	if (rc == 0 && p == SANDBOX_SPAWNER) /* it forks the link and deliver processes */
+		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(clone), 0);
 	if (rc == 0 && p == SANDBOX_DAEMON)
 		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
 				      SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
@@ -197,7 +215,7 @@ int sandbox_enter_profile(enum sandbox_profile p, char *err, size_t errlen)
 				      SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
 	/* Sockets of the families Sluice uses: UDP and TCP over IPv4 and IPv6, unix. */
 	const int families[] = {AF_UNIX, AF_INET, AF_INET6};
-	for (size_t i = 0; rc == 0 && p == SANDBOX_DAEMON && i < sizeof(families) / sizeof(families[0]); i++)
+	for (size_t i = 0; rc == 0 && p != SANDBOX_PARSER && i < sizeof(families) / sizeof(families[0]); i++)
 		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
 				      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)families[i]));
 	if (rc == 0)

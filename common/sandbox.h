@@ -27,7 +27,13 @@ int sandbox_enter(char *err, size_t errlen) __attribute__((warn_unused_result));
  * makes a socket or an address (open, stat, unlink, rename, mkdir, chmod, socket, socketpair,
  * bind, connect, inotify), every clone, and every signal to another process: each of those
  * kills the process. */
-enum sandbox_profile { SANDBOX_DAEMON = 0, SANDBOX_PARSER };
+/* SANDBOX_SPAWNER (rx's spawner, rx/monitor/spawner.h) is SANDBOX_DAEMON plus what starting
+ * its children takes, since a filter is inherited by every process forked after it: a new
+ * process (clone without CLONE_THREAD), and what a child calls before it installs its own
+ * filter on top (which then narrows it further): chroot, chdir, setgroups, setresuid,
+ * setresgid, setuid, setrlimit, close_range, the three Landlock calls and seccomp. Still
+ * deadly: execve, ptrace, mounts, namespaces, BPF, modules, keyrings, the rest of the list. */
+enum sandbox_profile { SANDBOX_DAEMON = 0, SANDBOX_PARSER, SANDBOX_SPAWNER };
 int sandbox_enter_profile(enum sandbox_profile p, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
 /* Whether this build installs a filter (false under AddressSanitizer). */

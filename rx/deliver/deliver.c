@@ -24,7 +24,7 @@ int deliver_new(struct deliver **out, const struct deliver_config *c)
 	struct deliver *d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
-	d->rootfd = d->tmpfd = d->statefd = d->watch_fd = -1;
+	d->rootfd = d->tmpfd = d->statefd = d->watch_fd = d->decidedfd = -1;
 	d->object_limit = c->object_limit;
 	d->audit = c->audit;
 	d->ring = c->ring;
@@ -69,6 +69,7 @@ int deliver_new(struct deliver **out, const struct deliver_config *c)
 	} else {
 		forward_free(c->forward);
 	}
+	decided_load(d);
 	*out = d;
 	return 0;
 free_versions:
@@ -87,60 +88,72 @@ free_d:
 	return rc;
 }
 
-/* Reads exactly len bytes: 0; -EPIPE on EOF before the first byte; -ECONNRESET on EOF after
- * it (the sender died mid-message). */
-static int read_exact(int fd, uint8_t *buf, size_t len)
-{
-	size_t got = 0;
-	while (got < len) {
-		ssize_t n = read(fd, buf + got, len - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return got ? -ECONNRESET : -EPIPE;
-		got += (size_t)n;
-	}
-	return 0;
-}
-
-/* One framed message from fd, handled: 0; -EPIPE at EOF between messages; else an error. */
-static int read_msg(struct deliver *d, int fd, uint8_t **buf, size_t *cap)
-{
+/* A lane's message being read: its header, then its body. The lanes are read without
+ * blocking, so a link process that stops halfway through a message (stopped, hung) holds up
+ * nothing here: what has arrived waits in the lane's buffer for the rest. */
+struct lane {
+	int fd;
 	uint8_t hdr[MSG_HDR_LEN];
-	int rc = read_exact(fd, hdr, sizeof(hdr));
-	if (rc != 0)
-		return rc;
+	size_t got;     /* bytes of the current message so far, header included */
+	uint32_t len;   /* its body's length, once the header is in */
 	enum msg_type type;
-	uint32_t len;
-	if (msg_header_decode(hdr, &type, &len) != 0)
-		return -EBADMSG;
-	if (len > *cap) { /* len <= MSG_BODY_MAX: msg_header_decode checked it */
-		uint8_t *nb = realloc(*buf, len);
-		if (!nb)
-			return -ENOMEM;
-		*buf = nb;
-		*cap = len;
+	uint8_t *buf;
+	size_t cap;
+};
+
+/* Reads what the lane has and handles the message once it is whole: 1 when a message was
+ * handled, 0 when more must come first (nothing more to read now), -EPIPE on EOF between
+ * messages, -ECONNRESET on EOF inside one, -EBADMSG, or -errno. */
+static int lane_read(struct deliver *d, struct lane *ln)
+{
+	for (;;) {
+		bool in_hdr = ln->got < MSG_HDR_LEN;
+		uint8_t *dst = in_hdr ? ln->hdr + ln->got : ln->buf + (ln->got - MSG_HDR_LEN);
+		size_t want = in_hdr ? MSG_HDR_LEN - ln->got : MSG_HDR_LEN + ln->len - ln->got;
+		if (want > 0) {
+			ssize_t n = read(ln->fd, dst, want);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0)
+				return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
+			if (n == 0)
+				return ln->got ? -ECONNRESET : -EPIPE;
+			ln->got += (size_t)n;
+			if ((size_t)n < want)
+				continue; /* read again: EAGAIN says when the lane is drained */
+		}
+		if (in_hdr) {
+			if (msg_header_decode(ln->hdr, &ln->type, &ln->len) != 0)
+				return -EBADMSG;
+			if (ln->len > ln->cap) { /* len <= MSG_BODY_MAX: msg_header_decode checked it */
+				uint8_t *nb = realloc(ln->buf, ln->len);
+				if (!nb)
+					return -ENOMEM;
+				ln->buf = nb;
+				ln->cap = ln->len;
+			}
+			continue;
+		}
+		ln->got = 0;
+		struct msg m;
+		if (msg_body_decode(ln->type, ln->buf, ln->len, &m) != 0)
+			return -EBADMSG;
+		(void)deliver_handle(d, &m);
+		return 1;
 	}
-	if ((rc = read_exact(fd, *buf, len)) != 0)
-		return rc == -EPIPE ? -ECONNRESET : rc;
-	struct msg m;
-	if (msg_body_decode(type, *buf, len, &m) != 0)
-		return -EBADMSG;
-	(void)deliver_handle(d, &m);
-	return 0;
 }
 
 #define AUDIT_RETRY_MS 1000
 
 int deliver_run(struct deliver *d, int fd, int evfd)
 {
-	uint8_t *buf = NULL;
-	size_t cap = 0;
+	struct lane lanes[2] = {{.fd = evfd}, {.fd = fd}}; /* the event lane first */
 	int rc = 0;
 	uint64_t audit_at = DEADLINE_NEVER; /* the next retry of audit lines that wait */
-	while (fd >= 0 || evfd >= 0) {
+	for (int i = 0; i < 2; i++)
+		if (lanes[i].fd >= 0)
+			(void)fcntl(lanes[i].fd, F_SETFL, fcntl(lanes[i].fd, F_GETFL) | O_NONBLOCK);
+	while (lanes[0].fd >= 0 || lanes[1].fd >= 0) {
 		/* Every pass, whatever the lanes carry: event gaps, syncs and forwarding that are due
 		 * (common/deadline.h; a block lane that never goes idle must not hold them up). Then
 		 * wait for either lane, at most until the next of them is due. */
@@ -164,7 +177,8 @@ int deliver_run(struct deliver *d, int fd, int evfd)
 							   : DEADLINE_NEVER;
 		}
 		at = deadline_min(at, audit_at);
-		struct pollfd p[3] = {{.fd = evfd, .events = POLLIN}, {.fd = fd, .events = POLLIN},
+		struct pollfd p[3] = {{.fd = lanes[0].fd, .events = POLLIN},
+				      {.fd = lanes[1].fd, .events = POLLIN},
 				      {.fd = d->watch_fd, .events = POLLIN}};
 		int n = poll(p, 3, deadline_ms(at, now));
 		if (n < 0 && errno != EINTR) {
@@ -183,27 +197,26 @@ int deliver_run(struct deliver *d, int fd, int evfd)
 				d->watch_fd = -1;
 		}
 		/* The event lane first: one message, then look again. */
-		bool ev = evfd >= 0 && p[0].revents;
-		int which = ev ? evfd : fd;
-		if (!ev && !(fd >= 0 && p[1].revents))
+		struct lane *ln = lanes[0].fd >= 0 && p[0].revents ? &lanes[0]
+				  : lanes[1].fd >= 0 && p[1].revents ? &lanes[1] : NULL;
+		if (!ln)
 			continue;
-		rc = read_msg(d, which, &buf, &cap);
+		rc = lane_read(d, ln);
 		if (rc == -EPIPE) { /* EOF between messages: the link role is done with this lane */
+			ln->fd = -1;
 			rc = 0;
-			if (ev)
-				evfd = -1;
-			else
-				fd = -1;
 			continue;
 		}
-		if (rc != 0)
+		if (rc < 0)
 			break;
+		rc = 0;
 	}
 	if (rc == -EBADMSG)
 		log_error("deliver role: malformed message from the link role");
 	else if (rc == -ECONNRESET)
 		log_warn("deliver role: the link role's stream ended mid-message");
-	free(buf);
+	free(lanes[0].buf);
+	free(lanes[1].buf);
 	return rc;
 }
 
@@ -227,6 +240,8 @@ void deliver_free(struct deliver *d)
 		if (p->full_rc) /* decided already: only its name was awaited */
 			outcome_lost(d, p, NULL);
 	}
+	orphans_at_exit(d);
+	d->exiting = true;
 	size_t left = 0; /* those deliver_keep kept stay on disk and are not dropped */
 	for (struct pending *p = d->oldest; p; p = p->newer)
 		left += p->tmp_exists || p->fd < 0;
@@ -244,6 +259,8 @@ void deliver_free(struct deliver *d)
 	close(d->rootfd);
 	if (d->statefd >= 0)
 		close(d->statefd);
+	if (d->decidedfd >= 0)
+		close(d->decidedfd);
 	free(d->senders);
 	free(d->copy);
 	free(d);

@@ -60,7 +60,10 @@ struct deliver;
 
 /* Opens files_dir (creating it if missing), creates FILES/.sluice-tmp, resumes the objects a
  * clean stop kept there (deliver_kept) and removes everything else (the leftovers of a killed
- * receiver). The config's arrays are copied. 0 or -errno. */
+ * receiver or deliver process: each such object is audited lost, reason deliver_restart, unless
+ * the link role completes it again). With state, STATE/decided keeps the file ids decided since
+ * the last STATE message, which a restart takes as decided. The config's arrays are copied.
+ * 0 or -errno. */
 int deliver_new(struct deliver **out, const struct deliver_config *c)
 	__attribute__((warn_unused_result));
 
@@ -84,8 +87,9 @@ unsigned deliver_keep(struct deliver *d);
  * looks at them. EVENTS go to rx/events/events.h. */
 int deliver_handle(struct deliver *d, const struct msg *m);
 
-/* Read framed messages from fd and evfd (the events lane, read first; -1 for none) and handle
- * them until EOF on both (0), a framing error
+/* Read framed messages from fd and evfd (the events lane, read first; -1 for none; both are
+ * made non-blocking: a message the link role stops sending halfway waits in a buffer, and the
+ * watched descriptor is still served) and handle them until EOF on both (0), a framing error
  * (-EBADMSG: unknown type, bad length, a body that does not decode, EOF inside a message; the
  * stream cannot be trusted further) or a read error (-errno). */
 int deliver_run(struct deliver *d, int fd, int evfd);

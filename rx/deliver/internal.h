@@ -43,6 +43,8 @@
 #define TABLE_BYTES_MAX (256ull << 20)      /* per-block bookkeeping of all pending objects */
 #define NOT_ARRIVED UINT64_MAX
 #define ENTRY_BYTES (HASH_LEN + sizeof(struct blk))
+#define ORPHANS_MAX DELIVER_PENDING_MAX     /* ids a deliver process that died held unfinished */
+#define DECIDED_FILE "decided"              /* STATE/decided: ids decided since STATE/senders */
 
 struct dsession {
 	uint64_t id;
@@ -112,6 +114,15 @@ struct deliver {
 	size_t copy_cap;
 	struct deliver_kept *kept; /* objects resumed from a clean stop (rx/kept.h) */
 	size_t nkept;
+	/* Ids whose temp file a deliver process that did not stop cleanly left (resume_tmp):
+	 * their lost line, if they come to one, says deliver_restart. */
+	struct closed_id orphans[ORPHANS_MAX];
+	size_t norphans;
+	/* STATE/decided (-1: not kept): the ids closed since the link role's last STATE message,
+	 * 16 bytes each (session, object, little-endian), so that after this process dies the
+	 * next one knows them as decided although STATE/senders does not say so yet. */
+	int decidedfd;
+	bool exiting; /* deliver_free: what is closed now is dropped, not decided */
 };
 
 /* table.c: the sessions told of, the pending objects, the ids decided */
@@ -124,6 +135,13 @@ bool table_is_closed(const struct deliver *d, uint64_t session, uint64_t object)
 void table_mark_closed(struct deliver *d, uint64_t session, uint64_t object);
 bool table_was_rejected(const struct deliver *d, uint64_t session, uint64_t object);
 void table_mark_rejected(struct deliver *d, uint64_t session, uint64_t object);
+
+/* resume.c: ids left unfinished by a deliver process that died */
+bool orphan_take(struct deliver *d, uint64_t session, uint64_t object);
+bool orphan_has(const struct deliver *d, uint64_t session, uint64_t object);
+void decided_load(struct deliver *d);
+void decided_reset(struct deliver *d);
+void orphans_at_exit(struct deliver *d);
 
 /* outcome.c: an object's audit line, and the outcomes that end it without a file */
 void outcome_audit(struct deliver *d, enum audit_outcome outcome, uint64_t session,

@@ -280,6 +280,26 @@ static int on_lost(struct deliver *d, const struct msg *m)
 	return 0;
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Ids first..last lost: one audit line, counted one each. */
+static void lost_run(struct deliver *d, uint64_t session, uint64_t first, uint64_t last,
+		     const char *why)
+{
+	const struct dsession *s = table_session(d, session);
+	struct audit_record r = {.outcome = AUDIT_LOST, .session = session, .object_id = first,
+				 .object_last = last, .sender = s ? s->fp : NULL, .reason = why};
+	/* A line that cannot be written now waits, or is dropped: audit.c logs and counts it. */
+	int rc = audit_write(d->audit, &r);
+	if (rc == -EINVAL)
+		log_rl(LOG_ERROR, "audit log: an outcome outside the enum: not written");
+	rxm_add(RXM_LOST, last - first + 1);
+}
+
 /* File ids of which nothing arrived, sent before this receiver heard their session or while it
  * was stopped: one audit line for the range, counted one each (the link role logged them). */
 static int on_lost_range(struct deliver *d, const struct msg *m)
@@ -292,15 +312,44 @@ static int on_lost_range(struct deliver *d, const struct msg *m)
 	for (size_t i = 0; i < m->data_len && n < sizeof(why) - 1; i++)
 		why[n++] = (m->data[i] >= 0x20 && m->data[i] < 0x7f) ? (char)m->data[i] : '?';
 	why[n] = '\0';
-	const struct dsession *s = table_session(d, m->session);
-	struct audit_record r = {.outcome = AUDIT_LOST, .session = m->session, .object_id = m->object,
-				 .object_last = m->object + m->length - 1, .sender = s ? s->fp : NULL,
-				 .reason = why};
-	/* A line that cannot be written now waits, or is dropped: audit.c logs and counts it. */
-	int rc = audit_write(d->audit, &r);
-	if (rc == -EINVAL)
-		log_rl(LOG_ERROR, "audit log: an outcome outside the enum: not written");
-	rxm_add(RXM_LOST, m->length);
+	/* Ids in the range this role has decided already (delivered before a restart, as
+	 * STATE/decided says) are not lost; ids a deliver process that died held get a line each. */
+	uint64_t first = m->object, last = m->object + m->length - 1;
+	uint64_t *skip = malloc((CLOSED_MAX + ORPHANS_MAX) * sizeof(*skip));
+	size_t nskip = 0;
+	if (!skip) { /* without the split: the range as the link role gave it */
+		lost_run(d, m->session, first, last, why);
+		return 0;
+	}
+	for (size_t i = 0; i < d->nclosed; i++)
+		if (d->closed[i].session == m->session && d->closed[i].object >= first &&
+		    d->closed[i].object <= last)
+			skip[nskip++] = d->closed[i].object;
+	for (size_t i = 0; i < d->norphans; i++)
+		if (d->orphans[i].session == m->session && d->orphans[i].object >= first &&
+		    d->orphans[i].object <= last)
+			skip[nskip++] = d->orphans[i].object;
+	qsort(skip, nskip, sizeof(*skip), cmp_u64);
+	uint64_t at = first;
+	for (size_t i = 0; i < nskip; i++) {
+		uint64_t x = skip[i];
+		if (x < at)
+			continue; /* closed and an orphan both, or twice closed */
+		if (x > at)
+			lost_run(d, m->session, at, x - 1, why);
+		struct pending *p = table_find(d, m->session, x);
+		if (p) {
+			outcome_lost(d, p, why); /* an orphan the link role gave up */
+		} else if (!table_is_closed(d, m->session, x)) {
+			outcome_audit(d, AUDIT_LOST, m->session, x, NULL, NULL, why, 0);
+			rxm_add(RXM_LOST, 1);
+			table_mark_closed(d, m->session, x);
+		}
+		at = x + 1;
+	}
+	if (at <= last)
+		lost_run(d, m->session, at, last, why);
+	free(skip);
 	return 0;
 }
 
@@ -326,6 +375,8 @@ static int on_state(struct deliver *d, const struct msg *m)
 	int rc = smallfile_writeat(d->statefd, "senders", m->data, m->data_len, 0600);
 	if (rc != 0)
 		log_rl(LOG_ERROR, "cannot save STATE/senders: %s", strerror(-rc));
+	else
+		decided_reset(d);
 	return rc;
 }
 

@@ -14,6 +14,12 @@ static void audit_line(struct deliver *d, enum audit_outcome outcome, uint64_t s
 		       const char *reason, uint64_t size, const uint8_t *signed_man, size_t signed_len)
 {
 	const struct dsession *s = table_session(d, session);
+	char why[MSG_REASON_MAX + 256];
+	if (outcome == AUDIT_LOST && orphan_take(d, session, object)) {
+		snprintf(why, sizeof(why), "deliver_restart: held unfinished by a deliver process that "
+			 "ended without a clean stop%s%s", reason ? "; " : "", reason ? reason : "");
+		reason = why;
+	}
 	struct audit_record r = {
 		.outcome = outcome,
 		.spool = man ? man->spool : NULL,

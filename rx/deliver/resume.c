@@ -4,7 +4,10 @@
  * Across a clean stop: deliver_keep writes, for each unfinished file object the link role said
  * it held (PARTIAL), a record beside its temp file (rx/kept.h); at the next start resume_tmp
  * brings those objects back as pending ones (deliver_kept lists them for the link role) and
- * removes every other temp file, the leftovers of a killed receiver.
+ * removes every other temp file, the leftovers of a killed receiver or deliver process: their
+ * ids are orphans, whose lost line (when the link role gives them up, or at the next clean
+ * stop) says deliver_restart. STATE/decided lists the ids decided since the last STATE/senders,
+ * so that after a crash a delivered id is not reported lost.
  */
 #include "rx/deliver/internal.h"
 
@@ -119,13 +122,28 @@ int resume_tmp(struct deliver *d)
 			}
 			uint64_t session, object;
 			char tail;
-			if (sscanf(n, "%16" SCNx64 "-%" SCNu64 "%c", &session, &object, &tail) == 2 &&
-			    table_find(d, session, object))
+			bool obj = sscanf(n, "%16" SCNx64 "-%" SCNu64 "%c", &session, &object, &tail) == 2 &&
+				   object != 0 && !wire_id_is_event(object);
+			if (obj && table_find(d, session, object))
 				continue;
-			if (unlinkat(d->tmpfd, n, 0) == 0)
-				removed++;
-			else
+			if (unlinkat(d->tmpfd, n, 0) != 0) {
 				log_rl(LOG_WARN, "cannot remove %s/%s: %s", DELIVER_TMP_DIR, ESCAPED(n), strerror(errno));
+				continue;
+			}
+			removed++;
+			/* Held unfinished by a deliver process that did not stop cleanly: its blocks are
+			 * gone with it (and the link process was restarted with it). The link role
+			 * declares the id lost unless it completes it again; that line says why. */
+			if (obj && !orphan_has(d, session, object) && d->norphans < ORPHANS_MAX) {
+				d->orphans[d->norphans++] = (struct closed_id){session, object};
+				log_warn("session %016" PRIx64 " object %" PRIu64 ": its temp file was left "
+					 "by a deliver process that did not stop cleanly; removed (lost, "
+					 "unless the link process completes it again)", session, object);
+			} else if (obj && !orphan_has(d, session, object)) {
+				log_warn("session %016" PRIx64 " object %" PRIu64 ": left unfinished by a "
+					 "deliver process that did not stop cleanly; more than %d such: "
+					 "reported lost only as the link role says", session, object, ORPHANS_MAX);
+			}
 		}
 	}
 	closedir(dir);
@@ -134,6 +152,83 @@ int resume_tmp(struct deliver *d)
 			 removed == 1 ? "" : "s");
 	(void)resumed;
 	return 0;
+}
+
+bool orphan_has(const struct deliver *d, uint64_t session, uint64_t object)
+{
+	for (size_t i = 0; i < d->norphans; i++)
+		if (d->orphans[i].session == session && d->orphans[i].object == object)
+			return true;
+	return false;
+}
+
+/* True when (session, object) was an orphan; it is not one any more. */
+bool orphan_take(struct deliver *d, uint64_t session, uint64_t object)
+{
+	for (size_t i = 0; i < d->norphans; i++) {
+		if (d->orphans[i].session == session && d->orphans[i].object == object) {
+			d->orphans[i] = d->orphans[--d->norphans];
+			return true;
+		}
+	}
+	return false;
+}
+
+/* At a clean stop: orphans the link role never spoke of again (not held now either) are lost;
+ * the next start would not know them as orphans. */
+void orphans_at_exit(struct deliver *d)
+{
+	for (size_t i = d->norphans; i-- > 0;) {
+		struct closed_id o = d->orphans[i];
+		if (table_find(d, o.session, o.object))
+			continue;
+		log_warn("session %016" PRIx64 " object %" PRIu64 " lost: deliver_restart, not sent "
+			 "again before this stop", o.session, o.object);
+		outcome_audit(d, AUDIT_LOST, o.session, o.object, NULL, NULL,
+			      "not sent again before this receiver stopped", 0);
+		rxm_add(RXM_LOST, 1);
+		table_mark_closed(d, o.session, o.object);
+	}
+}
+
+/* STATE/decided: opened for appending; the ids it holds are closed (the newest CLOSED_MAX). */
+void decided_load(struct deliver *d)
+{
+	d->decidedfd = -1;
+	if (d->statefd < 0)
+		return;
+	int fd = openat(d->statefd, DECIDED_FILE, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW,
+			0600);
+	if (fd < 0) {
+		log_warn("STATE/%s: %s: a restart after a crash may report delivered files lost",
+			 DECIDED_FILE, strerror(errno));
+		return;
+	}
+	struct stat st;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 16) {
+		uint64_t n = (uint64_t)st.st_size / 16, from = n > CLOSED_MAX ? n - CLOSED_MAX : 0;
+		uint8_t rec[16];
+		for (uint64_t i = from; i < n; i++) {
+			if (pread(fd, rec, 16, (off_t)(i * 16)) != 16)
+				break;
+			uint64_t s = 0, o = 0;
+			for (int b = 7; b >= 0; b--) {
+				s = s << 8 | rec[b];
+				o = o << 8 | rec[8 + b];
+			}
+			table_mark_closed(d, s, o); /* decidedfd is still -1: not written again */
+		}
+		log_info("STATE/%s: %" PRIu64 " file ids decided after the last STATE/senders", DECIDED_FILE,
+			 n - from);
+	}
+	d->decidedfd = fd;
+}
+
+/* STATE/senders was just written: it covers every id decided so far. */
+void decided_reset(struct deliver *d)
+{
+	if (d->decidedfd >= 0 && ftruncate(d->decidedfd, 0) != 0)
+		log_rl(LOG_WARN, "STATE/%s: %s", DECIDED_FILE, strerror(errno));
 }
 
 size_t deliver_kept(const struct deliver *d, const struct deliver_kept **list)

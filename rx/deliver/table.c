@@ -8,6 +8,8 @@
  */
 #include "rx/deliver/internal.h"
 
+#include "common/wire.h"
+
 struct dsession *table_session(struct deliver *d, uint64_t id)
 {
 	for (size_t i = 0; i < d->nsessions; i++)
@@ -55,6 +57,15 @@ static void id_add(struct closed_id *ids, size_t max, size_t *n, size_t *next, u
 void table_mark_closed(struct deliver *d, uint64_t session, uint64_t object)
 {
 	id_add(d->closed, CLOSED_MAX, &d->nclosed, &d->closed_next, session, object);
+	if (d->decidedfd < 0 || d->exiting || wire_id_is_event(object))
+		return;
+	uint8_t rec[16];
+	for (int b = 0; b < 8; b++) {
+		rec[b] = (uint8_t)(session >> (8 * b));
+		rec[8 + b] = (uint8_t)(object >> (8 * b));
+	}
+	if (write(d->decidedfd, rec, sizeof(rec)) != (ssize_t)sizeof(rec))
+		log_rl(LOG_WARN, "STATE/%s: %s", DECIDED_FILE, strerror(errno));
 }
 
 bool table_was_rejected(const struct deliver *d, uint64_t session, uint64_t object)
@@ -89,6 +100,8 @@ void table_close(struct deliver *d, struct pending *p)
 		close(p->fd);
 	if (p->tmp_exists && unlinkat(d->tmpfd, p->tmpname, 0) != 0 && errno != ENOENT)
 		log_rl(LOG_WARN, "removing temp file %s: %s", p->tmpname, strerror(errno));
+	if (!d->exiting)
+		(void)orphan_take(d, p->session, p->object); /* decided: audited by the caller */
 	table_mark_closed(d, p->session, p->object);
 	free(p->leaves);
 	free(p->blk);

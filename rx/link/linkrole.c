@@ -216,8 +216,11 @@ int linkrole_run(struct linkrole *l)
 				.length = o->len};
 		out_emit(l, &m);
 	}
-	/* Hand over what is queued, within reason, so complete objects are not lost. */
+	/* Hand over what is queued, within reason, so complete objects are not lost (the tick
+	 * hook still runs: the monitor tells a stop in progress from a hung process by it). */
 	for (int i = 0; i < 50 && !linkrole_flush(l); i++) {
+		if (l->c.tick)
+			l->c.tick(l->c.tick_ctx);
 		struct pollfd p[2] = {{.fd = l->q[0].head ? l->c.out_fd : -1, .events = POLLOUT},
 				      {.fd = l->q[1].head ? l->c.ev_fd : -1, .events = POLLOUT}};
 		poll(p, 2, 20);

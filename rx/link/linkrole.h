@@ -54,6 +54,10 @@ struct linkrole_config {
 	const char *state_text;
 	size_t state_len;
 	bool state_msg;
+	/* Called on every tick (about every 100 ms) while linkrole_run runs, and while it hands
+	 * over its queue at a stop; may be NULL. */
+	void (*tick)(void *ctx);
+	void *tick_ctx;
 	const struct linkrole_resume *resume; /* copied by linkrole_new */
 	size_t nresume;
 };

@@ -20,6 +20,7 @@
 #include "rx/link/linkrole.h"
 #include "rx/monitor/keyholder.h"
 #include "rx/monitor/procmsg.h"
+#include "rx/msg.h"
 
 #define KEYHOLDER_WAIT_NS 2000000000ull
 
@@ -81,6 +82,22 @@ static int ask_keyholder(void *ctx, const uint8_t *ann, size_t len, struct sessi
 	return rc;
 }
 
+/* The tick hook: the monitor's watchdog hears from this process's loop about once a second. */
+static void send_alive(void *ctx)
+{
+	static uint64_t last;
+	struct channel *ch = ctx;
+	uint64_t now = deadline_now();
+	if (last && now - last < KH_ALIVE_NS)
+		return;
+	last = now;
+	int rc = channel_queue(ch, KH_ALIVE, NULL, NULL, 0);
+	if (rc == 0)
+		rc = channel_flush(ch);
+	if (rc != 0 && rc != -EAGAIN) /* -EAGAIN: it goes with the next one */
+		log_rl(LOG_WARN, "link process: the heartbeat to the monitor: %s", strerror(-rc));
+}
+
 static void die(const char *what, const char *err)
 {
 	log_error("link process: %s: %s", what, err);
@@ -129,6 +146,15 @@ void linkproc_main(const struct linkproc_config *c, const uint8_t *body, size_t 
 		ssize_t w = write(chan, bad, sizeof(bad));
 		(void)w;
 	}
+	if (first && strcmp(test_trigger(), "link-halfstop") == 0) {
+		/* Half of a well-formed STATE message on the block lane, then this process stops
+		 * (SIGSTOP to itself): the deliver process must not wait for the rest forever. */
+		static const uint8_t half[12] = {MSG_STATE, 0, 0, 0, 64, 0, 0, 0, 's', 'l', 'u', 'i'};
+		log_warn("test trigger link-halfstop: half a message to the deliver process, then SIGSTOP");
+		ssize_t w = write(chan, half, sizeof(half));
+		(void)w;
+		raise(SIGSTOP);
+	}
 	if (first && strcmp(test_trigger(), "link-badkey") == 0) {
 		static const uint8_t bad[8] = {77, 0, 0, 0, 0, 0, 0, 0};
 		log_warn("test trigger link-badkey: a malformed message to the key holder");
@@ -154,6 +180,8 @@ void linkproc_main(const struct linkproc_config *c, const uint8_t *body, size_t 
 		.state_text = m.state,
 		.state_len = m.state_len,
 		.state_msg = true,
+		.tick = send_alive,
+		.tick_ctx = &kc,
 		.resume = m.resume,
 		.nresume = m.nresume,
 	};

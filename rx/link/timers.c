@@ -72,4 +72,6 @@ void linkrole_tick(struct linkrole *l, uint64_t now)
 		l->last_save = now;
 	}
 	l->last_tick = now;
+	if (l->c.tick)
+		l->c.tick(l->c.tick_ctx);
 }

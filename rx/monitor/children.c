@@ -85,6 +85,7 @@ void mon_finish(struct mon *m)
 	uv_close((uv_handle_t *)&m->restart, mon_on_closed);
 	uv_close((uv_handle_t *)&m->stop_timer, mon_on_closed);
 	uv_close((uv_handle_t *)&m->space, mon_on_closed);
+	uv_close((uv_handle_t *)&m->watchdog, mon_on_closed);
 	uv_close((uv_handle_t *)&m->sp_poll, mon_on_closed);
 	if (m->dv_open)
 		uv_close((uv_handle_t *)&m->dv_poll, mon_on_closed);
@@ -202,6 +203,8 @@ static int start_link(struct mon *m)
 	m->kh_open = true;
 	key[0] = -1;
 	m->st[ROLE_LINK] = STARTING;
+	m->link_alive_ns = deadline_now();
+	m->link_stall_killed = false;
 out:
 	for (int i = 0; i < 2; i++) {
 		if (chan[i] >= 0)
@@ -239,6 +242,22 @@ void mon_reconcile(struct mon *m)
 
 static void on_restart(uv_timer_t *t) { mon_reconcile(t->data); }
 
+/* A link process whose loop has not said it runs (KH_ALIVE, about once a second, also while it
+ * hands over its queue at a stop) for LINK_STALL_NS is stopped or hung: killed, and so started
+ * again like any that ends. During a stop the bound is LINK_STALL_STOP_NS, so that a hung one
+ * does not hold the stop past 2 s. */
+void mon_watchdog(uv_timer_t *t)
+{
+	struct mon *m = t->data;
+	uint64_t now = deadline_now(), limit = m->stopping ? LINK_STALL_STOP_NS : LINK_STALL_NS;
+	if (m->st[ROLE_LINK] == DOWN || m->link_stall_killed || now - m->link_alive_ns < limit)
+		return;
+	m->link_stall_killed = true;
+	log_error("the link process sent no heartbeat for %" PRIu64 " ms (stopped or hung): killed",
+		  (now - m->link_alive_ns) / 1000000u);
+	mon_signal(m, ROLE_LINK, SIGKILL);
+}
+
 void mon_child_exited(struct mon *m, uint32_t role, uint32_t status)
 {
 	m->st[role] = DOWN;
@@ -274,8 +293,9 @@ void mon_child_exited(struct mon *m, uint32_t role, uint32_t status)
 	rxm_add(role == ROLE_LINK ? RXM_LINK_RESTARTS : RXM_DELIVER_RESTARTS, 1);
 	log_error("the %s process %s; starting another in %u ms%s", mon_role_name((int)role), how,
 		  m->backoff_ms[role],
-		  role == ROLE_DELIVER ? " (file objects it held unfinished are lost: the link "
-					 "process is restarted too)" : "");
+		  role == ROLE_DELIVER ? " (the link process is restarted too; each file object "
+					 "it held unfinished is audited lost, deliver_restart, unless "
+					 "completed again)" : "");
 	if (role == ROLE_DELIVER)
 		mon_signal(m, ROLE_LINK, SIGKILL);
 	uv_timer_start(&m->restart, on_restart, m->backoff_ms[role], 0);

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <uv.h>
 
 #include "common/channel.h"
@@ -23,6 +24,9 @@
 #define BACKOFF_MAX_MS 5000
 #define STEADY_NS 30000000000ull /* a child that ran this long starts again at once */
 #define STOP_KILL_MS 10000
+#define LINK_STALL_NS 5000000000ull /* no KH_ALIVE from the link process for this long: killed */
+#define LINK_STALL_STOP_NS 1500000000ull /* the same once a stop began (SIGTERM within 2 s) */
+#define WATCHDOG_MS 250
 #define STATE_MAX (64u << 10) /* STATE/senders per pinned sender, at most */
 
 enum child_state { DOWN, STARTING, UP };
@@ -37,9 +41,10 @@ struct mon {
 	struct ring *ring;
 	char empty_dir[4096];
 	struct spawner_config spc;
+	pid_t spawner_pid;
 	uv_loop_t loop;
 	uv_signal_t sigint, sigterm, sighup;
-	uv_timer_t retention, restart, stop_timer, space;
+	uv_timer_t retention, restart, stop_timer, space, watchdog;
 	struct notify notify; /* systemd readiness and watchdog */
 	uv_poll_t sp_poll, dv_poll, kh_poll;
 	struct channel sp, dv, khc;
@@ -48,6 +53,8 @@ struct mon {
 	uint64_t started_ns[2];
 	unsigned backoff_ms[2];
 	uint32_t incarnation;
+	uint64_t link_alive_ns; /* the link process's last KH_ALIVE (or its start) */
+	bool link_stall_killed; /* the watchdog killed the current one */
 	uint8_t *kept;
 	size_t kept_len;
 	bool kept_known;
@@ -69,6 +76,7 @@ void mon_finish(struct mon *m);
 void mon_stop_step(struct mon *m);
 void mon_reconcile(struct mon *m);
 void mon_child_exited(struct mon *m, uint32_t role, uint32_t status);
+void mon_watchdog(uv_timer_t *t);
 
 /* space.c: free space on the output folders (timer callback) */
 #define SPACE_CHECK_MS 5000

@@ -14,6 +14,8 @@
  *   KH_ASK     link -> holder: the announcement, WIRE_ANNOUNCE_LEN bytes
  *   KH_KEYS    holder -> link: the session secret, 32 bytes, then its AEAD (u8)
  *   KH_REFUSED holder -> link: why, text
+ *   KH_ALIVE   link -> holder: empty, about once a second while the link process's loop runs
+ *              (the monitor's watchdog: rx/monitor/monitor.h)
  * Anything else from the link process, or an ASK of another length, is a compromise of it.
  */
 #ifndef SLUICE_RX_MONITOR_KEYHOLDER_H
@@ -25,7 +27,8 @@
 #include "common/keys.h"
 #include "common/session.h"
 
-enum { KH_ASK = 1, KH_KEYS = 2, KH_REFUSED = 3 };
+enum { KH_ASK = 1, KH_KEYS = 2, KH_REFUSED = 3, KH_ALIVE = 4 };
+#define KH_ALIVE_NS 1000000000ull
 #define KH_BODY_MAX 512
 #define KH_KEYS_LEN 33
 #define KEYHOLDER_PER_SEC 100

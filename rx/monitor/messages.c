@@ -136,6 +136,10 @@ void mon_on_keyholder(uv_poll_t *p, int status, int events)
 	struct channel_msg msg;
 	int rc;
 	while ((rc = channel_next(&m->khc, &msg)) == 1) {
+		if (msg.type == KH_ALIVE && msg.len == 0) {
+			m->link_alive_ns = deadline_now();
+			continue;
+		}
 		if (msg.type != KH_ASK || msg.len != WIRE_ANNOUNCE_LEN) {
 			rc = -EBADMSG;
 			break;

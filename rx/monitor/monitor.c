@@ -161,6 +161,7 @@ static int start(struct mon *m, const char *cfg_path)
 		log_error("cannot start the spawner: %s", strerror((int)-sp));
 		return 1;
 	}
+	m->spawner_pid = sp;
 	if ((rc = channel_init(&m->sp, fd, PROCMSG_BODY_MAX, PROCMSG_BODY_MAX + CHANNEL_HDR)) != 0)
 		return 1;
 	/* From here on only the monitor holds the secret. */
@@ -208,6 +209,9 @@ int monitor_run(const char *cfg_path, struct rx_config *cfg, const uint8_t (*sen
 	uv_timer_start(&m->retention, on_retention, 0, RETENTION_INTERVAL_MS);
 	uv_timer_init(&m->loop, &m->space);
 	m->space.data = m;
+	uv_timer_init(&m->loop, &m->watchdog);
+	m->watchdog.data = m;
+	uv_timer_start(&m->watchdog, mon_watchdog, WATCHDOG_MS, WATCHDOG_MS);
 	uv_timer_start(&m->space, mon_space_check, 0, SPACE_CHECK_MS);
 	uv_poll_init(&m->loop, &m->sp_poll, m->sp.fd);
 	m->sp_poll.data = m;
@@ -249,8 +253,17 @@ int monitor_run(const char *cfg_path, struct rx_config *cfg, const uint8_t (*sen
 	}
 	uv_run(&m->loop, UV_RUN_DEFAULT);
 	uv_loop_close(&m->loop);
-	while (waitpid(-1, NULL, 0) > 0) /* the spawner, once it has stopped its children */
-		;
+	int st;
+	pid_t pid;
+	while ((pid = waitpid(-1, &st, 0)) > 0) { /* the spawner, once it has stopped its children */
+		if (pid != m->spawner_pid)
+			continue;
+		if (WIFSIGNALED(st))
+			log_error("the spawner process was killed by signal %d (%s)", WTERMSIG(st),
+				  strsignal(WTERMSIG(st)));
+		else if (WEXITSTATUS(st) != 0)
+			log_error("the spawner process exited with status %d", WEXITSTATUS(st));
+	}
 	keyholder_free(m->kh);
 	keys_wipe(&m->keys, sizeof(m->keys));
 	channel_free(&m->sp);

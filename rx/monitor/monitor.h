@@ -10,6 +10,8 @@
  *   - a child that dies is started again after a back-off (100 ms, doubling up to 5 s, back
  *     to 100 ms once it has run 30 s), logged and counted; a malformed message on any channel
  *     is a compromise of its sender, which is killed and started again;
+ *   - a link process that has not said it runs (KH_ALIVE) for LINK_STALL_NS is stopped or hung:
+ *     killed, and so started again;
  *   - on SIGTERM or SIGINT the link process stops first (it names its unfinished objects and
  *     hands over what it holds), then the deliver process (which keeps those), then the
  *     spawner; a child that has not stopped after STOP_KILL_MS is killed.

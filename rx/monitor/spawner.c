@@ -14,6 +14,7 @@
 
 #include "common/channel.h"
 #include "common/log.h"
+#include "common/sandbox.h"
 #include "hw/link.h"
 #include "rx/deliver/proc.h"
 #include "rx/monitor/procmsg.h"
@@ -130,6 +131,17 @@ static void spawner_main(struct spawner *s, pid_t parent)
 	signal(SIGTERM, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGHUP, SIG_IGN); /* a reload is the main process's (a SIGHUP to the group too) */
+	char err[256];
+	if (sandbox_enter_profile(SANDBOX_SPAWNER, err, sizeof(err)) != 0) {
+		log_error("spawner: %s", err);
+		_exit(1);
+	}
+	if (strcmp(test_trigger(), "spawner-filter") == 0) {
+		log_warn("test trigger spawner-filter: calling execve() under the filter");
+		char *argv[] = {"/bin/true", NULL};
+		execve(argv[0], argv, NULL);
+		log_error("test trigger spawner-filter: execve() failed (%s): not stopped", strerror(errno));
+	}
 	for (;;) {
 		struct pollfd p = {.fd = s->ch.fd, .events = POLLIN};
 		int r = poll(&p, 1, s->pid[0] > 0 || s->pid[1] > 0 ? 20 : 500);

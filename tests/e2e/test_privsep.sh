@@ -9,7 +9,7 @@
 #     batch in flight is delivered or counted lost, and later files arrive intact;
 #  4. a malformed message from the link process, to the deliver process or to the key holder,
 #     is refused, counted, and the link process is killed and started again;
-#  5. each process's filter stops a forbidden call (test triggers); the deliver process opens
+#  5. each process's filter (the spawner's too) stops a forbidden call (test triggers); the deliver process opens
 #     nothing outside its folders (Landlock); SIGTERM stops them all;
 #  6. SIGKILL of the monitor takes the other processes with it (the link process changed user,
 #     which clears a parent-death signal: it is set again).
@@ -62,6 +62,7 @@ fi
 if [ $SAN = 0 ]; then
 	[ "$(status_of "$LINK" Seccomp)" = 2 ] || fail "the link process has no filter"
 	[ "$(status_of "$DELIVER" Seccomp)" = 2 ] || fail "the deliver process has no filter"
+	[ "$(status_of "$(spawner)" Seccomp)" = 2 ] || fail "the spawner has no filter"
 fi
 # Beyond stdin, stdout and stderr (the log), only sockets: the link, two lanes, the key holder.
 if ls -l "/proc/$LINK/fd" 2>/dev/null | awk '$9 > 2' | grep -E -- '-> /'; then
@@ -164,6 +165,19 @@ else
 	wait "$RX_PID" 2>/dev/null || rc=$?
 	[ "$rc" = $((128 + 31)) ] || fail "monitor-filter: rx exited $rc, not by SIGSYS"
 	log "   monitor-filter: killed by SIGSYS"
+	# The spawner cannot be started again (a new one would be forked from the monitor, which
+	# holds the key by then): rx logs how it ended and stops, exit 1.
+	: >"$W/rx.log"
+	SLUICE_TEST_TRIGGER=spawner-filter "$RX" -c "$W/rx.yaml" >>"$W/rx.log" 2>&1 &
+	RX_PID=$!
+	rc=0
+	wait "$RX_PID" 2>/dev/null || rc=$?
+	[ "$rc" = 1 ] || fail "spawner-filter: rx exited $rc, not 1"
+	grep -q "test trigger spawner-filter: calling execve() under the filter" "$W/rx.log" ||
+		fail "spawner-filter: the trigger did not act"
+	grep -q "the spawner process was killed by signal 31" "$W/rx.log" ||
+		fail "spawner-filter: its death by SIGSYS is not logged"
+	log "   spawner-filter: killed by SIGSYS, logged, rx stopped (exit 1)"
 fi
 log "5 ok"
 

@@ -33,6 +33,7 @@
 #include "common/evbatch.h"
 #include "common/hash.h"
 #include "common/manifest.h"
+#include "common/wire.h"
 #include "fec/fec.h"
 #include "rx/audit.h"
 #include "rx/deliver/deliver.h"
@@ -107,12 +108,14 @@ static struct ring *ring;  /* the block ring BLOCK_REF points into */
 static bool via_ring;      /* send_block puts blocks into it, as the link role does */
 static unsigned ring_full; /* blocks sent inline for want of room */
 
+static const char *state_dir; /* deliver_config.state: NULL, or top (STATE/decided) */
+
 static void new_deliver(void)
 {
 	const uint8_t(*senders)[32] = (const uint8_t(*)[32])tx_pk;
-	struct deliver_config c = {.files_dir = files, .events_dir = top, .senders = senders,
-				   .nsenders = 1, .object_limit = LIMIT, .audit = aud,
-				   .ring = ring};
+	struct deliver_config c = {.files_dir = files, .events_dir = top, .state = state_dir,
+				   .senders = senders, .nsenders = 1, .object_limit = LIMIT,
+				   .audit = aud, .ring = ring};
 	assert_int_equal(deliver_new(&dl, &c), 0);
 }
 
@@ -518,6 +521,72 @@ static void test_run_socketpair(void **state)
 	/* An empty stream is a clean EOF too. */
 	assert_int_equal(run_stream(NULL, 0), 0);
 	free(s.buf);
+}
+
+/* ---- a link role that stops halfway through a message ---- */
+
+struct half {
+	int lane, watch_w, watch_r; /* the lane's writing end; the watched pipe */
+	uint8_t msg[128];
+	size_t len;
+	int calls;
+};
+
+/* Half of the message, then (later: deliver_run is reading the lane by then) the watched fd. */
+static void *write_half(void *p)
+{
+	struct half *h = p;
+	assert_int_equal(send(h->lane, h->msg, h->len / 2, MSG_NOSIGNAL), (ssize_t)(h->len / 2));
+	usleep(100000);
+	assert_int_equal(write(h->watch_w, "x", 1), 1);
+	return NULL;
+}
+
+/* The watch callback: the rest of the message, then the end of the lane. */
+static int on_watch(void *arg)
+{
+	struct half *h = arg;
+	char c;
+	assert_int_equal(read(h->watch_r, &c, 1), 1);
+	if (h->calls++ == 0) {
+		size_t rest = h->len - h->len / 2;
+		assert_int_equal(send(h->lane, h->msg + h->len / 2, rest, MSG_NOSIGNAL), (ssize_t)rest);
+		close(h->lane);
+	}
+	return 0;
+}
+
+/* While half a message sits on a lane, deliver_run still serves the watched descriptor (the
+ * monitor's channel); the message is handled once the rest comes. A deliver_run that blocked
+ * in read() would never get there: SIGALRM ends the test after 5 s. */
+static void test_run_half_message(void **state)
+{
+	(void)state;
+	struct half h = {0};
+	int sv[2], pw[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	assert_int_equal(pipe2(pw, O_CLOEXEC), 0);
+	h.lane = sv[0];
+	h.watch_r = pw[0];
+	h.watch_w = pw[1];
+	struct msg m = {.type = MSG_SESSION, .session = 31, .counter = 1, .start_ns = 1, .flags = 1};
+	memcpy(m.sender_pk, tx_pk, 32);
+	h.len = msg_encoded_len(&m);
+	assert_true(h.len <= sizeof(h.msg));
+	assert_int_equal(msg_encode(&m, h.msg, h.len), (int)h.len);
+	deliver_watch(dl, pw[0], on_watch, &h);
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, write_half, &h), 0);
+	alarm(5);
+	assert_int_equal(deliver_run(dl, sv[1], -1), 0);
+	alarm(0);
+	pthread_join(th, NULL);
+	assert_int_equal(h.calls, 1);
+	assert_int_equal(audit_lines("session", "\"000000000000001f\"", "sender restarted", NULL), 1);
+	deliver_watch(dl, -1, NULL, NULL);
+	close(sv[1]);
+	close(pw[0]);
+	close(pw[1]);
 }
 
 /* ---- timers while the block lane never goes idle ---- */
@@ -1313,12 +1382,71 @@ static void test_leftovers_and_restart(void **state)
 	assert_int_equal(deliver_bad_messages(dl), bad + 1);
 }
 
+static int send_lost_range(uint64_t session, uint64_t first, uint64_t n, const char *reason)
+{
+	struct msg m = {.type = MSG_LOST_RANGE, .session = session, .object = first, .length = n,
+			.data = (const uint8_t *)reason, .data_len = strlen(reason)};
+	return feed(&m);
+}
+
+static off_t file_size(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 ? st.st_size : -1;
+}
+
+/* After a deliver process that did not stop cleanly: a file it delivered is not lost when the
+ * link role's range says so (STATE/decided), a temp file it left is removed and its id is lost
+ * on a line of its own, reason deliver_restart, and every other id of the range is lost and
+ * counted once. STATE/decided is emptied when STATE/senders is written. */
+static void test_lost_after_deliver_restart(void **state)
+{
+	(void)state;
+	char p[256], dec[160];
+	deliver_free(dl);
+	state_dir = top;
+	new_deliver();
+	snprintf(dec, sizeof(dec), "%s/decided", top);
+	assert_int_equal(send_session(21, tx_pk, 0), 0);
+	uint8_t *d = rnd_buf(5000);
+	struct obj *o = obj_new(21, 5, "cam", "five.ts", d, 5000, tx_sk);
+	send_obj(o);
+	check_file("cam/five.ts", o);
+	assert_int_equal(file_size(dec), 16);
+	/* a crash: the temp file of object 9 stays (deliver_free would remove the ones it holds) */
+	deliver_free(dl);
+	snprintf(p, sizeof(p), "%s/%s/%016" PRIx64 "-9", files, DELIVER_TMP_DIR, (uint64_t)21);
+	int fd = open(p, O_CREAT | O_WRONLY, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	new_deliver();
+	assert_int_equal(tmp_entries(), 0);
+	assert_int_equal(send_session(21, tx_pk, 0), 0);
+	uint64_t lost0 = counter(RXM_LOST);
+	assert_int_equal(send_lost_range(21, 3, 8, "sent while this receiver was stopped"), 0);
+	assert_int_equal(counter(RXM_LOST) - lost0, 7); /* 3..10 but 5 */
+	assert_int_equal(audit_lines("lost", "\"object\":3,", "\"object_last\":4,", NULL), 1);
+	assert_int_equal(audit_lines("lost", "\"object\":6,", "\"object_last\":8,", NULL), 1);
+	assert_int_equal(audit_lines("lost", "\"object\":9,", "deliver_restart", NULL), 1);
+	assert_int_equal(audit_lines("lost", "\"object\":10,", NULL), 1);
+	assert_int_equal(audit_lines("lost", "\"object\":5,", NULL), 0);
+	assert_int_equal(audit_lines("lost", NULL), 4);
+	/* the orphan is lost once: the link role's LOST for it adds nothing */
+	assert_int_equal(send_lost(21, 9, WIRE_KIND_FILE, "incomplete"), 0);
+	assert_int_equal(counter(RXM_LOST) - lost0, 7);
+	struct msg m = {.type = MSG_STATE, .data = (const uint8_t *)"x\n", .data_len = 2};
+	assert_int_equal(feed(&m), 0);
+	assert_int_equal(file_size(dec), 0);
+	state_dir = NULL;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_sizes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dir_fsync_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_socketpair, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_run_half_message, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_timers_busy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_duplicate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_renamed, setup, teardown),
@@ -1335,6 +1463,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_fields, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_evict, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_leftovers_and_restart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lost_after_deliver_restart, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, group_setup, NULL);
 }

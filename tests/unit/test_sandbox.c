@@ -19,7 +19,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
+#include <sched.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
@@ -257,6 +261,73 @@ static void test_intake_profile(void **state)
 	profile = SANDBOX_DAEMON;
 }
 
+/* What rx's spawner does, and what a child of it does before its own filter: a new process
+ * that runs and is reaped, the calls that drop privileges (they fail here without root, with
+ * EPERM from the kernel, not from the filter), a child's own filter stacked on top. */
+static int spawner_work(void)
+{
+	pid_t pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		char err[256];
+		struct rlimit r = {0, 0};
+		if (setrlimit(RLIMIT_CORE, &r) != 0 || chdir("/") != 0)
+			_exit(3);
+		if (syscall(SYS_close_range, 100u, 200u, 0) != 0)
+			_exit(4);
+		(void)syscall(SYS_landlock_create_ruleset, NULL, 0, 1); /* the ABI version */
+		uid_t u = geteuid();
+		gid_t g = getegid();
+		(void)!chroot("/");
+		(void)!setgroups(0, NULL);
+		(void)!setresgid(g, g, g);
+		(void)!setresuid(u, u, u);
+		(void)!setuid(0);
+		if (sandbox_refused() != 0)
+			_exit(5); /* the spawner's filter refused one of them */
+		if (sandbox_enter_profile(SANDBOX_PARSER, err, sizeof(err)) != 0)
+			_exit(6);
+		_exit(0);
+	}
+	int st = 0;
+	CHECK(waitpid(pid, &st, 0) == pid);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	CHECK(kill(getpid(), 0) == 0);
+	return 0;
+}
+
+static int do_unshare(void)
+{
+	unshare(CLONE_NEWUSER);
+	return 1;
+}
+
+static int do_mount(void)
+{
+	mount("none", "/tmp", "tmpfs", 0, NULL);
+	return 1;
+}
+
+/* rx's spawner: it and its children before their own filters run; exec, ptrace, a mount and
+ * a namespace kill it with SIGSYS. */
+static void test_spawner_profile(void **state)
+{
+	(void)state;
+	if (!sandbox_supported())
+		skip();
+	profile = SANDBOX_SPAWNER;
+	expect_clean(daemon_work);
+	expect_clean(spawner_work);
+	int (*fns[])(void) = {do_exec, do_ptrace, do_unshare, do_mount};
+	for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
+		int st = in_sandbox(fns[i]);
+		if (!WIFSIGNALED(st))
+			fail_msg("case %zu: exited %d, not killed", i, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+		assert_int_equal(WTERMSIG(st), SIGSYS);
+	}
+	profile = SANDBOX_DAEMON;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -264,6 +335,7 @@ int main(void)
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_deadly),
 		cmocka_unit_test(test_intake_profile),
+		cmocka_unit_test(test_spawner_profile),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
