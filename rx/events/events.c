@@ -29,10 +29,10 @@
 static void new_stream(struct events *e, struct source *s, uint64_t stream, uint64_t first)
 {
 	if (s->have_stream) {
-		uint64_t rx_ns = now_ns(), n = 0;
+		uint64_t rx_ns = now_ns();
 		while (s->nheld) /* what the old stream left: in order, gaps logged */
-			n += order_skip_gap(e, s, rx_ns);
-		order_flush(e, s, rx_ns, n);
+			order_skip_gap(e, s, rx_ns);
+		order_flush(e, s, rx_ns);
 		log_warn("events %s: the sender's sequence was reset (stream %016" PRIx64 " after %016" PRIx64
 			 "); seq restarts at %" PRIu64, s->name, stream, s->stream, first);
 		s->have_next = false;
@@ -58,7 +58,7 @@ int events_batch(struct events *e, const uint8_t *obj, size_t len)
 	bool fresh = !s->have_stream || s->stream != b.stream;
 	if (fresh)
 		new_stream(e, s, b.stream, b.count ? b.ev[0].seq : 0);
-	uint64_t rx_ns = now_ns(), mono = e->mono(), lines = 0, dups = 0;
+	uint64_t rx_ns = now_ns(), mono = e->mono(), dups = 0;
 	if (!s->have_next && b.count && b.after <= b.ev[0].seq) {
 		/* First batch of a source (or of a new stream): the sequence starts where the
 		 * sender's previous batch ended, so seqs it dropped before this one are counted. */
@@ -75,7 +75,7 @@ int events_batch(struct events *e, const uint8_t *obj, size_t len)
 		       "queue was full): %" PRIu64 " event%s lost", s->name, s->next, b.ev[0].seq - 1, n,
 		       n == 1 ? "" : "s");
 		s->next = b.ev[0].seq;
-		lines += order_drain(e, s, rx_ns);
+		order_drain(e, s, rx_ns);
 	}
 	for (uint32_t i = 0; i < b.count; i++) {
 		const struct evbatch_event *ev = &b.ev[i];
@@ -94,28 +94,26 @@ int events_batch(struct events *e, const uint8_t *obj, size_t len)
 		if (ev->seq == s->next) {
 			encode_line(e, s, ev->seq, ev->tx_time_ns, ev->data, ev->len, rx_ns);
 			s->next++;
-			lines++;
-			lines += order_drain(e, s, rx_ns);
+			order_drain(e, s, rx_ns);
 			continue;
 		}
 		int h = order_hold(e, s, ev, mono);
 		if (h == 1) {
 			dups++;
 		} else if (h < 0) {
-			lines += order_skip_gap(e, s, rx_ns); /* no memory to wait: give up the gap now */
+			order_skip_gap(e, s, rx_ns); /* no memory to wait: give up the gap now */
 			if (ev->seq >= s->next) {
 				if (ev->seq > s->next)
 					order_gap(s, s->next, ev->seq);
 				encode_line(e, s, ev->seq, ev->tx_time_ns, ev->data, ev->len, rx_ns);
 				s->next = ev->seq + 1;
-				lines++;
-			}
+				}
 		}
 		while (s->nheld > EVENTS_REORDER_MAX || s->heldbytes > EVENTS_REORDER_BYTES ||
 		       (s->nheld && e->held_total > EVENTS_REORDER_TOTAL))
-			lines += order_skip_gap(e, s, rx_ns);
+			order_skip_gap(e, s, rx_ns);
 	}
-	order_flush(e, s, rx_ns, lines);
+	order_flush(e, s, rx_ns);
 	if (fresh)
 		sources_save_stream(e, s); /* after the lines: they do not wait for this file's fsync */
 	if (dups) {
@@ -151,10 +149,9 @@ void events_tick(struct events *e)
 	uint64_t now = e->mono(), rx_ns = now_ns();
 	for (size_t i = 0; i < e->nsrc; i++) {
 		struct source *s = e->src[i];
-		uint64_t n = 0;
 		while (s->nheld && now >= s->held[0].since + EVENTS_REORDER_NS)
-			n += order_skip_gap(e, s, rx_ns); /* every gap that is due, each on its own time */
-		order_flush(e, s, rx_ns, n);
+			order_skip_gap(e, s, rx_ns); /* every gap that is due, each on its own time */
+		order_flush(e, s, rx_ns);
 	}
 	if (now >= e->last_sync + SYNC_NS) {
 		for (size_t i = 0; i < e->nsrc; i++) {
@@ -209,10 +206,9 @@ void events_free(struct events *e)
 	uint64_t rx_ns = now_ns();
 	for (size_t i = 0; i < e->nsrc; i++) {
 		struct source *s = e->src[i];
-		uint64_t n = 0;
 		while (s->nheld)
-			n += order_skip_gap(e, s, rx_ns);
-		order_flush(e, s, rx_ns, n);
+			order_skip_gap(e, s, rx_ns);
+		order_flush(e, s, rx_ns);
 		if (s->fd >= 0) {
 			if (s->dirty)
 				fdatasync(s->fd);

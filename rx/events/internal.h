@@ -50,6 +50,7 @@ struct source {
 struct buf {
 	char *p;
 	size_t len, cap;
+	uint64_t lines; /* whole lines in p */
 };
 
 struct events {
@@ -64,6 +65,8 @@ struct events {
 	uint64_t (*mono)(void);
 };
 
+/* encode.c: how e->out grows (realloc; tests fail it on demand) */
+extern void *(*encode_out_realloc)(void *, size_t);
 /* encode.c: append one line for an event to e->out (a lost one is logged and counted) */
 void encode_line(struct events *e, struct source *s, uint64_t seq, uint64_t tx_ns,
 		 const uint8_t *data, size_t len, uint64_t rx_ns);
@@ -78,14 +81,14 @@ void dayfile_recover(struct source *s);
 struct source *sources_get(struct events *e, const char *name);
 void sources_save_stream(struct events *e, struct source *s);
 
-/* order.c: writing in seq order. order_flush writes e->out (nlines lines) to today's file and
- * to forwarding; order_gap logs and counts the seqs from..to-1 as lost; order_drain and
- * order_skip_gap return how many lines they added to e->out; order_hold returns 0 (held),
- * 1 (a duplicate of a held event) or -ENOMEM. */
-void order_flush(struct events *e, struct source *s, uint64_t rx_ns, uint64_t nlines);
+/* order.c: writing in seq order. order_flush writes e->out to today's file and to forwarding,
+ * counting its lines delivered or lost; order_gap logs and counts the seqs from..to-1 as lost;
+ * order_drain and order_skip_gap add lines to e->out; order_hold returns 0 (held), 1 (a
+ * duplicate of a held event) or -ENOMEM. */
+void order_flush(struct events *e, struct source *s, uint64_t rx_ns);
 void order_gap(struct source *s, uint64_t from, uint64_t to);
-uint64_t order_drain(struct events *e, struct source *s, uint64_t rx_ns);
-uint64_t order_skip_gap(struct events *e, struct source *s, uint64_t rx_ns);
+void order_drain(struct events *e, struct source *s, uint64_t rx_ns);
+void order_skip_gap(struct events *e, struct source *s, uint64_t rx_ns);
 int order_hold(struct events *e, struct source *s, const struct evbatch_event *ev, uint64_t now);
 
 #endif

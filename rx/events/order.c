@@ -32,10 +32,11 @@ static void held_drop_front(struct events *e, struct source *s, size_t n)
 	s->nheld -= n;
 }
 
-void order_flush(struct events *e, struct source *s, uint64_t rx_ns, uint64_t nlines)
+void order_flush(struct events *e, struct source *s, uint64_t rx_ns)
 {
 	if (!e->out.len)
 		return;
+	uint64_t nlines = e->out.lines;
 	int rc = dayfile_open(s, dayfile_day_of(rx_ns));
 	off_t end = rc == 0 ? lseek(s->fd, 0, SEEK_END) : 0;
 	if (rc == 0 && end < 0)
@@ -51,10 +52,12 @@ void order_flush(struct events *e, struct source *s, uint64_t rx_ns, uint64_t nl
 		if (full)
 			rxm_add(RXM_DISK_FULL, 1);
 	} else {
+		rxm_add(RXM_EVENTS_DELIVERED, nlines);
 		s->dirty = true;
 	}
 	forward_lines(e->fw, e->out.p, e->out.len);
 	e->out.len = 0;
+	e->out.lines = 0;
 }
 
 void order_gap(struct source *s, uint64_t from, uint64_t to)
@@ -65,7 +68,7 @@ void order_gap(struct source *s, uint64_t from, uint64_t to)
 }
 
 /* Write the held events that follow next without a gap. */
-uint64_t order_drain(struct events *e, struct source *s, uint64_t rx_ns)
+void order_drain(struct events *e, struct source *s, uint64_t rx_ns)
 {
 	size_t i = 0;
 	while (i < s->nheld && s->held[i].seq == s->next) {
@@ -74,17 +77,16 @@ uint64_t order_drain(struct events *e, struct source *s, uint64_t rx_ns)
 		i++;
 	}
 	held_drop_front(e, s, i);
-	return i;
 }
 
 /* Give up the gap before the first held event. */
-uint64_t order_skip_gap(struct events *e, struct source *s, uint64_t rx_ns)
+void order_skip_gap(struct events *e, struct source *s, uint64_t rx_ns)
 {
 	if (!s->nheld)
-		return 0;
+		return;
 	order_gap(s, s->next, s->held[0].seq);
 	s->next = s->held[0].seq;
-	return order_drain(e, s, rx_ns);
+	order_drain(e, s, rx_ns);
 }
 
 int order_hold(struct events *e, struct source *s, const struct evbatch_event *ev, uint64_t now)

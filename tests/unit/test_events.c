@@ -1031,6 +1031,52 @@ static void test_encode_in_lines(void **state)
 	lines_free(&ls);
 }
 
+/* ---- what is counted when a line is not written ---- */
+
+/* encode.c's allocator for the output buffer (rx/events/internal.h): failed on demand here. */
+extern void *(*encode_out_realloc)(void *, size_t);
+static bool fail_out_realloc;
+static void *out_realloc(void *p, size_t n) { return fail_out_realloc ? NULL : realloc(p, n); }
+
+/* A line that cannot be written is lost, never delivered as well. */
+static void test_write_fails_counted_once(void **state)
+{
+	(void)state;
+	struct counts c0 = counts_now();
+	char sd[160], path[256];
+	snprintf(sd, sizeof(sd), "%s/w", dir);
+	assert_int_equal(mkdir(sd, 0750), 0);
+	today_file("w", path, sizeof(path));
+	assert_int_equal(mkdir(path, 0750), 0); /* today's file cannot be opened for writing */
+	send_range("w", 1, 0, 0, 2);
+	assert_counts(&c0, 0, 3, 0);
+	assert_int_equal(rmdir(path), 0);
+	send_range("w", 1, 3, 3, 4);
+	EXPECT("w", 3, 4);
+	assert_counts(&c0, 2, 3, 0);
+}
+
+/* Out of memory part-way through a line: nothing of it stays to spoil the next line. */
+static void test_encode_oom_mid_line(void **state)
+{
+	(void)state;
+	encode_out_realloc = out_realloc;
+	struct counts c0 = counts_now();
+	send_range("m", 1, 0, 0, 0); /* the output buffer now holds 4 KiB */
+	static char big[5000];
+	memset(big, 'x', sizeof(big));
+	uint64_t seq = 1;
+	const char *data[] = {big};
+	const size_t lens[] = {sizeof(big)};
+	fail_out_realloc = true; /* the line's head fits, its event does not */
+	assert_int_equal(send_batch("m", 1, 1, &seq, 1, data, lens), 0);
+	fail_out_realloc = false;
+	send_range("m", 1, 2, 2, 2);
+	encode_out_realloc = realloc;
+	EXPECT("m", 0, 2);
+	assert_counts(&c0, 2, 1, 0);
+}
+
 int main(void)
 {
 	log_set_level(LOG_ERROR); /* the warnings about gaps and resets are expected here */
@@ -1055,6 +1101,8 @@ int main(void)
 		cmocka_unit_test(test_encode_random),
 		cmocka_unit_test_setup_teardown(test_encode_nul_after_number, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_encode_in_lines, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_fails_counted_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_encode_oom_mid_line, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
