@@ -79,6 +79,9 @@ void dayfile_recover(struct source *s);
 
 /* sources.c: a source by name (created and recovered on first use), its stream id saved */
 struct source *sources_get(struct events *e, const char *name);
+/* s->dirfd open on EVENTS/<source>, made again if it was removed (a removed today's file is
+ * closed too, so that a new one is made): 0 or -errno (logged). */
+int sources_dir(struct events *e, struct source *s);
 void sources_save_stream(struct events *e, struct source *s);
 
 /* order.c: writing in seq order. order_flush writes e->out to today's file and to forwarding,

@@ -37,7 +37,9 @@ void order_flush(struct events *e, struct source *s, uint64_t rx_ns)
 	if (!e->out.len)
 		return;
 	uint64_t nlines = e->out.lines;
-	int rc = dayfile_open(s, dayfile_day_of(rx_ns));
+	int rc = sources_dir(e, s);
+	if (rc == 0)
+		rc = dayfile_open(s, dayfile_day_of(rx_ns));
 	off_t end = rc == 0 ? lseek(s->fd, 0, SEEK_END) : 0;
 	if (rc == 0 && end < 0)
 		rc = -errno;

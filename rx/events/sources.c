@@ -2,8 +2,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The events lane's sources: up to EVENTS_SOURCES_MAX, each a folder EVENTS/<source> made on
- * its first batch, resumed from its newest day file, and its sender's stream id kept in
- * STATE/events/<source>.
+ * its first batch (and again when it was removed under it), resumed from its newest day file,
+ * and its sender's stream id kept in STATE/events/<source>.
  */
 #include "rx/events/internal.h"
 
@@ -53,6 +53,50 @@ void sources_save_stream(struct events *e, struct source *s)
 		log_rl(LOG_WARN, "events %s: cannot save the stream id in %s: %s", s->name, p, strerror(-rc));
 }
 
+static int open_dir(struct events *e, const char *name)
+{
+	if (mkdirat(e->rootfd, name, 0750) != 0 && errno != EEXIST) {
+		int rc = -errno;
+		log_rl(LOG_ERROR, "events: cannot create folder %s: %s", name, strerror(errno));
+		return rc;
+	}
+	int dfd = openat(e->rootfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0) {
+		int rc = -errno;
+		log_rl(LOG_ERROR, "events: cannot open folder %s: %s", name, strerror(errno));
+		return rc;
+	}
+	return dfd;
+}
+
+static bool removed(int fd)
+{
+	struct stat st;
+	return fstat(fd, &st) != 0 || st.st_nlink == 0;
+}
+
+int sources_dir(struct events *e, struct source *s)
+{
+	if (s->fd >= 0 && removed(s->fd)) { /* today's file, removed by hand: a new one */
+		close(s->fd);
+		s->fd = -1;
+		s->day = -1;
+		s->dirty = false;
+	}
+	if (s->dirfd >= 0 && !removed(s->dirfd))
+		return 0;
+	if (s->dirfd >= 0) {
+		log_warn("events %s: its folder was removed (by hand?): made again", s->name);
+		close(s->dirfd);
+		s->dirfd = -1;
+	}
+	int dfd = open_dir(e, s->name);
+	if (dfd < 0)
+		return dfd;
+	s->dirfd = dfd;
+	return 0;
+}
+
 struct source *sources_get(struct events *e, const char *name)
 {
 	for (size_t i = 0; i < e->nsrc; i++)
@@ -67,15 +111,9 @@ struct source *sources_get(struct events *e, const char *name)
 		       name);
 		return NULL;
 	}
-	if (mkdirat(e->rootfd, name, 0750) != 0 && errno != EEXIST) {
-		log_rl(LOG_ERROR, "events: cannot create folder %s: %s", name, strerror(errno));
+	int dfd = open_dir(e, name);
+	if (dfd < 0)
 		return NULL;
-	}
-	int dfd = openat(e->rootfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (dfd < 0) {
-		log_rl(LOG_ERROR, "events: cannot open folder %s: %s", name, strerror(errno));
-		return NULL;
-	}
 	struct source *s = calloc(1, sizeof(*s));
 	if (!s) {
 		close(dfd);

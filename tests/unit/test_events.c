@@ -37,6 +37,7 @@
 #include "common/evbatch.h"
 #include "common/log.h"
 #include "rx/events/events.h"
+#include "rx/retention.h"
 #include "rx/rx_metrics.h"
 #include "tests/unit/seeded.h"
 #include "tests/unit/ref_utf8.h"
@@ -1077,6 +1078,39 @@ static void test_encode_oom_mid_line(void **state)
 	assert_counts(&c0, 2, 1, 0);
 }
 
+/* ---- the source's folder removed under it ---- */
+
+/* Retention on output.events a day later: the day file goes, the source's folder stays, and
+ * the next event is written to a new file (not to the removed one still open). */
+static void test_retention_then_write(void **state)
+{
+	(void)state;
+	struct counts c0 = counts_now();
+	send_range("q", 1, 0, 0, 0);
+	EXPECT("q", 0);
+	assert_int_equal(retention_sweep(dir, 1, (uint64_t)time(NULL) + 2 * 86400u), 1);
+	char sd[160];
+	snprintf(sd, sizeof(sd), "%s/q", dir);
+	assert_int_equal(entries(sd), 0);
+	send_range("q", 1, 1, 1, 1);
+	EXPECT("q", 1);
+	assert_counts(&c0, 2, 0, 0);
+}
+
+/* An operator removed the folder by hand: made again on the next batch. */
+static void test_folder_removed_by_hand(void **state)
+{
+	(void)state;
+	struct counts c0 = counts_now();
+	send_range("q", 1, 0, 0, 0);
+	char sd[160];
+	snprintf(sd, sizeof(sd), "%s/q", dir);
+	assert_int_equal(nftw(sd, rm_one, 16, FTW_DEPTH | FTW_PHYS), 0);
+	send_range("q", 1, 1, 1, 2);
+	EXPECT("q", 1, 2);
+	assert_counts(&c0, 3, 0, 0);
+}
+
 int main(void)
 {
 	log_set_level(LOG_ERROR); /* the warnings about gaps and resets are expected here */
@@ -1103,6 +1137,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_encode_in_lines, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_fails_counted_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_encode_oom_mid_line, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retention_then_write, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_folder_removed_by_hand, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
