@@ -50,8 +50,11 @@ int events_batch(struct events *e, const uint8_t *obj, size_t len)
 		log_rl(LOG_WARN, "events: batch refused: %s", why);
 		return rc;
 	}
-	struct source *s = sources_get(e, b.source);
+	struct source *s = sources_get(e, b.source, &why);
 	if (!s) {
+		rxm_add(RXM_EVENTS_LOST, b.count);
+		log_rl(LOG_ERROR, "events: batch for source '%s' refused (%s): %" PRIu32 " event%s lost",
+		       ESCAPED(b.source), why, b.count, b.count == 1 ? "" : "s");
 		evbatch_release(&b);
 		return -EINVAL;
 	}
@@ -214,7 +217,8 @@ void events_free(struct events *e)
 				fdatasync(s->fd);
 			close(s->fd);
 		}
-		close(s->dirfd);
+		if (s->dirfd >= 0)
+			close(s->dirfd);
 		free(s->held);
 		free(s);
 	}

@@ -77,8 +77,9 @@ int dayfile_open(struct source *s, int64_t day);
 int dayfile_write(int fd, const char *p, size_t n);
 void dayfile_recover(struct source *s);
 
-/* sources.c: a source by name (created and recovered on first use), its stream id saved */
-struct source *sources_get(struct events *e, const char *name);
+/* sources.c: a source by name (created and recovered on first use), its stream id saved.
+ * NULL, with the reason in *why, for a name refused, a full table or no memory. */
+struct source *sources_get(struct events *e, const char *name, const char **why);
 /* s->dirfd open on EVENTS/<source>, made again if it was removed (a removed today's file is
  * closed too, so that a new one is made): 0 or -errno (logged). */
 int sources_dir(struct events *e, struct source *s);

@@ -21,6 +21,9 @@
 #include "common/log.h"
 #include "common/smallfile.h"
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
 static bool source_name_ok(const char *n)
 {
 	return config_name_valid(n) && strcmp(n, ".") != 0 && strcmp(n, "..") != 0;
@@ -97,33 +100,32 @@ int sources_dir(struct events *e, struct source *s)
 	return 0;
 }
 
-struct source *sources_get(struct events *e, const char *name)
+struct source *sources_get(struct events *e, const char *name, const char **why)
 {
 	for (size_t i = 0; i < e->nsrc; i++)
 		if (strcmp(e->src[i]->name, name) == 0)
 			return e->src[i];
 	if (!source_name_ok(name)) {
-		log_rl(LOG_WARN, "events: batch for source '%s' refused: not a usable name", ESCAPED(name));
+		*why = "not a usable name";
 		return NULL;
 	}
 	if (e->nsrc == EVENTS_SOURCES_MAX) {
-		log_rl(LOG_WARN, "events: more than %u sources; batch for '%s' refused", EVENTS_SOURCES_MAX,
-		       name);
+		*why = "more than " STR(EVENTS_SOURCES_MAX) " sources";
 		return NULL;
 	}
-	int dfd = open_dir(e, name);
-	if (dfd < 0)
-		return NULL;
 	struct source *s = calloc(1, sizeof(*s));
 	if (!s) {
-		close(dfd);
+		*why = "out of memory";
 		return NULL;
 	}
 	snprintf(s->name, sizeof(s->name), "%s", name);
-	s->dirfd = dfd;
 	s->fd = -1;
 	s->day = -1;
-	dayfile_recover(s);
+	/* A folder that cannot be made yet does not refuse the source: its seqs are followed, the
+	 * lines that cannot be written are counted lost, and the folder is tried again each time. */
+	s->dirfd = open_dir(e, name);
+	if (s->dirfd >= 0)
+		dayfile_recover(s);
 	load_stream(e, s);
 	e->src[e->nsrc++] = s;
 	return s;

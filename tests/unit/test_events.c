@@ -724,7 +724,7 @@ static void test_bad_sources(void **state)
 			fail();
 		}
 	}
-	assert_counts(&c0, 0, 0, 0);
+	assert_counts(&c0, 0, sizeof(bad) / sizeof(bad[0]), 0); /* refused: each event lost */
 	assert_int_equal(entries(dir), 0);
 	assert_int_equal(entries(top), 2); /* events, state: nothing beside them */
 	char p[200];
@@ -1111,6 +1111,43 @@ static void test_folder_removed_by_hand(void **state)
 	assert_counts(&c0, 3, 0, 0);
 }
 
+/* ---- a source that cannot be set up ---- */
+
+/* Its folder cannot be made (a file is in the way): its events are lost and counted, and its
+ * seq still moves on, so that the next batch is not held back nor its loss counted twice. */
+static void test_source_folder_fails(void **state)
+{
+	(void)state;
+	struct counts c0 = counts_now();
+	char sd[160];
+	snprintf(sd, sizeof(sd), "%s/x", dir);
+	append(sd, "", 0); /* a regular file where the folder should be */
+	send_range("x", 1, 0, 0, 4);
+	assert_counts(&c0, 0, 5, 0);
+	assert_int_equal(unlink(sd), 0);
+	send_range("x", 1, 5, 5, 9);
+	EXPECT("x", 5, 6, 7, 8, 9);
+	assert_counts(&c0, 5, 5, 0);
+}
+
+/* Beyond EVENTS_SOURCES_MAX sources: the batch is refused and its events counted lost. */
+static void test_too_many_sources(void **state)
+{
+	(void)state;
+	struct counts c0 = counts_now();
+	char name[16];
+	for (unsigned i = 0; i < EVENTS_SOURCES_MAX; i++) {
+		snprintf(name, sizeof(name), "s%u", i);
+		send_range(name, 1, 0, 0, 0);
+	}
+	assert_counts(&c0, EVENTS_SOURCES_MAX, 0, 0);
+	uint64_t seqs[] = {0, 1, 2};
+	assert_int_not_equal(send_batch("one-too-many", 1, 0, seqs, 3, NULL, NULL), 0);
+	assert_counts(&c0, EVENTS_SOURCES_MAX, 3, 0);
+	send_range("s7", 1, 1, 1, 1); /* the others go on */
+	EXPECT("s7", 0, 1);
+}
+
 int main(void)
 {
 	log_set_level(LOG_ERROR); /* the warnings about gaps and resets are expected here */
@@ -1139,6 +1176,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_encode_oom_mid_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention_then_write, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_folder_removed_by_hand, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_source_folder_fails, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_too_many_sources, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
