@@ -46,6 +46,7 @@ enum rx_metric {
 	RXM_LOSS_RATIO,         /* sluice_rx_link_loss_ratio (micro gauge): over the last ~10 s */
 	RXM_HEARTBEAT_AGE,      /* sluice_rx_heartbeat_age_seconds (micro gauge) */
 	RXM_CLOCK_SKEW,         /* sluice_rx_clock_skew_seconds (micro gauge, signed) */
+	RXM_EVENT_BATCHES_LOST, /* sluice_rx_event_batches_lost_total: batches the link gave up */
 	RXM_COUNT
 };
 

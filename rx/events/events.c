@@ -30,15 +30,23 @@ static void new_stream(struct events *e, struct source *s, uint64_t stream, uint
 {
 	if (s->have_stream) {
 		uint64_t rx_ns = now_ns();
+		order_start_fix(e, s, rx_ns);
 		while (s->nheld) /* what the old stream left: in order, gaps logged */
 			order_skip_gap(e, s, rx_ns);
 		order_flush(e, s, rx_ns);
 		log_warn("events %s: the sender's sequence was reset (stream %016" PRIx64 " after %016" PRIx64
 			 "); seq restarts at %" PRIu64, s->name, stream, s->stream, first);
 		s->have_next = false;
+		s->floor = 0;
 	}
 	s->stream = stream;
 	s->have_stream = true;
+}
+
+static bool held_full(const struct events *e, const struct source *s)
+{
+	return s->nheld > EVENTS_REORDER_MAX || s->heldbytes > EVENTS_REORDER_BYTES ||
+	       (s->nheld && e->held_total > EVENTS_REORDER_TOTAL);
 }
 
 int events_batch(struct events *e, const uint8_t *obj, size_t len)
@@ -61,13 +69,9 @@ int events_batch(struct events *e, const uint8_t *obj, size_t len)
 	bool fresh = !s->have_stream || s->stream != b.stream;
 	if (fresh)
 		new_stream(e, s, b.stream, b.count ? b.ev[0].seq : 0);
-	uint64_t rx_ns = now_ns(), mono = e->mono(), dups = 0;
-	if (!s->have_next && b.count && b.after <= b.ev[0].seq) {
-		/* First batch of a source (or of a new stream): the sequence starts where the
-		 * sender's previous batch ended, so seqs it dropped before this one are counted. */
-		s->have_next = true;
-		s->next = b.after;
-	}
+	uint64_t rx_ns = now_ns(), mono = e->mono(), dups = 0, late = 0;
+	if (!s->have_next && b.count) /* a new stream: where it starts is not known yet */
+		order_start(e, s, &b, mono, rx_ns);
 	if (s->have_next && b.count && b.after == s->next && b.ev[0].seq > s->next &&
 	    (!s->nheld || s->held[0].seq >= b.ev[0].seq)) {
 		/* Everything before `after` is written: the seqs up to this batch were dropped by
@@ -86,9 +90,23 @@ int events_batch(struct events *e, const uint8_t *obj, size_t len)
 			log_rl(LOG_WARN, "events %s: seq 2^64-1 refused", s->name);
 			continue;
 		}
-		if (!s->have_next) {
-			s->have_next = true;
-			s->next = ev->seq;
+		if (!s->have_next) { /* every event waits for the stream's start */
+			int h = order_hold(e, s, ev, mono);
+			if (h >= 0 && !held_full(e, s)) {
+				dups += (uint64_t)h;
+				continue;
+			}
+			order_start_fix(e, s, rx_ns); /* no room to wait: start at what is known */
+			if (h >= 0) {
+				dups += (uint64_t)h;
+				while (held_full(e, s))
+					order_skip_gap(e, s, rx_ns);
+				continue;
+			}
+		}
+		if (ev->seq < s->floor) {
+			late++;
+			continue;
 		}
 		if (ev->seq < s->next) {
 			dups++;
@@ -112,13 +130,18 @@ int events_batch(struct events *e, const uint8_t *obj, size_t len)
 				s->next = ev->seq + 1;
 				}
 		}
-		while (s->nheld > EVENTS_REORDER_MAX || s->heldbytes > EVENTS_REORDER_BYTES ||
-		       (s->nheld && e->held_total > EVENTS_REORDER_TOTAL))
+		while (held_full(e, s))
 			order_skip_gap(e, s, rx_ns);
 	}
 	order_flush(e, s, rx_ns);
 	if (fresh)
 		sources_save_stream(e, s); /* after the lines: they do not wait for this file's fsync */
+	if (late) {
+		rxm_add(RXM_EVENTS_LOST, late);
+		log_rl(LOG_WARN, "events %s: %" PRIu64 " event%s below seq %" PRIu64 ", where the stream "
+		       "was started %u ms after its first batch, came too late: lost", s->name, late,
+		       late == 1 ? "" : "s", s->floor, (unsigned)(EVENTS_REORDER_NS / 1000000u));
+	}
 	if (dups) {
 		rxm_add(RXM_EVENTS_DUPLICATE, dups);
 		log_rl(LOG_INFO, "events %s: %" PRIu64 " duplicate event%s dropped", s->name, dups,
@@ -136,6 +159,8 @@ int events_timeout_ms(struct events *e)
 		struct source *s = e->src[i];
 		if (s->nheld && s->held[0].since + EVENTS_REORDER_NS < due)
 			due = s->held[0].since + EVENTS_REORDER_NS;
+		if (s->starting && s->start_since + EVENTS_REORDER_NS < due)
+			due = s->start_since + EVENTS_REORDER_NS;
 		dirty |= s->dirty;
 	}
 	if (dirty && e->last_sync + SYNC_NS < due)
@@ -152,7 +177,9 @@ void events_tick(struct events *e)
 	uint64_t now = e->mono(), rx_ns = now_ns();
 	for (size_t i = 0; i < e->nsrc; i++) {
 		struct source *s = e->src[i];
-		while (s->nheld && now >= s->held[0].since + EVENTS_REORDER_NS)
+		if (s->starting && now >= s->start_since + EVENTS_REORDER_NS)
+			order_start_fix(e, s, rx_ns);
+		while (s->have_next && s->nheld && now >= s->held[0].since + EVENTS_REORDER_NS)
 			order_skip_gap(e, s, rx_ns); /* every gap that is due, each on its own time */
 		order_flush(e, s, rx_ns);
 	}
@@ -209,6 +236,7 @@ void events_free(struct events *e)
 	uint64_t rx_ns = now_ns();
 	for (size_t i = 0; i < e->nsrc; i++) {
 		struct source *s = e->src[i];
+		order_start_fix(e, s, rx_ns);
 		while (s->nheld)
 			order_skip_gap(e, s, rx_ns);
 		order_flush(e, s, rx_ns);

@@ -43,6 +43,11 @@ struct source {
 	uint64_t stream;
 	bool have_next;
 	uint64_t next;     /* next seq to write */
+	/* A new stream's start (no seq from a file, no batch with after 0 yet): its events wait
+	 * up to EVENTS_REORDER_NS from start_since for the batches before them (order_start). */
+	bool starting;
+	uint64_t start_after, start_first, start_since;
+	uint64_t floor;    /* seqs below it were never this stream's to write: late ones are lost */
 	struct held *held; /* sorted by seq, all > next */
 	size_t nheld, heldcap, heldbytes;
 };
@@ -94,5 +99,11 @@ void order_gap(struct source *s, uint64_t from, uint64_t to);
 void order_drain(struct events *e, struct source *s, uint64_t rx_ns);
 void order_skip_gap(struct events *e, struct source *s, uint64_t rx_ns);
 int order_hold(struct events *e, struct source *s, const struct evbatch_event *ev, uint64_t now);
+/* order.c: a new stream's start. order_start notes a batch that arrived while the start is not
+ * known (and fixes it at once for a batch with after 0: nothing comes before seq 0);
+ * order_start_fix fixes it at the lowest `after` seen and writes what follows it. */
+void order_start(struct events *e, struct source *s, const struct evbatch *b, uint64_t now,
+		 uint64_t rx_ns);
+void order_start_fix(struct events *e, struct source *s, uint64_t rx_ns);
 
 #endif

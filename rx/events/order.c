@@ -6,6 +6,13 @@
  * sluice_rx_events_lost_total) when its time is up or a buffer is full, and what follows it
  * without a gap is written. order_flush writes the lines of one pass to the day file and
  * hands them to forwarding.
+ *
+ * A new stream's start: a batch says where the sender's previous batch ended (`after`), not
+ * where the stream began, and the batches of a new stream may arrive out of order (one waits
+ * for FEC repair). So unless a batch has after 0 (the stream's first seq), every event waits
+ * until EVENTS_REORDER_NS after the stream's first batch arrived; then the stream starts at the
+ * lowest `after` seen. An event below it that arrives later still was neither written nor
+ * counted: it is counted lost then.
  */
 #include "rx/events/internal.h"
 
@@ -123,4 +130,43 @@ int order_hold(struct events *e, struct source *s, const struct evbatch_event *e
 	s->heldbytes += ev->len;
 	e->held_total += ev->len;
 	return 0;
+}
+
+void order_start(struct events *e, struct source *s, const struct evbatch *b, uint64_t now,
+		 uint64_t rx_ns)
+{
+	uint64_t first = UINT64_MAX;
+	for (uint32_t i = 0; i < b->count; i++)
+		if (b->ev[i].seq < first)
+			first = b->ev[i].seq;
+	uint64_t after = b->after <= first ? b->after : first;
+	if (!s->starting || after < s->start_after) {
+		s->start_after = after;
+		s->start_first = first;
+	}
+	if (!s->starting) {
+		s->starting = true;
+		s->start_since = now;
+	}
+	if (after == 0)
+		order_start_fix(e, s, rx_ns);
+}
+
+void order_start_fix(struct events *e, struct source *s, uint64_t rx_ns)
+{
+	if (!s->starting)
+		return;
+	s->starting = false;
+	s->have_next = true;
+	s->next = s->floor = s->start_after;
+	if (s->start_first > s->next && (!s->nheld || s->held[0].seq >= s->start_first)) {
+		/* The batch the stream starts at says the sender dropped the seqs before it. */
+		uint64_t n = s->start_first - s->next;
+		rxm_add(RXM_EVENTS_LOST, n);
+		log_rl(LOG_WARN, "events %s: seq %" PRIu64 "..%" PRIu64 " dropped by the sender (its "
+		       "queue was full): %" PRIu64 " event%s lost", s->name, s->next, s->start_first - 1, n,
+		       n == 1 ? "" : "s");
+		s->next = s->start_first;
+	}
+	order_drain(e, s, rx_ns);
 }

@@ -166,6 +166,21 @@ static void send_range(const char *src, uint64_t stream, uint64_t after, uint64_
 	assert_int_equal(send_batch(src, stream, after, seqs, (size_t)(last - first + 1), NULL, NULL), 0);
 }
 
+/* A new stream's events wait for its start (EVENTS_REORDER_NS) unless a batch has after 0: let
+ * that time pass. */
+static void settle(void)
+{
+	fake_mono += EVENTS_REORDER_NS;
+	events_tick(ev);
+}
+
+/* The first batch of a stream that does not start at seq 0, and its start window passed. */
+static void send_first(const char *src, uint64_t stream, uint64_t after, uint64_t first, uint64_t last)
+{
+	send_range(src, stream, after, first, last);
+	settle();
+}
+
 /* ---- reading lines back ---- */
 
 struct line {
@@ -360,9 +375,9 @@ static void test_in_order(void **state)
 {
 	(void)state;
 	struct counts c0 = counts_now();
-	send_range("vms", 1, 1, 1, 3);
+	send_first("vms", 1, 1, 1, 3);
 	send_range("vms", 1, 4, 4, 5);
-	send_range("other", 2, 10, 10, 10);
+	send_first("other", 2, 10, 10, 10);
 	EXPECT("vms", 1, 2, 3, 4, 5);
 	EXPECT("other", 10);
 	assert_counts(&c0, 6, 0, 0);
@@ -387,7 +402,7 @@ static void test_reorder_held(void **state)
 {
 	(void)state;
 	struct counts c0 = counts_now();
-	send_range("s", 1, 1, 1, 2);
+	send_first("s", 1, 1, 1, 2);
 	send_range("s", 1, 5, 5, 6); /* early: 3..4 are still on their way */
 	EXPECT("s", 1, 2);
 	send_range("s", 1, 7, 7, 7);
@@ -410,8 +425,8 @@ static void test_gap_timeout(void **state)
 {
 	(void)state;
 	struct counts c0 = counts_now();
+	send_first("s", 1, 1, 1, 2);
 	const uint64_t t0 = fake_mono, wait = EVENTS_REORDER_NS;
-	send_range("s", 1, 1, 1, 2);
 	send_range("s", 1, 5, 5, 6);  /* 3..4 missing from t0 */
 	fake_mono = t0 + 500 * MS;
 	send_range("s", 1, 9, 9, 9);  /* 7..8 missing from t0 + 0.5 s */
@@ -443,8 +458,8 @@ static void test_gaps_each_own_timer(void **state)
 {
 	(void)state;
 	struct counts c0 = counts_now();
+	send_first("s", 1, 1, 1, 1);
 	const uint64_t t0 = fake_mono, wait = EVENTS_REORDER_NS;
-	send_range("s", 1, 1, 1, 1);
 	for (uint64_t k = 0; k < 5; k++) { /* seq 2 + 2k missing from t0 + k * 0.1 s */
 		fake_mono = t0 + k * 100 * MS;
 		send_range("s", 1, 3 + 2 * k, 3 + 2 * k, 3 + 2 * k);
@@ -474,8 +489,8 @@ static void test_gap_missed_since_first_higher(void **state)
 {
 	(void)state;
 	struct counts c0 = counts_now();
+	send_first("s", 1, 1, 1, 1);
 	const uint64_t t0 = fake_mono, wait = EVENTS_REORDER_NS;
-	send_range("s", 1, 1, 1, 1);
 	send_range("s", 1, 9, 9, 9);   /* 2..8 missing from t0 */
 	fake_mono = t0 + 600 * MS;
 	send_range("s", 1, 5, 5, 5);   /* 2..4 and 6..8 were missing since t0 */
@@ -496,7 +511,7 @@ static void test_sender_dropped(void **state)
 {
 	(void)state;
 	struct counts c0 = counts_now();
-	send_range("s", 1, 1, 1, 2);
+	send_first("s", 1, 1, 1, 2);
 	send_range("s", 1, 3, 6, 7); /* "after 3": the sender dropped 3..5, nothing to wait for */
 	EXPECT("s", 1, 2, 6, 7);
 	assert_counts(&c0, 4, 3, 0);
@@ -518,7 +533,7 @@ static void test_duplicates(void **state)
 {
 	(void)state;
 	struct counts c0 = counts_now();
-	send_range("s", 1, 1, 1, 3);
+	send_first("s", 1, 1, 1, 3);
 	send_range("s", 1, 2, 2, 3);   /* both written already */
 	EXPECT("s", 1, 2, 3);
 	assert_counts(&c0, 3, 0, 2);
@@ -543,8 +558,8 @@ static void test_stream_reset(void **state)
 {
 	(void)state;
 	struct counts c0 = counts_now();
-	send_range("s", 1, 1, 1, 5);
-	send_range("s", 2, 1, 1, 2); /* the sender's state was reset: seq starts again */
+	send_first("s", 1, 1, 1, 5);
+	send_first("s", 2, 1, 1, 2); /* the sender's state was reset: seq starts again */
 	EXPECT("s", 1, 2, 3, 4, 5, 1, 2);
 	assert_counts(&c0, 7, 0, 0);
 	send_range("s", 2, 2, 2, 2); /* within the new stream, a duplicate */
@@ -559,9 +574,9 @@ static void test_stream_reset(void **state)
 	assert_string_equal(buf, "stream=0000000000000002\n");
 
 	/* What the old stream held is written (its gap counted) before the new stream's first. */
-	send_range("t", 1, 1, 1, 2);
+	send_first("t", 1, 1, 1, 2);
 	send_range("t", 1, 5, 5, 5);
-	send_range("t", 3, 1, 1, 1);
+	send_first("t", 3, 1, 1, 1);
 	EXPECT("t", 1, 2, 5, 1);
 	assert_counts(&c0, 11, 2, 1);
 }
@@ -570,7 +585,7 @@ static void test_resume(void **state)
 {
 	(void)state;
 	struct counts c0 = counts_now();
-	send_range("s", 7, 1, 1, 3);
+	send_first("s", 7, 1, 1, 3);
 	close_events();
 	open_events(true);
 	send_range("s", 7, 2, 2, 3); /* already in the file */
@@ -585,7 +600,7 @@ static void test_resume(void **state)
 	open_events(true);
 	send_range("s", 7, 6, 6, 6);
 	assert_counts(&c0, 5, 1, 3);
-	send_range("s", 8, 1, 1, 1); /* a new stream after a restart: seq starts again */
+	send_first("s", 8, 1, 1, 1); /* a new stream after a restart: seq starts again */
 	EXPECT("s", 1, 2, 3, 4, 6, 1);
 	assert_counts(&c0, 6, 1, 3);
 }
@@ -612,6 +627,7 @@ static void test_resume_after_nul(void **state)
 	const char *data[] = {"{\"n\":1}", "a\0b"};
 	const size_t lens[] = {7, 3};
 	assert_int_equal(send_batch("s", 7, 1, seqs, 2, data, lens), 0);
+	settle();
 	close_events();
 	open_events(true);
 	send_range("s", 7, 2, 2, 3); /* 2 is in the file already */
@@ -635,7 +651,7 @@ static void test_resume_without_state(void **state)
 	close_events();
 	open_events(false);
 	struct counts c0 = counts_now();
-	send_range("s", 7, 1, 1, 3);
+	send_first("s", 7, 1, 1, 3);
 	close_events();
 	open_events(false);
 	/* No stream ids kept: the first stream seen is adopted, the seq from the file holds. */
@@ -667,7 +683,7 @@ static void test_unfinished_line(void **state)
 {
 	(void)state;
 	struct counts c0 = counts_now();
-	send_range("s", 1, 1, 1, 2);
+	send_first("s", 1, 1, 1, 2);
 	close_events();
 	char path[256];
 	today_file("s", path, sizeof(path));
@@ -683,7 +699,7 @@ static void test_unfinished_line(void **state)
 static void test_unfinished_long_line(void **state)
 {
 	(void)state;
-	send_range("s", 1, 1, 1, 1);
+	send_first("s", 1, 1, 1, 1);
 	close_events();
 	char path[256];
 	today_file("s", path, sizeof(path));
@@ -706,7 +722,7 @@ static void test_only_unfinished_line(void **state)
 	assert_int_equal(mkdir(sd, 0750), 0);
 	today_file("s", path, sizeof(path));
 	append(path, "{\"source\":\"s\",\"se", 17);
-	send_range("s", 1, 5, 5, 6);
+	send_first("s", 1, 5, 5, 6);
 	EXPECT("s", 5, 6);
 }
 
@@ -734,9 +750,9 @@ static void test_bad_sources(void **state)
 	char longest[EVBATCH_NAME_MAX + 1];
 	memset(longest, 'z', EVBATCH_NAME_MAX);
 	longest[EVBATCH_NAME_MAX] = '\0';
-	send_range(longest, 1, 1, 1, 1);
+	send_first(longest, 1, 1, 1, 1);
 	EXPECT(longest, 1);
-	send_range("a.b-c_9", 1, 1, 1, 1);
+	send_first("a.b-c_9", 1, 1, 1, 1);
 	EXPECT("a.b-c_9", 1);
 }
 
@@ -929,6 +945,7 @@ static void test_encode_nul_after_number(void **state)
 	const char *data[] = {c[0].in};
 	const size_t lens[] = {c[0].inlen};
 	assert_int_equal(send_batch("nul", 1, 1, &seq, 1, data, lens), 0);
+	settle();
 	struct lines ls;
 	read_lines("nul", &ls); /* no raw byte < 0x20 in any line */
 	assert_int_equal(ls.n, 1);
@@ -1019,6 +1036,7 @@ static void test_encode_in_lines(void **state)
 		seqs[i] = i + 1;
 	}
 	assert_int_equal(send_batch("enc", 1, 1, seqs, n, data, lens), 0);
+	settle();
 	struct lines ls;
 	read_lines("enc", &ls);
 	assert_int_equal(ls.n, n);
@@ -1148,6 +1166,47 @@ static void test_too_many_sources(void **state)
 	EXPECT("s7", 0, 1);
 }
 
+/* ---- a new stream's start ---- */
+
+/* A new stream's second batch arrives before its first (which waited for FEC repair): the
+ * first is not taken for duplicates; both are written in order. */
+static void test_new_stream_out_of_order(void **state)
+{
+	(void)state;
+	struct counts c0 = counts_now();
+	send_range("n", 1, 10, 10, 19);
+	send_range("n", 1, 0, 0, 9);
+	EXPECT("n", 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19);
+	assert_counts(&c0, 20, 0, 0);
+}
+
+/* A batch that does not start the stream (after > 0) waits EVENTS_REORDER_NS for the batches
+ * before it; then the stream starts at it, and an earlier batch that comes later still is
+ * counted lost (it was never written nor counted), not duplicate. */
+static void test_new_stream_start_window(void **state)
+{
+	(void)state;
+	struct counts c0 = counts_now();
+	const uint64_t t0 = fake_mono, wait = EVENTS_REORDER_NS;
+	send_range("p", 1, 10, 10, 14);
+	fake_mono = t0 + 300 * MS;
+	send_range("p", 1, 5, 7, 9); /* the sender dropped 5..6 */
+	fake_mono = t0 + wait - 1;
+	assert_int_equal(events_timeout_ms(ev), 1);
+	events_tick(ev);
+	assert_counts(&c0, 0, 0, 0);
+	fake_mono = t0 + wait;
+	assert_int_equal(events_timeout_ms(ev), 0);
+	events_tick(ev);
+	EXPECT("p", 7, 8, 9, 10, 11, 12, 13, 14);
+	assert_counts(&c0, 8, 2, 0);
+	send_range("p", 1, 0, 0, 4); /* too late */
+	assert_counts(&c0, 8, 7, 0);
+	send_range("p", 1, 15, 15, 15);
+	EXPECT("p", 7, 8, 9, 10, 11, 12, 13, 14, 15);
+	assert_counts(&c0, 9, 7, 0);
+}
+
 int main(void)
 {
 	log_set_level(LOG_ERROR); /* the warnings about gaps and resets are expected here */
@@ -1178,6 +1237,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_folder_removed_by_hand, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_source_folder_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_too_many_sources, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_new_stream_out_of_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_new_stream_start_window, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
