@@ -49,6 +49,7 @@ static struct metric initial[RXM_COUNT] = {
 	[RXM_LOSS_RATIO] = MICRO("sluice_rx_link_loss_ratio", "Share of the data packets the sender sent (as its announcements say) that did not arrive, over the last ~10 s; 0 while no sender is heard."),
 	[RXM_HEARTBEAT_AGE] = MICRO("sluice_rx_heartbeat_age_seconds", "Seconds since the last valid announcement (since the link process started, before any)."),
 	[RXM_EVENT_BATCHES_LOST] = C("sluice_rx_event_batches_lost_total", "Event batches the link could not complete: their events show as seq gaps (sluice_rx_events_lost_total) once a later batch of the source arrives."),
+	[RXM_EVENTS_SEQ_BACK] = C("sluice_rx_events_seq_back_total", "Events not written because their seq went back within the same stream with a newer tx_time (the sender's state restored from an old copy); also counted in sluice_rx_events_lost_total."),
 	[RXM_CLOCK_SKEW] = MICRO("sluice_rx_clock_skew_seconds", "This receiver's wall clock minus the sender's, from its last announcement (transit time included)."),
 };
 

@@ -47,6 +47,7 @@ enum rx_metric {
 	RXM_HEARTBEAT_AGE,      /* sluice_rx_heartbeat_age_seconds (micro gauge) */
 	RXM_CLOCK_SKEW,         /* sluice_rx_clock_skew_seconds (micro gauge, signed) */
 	RXM_EVENT_BATCHES_LOST, /* sluice_rx_event_batches_lost_total: batches the link gave up */
+	RXM_EVENTS_SEQ_BACK,    /* sluice_rx_events_seq_back_total: seq below one written, newer tx_time */
 	RXM_COUNT
 };
 

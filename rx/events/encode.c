@@ -145,6 +145,10 @@ char *events_encode(const uint8_t *data, size_t n, size_t *len)
 void encode_line(struct events *e, struct source *s, uint64_t seq, uint64_t tx_ns,
 		 const uint8_t *data, size_t len, uint64_t rx_ns)
 {
+	if (!s->have_last_tx || tx_ns / 1000u > s->last_tx_us) {
+		s->have_last_tx = true;
+		s->last_tx_us = tx_ns / 1000u;
+	}
 	size_t elen, start = e->out.len;
 	char *ev = events_encode(data, len, &elen);
 	char head[256], tx[48], rx[48];

@@ -38,6 +38,7 @@ static void new_stream(struct events *e, struct source *s, uint64_t stream, uint
 			 "); seq restarts at %" PRIu64, s->name, stream, s->stream, first);
 		s->have_next = false;
 		s->floor = 0;
+		s->have_last_tx = false;
 	}
 	s->stream = stream;
 	s->have_stream = true;
@@ -70,6 +71,7 @@ int events_batch(struct events *e, const uint8_t *obj, size_t len)
 	if (fresh)
 		new_stream(e, s, b.stream, b.count ? b.ev[0].seq : 0);
 	uint64_t rx_ns = now_ns(), mono = e->mono(), dups = 0, late = 0;
+	uint64_t back = 0, back_lo = 0, back_hi = 0;
 	if (!s->have_next && b.count) /* a new stream: where it starts is not known yet */
 		order_start(e, s, &b, mono, rx_ns);
 	if (s->have_next && b.count && b.after == s->next && b.ev[0].seq > s->next &&
@@ -109,7 +111,13 @@ int events_batch(struct events *e, const uint8_t *obj, size_t len)
 			continue;
 		}
 		if (ev->seq < s->next) {
-			dups++;
+			if (s->have_last_tx && ev->tx_time_ns / 1000u > s->last_tx_us) {
+				back_lo = back ? (ev->seq < back_lo ? ev->seq : back_lo) : ev->seq;
+				back_hi = back ? (ev->seq > back_hi ? ev->seq : back_hi) : ev->seq;
+				back++;
+			} else {
+				dups++;
+			}
 			continue;
 		}
 		if (ev->seq == s->next) {
@@ -141,6 +149,17 @@ int events_batch(struct events *e, const uint8_t *obj, size_t len)
 		log_rl(LOG_WARN, "events %s: %" PRIu64 " event%s below seq %" PRIu64 ", where the stream "
 		       "was started %u ms after its first batch, came too late: lost", s->name, late,
 		       late == 1 ? "" : "s", s->floor, (unsigned)(EVENTS_REORDER_NS / 1000000u));
+	}
+	if (back) {
+		/* Not a replay (that carries the tx_time written) but new events whose seqs were
+		 * used already: written, they would break seq order and the resume from the file. */
+		rxm_add(RXM_EVENTS_LOST, back);
+		rxm_add(RXM_EVENTS_SEQ_BACK, back);
+		log_rl(LOG_WARN, "events %s: seq went back in the same stream: %" PRIu64 " event%s with seq "
+		       "%" PRIu64 "..%" PRIu64 ", below %" PRIu64 " already written, carry newer tx_times "
+		       "(the sender's state restored from an old copy?): not written, lost; resetting the "
+		       "sender's state for this source starts a new stream", s->name, back,
+		       back == 1 ? "" : "s", back_lo, back_hi, s->next);
 	}
 	if (dups) {
 		rxm_add(RXM_EVENTS_DUPLICATE, dups);

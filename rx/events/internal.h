@@ -48,6 +48,10 @@ struct source {
 	bool starting;
 	uint64_t start_after, start_first, start_since;
 	uint64_t floor;    /* seqs below it were never this stream's to write: late ones are lost */
+	/* The newest tx_time written in this stream, in microseconds (what the file keeps): an
+	 * event below next with a newer one is not a duplicate, the sender's seq went back. */
+	bool have_last_tx;
+	uint64_t last_tx_us;
 	struct held *held; /* sorted by seq, all > next */
 	size_t nheld, heldcap, heldbytes;
 };

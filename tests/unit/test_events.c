@@ -60,6 +60,9 @@ static time_t t_start;
 static uint64_t fake_mono;
 static uint64_t fake_clock(void) { return fake_mono; }
 
+/* Added to every tx_time sent: a sender whose seqs went back, at a later time. */
+static uint64_t tx_shift;
+
 static void open_events(bool with_state)
 {
 	struct events_config c = {.dir = dir, .state = with_state ? stdir : NULL, .forward = NULL,
@@ -84,6 +87,7 @@ static int setup(void **state)
 	snprintf(stdir, sizeof(stdir), "%s/state", top);
 	t_start = time(NULL);
 	fake_mono = 1000 * 1000 * MS;
+	tx_shift = 0;
 	open_events(true);
 	return 0;
 }
@@ -145,7 +149,7 @@ static int send_batch(const char *src, uint64_t stream, uint64_t after, const ui
 		} else {
 			len = (size_t)snprintf(def, sizeof(def), "{\"n\":%" PRIu64 "}", seqs[i]);
 		}
-		assert_int_equal(evbatch_add(&b, seqs[i], TX_OF(seqs[i]), d, (uint32_t)len), 0);
+		assert_int_equal(evbatch_add(&b, seqs[i], TX_OF(seqs[i]) + tx_shift, d, (uint32_t)len), 0);
 	}
 	uint8_t *obj = NULL;
 	long len = evbatch_finish(&b, (int)(n % 2), &obj); /* odd counts through zstd */
@@ -1207,6 +1211,40 @@ static void test_new_stream_start_window(void **state)
 	assert_counts(&c0, 9, 7, 0);
 }
 
+/* ---- a seq that goes back within the same stream ---- */
+
+static uint64_t seq_back_now(void) { return metric_get(&rx_metrics[RXM_EVENTS_SEQ_BACK]); }
+
+/* The sender's state restored from an old copy: seqs already written come again, in the same
+ * stream, with newer tx_times. They are new events that cannot be written in seq order: lost,
+ * and counted apart from duplicates (which carry the tx_time written). Also after a restart,
+ * from the tx_time of the file's last line. */
+static void test_seq_back(void **state)
+{
+	(void)state;
+	struct counts c0 = counts_now();
+	uint64_t b0 = seq_back_now();
+	send_range("b", 1, 0, 0, 5);
+	tx_shift = 3600000000000ull; /* an hour later */
+	send_range("b", 1, 2, 2, 3);
+	assert_counts(&c0, 6, 2, 0);
+	assert_int_equal(seq_back_now() - b0, 2);
+	tx_shift = 0;
+	send_range("b", 1, 4, 4, 5); /* plain duplicates */
+	assert_counts(&c0, 6, 2, 2);
+	assert_int_equal(seq_back_now() - b0, 2);
+	close_events();
+	open_events(true);
+	send_range("b", 1, 5, 5, 5); /* a duplicate of the file's last line */
+	assert_counts(&c0, 6, 2, 3);
+	tx_shift = 1000; /* a microsecond after seq 5's (the file keeps microseconds) */
+	send_range("b", 1, 5, 5, 5);
+	assert_counts(&c0, 6, 3, 3);
+	assert_int_equal(seq_back_now() - b0, 3);
+	tx_shift = 0;
+	EXPECT("b", 0, 1, 2, 3, 4, 5);
+}
+
 int main(void)
 {
 	log_set_level(LOG_ERROR); /* the warnings about gaps and resets are expected here */
@@ -1239,6 +1277,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_too_many_sources, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_new_stream_out_of_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_new_stream_start_window, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_seq_back, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
