@@ -135,10 +135,12 @@ int order_hold(struct events *e, struct source *s, const struct evbatch_event *e
 void order_start(struct events *e, struct source *s, const struct evbatch *b, uint64_t now,
 		 uint64_t rx_ns)
 {
-	uint64_t first = UINT64_MAX;
+	uint64_t first = UINT64_MAX; /* seq 2^64-1 is refused (events_batch): it starts nothing */
 	for (uint32_t i = 0; i < b->count; i++)
 		if (b->ev[i].seq < first)
 			first = b->ev[i].seq;
+	if (first == UINT64_MAX)
+		return;
 	uint64_t after = b->after <= first ? b->after : first;
 	if (!s->starting || after < s->start_after) {
 		s->start_after = after;

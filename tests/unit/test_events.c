@@ -1211,6 +1211,21 @@ static void test_new_stream_start_window(void **state)
 	assert_counts(&c0, 9, 7, 0);
 }
 
+/* A new stream whose first batch holds only seq 2^64-1 (refused: next would wrap): it does
+ * not start the stream, nor make a gap of 2^64 seqs. */
+static void test_new_stream_seq_max(void **state)
+{
+	(void)state;
+	struct counts c0 = counts_now();
+	uint64_t max = UINT64_MAX;
+	assert_int_equal(send_batch("u", 1, 5, &max, 1, NULL, NULL), 0);
+	settle();
+	assert_counts(&c0, 0, 0, 0);
+	send_first("u", 1, 5, 5, 5);
+	EXPECT("u", 5);
+	assert_counts(&c0, 1, 0, 0);
+}
+
 /* ---- a seq that goes back within the same stream ---- */
 
 static uint64_t seq_back_now(void) { return metric_get(&rx_metrics[RXM_EVENTS_SEQ_BACK]); }
@@ -1277,6 +1292,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_too_many_sources, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_new_stream_out_of_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_new_stream_start_window, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_new_stream_seq_max, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_seq_back, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
