@@ -136,7 +136,7 @@ int events_batch(struct events *e, const uint8_t *obj, size_t len)
 					order_gap(s, s->next, ev->seq);
 				encode_line(e, s, ev->seq, ev->tx_time_ns, ev->data, ev->len, rx_ns);
 				s->next = ev->seq + 1;
-				}
+			}
 		}
 		while (held_full(e, s))
 			order_skip_gap(e, s, rx_ns);
@@ -147,8 +147,8 @@ int events_batch(struct events *e, const uint8_t *obj, size_t len)
 	if (late) {
 		rxm_add(RXM_EVENTS_LOST, late);
 		log_rl(LOG_WARN, "events %s: %" PRIu64 " event%s below seq %" PRIu64 ", where the stream "
-		       "was started %u ms after its first batch, came too late: lost", s->name, late,
-		       late == 1 ? "" : "s", s->floor, (unsigned)(EVENTS_REORDER_NS / 1000000u));
+		       "was started without them, came too late: lost", s->name, late,
+		       late == 1 ? "" : "s", s->floor);
 	}
 	if (back) {
 		/* Not a replay (that carries the tx_time written) but new events whose seqs were

@@ -10,7 +10,12 @@
  * clock the tests move) or at once when the sender says it dropped those seqs, duplicates, a stream reset, resuming from the file after
  * events_free/events_new (also when the last line's event holds \u0000), a crash-cut last
  * line (short, longer than one 4 KiB read, alone in its file), refused source names (nothing
- * made outside DIR), and events_encode by
+ * made outside DIR), a new stream's start (its first batch overtaken by its second, the wait
+ * for batches before it, late ones counted lost, seq 2^64-1 alone), a seq that goes back with a
+ * newer tx_time (seq_back, also after a restart), sources that cannot be set up (a file in the
+ * way of the folder, more than EVENTS_SOURCES_MAX), the folder removed by retention or by hand,
+ * a failed write and out of memory part-way through a line (counted once, nothing left of it),
+ * and events_encode by
  * table and by seeded random input against a reference (the Unicode table of well-formed UTF-8
  * byte sequences). The rx counters are process-global: each check compares differences.
  * SLUICE_TEST_SEED=N repeats a random run; SLUICE_TEST_KEEP=1 keeps the folders.
