@@ -42,7 +42,9 @@ static int sweep(int dirfd, uint64_t cutoff, int depth, bool *empty)
 			bool sub_empty = false;
 			if (fd >= 0)
 				removed += sweep(fd, cutoff, depth + 1, &sub_empty);
-			if (sub_empty && unlinkat(dirfd, e->d_name, AT_REMOVEDIR) == 0)
+			/* A folder right below the root is a spool's or an event source's: the events
+			 * lane keeps it open, and a file written into a removed folder is lost. */
+			if (sub_empty && depth > 0 && unlinkat(dirfd, e->d_name, AT_REMOVEDIR) == 0)
 				continue;
 			any = true;
 		} else if (S_ISREG(st.st_mode) && (uint64_t)st.st_ctim.tv_sec < cutoff) {

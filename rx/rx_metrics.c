@@ -55,6 +55,8 @@ static struct metric initial[RXM_COUNT] = {
 	[RXM_DIR_FSYNC_ERRORS] = C("sluice_rx_dir_fsync_errors_total", "Files delivered whose folder could not be synced after the rename: the file is there, but its name may not survive a crash (audited with reason dir_fsync_failed)."),
 	[RXM_EVENT_CHAIN_BREAKS] = C("sluice_rx_event_chain_breaks_total", "Breaks in the signed chain of an event source's batches: missing, mismatching, forked or restarted (audit outcome chain_break)."),
 	[RXM_EVENT_BATCHES_REJECTED] = C("sluice_rx_event_batches_rejected_total", "Event batches refused: malformed, or not signed by a pinned sender key (audit outcome rejected)."),
+	[RXM_EVENT_BATCHES_LOST] = C("sluice_rx_event_batches_lost_total", "Event batches the link could not complete: their events show as seq gaps (sluice_rx_events_lost_total) once a later batch of the source arrives."),
+	[RXM_EVENTS_SEQ_BACK] = C("sluice_rx_events_seq_back_total", "Events not written because their seq went back within the same stream with a newer tx_time (the sender's state restored from an old copy); also counted in sluice_rx_events_lost_total."),
 	[RXM_CLOCK_SKEW] = MICRO("sluice_rx_clock_skew_seconds", "This receiver's wall clock minus the sender's, from its last announcement (transit time included)."),
 };
 

@@ -53,6 +53,8 @@ enum rx_metric {
 	RXM_DIR_FSYNC_ERRORS,   /* sluice_rx_dir_fsync_errors_total: delivered, the folder's fsync failed */
 	RXM_EVENT_CHAIN_BREAKS, /* sluice_rx_event_chain_breaks_total: event batch chains broken (missing, mismatch, fork, restart) */
 	RXM_EVENT_BATCHES_REJECTED, /* sluice_rx_event_batches_rejected_total: bad signature or malformed */
+	RXM_EVENT_BATCHES_LOST, /* sluice_rx_event_batches_lost_total: batches the link gave up */
+	RXM_EVENTS_SEQ_BACK,    /* sluice_rx_events_seq_back_total: seq below one written, newer tx_time */
 	RXM_COUNT
 };
 

@@ -239,9 +239,7 @@ static int on_manifest(struct deliver *d, const struct msg *m)
 
 static int on_lost(struct deliver *d, const struct msg *m)
 {
-	if (m->kind == WIRE_KIND_EVENTS)
-		return 0; /* the events module keeps its own sequence accounting */
-	if (m->kind != WIRE_KIND_FILE && m->kind != WIRE_KIND_MANIFEST)
+	if (m->kind != WIRE_KIND_FILE && m->kind != WIRE_KIND_MANIFEST && m->kind != WIRE_KIND_EVENTS)
 		return -EINVAL;
 	/* The reason is the link role's text: keep printable ASCII only. */
 	char why[MSG_REASON_MAX + 16];
@@ -250,6 +248,18 @@ static int on_lost(struct deliver *d, const struct msg *m)
 	for (size_t i = 0; i < m->data_len && n < sizeof(why) - 1; i++)
 		why[n++] = (m->data[i] >= 0x20 && m->data[i] < 0x7f) ? (char)m->data[i] : '?';
 	why[n] = '\0';
+	if (m->kind == WIRE_KIND_EVENTS) {
+		/* Its source and seqs are not known (it never decoded): the events module counts
+		 * its events as a seq gap once a later batch of the source shows one. The batch is
+		 * counted here, so that a loss no later batch shows (the last batch before a quiet
+		 * spell, or the first of a new stream when a later one arrived first) is not
+		 * silent. */
+		rxm_add(RXM_EVENT_BATCHES_LOST, 1);
+		log_rl(LOG_WARN, "session %016" PRIx64 " event batch %" PRIu64 " lost (%s): its "
+		       "events are counted lost when a later batch of its source shows the gap",
+		       m->session, m->object & ~WIRE_EVENT_ID_BASE, why);
+		return 0;
+	}
 	/* Logged by the link role, which declared it (rx/link/objects.c obj_declare_lost); counted
 	 * here, where it is audited, so that an object this role rejected is not counted lost too. */
 	struct pending *p = table_find(d, m->session, m->object);

@@ -3,7 +3,8 @@
 /*
  * The events lane's files: EVENTS/<source>/<YYYY-MM-DD>.jsonl, one per UTC day of writing.
  * A last line cut short by a crash is truncated away when the file is opened; at start, the
- * seq of the last line of the newest file is where the source resumes (the file is the truth).
+ * seq of the last line of the newest file is where the source resumes (the file is the truth),
+ * and its tx_time tells a duplicate from a seq that went back.
  */
 #include "rx/events/internal.h"
 
@@ -105,7 +106,26 @@ static bool day_file_name(const char *n)
 	return true;
 }
 
-static int last_seq_in(int dirfd, const char *name, uint64_t *seq)
+/* "YYYY-MM-DDTHH:MM:SS.uuuuuuZ" as written by encode.c, in microseconds since 1970. */
+static bool parse_tx_us(const char *t, uint64_t *us)
+{
+	struct tm tm = {0};
+	unsigned frac;
+	char z;
+	if (!t || strlen(t) != 27 || sscanf(t, "%4d-%2d-%2dT%2d:%2d:%2d.%6u%c", &tm.tm_year, &tm.tm_mon,
+					    &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &frac, &z) != 8 ||
+	    z != 'Z')
+		return false;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	time_t secs = timegm(&tm);
+	if (secs < 0)
+		return false;
+	*us = (uint64_t)secs * 1000000u + frac;
+	return true;
+}
+
+static int last_seq_in(int dirfd, const char *name, uint64_t *seq, bool *have_tx, uint64_t *tx_us)
 {
 	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
@@ -139,6 +159,7 @@ static int last_seq_in(int dirfd, const char *name, uint64_t *seq)
 		json_t *s = j ? json_object_get(j, "seq") : NULL;
 		if (s && json_is_integer(s) && json_integer_value(s) >= 0) {
 			*seq = (uint64_t)json_integer_value(s);
+			*have_tx = parse_tx_us(json_string_value(json_object_get(j, "tx_time")), tx_us);
 			rc = 0;
 		} else {
 			rc = -EBADMSG;
@@ -171,7 +192,7 @@ void dayfile_recover(struct source *s)
 			snprintf(newest, sizeof(newest), "%s", de->d_name);
 	closedir(d);
 	uint64_t seq = 0;
-	if (newest[0] && last_seq_in(s->dirfd, newest, &seq) == 0) {
+	if (newest[0] && last_seq_in(s->dirfd, newest, &seq, &s->have_last_tx, &s->last_tx_us) == 0) {
 		s->have_next = true;
 		s->next = seq + 1;
 		log_info("events %s: resuming after seq %" PRIu64 " (%s)", s->name, seq, newest);

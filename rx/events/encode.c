@@ -19,13 +19,15 @@
 #include "common/utf8.h"
 #include "rx/rx_metrics.h"
 
-static int buf_add(struct buf *b, const void *p, size_t n)
+void *(*encode_out_realloc)(void *, size_t) = realloc;
+
+static int buf_grow(struct buf *b, const void *p, size_t n, void *(*grow)(void *, size_t))
 {
 	if (b->len + n + 1 > b->cap) {
 		size_t nc = b->cap ? b->cap : 4096;
 		while (nc < b->len + n + 1)
 			nc *= 2;
-		char *np = realloc(b->p, nc);
+		char *np = grow(b->p, nc);
 		if (!np)
 			return -ENOMEM;
 		b->p = np;
@@ -35,6 +37,13 @@ static int buf_add(struct buf *b, const void *p, size_t n)
 	b->len += n;
 	b->p[b->len] = '\0';
 	return 0;
+}
+
+static int buf_add(struct buf *b, const void *p, size_t n) { return buf_grow(b, p, n, realloc); }
+
+static int out_add(struct events *e, const void *p, size_t n)
+{
+	return buf_grow(&e->out, p, n, encode_out_realloc);
 }
 
 static void iso_time(uint64_t ns, char out[48])
@@ -132,11 +141,15 @@ char *events_encode(const uint8_t *data, size_t n, size_t *len)
 	return out;
 }
 
-/* Append one line for an event to e->out; written by order_flush(). */
+/* Append one line for an event to e->out; written (and counted) by order_flush(). */
 void encode_line(struct events *e, struct source *s, uint64_t seq, uint64_t tx_ns,
 		 const uint8_t *data, size_t len, uint64_t rx_ns)
 {
-	size_t elen;
+	if (!s->have_last_tx || tx_ns / 1000u > s->last_tx_us) {
+		s->have_last_tx = true;
+		s->last_tx_us = tx_ns / 1000u;
+	}
+	size_t elen, start = e->out.len;
 	char *ev = events_encode(data, len, &elen);
 	char head[256], tx[48], rx[48];
 	iso_time(tx_ns, tx);
@@ -144,13 +157,16 @@ void encode_line(struct events *e, struct source *s, uint64_t seq, uint64_t tx_n
 	int n = snprintf(head, sizeof(head),
 			 "{\"source\":\"%s\",\"seq\":%" PRIu64 ",\"tx_time\":\"%s\",\"rx_time\":\"%s\",\"event\":",
 			 s->name, seq, tx, rx);
-	if (!ev || buf_add(&e->out, head, (size_t)n) != 0 || buf_add(&e->out, ev, elen) != 0 ||
-	    buf_add(&e->out, "}\n", 2) != 0) {
+	if (!ev || out_add(e, head, (size_t)n) != 0 || out_add(e, ev, elen) != 0 ||
+	    out_add(e, "}\n", 2) != 0) {
 		free(ev);
+		e->out.len = start; /* no part of this line before the next one */
+		if (e->out.p)
+			e->out.p[start] = '\0';
 		rxm_add(RXM_EVENTS_LOST, 1);
 		log_rlk(LOG_ERROR, s->name, "events %s: out of memory: seq %" PRIu64 " lost", s->name, seq);
 		return;
 	}
 	free(ev);
-	rxm_add(RXM_EVENTS_DELIVERED, 1);
+	e->out.lines++; /* delivered once order_flush has written it */
 }

@@ -30,16 +30,25 @@
 static void new_stream(struct events *e, struct source *s, uint64_t stream, uint64_t first)
 {
 	if (s->have_stream) {
-		uint64_t rx_ns = now_ns(), n = 0;
+		uint64_t rx_ns = now_ns();
+		order_start_fix(e, s, rx_ns);
 		while (s->nheld) /* what the old stream left: in order, gaps logged */
-			n += order_skip_gap(e, s, rx_ns);
-		order_flush(e, s, rx_ns, n);
+			order_skip_gap(e, s, rx_ns);
+		order_flush(e, s, rx_ns);
 		log_rlk(LOG_WARN, s->name, "events %s: the sender's sequence was reset (stream %016" PRIx64 " after %016" PRIx64
 			 "); seq restarts at %" PRIu64, s->name, stream, s->stream, first);
 		s->have_next = false;
+		s->floor = 0;
+		s->have_last_tx = false;
 	}
 	s->stream = stream;
 	s->have_stream = true;
+}
+
+static bool held_full(const struct events *e, const struct source *s)
+{
+	return s->nheld > EVENTS_REORDER_MAX || s->heldbytes > EVENTS_REORDER_BYTES ||
+	       (s->nheld && e->held_total > EVENTS_REORDER_TOTAL);
 }
 
 int events_batch(struct events *e, uint64_t session, const uint8_t *obj, size_t len)
@@ -59,9 +68,14 @@ int events_batch(struct events *e, uint64_t session, const uint8_t *obj, size_t 
 		evbatch_release(&b);
 		return key;
 	}
-	struct source *s = sources_get(e, b.source);
+	struct source *s = sources_get(e, b.source, &why);
 	if (!s) {
-		chain_rejected(e, session, NULL, "event batch for an unusable source name");
+		char r[160];
+		snprintf(r, sizeof(r), "event batch for a source that cannot be used (%s)", why);
+		chain_rejected(e, session, NULL, r);
+		rxm_add(RXM_EVENTS_LOST, b.count);
+		log_rl(LOG_ERROR, "events: batch for source '%s' refused (%s): %" PRIu32 " event%s lost",
+		       ESCAPED(b.source), why, b.count, b.count == 1 ? "" : "s");
 		evbatch_release(&b);
 		return -EINVAL;
 	}
@@ -72,13 +86,10 @@ int events_batch(struct events *e, uint64_t session, const uint8_t *obj, size_t 
 	bool fresh = !s->have_stream || s->stream != b.stream;
 	if (fresh)
 		new_stream(e, s, b.stream, b.count ? b.ev[0].seq : 0);
-	uint64_t rx_ns = now_ns(), mono = e->mono(), lines = 0, dups = 0;
-	if (!s->have_next && b.count && b.after <= b.ev[0].seq) {
-		/* First batch of a source (or of a new stream): the sequence starts where the
-		 * sender's previous batch ended, so seqs it dropped before this one are counted. */
-		s->have_next = true;
-		s->next = b.after;
-	}
+	uint64_t rx_ns = now_ns(), mono = e->mono(), dups = 0, late = 0;
+	uint64_t back = 0, back_lo = 0, back_hi = 0;
+	if (!s->have_next && b.count) /* a new stream: where it starts is not known yet */
+		order_start(e, s, &b, mono, rx_ns);
 	if (s->have_next && b.count && b.after == s->next && b.ev[0].seq > s->next &&
 	    (!s->nheld || s->held[0].seq >= b.ev[0].seq)) {
 		/* Everything before `after` is written: the seqs up to this batch were dropped by
@@ -89,7 +100,7 @@ int events_batch(struct events *e, uint64_t session, const uint8_t *obj, size_t 
 		       "queue was full): %" PRIu64 " event%s lost", s->name, s->next, b.ev[0].seq - 1, n,
 		       n == 1 ? "" : "s");
 		s->next = b.ev[0].seq;
-		lines += order_drain(e, s, rx_ns);
+		order_drain(e, s, rx_ns);
 	}
 	for (uint32_t i = 0; i < b.count; i++) {
 		const struct evbatch_event *ev = &b.ev[i];
@@ -97,41 +108,75 @@ int events_batch(struct events *e, uint64_t session, const uint8_t *obj, size_t 
 			log_rlk(LOG_WARN, s->name, "events %s: seq 2^64-1 refused", s->name);
 			continue;
 		}
-		if (!s->have_next) {
-			s->have_next = true;
-			s->next = ev->seq;
+		if (!s->have_next) { /* every event waits for the stream's start */
+			int h = order_hold(e, s, ev, mono);
+			if (h >= 0 && !held_full(e, s)) {
+				dups += (uint64_t)h;
+				continue;
+			}
+			order_start_fix(e, s, rx_ns); /* no room to wait: start at what is known */
+			if (h >= 0) {
+				dups += (uint64_t)h;
+				while (held_full(e, s))
+					order_skip_gap(e, s, rx_ns);
+				continue;
+			}
+		}
+		if (ev->seq < s->floor) {
+			late++;
+			continue;
 		}
 		if (ev->seq < s->next) {
-			dups++;
+			if (s->have_last_tx && ev->tx_time_ns / 1000u > s->last_tx_us) {
+				back_lo = back ? (ev->seq < back_lo ? ev->seq : back_lo) : ev->seq;
+				back_hi = back ? (ev->seq > back_hi ? ev->seq : back_hi) : ev->seq;
+				back++;
+			} else {
+				dups++;
+			}
 			continue;
 		}
 		if (ev->seq == s->next) {
 			encode_line(e, s, ev->seq, ev->tx_time_ns, ev->data, ev->len, rx_ns);
 			s->next++;
-			lines++;
-			lines += order_drain(e, s, rx_ns);
+			order_drain(e, s, rx_ns);
 			continue;
 		}
 		int h = order_hold(e, s, ev, mono);
 		if (h == 1) {
 			dups++;
 		} else if (h < 0) {
-			lines += order_skip_gap(e, s, rx_ns); /* no memory to wait: give up the gap now */
+			order_skip_gap(e, s, rx_ns); /* no memory to wait: give up the gap now */
 			if (ev->seq >= s->next) {
 				if (ev->seq > s->next)
 					order_gap(s, s->next, ev->seq);
 				encode_line(e, s, ev->seq, ev->tx_time_ns, ev->data, ev->len, rx_ns);
 				s->next = ev->seq + 1;
-				lines++;
 			}
 		}
-		while (s->nheld > EVENTS_REORDER_MAX || s->heldbytes > EVENTS_REORDER_BYTES ||
-		       (s->nheld && e->held_total > EVENTS_REORDER_TOTAL))
-			lines += order_skip_gap(e, s, rx_ns);
+		while (held_full(e, s))
+			order_skip_gap(e, s, rx_ns);
 	}
-	order_flush(e, s, rx_ns, lines);
+	order_flush(e, s, rx_ns);
 	if (fresh)
 		sources_save_stream(e, s); /* after the lines: they do not wait for this file's fsync */
+	if (late) {
+		rxm_add(RXM_EVENTS_LOST, late);
+		log_rl(LOG_WARN, "events %s: %" PRIu64 " event%s below seq %" PRIu64 ", where the stream "
+		       "was started without them, came too late: lost", s->name, late,
+		       late == 1 ? "" : "s", s->floor);
+	}
+	if (back) {
+		/* Not a replay (that carries the tx_time written) but new events whose seqs were
+		 * used already: written, they would break seq order and the resume from the file. */
+		rxm_add(RXM_EVENTS_LOST, back);
+		rxm_add(RXM_EVENTS_SEQ_BACK, back);
+		log_rl(LOG_WARN, "events %s: seq went back in the same stream: %" PRIu64 " event%s with seq "
+		       "%" PRIu64 "..%" PRIu64 ", below %" PRIu64 " already written, carry newer tx_times "
+		       "(the sender's state restored from an old copy?): not written, lost; resetting the "
+		       "sender's state for this source starts a new stream", s->name, back,
+		       back == 1 ? "" : "s", back_lo, back_hi, s->next);
+	}
 	if (dups) {
 		rxm_add(RXM_EVENTS_DUPLICATE, dups);
 		log_rlk(LOG_INFO, s->name, "events %s: %" PRIu64 " duplicate event%s dropped", s->name, dups,
@@ -151,6 +196,8 @@ int events_timeout_ms(struct events *e)
 			due = s->held[0].since + EVENTS_REORDER_NS;
 		if (chain_due(s) < due)
 			due = chain_due(s);
+		if (s->starting && s->start_since + EVENTS_REORDER_NS < due)
+			due = s->start_since + EVENTS_REORDER_NS;
 		dirty |= s->dirty;
 	}
 	if (dirty && e->last_sync + SYNC_NS < due)
@@ -167,10 +214,11 @@ void events_tick(struct events *e)
 	uint64_t now = e->mono(), rx_ns = now_ns();
 	for (size_t i = 0; i < e->nsrc; i++) {
 		struct source *s = e->src[i];
-		uint64_t n = 0;
-		while (s->nheld && now >= s->held[0].since + EVENTS_REORDER_NS)
-			n += order_skip_gap(e, s, rx_ns); /* every gap that is due, each on its own time */
-		order_flush(e, s, rx_ns, n);
+		if (s->starting && now >= s->start_since + EVENTS_REORDER_NS)
+			order_start_fix(e, s, rx_ns);
+		while (s->have_next && s->nheld && now >= s->held[0].since + EVENTS_REORDER_NS)
+			order_skip_gap(e, s, rx_ns); /* every gap that is due, each on its own time */
+		order_flush(e, s, rx_ns);
 		chain_tick(e, s, now);
 	}
 	if (now >= e->last_sync + SYNC_NS) {
@@ -249,17 +297,18 @@ void events_free(struct events *e)
 	uint64_t rx_ns = now_ns();
 	for (size_t i = 0; i < e->nsrc; i++) {
 		struct source *s = e->src[i];
-		uint64_t n = 0;
+		order_start_fix(e, s, rx_ns);
 		while (s->nheld)
-			n += order_skip_gap(e, s, rx_ns);
-		order_flush(e, s, rx_ns, n);
+			order_skip_gap(e, s, rx_ns);
+		order_flush(e, s, rx_ns);
 		chain_close(e, s);
 		if (s->fd >= 0) {
 			if (s->dirty)
 				fdatasync(s->fd);
 			close(s->fd);
 		}
-		close(s->dirfd);
+		if (s->dirfd >= 0)
+			close(s->dirfd);
 		free(s->held);
 		free(s);
 	}

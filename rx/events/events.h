@@ -17,7 +17,13 @@
  * all); a missing seq is given up EVENTS_REORDER_NS after it was first missed (a higher seq
  * arrived; each gap on its own time), or when the buffer is full, logged with its range and
  * counted in sluice_rx_events_lost_total. A seq already written is a duplicate: dropped and
- * counted.
+ * counted; unless its tx_time is newer (in microseconds) than any written in the stream: then
+ * the sender's seq went back (its state restored from an old copy), and the event is lost,
+ * counted also in sluice_rx_events_seq_back_total.
+ * A new stream (no seq from a file) starts at once on a batch with after 0; otherwise its
+ * events wait EVENTS_REORDER_NS from its first batch for the batches before them (they may
+ * arrive later), and it starts at the lowest `after` seen. An event below that start arriving
+ * later still is counted lost, not duplicate.
  * The last seq written is recovered at start from the tail of the source's newest file (the
  * file is the truth), so a receiver restart neither repeats nor misses a line; a line cut
  * short by a crash is truncated away when the file is next opened. The sender's stream id is

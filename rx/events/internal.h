@@ -45,6 +45,15 @@ struct source {
 	uint64_t stream;
 	bool have_next;
 	uint64_t next;     /* next seq to write */
+	/* A new stream's start (no seq from a file, no batch with after 0 yet): its events wait
+	 * up to EVENTS_REORDER_NS from start_since for the batches before them (order_start). */
+	bool starting;
+	uint64_t start_after, start_first, start_since;
+	uint64_t floor;    /* seqs below it were never this stream's to write: late ones are lost */
+	/* The newest tx_time written in this stream, in microseconds (what the file keeps): an
+	 * event below next with a newer one is not a duplicate, the sender's seq went back. */
+	bool have_last_tx;
+	uint64_t last_tx_us;
 	struct held *held; /* sorted by seq, all > next */
 	size_t nheld, heldcap, heldbytes;
 	struct evchain *chain; /* NULL until the first signed batch */
@@ -55,6 +64,7 @@ struct source {
 struct buf {
 	char *p;
 	size_t len, cap;
+	uint64_t lines; /* whole lines in p */
 };
 
 struct events {
@@ -74,6 +84,8 @@ struct events {
 	int chain_dirfd; /* STATE/evchain, or -1 */
 };
 
+/* encode.c: how e->out grows (realloc; tests fail it on demand) */
+extern void *(*encode_out_realloc)(void *, size_t);
 /* encode.c: append one line for an event to e->out (a lost one is logged and counted) */
 void encode_line(struct events *e, struct source *s, uint64_t seq, uint64_t tx_ns,
 		 const uint8_t *data, size_t len, uint64_t rx_ns);
@@ -84,8 +96,12 @@ int dayfile_open(struct source *s, int64_t day);
 int dayfile_write(int fd, const char *p, size_t n);
 void dayfile_recover(struct source *s);
 
-/* sources.c: a source by name (created and recovered on first use), its stream id saved */
-struct source *sources_get(struct events *e, const char *name);
+/* sources.c: a source by name (created and recovered on first use), its stream id saved.
+ * NULL, with the reason in *why, for a name refused, a full table or no memory. */
+struct source *sources_get(struct events *e, const char *name, const char **why);
+/* s->dirfd open on EVENTS/<source>, made again if it was removed (a removed today's file is
+ * closed too, so that a new one is made): 0 or -errno (logged). */
+int sources_dir(struct events *e, struct source *s);
 void sources_save_stream(struct events *e, struct source *s);
 
 /* chain.c: chain_verify returns the index of the pinned key the batch's record verifies with,
@@ -101,14 +117,20 @@ void chain_tick(struct events *e, struct source *s, uint64_t now);
 uint64_t chain_due(const struct source *s);
 void chain_close(struct events *e, struct source *s);
 
-/* order.c: writing in seq order. order_flush writes e->out (nlines lines) to today's file and
- * to forwarding; order_gap logs and counts the seqs from..to-1 as lost; order_drain and
- * order_skip_gap return how many lines they added to e->out; order_hold returns 0 (held),
- * 1 (a duplicate of a held event) or -ENOMEM. */
-void order_flush(struct events *e, struct source *s, uint64_t rx_ns, uint64_t nlines);
+/* order.c: writing in seq order. order_flush writes e->out to today's file and to forwarding,
+ * counting its lines delivered or lost; order_gap logs and counts the seqs from..to-1 as lost;
+ * order_drain and order_skip_gap add lines to e->out; order_hold returns 0 (held), 1 (a
+ * duplicate of a held event) or -ENOMEM. */
+void order_flush(struct events *e, struct source *s, uint64_t rx_ns);
 void order_gap(struct source *s, uint64_t from, uint64_t to);
-uint64_t order_drain(struct events *e, struct source *s, uint64_t rx_ns);
-uint64_t order_skip_gap(struct events *e, struct source *s, uint64_t rx_ns);
+void order_drain(struct events *e, struct source *s, uint64_t rx_ns);
+void order_skip_gap(struct events *e, struct source *s, uint64_t rx_ns);
 int order_hold(struct events *e, struct source *s, const struct evbatch_event *ev, uint64_t now);
+/* order.c: a new stream's start. order_start notes a batch that arrived while the start is not
+ * known (and fixes it at once for a batch with after 0: nothing comes before seq 0);
+ * order_start_fix fixes it at the lowest `after` seen and writes what follows it. */
+void order_start(struct events *e, struct source *s, const struct evbatch *b, uint64_t now,
+		 uint64_t rx_ns);
+void order_start_fix(struct events *e, struct source *s, uint64_t rx_ns);
 
 #endif

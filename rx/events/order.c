@@ -6,6 +6,13 @@
  * sluice_rx_events_lost_total) when its time is up or a buffer is full, and what follows it
  * without a gap is written. order_flush writes the lines of one pass to the day file and
  * hands them to forwarding.
+ *
+ * A new stream's start: a batch says where the sender's previous batch ended (`after`), not
+ * where the stream began, and the batches of a new stream may arrive out of order (one waits
+ * for FEC repair). So unless a batch has after 0 (the stream's first seq), every event waits
+ * until EVENTS_REORDER_NS after the stream's first batch arrived; then the stream starts at the
+ * lowest `after` seen. An event below it that arrives later still was neither written nor
+ * counted: it is counted lost then.
  */
 #include "rx/events/internal.h"
 
@@ -32,11 +39,14 @@ static void held_drop_front(struct events *e, struct source *s, size_t n)
 	s->nheld -= n;
 }
 
-void order_flush(struct events *e, struct source *s, uint64_t rx_ns, uint64_t nlines)
+void order_flush(struct events *e, struct source *s, uint64_t rx_ns)
 {
 	if (!e->out.len)
 		return;
-	int rc = dayfile_open(s, dayfile_day_of(rx_ns));
+	uint64_t nlines = e->out.lines;
+	int rc = sources_dir(e, s);
+	if (rc == 0)
+		rc = dayfile_open(s, dayfile_day_of(rx_ns));
 	off_t end = rc == 0 ? lseek(s->fd, 0, SEEK_END) : 0;
 	if (rc == 0 && end < 0)
 		rc = -errno;
@@ -51,10 +61,12 @@ void order_flush(struct events *e, struct source *s, uint64_t rx_ns, uint64_t nl
 		if (full)
 			rxm_add(RXM_DISK_FULL, 1);
 	} else {
+		rxm_add(RXM_EVENTS_DELIVERED, nlines);
 		s->dirty = true;
 	}
 	forward_lines(e->fw, e->out.p, e->out.len);
 	e->out.len = 0;
+	e->out.lines = 0;
 }
 
 void order_gap(struct source *s, uint64_t from, uint64_t to)
@@ -65,7 +77,7 @@ void order_gap(struct source *s, uint64_t from, uint64_t to)
 }
 
 /* Write the held events that follow next without a gap. */
-uint64_t order_drain(struct events *e, struct source *s, uint64_t rx_ns)
+void order_drain(struct events *e, struct source *s, uint64_t rx_ns)
 {
 	size_t i = 0;
 	while (i < s->nheld && s->held[i].seq == s->next) {
@@ -74,17 +86,16 @@ uint64_t order_drain(struct events *e, struct source *s, uint64_t rx_ns)
 		i++;
 	}
 	held_drop_front(e, s, i);
-	return i;
 }
 
 /* Give up the gap before the first held event. */
-uint64_t order_skip_gap(struct events *e, struct source *s, uint64_t rx_ns)
+void order_skip_gap(struct events *e, struct source *s, uint64_t rx_ns)
 {
 	if (!s->nheld)
-		return 0;
+		return;
 	order_gap(s, s->next, s->held[0].seq);
 	s->next = s->held[0].seq;
-	return order_drain(e, s, rx_ns);
+	order_drain(e, s, rx_ns);
 }
 
 int order_hold(struct events *e, struct source *s, const struct evbatch_event *ev, uint64_t now)
@@ -119,4 +130,45 @@ int order_hold(struct events *e, struct source *s, const struct evbatch_event *e
 	s->heldbytes += ev->len;
 	e->held_total += ev->len;
 	return 0;
+}
+
+void order_start(struct events *e, struct source *s, const struct evbatch *b, uint64_t now,
+		 uint64_t rx_ns)
+{
+	uint64_t first = UINT64_MAX; /* seq 2^64-1 is refused (events_batch): it starts nothing */
+	for (uint32_t i = 0; i < b->count; i++)
+		if (b->ev[i].seq < first)
+			first = b->ev[i].seq;
+	if (first == UINT64_MAX)
+		return;
+	uint64_t after = b->after <= first ? b->after : first;
+	if (!s->starting || after < s->start_after) {
+		s->start_after = after;
+		s->start_first = first;
+	}
+	if (!s->starting) {
+		s->starting = true;
+		s->start_since = now;
+	}
+	if (after == 0)
+		order_start_fix(e, s, rx_ns);
+}
+
+void order_start_fix(struct events *e, struct source *s, uint64_t rx_ns)
+{
+	if (!s->starting)
+		return;
+	s->starting = false;
+	s->have_next = true;
+	s->next = s->floor = s->start_after;
+	if (s->start_first > s->next && (!s->nheld || s->held[0].seq >= s->start_first)) {
+		/* The batch the stream starts at says the sender dropped the seqs before it. */
+		uint64_t n = s->start_first - s->next;
+		rxm_add(RXM_EVENTS_LOST, n);
+		log_rl(LOG_WARN, "events %s: seq %" PRIu64 "..%" PRIu64 " dropped by the sender (its "
+		       "queue was full): %" PRIu64 " event%s lost", s->name, s->next, s->start_first - 1, n,
+		       n == 1 ? "" : "s");
+		s->next = s->start_first;
+	}
+	order_drain(e, s, rx_ns);
 }

@@ -2,8 +2,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The events lane's sources: up to EVENTS_SOURCES_MAX, each a folder EVENTS/<source> made on
- * its first batch, resumed from its newest day file, and its sender's stream id kept in
- * STATE/events/<source>.
+ * its first batch (and again when it was removed under it), resumed from its newest day file,
+ * and its sender's stream id kept in STATE/events/<source>.
  */
 #include "rx/events/internal.h"
 
@@ -20,6 +20,9 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "common/smallfile.h"
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 static bool source_name_ok(const char *n)
 {
@@ -53,39 +56,76 @@ void sources_save_stream(struct events *e, struct source *s)
 		log_rlk(LOG_WARN, s->name, "events %s: cannot save the stream id in %s: %s", s->name, p, strerror(-rc));
 }
 
-struct source *sources_get(struct events *e, const char *name)
+static int open_dir(struct events *e, const char *name)
+{
+	if (mkdirat(e->rootfd, name, 0750) != 0 && errno != EEXIST) {
+		int rc = -errno;
+		log_rl(LOG_ERROR, "events: cannot create folder %s: %s", name, strerror(errno));
+		return rc;
+	}
+	int dfd = openat(e->rootfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0) {
+		int rc = -errno;
+		log_rl(LOG_ERROR, "events: cannot open folder %s: %s", name, strerror(errno));
+		return rc;
+	}
+	return dfd;
+}
+
+static bool removed(int fd)
+{
+	struct stat st;
+	return fstat(fd, &st) != 0 || st.st_nlink == 0;
+}
+
+int sources_dir(struct events *e, struct source *s)
+{
+	if (s->fd >= 0 && removed(s->fd)) { /* today's file, removed by hand: a new one */
+		close(s->fd);
+		s->fd = -1;
+		s->day = -1;
+		s->dirty = false;
+	}
+	if (s->dirfd >= 0 && !removed(s->dirfd))
+		return 0;
+	if (s->dirfd >= 0) {
+		log_warn("events %s: its folder was removed (by hand?): made again", s->name);
+		close(s->dirfd);
+		s->dirfd = -1;
+	}
+	int dfd = open_dir(e, s->name);
+	if (dfd < 0)
+		return dfd;
+	s->dirfd = dfd;
+	return 0;
+}
+
+struct source *sources_get(struct events *e, const char *name, const char **why)
 {
 	for (size_t i = 0; i < e->nsrc; i++)
 		if (strcmp(e->src[i]->name, name) == 0)
 			return e->src[i];
 	if (!source_name_ok(name)) {
-		log_rl(LOG_WARN, "events: batch for source '%s' refused: not a usable name", ESCAPED(name));
+		*why = "not a usable name";
 		return NULL;
 	}
 	if (e->nsrc == EVENTS_SOURCES_MAX) {
-		log_rl(LOG_WARN, "events: more than %u sources; batch for '%s' refused", EVENTS_SOURCES_MAX,
-		       name);
-		return NULL;
-	}
-	if (mkdirat(e->rootfd, name, 0750) != 0 && errno != EEXIST) {
-		log_rl(LOG_ERROR, "events: cannot create folder %s: %s", name, strerror(errno));
-		return NULL;
-	}
-	int dfd = openat(e->rootfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (dfd < 0) {
-		log_rl(LOG_ERROR, "events: cannot open folder %s: %s", name, strerror(errno));
+		*why = "more than " STR(EVENTS_SOURCES_MAX) " sources";
 		return NULL;
 	}
 	struct source *s = calloc(1, sizeof(*s));
 	if (!s) {
-		close(dfd);
+		*why = "out of memory";
 		return NULL;
 	}
 	snprintf(s->name, sizeof(s->name), "%s", name);
-	s->dirfd = dfd;
 	s->fd = -1;
 	s->day = -1;
-	dayfile_recover(s);
+	/* A folder that cannot be made yet does not refuse the source: its seqs are followed, the
+	 * lines that cannot be written are counted lost, and the folder is tried again each time. */
+	s->dirfd = open_dir(e, name);
+	if (s->dirfd >= 0)
+		dayfile_recover(s);
 	load_stream(e, s);
 	e->src[e->nsrc++] = s;
 	return s;

@@ -29,8 +29,11 @@
  * Seqs follow a cursor per source so batches mostly move forward, with gaps, duplicates and
  * early arrivals; "after" is the first seq or up to 3 before it (seqs the sender dropped).
  * After every batch the lines added to the files are checked: whole lines, no raw byte
- * < 0x20, valid JSON with the right source, and per source strictly increasing seqs, except
- * once after the stream id changed (no seq is ever written twice, also across restarts).
+ * < 0x20, valid JSON with the right source, a tx_time that carries the seq and the source's
+ * epoch (how many times its stream id changed), and per source non-decreasing epochs and,
+ * within one, strictly increasing seqs (no seq is ever written twice, also across restarts;
+ * no line of an old stream after one of a newer stream; a new stream's lines may wait for
+ * its start, so the step back can come any number of batches after the change).
  * Every 1000 inputs of this mode (and at exit) the folders are emptied and events made anew,
  * so nothing grows without bound; state carries over between inputs otherwise, so a failure
  * may need the inputs before it: SLUICE_FUZZ_EVENTS_FRESH=1 starts every input on empty
@@ -294,9 +297,10 @@ struct tracked {
 	off_t done;           /* bytes of it checked */
 	bool have_seq;
 	uint64_t last_seq;    /* the last seq written */
-	bool reset_pending;   /* the stream id changed: one seq may go back */
 	uint64_t batch;       /* the chain (common/evchain.h) as a sender keeps it: next batch */
 	uint8_t prev[32];     /* and the last record's hash */
+	uint64_t last_epoch;  /* the epoch of the last line written */
+	uint64_t epoch;       /* how many times the stream id changed (in every tx_time sent) */
 	bool have_stream;
 	uint64_t stream;      /* the last one sent */
 	uint64_t cursor;      /* the next seq to send, roughly */
@@ -355,12 +359,33 @@ static struct tracked *track(const char *name)
 static void line_fail(const struct tracked *t, const char *why, const char *s, size_t n)
 {
 	fprintf(stderr,
-		"fuzz_events: source %s: %s (last seq %llu%s, reset pending %d); %u inputs since the "
+		"fuzz_events: source %s: %s (last seq %llu%s, epoch %llu); %u inputs since the "
 		"folders were made (SLUICE_FUZZ_EVENTS_FRESH=1 starts each input on empty folders)\n"
 		"line: %.*s\n",
-		t->name, why, (unsigned long long)t->last_seq, t->have_seq ? "" : " (none)", t->reset_pending,
+		t->name, why, (unsigned long long)t->last_seq, t->have_seq ? "" : " (none)",
+		(unsigned long long)t->last_epoch,
 		since_recycle, n > 400 ? 400 : (int)n, s);
 	abort();
+}
+
+/* The tx_time of seq in epoch k is TX_BASE + k * EPOCH_NS + seq ns; the line keeps
+ * microseconds. The epoch of a line's tx_time, if the rest of it is its seq. */
+#define TX_BASE 1700000000000000000ull
+#define EPOCH_NS 1000000000000ull
+static bool tx_epoch(const char *t, uint64_t seq, uint64_t *epoch)
+{
+	struct tm tm = {0};
+	unsigned us;
+	if (!t || sscanf(t, "%4d-%2d-%2dT%2d:%2d:%2d.%6uZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+			 &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &us) != 7)
+		return false;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	uint64_t ns = (uint64_t)timegm(&tm) * 1000000000ull + us * 1000ull;
+	if (ns < TX_BASE)
+		return false;
+	*epoch = (ns - TX_BASE) / EPOCH_NS;
+	return (ns - TX_BASE) % EPOCH_NS == seq / 1000u * 1000u;
 }
 
 /* Check one line; s[0..n) without its LF. */
@@ -378,14 +403,14 @@ static void check_line(struct tracked *t, const char *s, size_t n)
 	    !json_object_get(j, "event") || !json_is_string(json_object_get(j, "tx_time")) ||
 	    !json_is_string(json_object_get(j, "rx_time")))
 		line_fail(t, "a line without its source, seq, times or event", s, n);
-	uint64_t seq = (uint64_t)json_integer_value(sq);
-	if (t->have_seq && seq <= t->last_seq) {
-		if (!t->reset_pending)
-			line_fail(t, "a seq written again or out of order", s, n);
-		t->reset_pending = false;
-	}
+	uint64_t seq = (uint64_t)json_integer_value(sq), epoch;
+	if (!tx_epoch(json_string_value(json_object_get(j, "tx_time")), seq, &epoch))
+		line_fail(t, "a line whose tx_time is not its event's", s, n);
+	if (t->have_seq && (epoch < t->last_epoch || (epoch == t->last_epoch && seq <= t->last_seq)))
+		line_fail(t, "a seq written again or out of order", s, n);
 	t->have_seq = true;
 	t->last_seq = seq;
+	t->last_epoch = epoch;
 	json_decref(j);
 }
 
@@ -526,6 +551,7 @@ static size_t batch(const uint8_t *p, size_t n)
 	bool ok = name_ok(name);
 	struct tracked *t = ok ? track(name) : NULL;
 	uint64_t stream = 1 + ((ctl >> 3) & 3), cursor = t ? t->cursor : 1;
+	uint64_t epoch = t ? t->epoch + (t->have_stream && t->stream != stream) : 0;
 	struct evbatch_builder b;
 	check(evbatch_begin(&b, name, stream, 0) == 0, "evbatch_begin");
 	uint64_t first = 0;
@@ -538,7 +564,7 @@ static size_t batch(const uint8_t *p, size_t n)
 		if (len > n)
 			len = n;
 		uint64_t seq = delta < 0 && (uint64_t)-delta > cursor ? 0 : cursor + (uint64_t)(int64_t)delta;
-		check(evbatch_add(&b, seq, 1700000000000000000ull + seq, p, (uint32_t)len) == 0,
+		check(evbatch_add(&b, seq, TX_BASE + epoch * EPOCH_NS + seq, p, (uint32_t)len) == 0,
 		      "evbatch_add");
 		if (!count++)
 			first = seq;
@@ -577,8 +603,7 @@ static size_t batch(const uint8_t *p, size_t n)
 	}
 	check(rc == 0, "a well-formed batch refused");
 	if (t) {
-		if (t->have_stream && t->stream != stream)
-			t->reset_pending = true;
+		t->epoch = epoch;
 		t->have_stream = true;
 		t->stream = stream;
 		t->cursor = cursor;
@@ -587,10 +612,6 @@ static size_t batch(const uint8_t *p, size_t n)
 		events_tick(ev);
 	check(events_timeout_ms(ev) >= -1, "events_timeout_ms below -1");
 	check_all();
-	/* The first event of a new stream is written at once: after a non-empty batch, the one
-	 * permitted step back has happened or was not needed. */
-	if (t && count)
-		t->reset_pending = false;
 	return (size_t)(p - p0);
 }
 

@@ -10,7 +10,12 @@
  * clock the tests move) or at once when the sender says it dropped those seqs, duplicates, a stream reset, resuming from the file after
  * events_free/events_new (also when the last line's event holds \u0000), a crash-cut last
  * line (short, longer than one 4 KiB read, alone in its file), refused source names (nothing
- * made outside DIR), and events_encode by
+ * made outside DIR), a new stream's start (its first batch overtaken by its second, the wait
+ * for batches before it, late ones counted lost, seq 2^64-1 alone), a seq that goes back with a
+ * newer tx_time (seq_back, also after a restart), sources that cannot be set up (a file in the
+ * way of the folder, more than EVENTS_SOURCES_MAX), the folder removed by retention or by hand,
+ * a failed write and out of memory part-way through a line (counted once, nothing left of it),
+ * and events_encode by
  * table and by seeded random input against a reference (the Unicode table of well-formed UTF-8
  * byte sequences). The rx counters are process-global: each check compares differences.
  * SLUICE_TEST_SEED=N repeats a random run; SLUICE_TEST_KEEP=1 keeps the folders.
@@ -40,6 +45,7 @@
 #include "common/evchain.h"
 #include "rx/audit.h"
 #include "rx/events/events.h"
+#include "rx/retention.h"
 #include "rx/rx_metrics.h"
 #include "tests/unit/seeded.h"
 #include "tests/unit/ref_utf8.h"
@@ -70,9 +76,11 @@ static struct tx_chain {
 	char src[64];
 	uint64_t stream, batch;
 	uint8_t prev[32];
-} chains[16];
+} chains[EVENTS_SOURCES_MAX + 16];
 
 static struct audit *aud;
+/* Added to every tx_time sent: a sender whose seqs went back, at a later time. */
+static uint64_t tx_shift;
 
 static void open_events(bool with_state)
 {
@@ -107,6 +115,7 @@ static int setup(void **state)
 	if (audit_open(&aud, audit_path) != 0)
 		return -1;
 	memset(chains, 0, sizeof(chains));
+	tx_shift = 0;
 	open_events(true);
 	return 0;
 }
@@ -158,7 +167,7 @@ static void assert_counts(const struct counts *before, uint64_t delivered, uint6
 
 static struct tx_chain *chain_of(const char *src, uint64_t stream)
 {
-	for (size_t i = 0; i < 16; i++) {
+	for (size_t i = 0; i < sizeof(chains) / sizeof(chains[0]); i++) {
 		struct tx_chain *c = &chains[i];
 		if (c->batch && strcmp(c->src, src) == 0) {
 			if (c->stream != stream) { /* a new stream: its chain begins at 1 */
@@ -197,7 +206,7 @@ static int send_batch(const char *src, uint64_t stream, uint64_t after, const ui
 		} else {
 			len = (size_t)snprintf(def, sizeof(def), "{\"n\":%" PRIu64 "}", seqs[i]);
 		}
-		assert_int_equal(evbatch_add(&b, seqs[i], TX_OF(seqs[i]), d, (uint32_t)len), 0);
+		assert_int_equal(evbatch_add(&b, seqs[i], TX_OF(seqs[i]) + tx_shift, d, (uint32_t)len), 0);
 	}
 	uint8_t *obj = NULL;
 	struct tx_chain *c = chain_of(src, stream);
@@ -220,6 +229,21 @@ static void send_range(const char *src, uint64_t stream, uint64_t after, uint64_
 	for (uint64_t s = first; s <= last; s++)
 		seqs[s - first] = s;
 	assert_int_equal(send_batch(src, stream, after, seqs, (size_t)(last - first + 1), NULL, NULL), 0);
+}
+
+/* A new stream's events wait for its start (EVENTS_REORDER_NS) unless a batch has after 0: let
+ * that time pass. */
+static void settle(void)
+{
+	fake_mono += EVENTS_REORDER_NS;
+	events_tick(ev);
+}
+
+/* The first batch of a stream that does not start at seq 0, and its start window passed. */
+static void send_first(const char *src, uint64_t stream, uint64_t after, uint64_t first, uint64_t last)
+{
+	send_range(src, stream, after, first, last);
+	settle();
 }
 
 /* ---- reading lines back ---- */
@@ -416,9 +440,9 @@ static void test_in_order(void **state)
 {
 	(void)state;
 	struct counts c0 = counts_now();
-	send_range("vms", 1, 1, 1, 3);
+	send_first("vms", 1, 1, 1, 3);
 	send_range("vms", 1, 4, 4, 5);
-	send_range("other", 2, 10, 10, 10);
+	send_first("other", 2, 10, 10, 10);
 	EXPECT("vms", 1, 2, 3, 4, 5);
 	EXPECT("other", 10);
 	assert_counts(&c0, 6, 0, 0);
@@ -443,7 +467,7 @@ static void test_reorder_held(void **state)
 {
 	(void)state;
 	struct counts c0 = counts_now();
-	send_range("s", 1, 1, 1, 2);
+	send_first("s", 1, 1, 1, 2);
 	send_range("s", 1, 5, 5, 6); /* early: 3..4 are still on their way */
 	EXPECT("s", 1, 2);
 	send_range("s", 1, 7, 7, 7);
@@ -466,8 +490,8 @@ static void test_gap_timeout(void **state)
 {
 	(void)state;
 	struct counts c0 = counts_now();
+	send_first("s", 1, 1, 1, 2);
 	const uint64_t t0 = fake_mono, wait = EVENTS_REORDER_NS;
-	send_range("s", 1, 1, 1, 2);
 	send_range("s", 1, 5, 5, 6);  /* 3..4 missing from t0 */
 	fake_mono = t0 + 500 * MS;
 	send_range("s", 1, 9, 9, 9);  /* 7..8 missing from t0 + 0.5 s */
@@ -499,8 +523,8 @@ static void test_gaps_each_own_timer(void **state)
 {
 	(void)state;
 	struct counts c0 = counts_now();
+	send_first("s", 1, 1, 1, 1);
 	const uint64_t t0 = fake_mono, wait = EVENTS_REORDER_NS;
-	send_range("s", 1, 1, 1, 1);
 	for (uint64_t k = 0; k < 5; k++) { /* seq 2 + 2k missing from t0 + k * 0.1 s */
 		fake_mono = t0 + k * 100 * MS;
 		send_range("s", 1, 3 + 2 * k, 3 + 2 * k, 3 + 2 * k);
@@ -530,8 +554,8 @@ static void test_gap_missed_since_first_higher(void **state)
 {
 	(void)state;
 	struct counts c0 = counts_now();
+	send_first("s", 1, 1, 1, 1);
 	const uint64_t t0 = fake_mono, wait = EVENTS_REORDER_NS;
-	send_range("s", 1, 1, 1, 1);
 	send_range("s", 1, 9, 9, 9);   /* 2..8 missing from t0 */
 	fake_mono = t0 + 600 * MS;
 	send_range("s", 1, 5, 5, 5);   /* 2..4 and 6..8 were missing since t0 */
@@ -552,7 +576,7 @@ static void test_sender_dropped(void **state)
 {
 	(void)state;
 	struct counts c0 = counts_now();
-	send_range("s", 1, 1, 1, 2);
+	send_first("s", 1, 1, 1, 2);
 	send_range("s", 1, 3, 6, 7); /* "after 3": the sender dropped 3..5, nothing to wait for */
 	EXPECT("s", 1, 2, 6, 7);
 	assert_counts(&c0, 4, 3, 0);
@@ -574,7 +598,7 @@ static void test_duplicates(void **state)
 {
 	(void)state;
 	struct counts c0 = counts_now();
-	send_range("s", 1, 1, 1, 3);
+	send_first("s", 1, 1, 1, 3);
 	send_range("s", 1, 2, 2, 3);   /* both written already */
 	EXPECT("s", 1, 2, 3);
 	assert_counts(&c0, 3, 0, 2);
@@ -599,8 +623,8 @@ static void test_stream_reset(void **state)
 {
 	(void)state;
 	struct counts c0 = counts_now();
-	send_range("s", 1, 1, 1, 5);
-	send_range("s", 2, 1, 1, 2); /* the sender's state was reset: seq starts again */
+	send_first("s", 1, 1, 1, 5);
+	send_first("s", 2, 1, 1, 2); /* the sender's state was reset: seq starts again */
 	EXPECT("s", 1, 2, 3, 4, 5, 1, 2);
 	assert_counts(&c0, 7, 0, 0);
 	send_range("s", 2, 2, 2, 2); /* within the new stream, a duplicate */
@@ -615,9 +639,9 @@ static void test_stream_reset(void **state)
 	assert_string_equal(buf, "stream=0000000000000002\n");
 
 	/* What the old stream held is written (its gap counted) before the new stream's first. */
-	send_range("t", 1, 1, 1, 2);
+	send_first("t", 1, 1, 1, 2);
 	send_range("t", 1, 5, 5, 5);
-	send_range("t", 3, 1, 1, 1);
+	send_first("t", 3, 1, 1, 1);
 	EXPECT("t", 1, 2, 5, 1);
 	assert_counts(&c0, 11, 2, 1);
 }
@@ -626,7 +650,7 @@ static void test_resume(void **state)
 {
 	(void)state;
 	struct counts c0 = counts_now();
-	send_range("s", 7, 1, 1, 3);
+	send_first("s", 7, 1, 1, 3);
 	close_events();
 	open_events(true);
 	send_range("s", 7, 2, 2, 3); /* already in the file */
@@ -641,7 +665,7 @@ static void test_resume(void **state)
 	open_events(true);
 	send_range("s", 7, 6, 6, 6);
 	assert_counts(&c0, 5, 1, 3);
-	send_range("s", 8, 1, 1, 1); /* a new stream after a restart: seq starts again */
+	send_first("s", 8, 1, 1, 1); /* a new stream after a restart: seq starts again */
 	EXPECT("s", 1, 2, 3, 4, 6, 1);
 	assert_counts(&c0, 6, 1, 3);
 }
@@ -668,6 +692,7 @@ static void test_resume_after_nul(void **state)
 	const char *data[] = {"{\"n\":1}", "a\0b"};
 	const size_t lens[] = {7, 3};
 	assert_int_equal(send_batch("s", 7, 1, seqs, 2, data, lens), 0);
+	settle();
 	close_events();
 	open_events(true);
 	send_range("s", 7, 2, 2, 3); /* 2 is in the file already */
@@ -691,7 +716,7 @@ static void test_resume_without_state(void **state)
 	close_events();
 	open_events(false);
 	struct counts c0 = counts_now();
-	send_range("s", 7, 1, 1, 3);
+	send_first("s", 7, 1, 1, 3);
 	close_events();
 	open_events(false);
 	/* No stream ids kept: the first stream seen is adopted, the seq from the file holds. */
@@ -723,7 +748,7 @@ static void test_unfinished_line(void **state)
 {
 	(void)state;
 	struct counts c0 = counts_now();
-	send_range("s", 1, 1, 1, 2);
+	send_first("s", 1, 1, 1, 2);
 	close_events();
 	char path[256];
 	today_file("s", path, sizeof(path));
@@ -739,7 +764,7 @@ static void test_unfinished_line(void **state)
 static void test_unfinished_long_line(void **state)
 {
 	(void)state;
-	send_range("s", 1, 1, 1, 1);
+	send_first("s", 1, 1, 1, 1);
 	close_events();
 	char path[256];
 	today_file("s", path, sizeof(path));
@@ -762,7 +787,7 @@ static void test_only_unfinished_line(void **state)
 	assert_int_equal(mkdir(sd, 0750), 0);
 	today_file("s", path, sizeof(path));
 	append(path, "{\"source\":\"s\",\"se", 17);
-	send_range("s", 1, 5, 5, 6);
+	send_first("s", 1, 5, 5, 6);
 	EXPECT("s", 5, 6);
 }
 
@@ -780,7 +805,7 @@ static void test_bad_sources(void **state)
 			fail();
 		}
 	}
-	assert_counts(&c0, 0, 0, 0);
+	assert_counts(&c0, 0, sizeof(bad) / sizeof(bad[0]), 0); /* refused: each event lost */
 	assert_int_equal(entries(dir), 0);
 	assert_int_equal(entries(top), 3); /* events, state, audit.jsonl: nothing beside them */
 	char p[200];
@@ -790,9 +815,9 @@ static void test_bad_sources(void **state)
 	char longest[EVBATCH_NAME_MAX + 1];
 	memset(longest, 'z', EVBATCH_NAME_MAX);
 	longest[EVBATCH_NAME_MAX] = '\0';
-	send_range(longest, 1, 1, 1, 1);
+	send_first(longest, 1, 1, 1, 1);
 	EXPECT(longest, 1);
-	send_range("a.b-c_9", 1, 1, 1, 1);
+	send_first("a.b-c_9", 1, 1, 1, 1);
 	EXPECT("a.b-c_9", 1);
 }
 
@@ -1111,6 +1136,7 @@ static void test_encode_nul_after_number(void **state)
 	const char *data[] = {c[0].in};
 	const size_t lens[] = {c[0].inlen};
 	assert_int_equal(send_batch("nul", 1, 1, &seq, 1, data, lens), 0);
+	settle();
 	struct lines ls;
 	read_lines("nul", &ls); /* no raw byte < 0x20 in any line */
 	assert_int_equal(ls.n, 1);
@@ -1201,6 +1227,7 @@ static void test_encode_in_lines(void **state)
 		seqs[i] = i + 1;
 	}
 	assert_int_equal(send_batch("enc", 1, 1, seqs, n, data, lens), 0);
+	settle();
 	struct lines ls;
 	read_lines("enc", &ls);
 	assert_int_equal(ls.n, n);
@@ -1212,6 +1239,212 @@ static void test_encode_in_lines(void **state)
 		assert_memory_equal(et, enc_cases[i].out, el);
 	}
 	lines_free(&ls);
+}
+
+/* ---- what is counted when a line is not written ---- */
+
+/* encode.c's allocator for the output buffer (rx/events/internal.h): failed on demand here. */
+extern void *(*encode_out_realloc)(void *, size_t);
+static bool fail_out_realloc;
+static void *out_realloc(void *p, size_t n) { return fail_out_realloc ? NULL : realloc(p, n); }
+
+/* A line that cannot be written is lost, never delivered as well. */
+static void test_write_fails_counted_once(void **state)
+{
+	(void)state;
+	struct counts c0 = counts_now();
+	char sd[160], path[256];
+	snprintf(sd, sizeof(sd), "%s/w", dir);
+	assert_int_equal(mkdir(sd, 0750), 0);
+	today_file("w", path, sizeof(path));
+	assert_int_equal(mkdir(path, 0750), 0); /* today's file cannot be opened for writing */
+	send_range("w", 1, 0, 0, 2);
+	assert_counts(&c0, 0, 3, 0);
+	assert_int_equal(rmdir(path), 0);
+	send_range("w", 1, 3, 3, 4);
+	EXPECT("w", 3, 4);
+	assert_counts(&c0, 2, 3, 0);
+}
+
+/* Out of memory part-way through a line: nothing of it stays to spoil the next line. */
+static void test_encode_oom_mid_line(void **state)
+{
+	(void)state;
+	encode_out_realloc = out_realloc;
+	struct counts c0 = counts_now();
+	send_range("m", 1, 0, 0, 0); /* the output buffer now holds 4 KiB */
+	static char big[5000];
+	memset(big, 'x', sizeof(big));
+	uint64_t seq = 1;
+	const char *data[] = {big};
+	const size_t lens[] = {sizeof(big)};
+	fail_out_realloc = true; /* the line's head fits, its event does not */
+	assert_int_equal(send_batch("m", 1, 1, &seq, 1, data, lens), 0);
+	fail_out_realloc = false;
+	send_range("m", 1, 2, 2, 2);
+	encode_out_realloc = realloc;
+	EXPECT("m", 0, 2);
+	assert_counts(&c0, 2, 1, 0);
+}
+
+/* ---- the source's folder removed under it ---- */
+
+/* Retention on output.events a day later: the day file goes, the source's folder stays, and
+ * the next event is written to a new file (not to the removed one still open). */
+static void test_retention_then_write(void **state)
+{
+	(void)state;
+	struct counts c0 = counts_now();
+	send_range("q", 1, 0, 0, 0);
+	EXPECT("q", 0);
+	assert_int_equal(retention_sweep(dir, 1, (uint64_t)time(NULL) + 2 * 86400u), 1);
+	char sd[160];
+	snprintf(sd, sizeof(sd), "%s/q", dir);
+	assert_int_equal(entries(sd), 0);
+	send_range("q", 1, 1, 1, 1);
+	EXPECT("q", 1);
+	assert_counts(&c0, 2, 0, 0);
+}
+
+/* An operator removed the folder by hand: made again on the next batch. */
+static void test_folder_removed_by_hand(void **state)
+{
+	(void)state;
+	struct counts c0 = counts_now();
+	send_range("q", 1, 0, 0, 0);
+	char sd[160];
+	snprintf(sd, sizeof(sd), "%s/q", dir);
+	assert_int_equal(nftw(sd, rm_one, 16, FTW_DEPTH | FTW_PHYS), 0);
+	send_range("q", 1, 1, 1, 2);
+	EXPECT("q", 1, 2);
+	assert_counts(&c0, 3, 0, 0);
+}
+
+/* ---- a source that cannot be set up ---- */
+
+/* Its folder cannot be made (a file is in the way): its events are lost and counted, and its
+ * seq still moves on, so that the next batch is not held back nor its loss counted twice. */
+static void test_source_folder_fails(void **state)
+{
+	(void)state;
+	struct counts c0 = counts_now();
+	char sd[160];
+	snprintf(sd, sizeof(sd), "%s/x", dir);
+	append(sd, "", 0); /* a regular file where the folder should be */
+	send_range("x", 1, 0, 0, 4);
+	assert_counts(&c0, 0, 5, 0);
+	assert_int_equal(unlink(sd), 0);
+	send_range("x", 1, 5, 5, 9);
+	EXPECT("x", 5, 6, 7, 8, 9);
+	assert_counts(&c0, 5, 5, 0);
+}
+
+/* Beyond EVENTS_SOURCES_MAX sources: the batch is refused and its events counted lost. */
+static void test_too_many_sources(void **state)
+{
+	(void)state;
+	struct counts c0 = counts_now();
+	char name[16];
+	for (unsigned i = 0; i < EVENTS_SOURCES_MAX; i++) {
+		snprintf(name, sizeof(name), "s%u", i);
+		send_range(name, 1, 0, 0, 0);
+	}
+	assert_counts(&c0, EVENTS_SOURCES_MAX, 0, 0);
+	uint64_t seqs[] = {0, 1, 2};
+	assert_int_not_equal(send_batch("one-too-many", 1, 0, seqs, 3, NULL, NULL), 0);
+	assert_counts(&c0, EVENTS_SOURCES_MAX, 3, 0);
+	send_range("s7", 1, 1, 1, 1); /* the others go on */
+	EXPECT("s7", 0, 1);
+}
+
+/* ---- a new stream's start ---- */
+
+/* A new stream's second batch arrives before its first (which waited for FEC repair): the
+ * first is not taken for duplicates; both are written in order. */
+static void test_new_stream_out_of_order(void **state)
+{
+	(void)state;
+	struct counts c0 = counts_now();
+	send_range("n", 1, 10, 10, 19);
+	send_range("n", 1, 0, 0, 9);
+	EXPECT("n", 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19);
+	assert_counts(&c0, 20, 0, 0);
+}
+
+/* A batch that does not start the stream (after > 0) waits EVENTS_REORDER_NS for the batches
+ * before it; then the stream starts at it, and an earlier batch that comes later still is
+ * counted lost (it was never written nor counted), not duplicate. */
+static void test_new_stream_start_window(void **state)
+{
+	(void)state;
+	struct counts c0 = counts_now();
+	const uint64_t t0 = fake_mono, wait = EVENTS_REORDER_NS;
+	send_range("p", 1, 10, 10, 14);
+	fake_mono = t0 + 300 * MS;
+	send_range("p", 1, 5, 7, 9); /* the sender dropped 5..6 */
+	fake_mono = t0 + wait - 1;
+	assert_int_equal(events_timeout_ms(ev), 1);
+	events_tick(ev);
+	assert_counts(&c0, 0, 0, 0);
+	fake_mono = t0 + wait;
+	assert_int_equal(events_timeout_ms(ev), 0);
+	events_tick(ev);
+	EXPECT("p", 7, 8, 9, 10, 11, 12, 13, 14);
+	assert_counts(&c0, 8, 2, 0);
+	send_range("p", 1, 0, 0, 4); /* too late */
+	assert_counts(&c0, 8, 7, 0);
+	send_range("p", 1, 15, 15, 15);
+	EXPECT("p", 7, 8, 9, 10, 11, 12, 13, 14, 15);
+	assert_counts(&c0, 9, 7, 0);
+}
+
+/* A new stream whose first batch holds only seq 2^64-1 (refused: next would wrap): it does
+ * not start the stream, nor make a gap of 2^64 seqs. */
+static void test_new_stream_seq_max(void **state)
+{
+	(void)state;
+	struct counts c0 = counts_now();
+	uint64_t max = UINT64_MAX;
+	assert_int_equal(send_batch("u", 1, 5, &max, 1, NULL, NULL), 0);
+	settle();
+	assert_counts(&c0, 0, 0, 0);
+	send_first("u", 1, 5, 5, 5);
+	EXPECT("u", 5);
+	assert_counts(&c0, 1, 0, 0);
+}
+
+/* ---- a seq that goes back within the same stream ---- */
+
+static uint64_t seq_back_now(void) { return metric_get(&rx_metrics[RXM_EVENTS_SEQ_BACK]); }
+
+/* The sender's state restored from an old copy: seqs already written come again, in the same
+ * stream, with newer tx_times. They are new events that cannot be written in seq order: lost,
+ * and counted apart from duplicates (which carry the tx_time written). Also after a restart,
+ * from the tx_time of the file's last line. */
+static void test_seq_back(void **state)
+{
+	(void)state;
+	struct counts c0 = counts_now();
+	uint64_t b0 = seq_back_now();
+	send_range("b", 1, 0, 0, 5);
+	tx_shift = 3600000000000ull; /* an hour later */
+	send_range("b", 1, 2, 2, 3);
+	assert_counts(&c0, 6, 2, 0);
+	assert_int_equal(seq_back_now() - b0, 2);
+	tx_shift = 0;
+	send_range("b", 1, 4, 4, 5); /* plain duplicates */
+	assert_counts(&c0, 6, 2, 2);
+	assert_int_equal(seq_back_now() - b0, 2);
+	close_events();
+	open_events(true);
+	send_range("b", 1, 5, 5, 5); /* a duplicate of the file's last line */
+	assert_counts(&c0, 6, 2, 3);
+	tx_shift = 1000; /* a microsecond after seq 5's (the file keeps microseconds) */
+	send_range("b", 1, 5, 5, 5);
+	assert_counts(&c0, 6, 3, 3);
+	assert_int_equal(seq_back_now() - b0, 3);
+	tx_shift = 0;
+	EXPECT("b", 0, 1, 2, 3, 4, 5);
 }
 
 int main(void)
@@ -1240,6 +1473,16 @@ int main(void)
 		cmocka_unit_test(test_encode_random),
 		cmocka_unit_test_setup_teardown(test_encode_nul_after_number, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_encode_in_lines, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_fails_counted_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_encode_oom_mid_line, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retention_then_write, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_folder_removed_by_hand, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_source_folder_fails, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_too_many_sources, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_new_stream_out_of_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_new_stream_start_window, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_new_stream_seq_max, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_seq_back, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,7 +2,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* rx/retention.c with a chosen `now`: only files delivered (inode change time) before the
  * cutoff go, whatever their mtime (a delivered file keeps the sender's, which may be years
- * old); folders left empty go; the temp folder and symbolic links stay; days 0 keeps all. */
+ * old); folders left empty go, except those right below the root; the temp folder and
+ * symbolic links stay; days 0 keeps all. */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -52,8 +53,11 @@ static void test_retention(void **state)
 	(void)state;
 	assert_int_equal(mkdir(at("cam"), 0755), 0);
 	assert_int_equal(mkdir(at("cam/old"), 0755), 0);
+	assert_int_equal(mkdir(at("cam/old/deep"), 0755), 0);
+	assert_int_equal(mkdir(at("idle"), 0755), 0);
 	assert_int_equal(mkdir(at(".sluice-tmp"), 0755), 0);
-	uint64_t t_old = deliver("cam/old/a.ts");
+	uint64_t t_old = deliver("cam/old/deep/a.ts");
+	deliver("idle/b.ts");
 	deliver(".sluice-tmp/0000000000000001-1");
 	deliver("outside.ts");
 	assert_int_equal(symlink(at("outside.ts"), at("cam/link.ts")), 0);
@@ -65,19 +69,24 @@ static void test_retention(void **state)
 	/* Days 0 keeps all; files sent today with an old mtime are not older than 30 days. */
 	assert_int_equal(retention_sweep(tmpdir, 0, t_new + 1000 * 86400ull), 0);
 	assert_int_equal(retention_sweep(tmpdir, 30, (uint64_t)time(NULL)), 0);
-	assert_true(exists("cam/old/a.ts") && exists("cam/new.ts"));
+	assert_true(exists("cam/old/deep/a.ts") && exists("cam/new.ts"));
 
 	/* A day after t_old, plus a second: only what was delivered in that second is older. */
 	int n = retention_sweep(at("cam"), 1, t_old + 86400 + 1);
 	assert_int_equal(n, 1);
-	assert_false(exists("cam/old/a.ts"));
-	assert_false(exists("cam/old")); /* left empty */
+	assert_false(exists("cam/old/deep/a.ts"));
+	assert_false(exists("cam/old/deep")); /* left empty */
+	/* A folder right below the root (a spool's, an event source's) stays, even empty: the
+	 * writers keep it open. */
+	assert_true(exists("cam/old"));
 	assert_true(exists("cam/new.ts"));
 	assert_true(exists("cam/link.ts") && exists("outside.ts")); /* links: never followed */
 
 	/* At the root: the temp folder is not retention's, however old. */
 	n = retention_sweep(tmpdir, 1, t_new + 86400 + 1);
-	assert_int_equal(n, 2); /* cam/new.ts and outside.ts */
+	assert_int_equal(n, 3); /* cam/new.ts, idle/b.ts and outside.ts */
+	assert_false(exists("idle/b.ts"));
+	assert_true(exists("idle"));
 	assert_true(exists(".sluice-tmp/0000000000000001-1"));
 	assert_false(exists("cam/new.ts"));
 	assert_true(exists("cam")); /* the link is still in it */
