@@ -35,7 +35,7 @@ static const char *const outcome_name[] = {
 	[AUDIT_DELIVERED] = "delivered", [AUDIT_DUPLICATE] = "duplicate",
 	[AUDIT_RENAMED] = "renamed",     [AUDIT_LOST] = "lost",
 	[AUDIT_REJECTED] = "rejected",   [AUDIT_SESSION] = "session",
-	[AUDIT_START] = "start",
+	[AUDIT_START] = "start", [AUDIT_CHAIN_BREAK] = "chain_break",
 };
 
 void audit_line_hash(const char *line, size_t len, uint8_t out[AUDIT_HASH_LEN])
@@ -149,7 +149,8 @@ static int build(json_t *o, const struct audit_record *r, uint64_t seq, const ui
 		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
 		 (unsigned)(ns % 1000000000u / 1000u));
 	snprintf(session, sizeof(session), "%016" PRIx64, r->session);
-	bool object = r->outcome != AUDIT_SESSION && r->outcome != AUDIT_START;
+	bool object = r->outcome != AUDIT_SESSION && r->outcome != AUDIT_START &&
+		      r->outcome != AUDIT_CHAIN_BREAK;
 	int rc = add(o, "time", json_string(when));
 	rc = rc ? rc : add(o, "outcome", json_string(outcome_name[r->outcome]));
 	rc = rc ? rc : add_str(o, "spool", r->spool);
@@ -159,7 +160,7 @@ static int build(json_t *o, const struct audit_record *r, uint64_t seq, const ui
 		rc = rc ? rc : add(o, "size", u64(r->size));
 	if (r->outcome != AUDIT_START)
 		rc = rc ? rc : add(o, "session", json_string(session));
-	if (object)
+	if (object || r->outcome == AUDIT_CHAIN_BREAK)
 		rc = rc ? rc : add(o, "object", u64(r->object_id));
 	if (object && r->object_last > r->object_id)
 		rc = rc ? rc : add(o, "object_last", u64(r->object_last));
@@ -184,6 +185,11 @@ static int build(json_t *o, const struct audit_record *r, uint64_t seq, const ui
 		rc = rc ? rc : add(o, "manifest", json_string(b64));
 		free(b64);
 	}
+	if (r->chain_seq)
+		rc = rc ? rc : add(o, "chain_seq", u64(r->chain_seq));
+	if (r->chain_seq && r->chain_last > r->chain_seq)
+		rc = rc ? rc : add(o, "chain_last", u64(r->chain_last));
+	rc = rc ? rc : add_str(o, "chain", r->chain);
 	char prev_hex[2 * AUDIT_HASH_LEN + 1];
 	sodium_bin2hex(prev_hex, sizeof(prev_hex), prev, AUDIT_HASH_LEN);
 	rc = rc ? rc : add(o, "seq", u64(seq));
@@ -282,7 +288,7 @@ static int write_line(struct audit *a, const struct audit_record *r)
 
 int audit_write(struct audit *a, const struct audit_record *r)
 {
-	if (r->outcome <= AUDIT_INVALID || r->outcome > AUDIT_START)
+	if (r->outcome <= AUDIT_INVALID || r->outcome > AUDIT_CHAIN_BREAK)
 		return -EINVAL;
 	if (!a || a->fd < 0)
 		return 0;

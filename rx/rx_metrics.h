@@ -45,6 +45,7 @@ enum rx_metric {
 	RXM_LOSS_RATIO,         /* sluice_rx_link_loss_ratio (micro gauge): over the last ~10 s */
 	RXM_HEARTBEAT_AGE,      /* sluice_rx_heartbeat_age_seconds (micro gauge) */
 	RXM_CLOCK_SKEW,         /* sluice_rx_clock_skew_seconds (micro gauge, signed) */
+	RXM_CHAIN_BREAKS,       /* sluice_rx_chain_breaks_total: audited chain_break lines */
 	RXM_COUNT
 };
 

@@ -56,6 +56,7 @@ int deliver_new(struct deliver **out, const struct deliver_config *c)
 		rc = -errno;
 		goto close_root;
 	}
+	chain_load(d);
 	if ((rc = resume_tmp(d)) != 0 || (rc = versions_new(&d->versions)) != 0)
 		goto close_tmp;
 	handed = true; /* events_new owns the forwarder from here, whatever it returns */
@@ -79,6 +80,7 @@ free_d:
 		close(d->statefd);
 	if (!handed)
 		forward_free(c->forward);
+	chain_set_free(&d->chains);
 	free(d->senders);
 	free(d);
 	return rc;
@@ -204,6 +206,8 @@ void deliver_free(struct deliver *d)
 {
 	if (!d)
 		return;
+	chain_save(d, true);
+	chain_set_free(&d->chains);
 	for (struct pending *p = d->oldest, *next; p; p = next) {
 		next = p->newer;
 		if (p->full_rc) /* decided already: only its name was awaited */

@@ -32,6 +32,7 @@
 
 #include "common/hash.h"
 #include "common/log.h"
+#include "common/chain.h"
 #include "common/manifest.h"
 #include "rx/audit.h"
 #include "rx/rx_metrics.h"
@@ -77,6 +78,8 @@ struct pending {
 					  removed, blocks ignored; lost once its manifest says what
 					  it was), else 0 */
 	const char *full_step;         /* what failed, for the audit line */
+	const char *chain_note;        /* how its manifest joined the spool's chain, when not in
+					  order (chain.c), for its audit line; NULL */
 };
 
 struct closed_id {
@@ -111,6 +114,9 @@ struct deliver {
 	size_t copy_cap;
 	struct deliver_kept *kept; /* objects resumed from a clean stop (rx/kept.h) */
 	size_t nkept;
+	struct chain_set chains;   /* per (sender, spool): chain.c */
+	bool chains_dirty;
+	uint64_t chains_saved_ns;  /* mono */
 };
 
 /* table.c: the sessions told of, the pending objects, the ids decided */
@@ -142,6 +148,11 @@ int outcome_rejectf(struct deliver *d, struct pending *p, int rc, const char *fm
 /* commit.c: the manifest and content checks, and the file's final name */
 int commit_judge_manifest(struct deliver *d, struct pending *p, bool final);
 void commit_object(struct deliver *d, struct pending *p);
+
+/* chain.c: each accepted manifest's place in its spool's chain, breaks audited */
+void chain_note_manifest(struct deliver *d, struct pending *p);
+void chain_load(struct deliver *d);
+void chain_save(struct deliver *d, bool now);
 
 /* resume.c: objects kept across a clean stop */
 int resume_tmp(struct deliver *d);

@@ -212,7 +212,7 @@ static void test_records(void **state)
 	/* an outcome outside the enum is refused, nothing written */
 	struct audit_record bad = {.outcome = AUDIT_INVALID};
 	assert_int_equal(audit_write(a, &bad), -EINVAL);
-	bad.outcome = (enum audit_outcome)(AUDIT_START + 1);
+	bad.outcome = (enum audit_outcome)(AUDIT_CHAIN_BREAK + 1);
 	assert_int_equal(audit_write(a, &bad), -EINVAL);
 	audit_close(a);
 

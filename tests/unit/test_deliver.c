@@ -114,8 +114,16 @@ static void new_deliver(void)
 	assert_int_equal(deliver_new(&dl, &c), 0);
 }
 
+/* Each new object's manifest is the next of one chain (common/chain.h), whatever its spool. */
+static uint64_t chain_seq;
+static uint8_t chain_prev[HASH_LEN];
+static uint64_t chain_prev_session, chain_prev_object;
+
 static int setup(void **state)
 {
+	chain_seq = 0;
+	chain_prev_session = chain_prev_object = 0;
+	memset(chain_prev, 0, sizeof(chain_prev));
 	snprintf(top, sizeof(top), "/tmp/sluice-deliver-XXXXXX");
 	if (!mkdtemp(top))
 		return -1;
@@ -193,9 +201,16 @@ static struct obj *obj_new(uint64_t session, uint64_t object, const char *spool,
 	free(leaves);
 	snprintf(o->m.spool, sizeof(o->m.spool), "%s", spool);
 	snprintf(o->m.path, sizeof(o->m.path), "%s", path);
+	o->m.chain_seq = ++chain_seq;
+	o->m.prev_session = chain_prev_session;
+	o->m.prev_object = chain_prev_object;
+	memcpy(o->m.prev_hash, chain_prev, HASH_LEN);
 	int n = manifest_sign(&o->m, sk, o->man, sizeof(o->man));
 	assert_true(n > 0);
 	o->manlen = (size_t)n;
+	manifest_chain_hash(o->man, o->manlen, chain_prev);
+	chain_prev_session = session;
+	chain_prev_object = object;
 	return o;
 }
 
