@@ -36,51 +36,97 @@ static void ring_put(struct chain_stream *st, const struct chain_link *l)
 	memcpy(st->ring[i].hash, l->hash, HASH_LEN);
 }
 
-static void gap_add(struct chain_stream *st, uint64_t first, uint64_t last)
+/* For room, the oldest gap is forgotten (a late record of it then shows as replayed); one not
+ * given yet goes to the overflow slot, given by the next chain_stream_due whatever its age. */
+static void gap_add(struct chain_stream *st, const struct chain_gap *g)
 {
 	if (st->ngaps == CHAIN_GAPS) {
+		if (!st->gaps[0].reported && !st->has_overflow) {
+			st->overflow = st->gaps[0];
+			st->has_overflow = true;
+		}
 		memmove(&st->gaps[0], &st->gaps[1], (CHAIN_GAPS - 1) * sizeof(st->gaps[0]));
 		st->ngaps--;
 	}
-	st->gaps[st->ngaps].first = first;
-	st->gaps[st->ngaps].last = last;
-	st->ngaps++;
+	st->gaps[st->ngaps++] = *g;
 }
 
-/* Takes seq out of the gap that holds it: true if one did. */
-static bool gap_take(struct chain_stream *st, uint64_t seq)
+/* Takes l's seq out of the gap that holds it: true if one did. The part below it is now named
+ * by l. */
+static bool gap_take(struct chain_stream *st, const struct chain_link *l)
 {
+	uint64_t seq = l->seq;
 	for (unsigned i = 0; i < st->ngaps; i++) {
-		uint64_t f = st->gaps[i].first, l = st->gaps[i].last;
-		if (seq < f || seq > l)
+		struct chain_gap *g = &st->gaps[i];
+		if (seq < g->first || seq > g->last)
 			continue;
-		if (f == l) {
-			memmove(&st->gaps[i], &st->gaps[i + 1], (st->ngaps - i - 1) * sizeof(st->gaps[0]));
+		if (g->first == g->last) {
+			memmove(g, g + 1, (st->ngaps - i - 1) * sizeof(*g));
 			st->ngaps--;
-		} else if (seq == f) {
-			st->gaps[i].first++;
-		} else if (seq == l) {
-			st->gaps[i].last--;
+		} else if (seq == g->first) {
+			g->first++;
 		} else {
-			st->gaps[i].last = seq - 1;
-			gap_add(st, seq + 1, l);
+			struct chain_gap upper = *g;
+			g->last = seq - 1;
+			g->last_session = l->prev_session;
+			g->last_object = l->prev_object;
+			if (seq < upper.last) {
+				upper.first = seq + 1;
+				gap_add(st, &upper);
+			}
 		}
 		return true;
 	}
 	return false;
 }
 
+bool chain_stream_due(struct chain_stream *st, uint64_t before, struct chain_gap *out)
+{
+	if (st->has_overflow) {
+		st->has_overflow = false;
+		*out = st->overflow;
+		out->reported = true;
+		return true;
+	}
+	for (unsigned i = 0; i < st->ngaps; i++) {
+		struct chain_gap *g = &st->gaps[i];
+		if (!g->reported && g->since <= before) {
+			g->reported = true;
+			*out = *g;
+			return true;
+		}
+	}
+	return false;
+}
+
+uint64_t chain_stream_next_due(const struct chain_stream *st)
+{
+	uint64_t at = st->has_overflow ? 0 : UINT64_MAX;
+	for (unsigned i = 0; i < st->ngaps; i++)
+		if (!st->gaps[i].reported && st->gaps[i].since < at)
+			at = st->gaps[i].since;
+	return at;
+}
+
+/* A chain begun anew: gaps of the old one not given yet stay, due at once. */
 static void restart(struct chain_stream *st, const struct chain_link *l)
 {
 	memset(st->ring, 0, sizeof(st->ring));
-	st->ngaps = 0;
+	unsigned kept = 0;
+	for (unsigned i = 0; i < st->ngaps; i++) {
+		if (!st->gaps[i].reported) {
+			st->gaps[kept] = st->gaps[i];
+			st->gaps[kept++].since = 0;
+		}
+	}
+	st->ngaps = kept;
 	st->started = true;
 	st->head = *l;
 	ring_put(st, l);
 }
 
 enum chain_verdict chain_stream_add(struct chain_stream *st, const struct chain_link *l,
-				    uint64_t *first, uint64_t *last)
+				    uint64_t now, uint64_t *first, uint64_t *last)
 {
 	*first = *last = l->seq;
 	if (l->seq == 0)
@@ -100,7 +146,10 @@ enum chain_verdict chain_stream_add(struct chain_stream *st, const struct chain_
 	if (l->seq > top + 1) {
 		*first = top + 1;
 		*last = l->seq - 1;
-		gap_add(st, top + 1, l->seq - 1);
+		struct chain_gap g = {.first = top + 1, .last = l->seq - 1,
+				      .last_session = l->prev_session, .last_object = l->prev_object,
+				      .since = now};
+		gap_add(st, &g);
 		st->head = *l;
 		ring_put(st, l);
 		return CHAIN_GAP;
@@ -114,7 +163,7 @@ enum chain_verdict chain_stream_add(struct chain_stream *st, const struct chain_
 	}
 	if (seen)
 		return CHAIN_FORK;
-	if (!gap_take(st, l->seq))
+	if (!gap_take(st, l))
 		return CHAIN_REPLAYED;
 	ring_put(st, l);
 	const uint8_t *before = ring_find(st, l->seq - 1);

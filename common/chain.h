@@ -8,7 +8,9 @@
  *  - online (chain_stream_add), as records arrive, possibly out of order: the head is the
  *    highest seq seen; a seq beyond head + 1 leaves a gap, remembered so that a record arriving
  *    late to fill it is told apart from a replay; recent records are remembered by seq
- *    (CHAIN_RING) so that a repeat of the same bytes is told apart from a fork.
+ *    (CHAIN_RING) so that a repeat of the same bytes is told apart from a fork. A gap is a
+ *    break only once it has stayed open for a while (chain_stream_due): records that merely
+ *    arrive out of order fill it first.
  *  - offline (chain_check), over every record of a log at once: the chain is a set of
  *    positions, so arrival order does not matter: each record above a stream's lowest seq (and
  *    above 1) needs a record at seq - 1 whose hash is its previous hash.
@@ -61,17 +63,28 @@ struct chain_stream {
 		uint64_t seq;          /* 0: empty */
 		uint8_t hash[HASH_LEN];
 	} ring[CHAIN_RING];
-	struct {
+	struct chain_gap {
 		uint64_t first, last;
+		uint64_t last_session, last_object; /* the record at `last`, as its successor names it */
+		uint64_t since;                     /* when it opened (the caller's clock) */
+		bool reported;                      /* chain_stream_due gave it */
 	} gaps[CHAIN_GAPS];
 	unsigned ngaps;
+	struct chain_gap overflow;  /* pushed out of a full table before it was given: given next */
+	bool has_overflow;
 };
 
-/* Judges l against the stream and moves the stream on. For CHAIN_GAP, *first..*last are the
- * missing seqs; for the other breaks both are l->seq (CHAIN_MISMATCH: l->seq - 1, the record
- * that does not match). */
+/* Judges l against the stream and moves the stream on; now is the caller's clock, for the
+ * gap l may open. For CHAIN_GAP, *first..*last are the seqs missing so far (a break only if
+ * chain_stream_due later says so); for the other breaks both are l->seq (CHAIN_MISMATCH:
+ * l->seq - 1, the record that does not match). */
 enum chain_verdict chain_stream_add(struct chain_stream *st, const struct chain_link *l,
-				    uint64_t *first, uint64_t *last);
+				    uint64_t now, uint64_t *first, uint64_t *last);
+/* A gap open since `before` or earlier (all gaps: UINT64_MAX) that no record filled and that
+ * was not given yet: *g is a copy, and the gap counts as given. false when there is none. */
+bool chain_stream_due(struct chain_stream *st, uint64_t before, struct chain_gap *g);
+/* The earliest `since` of a gap not given yet, or UINT64_MAX. */
+uint64_t chain_stream_next_due(const struct chain_stream *st);
 
 /* The streams of a receiver, found by (key, name). */
 struct chain_set {

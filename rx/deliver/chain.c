@@ -3,10 +3,11 @@
  * The online check of each spool's chain of custody (common/chain.h): every manifest that
  * passed its checks takes its place in the chain of (its sender's key, its spool). A break
  * (missing seqs, a previous hash that does not match, a seq seen with other bytes, a seq
- * replayed, the chain begun anew) is audited at once as a "chain_break" line and counted; a
- * manifest that fills a gap left earlier says "chain":"late" in its own line. Manifests may
- * arrive out of order (FEC repair of one may finish after the next), so a gap can be filled
- * a moment after it was audited: verify-audit, which sees the whole log, is the authority.
+ * replayed, the chain begun anew) is audited as a "chain_break" line and counted. Manifests
+ * arrive out of order (the FEC repair of one may finish after the next has come whole), so a
+ * gap is a break only once it has stayed open DELIVER_CHAIN_HOLD_NS (chain_tick), or rx stops
+ * (chain_flush); a manifest that fills a gap says "chain":"late" in its own line, one that
+ * leaves a gap "chain":"gap". verify-audit, which sees the whole log, is the authority.
  * The heads are kept in STATE/chains, saved at most once a second and at a clean stop.
  */
 #include "rx/deliver/internal.h"
@@ -14,32 +15,42 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include "common/deadline.h"
+#include "common/keys.h"
 #include "common/smallfile.h"
 
 #define CHAINS_FILE "chains"
 #define CHAINS_MAX (4u << 20)
 #define SAVE_EVERY_NS 1000000000ull
 
-static void audit_break(struct deliver *d, const struct dsession *s, const struct manifest *m,
-			enum chain_verdict v, uint64_t first, uint64_t last)
+static void audit_break(struct deliver *d, const uint8_t pk[32], const char *spool,
+			enum chain_verdict v, uint64_t first, uint64_t last, uint64_t session,
+			uint64_t object)
 {
-	/* The record the break is about, as the arriving manifest names it. */
-	uint64_t session = m->session, object = m->object_id;
-	if (v == CHAIN_GAP || v == CHAIN_MISMATCH) {
-		session = m->prev_session;
-		object = m->prev_object;
-	}
+	char fp[17];
+	keys_fingerprint(pk, fp);
 	const char *why = chain_verdict_name(v);
 	log_rl(LOG_WARN, "spool %s: chain break (%s): seq %" PRIu64 "..%" PRIu64 ", object %016" PRIx64
-			 "/%" PRIu64 "; named by seq %" PRIu64 " (object %016" PRIx64 "/%" PRIu64 ")",
-	       m->spool, why, first, last, session, object, m->chain_seq, m->session, m->object_id);
-	struct audit_record r = {.outcome = AUDIT_CHAIN_BREAK, .spool = m->spool, .session = session,
-				 .object_id = object, .sender = s->fp, .reason = why,
+			 "/%" PRIu64, spool, why, first, last, session, object);
+	struct audit_record r = {.outcome = AUDIT_CHAIN_BREAK, .spool = spool, .session = session,
+				 .object_id = object, .sender = fp, .reason = why,
 				 .chain_seq = first, .chain_last = last};
 	int rc = audit_write(d->audit, &r);
 	if (rc != 0)
 		log_rl(LOG_ERROR, "audit log: %s", strerror(rc < 0 ? -rc : rc));
 	rxm_add(RXM_CHAIN_BREAKS, 1);
+}
+
+/* Gaps open since `before` or earlier become breaks. */
+static void report_due(struct deliver *d, uint64_t before)
+{
+	for (size_t i = 0; i < d->chains.n; i++) {
+		struct chain_stream *st = d->chains.v[i];
+		struct chain_gap g;
+		while (chain_stream_due(st, before, &g))
+			audit_break(d, st->key, st->name, CHAIN_GAP, g.first, g.last, g.last_session,
+				    g.last_object);
+	}
 }
 
 void chain_note_manifest(struct deliver *d, struct pending *p)
@@ -57,8 +68,8 @@ void chain_note_manifest(struct deliver *d, struct pending *p)
 			       .prev_session = m->prev_session, .prev_object = m->prev_object};
 	memcpy(l.prev_hash, m->prev_hash, HASH_LEN);
 	manifest_chain_hash(p->manifest, p->manifest_len, l.hash);
-	uint64_t first, last;
-	enum chain_verdict v = chain_stream_add(st, &l, &first, &last);
+	uint64_t first, last, now = deadline_now();
+	enum chain_verdict v = chain_stream_add(st, &l, now, &first, &last);
 	switch (v) {
 	case CHAIN_NEXT:
 	case CHAIN_REPEAT:
@@ -68,13 +79,47 @@ void chain_note_manifest(struct deliver *d, struct pending *p)
 	case CHAIN_LATE:
 		p->chain_note = chain_verdict_name(v);
 		break;
+	case CHAIN_GAP: /* a break only if it stays open (chain_tick) */
+		p->chain_note = "gap";
+		break;
+	case CHAIN_MISMATCH:
+		/* the record it names at seq - 1 */
+		audit_break(d, s->pk, m->spool, v, first, last, m->prev_session, m->prev_object);
+		p->chain_note = chain_verdict_name(v);
+		break;
 	default:
-		audit_break(d, s, m, v, first, last);
+		audit_break(d, s->pk, m->spool, v, first, last, m->session, m->object_id);
 		p->chain_note = chain_verdict_name(v);
 		break;
 	}
+	report_due(d, now > DELIVER_CHAIN_HOLD_NS ? now - DELIVER_CHAIN_HOLD_NS : 0);
 	d->chains_dirty = true;
 	chain_save(d, false);
+}
+
+uint64_t chain_next_due(const struct deliver *d)
+{
+	uint64_t at = DEADLINE_NEVER;
+	for (size_t i = 0; i < d->chains.n; i++) {
+		uint64_t s = chain_stream_next_due(d->chains.v[i]);
+		if (s != UINT64_MAX)
+			at = deadline_min(at, s + DELIVER_CHAIN_HOLD_NS);
+	}
+	if (d->statefd >= 0 && d->chains_dirty) /* heads saved within a second, also when idle */
+		at = deadline_min(at, d->chains_saved_ns + SAVE_EVERY_NS);
+	return at;
+}
+
+void chain_tick(struct deliver *d, uint64_t now)
+{
+	report_due(d, now > DELIVER_CHAIN_HOLD_NS ? now - DELIVER_CHAIN_HOLD_NS : 0);
+	chain_save(d, false);
+}
+
+void chain_flush(struct deliver *d)
+{
+	report_due(d, UINT64_MAX);
+	chain_save(d, true);
 }
 
 void chain_load(struct deliver *d)
@@ -103,7 +148,7 @@ void chain_save(struct deliver *d, bool now)
 {
 	if (d->statefd < 0 || !d->chains_dirty)
 		return;
-	uint64_t t = mono_ns();
+	uint64_t t = deadline_now();
 	if (!now && t - d->chains_saved_ns < SAVE_EVERY_NS)
 		return;
 	char *text = NULL;

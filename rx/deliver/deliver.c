@@ -148,6 +148,12 @@ int deliver_run(struct deliver *d, int fd, int evfd)
 				at = deadline_in_ms(now, events_timeout_ms(d->events));
 			}
 		}
+		uint64_t chain_at = chain_next_due(d);
+		if (deadline_due(chain_at, now)) {
+			chain_tick(d, now);
+			chain_at = chain_next_due(d);
+		}
+		at = deadline_min(at, chain_at);
 		struct pollfd p[3] = {{.fd = evfd, .events = POLLIN}, {.fd = fd, .events = POLLIN},
 				      {.fd = d->watch_fd, .events = POLLIN}};
 		int n = poll(p, 3, deadline_ms(at, now));
@@ -206,7 +212,7 @@ void deliver_free(struct deliver *d)
 {
 	if (!d)
 		return;
-	chain_save(d, true);
+	chain_flush(d);
 	chain_set_free(&d->chains);
 	for (struct pending *p = d->oldest, *next; p; p = next) {
 		next = p->newer;

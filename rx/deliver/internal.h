@@ -150,9 +150,13 @@ int commit_judge_manifest(struct deliver *d, struct pending *p, bool final);
 void commit_object(struct deliver *d, struct pending *p);
 
 /* chain.c: each accepted manifest's place in its spool's chain, breaks audited */
+#define DELIVER_CHAIN_HOLD_NS 5000000000ull /* a gap this old is a break */
 void chain_note_manifest(struct deliver *d, struct pending *p);
 void chain_load(struct deliver *d);
 void chain_save(struct deliver *d, bool now);
+uint64_t chain_next_due(const struct deliver *d); /* a deadline (common/deadline.h) */
+void chain_tick(struct deliver *d, uint64_t now);
+void chain_flush(struct deliver *d); /* every open gap a break, heads saved: at a stop */
 
 /* resume.c: objects kept across a clean stop */
 int resume_tmp(struct deliver *d);

@@ -35,11 +35,13 @@ static void make_chain(struct chain_link *c, size_t n, uint64_t session)
 	}
 }
 
+static uint64_t now = 1000;
+
 static enum chain_verdict add(struct chain_stream *st, const struct chain_link *l, uint64_t *f,
 			      uint64_t *t)
 {
 	uint64_t a, b;
-	enum chain_verdict v = chain_stream_add(st, l, f ? f : &a, t ? t : &b);
+	enum chain_verdict v = chain_stream_add(st, l, now, f ? f : &a, t ? t : &b);
 	return v;
 }
 
@@ -59,11 +61,18 @@ static void test_online(void **state)
 	assert_int_equal(f, 6);
 	assert_int_equal(t, 7);
 	assert_true(chain_verdict_is_break(CHAIN_GAP));
+	/* not due before its time; nothing else open */
+	struct chain_gap g;
+	assert_int_equal(chain_stream_next_due(st), 1000);
+	assert_false(chain_stream_due(st, 999, &g));
 	assert_string_equal(chain_verdict_name(CHAIN_GAP), "missing");
 	/* 7 arrives late: fills, and names 6 (unknown) so no mismatch */
 	assert_int_equal(add(st, &c[7], NULL, NULL), CHAIN_LATE);
 	assert_int_equal(add(st, &c[7], NULL, NULL), CHAIN_REPEAT);
 	assert_int_equal(add(st, &c[6], NULL, NULL), CHAIN_LATE);
+	/* filled before it was due: never a break */
+	assert_false(chain_stream_due(st, UINT64_MAX, &g));
+	assert_int_equal(chain_stream_next_due(st), UINT64_MAX);
 	assert_int_equal(add(st, &c[9], NULL, NULL), CHAIN_NEXT);
 	/* a record injected at 10 that does not name 9 */
 	struct chain_link x = c[10];
@@ -77,6 +86,7 @@ static void test_online(void **state)
 	/* an old record neither seen nor missing */
 	assert_int_equal(add(st, &c[2], NULL, NULL), CHAIN_REPLAYED);
 	/* a late record whose previous hash does not match the one held at seq - 1 */
+	now = 2000;
 	assert_int_equal(add(st, &c[13], NULL, NULL), CHAIN_GAP); /* 11..12 missing */
 	struct chain_link y = c[12];
 	y.prev_hash[5] ^= 1;
@@ -87,6 +97,54 @@ static void test_online(void **state)
 	z.hash[5] ^= 1;
 	assert_int_equal(add(st, &z, &f, NULL), CHAIN_MISMATCH); /* 10 is known */
 	assert_int_equal(f, 10);
+	assert_false(chain_stream_due(st, UINT64_MAX, &g)); /* 11 and 12 came */
+	/* a gap that stays open, partly filled from its top and its middle: each part named by
+	 * the record above it */
+	struct chain_link w[31];
+	make_chain(w, 30, 8);
+	struct chain_stream *s2 = calloc(1, sizeof(*s2));
+	now = 5000;
+	assert_int_equal(add(s2, &w[1], NULL, NULL), CHAIN_FIRST);
+	assert_int_equal(add(s2, &w[10], &f, &t), CHAIN_GAP); /* 2..9 */
+	assert_int_equal(add(s2, &w[9], NULL, NULL), CHAIN_LATE);  /* 2..8, named by 9 */
+	assert_int_equal(add(s2, &w[5], NULL, NULL), CHAIN_LATE);  /* 2..4 (by 5) and 6..8 (by 9) */
+	assert_int_equal(chain_stream_next_due(s2), 5000);
+	assert_false(chain_stream_due(s2, 4999, &g));
+	assert_true(chain_stream_due(s2, 5000, &g));
+	assert_int_equal(g.first, 2);
+	assert_int_equal(g.last, 4);
+	assert_int_equal(g.last_object, w[4].object);
+	assert_true(chain_stream_due(s2, 5000, &g));
+	assert_int_equal(g.first, 6);
+	assert_int_equal(g.last, 8);
+	assert_int_equal(g.last_object, w[8].object);
+	assert_false(chain_stream_due(s2, UINT64_MAX, &g)); /* each given once */
+	assert_int_equal(add(s2, &w[7], NULL, NULL), CHAIN_LATE); /* after its break: still late */
+	/* more gaps than the table holds: none is lost before it is given */
+	unsigned given = 0;
+	for (int i = 12; i <= 30; i += 2)
+		assert_int_equal(add(s2, &w[i], NULL, NULL), CHAIN_GAP);
+	while (chain_stream_due(s2, UINT64_MAX, &g))
+		given++;
+	assert_int_equal(given, 10);
+	/* a full table pushes the oldest open gap out: given by the next chain_stream_due,
+	 * whatever its age (rx asks after every record) */
+	struct chain_link *v = calloc(2 * CHAIN_GAPS + 22, sizeof(*v));
+	make_chain(v, 2 * CHAIN_GAPS + 21, 9);
+	memset(s2, 0, sizeof(*s2));
+	assert_int_equal(add(s2, &v[1], NULL, NULL), CHAIN_FIRST);
+	given = 0;
+	for (int i = 3; i <= 2 * CHAIN_GAPS + 21; i += 2) {
+		assert_int_equal(add(s2, &v[i], NULL, NULL), CHAIN_GAP);
+		while (chain_stream_due(s2, 0, &g)) /* older than time 0: only the pushed-out */
+			given++;
+	}
+	assert_int_equal(given, 10);
+	while (chain_stream_due(s2, UINT64_MAX, &g))
+		given++;
+	assert_int_equal(given, CHAIN_GAPS + 10); /* every gap, once */
+	free(v);
+	free(s2);
 	/* the sender began anew: seq 1, other bytes */
 	struct chain_link n[4];
 	make_chain(n, 3, 9);
