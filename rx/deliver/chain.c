@@ -70,6 +70,8 @@ void chain_note_manifest(struct deliver *d, struct pending *p)
 	manifest_chain_hash(p->manifest, p->manifest_len, l.hash);
 	uint64_t first, last, now = deadline_now();
 	enum chain_verdict v = chain_stream_add(st, &l, now, &first, &last);
+	if (v == CHAIN_REPLAYED && p->resumed)
+		v = CHAIN_REPEAT; /* its place was taken before the stop (the ring starts empty) */
 	switch (v) {
 	case CHAIN_NEXT:
 	case CHAIN_REPEAT:

@@ -80,6 +80,8 @@ struct pending {
 	const char *full_step;         /* what failed, for the audit line */
 	const char *chain_note;        /* how its manifest joined the spool's chain, when not in
 					  order (chain.c), for its audit line; NULL */
+	bool resumed;                  /* kept across a clean stop: its manifest may have taken
+					  its place in the chain before it */
 };
 
 struct closed_id {
