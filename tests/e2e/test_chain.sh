@@ -44,6 +44,11 @@ for i in 1 2 3; do
 		fail "a$i's delivered line lacks chain_seq $i"
 done
 grep -q '"path":"a1.bin".*"chain":"first"' "$W/audit.jsonl" || fail "a1 is not marked first of its chain"
+# a2 after the tx restart and a3 after the rx restart are simply next: no "chain" note
+for i in 2 3; do
+	grep -q "\"path\":\"a$i.bin\".*\"chain_seq\":$i,\"seq\"" "$W/audit.jsonl" ||
+		fail "a$i is not next in its chain: $(grep "a$i.bin" "$W/audit.jsonl")"
+done
 ! grep -q chain_break "$W/audit.jsonl" || fail "a chain_break after restarts: $(grep chain_break "$W/audit.jsonl")"
 [ "$(metric "$RX_METRICS" sluice_rx_chain_breaks_total)" -eq 0 ] || fail "chain breaks counted"
 VA || { cat "$W/va.err" >&2; fail "verify-audit failed on an unbroken chain"; }
