@@ -179,7 +179,8 @@ static int build(json_t *o, const struct audit_record *r, uint64_t seq, const ui
 		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
 		 (unsigned)(ns % 1000000000u / 1000u));
 	snprintf(session, sizeof(session), "%016" PRIx64, r->session);
-	bool object = r->outcome != AUDIT_SESSION && r->outcome != AUDIT_START && !r->source;
+	bool object = r->outcome != AUDIT_SESSION && r->outcome != AUDIT_START && !r->source &&
+		      r->outcome != AUDIT_CHAIN_BREAK;
 	int rc = add(o, "time", json_string(when));
 	rc = rc ? rc : add(o, "outcome", json_string(outcome_name[r->outcome]));
 	rc = rc ? rc : add_str(o, "spool", r->spool);
@@ -190,7 +191,7 @@ static int build(json_t *o, const struct audit_record *r, uint64_t seq, const ui
 		rc = rc ? rc : add(o, "size", u64(r->size));
 	if (r->outcome != AUDIT_START)
 		rc = rc ? rc : add(o, "session", json_string(session));
-	if (object)
+	if (object || (r->outcome == AUDIT_CHAIN_BREAK && !r->source))
 		rc = rc ? rc : add(o, "object", u64(r->object_id));
 	if (object && r->object_last > r->object_id)
 		rc = rc ? rc : add(o, "object_last", u64(r->object_last));
@@ -224,6 +225,11 @@ static int build(json_t *o, const struct audit_record *r, uint64_t seq, const ui
 		rc = rc ? rc : add(o, "manifest", json_string(b64));
 		free(b64);
 	}
+	if (r->chain_seq)
+		rc = rc ? rc : add(o, "chain_seq", u64(r->chain_seq));
+	if (r->chain_seq && r->chain_last > r->chain_seq)
+		rc = rc ? rc : add(o, "chain_last", u64(r->chain_last));
+	rc = rc ? rc : add_str(o, "chain", r->chain);
 	if (r->record && r->record_len)
 		rc = rc ? rc : add_b64(o, "record", r->record, r->record_len);
 	char prev_hex[2 * AUDIT_HASH_LEN + 1];

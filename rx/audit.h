@@ -10,11 +10,12 @@
  * session (16 lowercase hex digits), object, object_last (only for a range of lost ids), sender,
  * reason, content_hash (64 lowercase hex digits), symbol_size and block_max (the sender's FEC
  * layout the content hash follows, with content_hash), manifest (the signed manifest as the
- * sender sent it, base64, so that its signature can be checked offline), seq, prev.
+ * sender sent it, base64, so that its signature can be checked offline), chain_seq,
+ * chain_last, chain (a manifest's place in its spool's chain, common/chain.h), seq, prev.
  * Event-batch lines ("events", and "chain_break" or "rejected" with a source) have "source" right
  * after "spool", no size or object, and batch, batch_last (when above batch), event_first,
  * event_last after "session", and "record" (the batch's signed chain record, base64,
- * common/evchain.h) after "manifest".
+ * common/evchain.h) after "chain".
  *
  * The lines form a hash chain: "seq" counts lines from 1 and "prev" is the SHA-256 (64 lowercase
  * hex digits) of the line before, its bytes without the newline; the first line ever has 64
@@ -50,7 +51,11 @@ enum audit_outcome {
 	AUDIT_SESSION,   /* "session": a sender session event (reason says which) */
 	AUDIT_START,     /* "start": the writer started (reason says more); no session */
 	AUDIT_EVENTS,    /* "events": an event batch verified and chained (source, batch, record) */
-	AUDIT_CHAIN_BREAK, /* "chain_break": a chain does not go on (reason says how) */
+	AUDIT_CHAIN_BREAK, /* "chain_break": a chain does not go on (reason says how). For a spool's
+			      chain of manifests (common/chain.h): reason missing, mismatch, fork,
+			      replayed or reset; session and object name the record the break is
+			      about; chain_seq (and chain_last) its seqs. For an event source's
+			      batches (common/evchain.h): source, batch..batch_last, event seqs */
 };
 
 struct audit_record {
@@ -76,6 +81,10 @@ struct audit_record {
 	uint64_t event_first, event_last;
 	const uint8_t *record;    /* the batch's signed chain record, or NULL */
 	size_t record_len;
+	uint64_t chain_seq;    /* the manifest's place in its spool's chain; 0 leaves it out */
+	uint64_t chain_last;   /* chain_break: the last seq of a range, when above chain_seq */
+	const char *chain;     /* how the manifest joined its chain when not in order ("first",
+				  "late", or a break's reason); may be NULL */
 };
 
 #define AUDIT_HASH_LEN 32 /* SHA-256 of a line */

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/chain.h"
 #include "common/escape.h"
 #include "common/hash.h"
 #include "common/keys.h"
@@ -36,7 +37,104 @@ struct walk {
 	uint8_t head_hash[AUDIT_HASH_LEN];
 	struct evverify *ev; /* the event-batch chains (rx/verify_events.h) */
 	size_t file_index;   /* of the file being read, in argv from optind */
+	/* chains: every verified manifest's place, by stream (sender key, spool) */
+	struct chain_entry *chain;
+	size_t nchain, chain_cap;
+	struct vstream {
+		size_t key;
+		char spool[MANIFEST_SPOOL_MAX + 1];
+	} *streams;
+	size_t nstreams, streams_cap;
+	char **files; /* names, by the file number in a chain entry's line */
+	unsigned file_no;
 };
+
+#define LINE_FILE_SHIFT 44 /* chain_entry.line: file number above, line number below */
+
+static int stream_of(struct walk *w, size_t key, const char *spool)
+{
+	for (size_t i = 0; i < w->nstreams; i++)
+		if (w->streams[i].key == key && strcmp(w->streams[i].spool, spool) == 0)
+			return (int)i;
+	if (w->nstreams == w->streams_cap) {
+		size_t cap = w->streams_cap ? 2 * w->streams_cap : 16;
+		struct vstream *v = realloc(w->streams, cap * sizeof(*v));
+		if (!v)
+			return -1;
+		w->streams = v;
+		w->streams_cap = cap;
+	}
+	w->streams[w->nstreams].key = key;
+	snprintf(w->streams[w->nstreams].spool, sizeof(w->streams[0].spool), "%s", spool);
+	return (int)w->nstreams++;
+}
+
+/* A verified manifest's place in its chain, for chain_check at the end. 0 or -ENOMEM. */
+static int chain_record(struct walk *w, uint64_t lineno, size_t key, const struct manifest *m,
+			const uint8_t *raw, size_t len)
+{
+	int st = stream_of(w, key, m->spool);
+	if (st < 0)
+		return -ENOMEM;
+	if (w->nchain == w->chain_cap) {
+		size_t cap = w->chain_cap ? 2 * w->chain_cap : 1024;
+		struct chain_entry *v = realloc(w->chain, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		w->chain = v;
+		w->chain_cap = cap;
+	}
+	struct chain_entry *e = &w->chain[w->nchain++];
+	*e = (struct chain_entry){.stream = (uint32_t)st,
+				  .line = ((uint64_t)w->file_no << LINE_FILE_SHIFT) | lineno,
+				  .l = {.seq = m->chain_seq, .session = m->session, .object = m->object_id,
+					.prev_session = m->prev_session, .prev_object = m->prev_object}};
+	memcpy(e->l.prev_hash, m->prev_hash, HASH_LEN);
+	manifest_chain_hash(raw, len, e->l.hash);
+	return 0;
+}
+
+/* After every line: the first manifest, in log order, that breaks its spool's chain is named.
+ * 0 or 1. */
+static int check_chains(struct walk *w)
+{
+	enum chain_verdict v = CHAIN_INVALID;
+	uint64_t first = 0, last = 0;
+	long bad = chain_check(w->chain, w->nchain, &v, &first, &last);
+	if (bad == -1) {
+		printf("chains: %zu spool chain(s) of %zu manifest(s), no seq missing, every "
+		       "manifest naming the one before it\n", w->nstreams, w->nchain);
+		return 0;
+	}
+	if (bad < 0) {
+		fprintf(stderr, "sluice-rx verify-audit: out of memory\n");
+		return 1;
+	}
+	const struct chain_entry *e = &w->chain[bad];
+	const char *file = w->files[e->line >> LINE_FILE_SHIFT];
+	uint64_t line = e->line & ((1ull << LINE_FILE_SHIFT) - 1);
+	const char *spool = w->streams[e->stream].spool;
+	if (v == CHAIN_GAP) {
+		char range[48];
+		if (first == last)
+			snprintf(range, sizeof(range), "seq %" PRIu64 " is", first);
+		else
+			snprintf(range, sizeof(range), "seqs %" PRIu64 "..%" PRIu64 " are", first, last);
+		fprintf(stderr, "%s:%" PRIu64 ": spool %s: chain break: %s missing (seq %" PRIu64
+				" was object %016" PRIx64 "/%" PRIu64 ", as seq %" PRIu64 ", object %016"
+				PRIx64 "/%" PRIu64 ", names it): lost, or its line removed\n",
+			file, line, spool, range, last, e->l.prev_session, e->l.prev_object, e->l.seq,
+			e->l.session, e->l.object);
+	} else {
+		fprintf(stderr, "%s:%" PRIu64 ": spool %s: chain break: seq %" PRIu64 " (object %016"
+				PRIx64 "/%" PRIu64 ") names as seq %" PRIu64 " object %016" PRIx64
+				"/%" PRIu64 ", whose hash is not that of the seq %" PRIu64 " in the log: "
+				"injected, forked or reordered by the sender\n",
+			file, line, spool, e->l.seq, e->l.session, e->l.object, first, e->l.prev_session,
+			e->l.prev_object, first);
+	}
+	return 1;
+}
 
 static void usage(FILE *f)
 {
@@ -182,7 +280,7 @@ static void check_file(struct walk *w, const char *loc, json_t *o)
 
 /* --sender: the line's signed manifest verifies with one of the keys and says what the line
  * says. 0, or 1 after naming the problem. */
-static int check_manifest(struct walk *w, const char *loc, json_t *o)
+static int check_manifest(struct walk *w, const char *loc, uint64_t lineno, json_t *o)
 {
 	const char *b64 = json_string_value(json_object_get(o, "manifest"));
 	if (!b64) {
@@ -211,7 +309,8 @@ static int check_manifest(struct walk *w, const char *loc, json_t *o)
 	if (rc != 0) {
 		fprintf(stderr, "%s: the manifest %s\n", loc,
 			rc == -EPERM ? "signature does not verify with any key given with --sender"
-				     : "is malformed");
+			: rc == -EPROTONOSUPPORT ? "is of another version than 2 (an older sender)"
+						 : "is malformed");
 		return 1;
 	}
 	const char *name = NULL;
@@ -242,6 +341,10 @@ static int check_manifest(struct walk *w, const char *loc, json_t *o)
 		name = "block_max";
 	if (name) {
 		fprintf(stderr, "%s: \"%s\" is not what the signed manifest says\n", loc, name);
+		return 1;
+	}
+	if (chain_record(w, lineno, i, &m, raw, len) != 0) {
+		fprintf(stderr, "%s: out of memory\n", loc);
 		return 1;
 	}
 	w->signed_ok++;
@@ -309,7 +412,12 @@ static int check_line(struct walk *w, const char *file, uint64_t n, const char *
 	}
 	w->starts += strcmp(outcome, "start") == 0;
 	bool stored = strcmp(outcome, "delivered") == 0 || strcmp(outcome, "renamed") == 0;
-	if (w->nfps && (stored || strcmp(outcome, "duplicate") == 0) && check_manifest(w, loc, o))
+	/* A lost or rejected object whose manifest passed its checks carries it too: its place in
+	 * the chain is taken. */
+	bool carries = json_object_get(o, "manifest") &&
+		       (strcmp(outcome, "lost") == 0 || strcmp(outcome, "rejected") == 0);
+	if (w->nfps && (stored || carries || strcmp(outcome, "duplicate") == 0) &&
+	    check_manifest(w, loc, n, o))
 		goto out;
 	if (w->files_dir && stored)
 		check_file(w, loc, o);
@@ -467,7 +575,8 @@ int verify_audit_main(int argc, char **argv)
 		rc = 1;
 		goto done;
 	}
-	for (size_t j = 0; j < nlogs && rc == 0; j++) {
+	w.files = (char **)logs;
+	for (size_t j = 0; j < nlogs && rc == 0; j++, w.file_no++) {
 		w.file_index = j;
 		rc = check_file_lines(&w, logs[j]);
 	}
@@ -495,6 +604,8 @@ int verify_audit_main(int argc, char **argv)
 		if (w.nfps)
 			printf("signatures: %" PRIu64 " signed manifests verified, each matching its "
 			       "line\n", w.signed_ok);
+		if (w.nfps && check_chains(&w))
+			rc = 1;
 		if (evverify_batches(w.ev))
 			printf("events: %" PRIu64 " event batches %s and chained per source, no "
 			       "break\n", evverify_batches(w.ev),
@@ -509,6 +620,8 @@ int verify_audit_main(int argc, char **argv)
 done:
 	free(logs);
 	evverify_free(w.ev);
+	free(w.chain);
+	free(w.streams);
 	free(w.fps);
 	free(w.pks);
 	return rc;

@@ -14,6 +14,12 @@
  * rx/verify_events.h says. With --files, the file of each delivered and
  * renamed line is re-hashed under DIR/<spool>/<stored_as or path> (content_hash, over the FEC
  * layout the line names) and each missing or changed one is named.
+ * With --sender, every verified manifest (also those of lost and rejected lines) takes its place
+ * in its spool's chain (common/chain.h, per sender key and spool); after the last line each
+ * chain must be whole: every seq from the spool's first in the log (or 1) to its last present,
+ * each naming the one below by hash. The first manifest, in log order, that breaks it is named
+ * (FILE:LINE: spool S: chain break: ...): a seq missing (lost, or its line removed) or a
+ * predecessor that is not the one in the log (injected, forked).
  * With --head, a copy of the chain head kept where the receiver cannot write ("SEQ HASH", as
  * in STATE/audit-head or the daemon's "chain head" log line), the line of that seq must be in
  * the files and hash to it: a tail removed or rewritten is named.

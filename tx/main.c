@@ -397,6 +397,7 @@ int main(int argc, char **argv)
 		.done = on_sender_done,
 		.done_ctx = t,
 		.events = t->evq,
+		.chain_state = send_mode ? NULL : t->cfg.state,
 	};
 	rc = sender_new(&t->sender, &sc);
 	if (rc != 0) {

@@ -54,6 +54,10 @@ static int check_manifest(struct deliver *d, const struct pending *p, struct man
 	if (rc == -EPERM)
 		return failf(why, wl, "bad signature: the manifest does not verify with sender %s",
 			     s->fp);
+	if (rc == -EPROTONOSUPPORT)
+		return failf(why, wl, "manifest version %u: this receiver reads version %d only "
+				      "(sender and receiver are upgraded together)",
+			     p->manifest_len ? p->manifest[0] : 0, MANIFEST_VERSION);
 	if (rc != 0)
 		return failf(why, wl, "malformed manifest");
 	*verified = true;
@@ -115,6 +119,7 @@ int commit_judge_manifest(struct deliver *d, struct pending *p, bool final)
 	bool verified;
 	if (check_manifest(d, p, man, &verified, why, sizeof(why)) == 0) {
 		p->man = man;
+		chain_note_manifest(d, p);
 		return 0;
 	}
 	if (!final && !table_session(d, p->session)) {

@@ -57,6 +57,7 @@ int deliver_new(struct deliver **out, const struct deliver_config *c)
 		rc = -errno;
 		goto close_root;
 	}
+	chain_load(d);
 	if ((rc = resume_tmp(d)) != 0 || (rc = versions_new(&d->versions)) != 0)
 		goto close_tmp;
 	handed = true; /* events_new owns the forwarder from here, whatever it returns */
@@ -83,6 +84,7 @@ free_d:
 		close(d->statefd);
 	if (!handed)
 		forward_free(c->forward);
+	chain_set_free(&d->chains);
 	free(d->senders);
 	free(d);
 	return rc;
@@ -165,6 +167,12 @@ int deliver_run(struct deliver *d, int fd, int evfd)
 				at = deadline_in_ms(now, events_timeout_ms(d->events));
 			}
 		}
+		uint64_t chain_at = chain_next_due(d);
+		if (deadline_due(chain_at, now)) {
+			chain_tick(d, now);
+			chain_at = chain_next_due(d);
+		}
+		at = deadline_min(at, chain_at);
 		/* Audit lines a failed write left waiting: tried again every second, so that they
 		 * reach the file once there is space even if no new line comes. */
 		if (audit_backlog(d->audit) == 0) {
@@ -235,6 +243,8 @@ void deliver_free(struct deliver *d)
 {
 	if (!d)
 		return;
+	chain_flush(d);
+	chain_set_free(&d->chains);
 	for (struct pending *p = d->oldest, *next; p; p = next) {
 		next = p->newer;
 		if (p->full_rc) /* decided already: only its name was awaited */

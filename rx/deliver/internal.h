@@ -33,6 +33,7 @@
 
 #include "common/hash.h"
 #include "common/log.h"
+#include "common/chain.h"
 #include "common/manifest.h"
 #include "rx/audit.h"
 #include "rx/rx_metrics.h"
@@ -80,6 +81,10 @@ struct pending {
 					  removed, blocks ignored; lost once its manifest says what
 					  it was), else 0 */
 	const char *full_step;         /* what failed, for the audit line */
+	const char *chain_note;        /* how its manifest joined the spool's chain, when not in
+					  order (chain.c), for its audit line; NULL */
+	bool resumed;                  /* kept across a clean stop: its manifest may have taken
+					  its place in the chain before it */
 };
 
 struct closed_id {
@@ -123,6 +128,9 @@ struct deliver {
 	 * next one knows them as decided although STATE/senders does not say so yet. */
 	int decidedfd;
 	bool exiting; /* deliver_free: what is closed now is dropped, not decided */
+	struct chain_set chains;   /* per (sender, spool): chain.c */
+	bool chains_dirty;
+	uint64_t chains_saved_ns;  /* mono */
 };
 
 /* table.c: the sessions told of, the pending objects, the ids decided */
@@ -161,6 +169,15 @@ int outcome_rejectf(struct deliver *d, struct pending *p, int rc, const char *fm
 /* commit.c: the manifest and content checks, and the file's final name */
 int commit_judge_manifest(struct deliver *d, struct pending *p, bool final);
 void commit_object(struct deliver *d, struct pending *p);
+
+/* chain.c: each accepted manifest's place in its spool's chain, breaks audited */
+#define DELIVER_CHAIN_HOLD_NS 5000000000ull /* a gap this old is a break */
+void chain_note_manifest(struct deliver *d, struct pending *p);
+void chain_load(struct deliver *d);
+void chain_save(struct deliver *d, bool now);
+uint64_t chain_next_due(const struct deliver *d); /* a deadline (common/deadline.h) */
+void chain_tick(struct deliver *d, uint64_t now);
+void chain_flush(struct deliver *d); /* every open gap a break, heads saved: at a stop */
 
 /* resume.c: objects kept across a clean stop */
 int resume_tmp(struct deliver *d);

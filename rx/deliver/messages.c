@@ -271,8 +271,11 @@ static int on_lost(struct deliver *d, const struct msg *m)
 			outcome_lost(d, p, NULL);
 			return 0;
 		}
-		outcome_audit(d, AUDIT_LOST, p->session, p->object, p->man, NULL, why,
-			      p->ended ? p->length : 0);
+		if (p->man)
+			outcome_audit_signed(d, AUDIT_LOST, p, p->man, NULL, why);
+		else
+			outcome_audit(d, AUDIT_LOST, p->session, p->object, NULL, NULL, why,
+				      p->ended ? p->length : 0);
 		rxm_add(RXM_LOST, 1);
 		table_close(d, p);
 		return 0;

@@ -11,7 +11,8 @@
 
 static void audit_line(struct deliver *d, enum audit_outcome outcome, uint64_t session,
 		       uint64_t object, const struct manifest *man, const char *stored_as,
-		       const char *reason, uint64_t size, const uint8_t *signed_man, size_t signed_len)
+		       const char *reason, uint64_t size, const uint8_t *signed_man, size_t signed_len,
+		       const char *chain)
 {
 	const struct dsession *s = table_session(d, session);
 	char why[MSG_REASON_MAX + 256];
@@ -35,6 +36,8 @@ static void audit_line(struct deliver *d, enum audit_outcome outcome, uint64_t s
 		.block_max = man ? man->block_max : 0,
 		.manifest = signed_man,
 		.manifest_len = signed_len,
+		.chain_seq = signed_man && man ? man->chain_seq : 0,
+		.chain = signed_man ? chain : NULL,
 	};
 	/* A line that cannot be written now waits, or is dropped: audit.c logs and counts it. */
 	int rc = audit_write(d->audit, &r);
@@ -46,14 +49,14 @@ void outcome_audit(struct deliver *d, enum audit_outcome outcome, uint64_t sessi
 		   uint64_t object, const struct manifest *man, const char *stored_as,
 		   const char *reason, uint64_t size)
 {
-	audit_line(d, outcome, session, object, man, stored_as, reason, size, NULL, 0);
+	audit_line(d, outcome, session, object, man, stored_as, reason, size, NULL, 0, NULL);
 }
 
 void outcome_audit_signed(struct deliver *d, enum audit_outcome outcome, const struct pending *p,
 			  const struct manifest *man, const char *stored_as, const char *reason)
 {
-	audit_line(d, outcome, p->session, p->object, man, stored_as, reason, 0, p->manifest,
-		   p->manifest_len);
+	audit_line(d, outcome, p->session, p->object, man, stored_as, reason, p->ended ? p->length : 0,
+		   p->manifest, p->manifest_len, p->chain_note);
 }
 
 /* `reason` names the check; for an object the full filesystem failed, the reason is that. */
@@ -71,8 +74,12 @@ void outcome_lost(struct deliver *d, struct pending *p, const char *reason)
 	else
 		log_rlk(LOG_WARN, reason, "session %016" PRIx64 " object %" PRIu64 " lost: %s", p->session,
 		       p->object, reason);
-	outcome_audit(d, AUDIT_LOST, p->session, p->object, p->man, NULL, reason,
-		      p->ended ? p->length : 0);
+	/* A manifest that passed its checks holds a place in its spool's chain: it goes in too. */
+	if (p->man)
+		outcome_audit_signed(d, AUDIT_LOST, p, p->man, NULL, reason);
+	else
+		outcome_audit(d, AUDIT_LOST, p->session, p->object, NULL, NULL, reason,
+			      p->ended ? p->length : 0);
 	rxm_add(RXM_LOST, 1);
 	table_close(d, p);
 }
@@ -102,8 +109,11 @@ void outcome_rejected(struct deliver *d, struct pending *p, const struct manifes
 		man = p->man; /* a manifest that passed its own checks says what was refused */
 	log_rlk(LOG_WARN, reason, "session %016" PRIx64 " object %" PRIu64 " rejected: %s", p->session,
 	       p->object, reason);
-	outcome_audit(d, AUDIT_REJECTED, p->session, p->object, man, NULL, reason,
-		      p->ended ? p->length : 0);
+	if (man && man == p->man)
+		outcome_audit_signed(d, AUDIT_REJECTED, p, man, NULL, reason);
+	else
+		outcome_audit(d, AUDIT_REJECTED, p->session, p->object, man, NULL, reason,
+			      p->ended ? p->length : 0);
 	rxm_add(RXM_OBJ_REJECTED, 1);
 	/* The link role may still declare the id lost (it never learns of the rejection). */
 	table_mark_rejected(d, p->session, p->object);

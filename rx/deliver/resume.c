@@ -46,6 +46,7 @@ static int resume_one(struct deliver *d, const struct kept *k)
 	p->tmp_exists = true;
 	p->partial = true;
 	p->partial_len = k->length;
+	p->resumed = true;
 	if ((rc = table_reserve(d, p, last->block)) != 0)
 		goto fail;
 	for (uint32_t i = 0; i < k->nblocks; i++) {

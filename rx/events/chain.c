@@ -35,7 +35,7 @@ static void audit_or_log(struct events *e, const struct audit_record *r)
 		log_rl(LOG_ERROR, "audit log: %s", strerror(rc < 0 ? -rc : rc));
 }
 
-void chain_rejected(struct events *e, uint64_t session, const char *source, const char *why)
+void source_chain_rejected(struct events *e, uint64_t session, const char *source, const char *why)
 {
 	struct audit_record r = {.outcome = AUDIT_REJECTED, .source = source ? source : "",
 				 .session = session, .reason = why};
@@ -133,7 +133,7 @@ static int open_chain(struct events *e, struct source *s)
 	return 0;
 }
 
-int chain_verify(struct events *e, uint64_t session, const struct evbatch *b)
+int source_chain_verify(struct events *e, uint64_t session, const struct evbatch *b)
 {
 	size_t k = 0;
 	while (k < e->nsenders && evchain_verify(b->record, b->record_len, e->senders[k]) != 0)
@@ -145,11 +145,11 @@ int chain_verify(struct events *e, uint64_t session, const struct evbatch *b)
 		 "..%" PRIu64 ", unverified) is not signed by a pinned sender key",
 		 b->chain.batch, b->chain.first, b->chain.last);
 	log_rl(LOG_WARN, "events %s: batch refused: %s", ESCAPED(b->source), why);
-	chain_rejected(e, session, b->source, why);
+	source_chain_rejected(e, session, b->source, why);
 	return -EPERM;
 }
 
-int chain_batch(struct events *e, struct source *s, uint64_t session, const struct evbatch *b,
+int source_chain_batch(struct events *e, struct source *s, uint64_t session, const struct evbatch *b,
 		int k)
 {
 	int rc = open_chain(e, s);
@@ -180,21 +180,21 @@ int chain_batch(struct events *e, struct source *s, uint64_t session, const stru
 	return 0;
 }
 
-uint64_t chain_due(const struct source *s)
+uint64_t source_chain_due(const struct source *s)
 {
 	return s->chain ? evchain_due(s->chain, EVENTS_REORDER_NS) : UINT64_MAX;
 }
 
-void chain_tick(struct events *e, struct source *s, uint64_t now)
+void source_chain_tick(struct events *e, struct source *s, uint64_t now)
 {
-	if (!s->chain || !s->chain->nahead || chain_due(s) > now)
+	if (!s->chain || !s->chain->nahead || source_chain_due(s) > now)
 		return;
 	struct brk_ctx ctx = {e, s};
 	evchain_expire(s->chain, now, EVENTS_REORDER_NS, on_break, &ctx);
 	save(s);
 }
 
-void chain_close(struct events *e, struct source *s)
+void source_chain_close(struct events *e, struct source *s)
 {
 	if (!s->chain)
 		return;

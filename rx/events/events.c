@@ -60,10 +60,10 @@ int events_batch(struct events *e, uint64_t session, const uint8_t *obj, size_t 
 		log_rlk(LOG_WARN, why, "events: batch refused: %s", why);
 		char r[128];
 		snprintf(r, sizeof(r), "malformed event batch: %s", why);
-		chain_rejected(e, session, NULL, r);
+		source_chain_rejected(e, session, NULL, r);
 		return rc;
 	}
-	int key = chain_verify(e, session, &b); /* before the name is used for anything */
+	int key = source_chain_verify(e, session, &b); /* before the name is used for anything */
 	if (key < 0) {
 		evbatch_release(&b);
 		return key;
@@ -72,14 +72,14 @@ int events_batch(struct events *e, uint64_t session, const uint8_t *obj, size_t 
 	if (!s) {
 		char r[160];
 		snprintf(r, sizeof(r), "event batch for a source that cannot be used (%s)", why);
-		chain_rejected(e, session, NULL, r);
+		source_chain_rejected(e, session, NULL, r);
 		rxm_add(RXM_EVENTS_LOST, b.count);
 		log_rl(LOG_ERROR, "events: batch for source '%s' refused (%s): %" PRIu32 " event%s lost",
 		       ESCAPED(b.source), why, b.count, b.count == 1 ? "" : "s");
 		evbatch_release(&b);
 		return -EINVAL;
 	}
-	if ((rc = chain_batch(e, s, session, &b, key)) != 0) {
+	if ((rc = source_chain_batch(e, s, session, &b, key)) != 0) {
 		evbatch_release(&b);
 		return rc;
 	}
@@ -194,8 +194,8 @@ int events_timeout_ms(struct events *e)
 		struct source *s = e->src[i];
 		if (s->nheld && s->held[0].since + EVENTS_REORDER_NS < due)
 			due = s->held[0].since + EVENTS_REORDER_NS;
-		if (chain_due(s) < due)
-			due = chain_due(s);
+		if (source_chain_due(s) < due)
+			due = source_chain_due(s);
 		if (s->starting && s->start_since + EVENTS_REORDER_NS < due)
 			due = s->start_since + EVENTS_REORDER_NS;
 		dirty |= s->dirty;
@@ -219,7 +219,7 @@ void events_tick(struct events *e)
 		while (s->have_next && s->nheld && now >= s->held[0].since + EVENTS_REORDER_NS)
 			order_skip_gap(e, s, rx_ns); /* every gap that is due, each on its own time */
 		order_flush(e, s, rx_ns);
-		chain_tick(e, s, now);
+		source_chain_tick(e, s, now);
 	}
 	if (now >= e->last_sync + SYNC_NS) {
 		for (size_t i = 0; i < e->nsrc; i++) {
@@ -301,7 +301,7 @@ void events_free(struct events *e)
 		while (s->nheld)
 			order_skip_gap(e, s, rx_ns);
 		order_flush(e, s, rx_ns);
-		chain_close(e, s);
+		source_chain_close(e, s);
 		if (s->fd >= 0) {
 			if (s->dirty)
 				fdatasync(s->fd);

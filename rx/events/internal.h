@@ -104,18 +104,18 @@ struct source *sources_get(struct events *e, const char *name, const char **why)
 int sources_dir(struct events *e, struct source *s);
 void sources_save_stream(struct events *e, struct source *s);
 
-/* chain.c: chain_verify returns the index of the pinned key the batch's record verifies with,
- * or -EPERM (refused: audited and counted), before anything of the batch is used; chain_batch
- * places it in its source's chain and audits it (0 or -ENOMEM); chain_tick gives up missing
- * batches whose time is up; chain_due is when (UINT64_MAX: none); chain_close gives up all,
+/* chain.c: source_chain_verify returns the index of the pinned key the batch's record verifies with,
+ * or -EPERM (refused: audited and counted), before anything of the batch is used; source_chain_batch
+ * places it in its source's chain and audits it (0 or -ENOMEM); source_chain_tick gives up missing
+ * batches whose time is up; source_chain_due is when (UINT64_MAX: none); source_chain_close gives up all,
  * saves and closes. */
-int chain_verify(struct events *e, uint64_t session, const struct evbatch *b);
-int chain_batch(struct events *e, struct source *s, uint64_t session, const struct evbatch *b,
+int source_chain_verify(struct events *e, uint64_t session, const struct evbatch *b);
+int source_chain_batch(struct events *e, struct source *s, uint64_t session, const struct evbatch *b,
 		int key);
-void chain_rejected(struct events *e, uint64_t session, const char *source, const char *why);
-void chain_tick(struct events *e, struct source *s, uint64_t now);
-uint64_t chain_due(const struct source *s);
-void chain_close(struct events *e, struct source *s);
+void source_chain_rejected(struct events *e, uint64_t session, const char *source, const char *why);
+void source_chain_tick(struct events *e, struct source *s, uint64_t now);
+uint64_t source_chain_due(const struct source *s);
+void source_chain_close(struct events *e, struct source *s);
 
 /* order.c: writing in seq order. order_flush writes e->out to today's file and to forwarding,
  * counting its lines delivered or lost; order_gap logs and counts the seqs from..to-1 as lost;

@@ -64,7 +64,7 @@ L1="$W/audit.jsonl.1" L2="$W/audit.jsonl"
 [ "$(grep -c '"outcome":"start"' "$L1")" -eq 2 ] || fail "want two start lines in $L1"
 head -n 1 "$L1" | grep -q '"outcome":"start".*"seq":1,"prev":"0\{64\}"}$' ||
 	fail "the first line is not a start line with seq 1 and prev zero: $(head -n 1 "$L1")"
-grep -q '"outcome":"delivered".*"content_hash":"[0-9a-f]\{64\}","symbol_size":[0-9]*,"block_max":[0-9]*,"manifest":"[A-Za-z0-9+/=]*","seq"' "$L1" ||
+grep -q '"outcome":"delivered".*"content_hash":"[0-9a-f]\{64\}","symbol_size":[0-9]*,"block_max":[0-9]*,"manifest":"[A-Za-z0-9+/=]*","chain_seq":[0-9]*,\("chain":"[a-z]*",\)\?"seq"' "$L1" ||
 	fail "a delivered line lacks symbol_size, block_max or manifest"
 # The first line of the new file chains to the last of the old one.
 want=$(tail -n 1 "$L1" | tr -d '\n' | sha256sum | cut -c1-64)

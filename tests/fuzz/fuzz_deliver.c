@@ -221,6 +221,7 @@ static struct {
 	struct shadow sh[SHADOWS];
 	size_t nsh;
 	struct manifest man[MANIFESTS]; /* signed by the pinned sender */
+	uint8_t last_hash[HASH_LEN];    /* of the last manifest send_manifest signed */
 	size_t nman;
 	struct planted pl[PLANTS];
 	size_t npl;
@@ -336,6 +337,7 @@ static void send_manifest(uint64_t session, uint64_t object, const struct manife
 	int n = manifest_sign(man, other ? other_sk : tx_sk, buf, sizeof(buf));
 	if (n <= 0)
 		return;
+	manifest_chain_hash(buf, (size_t)n, st.last_hash);
 	if (!other)
 		remember(man);
 	struct msg m = {.type = MSG_MANIFEST, .session = session, .object = object, .data = buf,
@@ -359,6 +361,14 @@ static void auto_manifest(struct manifest *man, uint64_t session, uint64_t objec
 		memset(man->hash, 0, HASH_LEN);
 	snprintf(man->spool, sizeof(man->spool), "%s", spool);
 	snprintf(man->path, sizeof(man->path), "%s", path);
+	/* Object n is seq n of one chain naming the last manifest sent before it (common/chain.h):
+	 * in-order, gapped, late and mismatched positions all come up. */
+	man->chain_seq = object ? object : 1;
+	if (man->chain_seq > 1) {
+		man->prev_session = session;
+		man->prev_object = object - 1;
+		memcpy(man->prev_hash, st.last_hash, HASH_LEN);
+	}
 }
 
 static void deliver_start(void)

@@ -218,6 +218,7 @@ static void make_file(uint64_t session, uint64_t id, const uint8_t *content, uin
 	hash_root(len, leaves, part.nblocks, m->hash);
 	snprintf(m->spool, sizeof(m->spool), "%s", spool);
 	snprintf(m->path, sizeof(m->path), "%s", path);
+	m->chain_seq = 1; /* the first of its spool's chain: no previous manifest */
 	*mlen = manifest_sign(m, tx_sk, mbuf, MANIFEST_MAX_LEN);
 	if (*mlen < 0)
 		die("manifest_sign");
@@ -429,6 +430,10 @@ int main(int argc, char **argv)
 		memset(m->hash, 0xab, HASH_LEN);
 		memset(m->spool, 's', MANIFEST_SPOOL_MAX);
 		memset(m->path, 'p', 300);
+		m->chain_seq = UINT64_MAX; /* far along a chain */
+		m->prev_session = UINT64_MAX;
+		m->prev_object = UINT64_MAX - 1;
+		memset(m->prev_hash, 0xcd, HASH_LEN);
 		int n = manifest_sign(m, tx_sk, mb, sizeof(mb));
 		if (n < 0)
 			die("manifest_sign");

@@ -119,8 +119,16 @@ static void new_deliver(void)
 	assert_int_equal(deliver_new(&dl, &c), 0);
 }
 
+/* Each new object's manifest is the next of one chain (common/chain.h), whatever its spool. */
+static uint64_t chain_seq;
+static uint8_t chain_prev[HASH_LEN];
+static uint64_t chain_prev_session, chain_prev_object;
+
 static int setup(void **state)
 {
+	chain_seq = 0;
+	chain_prev_session = chain_prev_object = 0;
+	memset(chain_prev, 0, sizeof(chain_prev));
 	snprintf(top, sizeof(top), "/tmp/sluice-deliver-XXXXXX");
 	if (!mkdtemp(top))
 		return -1;
@@ -198,9 +206,16 @@ static struct obj *obj_new(uint64_t session, uint64_t object, const char *spool,
 	free(leaves);
 	snprintf(o->m.spool, sizeof(o->m.spool), "%s", spool);
 	snprintf(o->m.path, sizeof(o->m.path), "%s", path);
+	o->m.chain_seq = ++chain_seq;
+	o->m.prev_session = chain_prev_session;
+	o->m.prev_object = chain_prev_object;
+	memcpy(o->m.prev_hash, chain_prev, HASH_LEN);
 	int n = manifest_sign(&o->m, sk, o->man, sizeof(o->man));
 	assert_true(n > 0);
 	o->manlen = (size_t)n;
+	manifest_chain_hash(o->man, o->manlen, chain_prev);
+	chain_prev_session = session;
+	chain_prev_object = object;
 	return o;
 }
 
@@ -1445,11 +1460,66 @@ static void test_lost_after_deliver_restart(void **state)
 	state_dir = NULL;
 }
 
+/* The spool's chain of manifests (rx/deliver/chain.c): out of order is no break, a gap that
+ * stays open is (here: at the stop), an injected manifest naming another predecessor and a
+ * second manifest at a seq already seen are breaks at once, each a chain_break line and a
+ * count. */
+static void test_chain_online(void **state)
+{
+	uint64_t breaks0 = counter(RXM_CHAIN_BREAKS);
+	assert_int_equal(send_session(7, tx_pk, 0), 0);
+	struct obj *o[7];
+	for (int i = 1; i <= 6; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "c%d.ts", i);
+		o[i] = obj_new(7, 20 + i, "cam", name, rnd_buf(100 + i), 100 + i, tx_sk);
+		assert_int_equal(o[i]->m.chain_seq, i);
+	}
+	send_obj(o[1]);
+	send_obj(o[3]); /* before 2: a gap for now */
+	send_obj(o[2]); /* fills it */
+	assert_int_equal(audit_lines("delivered", "c1.ts", "\"chain_seq\":1,\"chain\":\"first\"", NULL), 1);
+	assert_int_equal(audit_lines("delivered", "c3.ts", "\"chain_seq\":3,\"chain\":\"gap\"", NULL), 1);
+	assert_int_equal(audit_lines("delivered", "c2.ts", "\"chain_seq\":2,\"chain\":\"late\"", NULL), 1);
+	assert_int_equal(audit_lines("chain_break", NULL), 0);
+	assert_int_equal(counter(RXM_CHAIN_BREAKS) - breaks0, 0);
+	/* 4 injected: names 3's ids but not its hash */
+	o[4]->m.prev_hash[0] ^= 1;
+	resign(o[4], tx_sk);
+	send_obj(o[4]);
+	char ids[64];
+	snprintf(ids, sizeof(ids), "\"session\":\"%016x\",\"object\":23,", 7);
+	assert_int_equal(audit_lines("chain_break", "\"spool\":\"cam\"", ids, "\"reason\":\"mismatch\"",
+				     "\"chain_seq\":3,", NULL), 1);
+	assert_int_equal(audit_lines("delivered", "c4.ts", "\"chain\":\"mismatch\"", NULL), 1);
+	assert_int_equal(counter(RXM_CHAIN_BREAKS) - breaks0, 1);
+	/* 5 claims seq 4 too: a fork */
+	o[5]->m.chain_seq = 4;
+	resign(o[5], tx_sk);
+	send_obj(o[5]);
+	snprintf(ids, sizeof(ids), "\"session\":\"%016x\",\"object\":25,", 7);
+	assert_int_equal(audit_lines("chain_break", ids, "\"reason\":\"fork\"", "\"chain_seq\":4,", NULL), 1);
+	assert_int_equal(counter(RXM_CHAIN_BREAKS) - breaks0, 2);
+	/* 6 as seq 7: 5..6 missing, a break only once it stays open; rx stops first */
+	o[6]->m.chain_seq = 7;
+	resign(o[6], tx_sk);
+	send_obj(o[6]);
+	assert_int_equal(audit_lines("chain_break", "\"reason\":\"missing\"", NULL), 0);
+	deliver_free(dl);
+	dl = NULL;
+	snprintf(ids, sizeof(ids), "\"session\":\"%016x\",\"object\":25,", 7); /* as 6 names it */
+	assert_int_equal(audit_lines("chain_break", ids, "\"reason\":\"missing\"",
+				     "\"chain_seq\":5,\"chain_last\":6,", NULL), 1);
+	assert_int_equal(counter(RXM_CHAIN_BREAKS) - breaks0, 3);
+	assert_int_equal(audit_lines("chain_break", NULL), 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_sizes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dir_fsync_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_chain_online, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_socketpair, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_half_message, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_timers_busy, setup, teardown),

@@ -82,6 +82,10 @@ static struct manifest *manifest_make(size_t spool_len, size_t path_len)
 	rnd_bytes(m->hash, HASH_LEN);
 	rnd_name(m->spool, spool_len);
 	rnd_name(m->path, path_len);
+	m->chain_seq = 2 + rnd() % 1000;
+	m->prev_session = rnd();
+	m->prev_object = rnd();
+	rnd_bytes(m->prev_hash, HASH_LEN);
 	return m;
 }
 
@@ -96,6 +100,10 @@ static void assert_manifest_equal(const struct manifest *a, const struct manifes
 	assert_memory_equal(a->hash, b->hash, HASH_LEN);
 	assert_string_equal(a->spool, b->spool);
 	assert_string_equal(a->path, b->path);
+	assert_int_equal(a->chain_seq, b->chain_seq);
+	assert_int_equal(a->prev_session, b->prev_session);
+	assert_int_equal(a->prev_object, b->prev_object);
+	assert_memory_equal(a->prev_hash, b->prev_hash, HASH_LEN);
 }
 
 /*
@@ -110,6 +118,8 @@ struct raw {
 	uint16_t path_len;
 	uint64_t session, object_id, size, mtime_ns;
 	uint8_t hash[32];
+	uint64_t chain_seq, prev_session, prev_object;
+	uint8_t prev_hash[32];
 	const uint8_t *spool, *path; /* spool_len and path_len bytes */
 };
 
@@ -131,6 +141,12 @@ static size_t raw_sign(const struct raw *r, const uint8_t *sk, uint8_t *out)
 	n += 32;
 	memcpy(out + n, r->hash, 32);
 	n += 32;
+	le64_write(out + n, r->chain_seq);
+	le64_write(out + n + 8, r->prev_session);
+	le64_write(out + n + 16, r->prev_object);
+	n += 24;
+	memcpy(out + n, r->prev_hash, 32);
+	n += 32;
 	memcpy(out + n, r->spool, r->spool_len);
 	n += r->spool_len;
 	memcpy(out + n, r->path, r->path_len);
@@ -141,12 +157,15 @@ static size_t raw_sign(const struct raw *r, const uint8_t *sk, uint8_t *out)
 
 static struct raw raw_ok(void)
 {
-	struct raw r = {.version = 1, .flags = 0, .symbol_size = 1400, .block_max = 128,
+	struct raw r = {.version = 2, .flags = 0, .chain_seq = 7, .prev_session = 0x99aabbccddeeff00ull,
+			.prev_object = 41, .symbol_size = 1400, .block_max = 128,
 			.spool_len = 6, .path_len = 11, .session = 0x1122334455667788ull,
 			.object_id = 42, .size = 123456789, .mtime_ns = 1700000000123456789ull,
 			.spool = (const uint8_t *)"camera", .path = (const uint8_t *)"dir/file.ts"};
-	for (int i = 0; i < 32; i++)
+	for (int i = 0; i < 32; i++) {
 		r.hash[i] = (uint8_t)i;
+		r.prev_hash[i] = (uint8_t)(0xa0 + i);
+	}
 	return r;
 }
 
@@ -195,10 +214,14 @@ static void test_layout(void **state)
 	memcpy(m.hash, r.hash, 32);
 	memcpy(m.spool, r.spool, r.spool_len);
 	memcpy(m.path, r.path, r.path_len);
+	m.chain_seq = r.chain_seq;
+	m.prev_session = r.prev_session;
+	m.prev_object = r.prev_object;
+	memcpy(m.prev_hash, r.prev_hash, 32);
 	int tn = manifest_sign(&m, tx_sk, theirs, sizeof(theirs));
 	assert_int_equal(tn, (int)n);
 	assert_memory_equal(ours, theirs, n);
-	assert_int_equal(theirs[0], 1);
+	assert_int_equal(theirs[0], 2);
 	assert_int_equal(theirs[1], 0);
 	assert_int_equal(theirs[2] | theirs[3] << 8, 1400);
 	assert_int_equal(theirs[4], 128);
@@ -209,9 +232,18 @@ static void test_layout(void **state)
 	assert_int_equal(le64_read(theirs + 24), r.size);
 	assert_int_equal(le64_read(theirs + 32), r.mtime_ns);
 	assert_memory_equal(theirs + 40, r.hash, 32);
-	assert_memory_equal(theirs + 72, "camera", 6);
-	assert_memory_equal(theirs + 78, "dir/file.ts", 11);
-	assert_int_equal(crypto_sign_verify_detached(theirs + 89, theirs, 89, tx_pk), 0);
+	assert_int_equal(le64_read(theirs + 72), 7);
+	assert_int_equal(le64_read(theirs + 80), r.prev_session);
+	assert_int_equal(le64_read(theirs + 88), 41);
+	assert_memory_equal(theirs + 96, r.prev_hash, 32);
+	assert_memory_equal(theirs + 128, "camera", 6);
+	assert_memory_equal(theirs + 134, "dir/file.ts", 11);
+	assert_int_equal(crypto_sign_verify_detached(theirs + 145, theirs, 145, tx_pk), 0);
+	/* manifest_chain_hash is SHA-256 of all the signed bytes */
+	uint8_t h[32], want[32];
+	manifest_chain_hash(theirs, n, h);
+	crypto_hash_sha256(want, theirs, n);
+	assert_memory_equal(h, want, 32);
 }
 
 static void test_wrong_key(void **state)
@@ -245,7 +277,7 @@ static void test_bit_flips(void **state)
 		buf[bit / 8] ^= (uint8_t)(1u << (bit % 8));
 		if (rc == 0)
 			fail_msg("bit %zu (byte %zu) flipped: still verifies", bit, bit / 8);
-		assert_true(rc == -EPERM || rc == -EBADMSG);
+		assert_true(rc == -EPERM || rc == -EBADMSG || (bit / 8 == 0 && rc == -EPROTONOSUPPORT));
 		perm += rc == -EPERM;
 		bad += rc == -EBADMSG;
 	}
@@ -296,6 +328,15 @@ static void test_sign_limits(void **state)
 	rnd_name(m->spool, 1);
 	m->path[0] = '\0';
 	assert_int_equal(manifest_sign(m, tx_sk, buf, MANIFEST_MAX_LEN), -EINVAL);
+	rnd_name(m->path, 1);
+	m->chain_seq = 0;
+	assert_int_equal(manifest_sign(m, tx_sk, buf, MANIFEST_MAX_LEN), -EINVAL);
+	m->chain_seq = 1; /* the first of a chain names no previous manifest */
+	assert_int_equal(manifest_sign(m, tx_sk, buf, MANIFEST_MAX_LEN), -EINVAL);
+	m->prev_session = m->prev_object = 0;
+	assert_int_equal(manifest_sign(m, tx_sk, buf, MANIFEST_MAX_LEN), -EINVAL);
+	memset(m->prev_hash, 0, HASH_LEN);
+	assert_true(manifest_sign(m, tx_sk, buf, MANIFEST_MAX_LEN) > 0);
 	rnd_name(m->path, MANIFEST_PATH_MAX);
 	rnd_name(m->spool, MANIFEST_SPOOL_MAX);
 	int n = manifest_sign(m, tx_sk, buf, MANIFEST_MAX_LEN);
@@ -319,28 +360,29 @@ static void test_verify_fields(void **state)
 		int nul_at; /* -1: none; else index in spool || path where a NUL goes */
 		int want;
 	} cases[] = {
-		{"valid", 1, 0, 1400, 128, 6, 11, -1, 0},
-		{"version 0", 0, 0, 1400, 128, 6, 11, -1, -EBADMSG},
-		{"version 2", 2, 0, 1400, 128, 6, 11, -1, -EBADMSG},
-		{"flags 1", 1, 1, 1400, 128, 6, 11, -1, -EBADMSG},
-		{"flags 0x80", 1, 0x80, 1400, 128, 6, 11, -1, -EBADMSG},
-		{"symbol size 0", 1, 0, 0, 128, 6, 11, -1, -EBADMSG},
-		{"block max 0", 1, 0, 1400, 0, 6, 11, -1, -EBADMSG},
-		{"spool length 0", 1, 0, 1400, 128, 0, 11, -1, -EBADMSG},
-		{"spool length 64", 1, 0, 1400, 128, 64, 11, -1, -EBADMSG},
-		{"spool length 255", 1, 0, 1400, 128, 255, 11, -1, -EBADMSG},
-		{"spool length 63", 1, 0, 1400, 128, 63, 11, -1, 0},
-		{"path length 0", 1, 0, 1400, 128, 6, 0, -1, -EBADMSG},
-		{"path length 4096", 1, 0, 1400, 128, 6, 4096, -1, -EBADMSG},
-		{"path length 4095", 1, 0, 1400, 128, 6, 4095, -1, 0},
-		{"NUL first in spool", 1, 0, 1400, 128, 6, 11, 0, -EBADMSG},
-		{"NUL inside spool", 1, 0, 1400, 128, 6, 11, 3, -EBADMSG},
-		{"NUL last in spool", 1, 0, 1400, 128, 6, 11, 5, -EBADMSG},
-		{"NUL first in path", 1, 0, 1400, 128, 6, 11, 6, -EBADMSG},
-		{"NUL inside path", 1, 0, 1400, 128, 6, 11, 10, -EBADMSG},
-		{"NUL last in path", 1, 0, 1400, 128, 6, 11, 16, -EBADMSG},
+		{"valid", 2, 0, 1400, 128, 6, 11, -1, 0},
+		{"version 0", 0, 0, 1400, 128, 6, 11, -1, -EPROTONOSUPPORT},
+		{"version 1", 1, 0, 1400, 128, 6, 11, -1, -EPROTONOSUPPORT},
+		{"version 3", 3, 0, 1400, 128, 6, 11, -1, -EPROTONOSUPPORT},
+		{"flags 1", 2, 1, 1400, 128, 6, 11, -1, -EBADMSG},
+		{"flags 0x80", 2, 0x80, 1400, 128, 6, 11, -1, -EBADMSG},
+		{"symbol size 0", 2, 0, 0, 128, 6, 11, -1, -EBADMSG},
+		{"block max 0", 2, 0, 1400, 0, 6, 11, -1, -EBADMSG},
+		{"spool length 0", 2, 0, 1400, 128, 0, 11, -1, -EBADMSG},
+		{"spool length 64", 2, 0, 1400, 128, 64, 11, -1, -EBADMSG},
+		{"spool length 255", 2, 0, 1400, 128, 255, 11, -1, -EBADMSG},
+		{"spool length 63", 2, 0, 1400, 128, 63, 11, -1, 0},
+		{"path length 0", 2, 0, 1400, 128, 6, 0, -1, -EBADMSG},
+		{"path length 4096", 2, 0, 1400, 128, 6, 4096, -1, -EBADMSG},
+		{"path length 4095", 2, 0, 1400, 128, 6, 4095, -1, 0},
+		{"NUL first in spool", 2, 0, 1400, 128, 6, 11, 0, -EBADMSG},
+		{"NUL inside spool", 2, 0, 1400, 128, 6, 11, 3, -EBADMSG},
+		{"NUL last in spool", 2, 0, 1400, 128, 6, 11, 5, -EBADMSG},
+		{"NUL first in path", 2, 0, 1400, 128, 6, 11, 6, -EBADMSG},
+		{"NUL inside path", 2, 0, 1400, 128, 6, 11, 10, -EBADMSG},
+		{"NUL last in path", 2, 0, 1400, 128, 6, 11, 16, -EBADMSG},
 	};
-	uint8_t *out = malloc(72 + 255 + 65535 + 64);
+	uint8_t *out = malloc(MANIFEST_FIXED_LEN + 255 + 65535 + 64);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct raw r = raw_ok();
 		r.version = cases[i].version;
@@ -373,6 +415,52 @@ static void test_verify_fields(void **state)
 	free(out);
 	free(path);
 	free(spool);
+}
+
+/* The chain fields: under the signature, and checked for sense under a valid one. */
+static void test_chain_fields(void **state)
+{
+	uint8_t out[MANIFEST_MAX_LEN];
+	struct manifest d;
+	struct raw r = raw_ok();
+	size_t n = raw_sign(&r, tx_sk, out);
+	assert_int_equal(manifest_verify(out, n, tx_pk, &d), 0);
+	assert_int_equal(d.chain_seq, 7);
+	assert_int_equal(d.prev_session, r.prev_session);
+	assert_int_equal(d.prev_object, 41);
+	assert_memory_equal(d.prev_hash, r.prev_hash, 32);
+	/* Each chain field altered after signing: the signature fails. */
+	static const struct {
+		const char *what;
+		size_t at;
+	} fields[] = {{"chain seq", 72}, {"chain seq high byte", 79}, {"previous session", 80},
+		      {"previous object", 88}, {"previous hash first", 96}, {"previous hash last", 127}};
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		out[fields[i].at] ^= 0x01;
+		int rc = manifest_verify(out, n, tx_pk, &d);
+		out[fields[i].at] ^= 0x01;
+		if (rc != -EPERM)
+			fail_msg("%s altered: got %d, want -EPERM", fields[i].what, rc);
+	}
+	/* Signed, but senseless. */
+	r.chain_seq = 0;
+	n = raw_sign(&r, tx_sk, out);
+	assert_int_equal(manifest_verify(out, n, tx_pk, &d), -EBADMSG);
+	r.chain_seq = 1; /* the first names a predecessor */
+	n = raw_sign(&r, tx_sk, out);
+	assert_int_equal(manifest_verify(out, n, tx_pk, &d), -EBADMSG);
+	r.prev_session = r.prev_object = 0;
+	n = raw_sign(&r, tx_sk, out);
+	assert_int_equal(manifest_verify(out, n, tx_pk, &d), -EBADMSG); /* hash still set */
+	memset(r.prev_hash, 0, 32);
+	n = raw_sign(&r, tx_sk, out);
+	assert_int_equal(manifest_verify(out, n, tx_pk, &d), 0);
+	assert_int_equal(d.chain_seq, 1);
+	/* A version 1 manifest (an older sender): refused as such, not as malformed. */
+	uint8_t v1[72 + 6 + 11 + 64] = {1, 0, 0x78, 0x05, 128, 6, 11, 0};
+	memcpy(v1 + 72, "cameradir/file.ts", 17);
+	crypto_sign_detached(v1 + 89, NULL, v1, 89, tx_sk);
+	assert_int_equal(manifest_verify(v1, sizeof(v1), tx_pk, &d), -EPROTONOSUPPORT);
 }
 
 /* ---- hash ---- */
@@ -499,6 +587,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip),
+		cmocka_unit_test(test_chain_fields),
 		cmocka_unit_test(test_layout),
 		cmocka_unit_test(test_wrong_key),
 		cmocka_unit_test(test_bit_flips),

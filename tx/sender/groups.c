@@ -11,11 +11,13 @@
  */
 #include "tx/sender/internal.h"
 
+#include <inttypes.h>
 #include <unistd.h>
 
 #include "common/hash.h"
 #include "common/manifest.h"
 #include "common/wire.h"
+#include "tx/txchain.h"
 #include "tx/workers.h"
 
 static int read_full(int fd, uint8_t *buf, size_t len, uint64_t off)
@@ -161,10 +163,32 @@ void group_run_block(void *job, unsigned wi, void *ctx)
 	}
 }
 
+/* The manifest of f: its signed bytes when an earlier copy left (fec.repeat), else what it
+ * will say, signed by group_seal_manifest when it leaves. */
 static struct tx_obj *manifest_obj(struct sender *s, struct tx_obj *f, bool last)
 {
+	struct tx_obj *o = object_new(s, WIRE_KIND_MANIFEST, f->id, MANIFEST_MAX_LEN);
+	if (!o)
+		return NULL;
+	o->file = f->file;
+	o->last = last;
+	if (f->signed_man) {
+		if (!(o->mem = malloc(f->signed_len))) {
+			object_free(o);
+			return NULL;
+		}
+		memcpy(o->mem, f->signed_man, f->signed_len);
+		o->len = f->signed_len;
+		return o;
+	}
+	struct manifest *mp = calloc(1, sizeof(*mp));
+	if (!mp) {
+		object_free(o);
+		return NULL;
+	}
+	o->man = mp;
+	o->file_obj = last ? NULL : f;
 	struct manifest m = {0};
-	uint8_t buf[MANIFEST_MAX_LEN];
 	m.symbol_size = (uint16_t)s->c.symbol_size;
 	m.block_max = (uint8_t)s->c.block_max;
 	m.session = s->session;
@@ -174,21 +198,40 @@ static struct tx_obj *manifest_obj(struct sender *s, struct tx_obj *f, bool last
 	hash_root(f->len, f->leaves, f->part.nblocks, m.hash);
 	snprintf(m.spool, sizeof(m.spool), "%s", f->file->spool);
 	snprintf(m.path, sizeof(m.path), "%s", f->file->relpath);
-	int n = manifest_sign(&m, s->c.keys->sign_sk, buf, sizeof(buf));
-	if (n < 0)
-		return NULL;
-	struct tx_obj *o = object_new(s, WIRE_KIND_MANIFEST, f->id, (uint64_t)n);
-	if (!o)
-		return NULL;
-	o->mem = malloc((size_t)n);
-	if (!o->mem) {
-		object_free(o);
-		return NULL;
-	}
-	memcpy(o->mem, buf, (size_t)n);
-	o->file = f->file;
-	o->last = last;
+	*mp = m;
 	return o;
+}
+
+/* Here, on the sender thread right before the manifest leaves, and not when the group is
+ * prepared: a manifest that never leaves (a stop part-way through its group) takes no seq,
+ * and seqs follow the order manifests leave in. */
+int group_seal_manifest(struct sender *s, struct tx_obj *o)
+{
+	if (o->mem)
+		return 0;
+	struct manifest *m = o->man;
+	uint64_t seq;
+	txchain_head(s->chain, m->spool, &seq, &m->prev_session, &m->prev_object, m->prev_hash);
+	m->chain_seq = seq + 1;
+	uint8_t buf[MANIFEST_MAX_LEN], hash[HASH_LEN];
+	int n = manifest_sign(m, s->c.keys->sign_sk, buf, sizeof(buf));
+	if (n < 0 || !(o->mem = malloc((size_t)n)))
+		return n < 0 ? n : -ENOMEM;
+	memcpy(o->mem, buf, (size_t)n);
+	o->len = (uint64_t)n;
+	manifest_chain_hash(buf, (size_t)n, hash);
+	/* Saved before the manifest leaves: a restart goes on after it. */
+	int rc = txchain_advance(s->chain, m->spool, m->chain_seq, m->session, m->object_id, hash);
+	if (rc != 0)
+		log_rl(LOG_ERROR, "cannot save the chain head of spool %s: %s; a restart may reuse "
+				  "seq %" PRIu64 ", which the receiver reports as a fork", m->spool,
+		       strerror(-rc), m->chain_seq);
+	if (o->file_obj && (o->file_obj->signed_man = malloc((size_t)n))) {
+		memcpy(o->file_obj->signed_man, buf, (size_t)n);
+		o->file_obj->signed_len = (size_t)n;
+	}
+	o->file_obj = NULL;
+	return 0;
 }
 
 static bool file_changed(const struct tx_obj *o)

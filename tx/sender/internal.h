@@ -57,6 +57,11 @@ struct tx_obj {
 	uint8_t *leaves;     /* FILE: leaf hashes, filled on the first pass */
 	bool aborted;
 	bool last;           /* MANIFEST: the file is complete once this has been sent */
+	struct manifest *man;   /* MANIFEST: not signed yet (mem NULL): group_seal_manifest */
+	struct tx_obj *file_obj; /* MANIFEST: the FILE object that keeps the signed bytes for its
+				    next repeat, or NULL (the last) */
+	uint8_t *signed_man;    /* FILE: its manifest as first signed, for every repeat */
+	size_t signed_len;
 };
 
 struct block_job {
@@ -114,6 +119,7 @@ struct sender {
 	uint64_t drain_until;     /* at stop: queued events and repairs go until then (mono_ns) */
 	size_t ntrickle;
 	struct pacer pacer;
+	struct txchain *chain;    /* per-spool chain heads (tx/txchain.h); sender thread only */
 	pthread_t thread;
 	bool started;
 
@@ -152,6 +158,9 @@ uint32_t object_repair_count(const struct sender *s, uint8_t kind, uint32_t k);
 void group_fill(struct sender *s, struct group *g);
 void group_run_block(void *job, unsigned wi, void *ctx);
 void group_finish(struct sender *s, struct group *g);
+/* Right before a manifest leaves: its chain position taken (and saved) and its bytes signed,
+ * once per file; 0 or -errno (the manifest cannot leave). */
+int group_seal_manifest(struct sender *s, struct tx_obj *m);
 
 /* small.c: manifests and event batches, coded and sealed on the sender thread */
 void small_send(struct sender *s, uint8_t kind, const uint8_t *obj, size_t len, uint64_t id);

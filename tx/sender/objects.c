@@ -22,6 +22,8 @@ void object_free(struct tx_obj *o)
 		close(o->fd);
 	free(o->mem);
 	free(o->leaves);
+	free(o->man);
+	free(o->signed_man);
 	free(o);
 }
 

@@ -121,6 +121,17 @@ static bool send_group(struct sender *s, struct group *g)
 	 * once its last manifest is handed over. */
 	struct tx_obj *o;
 	while ((o = object_pop_front(&g->mhead, &g->mtail))) {
+		int rc = group_seal_manifest(s, o);
+		if (rc != 0) {
+			log_error("cannot sign the manifest of %s/%s: %s", o->file->spool,
+				  ESCAPED(o->file->relpath), strerror(-rc));
+			if (o->last) { /* else the next copy tries again */
+				object_outstanding_del(s, o->id);
+				object_file_done(s, o->file, rc);
+			}
+			object_free(o);
+			continue;
+		}
 		small_send(s, WIRE_KIND_MANIFEST, o->mem, (size_t)o->len, o->id);
 		if (o->last) {
 			object_outstanding_del(s, o->id);

@@ -11,6 +11,7 @@
 
 #include "common/manifest.h"
 #include "common/wire.h"
+#include "tx/txchain.h"
 #include "tx/workers.h"
 
 static void give_back(struct sender *s, struct tx_file *f)
@@ -119,6 +120,8 @@ int sender_new(struct sender **out, const struct sender_config *c)
 			goto fail;
 	}
 	rc = workers_new(&s->workers, s->c.workers, group_run_block, s);
+	if (rc == 0)
+		rc = txchain_open(&s->chain, s->c.chain_state);
 	if (rc != 0)
 		goto fail;
 	pacer_init(&s->pacer, s->c.rate_bps);
@@ -205,6 +208,7 @@ void sender_free(struct sender *s)
 	if (s->started)
 		sender_stop(s);
 	workers_free(s->workers);
+	txchain_close(s->chain);
 	while (s->trickle) {
 		struct trickle *t = s->trickle;
 		s->trickle = t->next;

@@ -65,6 +65,8 @@ struct sender_config {
 	sender_done_fn done;      /* called on the sender thread */
 	void *done_ctx;
 	struct evq *events;       /* event batches, sent ahead of file content; may be NULL */
+	const char *chain_state;  /* STATE for the spools' chain heads (tx/txchain.h); NULL: in
+				     memory only */
 };
 
 struct sender;

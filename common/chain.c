@@ -1,0 +1,380 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "common/chain.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const verdict_name[] = {
+	[CHAIN_INVALID] = "invalid", [CHAIN_FIRST] = "first",       [CHAIN_NEXT] = "next",
+	[CHAIN_REPEAT] = "repeat",   [CHAIN_LATE] = "late",         [CHAIN_GAP] = "missing",
+	[CHAIN_MISMATCH] = "mismatch", [CHAIN_FORK] = "fork",       [CHAIN_REPLAYED] = "replayed",
+	[CHAIN_RESET] = "reset",
+};
+
+const char *chain_verdict_name(enum chain_verdict v)
+{
+	return (unsigned)v <= CHAIN_RESET ? verdict_name[v] : "invalid";
+}
+
+static const uint8_t *ring_find(const struct chain_stream *st, uint64_t seq)
+{
+	unsigned i = (unsigned)(seq % CHAIN_RING);
+	return st->ring[i].seq == seq ? st->ring[i].hash : NULL;
+}
+
+/* A slot holding a newer seq is kept: the ring remembers the highest seqs. */
+static void ring_put(struct chain_stream *st, const struct chain_link *l)
+{
+	unsigned i = (unsigned)(l->seq % CHAIN_RING);
+	if (st->ring[i].seq > l->seq)
+		return;
+	st->ring[i].seq = l->seq;
+	memcpy(st->ring[i].hash, l->hash, HASH_LEN);
+}
+
+/* For room, the oldest gap is forgotten (a late record of it then shows as replayed); one not
+ * given yet goes to the overflow slot, given by the next chain_stream_due whatever its age. */
+static void gap_add(struct chain_stream *st, const struct chain_gap *g)
+{
+	if (st->ngaps == CHAIN_GAPS) {
+		if (!st->gaps[0].reported && !st->has_overflow) {
+			st->overflow = st->gaps[0];
+			st->has_overflow = true;
+		}
+		memmove(&st->gaps[0], &st->gaps[1], (CHAIN_GAPS - 1) * sizeof(st->gaps[0]));
+		st->ngaps--;
+	}
+	st->gaps[st->ngaps++] = *g;
+}
+
+/* Takes l's seq out of the gap that holds it: true if one did. The part below it is now named
+ * by l. */
+static bool gap_take(struct chain_stream *st, const struct chain_link *l)
+{
+	uint64_t seq = l->seq;
+	for (unsigned i = 0; i < st->ngaps; i++) {
+		struct chain_gap *g = &st->gaps[i];
+		if (seq < g->first || seq > g->last)
+			continue;
+		if (g->first == g->last) {
+			memmove(g, g + 1, (st->ngaps - i - 1) * sizeof(*g));
+			st->ngaps--;
+		} else if (seq == g->first) {
+			g->first++;
+		} else {
+			struct chain_gap upper = *g;
+			g->last = seq - 1;
+			g->last_session = l->prev_session;
+			g->last_object = l->prev_object;
+			if (seq < upper.last) {
+				upper.first = seq + 1;
+				gap_add(st, &upper);
+			}
+		}
+		return true;
+	}
+	return false;
+}
+
+bool chain_stream_due(struct chain_stream *st, uint64_t before, struct chain_gap *out)
+{
+	if (st->has_overflow) {
+		st->has_overflow = false;
+		*out = st->overflow;
+		out->reported = true;
+		return true;
+	}
+	for (unsigned i = 0; i < st->ngaps; i++) {
+		struct chain_gap *g = &st->gaps[i];
+		if (!g->reported && g->since <= before) {
+			g->reported = true;
+			*out = *g;
+			return true;
+		}
+	}
+	return false;
+}
+
+uint64_t chain_stream_next_due(const struct chain_stream *st)
+{
+	uint64_t at = st->has_overflow ? 0 : UINT64_MAX;
+	for (unsigned i = 0; i < st->ngaps; i++)
+		if (!st->gaps[i].reported && st->gaps[i].since < at)
+			at = st->gaps[i].since;
+	return at;
+}
+
+/* A chain begun anew: gaps of the old one not given yet stay, due at once. */
+static void restart(struct chain_stream *st, const struct chain_link *l)
+{
+	memset(st->ring, 0, sizeof(st->ring));
+	unsigned kept = 0;
+	for (unsigned i = 0; i < st->ngaps; i++) {
+		if (!st->gaps[i].reported) {
+			st->gaps[kept] = st->gaps[i];
+			st->gaps[kept++].since = 0;
+		}
+	}
+	st->ngaps = kept;
+	st->started = true;
+	st->head = *l;
+	ring_put(st, l);
+}
+
+enum chain_verdict chain_stream_add(struct chain_stream *st, const struct chain_link *l,
+				    uint64_t now, uint64_t *first, uint64_t *last)
+{
+	*first = *last = l->seq;
+	if (l->seq == 0)
+		return CHAIN_INVALID;
+	if (!st->started) {
+		restart(st, l);
+		return CHAIN_FIRST;
+	}
+	uint64_t top = st->head.seq;
+	if (l->seq == top + 1) {
+		bool linked = sodium_memcmp(l->prev_hash, st->head.hash, HASH_LEN) == 0;
+		st->head = *l;
+		ring_put(st, l);
+		*first = *last = l->seq - 1;
+		return linked ? CHAIN_NEXT : CHAIN_MISMATCH;
+	}
+	if (l->seq > top + 1) {
+		*first = top + 1;
+		*last = l->seq - 1;
+		struct chain_gap g = {.first = top + 1, .last = l->seq - 1,
+				      .last_session = l->prev_session, .last_object = l->prev_object,
+				      .since = now};
+		gap_add(st, &g);
+		st->head = *l;
+		ring_put(st, l);
+		return CHAIN_GAP;
+	}
+	const uint8_t *seen = ring_find(st, l->seq);
+	if (seen && sodium_memcmp(seen, l->hash, HASH_LEN) == 0)
+		return CHAIN_REPEAT;
+	if (l->seq == 1) {
+		restart(st, l);
+		return CHAIN_RESET;
+	}
+	if (seen)
+		return CHAIN_FORK;
+	if (!gap_take(st, l))
+		return CHAIN_REPLAYED;
+	ring_put(st, l);
+	const uint8_t *before = ring_find(st, l->seq - 1);
+	if (before && sodium_memcmp(before, l->prev_hash, HASH_LEN) != 0) {
+		*first = *last = l->seq - 1;
+		return CHAIN_MISMATCH;
+	}
+	return CHAIN_LATE;
+}
+
+static bool name_ok(const char *name)
+{
+	size_t n = strlen(name);
+	return n > 0 && n <= CHAIN_NAME_MAX && strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789._-") == n;
+}
+
+struct chain_stream *chain_set_get(struct chain_set *s, const uint8_t key[32], const char *name)
+{
+	if (!name_ok(name))
+		return NULL;
+	for (size_t i = 0; i < s->n; i++)
+		if (memcmp(s->v[i]->key, key, 32) == 0 && strcmp(s->v[i]->name, name) == 0)
+			return s->v[i];
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 16;
+		struct chain_stream **v = realloc(s->v, cap * sizeof(*v));
+		if (!v)
+			return NULL;
+		s->v = v;
+		s->cap = cap;
+	}
+	struct chain_stream *st = calloc(1, sizeof(*st));
+	if (!st)
+		return NULL;
+	memcpy(st->key, key, 32);
+	snprintf(st->name, sizeof(st->name), "%s", name);
+	s->v[s->n++] = st;
+	return st;
+}
+
+int chain_set_save(const struct chain_set *s, char **text, size_t *len)
+{
+	FILE *f = open_memstream(text, len);
+	if (!f)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->n; i++) {
+		const struct chain_stream *st = s->v[i];
+		if (!st->started)
+			continue;
+		char key[65], hash[65];
+		sodium_bin2hex(key, sizeof(key), st->key, 32);
+		sodium_bin2hex(hash, sizeof(hash), st->head.hash, HASH_LEN);
+		fprintf(f, "chain %s %s %" PRIu64 " %016" PRIx64 " %" PRIu64 " %s\n", key, st->name,
+			st->head.seq, st->head.session, st->head.object, hash);
+	}
+	int rc = ferror(f) ? -ENOMEM : 0;
+	if (fclose(f) != 0 && !rc)
+		rc = -ENOMEM;
+	if (rc) {
+		free(*text);
+		*text = NULL;
+	}
+	return rc;
+}
+
+static bool hex32(const char *h, uint8_t out[32])
+{
+	size_t got = 0;
+	return strlen(h) == 64 && strspn(h, "0123456789abcdef") == 64 &&
+	       sodium_hex2bin(out, 32, h, 64, NULL, &got, NULL) == 0 && got == 32;
+}
+
+int chain_set_load(struct chain_set *s, const char *text, size_t len)
+{
+	char *copy = malloc(len + 1);
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, text, len);
+	copy[len] = '\0';
+	int rc = 0;
+	char *save = NULL;
+	for (char *line = strtok_r(copy, "\n", &save); line && rc == 0;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char key[80], name[80], hash[80];
+		struct chain_link l = {0};
+		uint8_t k[32];
+		int end = 0;
+		if (sscanf(line, "chain %79s %79s %" SCNu64 " %" SCNx64 " %" SCNu64 " %79s%n", key, name,
+			   &l.seq, &l.session, &l.object, hash, &end) != 6 || line[end] != '\0' ||
+		    l.seq == 0 || !hex32(key, k) || !hex32(hash, l.hash) || !name_ok(name)) {
+			rc = -EBADMSG;
+			break;
+		}
+		struct chain_stream *st = chain_set_get(s, k, name);
+		if (!st) {
+			rc = -ENOMEM;
+			break;
+		}
+		restart(st, &l);
+	}
+	free(copy);
+	return rc;
+}
+
+void chain_set_free(struct chain_set *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->v[i]);
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}
+
+/* ---- offline ---- */
+
+static int by_hash(const void *a, const void *b)
+{
+	const struct chain_entry *x = a, *y = b;
+	if (x->stream != y->stream)
+		return x->stream < y->stream ? -1 : 1;
+	return memcmp(x->l.hash, y->l.hash, HASH_LEN);
+}
+
+static int by_seq(const void *a, const void *b)
+{
+	const struct chain_entry *x = a, *y = b;
+	if (x->stream != y->stream)
+		return x->stream < y->stream ? -1 : 1;
+	return x->l.seq < y->l.seq ? -1 : x->l.seq > y->l.seq;
+}
+
+/* The entry of `stream` with the highest seq below `seq` in the by-seq copy, or NULL. */
+static const struct chain_entry *below(const struct chain_entry *s, size_t n, uint32_t stream,
+				       uint64_t seq)
+{
+	size_t lo = 0, hi = n; /* first index not less than (stream, seq) */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (s[mid].stream < stream || (s[mid].stream == stream && s[mid].l.seq < seq))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo > 0 && s[lo - 1].stream == stream ? &s[lo - 1] : NULL;
+}
+
+long chain_check(const struct chain_entry *e, size_t n, enum chain_verdict *v, uint64_t *first,
+		 uint64_t *last)
+{
+	if (n == 0)
+		return -1;
+	struct chain_entry *h = malloc(n * sizeof(*h)), *q = malloc(n * sizeof(*q));
+	if (!h || !q) {
+		free(h);
+		free(q);
+		return -ENOMEM;
+	}
+	/* Where each stream's log begins: its lowest seq before the sender first began anew
+	 * (seq 1), if it did. */
+	uint32_t ns = 0;
+	for (size_t i = 0; i < n; i++)
+		if (e[i].stream >= ns)
+			ns = e[i].stream + 1;
+	uint64_t *start = calloc(ns, sizeof(*start));
+	bool *reset = calloc(ns, sizeof(*reset));
+	if (!start || !reset) {
+		free(h);
+		free(q);
+		free(start);
+		free(reset);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		uint32_t s = e[i].stream;
+		if (e[i].l.seq == 1)
+			reset[s] = true;
+		else if (!reset[s] && (!start[s] || e[i].l.seq < start[s]))
+			start[s] = e[i].l.seq;
+	}
+	memcpy(h, e, n * sizeof(*h));
+	memcpy(q, e, n * sizeof(*q));
+	qsort(h, n, sizeof(*h), by_hash);
+	qsort(q, n, sizeof(*q), by_seq);
+	long bad = -1;
+	for (size_t i = 0; i < n && bad < 0; i++) {
+		const struct chain_link *l = &e[i].l;
+		if (l->seq <= 1 || l->seq == start[e[i].stream])
+			continue;
+		struct chain_entry key = {.stream = e[i].stream};
+		memcpy(key.l.hash, l->prev_hash, HASH_LEN);
+		const struct chain_entry *pred = bsearch(&key, h, n, sizeof(*h), by_hash);
+		if (pred && pred->l.seq == l->seq - 1)
+			continue;
+		const struct chain_entry *b = below(q, n, e[i].stream, l->seq);
+		bad = (long)i;
+		if (!b) {
+			*v = CHAIN_GAP;
+			*first = 1;
+			*last = l->seq - 1;
+		} else if (b->l.seq == l->seq - 1) {
+			*v = CHAIN_MISMATCH;
+			*first = *last = l->seq - 1;
+		} else {
+			*v = CHAIN_GAP;
+			*first = b->l.seq + 1;
+			*last = l->seq - 1;
+		}
+	}
+	free(h);
+	free(q);
+	free(start);
+	free(reset);
+	return bad;
+}
