@@ -160,12 +160,17 @@ int deliver_run(struct deliver *d, int fd, int evfd)
 		 * (common/deadline.h; a block lane that never goes idle must not hold them up). Then
 		 * wait for either lane, at most until the next of them is due. */
 		uint64_t now = deadline_now(), at = DEADLINE_NEVER;
+		if (d->tick) {
+			d->tick(d->tick_arg, now);
+			at = deadline_in_ms(now, DELIVER_TICK_MS);
+		}
 		if (d->events) {
-			at = deadline_in_ms(now, events_timeout_ms(d->events));
-			if (deadline_due(at, now)) {
+			uint64_t ev_at = deadline_in_ms(now, events_timeout_ms(d->events));
+			if (deadline_due(ev_at, now)) {
 				events_tick(d->events);
-				at = deadline_in_ms(now, events_timeout_ms(d->events));
+				ev_at = deadline_in_ms(now, events_timeout_ms(d->events));
 			}
+			at = deadline_min(at, ev_at);
 		}
 		uint64_t chain_at = chain_next_due(d);
 		if (deadline_due(chain_at, now)) {
@@ -233,6 +238,12 @@ void deliver_watch(struct deliver *d, int fd, int (*on_ready)(void *arg), void *
 	d->watch_fd = on_ready ? fd : -1;
 	d->watch_ready = on_ready;
 	d->watch_arg = arg;
+}
+
+void deliver_on_tick(struct deliver *d, void (*tick)(void *arg, uint64_t now), void *arg)
+{
+	d->tick = tick;
+	d->tick_arg = arg;
 }
 
 uint64_t deliver_bad_messages(const struct deliver *d) { return d->bad_messages; }

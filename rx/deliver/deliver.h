@@ -97,6 +97,13 @@ int deliver_run(struct deliver *d, int fd, int evfd);
  * the monitor) and calls on_ready(arg) when it is readable: 0 goes on, 1 stops watching fd (end
  * of stream), negative ends the run with that code. fd -1: nothing watched (the default). */
 void deliver_watch(struct deliver *d, int fd, int (*on_ready)(void *arg), void *arg);
+/* deliver_run calls tick(arg, now) on every pass of its loop, and passes at least every
+ * DELIVER_TICK_MS even when the lanes are quiet (the deliver process's heartbeat to the
+ * monitor); a pass that takes longer (one message: a commit's fsync on slow storage) delays
+ * it. deliver_keep calls it before each object it keeps. now is common/deadline.h's clock.
+ * NULL: none (the default). */
+#define DELIVER_TICK_MS 500
+void deliver_on_tick(struct deliver *d, void (*tick)(void *arg, uint64_t now), void *arg);
 
 /* Messages deliver_handle() refused since deliver_new(). */
 uint64_t deliver_bad_messages(const struct deliver *d);

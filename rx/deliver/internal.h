@@ -101,6 +101,8 @@ struct deliver {
 	int watch_fd; /* deliver_watch */
 	int (*watch_ready)(void *arg);
 	void *watch_arg;
+	void (*tick)(void *arg, uint64_t now); /* deliver_on_tick */
+	void *tick_arg;
 	struct dsession sessions[DELIVER_SESSIONS_MAX];
 	size_t nsessions, session_next;
 	struct pending *buckets[BUCKETS];

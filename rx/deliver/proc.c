@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "common/channel.h"
+#include "common/deadline.h"
 #include "common/log.h"
 #include "common/privdrop.h"
 #include "common/sandbox.h"
@@ -119,10 +120,27 @@ static int on_ctl(void *arg)
 	return rc == -EBADMSG ? -EPROTO : rc; /* the monitor's fault, not the link process's */
 }
 
+/* The heartbeat (deliver_on_tick, and next_link's wait): DV_ALIVE about once a second, which
+ * the monitor's watchdog expects (rx/monitor/internal.h, DELIVER_STALL_NS). */
+static void send_alive(void *arg, uint64_t now)
+{
+	static uint64_t last;
+	struct channel *ch = arg;
+	if (last && now - last < DV_ALIVE_MS * 1000000ull)
+		return;
+	last = now;
+	int rc = channel_queue(ch, DV_ALIVE, NULL, NULL, 0);
+	if (rc == 0)
+		rc = channel_flush(ch);
+	if (rc != 0)
+		log_rl(LOG_WARN, "deliver process: the heartbeat to the monitor: %s", strerror(-rc));
+}
+
 /* The next instruction: 1 with both lanes of a new link process, 0 to stop, or -errno. */
 static int next_link(struct ctl *c, int *fd, int *evfd)
 {
 	for (;;) {
+		send_alive(&c->ch, deadline_now());
 		int rc = ctl_drain(c);
 		if (rc < 0)
 			return rc;
@@ -133,6 +151,8 @@ static int next_link(struct ctl *c, int *fd, int *evfd)
 		}
 		if (c->stop || c->eof)
 			return 0; /* told, or the monitor is gone: stop as if told */
+		if (poll(&(struct pollfd){.fd = c->ch.fd, .events = POLLIN}, 1, DV_ALIVE_MS / 2) <= 0)
+			continue;
 		ssize_t r = channel_read(&c->ch);
 		if (r == 0)
 			c->eof = true;
@@ -185,6 +205,7 @@ void deliverproc_main(const struct rx_config *cfg, const uint8_t (*senders)[32],
 	if ((rc = deliver_new(&d, &dc)) != 0)
 		die(cfg->files_dir, rc);
 	deliver_watch(d, ctl, on_ctl, &cs);
+	deliver_on_tick(d, send_alive, ch);
 	if ((rc = send_kept(ch, d)) != 0)
 		die("kept objects to the monitor", rc);
 	char err[256];

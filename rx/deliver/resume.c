@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include "common/deadline.h"
 #include "common/wire.h"
 #include "rx/kept.h"
 
@@ -244,6 +245,8 @@ unsigned deliver_keep(struct deliver *d)
 	for (struct pending *p = d->oldest; p; p = p->newer) {
 		if (!p->partial || p->ended || p->fd < 0 || !p->tmp_exists)
 			continue;
+		if (d->tick) /* each keep is an fsync: the monitor hears from this loop too */
+			d->tick(d->tick_arg, deadline_now());
 		struct kept k = {.session = p->session, .object = p->object, .length = p->partial_len,
 				 .manifest = p->manifest, .manifest_len = (uint32_t)p->manifest_len};
 		k.blk = calloc(p->top ? p->top : 1, sizeof(*k.blk));

@@ -141,6 +141,8 @@ static int start_deliver(struct mon *m)
 	uv_poll_start(&m->dv_poll, UV_READABLE, mon_on_deliver);
 	m->dv_open = true;
 	m->st[ROLE_DELIVER] = STARTING;
+	m->alive_ns[ROLE_DELIVER] = deadline_now();
+	m->stall_killed[ROLE_DELIVER] = false;
 	return 0;
 }
 
@@ -203,8 +205,8 @@ static int start_link(struct mon *m)
 	m->kh_open = true;
 	key[0] = -1;
 	m->st[ROLE_LINK] = STARTING;
-	m->link_alive_ns = deadline_now();
-	m->link_stall_killed = false;
+	m->alive_ns[ROLE_LINK] = deadline_now();
+	m->stall_killed[ROLE_LINK] = false;
 out:
 	for (int i = 0; i < 2; i++) {
 		if (chan[i] >= 0)
@@ -242,20 +244,24 @@ void mon_reconcile(struct mon *m)
 
 static void on_restart(uv_timer_t *t) { mon_reconcile(t->data); }
 
-/* A link process whose loop has not said it runs (KH_ALIVE, about once a second, also while it
- * hands over its queue at a stop) for LINK_STALL_NS is stopped or hung: killed, and so started
- * again like any that ends. During a stop the bound is LINK_STALL_STOP_NS, so that a hung one
+/* A child whose loop has not said it runs for its bound (m->stall_ns: the link process's
+ * KH_ALIVE, about once a second, also while it hands over its queue at a stop; the deliver
+ * process's DV_ALIVE, between messages) is stopped or hung: killed, and so started again like
+ * any that ends. During a stop the bound is LINK_STALL_STOP_NS for both, so that a hung one
  * does not hold the stop past 2 s. */
 void mon_watchdog(uv_timer_t *t)
 {
 	struct mon *m = t->data;
-	uint64_t now = deadline_now(), limit = m->stopping ? LINK_STALL_STOP_NS : LINK_STALL_NS;
-	if (m->st[ROLE_LINK] == DOWN || m->link_stall_killed || now - m->link_alive_ns < limit)
-		return;
-	m->link_stall_killed = true;
-	log_error("the link process sent no heartbeat for %" PRIu64 " ms (stopped or hung): killed",
-		  (now - m->link_alive_ns) / 1000000u);
-	mon_signal(m, ROLE_LINK, SIGKILL);
+	uint64_t now = deadline_now();
+	for (uint32_t role = 0; role < 2; role++) {
+		uint64_t limit = m->stopping ? LINK_STALL_STOP_NS : m->stall_ns[role];
+		if (m->st[role] == DOWN || m->stall_killed[role] || now - m->alive_ns[role] < limit)
+			continue;
+		m->stall_killed[role] = true;
+		log_error("the %s process sent no heartbeat for %" PRIu64 " ms (stopped or hung): killed",
+			  mon_role_name((int)role), (now - m->alive_ns[role]) / 1000000u);
+		mon_signal(m, role, SIGKILL);
+	}
 }
 
 void mon_child_exited(struct mon *m, uint32_t role, uint32_t status)

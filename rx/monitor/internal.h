@@ -26,6 +26,11 @@
 #define STOP_KILL_MS 10000
 #define LINK_STALL_NS 5000000000ull /* no KH_ALIVE from the link process for this long: killed */
 #define LINK_STALL_STOP_NS 1500000000ull /* the same once a stop began (SIGTERM within 2 s) */
+/* No DV_ALIVE from the deliver process for this long: killed. Its loop beats between messages,
+ * and one message may be a file's commit (fsync of up to limits.object bytes, its folder's
+ * fsync): seconds on slow storage, not 30. Once a stop began, LINK_STALL_STOP_NS. */
+#define DELIVER_STALL_NS 30000000000ull
+#define STALL_TEST_ENV "SLUICE_TEST_DELIVER_STALL_MS" /* tests only: DELIVER_STALL_NS, shorter */
 #define WATCHDOG_MS 250
 #define STATE_MAX (64u << 10) /* STATE/senders per pinned sender, at most */
 
@@ -53,8 +58,9 @@ struct mon {
 	uint64_t started_ns[2];
 	unsigned backoff_ms[2];
 	uint32_t incarnation;
-	uint64_t link_alive_ns; /* the link process's last KH_ALIVE (or its start) */
-	bool link_stall_killed; /* the watchdog killed the current one */
+	uint64_t alive_ns[2];   /* per role, its last KH_ALIVE or DV_ALIVE (or its start) */
+	uint64_t stall_ns[2];   /* per role, how long it may be silent (LINK_STALL_NS, ...) */
+	bool stall_killed[2];   /* the watchdog killed the current one */
 	uint8_t *kept;
 	size_t kept_len;
 	bool kept_known;

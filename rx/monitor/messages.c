@@ -96,7 +96,9 @@ void mon_on_deliver(uv_poll_t *p, int status, int events)
 	struct channel_msg msg;
 	int rc;
 	while ((rc = channel_next(&m->dv, &msg)) == 1) {
-		if (msg.type == DV_KEPT && !m->kept_known) {
+		if (msg.type == DV_ALIVE && msg.len == 0) {
+			m->alive_ns[ROLE_DELIVER] = deadline_now();
+		} else if (msg.type == DV_KEPT && !m->kept_known) {
 			uint8_t *k = malloc(msg.len ? msg.len : 1);
 			if (!k || msg.len < 4) {
 				free(k);
@@ -137,7 +139,7 @@ void mon_on_keyholder(uv_poll_t *p, int status, int events)
 	int rc;
 	while ((rc = channel_next(&m->khc, &msg)) == 1) {
 		if (msg.type == KH_ALIVE && msg.len == 0) {
-			m->link_alive_ns = deadline_now();
+			m->alive_ns[ROLE_LINK] = deadline_now();
 			continue;
 		}
 		if (msg.type != KH_ASK || msg.len != WIRE_ANNOUNCE_LEN) {

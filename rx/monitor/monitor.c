@@ -99,6 +99,27 @@ static void on_retention(uv_timer_t *t)
 
 void mon_retention_now(struct mon *m) { on_retention(&m->retention); }
 
+/* The children's heartbeat bounds; the deliver process's may be shortened by the tests
+ * (STALL_TEST_ENV, in ms: an environment variable, never the config), logged when it is. */
+static void stall_limits(struct mon *m)
+{
+	m->stall_ns[ROLE_LINK] = LINK_STALL_NS;
+	m->stall_ns[ROLE_DELIVER] = DELIVER_STALL_NS;
+	const char *t = getenv(STALL_TEST_ENV);
+	if (!t || !*t)
+		return;
+	char *end;
+	unsigned long ms = strtoul(t, &end, 10);
+	if (*end || ms < 1000 || ms > DELIVER_STALL_NS / 1000000u) {
+		log_warn("%s=%s: not a number of ms from 1000 to %llu; ignored", STALL_TEST_ENV, t,
+			 DELIVER_STALL_NS / 1000000u);
+		return;
+	}
+	m->stall_ns[ROLE_DELIVER] = (uint64_t)ms * 1000000u;
+	log_warn("%s=%lu (tests only): the deliver process is killed after %lu ms without a "
+		 "heartbeat", STALL_TEST_ENV, ms, ms);
+}
+
 static int setup(struct mon *m)
 {
 	int rc;
@@ -188,6 +209,7 @@ int monitor_run(const char *cfg_path, struct rx_config *cfg, const uint8_t (*sen
 	m->cfg_path = cfg_path;
 	m->senders = senders;
 	m->backoff_ms[0] = m->backoff_ms[1] = 0;
+	stall_limits(m);
 	int rc = start(m, cfg_path);
 	if (rc != 0) {
 		link_close(m->link);

@@ -8,7 +8,8 @@
  *                         key is read, so what it forks never held it.
  *   monitor <-> deliver   DV_*: the channels of each new link process; the file objects kept
  *                         at the last clean stop; a malformed message from the link process;
- *                         the audit log reopened (SIGHUP, logrotate).
+ *                         the audit log reopened (SIGHUP, logrotate); the deliver process's
+ *                         heartbeat.
  *   link    <-> monitor   KH_* (rx/monitor/keyholder.h): session keys from announcements.
  *   link     -> deliver   rx/msg.h, and the block ring (rx/ring.h).
  *
@@ -49,7 +50,9 @@ enum {
 	DV_KEPT = 4,    /* deliver -> monitor: the kept objects (format above) */
 	DV_BADLINK = 5, /* deliver -> monitor: the link process sent a malformed message (text) */
 	DV_AUDIT = 6,   /* monitor -> deliver: the audit log opened anew, on SIGHUP (descriptor) */
+	DV_ALIVE = 7,   /* deliver -> monitor: empty, about once a second while its loop runs */
 };
+#define DV_ALIVE_MS 1000
 
 #define PROCMSG_BODY_MAX (16u << 20)
 #define PROCMSG_RESUME_MAX 4096 /* kept objects at most */
