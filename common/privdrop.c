@@ -94,10 +94,13 @@ static uint64_t fs_rights(int abi)
 	return r;
 }
 
-/* Only the given folders (all rights but execute beneath each), or no path at all (n = 0):
- * every access right this kernel knows is handled. With n = 0 also no TCP bind or connect and
- * no signal or abstract unix socket out of the domain (where the ABI has them). */
-static int landlock_only(int abi, const char *const *paths, size_t n)
+#define LL_READ_FILE (1ull << 2)
+
+/* Only the given paths (grant beneath each: every right but execute for folders), or no path
+ * at all (n = 0): every access right this kernel knows is handled. With n = 0 also no TCP
+ * bind or connect and no signal or abstract unix socket out of the domain (where the ABI has
+ * them). */
+static int landlock_only(int abi, const char *const *paths, size_t n, uint64_t grant)
 {
 	struct ll_ruleset_attr a = {0};
 	size_t size = sizeof(a.handled_access_fs);
@@ -118,7 +121,7 @@ static int landlock_only(int abi, const char *const *paths, size_t n)
 		struct __attribute__((packed)) {
 			uint64_t allowed_access;
 			int32_t parent_fd;
-		} rule = {fs_rights(abi) & ~1ull /* not execute */, open(paths[i], O_PATH | O_CLOEXEC)};
+		} rule = {grant, open(paths[i], O_PATH | O_CLOEXEC)};
 		if (rule.parent_fd < 0)
 			rc = -errno;
 		else if (syscall(SYS_landlock_add_rule, fd, 1 /* path_beneath */, &rule, 0) != 0)
@@ -139,7 +142,22 @@ int privdrop_landlock_paths(const char *const *paths, size_t n, char *err, size_
 		return 0;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
 		return fail(err, errlen, "prctl(PR_SET_NO_NEW_PRIVS)");
-	int rc = landlock_only(abi, paths, n);
+	int rc = landlock_only(abi, paths, n, fs_rights(abi) & ~1ull /* not execute */);
+	if (rc != 0) {
+		errno = -rc;
+		return fail(err, errlen, "landlock");
+	}
+	return abi;
+}
+
+int privdrop_landlock_read_file(const char *path, char *err, size_t errlen)
+{
+	int abi = privdrop_landlock_abi();
+	if (abi <= 0)
+		return 0;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+		return fail(err, errlen, "prctl(PR_SET_NO_NEW_PRIVS)");
+	int rc = landlock_only(abi, &path, 1, LL_READ_FILE);
 	if (rc != 0) {
 		errno = -rc;
 		return fail(err, errlen, "landlock");
@@ -222,7 +240,7 @@ int privdrop_apply(const struct privdrop *p, int *landlock, char *err, size_t er
 		return fail(err, errlen, "prctl(PR_SET_DUMPABLE)");
 	int abi = privdrop_landlock_abi();
 	if (abi > 0) {
-		int rc = landlock_only(abi, NULL, 0);
+		int rc = landlock_only(abi, NULL, 0, 0);
 		if (rc != 0) {
 			errno = -rc;
 			return fail(err, errlen, "landlock");

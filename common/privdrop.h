@@ -53,6 +53,11 @@ int privdrop_apply(const struct privdrop *p, int *landlock, char *err, size_t er
  * done), or -errno with the step in err. */
 int privdrop_landlock_paths(const char *const *paths, size_t n, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
+/* For a process that reads one file at most (tx's intake spawner and, before their own
+ * ruleset, its children: libuv opens /dev/null in each new event loop): Landlock grants
+ * reading that file and nothing else. Return as privdrop_landlock_paths. */
+int privdrop_landlock_read_file(const char *path, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
 /* The kernel's Landlock ABI version, or 0 without Landlock. */
 int privdrop_landlock_abi(void);
 

@@ -98,6 +98,14 @@ static const char *const for_spawner[] = {
 	"seccomp",
 };
 
+/* Given back to tx's intake spawner from not_for_intake: a channel per intake process, the
+ * signals that stop it, and open (libuv opens /dev/null in each intake process's new loop,
+ * before that process's own filter; the spawner's Landlock ruleset lets it read that file and
+ * no other: tx/intake_proc/spawner.c). */
+static const char *const for_tx_spawner[] = {"socketpair", "kill", "open", "openat"};
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
 static bool listed(const char *const *list, size_t n, const char *name)
 {
 	for (size_t i = 0; i < n; i++)
@@ -106,10 +114,24 @@ static bool listed(const char *const *list, size_t n, const char *name)
 	return false;
 }
 
+static bool parser_like(enum sandbox_profile p) { return p == SANDBOX_PARSER || p == SANDBOX_TX_SPAWNER; }
+
+static bool spawner_like(enum sandbox_profile p) { return p == SANDBOX_SPAWNER || p == SANDBOX_TX_SPAWNER; }
+
+/* A call of the daemon's list that kills under profile p. */
 static bool denied(enum sandbox_profile p, const char *name)
 {
-	return p == SANDBOX_PARSER &&
-	       listed(not_for_intake, sizeof(not_for_intake) / sizeof(not_for_intake[0]), name);
+	if (!parser_like(p) || !listed(not_for_intake, COUNT(not_for_intake), name))
+		return false;
+	return p != SANDBOX_TX_SPAWNER || !listed(for_tx_spawner, COUNT(for_tx_spawner), name);
+}
+
+/* A privilege-dropping call a spawner's child makes before its own filter (tx's intake
+ * process keeps its descriptors: no close_range). */
+static bool spawner_allows(enum sandbox_profile p, const char *name)
+{
+	return spawner_like(p) && listed(for_spawner, COUNT(for_spawner), name) &&
+	       (p != SANDBOX_TX_SPAWNER || strcmp(name, "close_range") != 0);
 }
 
 /* Refused call: EPERM to the caller, a line on stderr (the first 16 only). */
@@ -172,24 +194,24 @@ int sandbox_enter_profile(enum sandbox_profile p, char *err, size_t errlen)
 		return -ENOMEM;
 	}
 	int rc = seccomp_attr_set(f, SCMP_FLTATR_CTL_TSYNC, 1);
-	for (size_t i = 0; rc == 0 && i < sizeof(allowed) / sizeof(allowed[0]); i++)
+	for (size_t i = 0; rc == 0 && i < COUNT(allowed); i++)
 		if (!denied(p, allowed[i]))
 			rc = add_named(f, SCMP_ACT_ALLOW, allowed[i]);
-	size_t nsp = sizeof(for_spawner) / sizeof(for_spawner[0]);
-	for (size_t i = 0; rc == 0 && p == SANDBOX_SPAWNER && i < nsp; i++)
-		rc = add_named(f, SCMP_ACT_ALLOW, for_spawner[i]);
-	for (size_t i = 0; rc == 0 && i < sizeof(deadly) / sizeof(deadly[0]); i++)
-		if (p != SANDBOX_SPAWNER || !listed(for_spawner, nsp, deadly[i]))
+	for (size_t i = 0; rc == 0 && i < COUNT(for_spawner); i++)
+		if (spawner_allows(p, for_spawner[i]))
+			rc = add_named(f, SCMP_ACT_ALLOW, for_spawner[i]);
+	for (size_t i = 0; rc == 0 && i < COUNT(deadly); i++)
+		if (!spawner_allows(p, deadly[i]))
 			rc = add_named(f, SCMP_ACT_KILL_PROCESS, deadly[i]);
 	/* A signal to itself (abort) stays possible; to any other process it kills this one. */
-	if (rc == 0 && p == SANDBOX_PARSER)
+	if (rc == 0 && parser_like(p))
 		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
 				      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()));
-	if (rc == 0 && p == SANDBOX_PARSER)
+	if (rc == 0 && parser_like(p))
 		rc = seccomp_rule_add(f, SCMP_ACT_KILL_PROCESS, SCMP_SYS(tgkill), 1,
 				      SCMP_A0(SCMP_CMP_NE, (scmp_datum_t)getpid()));
-	for (size_t i = 0; rc == 0 && p == SANDBOX_PARSER && i < sizeof(not_for_intake) / sizeof(not_for_intake[0]); i++)
-		if (strcmp(not_for_intake[i], "tgkill") != 0)
+	for (size_t i = 0; rc == 0 && parser_like(p) && i < COUNT(not_for_intake); i++)
+		if (strcmp(not_for_intake[i], "tgkill") != 0 && denied(p, not_for_intake[i]))
 			rc = add_named(f, SCMP_ACT_KILL_PROCESS, not_for_intake[i]);
 	if (rc == 0 && p == SANDBOX_PARSER)
 		rc = seccomp_rule_add(f, SCMP_ACT_KILL_PROCESS, SCMP_SYS(clone), 0);
@@ -197,11 +219,15 @@ int sandbox_enter_profile(enum sandbox_profile p, char *err, size_t errlen)
 	 * flags in memory a filter cannot read: ENOSYS makes the C library fall back to clone. */
 	if (rc == 0 && p == SANDBOX_SPAWNER) /* it forks the link and deliver processes */
 		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(clone), 0);
-	if (rc == 0 && p == SANDBOX_DAEMON)
-		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+	/* The daemon makes threads and no process; tx's spawner processes and no thread. */
+	bool forks = p == SANDBOX_TX_SPAWNER;
+	uint32_t thread_act = forks ? SCMP_ACT_KILL_PROCESS : SCMP_ACT_ALLOW;
+	uint32_t process_act = forks ? SCMP_ACT_ALLOW : SCMP_ACT_KILL_PROCESS;
+	if (rc == 0 && (p == SANDBOX_DAEMON || forks))
+		rc = seccomp_rule_add(f, thread_act, SCMP_SYS(clone), 1,
 				      SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
-	if (rc == 0 && p == SANDBOX_DAEMON)
-		rc = seccomp_rule_add(f, SCMP_ACT_KILL_PROCESS, SCMP_SYS(clone), 1,
+	if (rc == 0 && (p == SANDBOX_DAEMON || forks))
+		rc = seccomp_rule_add(f, process_act, SCMP_SYS(clone), 1,
 				      SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, 0));
 	if (rc == 0)
 		rc = add_named(f, SCMP_ACT_ERRNO(ENOSYS), "clone3");
@@ -215,7 +241,7 @@ int sandbox_enter_profile(enum sandbox_profile p, char *err, size_t errlen)
 				      SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
 	/* Sockets of the families Sluice uses: UDP and TCP over IPv4 and IPv6, unix. */
 	const int families[] = {AF_UNIX, AF_INET, AF_INET6};
-	for (size_t i = 0; rc == 0 && p != SANDBOX_PARSER && i < sizeof(families) / sizeof(families[0]); i++)
+	for (size_t i = 0; rc == 0 && !parser_like(p) && i < COUNT(families); i++)
 		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
 				      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)families[i]));
 	if (rc == 0)

@@ -33,7 +33,14 @@ int sandbox_enter(char *err, size_t errlen) __attribute__((warn_unused_result));
  * filter on top (which then narrows it further): chroot, chdir, setgroups, setresuid,
  * setresgid, setuid, setrlimit, close_range, the three Landlock calls and seccomp. Still
  * deadly: execve, ptrace, mounts, namespaces, BPF, modules, keyrings, the rest of the list. */
-enum sandbox_profile { SANDBOX_DAEMON = 0, SANDBOX_PARSER, SANDBOX_SPAWNER };
+/* SANDBOX_TX_SPAWNER (tx's intake spawner, tx/intake_proc/spawner.c) starts from
+ * SANDBOX_PARSER (no stat, unlink, rename, mkdir, chmod, socket, bind, connect, inotify:
+ * each kills it) and adds only what the spawner and an intake process before its own filter
+ * call: socketpair (a channel per intake process), kill (its child), open and openat (libuv
+ * opens /dev/null in a new loop: the spawner's Landlock ruleset allows reading that file
+ * only), a new process (clone without CLONE_THREAD; a thread kills it), and chroot, chdir,
+ * setgroups, setresuid, setresgid, setuid, setrlimit, the three Landlock calls and seccomp. */
+enum sandbox_profile { SANDBOX_DAEMON = 0, SANDBOX_PARSER, SANDBOX_SPAWNER, SANDBOX_TX_SPAWNER };
 int sandbox_enter_profile(enum sandbox_profile p, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
 /* Whether this build installs a filter (false under AddressSanitizer). */

@@ -17,6 +17,11 @@
 #    (sluice_tx_events_total) is delivered: rx counts no seq gap. Events the intake process had
 #    read and not yet written to its channel get no seq: their number is reported.
 # 4. SIGKILL of the spawner: the intake process (which changed user) ends with it.
+# 5. The spawner's own filter (SANDBOX_TX_SPAWNER; step 1 checks its Seccomp status is 2): the
+#    test trigger tx-spawner-filter tries to open /etc/passwd (its Landlock ruleset refuses:
+#    it may read /dev/null only), then calls execve(), which kills it with SIGSYS; sluice-tx
+#    logs how it ended and that no intake process will be started, starts none, goes on sending
+#    files (one sent after arrives intact) and stops cleanly.
 . "$(dirname "$0")/lib.sh"
 EVSEND="$BUILD/sluice-evsend"
 EVVERIFY="$BUILD/sluice-evverify"
@@ -53,6 +58,8 @@ if grep -q "intake process $INTAKE: .*system-call filter on" "$W/tx.log"; then
 	grep -q '^Seccomp:[[:space:]]*2$' "/proc/$INTAKE/status" || fail "intake $INTAKE has no seccomp filter"
 	grep -q '^NoNewPrivs:[[:space:]]*1$' "/proc/$INTAKE/status" || fail "intake $INTAKE can gain privileges"
 	[ "$(ls "/proc/$INTAKE/task" | wc -l)" = 1 ] || fail "intake $INTAKE has threads"
+	grep -q '^Seccomp:[[:space:]]*2$' "/proc/$SPAWNER/status" || fail "spawner $SPAWNER has no seccomp filter"
+	grep -q '^NoNewPrivs:[[:space:]]*1$' "/proc/$SPAWNER/status" || fail "spawner $SPAWNER can gain privileges"
 else
 	log "   (no system-call filter in this build: sanitizers)"
 fi
@@ -173,4 +180,32 @@ ended() { [ ! -e "/proc/$1" ] || [ "$(status_of "$1" State)" = Z ]; }
 wait_for "intake $INTAKE to end with spawner $SPAWNER" 5 ended "$INTAKE"
 stop_clean "$TX_PID" tx
 log "4 ok: intake $INTAKE ended with spawner $SPAWNER"
+
+log "5: the spawner's filter stops execve() (test trigger tx-spawner-filter)"
+SLUICE_TEST_TRIGGER=tx-spawner-filter start_tx
+if grep -q "no system-call filter in this build" "$W/tx.log"; then
+	log "5: skipped (no system-call filter in this build: sanitizers)"
+else
+	gone() { grep -q "event intake: the spawner ([0-9]*) was killed by signal 31" "$W/tx.log"; }
+	wait_for "sluice-tx to see its spawner killed by SIGSYS" 10 gone
+	grep -q "test trigger tx-spawner-filter: calling execve" "$W/tx.log" || fail "the trigger did not run"
+	# Its Landlock ruleset: reading /dev/null only.
+	opened=$(grep -m1 "test trigger tx-spawner-filter: open(/etc/passwd)" "$W/tx.log" | sed 's/.*open(/open(/')
+	case "$opened" in
+	*"failed: Permission denied (Landlock ABI "[1-9]*) ;;
+	*"succeeded (Landlock ABI 0)") log "   (no Landlock in this kernel)" ;;
+	*) fail "the spawner's file access: $opened" ;;
+	esac
+	! grep -q "test trigger tx-spawner-filter: execve() failed" "$W/tx.log" || fail "execve() was not stopped"
+	sleep 0.5
+	kids=$(for c in $(children_of "$TX_PID"); do comm "$c"; done)
+	[ -z "$kids" ] || fail "sluice-tx still has children after its spawner died: $kids"
+	[ "$(metric "$TX_METRICS" sluice_tx_intake_restarts_total)" = 0 ] || fail "an intake process was restarted"
+	make_file "$W/after-spawner.bin" 300000 after-spawner
+	stage_into_spool "$W/after-spawner.bin" after-spawner.bin
+	arrived() { cmp -s "$W/after-spawner.bin" "$W/out/files/cam/after-spawner.bin"; }
+	wait_for "a file sent after the spawner died" 30 arrived
+	log "5 ok: $opened; $(grep -m1 'the spawner ([0-9]*) was killed by signal 31' "$W/tx.log" | sed 's/.*error: //')"
+fi
+stop_clean "$TX_PID" tx
 stop_clean "$RX_PID" rx

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -328,6 +329,93 @@ static void test_spawner_profile(void **state)
 	profile = SANDBOX_DAEMON;
 }
 
+static void *thread_noop(void *p) { return p; }
+
+static int do_unlink(void)
+{
+	unlink("/nonexistent-sluice-test");
+	return 1;
+}
+
+static int do_thread(void)
+{
+	pthread_t t;
+	pthread_create(&t, NULL, thread_noop, NULL); /* kills: the spawner never makes threads */
+	return 1;
+}
+
+/* What tx's intake spawner does, and what an intake process does before its own filter: a
+ * socketpair per child, a new process that sets up an event loop (epoll, a pipe, an eventfd,
+ * signal handlers), drops privileges (EPERM from the kernel without root, not from the
+ * filter), installs its own filter; I/O on sockets it was given; the child killed and reaped. */
+static int tx_spawner_work(void)
+{
+	int sv[2];
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+	pid_t pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		char err[256];
+		int p[2];
+		struct rlimit r = {0, 0};
+		if (setrlimit(RLIMIT_CORE, &r) != 0 || chdir("/") != 0)
+			_exit(3);
+		int null = open("/dev/null", O_RDONLY | O_CLOEXEC); /* libuv's, in a new loop */
+		if (null < 0 || close(null) != 0 || pipe2(p, O_CLOEXEC | O_NONBLOCK) != 0 || syscall(SYS_epoll_create1, O_CLOEXEC) < 0 ||
+		    syscall(SYS_eventfd2, 0, O_CLOEXEC) < 0 || signal(SIGTERM, SIG_DFL) == SIG_ERR)
+			_exit(4);
+		(void)syscall(SYS_landlock_create_ruleset, NULL, 0, 1); /* the ABI version */
+		uid_t u = geteuid();
+		gid_t g = getegid();
+		(void)!chroot("/");
+		(void)!setgroups(0, NULL);
+		(void)!setresgid(g, g, g);
+		(void)!setresuid(u, u, u);
+		(void)!setuid(0);
+		if (sandbox_refused() != 0)
+			_exit(5); /* the spawner's filter refused one of them */
+		if (sandbox_enter_profile(SANDBOX_PARSER, err, sizeof(err)) != 0)
+			_exit(6);
+		if (write(sv[1], "ok", 2) != 2)
+			_exit(7);
+		(void)poll(NULL, 0, 10000); /* until killed */
+		_exit(8);
+	}
+	char buf[4];
+	CHECK(read(sv[0], buf, sizeof(buf)) == 2 && memcmp(buf, "ok", 2) == 0);
+	CHECK(kill(pid, SIGKILL) == 0);
+	int st = 0;
+	CHECK(waitpid(pid, &st, 0) == pid);
+	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	CHECK(sandbox_refused() == 0);
+	return 0;
+}
+
+/* tx's intake spawner: the above works; unlink, a new socket, connect, a signal to another
+ * thread, a thread, exec, ptrace, a mount and a namespace kill it with SIGSYS (open stays:
+ * its Landlock ruleset, not this filter, keeps it to /dev/null). */
+static void test_tx_spawner_profile(void **state)
+{
+	(void)state;
+	if (!sandbox_supported())
+		skip();
+	profile = SANDBOX_TX_SPAWNER;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv_pre), 0);
+	expect_clean(tx_spawner_work);
+	expect_clean(intake_io);
+	int (*fns[])(void) = {do_unlink, do_socket, do_connect, do_tgkill_other, do_thread, do_exec,
+			      do_ptrace, do_unshare, do_mount};
+	for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
+		int st = in_sandbox(fns[i]);
+		if (!WIFSIGNALED(st))
+			fail_msg("case %zu: exited %d, not killed", i, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+		assert_int_equal(WTERMSIG(st), SIGSYS);
+	}
+	close(sv_pre[0]);
+	close(sv_pre[1]);
+	profile = SANDBOX_DAEMON;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -336,6 +424,7 @@ int main(void)
 		cmocka_unit_test(test_deadly),
 		cmocka_unit_test(test_intake_profile),
 		cmocka_unit_test(test_spawner_profile),
+		cmocka_unit_test(test_tx_spawner_profile),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

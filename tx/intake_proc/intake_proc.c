@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -162,13 +163,35 @@ static void got_spawned(struct intake_proc *ip, pid_t pid, int fd)
 	uv_poll_start(&e->poll, UV_READABLE | UV_DISCONNECT, on_ev);
 }
 
+/* How the spawner ended, when it has (its channel closes as it exits: waited for up to
+ * 200 ms), for the log: "" while it still runs (it misbehaved). */
+static void spawner_end(struct intake_proc *ip, char *how, size_t len)
+{
+	int st;
+	*how = 0;
+	for (int i = 0; i < 20; i++) {
+		if (waitpid(ip->spawner, &st, WNOHANG) == ip->spawner) {
+			if (WIFSIGNALED(st))
+				snprintf(how, len, "was killed by signal %d (%s)", WTERMSIG(st),
+					 strsignal(WTERMSIG(st)));
+			else
+				snprintf(how, len, "exited with status %d", WEXITSTATUS(st));
+			return;
+		}
+		(void)poll(NULL, 0, 10);
+	}
+}
+
 static void ctl_gone(struct intake_proc *ip)
 {
 	ip->spawner_gone = true;
 	uv_poll_stop(&ip->ctl_poll);
-	if (!ip->stopping)
-		log_error("event intake: the spawner (%d) is gone or misbehaved: no intake process will be "
-		  "started again", (int)ip->spawner);
+	if (ip->stopping)
+		return;
+	char how[80];
+	spawner_end(ip, how, sizeof(how));
+	log_error("event intake: the spawner (%d) %s: no intake process will be started again",
+		  (int)ip->spawner, *how ? how : "is gone or misbehaved");
 }
 
 static void on_ctl(uv_poll_t *p, int status, int events)

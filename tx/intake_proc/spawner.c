@@ -5,11 +5,13 @@
  * key is read and before any thread. It keeps the listening sockets and, on the control
  * channel, forks an intake process on CTL_SPAWN (its event channel passed to sluice-tx with
  * CTL_SPAWNED), kills it on CTL_KILL, reports its end with CTL_EXITED, and on CTL_STOP stops
- * it (SIGTERM, SIGKILL after STOP_WAIT_MS) and ends.
+ * it (SIGTERM, SIGKILL after STOP_WAIT_MS) and ends. It runs under SANDBOX_TX_SPAWNER
+ * (common/sandbox.h), which each intake process inherits and narrows with its own.
  */
 #include "tx/intake_proc/internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,6 +24,8 @@
 
 #include "common/log.h"
 #include "common/mkdirs.h"
+#include "common/privdrop.h"
+#include "common/sandbox.h"
 #include "tx/intake/intake.h"
 
 #define CHILD_OUT_MIN (4u << 20)
@@ -118,6 +122,27 @@ static void spawner_main(struct intake_proc *ip, pid_t parent)
 	signal(SIGTERM, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGHUP, SIG_IGN); /* a reload is the main process's (a SIGHUP to the group too) */
+	/* Its files: reading /dev/null (what libuv opens in each intake process's new loop),
+	 * nothing else; then its system-call filter. Both are inherited by each intake process,
+	 * which narrows them with its own. */
+	char err[256];
+	int landlock = privdrop_landlock_read_file("/dev/null", err, sizeof(err));
+	if (landlock < 0 || sandbox_enter_profile(SANDBOX_TX_SPAWNER, err, sizeof(err)) != 0) {
+		log_error("intake spawner: %s", err);
+		_exit(1);
+	}
+	const char *trigger = getenv("SLUICE_TEST_TRIGGER"); /* the tests' (rx/link/proc.h) */
+	if (trigger && strcmp(trigger, "tx-spawner-filter") == 0) {
+		int fd = open("/etc/passwd", O_RDONLY | O_CLOEXEC);
+		log_warn("test trigger tx-spawner-filter: open(/etc/passwd) %s%s (Landlock ABI %d)",
+			 fd >= 0 ? "succeeded" : "failed: ", fd >= 0 ? "" : strerror(errno), landlock);
+		if (fd >= 0)
+			close(fd);
+		log_warn("test trigger tx-spawner-filter: calling execve() under the filter");
+		char *argv[] = {"/bin/true", NULL};
+		execve(argv[0], argv, NULL);
+		log_error("test trigger tx-spawner-filter: execve() failed (%s): not stopped", strerror(errno));
+	}
 	pid_t child = 0;
 	for (;;) {
 		struct pollfd p = {.fd = ip->ctl.fd, .events = POLLIN};
