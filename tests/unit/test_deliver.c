@@ -604,6 +604,50 @@ static void test_run_half_message(void **state)
 	close(pw[1]);
 }
 
+/* ---- the tick (the deliver process's heartbeat) while the lanes are quiet ---- */
+
+struct ticks {
+	int n;
+	uint64_t last, max_gap;
+};
+
+static void on_tick(void *arg, uint64_t now)
+{
+	struct ticks *t = arg;
+	if (t->n++ && now - t->last > t->max_gap)
+		t->max_gap = now - t->last;
+	t->last = now;
+}
+
+static void *close_later(void *p)
+{
+	usleep(1300000);
+	close(*(int *)p);
+	return NULL;
+}
+
+/* A lane that sends nothing for 1.3 s, then ends: deliver_run ticks at least every
+ * DELIVER_TICK_MS meanwhile (a run that waited for the lane alone would tick once). */
+static void test_run_ticks_when_quiet(void **state)
+{
+	(void)state;
+	int sv[2];
+	struct ticks t = {0};
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	deliver_on_tick(dl, on_tick, &t);
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, close_later, &sv[0]), 0);
+	alarm(5);
+	assert_int_equal(deliver_run(dl, sv[1], -1), 0);
+	alarm(0);
+	pthread_join(th, NULL);
+	deliver_on_tick(dl, NULL, NULL);
+	close(sv[1]);
+	if (t.n < 3 || t.max_gap > (DELIVER_TICK_MS + 300) * 1000000ull)
+		fail_msg("%d ticks in 1.3 s, the longest gap %llu ms", t.n,
+			 (unsigned long long)(t.max_gap / 1000000u));
+}
+
 /* ---- timers while the block lane never goes idle ---- */
 
 struct busy_lanes {
@@ -1521,6 +1565,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dir_fsync_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chain_online, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_socketpair, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_run_ticks_when_quiet, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_half_message, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_timers_busy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_duplicate, setup, teardown),
