@@ -27,8 +27,9 @@
 #define LINK_STALL_NS 5000000000ull /* no KH_ALIVE from the link process for this long: killed */
 #define LINK_STALL_STOP_NS 1500000000ull /* the same once a stop began (SIGTERM within 2 s) */
 /* No DV_ALIVE from the deliver process for this long: killed. Its loop beats between messages,
- * and one message may be a file's commit (fsync of up to limits.object bytes, its folder's
- * fsync): seconds on slow storage, not 30. Once a stop began, LINK_STALL_STOP_NS. */
+ * and one message may be a file's commit (fsync of up to limits.object bytes, then its
+ * folder's), which takes seconds on slow storage: 30 s is well past that. Once a stop began,
+ * LINK_STALL_STOP_NS. */
 #define DELIVER_STALL_NS 30000000000ull
 #define STALL_TEST_ENV "SLUICE_TEST_DELIVER_STALL_MS" /* tests only: DELIVER_STALL_NS, shorter */
 #define WATCHDOG_MS 250
