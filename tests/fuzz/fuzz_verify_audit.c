@@ -12,7 +12,11 @@
  * (tests/fuzz/chain_fixture.h) and a symbolic link cam/evil.ts to a canary file outside it;
  * bit 2: --head, a file whose content is the bytes after the mode byte up to and including the
  * first newline (at most 159); bit 3: no --sender (else --sender is the TEST-ONLY key of the
- * fixture, written as common/keys.c writes tx.pub). verify_audit_main must return 0 or 1,
+ * fixture, written as common/keys.c writes tx.pub); bit 4: the harness first signs every
+ * "manifest" and "record" again with the fixture's key (the last 64 bytes of each are its
+ * signature) and chains the lines again ("seq" 1, 2, ... and "prev"), so that mutations of the
+ * fields behind the signatures and the line chain (chain seqs, prev hashes, names, sizes)
+ * reach the manifest and batch chain checks. verify_audit_main must return 0 or 1,
  * or 2 exactly when the --head file is not "SEQ HASH" (audit_head_parse over what it reads:
  * like an unreadable key, a bad head copy is the auditor's argument, refused as bad usage),
  * leak nothing (ASan), and touch nothing outside
@@ -34,6 +38,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "common/log.h"
 #include "rx/audit.h"
 #include "rx/verify_audit.h"
@@ -42,6 +48,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static uint8_t fixture_sk[64];
 static char root[64], log_path[128], head_path[128], key_path[128], empty_dir[128],
 	files_dir[128];
 static int ino = -1;
@@ -105,9 +112,9 @@ static void setup(void)
 	snprintf(p, sizeof(p), "%s/%s/evil.ts", files_dir, FIXTURE_SPOOL);
 	check(symlink("../../canary", p) == 0, "symlink");
 
-	uint8_t pk[32], sk[64];
+	uint8_t pk[32];
 	char line[128];
-	fixture_sender(pk, sk);
+	fixture_sender(pk, fixture_sk);
 	fixture_pub_line(pk, line, sizeof(line));
 	write_file(key_path, line, strlen(line));
 
@@ -135,6 +142,67 @@ static void check_quiet(void)
 	fprintf(stderr, "fuzz_verify_audit: inotify mask %#x on %s\n", e->mask,
 		e->len ? e->name : "(a watched folder)");
 	abort();
+}
+
+/* A base64 signed blob of the line (its last 64 bytes a signature over the rest), signed again. */
+static void resign(json_t *o, const char *key)
+{
+	const char *b64 = json_string_value(json_object_get(o, key));
+	uint8_t raw[1024];
+	size_t len = 0;
+	if (!b64 || sodium_base642bin(raw, sizeof(raw), b64, strlen(b64), NULL, &len, NULL,
+				      sodium_base64_VARIANT_ORIGINAL) != 0 || len <= 64)
+		return;
+	crypto_sign_detached(raw + len - 64, NULL, raw, len - 64, fixture_sk);
+	char out[sodium_base64_ENCODED_LEN(sizeof(raw), sodium_base64_VARIANT_ORIGINAL)];
+	sodium_bin2base64(out, sizeof(out), raw, len, sodium_base64_VARIANT_ORIGINAL);
+	json_object_set_new(o, key, json_string(out));
+}
+
+/* The log with every JSON object line signed and chained again; other lines kept as they are
+ * (they break the chain where they stand). malloc'ed. */
+static char *rechain(const uint8_t *data, size_t size, size_t *outlen)
+{
+	size_t cap = 2 * size + 4096, n = 0;
+	char *out = malloc(cap);
+	uint8_t prev[AUDIT_HASH_LEN] = {0};
+	uint64_t seq = 0;
+	check(out != NULL, "malloc");
+	for (size_t off = 0; off < size;) {
+		const uint8_t *nl = memchr(data + off, '\n', size - off);
+		size_t len = nl ? (size_t)(nl - data) - off : size - off;
+		const char *line = (const char *)data + off;
+		char *dump = NULL;
+		json_t *o = json_loadb(line, len, JSON_REJECT_DUPLICATES, NULL);
+		if (json_is_object(o)) {
+			char hex[2 * AUDIT_HASH_LEN + 1];
+			sodium_bin2hex(hex, sizeof(hex), prev, sizeof(prev));
+			resign(o, "manifest");
+			resign(o, "record");
+			json_object_set_new(o, "seq", json_integer((json_int_t)++seq));
+			json_object_set_new(o, "prev", json_string(hex));
+			dump = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
+		}
+		json_decref(o);
+		if (dump) {
+			line = dump;
+			len = strlen(dump);
+		}
+		if (n + len + 1 > cap) {
+			cap = 2 * (n + len + 1);
+			out = realloc(out, cap);
+			check(out != NULL, "realloc");
+		}
+		memcpy(out + n, line, len);
+		n += len;
+		if (nl)
+			out[n++] = '\n';
+		audit_line_hash(line, len, prev);
+		free(dump);
+		off = nl ? (size_t)(nl - data) + 1 : size;
+	}
+	*outlen = n;
+	return out;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -178,7 +246,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		argv[argc++] = head_path;
 	}
 	argv[argc] = NULL;
-	write_file(log_path, data, size);
+	if (mode & 16) {
+		size_t n;
+		char *log = rechain(data, size, &n);
+		write_file(log_path, log, n);
+		free(log);
+	} else {
+		write_file(log_path, data, size);
+	}
 	/* Drained first: our own writes to the log and the head are in a folder not watched, but
 	 * nothing else may show. */
 	check_quiet();

@@ -13,8 +13,8 @@
  *   build/gen_chain_seeds tests/fuzz/corpus
  *
  * A fuzz_verify_audit input is a mode byte (bits 0-1: no --files, an empty DIR, DIR with the
- * fixture's files; bit 2: --head, whose content follows up to its newline; bit 3: no --sender),
- * then the log. A fuzz_chain_state input is a byte choosing the loader (% 4: STATE/chains, tx
+ * fixture's files; bit 2: --head, whose content follows up to its newline; bit 3: no --sender;
+ * bit 4: signed and chained again by the harness), then the log. A fuzz_chain_state input is a byte choosing the loader (% 4: STATE/chains, tx
  * STATE/chain, rx STATE/evchain/<source>, tx STATE/events/<source>), then the file.
  */
 #include <errno.h>
@@ -207,7 +207,7 @@ static void good_prefix(struct audit *a, struct spoolchain *cam, struct spoolcha
 static void write_variants(const char *name, const char *text, size_t len, const char *head)
 {
 	char n[128];
-	static const uint8_t modes[] = {0, 1, 2, 8};
+	static const uint8_t modes[] = {0, 1, 2, 8, 18};
 	for (size_t i = 0; i < sizeof(modes); i++) {
 		snprintf(n, sizeof(n), "%s-m%u", name, modes[i]);
 		put("fuzz_verify_audit", n, modes[i], NULL, text, len);
@@ -238,6 +238,8 @@ static void text_variants(const char *name, const char *text, size_t len)
 	memcpy(buf + a, text + b, len - b);
 	snprintf(n, sizeof(n), "%s-removed", name);
 	put("fuzz_verify_audit", n, 2, NULL, buf, len - (b - a));
+	snprintf(n, sizeof(n), "%s-removed-rechained", name);
+	put("fuzz_verify_audit", n, 18, NULL, buf, len - (b - a));
 	/* lines 3 and 4 swapped */
 	memcpy(buf, text, a);
 	memcpy(buf + a, text + b, c - b);
@@ -245,6 +247,8 @@ static void text_variants(const char *name, const char *text, size_t len)
 	memcpy(buf + c, text + c, len - c);
 	snprintf(n, sizeof(n), "%s-swapped", name);
 	put("fuzz_verify_audit", n, 2, NULL, buf, len);
+	snprintf(n, sizeof(n), "%s-swapped-rechained", name);
+	put("fuzz_verify_audit", n, 18, NULL, buf, len);
 	/* a digit of line 2 altered */
 	memcpy(buf, text, len);
 	char *d = strstr(buf + line_off(text, len, 1), "\"size\":");
@@ -252,6 +256,8 @@ static void text_variants(const char *name, const char *text, size_t len)
 		d[7] = d[7] == '9' ? '8' : (char)(d[7] + 1);
 	snprintf(n, sizeof(n), "%s-altered", name);
 	put("fuzz_verify_audit", n, 2, NULL, buf, len);
+	snprintf(n, sizeof(n), "%s-altered-rechained", name);
+	put("fuzz_verify_audit", n, 18, NULL, buf, len);
 	/* the last line cut */
 	snprintf(n, sizeof(n), "%s-truncated", name);
 	put("fuzz_verify_audit", n, 2, NULL, text, len - 20);
@@ -409,6 +415,9 @@ static void state_seeds(void)
 	n = snprintf(v, len + 256, "chain %.64s cam 18446744073709551615 ffffffffffffffff "
 		     "18446744073709551615 %.64s\n", text + 6, text + 6);
 	state_put("chains-max", 0, v, (size_t)n);
+	memcpy(v, text, len);
+	v[strchr(text, '\n') - text + 1] = '\0'; /* a NUL where the second line begins */
+	state_put("chains-nul", 0, v, len);
 	free(v);
 	free(text);
 
