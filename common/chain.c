@@ -239,6 +239,8 @@ static bool hex32(const char *h, uint8_t out[32])
 
 int chain_set_load(struct chain_set *s, const char *text, size_t len)
 {
+	if (memchr(text, '\0', len))
+		return -EBADMSG; /* would end the text early: the lines after it silently dropped */
 	char *copy = malloc(len + 1);
 	if (!copy)
 		return -ENOMEM;

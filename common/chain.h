@@ -103,7 +103,8 @@ struct chain_stream *chain_set_get(struct chain_set *s, const uint8_t key[32], c
  */
 int chain_set_save(const struct chain_set *s, char **text, size_t *len);
 /* Loads heads saved by chain_set_save (replacing those of the same streams). 0, or -EBADMSG
- * naming nothing (the caller says which file) for a line that is not one; -ENOMEM. */
+ * naming nothing (the caller says which file) for a line that is not one or a NUL byte
+ * anywhere; -ENOMEM. */
 int chain_set_load(struct chain_set *s, const char *text, size_t len);
 void chain_set_free(struct chain_set *s);
 

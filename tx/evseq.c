@@ -73,6 +73,13 @@ int evseq_open(struct evseq *s, const char *state_dir, const char *name)
 			  "the source's seq under a new stream)", s->path);
 		return -EINVAL;
 	}
+	if (s->next > UINT64_MAX - EVSEQ_RESERVE || s->batch_next > UINT64_MAX - EVSEQ_RESERVE) {
+		log_error("%s: next seq %" PRIu64 " or batch %" PRIu64 " leaves no room to reserve "
+			  "more before 2^64 (it would wrap to 0); fix or remove it (removing it "
+			  "restarts the source's seq under a new stream)", s->path, s->next,
+			  s->batch_next);
+		return -EINVAL;
+	}
 	s->unclean = strcmp(st, "reserved") == 0;
 	if (s->unclean)
 		log_warn("event source %s: the last run stopped without saving its sequence; seq "

@@ -40,8 +40,9 @@ struct evseq {
 	uint8_t batch_flags;     /* for the next batch: EVCHAIN_RESTART or _RESET, once */
 };
 
-/* Load STATE/events/<name> (creating it and its folder). A file that does not parse is an
- * error naming it: it is never silently reset. 0 or -errno. */
+/* Load STATE/events/<name> (creating it and its folder). A file that does not parse, or
+ * whose next seq or batch is above 2^64 - 1 - EVSEQ_RESERVE, is an error naming it: it is
+ * never silently reset. 0 or -errno. */
 int evseq_open(struct evseq *s, const char *state_dir, const char *name)
 	__attribute__((warn_unused_result));
 /* The next seq; persists a new reservation first when the current one is used up (-errno on

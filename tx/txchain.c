@@ -104,6 +104,7 @@ static void load(struct txchain *c)
 		if (line[len - 1] != '\n' ||
 		    sscanf(line, "%79s %" SCNu64 " %" SCNx64 " %" SCNu64 " %79s%n", spool, &h.seq,
 			   &h.session, &h.object, hex, &end) != 5 || line[end] != '\n' || h.seq == 0 ||
+		    strlen(spool) >= sizeof(h.spool) ||
 		    strlen(hex) != 2 * HASH_LEN ||
 		    sodium_hex2bin(h.hash, HASH_LEN, hex, 2 * HASH_LEN, NULL, &got, NULL) != 0 ||
 		    got != HASH_LEN) {
@@ -111,7 +112,11 @@ static void load(struct txchain *c)
 			continue;
 		}
 		struct head *t = get(c, spool);
-		if (t && h.seq >= t->seq) { /* a seq never goes back */
+		if (!t) {
+			log_error("%s:%u: out of memory: chain line not loaded", c->path, lineno);
+			continue;
+		}
+		if (h.seq >= t->seq) { /* a seq never goes back */
 			memcpy(h.spool, t->spool, sizeof(h.spool));
 			*t = h;
 		}

@@ -204,6 +204,16 @@ static void test_set_save_load(void **state)
 		assert_int_equal(chain_set_load(&t, bad[i], strlen(bad[i])), -EBADMSG);
 		chain_set_free(&t);
 	}
+	/* A NUL byte (a file zero-filled by a crash) is refused, not read as the file's end: the
+	 * stream after it would be silently forgotten. */
+	char nul[] = "chain 0101010101010101010101010101010101010101010101010101010101010101 cam 1 "
+		     "0000000000000001 1 0101010101010101010101010101010101010101010101010101010101010101"
+		     "\n\0chain 0101010101010101010101010101010101010101010101010101010101010101 lab 1 "
+		     "0000000000000001 1 0101010101010101010101010101010101010101010101010101010101010101"
+		     "\n";
+	struct chain_set t = {0};
+	assert_int_equal(chain_set_load(&t, nul, sizeof(nul) - 1), -EBADMSG);
+	chain_set_free(&t);
 	free(text);
 	chain_set_free(&s);
 	chain_set_free(&r);

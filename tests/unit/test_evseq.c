@@ -6,6 +6,7 @@
  * left "reserved") resumes past the batch reservation with prev zeros, flagged EVCHAIN_RESET; a
  * version-1 file (before chains) begins the chain at batch 1 unflagged; the file text is exact.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -135,12 +136,49 @@ static void test_v1_file(void **st)
 	assert_int_not_equal(evseq_open(&s, top, "vms"), 0);
 }
 
+/* A seq or batch too close to 2^64 to reserve EVSEQ_RESERVE more is refused, the file kept: it
+ * would wrap to 0 and hand out seqs again under the same stream. */
+static void test_counts_at_the_end(void **st)
+{
+	(void)st;
+	char d[96];
+	snprintf(d, sizeof(d), "%s/events", top);
+	assert_int_equal(mkdir(d, 0700), 0);
+	static const char *const lines[] = {
+		"sluice-evseq 2 stream=00000000000000ab next=18446744073709551615 batch=3 prev="
+		"0000000000000000000000000000000000000000000000000000000000000000 clean\n",
+		"sluice-evseq 2 stream=00000000000000ab next=77 batch=18446744073709551000 prev="
+		"0000000000000000000000000000000000000000000000000000000000000000 clean\n",
+		"sluice-evseq 1 stream=00000000000000ab next=18446744073708503041 clean\n",
+	};
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		FILE *f = fopen(path, "w");
+		fputs(lines[i], f);
+		fclose(f);
+		struct evseq s;
+		assert_int_equal(evseq_open(&s, top, "vms"), -EINVAL);
+		char buf[256] = "";
+		f = fopen(path, "r");
+		assert_non_null(fgets(buf, sizeof(buf), f));
+		fclose(f);
+		assert_string_equal(buf, lines[i]);
+	}
+	/* at the limit: the reservation still fits */
+	FILE *f = fopen(path, "w");
+	fputs("sluice-evseq 1 stream=00000000000000ab next=18446744073708503039 clean\n", f);
+	fclose(f);
+	struct evseq s;
+	assert_int_equal(evseq_open(&s, top, "vms"), 0);
+	assert_true(s.reserved > s.next);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_clean_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_v1_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_counts_at_the_end, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
