@@ -14,7 +14,9 @@
 #     complete out of order, nothing is lost: no chain_break line, the counter at 0, and
 #     verify-audit finds the chain whole;
 #  4. tx's STATE/chain lost, a file sent: seq 1 again, a "reset" chain_break online, and
-#     verify-audit names the reset, also once rx's chain_break line is removed from the log.
+#     verify-audit names the reset, also once rx's chain_break line is removed from the log;
+#  5. tx's STATE/chain restored from a copy older than its last file: seq 2 given twice, a
+#     "fork" chain_break online, and verify-audit names the fork, with or without that line.
 . "$(dirname "$0")/lib.sh"
 make_keys
 write_rx_config
@@ -139,4 +141,46 @@ while IFS= read -r line; do
 done < <(grep -v '"outcome":"chain_break"' "$W/audit.jsonl") >"$W/nobreak.jsonl"
 "$RX" verify-audit "$W/nobreak.jsonl" >/dev/null 2>&1 || fail "the rewritten log's own chain does not verify"
 reset_break "$W/nobreak.jsonl"
+
+log "5. the sender's STATE/chain restored from an old copy: seq 2 sent twice, a fork"
+rm -rf "$W/out" "$W/spool" "$W/rx-state" "$W/tx-state" "$W/audit.jsonl"
+write_rx_config
+AFTER=keep write_tx_config
+start_rx
+start_tx
+for i in 1 2 3; do make_file "$W/src/k$i.bin" $((4000 + i)) "k$i"; done
+stage_into_spool "$W/src/k1.bin" k1.bin
+wait_for "k1 delivered" 30 delivered k1.bin
+stop_clean "$TX_PID" sluice-tx
+cp "$W/tx-state/chain" "$W/chain.old"
+start_tx
+stage_into_spool "$W/src/k2.bin" k2.bin
+wait_for "k2 delivered" 30 delivered k2.bin
+stop_clean "$TX_PID" sluice-tx
+cp "$W/chain.old" "$W/tx-state/chain"
+start_tx
+stage_into_spool "$W/src/k3.bin" k3.bin
+wait_for "k3 delivered" 30 delivered k3.bin
+wait_for "k3 audited" 5 grep -q '"path":"k3.bin"' "$W/audit.jsonl"
+wait_for "a fork chain_break line" 5 grep -q '"outcome":"chain_break".*"reason":"fork"' "$W/audit.jsonl"
+stop_clean "$TX_PID" sluice-tx
+stop_clean "$RX_PID" sluice-rx
+fork_break() {
+	local f=$1 rc=0
+	"$RX" verify-audit "$f" --sender "$W/keys/tx.pub" >"$W/va.out" 2>"$W/va.err" || rc=$?
+	[ "$rc" -eq 1 ] || { cat "$W/va.err" "$W/va.out" >&2; fail "$f: verify-audit exited $rc on a fork, want 1"; }
+	grep -q "spool cam: chain break: seq 2 held by two manifests (object [0-9a-f]\{16\}/[0-9]*, and here object [0-9a-f]\{16\}/[0-9]*): a fork" "$W/va.err" ||
+		fail "verify-audit does not name the fork: $(cat "$W/va.err")"
+	log "   $(cat "$W/va.err")"
+}
+fork_break "$W/audit.jsonl"
+prev="" s=0
+while IFS= read -r line; do
+	s=$((s + 1))
+	line=$(printf '%s' "$line" | sed "s/\"seq\":[0-9]*,\"prev\":\"[0-9a-f]\{64\}\"}\$/\"seq\":$s,\"prev\":\"${prev:-$(printf '0%.0s' $(seq 64))}\"}/")
+	printf '%s\n' "$line"
+	prev=$(printf '%s' "$line" | sha256sum | cut -c1-64)
+done < <(grep -v '"outcome":"chain_break"' "$W/audit.jsonl") >"$W/nobreak.jsonl"
+"$RX" verify-audit "$W/nobreak.jsonl" >/dev/null 2>&1 || fail "the rewritten log's own chain does not verify"
+fork_break "$W/nobreak.jsonl"
 log "PASS"
