@@ -584,7 +584,7 @@ static int check_duplicate(struct walk *w, const char *loc, json_t *o)
 		return 0;
 	}
 	if (w->partial && w->files_dir) {
-		check_file(w, loc, o, "stored copy named by a duplicate,");
+		check_file(w, loc, o, "duplicated file");
 		return 0;
 	}
 	fprintf(stderr, "%s: duplicate of %s/%s: no delivered or renamed line of that name and "
@@ -663,8 +663,9 @@ static int check_line(struct walk *w, const char *file, uint64_t n, const char *
 								     : 0;
 	/* A lost or rejected object whose manifest passed its checks carries it too: its place in
 	 * the chain is taken, as lost or rejected. */
-	bool carries = state <= PLACE_DUPLICATE || json_object_get(o, "manifest");
-	if (w->nfps && state && carries && check_manifest(w, loc, n, o, state))
+	bool carries = state == PLACE_DELIVERED || state == PLACE_DUPLICATE ||
+		       (state && json_object_get(o, "manifest"));
+	if (w->nfps && carries && check_manifest(w, loc, n, o, state))
 		goto out;
 	if (state == PLACE_DUPLICATE && check_duplicate(w, loc, o))
 		goto out;

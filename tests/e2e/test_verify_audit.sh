@@ -15,7 +15,8 @@
 #  4. per spool, each chain place's state is counted: a delivered line relabeled a duplicate
 #     (of itself) is refused, one relabeled lost is counted and named as lost; the spool's
 #     first line removed from a whole log is a missing seq 1; a log given from its middle,
-#     or a spool rx saw first at seq N, say where the chain begins;
+#     or a spool rx saw first at seq N, say where the chain begins; a duplicate whose
+#     delivered line is in an earlier file is backed only by --files re-hashing its copy;
 #  5. --files names a delivered file altered and one removed.
 . "$(dirname "$0")/lib.sh"
 make_keys
@@ -240,6 +241,16 @@ grep -q '^spool cam (sender [0-9a-f]\{16\}): seqs 2\.\.7 all accounted for (rx s
 VA "$L2" --sender "$W/keys/tx.pub" || fail "the rotated-to file alone: $(cat "$W/va.err")"
 grep -q '^spool cam (sender [0-9a-f]\{16\}): seqs 7\.\.7 all accounted for (the log given begins after its first line: seqs below are not seen): 1 delivered, 0 duplicate' "$W/va.out" ||
 	fail "summary of a partial log: $(cat "$W/va.out")"
+# a log given from just after b1's delivered line: its duplicate is backed only by --files,
+# re-hashing the stored copy
+k=$(grep -n '"outcome":"delivered","spool":"cam","path":"b1.bin"' "$W/all.jsonl" | cut -d: -f1)
+tail -n +$((k + 1)) "$W/all.jsonl" >"$W/tail.jsonl"
+expect_break "a duplicate whose delivered line is in an earlier file" \
+	"tail.jsonl:[0-9]+: duplicate of cam/b1.bin: no delivered or renamed line of that name and content before it in the files given" \
+	"$W/tail.jsonl" --sender "$W/keys/tx.pub"
+VA "$W/tail.jsonl" --sender "$W/keys/tx.pub" --files "$W/out/files" ||
+	fail "the duplicate backed by --files: $(cat "$W/va.err")"
+grep -q "files: 3 re-hashed and unchanged, 0 missing or changed" "$W/va.out" || fail "summary: $(cat "$W/va.out")"
 log "4 ok"
 
 log "5. --files after a file changed and one removed"
