@@ -3,7 +3,8 @@
 /*
  * common/chain.{h,c}: the online tracker (in order, repeat, gap, late fill, mismatch, fork,
  * replay, reset), its saved heads, and the offline check over a log's records in any order
- * (reordered, missing, injected with a wrong previous hash).
+ * (reordered, missing, injected with a wrong previous hash, a stream that may not begin above
+ * seq 1, a fork, a reset with and without a second seq 1, a seq 1 audited late).
  */
 #include <setjmp.h>
 #include <stdarg.h>
