@@ -281,35 +281,71 @@ void chain_set_free(struct chain_set *s)
 
 /* ---- offline ---- */
 
+struct sorted {
+	struct chain_entry c;
+	size_t i; /* index in the log order */
+};
+
 static int by_hash(const void *a, const void *b)
 {
-	const struct chain_entry *x = a, *y = b;
-	if (x->stream != y->stream)
-		return x->stream < y->stream ? -1 : 1;
-	return memcmp(x->l.hash, y->l.hash, HASH_LEN);
+	const struct sorted *x = a, *y = b;
+	if (x->c.stream != y->c.stream)
+		return x->c.stream < y->c.stream ? -1 : 1;
+	return memcmp(x->c.l.hash, y->c.l.hash, HASH_LEN);
 }
 
 static int by_seq(const void *a, const void *b)
 {
-	const struct chain_entry *x = a, *y = b;
-	if (x->stream != y->stream)
-		return x->stream < y->stream ? -1 : 1;
-	return x->l.seq < y->l.seq ? -1 : x->l.seq > y->l.seq;
+	const struct sorted *x = a, *y = b;
+	if (x->c.stream != y->c.stream)
+		return x->c.stream < y->c.stream ? -1 : 1;
+	if (x->c.l.seq != y->c.l.seq)
+		return x->c.l.seq < y->c.l.seq ? -1 : 1;
+	return x->i < y->i ? -1 : x->i > y->i;
 }
 
-/* The entry of `stream` with the highest seq below `seq` in the by-seq copy, or NULL. */
-static const struct chain_entry *below(const struct chain_entry *s, size_t n, uint32_t stream,
-				       uint64_t seq)
+/* The index in the by-seq copy of the first entry not less than (stream, seq). */
+static size_t lower(const struct sorted *s, size_t n, uint32_t stream, uint64_t seq)
 {
-	size_t lo = 0, hi = n; /* first index not less than (stream, seq) */
+	size_t lo = 0, hi = n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (s[mid].stream < stream || (s[mid].stream == stream && s[mid].l.seq < seq))
+		if (s[mid].c.stream < stream || (s[mid].c.stream == stream && s[mid].c.l.seq < seq))
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo > 0 && s[lo - 1].stream == stream ? &s[lo - 1] : NULL;
+	return lo;
+}
+
+/* The entry of `stream` with the highest seq below `seq` in the by-seq copy, or NULL. */
+static const struct sorted *below(const struct sorted *s, size_t n, uint32_t stream, uint64_t seq)
+{
+	size_t lo = lower(s, n, stream, seq);
+	return lo > 0 && s[lo - 1].c.stream == stream ? &s[lo - 1] : NULL;
+}
+
+/* The record of l's stream at l->seq - 1 that l names by hash, or NULL. */
+static const struct sorted *pred_of(const struct sorted *h, size_t n, uint32_t stream,
+				    const struct chain_link *l)
+{
+	struct sorted key = {.c = {.stream = stream}};
+	memcpy(key.c.l.hash, l->prev_hash, HASH_LEN);
+	const struct sorted *p = bsearch(&key, h, n, sizeof(*h), by_hash);
+	return p && p->c.l.seq == l->seq - 1 ? p : NULL;
+}
+
+struct found {
+	long at;
+	enum chain_verdict v;
+	uint64_t first, last;
+};
+
+static void found_at(struct found *f, size_t i, enum chain_verdict v, uint64_t first, uint64_t last)
+{
+	if (f->at >= 0 && (size_t)f->at <= i)
+		return;
+	*f = (struct found){.at = (long)i, .v = v, .first = first, .last = last};
 }
 
 long chain_check(const struct chain_entry *e, size_t n, enum chain_verdict *v, uint64_t *first,
@@ -317,66 +353,81 @@ long chain_check(const struct chain_entry *e, size_t n, enum chain_verdict *v, u
 {
 	if (n == 0)
 		return -1;
-	struct chain_entry *h = malloc(n * sizeof(*h)), *q = malloc(n * sizeof(*q));
-	if (!h || !q) {
-		free(h);
-		free(q);
-		return -ENOMEM;
-	}
-	/* Where each stream's log begins: its lowest seq before the sender first began anew
-	 * (seq 1), if it did. */
 	uint32_t ns = 0;
 	for (size_t i = 0; i < n; i++)
 		if (e[i].stream >= ns)
 			ns = e[i].stream + 1;
+	struct sorted *h = malloc(n * sizeof(*h)), *q = malloc(n * sizeof(*q));
 	uint64_t *start = calloc(ns, sizeof(*start));
-	bool *reset = calloc(ns, sizeof(*reset));
-	if (!start || !reset) {
+	size_t *one = malloc(ns * sizeof(*one)); /* the first record at seq 1, in log order */
+	if (!h || !q || !start || !one) {
 		free(h);
 		free(q);
 		free(start);
-		free(reset);
+		free(one);
 		return -ENOMEM;
 	}
+	/* Where each stream's log begins: its lowest seq before its first record at seq 1. */
+	for (uint32_t s = 0; s < ns; s++)
+		one[s] = SIZE_MAX;
 	for (size_t i = 0; i < n; i++) {
 		uint32_t s = e[i].stream;
-		if (e[i].l.seq == 1)
-			reset[s] = true;
-		else if (!reset[s] && (!start[s] || e[i].l.seq < start[s]))
+		if (e[i].l.seq == 1) {
+			if (one[s] == SIZE_MAX)
+				one[s] = i;
+		} else if (one[s] == SIZE_MAX && (!start[s] || e[i].l.seq < start[s])) {
 			start[s] = e[i].l.seq;
+		}
+		h[i] = q[i] = (struct sorted){.c = e[i], .i = i};
 	}
-	memcpy(h, e, n * sizeof(*h));
-	memcpy(q, e, n * sizeof(*q));
 	qsort(h, n, sizeof(*h), by_hash);
 	qsort(q, n, sizeof(*q), by_seq);
-	long bad = -1;
-	for (size_t i = 0; i < n && bad < 0; i++) {
-		const struct chain_link *l = &e[i].l;
-		if (l->seq <= 1 || l->seq == start[e[i].stream])
+	struct found f = {.at = -1};
+	/* Two records at one place: other bytes at the same seq are a fork (at seq 1, the sender
+	 * began anew: a reset), named at the later one. */
+	for (size_t j = 1, lead = 0; j < n; j++) {
+		if (q[j].c.stream != q[lead].c.stream || q[j].c.l.seq != q[lead].c.l.seq) {
+			lead = j;
 			continue;
-		struct chain_entry key = {.stream = e[i].stream};
-		memcpy(key.l.hash, l->prev_hash, HASH_LEN);
-		const struct chain_entry *pred = bsearch(&key, h, n, sizeof(*h), by_hash);
-		if (pred && pred->l.seq == l->seq - 1)
-			continue;
-		const struct chain_entry *b = below(q, n, e[i].stream, l->seq);
-		bad = (long)i;
-		if (!b) {
-			*v = CHAIN_GAP;
-			*first = 1;
-			*last = l->seq - 1;
-		} else if (b->l.seq == l->seq - 1) {
-			*v = CHAIN_MISMATCH;
-			*first = *last = l->seq - 1;
-		} else {
-			*v = CHAIN_GAP;
-			*first = b->l.seq + 1;
-			*last = l->seq - 1;
 		}
+		if (memcmp(q[j].c.l.hash, q[lead].c.l.hash, HASH_LEN) != 0)
+			found_at(&f, q[j].i, q[j].c.l.seq == 1 ? CHAIN_RESET : CHAIN_FORK, q[j].c.l.seq,
+				 q[j].c.l.seq);
+	}
+	/* A seq 1 after higher seqs is the sender beginning anew, unless those name it below
+	 * them (it was only audited late). */
+	for (uint32_t s = 0; s < ns; s++) {
+		if (one[s] == SIZE_MAX || start[s] <= 1)
+			continue;
+		const struct sorted *cur = &q[lower(q, n, s, start[s])]; /* the first there */
+		for (size_t steps = 0; cur && cur->c.l.seq > 1 && steps < n; steps++)
+			cur = pred_of(h, n, s, &cur->c.l);
+		if (!cur || cur->c.l.seq != 1)
+			found_at(&f, one[s], CHAIN_RESET, 1, 1);
+	}
+	/* Each record above where its stream begins names the record below it. */
+	for (size_t i = 0; i < n && (f.at < 0 || i < (size_t)f.at); i++) {
+		const struct chain_link *l = &e[i].l;
+		if (l->seq <= 1 || (l->seq == start[e[i].stream] && e[i].may_begin))
+			continue;
+		if (pred_of(h, n, e[i].stream, l))
+			continue;
+		const struct sorted *b = below(q, n, e[i].stream, l->seq);
+		if (!b)
+			found_at(&f, i, CHAIN_GAP, 1, l->seq - 1);
+		else if (b->c.l.seq == l->seq - 1)
+			found_at(&f, i, CHAIN_MISMATCH, l->seq - 1, l->seq - 1);
+		else
+			found_at(&f, i, CHAIN_GAP, b->c.l.seq + 1, l->seq - 1);
+	}
+	if (f.at >= 0) {
+		*v = f.v;
+		*first = f.first;
+		*last = f.last;
 	}
 	free(h);
 	free(q);
 	free(start);
-	free(reset);
-	return bad;
+	free(one);
+	return f.at;
 }

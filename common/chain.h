@@ -13,8 +13,10 @@
  *    break only once it has stayed open for a while (chain_stream_due): records that merely
  *    arrive out of order fill it first.
  *  - offline (chain_check), over every record of a log at once: the chain is a set of
- *    positions, so arrival order does not matter: each record above a stream's lowest seq (and
- *    above 1) needs a record at seq - 1 whose hash is its previous hash.
+ *    positions, so arrival order does not matter: each record above 1 (and above where the
+ *    caller says the log may begin the stream) needs a record at seq - 1 whose hash is its
+ *    previous hash; one seq held by two different records is a fork, a second chain from
+ *    seq 1 a reset.
  */
 #ifndef SLUICE_CHAIN_H
 #define SLUICE_CHAIN_H
@@ -113,13 +115,17 @@ struct chain_entry {
 	uint32_t stream;
 	uint64_t line;
 	struct chain_link l;
+	bool may_begin; /* the caller's word that the stream's record may be the first of the log
+			   (the log given does not begin at its first line, or rx said "first") */
 };
 /* Sorts nothing in e (works on copies). Finds the first entry, in log order, that breaks its
- * stream's chain: returns its index and sets *v (CHAIN_GAP: seqs *first..*last are missing
- * before it, *last being the one it names; CHAIN_MISMATCH: a record at seq - 1 is there, but
- * not the one it names); or returns -1 when every chain is whole; -ENOMEM. A record at seq 1
- * (the sender began anew) and the lowest seq of a stream (where the log begins) need no
- * predecessor. */
+ * stream's chain: returns its index and sets *v, or returns -1 when every chain is whole;
+ * -ENOMEM. The breaks: CHAIN_GAP (seqs *first..*last are missing below it, *last being the one
+ * it names; *first is 1 when nothing lies below), CHAIN_MISMATCH (a record at seq - 1 is there,
+ * but not the one it names), CHAIN_FORK (other bytes at a seq already held, named at the later
+ * one), CHAIN_RESET (seq 1 with other bytes than the seq 1 held, or after higher seqs that do
+ * not lead down to it: the sender began anew). Only seq 1, and a stream's lowest seq before its
+ * first seq 1 when that entry has may_begin, need no predecessor. */
 long chain_check(const struct chain_entry *e, size_t n, enum chain_verdict *v, uint64_t *first,
 		 uint64_t *last);
 

@@ -45,8 +45,25 @@ struct walk {
 		char spool[MANIFEST_SPOOL_MAX + 1];
 	} *streams;
 	size_t nstreams, streams_cap;
+	struct vplace {
+		uint8_t state; /* enum place_state */
+		char *path;    /* lost or rejected: the manifest's path, to name it */
+	} *places; /* by chain entry */
 	char **files; /* names, by the file number in a chain entry's line */
 	unsigned file_no;
+	bool partial; /* the files given do not begin at the log's first line */
+	struct {
+		uint8_t (*k)[32]; /* SHA-256 of spool, name, content hash; zeros: empty */
+		size_t n, cap;
+	} stored; /* what delivered and renamed lines stored, for the duplicates after them */
+	uint64_t dups_backed;
+};
+
+/* A chain place's state, best first: a seq audited twice (the same manifest) takes the best. */
+enum place_state { PLACE_DELIVERED = 1, PLACE_DUPLICATE, PLACE_LOST, PLACE_REJECTED };
+static const char *const place_name[] = {
+	[PLACE_DELIVERED] = "delivered", [PLACE_DUPLICATE] = "duplicate",
+	[PLACE_LOST] = "lost", [PLACE_REJECTED] = "rejected",
 };
 
 #define LINE_FILE_SHIFT 44 /* chain_entry.line: file number above, line number below */
@@ -69,9 +86,11 @@ static int stream_of(struct walk *w, size_t key, const char *spool)
 	return (int)w->nstreams++;
 }
 
-/* A verified manifest's place in its chain, for chain_check at the end. 0 or -ENOMEM. */
+/* A verified manifest's place in its chain, for chain_check at the end: its state, and
+ * whether the log may begin its spool there (the files given begin after the log's first
+ * line, or rx said it was the first of the spool it saw). 0 or -ENOMEM. */
 static int chain_record(struct walk *w, uint64_t lineno, size_t key, const struct manifest *m,
-			const uint8_t *raw, size_t len)
+			const uint8_t *raw, size_t len, enum place_state state, bool may_begin)
 {
 	int st = stream_of(w, key, m->spool);
 	if (st < 0)
@@ -82,15 +101,152 @@ static int chain_record(struct walk *w, uint64_t lineno, size_t key, const struc
 		if (!v)
 			return -ENOMEM;
 		w->chain = v;
+		struct vplace *pl = realloc(w->places, cap * sizeof(*pl));
+		if (!pl)
+			return -ENOMEM;
+		w->places = pl;
 		w->chain_cap = cap;
 	}
+	char *path = NULL;
+	if (state >= PLACE_LOST && !(path = strdup(m->path)))
+		return -ENOMEM;
+	w->places[w->nchain] = (struct vplace){.state = (uint8_t)state, .path = path};
 	struct chain_entry *e = &w->chain[w->nchain++];
 	*e = (struct chain_entry){.stream = (uint32_t)st,
 				  .line = ((uint64_t)w->file_no << LINE_FILE_SHIFT) | lineno,
 				  .l = {.seq = m->chain_seq, .session = m->session, .object = m->object_id,
-					.prev_session = m->prev_session, .prev_object = m->prev_object}};
+					.prev_session = m->prev_session, .prev_object = m->prev_object},
+				  .may_begin = may_begin};
 	memcpy(e->l.prev_hash, m->prev_hash, HASH_LEN);
 	manifest_chain_hash(raw, len, e->l.hash);
+	return 0;
+}
+
+/* The stored-file key of (spool, name, content hash). */
+static void stored_key(const char *spool, const char *name, const uint8_t hash[32], uint8_t out[32])
+{
+	crypto_hash_sha256_state st;
+	crypto_hash_sha256_init(&st);
+	crypto_hash_sha256_update(&st, (const uint8_t *)spool, strlen(spool) + 1);
+	crypto_hash_sha256_update(&st, (const uint8_t *)name, strlen(name) + 1);
+	crypto_hash_sha256_update(&st, hash, 32);
+	crypto_hash_sha256_final(&st, out);
+}
+
+static size_t stored_slot(const struct walk *w, const uint8_t k[32])
+{
+	static const uint8_t zero[32];
+	uint64_t h;
+	memcpy(&h, k, sizeof(h));
+	size_t i = (size_t)h & (w->stored.cap - 1);
+	while (memcmp(w->stored.k[i], zero, 32) != 0 && memcmp(w->stored.k[i], k, 32) != 0)
+		i = (i + 1) & (w->stored.cap - 1);
+	return i;
+}
+
+static bool stored_has(const struct walk *w, const uint8_t k[32])
+{
+	return w->stored.cap && memcmp(w->stored.k[stored_slot(w, k)], k, 32) == 0;
+}
+
+/* 0 or -ENOMEM. The table is kept at most half full. */
+static int stored_add(struct walk *w, const uint8_t k[32])
+{
+	if (2 * (w->stored.n + 1) > w->stored.cap) {
+		struct walk grown = {.stored = {.cap = w->stored.cap ? 2 * w->stored.cap : 1024}};
+		grown.stored.k = calloc(grown.stored.cap, 32);
+		if (!grown.stored.k)
+			return -ENOMEM;
+		for (size_t i = 0; i < w->stored.cap; i++) {
+			static const uint8_t zero[32];
+			if (memcmp(w->stored.k[i], zero, 32) != 0)
+				memcpy(grown.stored.k[stored_slot(&grown, w->stored.k[i])], w->stored.k[i], 32);
+		}
+		free(w->stored.k);
+		w->stored.k = grown.stored.k;
+		w->stored.cap = grown.stored.cap;
+	}
+	size_t i = stored_slot(w, k);
+	if (memcmp(w->stored.k[i], k, 32) != 0) {
+		memcpy(w->stored.k[i], k, 32);
+		w->stored.n++;
+	}
+	return 0;
+}
+
+static int by_place(const void *a, const void *b, void *arg)
+{
+	const struct chain_entry *c = arg;
+	const struct chain_entry *x = &c[*(const size_t *)a], *y = &c[*(const size_t *)b];
+	if (x->stream != y->stream)
+		return x->stream < y->stream ? -1 : 1;
+	if (x->l.seq != y->l.seq)
+		return x->l.seq < y->l.seq ? -1 : 1;
+	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+}
+
+static void where(const struct walk *w, const struct chain_entry *e, const char **file,
+		  uint64_t *line)
+{
+	*file = w->files[e->line >> LINE_FILE_SHIFT];
+	*line = e->line & ((1ull << LINE_FILE_SHIFT) - 1);
+}
+
+/* Once every chain is whole: per spool, its seqs and the state of each place (the best of the
+ * lines of its manifest); each lost or rejected place is named. 0 or -ENOMEM. */
+static int summarize(const struct walk *w)
+{
+	size_t *ix = malloc((w->nchain ? w->nchain : 1) * sizeof(*ix));
+	if (!ix)
+		return -ENOMEM;
+	for (size_t i = 0; i < w->nchain; i++)
+		ix[i] = i;
+	qsort_r(ix, w->nchain, sizeof(*ix), by_place, w->chain);
+	for (size_t a = 0, b; a < w->nchain; a = b) {
+		const struct chain_entry *e0 = &w->chain[ix[a]];
+		uint64_t count[PLACE_REJECTED + 1] = {0}, low = e0->l.seq, high = low;
+		for (b = a; b < w->nchain && w->chain[ix[b]].stream == e0->stream;) {
+			size_t g = b;
+			uint8_t best = w->places[ix[b]].state;
+			for (; b < w->nchain && w->chain[ix[b]].stream == e0->stream &&
+			       w->chain[ix[b]].l.seq == w->chain[ix[g]].l.seq; b++)
+				if (w->places[ix[b]].state < best)
+					best = w->places[ix[b]].state;
+			count[best]++;
+			high = w->chain[ix[g]].l.seq;
+		}
+		const struct vstream *st = &w->streams[e0->stream];
+		char note[128] = "";
+		if (low > 1 && w->partial)
+			snprintf(note, sizeof(note), " (the log given begins after its first line: seqs "
+						     "below are not seen)");
+		else if (low > 1)
+			snprintf(note, sizeof(note), " (rx saw seq %" PRIu64 " first: the audit log "
+						     "says nothing of those below)", low);
+		printf("spool %s (sender %s): seqs %" PRIu64 "..%" PRIu64 " all accounted for%s: %"
+		       PRIu64 " delivered%s, %" PRIu64 " duplicate of a delivered file, %" PRIu64
+		       " lost, %" PRIu64 " rejected\n", st->spool, w->fps[st->key], low, high, note,
+		       count[PLACE_DELIVERED], w->files_dir ? " (file re-hashed)" : "",
+		       count[PLACE_DUPLICATE], count[PLACE_LOST], count[PLACE_REJECTED]);
+		for (size_t j = a; j < b; j++) {
+			const struct chain_entry *e = &w->chain[ix[j]];
+			if (j > a && w->chain[ix[j - 1]].l.seq == e->l.seq)
+				continue;
+			uint8_t best = w->places[ix[j]].state;
+			size_t pick = ix[j];
+			for (size_t k = j + 1; k < b && w->chain[ix[k]].l.seq == e->l.seq; k++)
+				if (w->places[ix[k]].state < best)
+					best = w->places[pick = ix[k]].state;
+			if (best < PLACE_LOST)
+				continue;
+			const char *file;
+			uint64_t line;
+			where(w, &w->chain[pick], &file, &line);
+			printf("  seq %" PRIu64 " %s: %s/%s (%s:%" PRIu64 ")\n", e->l.seq, place_name[best],
+			       st->spool, ESCAPED(w->places[pick].path), file, line);
+		}
+	}
+	free(ix);
 	return 0;
 }
 
@@ -104,15 +260,17 @@ static int check_chains(struct walk *w)
 	if (bad == -1) {
 		printf("chains: %zu spool chain(s) of %zu manifest(s), no seq missing, every "
 		       "manifest naming the one before it\n", w->nstreams, w->nchain);
-		return 0;
+		if (summarize(w) == 0)
+			return 0;
 	}
 	if (bad < 0) {
 		fprintf(stderr, "sluice-rx verify-audit: out of memory\n");
 		return 1;
 	}
 	const struct chain_entry *e = &w->chain[bad];
-	const char *file = w->files[e->line >> LINE_FILE_SHIFT];
-	uint64_t line = e->line & ((1ull << LINE_FILE_SHIFT) - 1);
+	const char *file;
+	uint64_t line;
+	where(w, e, &file, &line);
 	const char *spool = w->streams[e->stream].spool;
 	if (v == CHAIN_GAP) {
 		char range[48];
@@ -125,6 +283,33 @@ static int check_chains(struct walk *w)
 				PRIx64 "/%" PRIu64 ", names it): lost, or its line removed\n",
 			file, line, spool, range, last, e->l.prev_session, e->l.prev_object, e->l.seq,
 			e->l.session, e->l.object);
+	} else if (v == CHAIN_FORK || v == CHAIN_RESET) {
+		/* the other manifest at this seq, or the highest seq of the spool before it */
+		const struct chain_entry *o = NULL;
+		uint64_t top = 0;
+		for (long i = 0; i < bad; i++) {
+			const struct chain_entry *x = &w->chain[i];
+			if (x->stream != e->stream)
+				continue;
+			if (x->l.seq > top)
+				top = x->l.seq;
+			if (!o && x->l.seq == e->l.seq &&
+			    memcmp(x->l.hash, e->l.hash, HASH_LEN) != 0)
+				o = x;
+		}
+		if (v == CHAIN_RESET)
+			fprintf(stderr, "%s:%" PRIu64 ": spool %s: chain break: seq 1 again (object %016"
+					PRIx64 "/%" PRIu64 ") after seq %" PRIu64 ": the sender began its "
+					"chain anew (its STATE/chain lost, or a one-shot send): a reset, "
+					"a break online too\n",
+				file, line, spool, e->l.session, e->l.object, top);
+		else
+			fprintf(stderr, "%s:%" PRIu64 ": spool %s: chain break: seq %" PRIu64 " held by "
+					"two manifests (object %016" PRIx64 "/%" PRIu64 ", and here object "
+					"%016" PRIx64 "/%" PRIu64 "): a fork, the sender's STATE/chain "
+					"restored or cut short\n",
+				file, line, spool, e->l.seq, o ? o->l.session : 0, o ? o->l.object : 0,
+				e->l.session, e->l.object);
 	} else {
 		fprintf(stderr, "%s:%" PRIu64 ": spool %s: chain break: seq %" PRIu64 " (object %016"
 				PRIx64 "/%" PRIu64 ") names as seq %" PRIu64 " object %016" PRIx64
@@ -224,8 +409,9 @@ out:
 	return rc;
 }
 
-/* --files: the delivered file of line `o` is there and hashes to its content_hash. */
-static void check_file(struct walk *w, const char *loc, json_t *o)
+/* --files: the file of line `o` (its stored_as, or path) is there and hashes to its
+ * content_hash; `what` names it. */
+static void check_file(struct walk *w, const char *loc, json_t *o, const char *what)
 {
 	const char *spool = json_string_value(json_object_get(o, "spool"));
 	const char *name = json_string_value(json_object_get(o, "stored_as"));
@@ -262,13 +448,13 @@ static void check_file(struct walk *w, const char *loc, json_t *o)
 	int rc = rehash(path, (uint64_t)json_integer_value(sz), (uint32_t)json_integer_value(t),
 			(uint32_t)json_integer_value(k), got);
 	if (rc == -ENOENT) {
-		fprintf(stderr, "%s: delivered file %s/%s is missing\n", loc, ESCAPED(spool), ESCAPED(name));
+		fprintf(stderr, "%s: %s %s/%s is missing\n", loc, what, ESCAPED(spool), ESCAPED(name));
 	} else if (rc == -ESTALE || (rc == 0 && sodium_memcmp(got, want, HASH_LEN) != 0)) {
-		fprintf(stderr, "%s: delivered file %s/%s has changed since delivery (%s)\n", loc,
+		fprintf(stderr, "%s: %s %s/%s has changed since delivery (%s)\n", loc, what,
 			ESCAPED(spool), ESCAPED(name),
 			rc == -ESTALE ? "not a regular file of the audited size" : "content hash differs");
 	} else if (rc != 0) {
-		fprintf(stderr, "%s: delivered file %s/%s: %s\n", loc, ESCAPED(spool), ESCAPED(name),
+		fprintf(stderr, "%s: %s %s/%s: %s\n", loc, what, ESCAPED(spool), ESCAPED(name),
 			strerror(-rc));
 	} else {
 		w->rehashed++;
@@ -280,7 +466,8 @@ static void check_file(struct walk *w, const char *loc, json_t *o)
 
 /* --sender: the line's signed manifest verifies with one of the keys and says what the line
  * says. 0, or 1 after naming the problem. */
-static int check_manifest(struct walk *w, const char *loc, uint64_t lineno, json_t *o)
+static int check_manifest(struct walk *w, const char *loc, uint64_t lineno, json_t *o,
+			  enum place_state state)
 {
 	const char *b64 = json_string_value(json_object_get(o, "manifest"));
 	if (!b64) {
@@ -343,12 +530,68 @@ static int check_manifest(struct walk *w, const char *loc, uint64_t lineno, json
 		fprintf(stderr, "%s: \"%s\" is not what the signed manifest says\n", loc, name);
 		return 1;
 	}
-	if (chain_record(w, lineno, i, &m, raw, len) != 0) {
+	const char *note = json_string_value(json_object_get(o, "chain"));
+	bool may_begin = w->partial || (note && strcmp(note, "first") == 0);
+	if (chain_record(w, lineno, i, &m, raw, len, state, may_begin) != 0) {
 		fprintf(stderr, "%s: out of memory\n", loc);
 		return 1;
 	}
 	w->signed_ok++;
 	return 0;
+}
+
+/* The file a delivered or renamed line stored, for the duplicates after it. 0, or 1 after
+ * naming the problem. */
+static int remember_stored(struct walk *w, const char *loc, json_t *o)
+{
+	const char *spool = json_string_value(json_object_get(o, "spool"));
+	const char *name = json_string_value(json_object_get(o, "stored_as"));
+	uint8_t hash[32], k[32];
+	if (!name)
+		name = json_string_value(json_object_get(o, "path"));
+	if (!spool || !name || !get_hex32(o, "content_hash", hash))
+		return 0; /* --files names it; without, nothing can be a duplicate of it */
+	stored_key(spool, name, hash, k);
+	if (stored_add(w, k) != 0) {
+		fprintf(stderr, "%s: out of memory\n", loc);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * A duplicate line says the content is already stored, as stored_as: a delivered or renamed
+ * line of that name and content must come before it (else a delivered line relabeled, its
+ * file removed, would pass). A log given from its middle may have that line in an earlier
+ * file: then --files, re-hashing the stored copy, backs it instead. 0, or 1 after naming it.
+ */
+static int check_duplicate(struct walk *w, const char *loc, json_t *o)
+{
+	const char *spool = json_string_value(json_object_get(o, "spool"));
+	const char *name = json_string_value(json_object_get(o, "stored_as"));
+	uint8_t hash[32], k[32];
+	if (!name) {
+		fprintf(stderr, "%s: a duplicate line without stored_as: it names no stored copy\n", loc);
+		return 1;
+	}
+	if (!spool || !get_hex32(o, "content_hash", hash)) {
+		fprintf(stderr, "%s: a duplicate line without spool or content_hash\n", loc);
+		return 1;
+	}
+	stored_key(spool, name, hash, k);
+	if (stored_has(w, k)) {
+		w->dups_backed++;
+		return 0;
+	}
+	if (w->partial && w->files_dir) {
+		check_file(w, loc, o, "duplicated file");
+		return 0;
+	}
+	fprintf(stderr, "%s: duplicate of %s/%s: no delivered or renamed line of that name and "
+			"content before it%s\n", loc, ESCAPED(spool), ESCAPED(name),
+		w->partial ? " in the files given (give the earlier logs, or --files to re-hash the "
+			     "stored copy)" : "");
+	return 1;
 }
 
 /* One line (without its newline): 0, or 1 after naming the break. */
@@ -373,6 +616,7 @@ static int check_line(struct walk *w, const char *file, uint64_t n, const char *
 	}
 	if (!w->have_prev) {
 		static const uint8_t zero[AUDIT_HASH_LEN];
+		w->partial = seq != 1;
 		if (seq == 1 && sodium_memcmp(prev, zero, sizeof(zero)) != 0) {
 			fprintf(stderr, "%s: seq 1 whose prev is not zero\n", loc);
 			goto out;
@@ -411,16 +655,24 @@ static int check_line(struct walk *w, const char *file, uint64_t n, const char *
 		}
 	}
 	w->starts += strcmp(outcome, "start") == 0;
-	bool stored = strcmp(outcome, "delivered") == 0 || strcmp(outcome, "renamed") == 0;
+	enum place_state state = strcmp(outcome, "delivered") == 0 || strcmp(outcome, "renamed") == 0
+					 ? PLACE_DELIVERED
+				 : strcmp(outcome, "duplicate") == 0 ? PLACE_DUPLICATE
+				 : strcmp(outcome, "lost") == 0	     ? PLACE_LOST
+				 : strcmp(outcome, "rejected") == 0  ? PLACE_REJECTED
+								     : 0;
 	/* A lost or rejected object whose manifest passed its checks carries it too: its place in
-	 * the chain is taken. */
-	bool carries = json_object_get(o, "manifest") &&
-		       (strcmp(outcome, "lost") == 0 || strcmp(outcome, "rejected") == 0);
-	if (w->nfps && (stored || carries || strcmp(outcome, "duplicate") == 0) &&
-	    check_manifest(w, loc, n, o))
+	 * the chain is taken, as lost or rejected. */
+	bool carries = state == PLACE_DELIVERED || state == PLACE_DUPLICATE ||
+		       (state && json_object_get(o, "manifest"));
+	if (w->nfps && carries && check_manifest(w, loc, n, o, state))
 		goto out;
-	if (w->files_dir && stored)
-		check_file(w, loc, o);
+	if (state == PLACE_DUPLICATE && check_duplicate(w, loc, o))
+		goto out;
+	if (state == PLACE_DELIVERED && remember_stored(w, loc, o))
+		goto out;
+	if (w->files_dir && state == PLACE_DELIVERED)
+		check_file(w, loc, o, "delivered file");
 	if (evverify_line(w->ev, w->file_index, n, o))
 		goto out;
 	if (!w->have_prev)
@@ -620,7 +872,11 @@ int verify_audit_main(int argc, char **argv)
 done:
 	free(logs);
 	evverify_free(w.ev);
+	for (size_t j = 0; j < w.nchain; j++)
+		free(w.places[j].path);
+	free(w.places);
 	free(w.chain);
+	free(w.stored.k);
 	free(w.streams);
 	free(w.fps);
 	free(w.pks);

@@ -12,7 +12,11 @@
 #  3. 150 small files through the impairment proxy (5% loss, reorder, duplicates; 90% FEC
 #     overhead, so that no file of two or three packets is lost outright): manifests
 #     complete out of order, nothing is lost: no chain_break line, the counter at 0, and
-#     verify-audit finds the chain whole.
+#     verify-audit finds the chain whole;
+#  4. tx's STATE/chain lost, a file sent: seq 1 again, a "reset" chain_break online, and
+#     verify-audit names the reset, also once rx's chain_break line is removed from the log;
+#  5. tx's STATE/chain restored from a copy older than its last file: seq 2 given twice, a
+#     "fork" chain_break online, and verify-audit names the fork, with or without that line.
 . "$(dirname "$0")/lib.sh"
 make_keys
 write_rx_config
@@ -106,4 +110,77 @@ sleep 6 # past the hold, so that a gap still open would be audited
 [ "$(metric "$RX_METRICS" sluice_rx_chain_breaks_total)" -eq 0 ] || fail "chain breaks counted"
 late=$(grep -c '"chain":"late"' "$W/audit.jsonl" || true)
 log "   $(tail -n 1 "$W/va.out"); $late manifest(s) arrived after a later one"
+
+log "4. the sender begins anew (its STATE/chain lost): a reset, a break offline too"
+stop_clean "$TX_PID" sluice-tx
+rm "$W/tx-state/chain"
+start_tx
+make_file "$W/src/r1.bin" 3000 r1
+stage_into_spool "$W/src/r1.bin" r1.bin
+wait_for "r1 delivered" 30 delivered r1.bin
+wait_for "r1 audited" 5 grep -q '"path":"r1.bin"' "$W/audit.jsonl"
+wait_for "a reset chain_break line" 5 grep -q '"outcome":"chain_break".*"reason":"reset"' "$W/audit.jsonl"
+stop_clean "$TX_PID" sluice-tx
+stop_clean "$RX_PID" sluice-rx
+reset_break() {
+	local f=$1 rc=0
+	"$RX" verify-audit "$f" --sender "$W/keys/tx.pub" >"$W/va.out" 2>"$W/va.err" || rc=$?
+	[ "$rc" -eq 1 ] || { cat "$W/va.err" "$W/va.out" >&2; fail "$f: verify-audit exited $rc on a reset, want 1"; }
+	grep -q "spool cam: chain break: seq 1 again (object [0-9a-f]\{16\}/[0-9]*) after seq 150: the sender began its chain anew" "$W/va.err" ||
+		fail "verify-audit does not name the reset: $(cat "$W/va.err")"
+	log "   $(cat "$W/va.err")"
+}
+reset_break "$W/audit.jsonl"
+# rx's chain_break line removed, seqs renumbered and the chain recomputed: still a break
+prev="" s=0
+while IFS= read -r line; do
+	s=$((s + 1))
+	line=$(printf '%s' "$line" | sed "s/\"seq\":[0-9]*,\"prev\":\"[0-9a-f]\{64\}\"}\$/\"seq\":$s,\"prev\":\"${prev:-$(printf '0%.0s' $(seq 64))}\"}/")
+	printf '%s\n' "$line"
+	prev=$(printf '%s' "$line" | sha256sum | cut -c1-64)
+done < <(grep -v '"outcome":"chain_break"' "$W/audit.jsonl") >"$W/nobreak.jsonl"
+"$RX" verify-audit "$W/nobreak.jsonl" >/dev/null 2>&1 || fail "the rewritten log's own chain does not verify"
+reset_break "$W/nobreak.jsonl"
+
+log "5. the sender's STATE/chain restored from an old copy: seq 2 sent twice, a fork"
+rm -rf "$W/out" "$W/spool" "$W/rx-state" "$W/tx-state" "$W/audit.jsonl"
+write_rx_config
+AFTER=keep write_tx_config
+start_rx
+start_tx
+for i in 1 2 3; do make_file "$W/src/k$i.bin" $((4000 + i)) "k$i"; done
+stage_into_spool "$W/src/k1.bin" k1.bin
+wait_for "k1 delivered" 30 delivered k1.bin
+stop_clean "$TX_PID" sluice-tx
+cp "$W/tx-state/chain" "$W/chain.old"
+start_tx
+stage_into_spool "$W/src/k2.bin" k2.bin
+wait_for "k2 delivered" 30 delivered k2.bin
+stop_clean "$TX_PID" sluice-tx
+cp "$W/chain.old" "$W/tx-state/chain"
+start_tx
+stage_into_spool "$W/src/k3.bin" k3.bin
+wait_for "k3 delivered" 30 delivered k3.bin
+wait_for "k3 audited" 5 grep -q '"path":"k3.bin"' "$W/audit.jsonl"
+wait_for "a fork chain_break line" 5 grep -q '"outcome":"chain_break".*"reason":"fork"' "$W/audit.jsonl"
+stop_clean "$TX_PID" sluice-tx
+stop_clean "$RX_PID" sluice-rx
+fork_break() {
+	local f=$1 rc=0
+	"$RX" verify-audit "$f" --sender "$W/keys/tx.pub" >"$W/va.out" 2>"$W/va.err" || rc=$?
+	[ "$rc" -eq 1 ] || { cat "$W/va.err" "$W/va.out" >&2; fail "$f: verify-audit exited $rc on a fork, want 1"; }
+	grep -q "spool cam: chain break: seq 2 held by two manifests (object [0-9a-f]\{16\}/[0-9]*, and here object [0-9a-f]\{16\}/[0-9]*): a fork" "$W/va.err" ||
+		fail "verify-audit does not name the fork: $(cat "$W/va.err")"
+	log "   $(cat "$W/va.err")"
+}
+fork_break "$W/audit.jsonl"
+prev="" s=0
+while IFS= read -r line; do
+	s=$((s + 1))
+	line=$(printf '%s' "$line" | sed "s/\"seq\":[0-9]*,\"prev\":\"[0-9a-f]\{64\}\"}\$/\"seq\":$s,\"prev\":\"${prev:-$(printf '0%.0s' $(seq 64))}\"}/")
+	printf '%s\n' "$line"
+	prev=$(printf '%s' "$line" | sha256sum | cut -c1-64)
+done < <(grep -v '"outcome":"chain_break"' "$W/audit.jsonl") >"$W/nobreak.jsonl"
+"$RX" verify-audit "$W/nobreak.jsonl" >/dev/null 2>&1 || fail "the rewritten log's own chain does not verify"
+fork_break "$W/nobreak.jsonl"
 log "PASS"

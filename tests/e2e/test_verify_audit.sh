@@ -12,7 +12,12 @@
 #  3. a delivered line altered and the chain recomputed after it (what anyone who can write the
 #     log can do) passes the chain check but fails --sender: the signed manifest disagrees; and
 #     fails --head with a copy of the head (so does a removed last line);
-#  4. --files names a delivered file altered and one removed.
+#  4. per spool, each chain place's state is counted: a delivered line relabeled a duplicate
+#     (of itself) is refused, one relabeled lost is counted and named as lost; the spool's
+#     first line removed from a whole log is a missing seq 1; a log given from its middle,
+#     or a spool rx saw first at seq N, say where the chain begins; a duplicate whose
+#     delivered line is in an earlier file is backed only by --files re-hashing its copy;
+#  5. --files names a delivered file altered and one removed.
 . "$(dirname "$0")/lib.sh"
 make_keys
 write_rx_config
@@ -175,7 +180,80 @@ expect_break "the last line removed, against a head copy" "the log ends at seq $
 	"$W/short.jsonl" --head "$W/head.last"
 log "3 ok"
 
-log "4. --files after a file changed and one removed"
+log "4. each place of the spool's chain: delivered, duplicate of a delivered file, lost"
+# reseq: lines removed before, so seq renumbered from the first line's and every prev
+# recomputed, as a forger would
+reseq() {
+	local prev="" line s=""
+	while IFS= read -r line; do
+		if [ -z "$s" ]; then
+			s=$(printf '%s' "$line" | sed 's/.*"seq":\([0-9]*\),"prev":"[0-9a-f]\{64\}"}$/\1/')
+		else
+			s=$((s + 1))
+			line=$(printf '%s' "$line" | sed "s/\"seq\":[0-9]*,\"prev\":\"[0-9a-f]\{64\}\"}\$/\"seq\":$s,\"prev\":\"$prev\"}/")
+		fi
+		printf '%s\n' "$line"
+		prev=$(printf '%s' "$line" | sha256sum | cut -c1-64)
+	done
+}
+cp -a "$W/out/files" "$W/files2"
+VA "$W/all.jsonl" --sender "$W/keys/tx.pub" --files "$W/files2" ||
+	{ cat "$W/va.err" >&2; fail "verify-audit failed on the intact log"; }
+grep -q '^spool cam (sender [0-9a-f]\{16\}): seqs 1\.\.7 all accounted for: 6 delivered (file re-hashed), 1 duplicate of a delivered file, 0 lost, 0 rejected$' "$W/va.out" ||
+	fail "no per-spool summary: $(cat "$W/va.out")"
+# b1's delivered line relabeled a duplicate of itself, its file removed: nothing backs it
+k=$(grep -n '"outcome":"delivered","spool":"cam","path":"b1.bin"' "$W/all.jsonl" | cut -d: -f1)
+sed "${k}s/\"outcome\":\"delivered\",\"spool\":\"cam\",\"path\":\"b1.bin\"/\"outcome\":\"duplicate\",\"spool\":\"cam\",\"path\":\"b1.bin\",\"stored_as\":\"b1.bin\"/" \
+	"$W/all.jsonl" | rechain >"$W/relabeled.jsonl"
+! cmp -s "$W/all.jsonl" "$W/relabeled.jsonl" || fail "the relabel changed nothing"
+rm "$W/files2/cam/b1.bin"
+expect_break "a delivered line relabeled duplicate, its file removed" \
+	"relabeled.jsonl:$k: duplicate of cam/b1.bin: no delivered or renamed line of that name and content before it" \
+	"$W/relabeled.jsonl" --sender "$W/keys/tx.pub" --files "$W/files2"
+# the same without the stored copy's name
+sed "${k}s/\"outcome\":\"delivered\"/\"outcome\":\"duplicate\"/" "$W/all.jsonl" | rechain >"$W/relabeled2.jsonl"
+expect_break "a delivered line relabeled duplicate naming no stored copy" \
+	"relabeled2.jsonl:$k: a duplicate line without stored_as" "$W/relabeled2.jsonl" --sender "$W/keys/tx.pub"
+# a1's delivered line relabeled lost, keeping its manifest: its place is lost, named
+k=$(grep -n '"outcome":"delivered","spool":"cam","path":"a1.bin"' "$W/all.jsonl" | cut -d: -f1)
+s1=$(sed -n "${k}p" "$W/all.jsonl" | sed 's/.*"chain_seq":\([0-9]*\),.*/\1/')
+sed "${k}s/\"outcome\":\"delivered\"/\"outcome\":\"lost\"/" "$W/all.jsonl" | rechain >"$W/relost.jsonl"
+rm "$W/files2/cam/a1.bin"
+cp "$W/out/files/cam/b1.bin" "$W/files2/cam/b1.bin"
+VA "$W/relost.jsonl" --sender "$W/keys/tx.pub" --files "$W/files2" ||
+	{ cat "$W/va.err" >&2; fail "verify-audit failed on a log with a lost place"; }
+grep -q '^spool cam (sender [0-9a-f]\{16\}): seqs 1\.\.7 all accounted for: 5 delivered (file re-hashed), 1 duplicate of a delivered file, 1 lost, 0 rejected$' "$W/va.out" ||
+	fail "the lost place is not counted: $(cat "$W/va.out")"
+grep -q "^  seq $s1 lost: cam/a1.bin ($W/relost.jsonl:$k)$" "$W/va.out" || fail "the lost place is not named: $(cat "$W/va.out")"
+log "   $(grep -A1 '^spool cam' "$W/va.out" | tr '\n' ' ')"
+# the spool's first line removed (the log given begins at its first line): seq 1 is missing
+k=$(grep -n '"chain_seq":1,' "$W/all.jsonl" | cut -d: -f1)
+sed "${k}d" "$W/all.jsonl" | reseq >"$W/nofirst.jsonl"
+VA "$W/nofirst.jsonl" || fail "the renumbered log does not verify: $(cat "$W/va.err")"
+expect_break "the spool's first line removed" "spool cam: chain break: seq 1 is missing" \
+	"$W/nofirst.jsonl" --sender "$W/keys/tx.pub"
+# ... and the next one marked as the first rx saw: rx's word, said in the summary
+sed "${k}d" "$W/all.jsonl" | sed 's/"chain_seq":2,/"chain_seq":2,"chain":"first",/' | reseq >"$W/nofirst2.jsonl"
+VA "$W/nofirst2.jsonl" --sender "$W/keys/tx.pub" || fail "a spool begun at a first: $(cat "$W/va.err")"
+grep -q '^spool cam (sender [0-9a-f]\{16\}): seqs 2\.\.7 all accounted for (rx saw seq 2 first: the audit log says nothing of those below): 5 delivered, 1 duplicate of a delivered file, 0 lost, 0 rejected$' "$W/va.out" ||
+	fail "the summary does not say where the chain begins: $(cat "$W/va.out")"
+# a log given from its middle: its spools may begin where it does, and the summary says so
+VA "$L2" --sender "$W/keys/tx.pub" || fail "the rotated-to file alone: $(cat "$W/va.err")"
+grep -q '^spool cam (sender [0-9a-f]\{16\}): seqs 7\.\.7 all accounted for (the log given begins after its first line: seqs below are not seen): 1 delivered, 0 duplicate' "$W/va.out" ||
+	fail "summary of a partial log: $(cat "$W/va.out")"
+# a log given from just after b1's delivered line: its duplicate is backed only by --files,
+# re-hashing the stored copy
+k=$(grep -n '"outcome":"delivered","spool":"cam","path":"b1.bin"' "$W/all.jsonl" | cut -d: -f1)
+tail -n +$((k + 1)) "$W/all.jsonl" >"$W/tail.jsonl"
+expect_break "a duplicate whose delivered line is in an earlier file" \
+	"tail.jsonl:[0-9]+: duplicate of cam/b1.bin: no delivered or renamed line of that name and content before it in the files given" \
+	"$W/tail.jsonl" --sender "$W/keys/tx.pub"
+VA "$W/tail.jsonl" --sender "$W/keys/tx.pub" --files "$W/out/files" ||
+	fail "the duplicate backed by --files: $(cat "$W/va.err")"
+grep -q "files: 3 re-hashed and unchanged, 0 missing or changed" "$W/va.out" || fail "summary: $(cat "$W/va.out")"
+log "4 ok"
+
+log "5. --files after a file changed and one removed"
 printf 'X' | dd of="$W/out/files/cam/d/a3.bin" bs=1 seek=1000000 conv=notrunc status=none
 rm "$W/out/files/cam/a2.1.bin"
 expect_break "altered and removed files" "delivered file cam/d/a3.bin has changed since delivery" \
@@ -183,5 +261,5 @@ expect_break "altered and removed files" "delivered file cam/d/a3.bin has change
 grep -q "delivered file cam/a2.1.bin is missing" "$W/va.err" || fail "a2.1.bin not named missing: $(cat "$W/va.err")"
 [ "$(wc -l <"$W/va.err")" -eq 2 ] || fail "more than the two files named: $(cat "$W/va.err")"
 grep -q "files: 4 re-hashed and unchanged, 2 missing or changed" "$W/va.out" || fail "summary: $(cat "$W/va.out")"
-log "4 ok"
+log "5 ok"
 log "ok"

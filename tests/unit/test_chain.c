@@ -3,7 +3,8 @@
 /*
  * common/chain.{h,c}: the online tracker (in order, repeat, gap, late fill, mismatch, fork,
  * replay, reset), its saved heads, and the offline check over a log's records in any order
- * (reordered, missing, injected with a wrong previous hash).
+ * (reordered, missing, injected with a wrong previous hash, a stream that may not begin above
+ * seq 1, a fork, a reset with and without a second seq 1, a seq 1 audited late).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -229,25 +230,63 @@ static void test_offline(void **state)
 	size_t n = 0;
 	enum chain_verdict v;
 	uint64_t f, t;
-	/* stream 0 begins at 2 (earlier lines not in the log), out of order, with a repeat;
-	 * stream 1 whole; then stream 0 begins anew at 1 */
+	/* stream 0 begins at 2 (earlier lines not in the log: may_begin), out of order, with a
+	 * repeat; stream 1 whole, its seq 2 audited before its seq 1 */
 	static const int order[] = {2, 4, 3, 5, 5, 7, 6, 8, 9, 10};
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
-		e[n++] = (struct chain_entry){.stream = 0, .line = n + 1, .l = c[order[i]]};
-	for (int i = 1; i <= 3; i++)
-		e[n++] = (struct chain_entry){.stream = 1, .line = n + 1, .l = d[i]};
+		e[n++] = (struct chain_entry){.stream = 0, .line = n + 1, .l = c[order[i]],
+					      .may_begin = true};
+	static const int dorder[] = {2, 1, 3};
+	for (int i = 0; i < 3; i++)
+		e[n++] = (struct chain_entry){.stream = 1, .line = n + 1, .l = d[dorder[i]]};
+	assert_int_equal(chain_check(e, n, &v, &f, &t), -1);
+	/* stream 0 not allowed to begin at 2 (the log is whole): seq 1 is missing below it */
+	struct chain_entry g[32];
+	memcpy(g, e, n * sizeof(*e));
+	for (size_t i = 0; i < n; i++)
+		g[i].may_begin = false;
+	long bad = chain_check(g, n, &v, &f, &t);
+	assert_int_equal(bad, 0);
+	assert_int_equal(v, CHAIN_GAP);
+	assert_int_equal(f, 1);
+	assert_int_equal(t, 1);
+	/* then stream 0 begins anew at 1: a reset is a break, named at the new seq 1 */
 	struct chain_link r[3];
 	make_chain(r, 2, 77);
-	e[n++] = (struct chain_entry){.stream = 0, .line = n + 1, .l = r[1]};
-	e[n++] = (struct chain_entry){.stream = 0, .line = n + 1, .l = r[2]};
-	assert_int_equal(chain_check(e, n, &v, &f, &t), -1);
+	memcpy(g, e, n * sizeof(*e));
+	size_t m = n;
+	g[m++] = (struct chain_entry){.stream = 0, .line = m + 1, .l = r[1]};
+	g[m++] = (struct chain_entry){.stream = 0, .line = m + 1, .l = r[2]};
+	bad = chain_check(g, m, &v, &f, &t);
+	assert_int_equal(bad, (long)n);
+	assert_int_equal(v, CHAIN_RESET);
+	assert_int_equal(f, 1);
+	/* stream 1 begins anew at 1 after its 1..3: a second seq 1 is a reset too */
+	memcpy(g, e, n * sizeof(*e));
+	m = n;
+	g[m++] = (struct chain_entry){.stream = 1, .line = m + 1, .l = r[1]};
+	bad = chain_check(g, m, &v, &f, &t);
+	assert_int_equal(bad, (long)n);
+	assert_int_equal(v, CHAIN_RESET);
+	/* a second record at seq 6 naming the right 5 (the sender forked): a fork, named at
+	 * the later one in log order */
+	memcpy(g, e, n * sizeof(*e));
+	m = n;
+	struct chain_link x = c[6];
+	x.object = 999;
+	x.hash[0] ^= 1;
+	g[m++] = (struct chain_entry){.stream = 0, .line = m + 1, .l = x, .may_begin = true};
+	bad = chain_check(g, m, &v, &f, &t);
+	assert_int_equal(bad, (long)n);
+	assert_int_equal(v, CHAIN_FORK);
+	assert_int_equal(f, 6);
+	assert_int_equal(t, 6);
 	/* 6 and 7 removed: the first record naming a missing one is 8 (line order) */
-	struct chain_entry g[32];
-	size_t m = 0;
+	m = 0;
 	for (size_t i = 0; i < n; i++)
 		if (!(e[i].stream == 0 && (e[i].l.seq == 6 || e[i].l.seq == 7) && e[i].l.session == 5))
 			g[m++] = e[i];
-	long bad = chain_check(g, m, &v, &f, &t);
+	bad = chain_check(g, m, &v, &f, &t);
 	assert_true(bad >= 0);
 	assert_int_equal(g[bad].l.seq, 8);
 	assert_int_equal(v, CHAIN_GAP);
