@@ -6,12 +6,14 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <linux/openat2.h>
 #include <sodium.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "common/chain.h"
@@ -366,14 +368,33 @@ static bool safe_rel(const char *s)
 }
 
 /* Tree hash (common/hash.h) of path over the layout; 0, -ENOENT, -ESTALE (size differs), -errno. */
-static int rehash(const char *path, uint64_t size, uint32_t t, uint32_t k, uint8_t root[HASH_LEN])
+/* Opens rel (spool/path) under dir following no symbolic link at any depth and never leaving
+ * dir (openat2 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS, Linux 5.6): a link planted in DIR must
+ * not get a file outside it re-hashed and reported unchanged. A link is -ESTALE (changed). */
+static int open_beneath(const char *dir, const char *rel)
+{
+	int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	struct open_how how = {.flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY,
+			       .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
+	long fd = syscall(SYS_openat2, dfd, rel, &how, sizeof(how));
+	int err = errno;
+	close(dfd);
+	if (fd < 0)
+		return err == ELOOP || err == EXDEV ? -ESTALE : -err;
+	return (int)fd;
+}
+
+static int rehash(const char *dir, const char *rel, uint64_t size, uint32_t t, uint32_t k,
+		  uint8_t root[HASH_LEN])
 {
 	struct fec_partition part;
 	if (fec_partition_init(&part, size, t, k) != 0)
 		return -EINVAL;
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	int fd = open_beneath(dir, rel);
 	if (fd < 0)
-		return errno == ELOOP ? -ESTALE : -errno;
+		return fd;
 	struct stat st;
 	int rc = -ESTALE;
 	uint8_t *leaves = NULL, *buf = NULL;
@@ -437,15 +458,15 @@ static void check_file(struct walk *w, const char *loc, json_t *o, const char *w
 		w->unchecked++;
 		return;
 	}
-	size_t plen = strlen(w->files_dir) + strlen(spool) + strlen(name) + 3;
+	size_t plen = strlen(spool) + strlen(name) + 2;
 	char *path = malloc(plen);
 	if (!path) {
 		fprintf(stderr, "%s: out of memory\n", loc);
 		w->file_problems++;
 		return;
 	}
-	snprintf(path, plen, "%s/%s/%s", w->files_dir, spool, name);
-	int rc = rehash(path, (uint64_t)json_integer_value(sz), (uint32_t)json_integer_value(t),
+	snprintf(path, plen, "%s/%s", spool, name);
+	int rc = rehash(w->files_dir, path, (uint64_t)json_integer_value(sz), (uint32_t)json_integer_value(t),
 			(uint32_t)json_integer_value(k), got);
 	if (rc == -ENOENT) {
 		fprintf(stderr, "%s: %s %s/%s is missing\n", loc, what, ESCAPED(spool), ESCAPED(name));

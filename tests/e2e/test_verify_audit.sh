@@ -17,7 +17,8 @@
 #     first line removed from a whole log is a missing seq 1; a log given from its middle,
 #     or a spool rx saw first at seq N, say where the chain begins; a duplicate whose
 #     delivered line is in an earlier file is backed only by --files re-hashing its copy;
-#  5. --files names a delivered file altered and one removed.
+#  5. --files names a delivered file altered and one removed;
+#  6. --files follows no symbolic link inside DIR (a folder linked to an intact copy outside).
 . "$(dirname "$0")/lib.sh"
 make_keys
 write_rx_config
@@ -262,4 +263,16 @@ grep -q "delivered file cam/a2.1.bin is missing" "$W/va.err" || fail "a2.1.bin n
 [ "$(wc -l <"$W/va.err")" -eq 2 ] || fail "more than the two files named: $(cat "$W/va.err")"
 grep -q "files: 4 re-hashed and unchanged, 2 missing or changed" "$W/va.out" || fail "summary: $(cat "$W/va.out")"
 log "5 ok"
+
+log "6. --files does not follow a symbolic link inside DIR out of it"
+# The folder cam/d replaced by a link to an intact copy outside DIR: a log (or a hand) that
+# plants a link must not get files outside DIR re-hashed and reported unchanged.
+mkdir -p "$W/outside"
+cp -a "$W/files2/cam/d" "$W/outside/d"
+rm -rf "$W/files2/cam/d"
+ln -s "$W/outside/d" "$W/files2/cam/d"
+expect_break "a symbolic link to a folder outside DIR" \
+	"delivered file cam/d/a3.bin has changed since delivery \(not a regular file of the audited size" \
+	"$W/all.jsonl" --sender "$W/keys/tx.pub" --files "$W/files2"
+log "6 ok"
 log "ok"
