@@ -123,6 +123,8 @@ static void restart(struct chain_stream *st, const struct chain_link *l)
 	st->ngaps = kept;
 	st->started = true;
 	st->head = *l;
+	st->start_seq = l->seq;
+	memcpy(st->start_prev, l->prev_hash, HASH_LEN);
 	ring_put(st, l);
 }
 
@@ -158,6 +160,14 @@ enum chain_verdict chain_stream_add(struct chain_stream *st, const struct chain_
 	const uint8_t *seen = ring_find(st, l->seq);
 	if (seen && sodium_memcmp(seen, l->hash, HASH_LEN) == 0)
 		return CHAIN_REPEAT;
+	if (!seen && st->start_seq > 1 && l->seq == st->start_seq - 1 &&
+	    sodium_memcmp(l->hash, st->start_prev, HASH_LEN) == 0) {
+		/* the very record the start names as its predecessor: late, the chain reaches down */
+		st->start_seq = l->seq;
+		memcpy(st->start_prev, l->prev_hash, HASH_LEN);
+		ring_put(st, l);
+		return CHAIN_LATE;
+	}
 	if (l->seq == 1) {
 		restart(st, l);
 		return CHAIN_RESET;

@@ -62,6 +62,11 @@ struct chain_stream {
 	char name[CHAIN_NAME_MAX + 1];
 	bool started;
 	struct chain_link head;        /* the highest seq seen */
+	/* The lowest seq of the chain as begun here (CHAIN_FIRST, CHAIN_RESET) and the hash it names
+	 * as its predecessor: that record, arriving afterwards (its file completed later), is late,
+	 * not a reset or a replay. 0: not known (heads loaded from a saved state). */
+	uint64_t start_seq;
+	uint8_t start_prev[HASH_LEN];
 	struct {
 		uint64_t seq;          /* 0: empty */
 		uint8_t hash[HASH_LEN];

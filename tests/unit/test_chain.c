@@ -85,8 +85,8 @@ static void test_online(void **state)
 	/* the genuine 10 now: a fork at 10 */
 	assert_int_equal(add(st, &c[10], &f, NULL), CHAIN_FORK);
 	assert_int_equal(f, 10);
-	/* an old record neither seen nor missing */
-	assert_int_equal(add(st, &c[2], NULL, NULL), CHAIN_REPLAYED);
+	/* the record the stream's start (3) names as its predecessor: late, not replayed */
+	assert_int_equal(add(st, &c[2], NULL, NULL), CHAIN_LATE);
 	/* a late record whose previous hash does not match the one held at seq - 1 */
 	now = 2000;
 	assert_int_equal(add(st, &c[13], NULL, NULL), CHAIN_GAP); /* 11..12 missing */
@@ -154,6 +154,39 @@ static void test_online(void **state)
 	assert_int_equal(add(st, &n[2], NULL, NULL), CHAIN_NEXT);
 	struct chain_link zero = {0};
 	assert_int_equal(add(st, &zero, NULL, NULL), CHAIN_INVALID);
+	free(st);
+}
+
+/* A fresh stream whose seq 2 completes before its seq 1 (FEC, interleaving): seq 1 is the
+ * predecessor the start names by hash, so it comes late, not as a reset; so does seq 1 below a
+ * start at 2 after more records; a seq 1 that is not the one the start names is a reset. */
+static void test_early_start(void **state)
+{
+	(void)state;
+	struct chain_link c[6];
+	make_chain(c, 5, 7);
+	struct chain_stream *st = calloc(1, sizeof(*st));
+	assert_int_equal(add(st, &c[2], NULL, NULL), CHAIN_FIRST);
+	assert_int_equal(add(st, &c[3], NULL, NULL), CHAIN_NEXT);
+	assert_int_equal(add(st, &c[1], NULL, NULL), CHAIN_LATE);
+	assert_int_equal(add(st, &c[1], NULL, NULL), CHAIN_REPEAT);
+	assert_int_equal(add(st, &c[4], NULL, NULL), CHAIN_NEXT);
+	free(st);
+	st = calloc(1, sizeof(*st));
+	assert_int_equal(add(st, &c[3], NULL, NULL), CHAIN_FIRST);
+	assert_int_equal(add(st, &c[2], NULL, NULL), CHAIN_LATE); /* down, one at a time */
+	assert_int_equal(add(st, &c[1], NULL, NULL), CHAIN_LATE);
+	free(st);
+	/* below the start but not the record it names: an old record neither seen nor missing */
+	st = calloc(1, sizeof(*st));
+	assert_int_equal(add(st, &c[5], NULL, NULL), CHAIN_FIRST);
+	assert_int_equal(add(st, &c[3], NULL, NULL), CHAIN_REPLAYED);
+	free(st);
+	struct chain_link other[3];
+	make_chain(other, 2, 9);
+	st = calloc(1, sizeof(*st));
+	assert_int_equal(add(st, &c[2], NULL, NULL), CHAIN_FIRST);
+	assert_int_equal(add(st, &other[1], NULL, NULL), CHAIN_RESET);
 	free(st);
 }
 
@@ -310,6 +343,7 @@ int main(void)
 		return 1;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_online),
+		cmocka_unit_test(test_early_start),
 		cmocka_unit_test(test_set_save_load),
 		cmocka_unit_test(test_offline),
 	};
