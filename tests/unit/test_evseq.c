@@ -133,6 +133,23 @@ static void test_v1_file(void **st)
 	fputs("sluice-evseq 2 stream=00000000000000ab next=77 batch=3 prev=xyz clean\n", f);
 	fclose(f);
 	assert_int_not_equal(evseq_open(&s, top, "vms"), 0);
+	/* a signed or too large seq or batch is refused, not wrapped */
+	static const char *bad[] = {
+		"sluice-evseq 1 stream=00000000000000ab next=-1 clean\n",
+		"sluice-evseq 1 stream=00000000000000ab next=+7 clean\n",
+		"sluice-evseq 2 stream=00000000000000ab next=-1 batch=3 prev="
+		"0000000000000000000000000000000000000000000000000000000000000000 clean\n",
+		"sluice-evseq 2 stream=00000000000000ab next=7 batch=-1 prev="
+		"0000000000000000000000000000000000000000000000000000000000000000 clean\n",
+		"sluice-evseq 2 stream=00000000000000ab next=9223372036854775809 batch=3 prev="
+		"0000000000000000000000000000000000000000000000000000000000000000 clean\n",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		f = fopen(path, "w");
+		fputs(bad[i], f);
+		fclose(f);
+		assert_int_not_equal(evseq_open(&s, top, "vms"), 0);
+	}
 }
 
 int main(void)
