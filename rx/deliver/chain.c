@@ -1,8 +1,9 @@
 /* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The online check of each spool's chain of custody (common/chain.h): every manifest that
- * passed its checks takes its place in the chain of (its sender's key, its spool). A break
+ * The online check of each spool's chain of custody (common/chain.h): every manifest whose
+ * signature verifies takes its place in the chain of (its sender's key, its spool), also when
+ * its file is then refused or lost. A break
  * (missing seqs, a previous hash that does not match, a seq seen with other bytes, a seq
  * replayed, the chain begun anew) is audited as a "chain_break" line and counted. Manifests
  * arrive out of order (the FEC repair of one may finish after the next has come whole), so a
@@ -61,8 +62,9 @@ void chain_note_manifest(struct deliver *d, struct pending *p)
 	if (!s)
 		return;
 	struct chain_stream *st = chain_set_get(&d->chains, s->pk, m->spool);
-	if (!st) {
-		log_rl(LOG_ERROR, "spool %s: chain not followed: out of memory", m->spool);
+	if (!st) { /* its object is audited: delivered, or rejected for that name */
+		log_rl(LOG_ERROR, "spool %s: chain not followed: not a spool name a chain takes, or "
+				  "out of memory", ESCAPED(m->spool));
 		return;
 	}
 	struct chain_link l = {.seq = m->chain_seq, .session = m->session, .object = m->object_id,

@@ -1514,12 +1514,46 @@ static void test_chain_online(void **state)
 	assert_int_equal(audit_lines("chain_break", NULL), 3);
 }
 
+/* A manifest that verifies takes its place in the chain whatever happens to its file: refused
+ * for its name, over limits.object (only the manifest comes: the link role refuses the
+ * content), or for content that does not match. Its rejected line carries the signed manifest
+ * and its chain_seq, and the chain goes on with no gap and no break. */
+static void test_chain_refused(void **state)
+{
+	uint64_t breaks0 = counter(RXM_CHAIN_BREAKS);
+	assert_int_equal(send_session(9, tx_pk, 0), 0);
+	uint8_t *d = rnd_buf(3000);
+	struct obj *a = obj_new(9, 1, "cam", "r1.ts", d, 3000, tx_sk);
+	struct obj *b = obj_new(9, 2, "cam", "../x", d, 3000, tx_sk);
+	struct obj *c = obj_new(9, 3, "cam", "big.ts", d, 3000, tx_sk);
+	c->m.size = LIMIT + 1;
+	resign(c, tx_sk);
+	manifest_chain_hash(c->man, c->manlen, chain_prev); /* the next names it as signed now */
+	struct obj *e = obj_new(9, 4, "cam", "r4.ts", d, 3000, tx_sk);
+	send_obj(a);
+	expect_rejected(b, "unsafe name", 1); /* r1.ts is there */
+	assert_int_equal(send_manifest(c), 0);
+	assert_int_equal(send_lost(9, 3, WIRE_KIND_FILE, "incomplete: 0 of 1 blocks"), 0);
+	send_obj(e);
+	assert_int_equal(audit_lines("rejected", "\"object\":2,", "\"manifest\":\"",
+				     "\"chain_seq\":2,", NULL), 1);
+	assert_int_equal(audit_lines("rejected", "\"object\":3,", "exceeds limits.object",
+				     "\"manifest\":\"", "\"chain_seq\":3,", NULL), 1);
+	assert_int_equal(audit_lines("delivered", "r4.ts", "\"chain_seq\":4,", NULL), 1);
+	assert_int_equal(audit_lines("delivered", "r4.ts", "\"chain\":\"gap\"", NULL), 0);
+	deliver_free(dl);
+	dl = NULL;
+	assert_int_equal(audit_lines("chain_break", NULL), 0);
+	assert_int_equal(counter(RXM_CHAIN_BREAKS) - breaks0, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_sizes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dir_fsync_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chain_online, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_chain_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_socketpair, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_half_message, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_timers_busy, setup, teardown),
