@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/log.h"
+#include "common/seqtext.h"
+
 static const char *const verdict_name[] = {
 	[CHAIN_INVALID] = "invalid", [CHAIN_FIRST] = "first",       [CHAIN_NEXT] = "next",
 	[CHAIN_REPEAT] = "repeat",   [CHAIN_LATE] = "late",         [CHAIN_GAP] = "missing",
@@ -258,15 +261,20 @@ int chain_set_load(struct chain_set *s, const char *text, size_t len)
 	copy[len] = '\0';
 	int rc = 0;
 	char *save = NULL;
+	unsigned lineno = 0;
 	for (char *line = strtok_r(copy, "\n", &save); line && rc == 0;
 	     line = strtok_r(NULL, "\n", &save)) {
-		char key[80], name[80], hash[80];
+		char key[80], name[80], hash[80], seq[SEQTEXT_LEN], obj[SEQTEXT_LEN];
 		struct chain_link l = {0};
 		uint8_t k[32];
 		int end = 0;
-		if (sscanf(line, "chain %79s %79s %" SCNu64 " %" SCNx64 " %" SCNu64 " %79s%n", key, name,
-			   &l.seq, &l.session, &l.object, hash, &end) != 6 || line[end] != '\0' ||
-		    l.seq == 0 || !hex32(key, k) || !hex32(hash, l.hash) || !name_ok(name)) {
+		lineno++;
+		if (sscanf(line, "chain %79s %79s " SEQTEXT_SCAN " %" SCNx64 " " SEQTEXT_SCAN " %79s%n",
+			   key, name, seq, &l.session, obj, hash, &end) != 6 || line[end] != '\0' ||
+		    !seqtext_parse(seq, &l.seq) || !seqtext_parse(obj, &l.object) || l.seq == 0 ||
+		    !hex32(key, k) || !hex32(hash, l.hash) || !name_ok(name)) {
+			log_warn("chain state line %u: not \"chain KEY SPOOL SEQ SESSION OBJECT HASH\" "
+				 "with SEQ and OBJECT numbers from 1 to 2^63", lineno);
 			rc = -EBADMSG;
 			break;
 		}

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/cursor.h"
+#include "common/seqtext.h"
 
 int evchain_sign(const struct evchain_rec *r, const uint8_t sign_sk[64], uint8_t *out, size_t cap)
 {
@@ -254,17 +255,17 @@ int evchain_save(const struct evchain *c, char *buf, size_t cap)
 
 int evchain_load(struct evchain *c, const char *buf, size_t len)
 {
-	char line[256], sender[17], last[65];
+	char line[256], sender[17], last[65], next[SEQTEXT_LEN], event[SEQTEXT_LEN];
 	int used = 0;
 	if (len >= sizeof(line))
 		return -EBADMSG;
 	memcpy(line, buf, len);
 	line[len] = '\0';
 	memset(c, 0, sizeof(*c));
-	if (sscanf(line, "sluice-evchain 1 sender=%16[0-9a-f] stream=%16" SCNx64 " next=%" SCNu64
-		   " event=%" SCNu64 " last=%64[0-9a-f-]\n%n", sender, &c->stream, &c->next,
-		   &c->last_event, last, &used) != 5 || (size_t)used != len || strlen(sender) != 16 ||
-	    c->next == 0)
+	if (sscanf(line, "sluice-evchain 1 sender=%16[0-9a-f] stream=%16" SCNx64 " next=" SEQTEXT_SCAN
+		   " event=" SEQTEXT_SCAN " last=%64[0-9a-f-]\n%n", sender, &c->stream, next, event,
+		   last, &used) != 5 || (size_t)used != len || strlen(sender) != 16 ||
+	    !seqtext_parse(next, &c->next) || !seqtext_parse(event, &c->last_event) || c->next == 0)
 		return -EBADMSG;
 	size_t got = 0;
 	if (strcmp(last, "-") != 0) {

@@ -11,6 +11,7 @@
 #include "common/evchain.h"
 #include "common/log.h"
 #include "common/mkdirs.h"
+#include "common/seqtext.h"
 #include "common/smallfile.h"
 
 static int evseq_reserve(struct evseq *s);
@@ -27,12 +28,13 @@ static int store(struct evseq *s, uint64_t next, uint64_t batch, bool clean)
 
 static bool parse_v2(struct evseq *s, const char *buf, long n, char st[16])
 {
-	char prev[65];
+	char prev[65], next[SEQTEXT_LEN], batch[SEQTEXT_LEN];
 	int used = 0;
 	size_t got = 0;
-	return sscanf(buf, "sluice-evseq 2 stream=%16" SCNx64 " next=%" SCNu64 " batch=%" SCNu64
-		      " prev=%64[0-9a-f] %15s\n%n", &s->stream, &s->next, &s->batch_next, prev, st,
-		      &used) == 5 && (size_t)used == (size_t)n && strlen(prev) == 64 &&
+	return sscanf(buf, "sluice-evseq 2 stream=%16" SCNx64 " next=" SEQTEXT_SCAN
+		      " batch=" SEQTEXT_SCAN " prev=%64[0-9a-f] %15s\n%n", &s->stream, next, batch,
+		      prev, st, &used) == 5 && (size_t)used == (size_t)n && strlen(prev) == 64 &&
+	       seqtext_parse(next, &s->next) && seqtext_parse(batch, &s->batch_next) &&
 	       s->batch_next >= 1 &&
 	       sodium_hex2bin(s->prev, sizeof(s->prev), prev, 64, NULL, &got, NULL) == 0 &&
 	       got == sizeof(s->prev);
@@ -61,15 +63,17 @@ int evseq_open(struct evseq *s, const char *state_dir, const char *name)
 		log_error("%s: %s", s->path, strerror((int)-n));
 		return (int)n;
 	}
-	char st[16];
+	char st[16] = "", next[SEQTEXT_LEN];
 	int used = 0;
-	bool v1 = sscanf(buf, "sluice-evseq 1 stream=%16" SCNx64 " next=%" SCNu64 " %15s\n%n",
-			 &s->stream, &s->next, st, &used) == 3 && (size_t)used == (size_t)n;
+	bool v1 = sscanf(buf, "sluice-evseq 1 stream=%16" SCNx64 " next=" SEQTEXT_SCAN " %15s\n%n",
+			 &s->stream, next, st, &used) == 3 && (size_t)used == (size_t)n &&
+		  seqtext_parse(next, &s->next);
 	if (v1)
 		s->batch_next = 1; /* no chain yet: it begins here */
 	if ((!v1 && !parse_v2(s, buf, n, st)) ||
 	    (strcmp(st, "clean") != 0 && strcmp(st, "reserved") != 0)) {
-		log_error("%s: not an event sequence file; fix or remove it (removing it restarts "
+		log_error("%s: not an event sequence file (or its next or batch is not a number "
+			  "from 0 to 2^63); fix or remove it (removing it restarts "
 			  "the source's seq under a new stream)", s->path);
 		return -EINVAL;
 	}

@@ -28,6 +28,7 @@ enum tx_metric {
 	TXM_FILES_DELETED, /* sluice_tx_files_deleted_total: sent spool files deleted (after: delete) */
 	TXM_INTAKE_RESTARTS, /* sluice_tx_intake_restarts_total: intake processes started again */
 	TXM_OLDEST,        /* sluice_tx_oldest_waiting_seconds (micro gauge): oldest file not fully sent */
+	TXM_MANIFEST_ERRORS, /* sluice_tx_manifest_errors_total: files kept, their manifest not signed */
 	TXM_COUNT
 };
 

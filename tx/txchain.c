@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/seqtext.h"
 #include "common/smallfile.h"
 
 struct head {
@@ -97,18 +98,23 @@ static void load(struct txchain *c)
 	unsigned lineno = 0;
 	while ((len = getline(&line, &cap, f)) > 0) {
 		lineno++;
-		char spool[80], hex[80];
+		char spool[80], hex[80], seq[SEQTEXT_LEN], obj[SEQTEXT_LEN];
 		struct head h = {0};
 		int end = 0;
 		size_t got = 0;
 		if (line[len - 1] != '\n' ||
-		    sscanf(line, "%79s %" SCNu64 " %" SCNx64 " %" SCNu64 " %79s%n", spool, &h.seq,
-			   &h.session, &h.object, hex, &end) != 5 || line[end] != '\n' || h.seq == 0 ||
+		    sscanf(line, "%79s " SEQTEXT_SCAN " %" SCNx64 " " SEQTEXT_SCAN " %79s%n", spool, seq,
+			   &h.session, obj, hex, &end) != 5 || line[end] != '\n' ||
 		    strlen(spool) >= sizeof(h.spool) ||
 		    strlen(hex) != 2 * HASH_LEN ||
 		    sodium_hex2bin(h.hash, HASH_LEN, hex, 2 * HASH_LEN, NULL, &got, NULL) != 0 ||
 		    got != HASH_LEN) {
 			log_warn("%s:%u: ignoring a damaged chain line", c->path, lineno);
+			continue;
+		}
+		if (!seqtext_parse(seq, &h.seq) || h.seq == 0 || !seqtext_parse(obj, &h.object)) {
+			log_warn("%s:%u: ignoring a chain line whose seq or object is not a number from 1 "
+				 "to 2^63", c->path, lineno);
 			continue;
 		}
 		struct head *t = get(c, spool);

@@ -1,19 +1,25 @@
 /* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The online check of each spool's chain of custody (common/chain.h): every manifest that
- * passed its checks takes its place in the chain of (its sender's key, its spool). A break
+ * The online check of each spool's chain of custody (common/chain.h): every manifest whose
+ * signature verifies takes its place in the chain of (its sender's key, its spool), also when
+ * its file is then refused or lost. A break
  * (missing seqs, a previous hash that does not match, a seq seen with other bytes, a seq
  * replayed, the chain begun anew) is audited as a "chain_break" line and counted. Manifests
  * arrive out of order (the FEC repair of one may finish after the next has come whole), so a
  * gap is a break only once it has stayed open DELIVER_CHAIN_HOLD_NS (chain_tick), or rx stops
  * (chain_flush); a manifest that fills a gap says "chain":"late" in its own line, one that
  * leaves a gap "chain":"gap". verify-audit, which sees the whole log, is the authority.
- * The heads are kept in STATE/chains, saved at most once a second and at a clean stop.
+ * The heads are kept in STATE/chains: each new head is appended (one write, not synced) before
+ * the audit line of its manifest is written, so that after a crash of this process the head on
+ * disk is never older than the audit log (the files delivered meanwhile are closed in
+ * STATE/decided: their manifests never come back to fill a gap). The last line of a stream
+ * counts; the file is written whole at start, at a clean stop and every CHAINS_COMPACT bytes.
  */
 #include "rx/deliver/internal.h"
 
 #include <fcntl.h>
+#include <sodium.h>
 #include <sys/stat.h>
 
 #include "common/deadline.h"
@@ -22,7 +28,8 @@
 
 #define CHAINS_FILE "chains"
 #define CHAINS_MAX (4u << 20)
-#define SAVE_EVERY_NS 1000000000ull
+#define SAVE_EVERY_NS 1000000000ull /* a whole write retried after a failed append */
+#define CHAINS_COMPACT (1u << 20)
 
 static void audit_break(struct deliver *d, const uint8_t pk[32], const char *spool,
 			enum chain_verdict v, uint64_t first, uint64_t last, uint64_t session,
@@ -40,6 +47,34 @@ static void audit_break(struct deliver *d, const uint8_t pk[32], const char *spo
 	if (rc != 0)
 		log_rl(LOG_ERROR, "audit log: %s", strerror(rc < 0 ? -rc : rc));
 	rxm_add(RXM_CHAIN_BREAKS, 1);
+}
+
+static int format_head(const struct chain_stream *st, char *buf, size_t cap)
+{
+	char key[65], hash[65];
+	sodium_bin2hex(key, sizeof(key), st->key, 32);
+	sodium_bin2hex(hash, sizeof(hash), st->head.hash, HASH_LEN);
+	return snprintf(buf, cap, "chain %s %s %" PRIu64 " %016" PRIx64 " %" PRIu64 " %s\n", key,
+			st->name, st->head.seq, st->head.session, st->head.object, hash);
+}
+
+/* One line, one write: a killed process leaves it whole or not at all. */
+static void append_head(struct deliver *d, const struct chain_stream *st)
+{
+	if (d->statefd < 0 || !st->started)
+		return;
+	char line[256];
+	int n = format_head(st, line, sizeof(line));
+	ssize_t w = d->chainsfd < 0 ? -1 : write(d->chainsfd, line, (size_t)n);
+	if (w == n) {
+		d->chains_appended += (uint64_t)n;
+		return;
+	}
+	if (w >= 0)
+		errno = EIO;
+	log_rl(LOG_ERROR, "cannot append to STATE/%s: %s; written whole within a second", CHAINS_FILE,
+	       d->chainsfd < 0 ? "not open" : strerror(errno));
+	d->chains_dirty = true;
 }
 
 /* Gaps open since `before` or earlier become breaks. */
@@ -61,8 +96,9 @@ void chain_note_manifest(struct deliver *d, struct pending *p)
 	if (!s)
 		return;
 	struct chain_stream *st = chain_set_get(&d->chains, s->pk, m->spool);
-	if (!st) {
-		log_rl(LOG_ERROR, "spool %s: chain not followed: out of memory", m->spool);
+	if (!st) { /* its object is audited: delivered, or rejected for that name */
+		log_rl(LOG_ERROR, "spool %s: chain not followed: not a spool name a chain takes, or "
+				  "out of memory", ESCAPED(m->spool));
 		return;
 	}
 	struct chain_link l = {.seq = m->chain_seq, .session = m->session, .object = m->object_id,
@@ -71,6 +107,7 @@ void chain_note_manifest(struct deliver *d, struct pending *p)
 	manifest_chain_hash(p->manifest, p->manifest_len, l.hash);
 	uint64_t first, last, now = deadline_now();
 	enum chain_verdict v = chain_stream_add(st, &l, now, &first, &last);
+	append_head(d, st); /* before any audit line that depends on it */
 	if (v == CHAIN_REPLAYED && p->resumed)
 		v = CHAIN_REPEAT; /* its place was taken before the stop (the ring starts empty) */
 	switch (v) {
@@ -96,8 +133,8 @@ void chain_note_manifest(struct deliver *d, struct pending *p)
 		break;
 	}
 	report_due(d, now > DELIVER_CHAIN_HOLD_NS ? now - DELIVER_CHAIN_HOLD_NS : 0);
-	d->chains_dirty = true;
-	chain_save(d, false);
+	if (d->chains_appended >= CHAINS_COMPACT)
+		chain_save(d, true);
 }
 
 uint64_t chain_next_due(const struct deliver *d)
@@ -108,7 +145,7 @@ uint64_t chain_next_due(const struct deliver *d)
 		if (s != UINT64_MAX)
 			at = deadline_min(at, s + DELIVER_CHAIN_HOLD_NS);
 	}
-	if (d->statefd >= 0 && d->chains_dirty) /* heads saved within a second, also when idle */
+	if (d->statefd >= 0 && d->chains_dirty) /* a failed append: whole within a second */
 		at = deadline_min(at, d->chains_saved_ns + SAVE_EVERY_NS);
 	return at;
 }
@@ -123,6 +160,39 @@ void chain_flush(struct deliver *d)
 {
 	report_due(d, UINT64_MAX);
 	chain_save(d, true);
+	if (d->chainsfd >= 0)
+		close(d->chainsfd);
+	d->chainsfd = -1;
+}
+
+/* Line by line, the last of a stream counting: a damaged line (a power cut may leave one) is
+ * skipped, named; a torn last line (no newline) is dropped. */
+static void load_lines(struct deliver *d, char *buf, size_t n)
+{
+	unsigned lineno = 0, bad = 0;
+	for (size_t at = 0; at < n;) {
+		char *nl = memchr(buf + at, '\n', n - at);
+		lineno++;
+		if (!nl) {
+			log_warn("STATE/%s:%u: a torn last line, dropped", CHAINS_FILE, lineno);
+			break;
+		}
+		size_t len = (size_t)(nl - (buf + at)) + 1;
+		int rc = chain_set_load(&d->chains, buf + at, len);
+		if (rc == -EBADMSG) {
+			log_error("STATE/%s:%u: not a chain head, skipped (its spool's chain may show a "
+				  "break)", CHAINS_FILE, lineno);
+			bad++;
+		} else if (rc != 0) {
+			log_error("STATE/%s: %s; spool chains start anew (their next manifests show as "
+				  "first)", CHAINS_FILE, strerror(-rc));
+			chain_set_free(&d->chains);
+			return;
+		}
+		at += len;
+	}
+	if (bad)
+		log_error("STATE/%s: %u damaged line(s) skipped", CHAINS_FILE, bad);
 }
 
 void chain_load(struct deliver *d)
@@ -130,40 +200,48 @@ void chain_load(struct deliver *d)
 	if (d->statefd < 0)
 		return;
 	int fd = openat(d->statefd, CHAINS_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno != ENOENT)
-			log_error("STATE/%s: %s; spool chains start anew", CHAINS_FILE, strerror(errno));
-		return;
+	if (fd < 0 && errno != ENOENT)
+		log_error("STATE/%s: %s; spool chains start anew", CHAINS_FILE, strerror(errno));
+	if (fd >= 0) {
+		char *buf = malloc(CHAINS_MAX);
+		ssize_t n = buf ? read(fd, buf, CHAINS_MAX) : -1;
+		close(fd);
+		if (n < 0 || n == CHAINS_MAX)
+			log_error("STATE/%s: %s; spool chains start anew (their next manifests show as "
+				  "first)", CHAINS_FILE, n < 0 ? "cannot read it" : "too large");
+		else
+			load_lines(d, buf, (size_t)n);
+		free(buf);
 	}
-	char *buf = malloc(CHAINS_MAX);
-	ssize_t n = buf ? read(fd, buf, CHAINS_MAX) : -1;
-	close(fd);
-	int rc = n < 0 ? -EIO : n == CHAINS_MAX ? -EFBIG : chain_set_load(&d->chains, buf, (size_t)n);
-	if (rc != 0) {
-		chain_set_free(&d->chains);
-		log_error("STATE/%s: %s; spool chains start anew (their next manifests show as "
-			  "first)", CHAINS_FILE, rc == -EBADMSG ? "malformed" : strerror(-rc));
-	}
-	free(buf);
+	chain_save(d, true); /* whole, and opened to append */
 }
 
+/* Writes the heads whole, then opens the file again to append (`now`: whatever the clock). */
 void chain_save(struct deliver *d, bool now)
 {
-	if (d->statefd < 0 || !d->chains_dirty)
+	if (d->statefd < 0)
 		return;
 	uint64_t t = deadline_now();
-	if (!now && t - d->chains_saved_ns < SAVE_EVERY_NS)
+	if (!now && (!d->chains_dirty || t - d->chains_saved_ns < SAVE_EVERY_NS))
 		return;
+	d->chains_saved_ns = t;
 	char *text = NULL;
 	size_t len = 0;
 	int rc = chain_set_save(&d->chains, &text, &len);
 	if (rc == 0)
 		rc = smallfile_writeat(d->statefd, CHAINS_FILE, text, len, 0600);
 	free(text);
+	if (d->chainsfd >= 0)
+		close(d->chainsfd);
+	d->chainsfd = -1;
+	if (rc == 0 && (d->chainsfd = openat(d->statefd, CHAINS_FILE, O_WRONLY | O_APPEND |
+					    O_NOFOLLOW | O_CLOEXEC)) < 0)
+		rc = -errno;
 	if (rc != 0) {
 		log_rl(LOG_ERROR, "cannot save STATE/%s: %s", CHAINS_FILE, strerror(-rc));
+		d->chains_dirty = true;
 		return;
 	}
 	d->chains_dirty = false;
-	d->chains_saved_ns = t;
+	d->chains_appended = 0;
 }

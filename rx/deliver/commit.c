@@ -126,7 +126,16 @@ int commit_judge_manifest(struct deliver *d, struct pending *p, bool final)
 		free(man);
 		return 1;
 	}
-	outcome_rejected(d, p, verified ? man : NULL, why);
+	if (verified) {
+		/* Its sender signed it: it holds its place in the spool's chain whatever becomes of
+		 * the file, and its rejected line carries it signed (else the chain shows a seq
+		 * missing, online and in verify-audit). */
+		p->man = man; /* freed with p */
+		chain_note_manifest(d, p);
+		outcome_rejected(d, p, man, why);
+		return -1;
+	}
+	outcome_rejected(d, p, NULL, why);
 	free(man);
 	return -1;
 }

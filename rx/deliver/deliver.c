@@ -24,7 +24,7 @@ int deliver_new(struct deliver **out, const struct deliver_config *c)
 	struct deliver *d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
-	d->rootfd = d->tmpfd = d->statefd = d->watch_fd = d->decidedfd = -1;
+	d->rootfd = d->tmpfd = d->statefd = d->watch_fd = d->decidedfd = d->chainsfd = -1;
 	d->object_limit = c->object_limit;
 	d->audit = c->audit;
 	d->ring = c->ring;
@@ -76,6 +76,8 @@ int deliver_new(struct deliver **out, const struct deliver_config *c)
 free_versions:
 	versions_free(d->versions);
 close_tmp:
+	if (d->chainsfd >= 0)
+		close(d->chainsfd);
 	close(d->tmpfd);
 close_root:
 	close(d->rootfd);

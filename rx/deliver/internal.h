@@ -131,7 +131,9 @@ struct deliver {
 	int decidedfd;
 	bool exiting; /* deliver_free: what is closed now is dropped, not decided */
 	struct chain_set chains;   /* per (sender, spool): chain.c */
-	bool chains_dirty;
+	int chainsfd;              /* STATE/chains opened to append each new head; -1 */
+	uint64_t chains_appended;  /* bytes appended since it was last written whole */
+	bool chains_dirty;         /* an append failed: written whole at the next tick */
 	uint64_t chains_saved_ns;  /* mono */
 };
 

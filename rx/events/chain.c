@@ -6,10 +6,11 @@
  * then placed in its source's chain (batches may arrive in any order within EVCHAIN_WINDOW;
  * a missing one is given up EVENTS_REORDER_NS after a later one arrived, as the events lane
  * gives up its seqs). Each new batch is recorded in the audit log with its signed record,
- * each break with what is known of it. The chain's state is rewritten in place in
- * STATE/evchain/<source> after each batch (not synced: the page cache outlives a crash of the
- * process; a clean stop syncs it); batches held ahead of a missing one at a crash are not in
- * it, so the first batch after such a restart can name them as missing.
+ * each break with what is known of it. The chain's state is one fixed-width record rewritten
+ * in place in STATE/evchain/<source> after each batch (synced at most once a second and at a
+ * clean stop: the page cache outlives a crash of the process); batches held ahead of a missing
+ * one at a crash are not in it, so the first batch after such a restart can name them as
+ * missing. A state file that does not parse is a chain_break "state_unreadable".
  */
 #include "rx/events/internal.h"
 
@@ -95,19 +96,65 @@ static void on_break(void *arg, const struct evchain_break *b)
 	rxm_add(RXM_EVENT_CHAIN_BREAKS, 1);
 }
 
-static void save(struct source *s)
+/* The record's width on disk: above the longest evchain_save line (188 bytes), padded with
+ * spaces before its newline. Written in place in one pwrite, never truncated: a process killed
+ * at any point leaves the old record or the new one, whole. */
+#define STATE_WIDTH 256
+#define STATE_SYNC_NS 1000000000ull
+
+static void save(struct events *e, struct source *s)
 {
 	if (s->chain_fd < 0 || !s->chain->have)
 		return;
-	char buf[256];
+	char buf[STATE_WIDTH];
 	int n = evchain_save(s->chain, buf, sizeof(buf));
-	if (n < 0 || pwrite(s->chain_fd, buf, (size_t)n, 0) != n || ftruncate(s->chain_fd, n) != 0)
+	if (n > 0) {
+		memset(buf + n - 1, ' ', STATE_WIDTH - (size_t)n);
+		buf[STATE_WIDTH - 1] = '\n';
+	}
+	if (n < 0 || pwrite(s->chain_fd, buf, STATE_WIDTH, 0) != STATE_WIDTH) {
 		log_rl(LOG_ERROR, "events %s: cannot save its chain in STATE/evchain: %s", s->name,
 		       n < 0 ? strerror(-n) : strerror(errno));
+		return;
+	}
+	/* A power cut loses at most the last second of it (the page cache outlives a crash of
+	 * the process). */
+	uint64_t now = e->mono();
+	if (now - s->chain_synced_ns >= STATE_SYNC_NS) {
+		if (fdatasync(s->chain_fd) != 0)
+			log_rl(LOG_ERROR, "events %s: STATE/evchain/%s: fdatasync: %s", s->name, s->name,
+			       strerror(errno));
+		s->chain_synced_ns = now;
+	}
+}
+
+/* A record as save writes it (padded), or a line as an older receiver wrote it (exact). */
+static int load(struct evchain *c, char *buf, size_t n)
+{
+	if (n == STATE_WIDTH && buf[n - 1] == '\n') {
+		while (n > 1 && buf[n - 2] == ' ')
+			n--;
+		buf[n - 1] = '\n';
+	}
+	return evchain_load(c, buf, n);
+}
+
+/* Not a silent new chain: the batches after the state that was lost cannot be accounted
+ * for, so this is a break, audited and counted; the chain is followed from the next batch. */
+static void state_unreadable(struct events *e, struct source *s, uint64_t session)
+{
+	char why[160];
+	snprintf(why, sizeof(why), "state_unreadable: STATE/evchain/%s does not parse; the chain is "
+		 "followed anew from the next batch", s->name);
+	log_error("events %s: %s", s->name, why);
+	struct audit_record r = {.outcome = AUDIT_CHAIN_BREAK, .source = s->name,
+				 .session = session, .reason = why};
+	audit_or_log(e, &r);
+	rxm_add(RXM_EVENT_CHAIN_BREAKS, 1);
 }
 
 /* The source's chain, from STATE/evchain/<source> on first use. */
-static int open_chain(struct events *e, struct source *s)
+static int open_chain(struct events *e, struct source *s, uint64_t session)
 {
 	if (s->chain)
 		return 0;
@@ -123,12 +170,14 @@ static int open_chain(struct events *e, struct source *s)
 			  s->name, s->name, strerror(errno));
 		return 0;
 	}
-	char buf[256];
+	s->chain_synced_ns = e->mono();
+	char buf[STATE_WIDTH + 1];
 	ssize_t n = pread(s->chain_fd, buf, sizeof(buf), 0);
-	if (n > 0 && evchain_load(s->chain, buf, (size_t)n) != 0) {
-		log_warn("events %s: STATE/evchain/%s does not parse: the chain begins again",
-			 s->name, s->name);
+	if (n < 0 || (n > 0 && load(s->chain, buf, (size_t)n) != 0)) {
 		memset(s->chain, 0, sizeof(*s->chain));
+		state_unreadable(e, s, session);
+		if (ftruncate(s->chain_fd, 0) != 0) /* the next save writes it whole */
+			log_error("events %s: STATE/evchain/%s: %s", s->name, s->name, strerror(errno));
 	}
 	return 0;
 }
@@ -152,7 +201,7 @@ int source_chain_verify(struct events *e, uint64_t session, const struct evbatch
 int source_chain_batch(struct events *e, struct source *s, uint64_t session, const struct evbatch *b,
 		int k)
 {
-	int rc = open_chain(e, s);
+	int rc = open_chain(e, s, session);
 	if (rc != 0)
 		return rc;
 	s->session = session;
@@ -175,7 +224,7 @@ int source_chain_batch(struct events *e, struct source *s, uint64_t session, con
 					 .reason = why, .record = b->record,
 					 .record_len = b->record_len};
 		audit_or_log(e, &r);
-		save(s);
+		save(e, s);
 	}
 	return 0;
 }
@@ -191,7 +240,7 @@ void source_chain_tick(struct events *e, struct source *s, uint64_t now)
 		return;
 	struct brk_ctx ctx = {e, s};
 	evchain_expire(s->chain, now, EVENTS_REORDER_NS, on_break, &ctx);
-	save(s);
+	save(e, s);
 }
 
 void source_chain_close(struct events *e, struct source *s)
@@ -200,7 +249,7 @@ void source_chain_close(struct events *e, struct source *s)
 		return;
 	struct brk_ctx ctx = {e, s};
 	evchain_expire(s->chain, UINT64_MAX, 0, on_break, &ctx);
-	save(s);
+	save(e, s);
 	if (s->chain_fd >= 0) {
 		fdatasync(s->chain_fd);
 		close(s->chain_fd);

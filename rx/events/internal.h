@@ -58,6 +58,7 @@ struct source {
 	size_t nheld, heldcap, heldbytes;
 	struct evchain *chain; /* NULL until the first signed batch */
 	int chain_fd;          /* STATE/evchain/<source>, or -1 */
+	uint64_t chain_synced_ns; /* mono: its last fdatasync */
 	uint64_t session;      /* of the last batch, for break lines */
 };
 

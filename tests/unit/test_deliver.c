@@ -1558,12 +1558,101 @@ static void test_chain_online(void **state)
 	assert_int_equal(audit_lines("chain_break", NULL), 3);
 }
 
+/* A manifest that verifies takes its place in the chain whatever happens to its file: refused
+ * for its name, over limits.object (only the manifest comes: the link role refuses the
+ * content), or for content that does not match. Its rejected line carries the signed manifest
+ * and its chain_seq, and the chain goes on with no gap and no break. */
+static void test_chain_refused(void **state)
+{
+	uint64_t breaks0 = counter(RXM_CHAIN_BREAKS);
+	assert_int_equal(send_session(9, tx_pk, 0), 0);
+	uint8_t *d = rnd_buf(3000);
+	struct obj *a = obj_new(9, 1, "cam", "r1.ts", d, 3000, tx_sk);
+	struct obj *b = obj_new(9, 2, "cam", "../x", d, 3000, tx_sk);
+	struct obj *c = obj_new(9, 3, "cam", "big.ts", d, 3000, tx_sk);
+	c->m.size = LIMIT + 1;
+	resign(c, tx_sk);
+	manifest_chain_hash(c->man, c->manlen, chain_prev); /* the next names it as signed now */
+	struct obj *e = obj_new(9, 4, "cam", "r4.ts", d, 3000, tx_sk);
+	send_obj(a);
+	expect_rejected(b, "unsafe name", 1); /* r1.ts is there */
+	assert_int_equal(send_manifest(c), 0);
+	assert_int_equal(send_lost(9, 3, WIRE_KIND_FILE, "incomplete: 0 of 1 blocks"), 0);
+	send_obj(e);
+	assert_int_equal(audit_lines("rejected", "\"object\":2,", "\"manifest\":\"",
+				     "\"chain_seq\":2,", NULL), 1);
+	assert_int_equal(audit_lines("rejected", "\"object\":3,", "exceeds limits.object",
+				     "\"manifest\":\"", "\"chain_seq\":3,", NULL), 1);
+	assert_int_equal(audit_lines("delivered", "r4.ts", "\"chain_seq\":4,", NULL), 1);
+	assert_int_equal(audit_lines("delivered", "r4.ts", "\"chain\":\"gap\"", NULL), 0);
+	deliver_free(dl);
+	dl = NULL;
+	assert_int_equal(audit_lines("chain_break", NULL), 0);
+	assert_int_equal(counter(RXM_CHAIN_BREAKS) - breaks0, 0);
+}
+
+/* STATE/chains holds each new head as soon as the manifest is placed, before its audit line
+ * (a crash right after loses nothing); a damaged line and a torn last line in it are skipped,
+ * and the chain goes on from the last good head with no break. */
+static void test_chain_state_crash(void **state)
+{
+	(void)state;
+	uint64_t breaks0 = counter(RXM_CHAIN_BREAKS);
+	deliver_free(dl);
+	state_dir = top;
+	new_deliver();
+	char path[160], text[4096];
+	snprintf(path, sizeof(path), "%s/chains", top);
+	assert_int_equal(send_session(23, tx_pk, 0), 0);
+	uint8_t *d = rnd_buf(500);
+	struct obj *o[4];
+	for (int i = 1; i <= 3; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "s%d.ts", i);
+		o[i] = obj_new(23, (uint64_t)i, "cam", name, d, 500, tx_sk);
+	}
+	send_obj(o[1]);
+	send_obj(o[2]);
+	/* what a SIGKILL now would leave: seq 2 is there, the last line */
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	size_t n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	assert_true(n > 0 && text[n - 1] == '\n');
+	char *last = text + n - 1;
+	while (last > text && last[-1] != '\n')
+		last--;
+	assert_non_null(strstr(last, " cam 2 0000000000000017 2 "));
+	/* the crash: deliver_free writes the file whole, so it is put back as it was, with a
+	 * damaged line and a torn one after it */
+	deliver_free(dl);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fwrite(text, 1, n, f);
+	fputs("chain zz cam 9 0000000000000017 9 zz\n", f);
+	fputs("chain 0101010101010101", f);
+	fclose(f);
+	new_deliver();
+	assert_int_equal(send_session(23, tx_pk, 0), 0);
+	send_obj(o[3]);
+	assert_int_equal(audit_lines("delivered", "s3.ts", "\"chain_seq\":3,", NULL), 1);
+	assert_int_equal(audit_lines("delivered", "s3.ts", "\"chain\":", NULL), 0); /* next */
+	deliver_free(dl);
+	dl = NULL;
+	state_dir = NULL;
+	assert_int_equal(audit_lines("chain_break", NULL), 0);
+	assert_int_equal(counter(RXM_CHAIN_BREAKS) - breaks0, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_sizes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dir_fsync_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chain_online, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_chain_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_chain_state_crash, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_socketpair, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_ticks_when_quiet, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_half_message, setup, teardown),

@@ -337,6 +337,19 @@ static void test_save_load(void **st)
 	assert_int_equal(g.n, 0);
 	buf[n - 2] = 'x';
 	assert_int_equal(evchain_load(&u, buf, (size_t)n), -EBADMSG);
+	/* a signed or too large next or event is refused */
+	static const char *bad[] = {
+		"sluice-evchain 1 sender=0123456789abcdef stream=0000000000000005 next=-1 event=3 last=-\n",
+		"sluice-evchain 1 sender=0123456789abcdef stream=0000000000000005 next=+4 event=3 last=-\n",
+		"sluice-evchain 1 sender=0123456789abcdef stream=0000000000000005 next=4 event=-1 last=-\n",
+		"sluice-evchain 1 sender=0123456789abcdef stream=0000000000000005 "
+		"next=9223372036854775809 event=3 last=-\n",
+	};
+	const char *good = "sluice-evchain 1 sender=0123456789abcdef stream=0000000000000005 next=4 "
+			   "event=3 last=-\n";
+	assert_int_equal(evchain_load(&u, good, strlen(good)), 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(evchain_load(&u, bad[i], strlen(bad[i])), -EBADMSG);
 }
 
 int main(void)

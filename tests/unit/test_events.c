@@ -1063,6 +1063,53 @@ static void test_chain_gap_and_restart(void **state)
 	assert_int_equal(metric_get(&rx_metrics[RXM_EVENT_CHAIN_BREAKS]) - breaks, 2);
 }
 
+/* STATE/evchain/<source> is one fixed-width record rewritten in place (a kill between two
+ * writes cannot leave an old tail), and a state file that does not parse is not a silent new
+ * chain: a chain_break line "state_unreadable" naming the file, counted. */
+static void test_chain_state_unreadable(void **state)
+{
+	(void)state;
+	uint64_t breaks = metric_get(&rx_metrics[RXM_EVENT_CHAIN_BREAKS]);
+	char path[160];
+	snprintf(path, sizeof(path), "%s/evchain/s", stdir);
+	send_range("s", 1, 0, 0, 9);
+	struct stat st;
+	assert_int_equal(stat(path, &st), 0);
+	off_t width = st.st_size;
+	assert_true(width >= 200); /* above the longest line */
+	for (uint64_t b = 2; b <= 12; b++) /* next= grows a digit: still the same width */
+		send_range("s", 1, b * 10 - 10, b * 10 - 10, b * 10 - 1);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, width);
+	json_t *l[8];
+	assert_int_equal(audit_lines("chain_break", l, 8), 0);
+	close_events();
+	/* a new short record over an old longer one, without the truncation: a torn file */
+	FILE *f = fopen(path, "r+");
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	fputs("tail of an older record\n", f);
+	fclose(f);
+	open_events(true);
+	send_range("s", 1, 120, 120, 129);
+	assert_int_equal(audit_lines("chain_break", l, 8), 1);
+	const char *why = json_string_value(json_object_get(l[0], "reason"));
+	assert_non_null(why);
+	if (strncmp(why, "state_unreadable: STATE/evchain/s does not parse", 48) != 0)
+		fail_msg("reason: %s", why);
+	assert_string_equal(json_string_value(json_object_get(l[0], "source")), "s");
+	free_lines(l, 1);
+	assert_int_equal(metric_get(&rx_metrics[RXM_EVENT_CHAIN_BREAKS]) - breaks, 1);
+	/* rewritten whole: the chain goes on from it after the next restart, no break */
+	close_events();
+	open_events(true);
+	send_range("s", 1, 130, 130, 139);
+	assert_int_equal(audit_lines("chain_break", l, 8), 1);
+	free_lines(l, 1);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, width);
+}
+
 static void test_encode_table(void **state)
 {
 	(void)state;
@@ -1469,6 +1516,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_sources, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chain_bad_signature, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chain_gap_and_restart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_chain_state_unreadable, setup, teardown),
 		cmocka_unit_test(test_encode_table),
 		cmocka_unit_test(test_encode_random),
 		cmocka_unit_test_setup_teardown(test_encode_nul_after_number, setup, teardown),

@@ -134,6 +134,23 @@ static void test_v1_file(void **st)
 	fputs("sluice-evseq 2 stream=00000000000000ab next=77 batch=3 prev=xyz clean\n", f);
 	fclose(f);
 	assert_int_not_equal(evseq_open(&s, top, "vms"), 0);
+	/* a signed or too large seq or batch is refused, not wrapped */
+	static const char *bad[] = {
+		"sluice-evseq 1 stream=00000000000000ab next=-1 clean\n",
+		"sluice-evseq 1 stream=00000000000000ab next=+7 clean\n",
+		"sluice-evseq 2 stream=00000000000000ab next=-1 batch=3 prev="
+		"0000000000000000000000000000000000000000000000000000000000000000 clean\n",
+		"sluice-evseq 2 stream=00000000000000ab next=7 batch=-1 prev="
+		"0000000000000000000000000000000000000000000000000000000000000000 clean\n",
+		"sluice-evseq 2 stream=00000000000000ab next=9223372036854775809 batch=3 prev="
+		"0000000000000000000000000000000000000000000000000000000000000000 clean\n",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		f = fopen(path, "w");
+		fputs(bad[i], f);
+		fclose(f);
+		assert_int_not_equal(evseq_open(&s, top, "vms"), 0);
+	}
 }
 
 /* A seq or batch too close to 2^64 to reserve EVSEQ_RESERVE more is refused, the file kept: it
@@ -163,9 +180,10 @@ static void test_counts_at_the_end(void **st)
 		fclose(f);
 		assert_string_equal(buf, lines[i]);
 	}
-	/* at the limit: the reservation still fits */
+	/* at the limit of what a state file may hold (2^63, common/seqtext.h): the reservation
+	 * still fits */
 	FILE *f = fopen(path, "w");
-	fputs("sluice-evseq 1 stream=00000000000000ab next=18446744073708503039 clean\n", f);
+	fputs("sluice-evseq 1 stream=00000000000000ab next=9223372036854775808 clean\n", f);
 	fclose(f);
 	struct evseq s;
 	assert_int_equal(evseq_open(&s, top, "vms"), 0);

@@ -123,8 +123,10 @@ static bool send_group(struct sender *s, struct group *g)
 	while ((o = object_pop_front(&g->mhead, &g->mtail))) {
 		int rc = group_seal_manifest(s, o);
 		if (rc != 0) {
-			log_error("cannot sign the manifest of %s/%s: %s", o->file->spool,
-				  ESCAPED(o->file->relpath), strerror(-rc));
+			log_rl(LOG_ERROR, "cannot sign the manifest of %s/%s: %s; the file is kept, "
+					  "not recorded as sent", o->file->spool, ESCAPED(o->file->relpath),
+			       strerror(-rc));
+			txm_add(TXM_MANIFEST_ERRORS, 1);
 			if (o->last) { /* else the next copy tries again */
 				object_outstanding_del(s, o->id);
 				object_file_done(s, o->file, rc);
