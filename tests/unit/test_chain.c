@@ -276,12 +276,12 @@ static void test_offline(void **state)
 	/* stream 0 begins at 2 (earlier lines not in the log: may_begin), out of order, with a
 	 * repeat; stream 1 whole, its seq 2 audited before its seq 1 */
 	static const int order[] = {2, 4, 3, 5, 5, 7, 6, 8, 9, 10};
-	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
-		e[n++] = (struct chain_entry){.stream = 0, .line = n + 1, .l = c[order[i]],
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++, n++)
+		e[n] = (struct chain_entry){.stream = 0, .line = n + 1, .l = c[order[i]],
 					      .may_begin = true};
 	static const int dorder[] = {2, 1, 3};
-	for (int i = 0; i < 3; i++)
-		e[n++] = (struct chain_entry){.stream = 1, .line = n + 1, .l = d[dorder[i]]};
+	for (int i = 0; i < 3; i++, n++)
+		e[n] = (struct chain_entry){.stream = 1, .line = n + 1, .l = d[dorder[i]]};
 	assert_int_equal(chain_check(e, n, &v, &f, &t), -1);
 	/* stream 0 not allowed to begin at 2 (the log is whole): seq 1 is missing below it */
 	struct chain_entry g[32];
@@ -298,8 +298,10 @@ static void test_offline(void **state)
 	make_chain(r, 2, 77);
 	memcpy(g, e, n * sizeof(*e));
 	size_t m = n;
-	g[m++] = (struct chain_entry){.stream = 0, .line = m + 1, .l = r[1]};
-	g[m++] = (struct chain_entry){.stream = 0, .line = m + 1, .l = r[2]};
+	g[m] = (struct chain_entry){.stream = 0, .line = m + 1, .l = r[1]};
+	m++;
+	g[m] = (struct chain_entry){.stream = 0, .line = m + 1, .l = r[2]};
+	m++;
 	bad = chain_check(g, m, &v, &f, &t);
 	assert_int_equal(bad, (long)n);
 	assert_int_equal(v, CHAIN_RESET);
@@ -307,7 +309,8 @@ static void test_offline(void **state)
 	/* stream 1 begins anew at 1 after its 1..3: a second seq 1 is a reset too */
 	memcpy(g, e, n * sizeof(*e));
 	m = n;
-	g[m++] = (struct chain_entry){.stream = 1, .line = m + 1, .l = r[1]};
+	g[m] = (struct chain_entry){.stream = 1, .line = m + 1, .l = r[1]};
+	m++;
 	bad = chain_check(g, m, &v, &f, &t);
 	assert_int_equal(bad, (long)n);
 	assert_int_equal(v, CHAIN_RESET);
@@ -318,7 +321,8 @@ static void test_offline(void **state)
 	struct chain_link x = c[6];
 	x.object = 999;
 	x.hash[0] ^= 1;
-	g[m++] = (struct chain_entry){.stream = 0, .line = m + 1, .l = x, .may_begin = true};
+	g[m] = (struct chain_entry){.stream = 0, .line = m + 1, .l = x, .may_begin = true};
+	m++;
 	bad = chain_check(g, m, &v, &f, &t);
 	assert_int_equal(bad, (long)n);
 	assert_int_equal(v, CHAIN_FORK);
