@@ -183,4 +183,48 @@ while IFS= read -r line; do
 done < <(grep -v '"outcome":"chain_break"' "$W/audit.jsonl") >"$W/nobreak.jsonl"
 "$RX" verify-audit "$W/nobreak.jsonl" >/dev/null 2>&1 || fail "the rewritten log's own chain does not verify"
 fork_break "$W/nobreak.jsonl"
+
+log "6. a file lost on the link while rx runs: audited lost, a break naming spool and ids"
+rm -rf "$W/out" "$W/spool" "$W/rx-state" "$W/tx-state" "$W/audit.jsonl" "$W/src"
+kill -TERM "$PROXY_PID" # part 3's, still on the port
+wait "$PROXY_PID" 2>/dev/null || true
+write_rx_config
+AFTER=keep write_tx_config "$PROXY_PORT"
+start_proxy "drop=0,seed=6"
+start_rx
+start_tx
+for i in 1 2 3; do make_file "$W/src/l$i.bin" $((6000 + i)) "l$i"; done
+stage_into_spool "$W/src/l1.bin" l1.bin
+wait_for "l1 delivered" 30 delivered l1.bin
+kill -TERM "$PROXY_PID"
+wait "$PROXY_PID" 2>/dev/null || true
+stage_into_spool "$W/src/l2.bin" l2.bin
+wait_for "l2 sent" 30 sent l2.bin
+sleep 0.5 # its last packets have left into the void
+start_proxy "drop=0,seed=7"
+stage_into_spool "$W/src/l3.bin" l3.bin
+wait_for "l3 delivered" 30 delivered l3.bin
+[ ! -e "$W/out/files/cam/l2.bin" ] || fail "l2 arrived: nothing was lost"
+read -r SESS OBJ < <(sed -n 's/.* sess=\([0-9a-f]*\) obj=\([0-9]*\) cam\/l2.bin$/\1 \2/p' "$W/tx-state/journal" | tail -n 1)
+[ -n "$SESS" ] || fail "l2 not in tx's journal"
+# the link role gives l2 up once the sender's announcements have said for 2 s that it has left
+wait_for "l2 audited lost" 10 grep -q '"outcome":"lost"' "$W/audit.jsonl"
+line=$(grep '"outcome":"lost"' "$W/audit.jsonl")
+echo "$line" | grep -q "^{\"time\":\"[^\"]*\",\"outcome\":\"lost\",.*\"session\":\"$SESS\",\"object\":$OBJ,\"sender\":\"[0-9a-f]\{16\}\",\"reason\":\"link: no packet of it arrived\"," ||
+	fail "the lost line does not name l2 as $SESS/$OBJ given up by the link: $line"
+[ "$(metric "$RX_METRICS" sluice_rx_objects_lost_total)" -eq 1 ] || fail "l2 not counted lost"
+wait_for "a chain_break line" 15 grep -q '"outcome":"chain_break"' "$W/audit.jsonl"
+line=$(grep '"outcome":"chain_break"' "$W/audit.jsonl")
+echo "$line" | grep -q "^{\"time\":\"[^\"]*\",\"outcome\":\"chain_break\",\"spool\":\"cam\",\"session\":\"$SESS\",\"object\":$OBJ,\"sender\":\"[0-9a-f]\{16\}\",\"reason\":\"missing\",\"chain_seq\":2,\"seq\":[0-9]*,\"prev\":\"[0-9a-f]\{64\}\"}$" ||
+	fail "the chain_break line does not name cam, seq 2, $SESS/$OBJ: $line"
+grep -q '"path":"l3.bin".*"chain_seq":3,"chain":"gap"' "$W/audit.jsonl" || fail "l3's line does not say it follows a gap"
+[ "$(metric "$RX_METRICS" sluice_rx_chain_breaks_total)" -eq 1 ] || fail "chain breaks not counted 1"
+rc=0
+VA || rc=$?
+[ "$rc" -eq 1 ] || { cat "$W/va.err" >&2; fail "verify-audit exited $rc on a broken chain, want 1"; }
+grep -q "spool cam: chain break: seq 2 is missing (seq 2 was object $SESS/$OBJ, as seq 3, object $SESS/[0-9]*, names it)" "$W/va.err" ||
+	fail "verify-audit does not name the break: $(cat "$W/va.err")"
+log "   $(cat "$W/va.err")"
+stop_clean "$TX_PID" sluice-tx
+stop_clean "$RX_PID" sluice-rx
 log "PASS"
