@@ -218,6 +218,19 @@ rx_link_pid() {
 }
 metric_ge() { [ "$(metric "$1" "$2")" -ge "$3" ]; }
 
+# audit_rechain OUT: the audit lines on stdin written to OUT as a forger would leave them after
+# removing some: seq renumbered from 1, each prev the SHA-256 of the line before (zeros first).
+audit_rechain() {
+	local prev="" s=0 line zero
+	zero=$(printf '0%.0s' $(seq 64))
+	while IFS= read -r line; do
+		s=$((s + 1))
+		line=$(printf '%s' "$line" | sed "s/\"seq\":[0-9]*,\"prev\":\"[0-9a-f]\{64\}\"}\$/\"seq\":$s,\"prev\":\"${prev:-$zero}\"}/")
+		printf '%s\n' "$line"
+		prev=$(printf '%s' "$line" | sha256sum | cut -c1-64)
+	done >"$1"
+}
+
 # make_file PATH SIZE [seed]: deterministic pseudo-random content
 make_file() {
 	mkdir -p "$(dirname "$1")"
