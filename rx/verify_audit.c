@@ -638,6 +638,7 @@ static int check_line(struct walk *w, const char *file, uint64_t n, const char *
 	if (!w->have_prev) {
 		static const uint8_t zero[AUDIT_HASH_LEN];
 		w->partial = seq != 1;
+		evverify_whole(w->ev, seq == 1);
 		if (seq == 1 && sodium_memcmp(prev, zero, sizeof(zero)) != 0) {
 			fprintf(stderr, "%s: seq 1 whose prev is not zero\n", loc);
 			goto out;

@@ -30,6 +30,7 @@ struct evverify {
 	size_t nchains;
 	uint64_t batches;
 	bool broke; /* a break was named: report no more */
+	bool whole; /* the log begins at audit seq 1: each source's first batch is seen */
 	const char *source; /* of the break being reported */
 };
 
@@ -199,6 +200,19 @@ int evverify_line(struct evverify *v, size_t file, uint64_t line, json_t *o)
 	struct evchain *c = chain_of(v, source);
 	if (!c)
 		return say(v, tag, source, "out of memory");
+	/* rx notes where it began following a source ("chain followed from here"), or, when that
+	 * batch is a sender restart's, says that instead: only there may a whole log's source
+	 * begin above batch 1. */
+	const char *reason = json_string_value(json_object_get(o, "reason"));
+	if (v->whole && !c->have && r.batch > 1 && !(r.flags & EVCHAIN_RESTART) &&
+	    !(reason && strcmp(reason, "chain followed from here") == 0)) {
+		if (r.batch > 2)
+			return say(v, tag, source, "chain break: batches 1..%" PRIu64 " missing before "
+				   "batch %" PRIu64 ", the first of the source in a log that begins "
+				   "at seq 1", r.batch - 1, r.batch);
+		return say(v, tag, source, "chain break: batch 1 missing before batch 2, the first "
+			   "of the source in a log that begins at seq 1");
+	}
 	uint8_t h[EVCHAIN_HASH_LEN];
 	evchain_hash(raw, len, h);
 	v->source = source;
@@ -238,6 +252,8 @@ int evverify_finish(struct evverify *v)
 	missing(v, &first, src);
 	return 1;
 }
+
+void evverify_whole(struct evverify *v, bool whole) { v->whole = whole; }
 
 uint64_t evverify_batches(const struct evverify *v) { return v->batches; }
 

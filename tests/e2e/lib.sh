@@ -218,6 +218,102 @@ rx_link_pid() {
 }
 metric_ge() { [ "$(metric "$1" "$2")" -ge "$3" ]; }
 
+# audit_rechain OUT: the audit lines on stdin written to OUT as a forger would leave them after
+# removing some: seq renumbered from 1, each prev the SHA-256 of the line before (zeros first).
+audit_rechain() {
+	local prev="" s=0 line zero
+	zero=$(printf '0%.0s' $(seq 64))
+	while IFS= read -r line; do
+		s=$((s + 1))
+		line=$(printf '%s' "$line" | sed "s/\"seq\":[0-9]*,\"prev\":\"[0-9a-f]\{64\}\"}\$/\"seq\":$s,\"prev\":\"${prev:-$zero}\"}/")
+		printf '%s\n' "$line"
+		prev=$(printf '%s' "$line" | sha256sum | cut -c1-64)
+	done >"$1"
+}
+
+# batch_accounted N EXACT: waits up to 30 s (by the clock: each check takes a while) until
+# each file d1..dN.bin of $W/d is delivered intact under out/files/cam or named by a lost
+# audit line (by path, or by the session and object id tx's journal has), not both, and
+# sluice_rx_objects_lost_total equals the ids the lost lines name; with EXACT 1, a file not
+# delivered must be named by exactly one lost line, naming it alone. Leaves "ok DELIVERED LOST"
+# in $W/check.txt.
+batch_accounted() {
+	local t0=$SECONDS
+	until batch_check "$1" "$2" >"$W/check.txt"; do
+		[ "$SECONDS" -lt $((t0 + 30)) ] || {
+			grep '"lost"' "$W/audit.jsonl" >&2 || true
+			fail "batch d not accounted for within 30 s: $(cat "$W/check.txt")"
+		}
+		sleep 0.5
+	done
+}
+batch_check() {
+	python3 - "$W" "$1" "$2" "$(metric "$RX_METRICS" sluice_rx_objects_lost_total)" <<'PY'
+import json, os, sys, filecmp
+w, n, exact, counted = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1", int(float(sys.argv[4]))
+ids = {}  # d$i.bin -> (session, object), from tx's journal
+for line in open(os.path.join(w, "tx-state/journal")):
+    f = line.split()
+    sess = [x[5:] for x in f if x.startswith("sess=")]
+    obj = [x[4:] for x in f if x.startswith("obj=")]
+    if sess and obj and f[-1].startswith("cam/d"):
+        ids[f[-1][4:]] = (sess[0], int(obj[0]))
+lost, lost_ids = [], 0
+for line in open(os.path.join(w, "audit.jsonl")):
+    r = json.loads(line)
+    if r.get("outcome") == "lost":
+        lost.append(r)
+        lost_ids += r.get("object_last", r["object"]) - r["object"] + 1
+delivered = nlost = 0
+for i in range(1, n + 1):
+    name = "d%d.bin" % i
+    sess, obj = ids.get(name, (None, None))
+    mine = [r for r in lost if r.get("path") == name or (r["session"] == sess and
+            r["object"] <= obj <= r.get("object_last", r["object"]))]
+    out = os.path.join(w, "out/files/cam", name)
+    ok = os.path.exists(out) and filecmp.cmp(os.path.join(w, "d", name), out, shallow=False)
+    if os.path.exists(out) and not ok:
+        print("%s is under its final name but not intact" % name); sys.exit(1)
+    if ok and mine:
+        print("%s delivered intact, yet audited lost: %s" % (name, mine)); sys.exit(1)
+    if not ok and not mine:
+        print("%s (session %s object %s) neither delivered nor audited lost" % (name, sess, obj)); sys.exit(1)
+    if not ok and exact and len(mine) != 1:
+        print("%s (session %s object %s) not delivered and in %d lost lines" % (name, sess, obj, len(mine))); sys.exit(1)
+    if not ok and exact and (mine[0].get("object_last", mine[0]["object"]) != mine[0]["object"] or
+                             mine[0].get("path") != name):
+        print("%s: its lost line does not name it on its own: %s" % (name, mine[0])); sys.exit(1)
+    delivered += ok
+    nlost += not ok
+if counted != lost_ids:
+    print("sluice_rx_objects_lost_total %d, but lost lines name %d ids" % (counted, lost_ids)); sys.exit(1)
+print("ok %d %d" % (delivered, nlost))
+PY
+}
+
+# stop_rx_while_stopped PID ROLE: SIGSTOP the rx child PID (its ROLE: deliver, link), then
+# SIGTERM rx: it must end within 2 s, exit 0 or 1, and log the stall ("the ROLE process sent
+# no heartbeat for"). Sets STOP_MS (the time it took, at most) and STOP_RC.
+stop_rx_while_stopped() {
+	local n i=0
+	n=$(grep -c "the $2 process sent no heartbeat for" "$W/rx.log" || true)
+	kill -STOP "$1"
+	sleep 0.5
+	kill -TERM "$RX_PID"
+	while kill -0 "$RX_PID" 2>/dev/null; do
+		i=$((i + 1))
+		[ "$i" -le 20 ] || fail "rx did not stop within 2 s of SIGTERM with its $2 process stopped"
+		sleep 0.1
+	done
+	STOP_RC=0
+	wait "$RX_PID" || STOP_RC=$?
+	[ "$STOP_RC" = 0 ] || [ "$STOP_RC" = 1 ] || fail "rx exited $STOP_RC"
+	[ "$(grep -c "the $2 process sent no heartbeat for" "$W/rx.log")" -gt "$n" ] ||
+		fail "the stall at the stop is not logged"
+	# shellcheck disable=SC2034 # read by the caller
+	STOP_MS=$((i * 100))
+}
+
 # make_file PATH SIZE [seed]: deterministic pseudo-random content
 make_file() {
 	mkdir -p "$(dirname "$1")"

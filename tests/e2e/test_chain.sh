@@ -26,6 +26,46 @@ for i in 1 2 3 4 5; do make_file "$W/src/a$i.bin" $((20000 + i * 1000)) "a$i"; d
 delivered() { cmp -s "$W/src/$1" "$W/out/files/cam/$1"; }
 sent() { grep -q "sent cam/$1" "$W/tx.log"; }
 VA() { "$RX" verify-audit "$W/audit.jsonl" --sender "$W/keys/tx.pub" >"$W/va.out" 2>"$W/va.err"; }
+# journal_ids NAME: SESS and OBJ, the session and object id tx's journal has for cam/NAME.
+journal_ids() {
+	read -r SESS OBJ < <(sed -n "s/.* sess=\([0-9a-f]*\) obj=\([0-9]*\) cam\/$1\$/\1 \2/p" "$W/tx-state/journal" | tail -n 1)
+	[ -n "$SESS" ] || fail "$1 not in tx's journal"
+}
+# missing_break SEQ NEXT: the file at chain seq SEQ (SESS/OBJ) never arrived: the audit has one
+# chain_break "missing" line naming spool cam, SEQ and those ids (a gap is a break once it has
+# stayed open 5 s, rx/deliver/chain.c), NEXT's line says it follows a gap, the break is counted
+# once, and verify-audit exits 1 naming the spool, the seq and the ids.
+missing_break() {
+	local seq=$1 next=$2 line rc=0
+	wait_for "a chain_break line" 15 grep -q '"outcome":"chain_break"' "$W/audit.jsonl"
+	line=$(grep '"outcome":"chain_break"' "$W/audit.jsonl")
+	echo "$line" | grep -q "^{\"time\":\"[^\"]*\",\"outcome\":\"chain_break\",\"spool\":\"cam\",\"session\":\"$SESS\",\"object\":$OBJ,\"sender\":\"[0-9a-f]\{16\}\",\"reason\":\"missing\",\"chain_seq\":$seq,\"seq\":[0-9]*,\"prev\":\"[0-9a-f]\{64\}\"}$" ||
+		fail "the chain_break line does not name cam, seq $seq, $SESS/$OBJ: $line"
+	grep -q "\"path\":\"$next\".*\"chain_seq\":$((seq + 1)),\"chain\":\"gap\"" "$W/audit.jsonl" ||
+		fail "$next's line does not say it follows a gap"
+	[ "$(metric "$RX_METRICS" sluice_rx_chain_breaks_total)" -eq 1 ] || fail "chain breaks not counted once"
+	VA || rc=$?
+	[ "$rc" -eq 1 ] || { cat "$W/va.err" >&2; fail "verify-audit exited $rc on a broken chain, want 1"; }
+	grep -q "spool cam: chain break: seq $seq is missing (seq $seq was object $SESS/$OBJ, as seq $((seq + 1)), object $SESS/[0-9]*, names it)" "$W/va.err" ||
+		fail "verify-audit does not name the break: $(cat "$W/va.err")"
+	log "   $(cat "$W/va.err")"
+}
+# named_break FILE WHAT PATTERN: verify-audit --sender exits 1 on FILE, naming the break.
+named_break() {
+	local rc=0
+	"$RX" verify-audit "$1" --sender "$W/keys/tx.pub" >"$W/va.out" 2>"$W/va.err" || rc=$?
+	[ "$rc" -eq 1 ] || { cat "$W/va.err" "$W/va.out" >&2; fail "$1: verify-audit exited $rc on $2, want 1"; }
+	grep -q "$3" "$W/va.err" || fail "verify-audit does not name $2: $(cat "$W/va.err")"
+	log "   $(cat "$W/va.err")"
+}
+# offline_break WHAT PATTERN: named in the audit log, and still once rx's chain_break lines are
+# removed, the seqs renumbered and the line chain recomputed.
+offline_break() {
+	named_break "$W/audit.jsonl" "$1" "$2"
+	grep -v '"outcome":"chain_break"' "$W/audit.jsonl" | audit_rechain "$W/nobreak.jsonl"
+	"$RX" verify-audit "$W/nobreak.jsonl" >/dev/null 2>&1 || fail "the rewritten log's own chain does not verify"
+	named_break "$W/nobreak.jsonl" "$1" "$2"
+}
 
 log "1. tx and rx restarts between files: one chain"
 start_rx
@@ -70,22 +110,8 @@ wait_for "rx rejoined the session" 10 metric_ge "$RX_METRICS" sluice_rx_link_up 
 stage_into_spool "$W/src/a5.bin" a5.bin
 wait_for "a5 delivered" 30 delivered a5.bin
 [ ! -e "$W/out/files/cam/a4.bin" ] || fail "a4 arrived: nothing was lost"
-# a4's session and object id, from tx's journal
-read -r SESS OBJ < <(sed -n 's/.* sess=\([0-9a-f]*\) obj=\([0-9]*\) cam\/a4.bin$/\1 \2/p' "$W/tx-state/journal" | tail -n 1)
-[ -n "$SESS" ] || fail "a4 not in tx's journal"
-# a gap is a break once it has stayed open 5 s (rx/deliver/chain.c)
-wait_for "a chain_break line" 15 grep -q '"outcome":"chain_break"' "$W/audit.jsonl"
-line=$(grep '"outcome":"chain_break"' "$W/audit.jsonl")
-echo "$line" | grep -q "^{\"time\":\"[^\"]*\",\"outcome\":\"chain_break\",\"spool\":\"cam\",\"session\":\"$SESS\",\"object\":$OBJ,\"sender\":\"[0-9a-f]\{16\}\",\"reason\":\"missing\",\"chain_seq\":4,\"seq\":[0-9]*,\"prev\":\"[0-9a-f]\{64\}\"}$" ||
-	fail "the chain_break line does not name cam, seq 4, $SESS/$OBJ: $line"
-grep -q '"path":"a5.bin".*"chain_seq":5,"chain":"gap"' "$W/audit.jsonl" || fail "a5's line does not say it follows a gap"
-[ "$(metric "$RX_METRICS" sluice_rx_chain_breaks_total)" -eq 1 ] || fail "chain breaks not counted"
-rc=0
-VA || rc=$?
-[ "$rc" -eq 1 ] || { cat "$W/va.err" >&2; fail "verify-audit exited $rc on a broken chain, want 1"; }
-grep -q "spool cam: chain break: seq 4 is missing (seq 4 was object $SESS/$OBJ" "$W/va.err" ||
-	fail "verify-audit does not name the break: $(cat "$W/va.err")"
-log "   $(cat "$W/va.err")"
+journal_ids a4.bin
+missing_break 4 a5.bin
 stop_clean "$TX_PID" sluice-tx
 stop_clean "$RX_PID" sluice-rx
 
@@ -122,25 +148,7 @@ wait_for "r1 audited" 5 grep -q '"path":"r1.bin"' "$W/audit.jsonl"
 wait_for "a reset chain_break line" 5 grep -q '"outcome":"chain_break".*"reason":"reset"' "$W/audit.jsonl"
 stop_clean "$TX_PID" sluice-tx
 stop_clean "$RX_PID" sluice-rx
-reset_break() {
-	local f=$1 rc=0
-	"$RX" verify-audit "$f" --sender "$W/keys/tx.pub" >"$W/va.out" 2>"$W/va.err" || rc=$?
-	[ "$rc" -eq 1 ] || { cat "$W/va.err" "$W/va.out" >&2; fail "$f: verify-audit exited $rc on a reset, want 1"; }
-	grep -q "spool cam: chain break: seq 1 again (object [0-9a-f]\{16\}/[0-9]*) after seq 150: the sender began its chain anew" "$W/va.err" ||
-		fail "verify-audit does not name the reset: $(cat "$W/va.err")"
-	log "   $(cat "$W/va.err")"
-}
-reset_break "$W/audit.jsonl"
-# rx's chain_break line removed, seqs renumbered and the chain recomputed: still a break
-prev="" s=0
-while IFS= read -r line; do
-	s=$((s + 1))
-	line=$(printf '%s' "$line" | sed "s/\"seq\":[0-9]*,\"prev\":\"[0-9a-f]\{64\}\"}\$/\"seq\":$s,\"prev\":\"${prev:-$(printf '0%.0s' $(seq 64))}\"}/")
-	printf '%s\n' "$line"
-	prev=$(printf '%s' "$line" | sha256sum | cut -c1-64)
-done < <(grep -v '"outcome":"chain_break"' "$W/audit.jsonl") >"$W/nobreak.jsonl"
-"$RX" verify-audit "$W/nobreak.jsonl" >/dev/null 2>&1 || fail "the rewritten log's own chain does not verify"
-reset_break "$W/nobreak.jsonl"
+offline_break "a reset" "spool cam: chain break: seq 1 again (object [0-9a-f]\{16\}/[0-9]*) after seq 150: the sender began its chain anew"
 
 log "5. the sender's STATE/chain restored from an old copy: seq 2 sent twice, a fork"
 rm -rf "$W/out" "$W/spool" "$W/rx-state" "$W/tx-state" "$W/audit.jsonl"
@@ -165,22 +173,37 @@ wait_for "k3 audited" 5 grep -q '"path":"k3.bin"' "$W/audit.jsonl"
 wait_for "a fork chain_break line" 5 grep -q '"outcome":"chain_break".*"reason":"fork"' "$W/audit.jsonl"
 stop_clean "$TX_PID" sluice-tx
 stop_clean "$RX_PID" sluice-rx
-fork_break() {
-	local f=$1 rc=0
-	"$RX" verify-audit "$f" --sender "$W/keys/tx.pub" >"$W/va.out" 2>"$W/va.err" || rc=$?
-	[ "$rc" -eq 1 ] || { cat "$W/va.err" "$W/va.out" >&2; fail "$f: verify-audit exited $rc on a fork, want 1"; }
-	grep -q "spool cam: chain break: seq 2 held by two manifests (object [0-9a-f]\{16\}/[0-9]*, and here object [0-9a-f]\{16\}/[0-9]*): a fork" "$W/va.err" ||
-		fail "verify-audit does not name the fork: $(cat "$W/va.err")"
-	log "   $(cat "$W/va.err")"
-}
-fork_break "$W/audit.jsonl"
-prev="" s=0
-while IFS= read -r line; do
-	s=$((s + 1))
-	line=$(printf '%s' "$line" | sed "s/\"seq\":[0-9]*,\"prev\":\"[0-9a-f]\{64\}\"}\$/\"seq\":$s,\"prev\":\"${prev:-$(printf '0%.0s' $(seq 64))}\"}/")
-	printf '%s\n' "$line"
-	prev=$(printf '%s' "$line" | sha256sum | cut -c1-64)
-done < <(grep -v '"outcome":"chain_break"' "$W/audit.jsonl") >"$W/nobreak.jsonl"
-"$RX" verify-audit "$W/nobreak.jsonl" >/dev/null 2>&1 || fail "the rewritten log's own chain does not verify"
-fork_break "$W/nobreak.jsonl"
+offline_break "a fork" "spool cam: chain break: seq 2 held by two manifests (object [0-9a-f]\{16\}/[0-9]*, and here object [0-9a-f]\{16\}/[0-9]*): a fork"
+
+log "6. a file lost on the link while rx runs: audited lost, a break naming spool and ids"
+rm -rf "$W/out" "$W/spool" "$W/rx-state" "$W/tx-state" "$W/audit.jsonl" "$W/src"
+kill -TERM "$PROXY_PID" # part 3's, still on the port
+wait "$PROXY_PID" 2>/dev/null || true
+write_rx_config
+AFTER=keep write_tx_config "$PROXY_PORT"
+start_proxy "drop=0,seed=6"
+start_rx
+start_tx
+for i in 1 2 3; do make_file "$W/src/l$i.bin" $((6000 + i)) "l$i"; done
+stage_into_spool "$W/src/l1.bin" l1.bin
+wait_for "l1 delivered" 30 delivered l1.bin
+kill -TERM "$PROXY_PID"
+wait "$PROXY_PID" 2>/dev/null || true
+stage_into_spool "$W/src/l2.bin" l2.bin
+wait_for "l2 sent" 30 sent l2.bin
+sleep 0.5 # its last packets have left into the void
+start_proxy "drop=0,seed=7"
+stage_into_spool "$W/src/l3.bin" l3.bin
+wait_for "l3 delivered" 30 delivered l3.bin
+[ ! -e "$W/out/files/cam/l2.bin" ] || fail "l2 arrived: nothing was lost"
+journal_ids l2.bin
+# the link role gives l2 up once the sender's announcements have said for 2 s that it has left
+wait_for "l2 audited lost" 10 grep -q '"outcome":"lost"' "$W/audit.jsonl"
+line=$(grep '"outcome":"lost"' "$W/audit.jsonl")
+echo "$line" | grep -q "^{\"time\":\"[^\"]*\",\"outcome\":\"lost\",.*\"session\":\"$SESS\",\"object\":$OBJ,\"sender\":\"[0-9a-f]\{16\}\",\"reason\":\"link: no packet of it arrived\"," ||
+	fail "the lost line does not name l2 as $SESS/$OBJ given up by the link: $line"
+[ "$(metric "$RX_METRICS" sluice_rx_objects_lost_total)" -eq 1 ] || fail "l2 not counted lost"
+missing_break 2 l3.bin
+stop_clean "$TX_PID" sluice-tx
+stop_clean "$RX_PID" sluice-rx
 log "PASS"

@@ -47,58 +47,9 @@ grep -q "the deliver process was killed by signal 9" "$W/rx.log" || fail "the de
 	fail "deliver restarts: $(metric "$RX_METRICS" sluice_rx_deliver_restarts_total)"
 wait_for "tx done with batch d" 60 bash -c "[ \$(grep -c ' cam/d' '$W/tx-state/journal') -ge $N ]"
 
-T0=$SECONDS
-# check: prints "ok DELIVERED LOST" when every file is accounted for exactly once, else why not.
-check() {
-	python3 - "$W" "$N" "$(metric "$RX_METRICS" sluice_rx_objects_lost_total)" <<'PY'
-import json, os, sys, filecmp
-w, n, counted = sys.argv[1], int(sys.argv[2]), int(float(sys.argv[3]))
-ids = {}  # d$i.bin -> (session, object), from tx's journal
-for line in open(os.path.join(w, "tx-state/journal")):
-    f = line.split()
-    sess = [x[5:] for x in f if x.startswith("sess=")]
-    obj = [x[4:] for x in f if x.startswith("obj=")]
-    if sess and obj and f[-1].startswith("cam/d"):
-        ids[f[-1][4:]] = (sess[0], int(obj[0]))
-lost, lost_ids = [], 0
-for line in open(os.path.join(w, "audit.jsonl")):
-    r = json.loads(line)
-    if r.get("outcome") == "lost":
-        lost.append(r)
-        lost_ids += r.get("object_last", r["object"]) - r["object"] + 1
-delivered = nlost = 0
-for i in range(1, n + 1):
-    name = "d%d.bin" % i
-    sess, obj = ids.get(name, (None, None))
-    mine = [r for r in lost if r.get("path") == name or (r["session"] == sess and
-            r["object"] <= obj <= r.get("object_last", r["object"]))]
-    out = os.path.join(w, "out/files/cam", name)
-    ok = os.path.exists(out) and filecmp.cmp(os.path.join(w, "d", name), out, shallow=False)
-    if os.path.exists(out) and not ok:
-        print("%s is under its final name but not intact" % name); sys.exit(1)
-    if ok and mine:
-        print("%s delivered intact, yet audited lost: %s" % (name, mine)); sys.exit(1)
-    if not ok and len(mine) != 1:
-        print("%s (session %s object %s) not delivered and in %d lost lines" % (name, sess, obj, len(mine))); sys.exit(1)
-    if not ok and (mine[0].get("object_last", mine[0]["object"]) != mine[0]["object"] or
-                   mine[0].get("path") != name):
-        print("%s: its lost line does not name it on its own: %s" % (name, mine[0])); sys.exit(1)
-    delivered += ok
-    nlost += not ok
-if counted != lost_ids:
-    print("sluice_rx_objects_lost_total %d, but lost lines name %d ids" % (counted, lost_ids)); sys.exit(1)
-print("ok %d %d" % (delivered, nlost))
-PY
-}
-# Up to 30 s by the clock (each check takes a while): the link process gives an unfinished id
-# up 2 s after the sender is done with it.
-until check >"$W/check.txt"; do
-	[ "$SECONDS" -lt $((T0 + 30)) ] || {
-		grep '"lost"' "$W/audit.jsonl" >&2 || true
-		fail "batch d not accounted for within 30 s: $(cat "$W/check.txt")"
-	}
-	sleep 0.5
-done
+# Each file of batch d delivered intact or named by exactly one lost line, on its own; up to
+# 30 s: the link process gives an unfinished id up 2 s after the sender is done with it.
+batch_accounted "$N" 1
 read -r _ got lostn <"$W/check.txt"
 log "batch d: $got delivered intact, $lostn audited lost one by one and counted"
 held_ids=$(awk 'NR > 1 { split($NF, a, "-"); print a[2] }' "$W/tmp-at-kill.txt")

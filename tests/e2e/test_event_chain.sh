@@ -9,6 +9,8 @@
 #     two, nothing lost: every batch has an "events" audit line with its signed record, the
 #     first after the tx restart says so, there is no chain_break, and
 #     `verify-audit --sender` exits 0 having verified every batch;
+#     then the first two batches' lines removed from that whole log, its line chain recomputed:
+#     verify-audit exits 1 naming the source and batches 1..2;
 #  2. the proxy stopped while 20 events are sent (their batches lost on the link), then
 #     started again for 30 more: rx audits a chain_break naming the source, the missing batch
 #     seqs and the event seqs they held, counts it, and verify-audit exits 1 naming the same.
@@ -57,6 +59,27 @@ grep -q "events: $batches event batches verified with the sender keys and chaine
 	fail "summary: $(cat "$W/va.out")"
 log "1 ok: $(tail -n 1 "$W/va.out")"
 log "   $(grep '"outcome":"events"' "$W/audit.jsonl" | awk '{ s += length($0) + 1 } END { printf "%d events lines, %.0f bytes each on average", NR, s / NR }')"
+
+log "1b. the source's first batches removed from the whole log, its line chain recomputed"
+# The log begins at seq 1, so each source must begin at batch 1 or where rx said it began
+# following the chain; the first batch after the tx restart says so, so two of run 1 go.
+awk '/"outcome":"events"/ && n++ < 2 { next } 1' "$W/audit.jsonl" | audit_rechain "$W/headless.jsonl"
+ln=$(grep -n '"outcome":"events"' "$W/headless.jsonl" | head -n 1 | cut -d: -f1)
+first=$(sed -n "${ln}p" "$W/headless.jsonl")
+! printf '%s' "$first" | grep -q '"reason"' || fail "run 1 had fewer than 3 batches: $first"
+b=$(printf '%s' "$first" | sed 's/.*"batch":\([0-9]*\),.*/\1/')
+[ "$b" -eq 3 ] || fail "the first batch left is $b, want 3"
+# with and without --sender (the records' chain is checked either way); the line chain itself
+# is whole, or verify-audit would stop at an earlier line
+for keys in "--sender $W/keys/tx.pub" ""; do
+	rc=0
+	# shellcheck disable=SC2086 # keys: an option and its file, or nothing
+	"$RX" verify-audit "$W/headless.jsonl" $keys >"$W/va.out" 2>"$W/va.err" || rc=$?
+	[ "$rc" -eq 1 ] || { cat "$W/va.err" "$W/va.out" >&2; fail "verify-audit $keys exited $rc on a source without its first batches, want 1"; }
+	[ "$(cat "$W/va.err")" = "$W/headless.jsonl:$ln: source vms: chain break: batches 1..2 missing before batch 3, the first of the source in a log that begins at seq 1" ] ||
+		fail "verify-audit $keys does not name the missing first batches: $(cat "$W/va.err")"
+done
+log "1b ok: $(cat "$W/va.err")"
 
 log "2. batches lost on the link"
 before=$(grep -c '"outcome":"events"' "$W/audit.jsonl")

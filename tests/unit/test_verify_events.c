@@ -4,12 +4,15 @@
  * rx/verify_events.{h,c}, verify-audit's check of event-batch chains, on lines built here as
  * rx writes them (records signed with a test key): an intact chain recorded out of order passes;
  * a batch missing with no chain_break line is named at the end, at the line of the batch after
- * it, with its event seqs; a recorded chain_break is named at its line; a record signed by
- * another key, a line that says another batch than its record, a record that is not base64 and
- * a batch recorded twice are each named. Messages are read back from stderr.
+ * it, with its event seqs; in a whole log, a source beginning above batch 1 is named unless rx
+ * noted that it began following the chain there; a recorded chain_break is named at its line;
+ * a record signed by another key, a line that says another batch than its record, a record
+ * that is not base64 and a batch recorded twice are each named. Messages are read back from
+ * stderr.
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
@@ -40,9 +43,12 @@ static int setup(void **st)
 	return 0;
 }
 
-/* Records of batches 1..n of "vms", 10 events each (batch k: 10(k-1)..10k-1). */
+/* Records of batches 1..n of "vms", 10 events each (batch k: 10(k-1)..10k-1); batch
+ * flag_batch has flags flag_bits. */
 static uint8_t recs[12][EVCHAIN_MAX_LEN];
 static int lens[12];
+static int flag_batch;
+static uint8_t flag_bits;
 
 static void make(int n, const uint8_t *key)
 {
@@ -50,7 +56,8 @@ static void make(int n, const uint8_t *key)
 	for (int k = 1; k <= n; k++) {
 		struct evchain_rec r = {.count = 10, .stream = 5, .batch = (uint64_t)k,
 					.first = 10u * (k - 1), .last = 10u * k - 1,
-					.after = 10u * (k - 1)};
+					.after = 10u * (k - 1),
+					.flags = k == flag_batch ? flag_bits : 0};
 		memcpy(r.prev, prev, 32);
 		strcpy(r.source, "vms");
 		lens[k] = evchain_sign(&r, key, recs[k], sizeof(recs[k]));
@@ -93,16 +100,20 @@ static const char *captured(void)
 	return errbuf;
 }
 
-/* Feed lines (batch k for each k in order; 0 ends), then finish: the status. */
-static int run(const int *order, const char **msg)
+/* Feed lines (batch k for each k in order, -k: the line says batch 99; 0 ends), the first
+ * with reason when not NULL, in a log that is whole or not; then finish: the status. */
+static int run_log(bool whole, const char *reason, const int *order, const char **msg)
 {
 	struct evverify *v = evverify_new(files, (const uint8_t(*)[32])pk, (const char(*)[17])fp, 1);
 	assert_non_null(v);
+	evverify_whole(v, whole);
 	capture();
 	int rc = 0;
 	uint64_t n = 0;
 	for (; !rc && order[n]; n++) {
 		json_t *o = line(order[n] > 0 ? order[n] : -order[n], order[n] > 0 ? order[n] : 99);
+		if (n == 0 && reason)
+			json_object_set_new(o, "reason", json_string(reason));
 		rc = evverify_line(v, 0, n + 1, o);
 		json_decref(o);
 	}
@@ -112,6 +123,8 @@ static int run(const int *order, const char **msg)
 	evverify_free(v);
 	return rc;
 }
+
+static int run(const int *order, const char **msg) { return run_log(false, NULL, order, msg); }
 
 static void test_intact_and_reordered(void **st)
 {
@@ -132,6 +145,38 @@ static void test_missing_unrecorded(void **st)
 	assert_int_equal(run(order, &msg), 1);
 	assert_string_equal(msg, "audit.jsonl:3: source vms: chain break: batches 3..4 missing "
 				 "(events 20..39)\n");
+}
+
+static void test_whole_log_begins_at_batch_1(void **st)
+{
+	(void)st;
+	const char *msg;
+	const int all[] = {1, 2, 3, 4, 5, 6, 0}, from2[] = {2, 3, 4, 5, 6, 0},
+		  from3[] = {3, 4, 5, 6, 0};
+	make(6, sk);
+	assert_int_equal(run_log(true, "chain followed from here", all, &msg), 0);
+	assert_int_equal(run_log(true, NULL, all, &msg), 0);
+	/* the first lines removed from a whole log */
+	assert_int_equal(run_log(true, NULL, from3, &msg), 1);
+	assert_string_equal(msg, "audit.jsonl:1: source vms: chain break: batches 1..2 missing "
+				 "before batch 3, the first of the source in a log that begins at "
+				 "seq 1\n");
+	assert_int_equal(run_log(true, NULL, from2, &msg), 1);
+	assert_string_equal(msg, "audit.jsonl:1: source vms: chain break: batch 1 missing before "
+				 "batch 2, the first of the source in a log that begins at seq 1\n");
+	/* rx began following the chain at batch 3, or the log is given from its middle */
+	assert_int_equal(run_log(true, "chain followed from here", from3, &msg), 0);
+	assert_string_equal(msg, "");
+	assert_int_equal(run_log(false, NULL, from3, &msg), 0);
+	/* another reason is not rx's note of where it began */
+	assert_int_equal(run_log(true, "something else", from3, &msg), 1);
+	/* a sender restart's batch, which rx notes instead ("sender restarted; ...") */
+	flag_batch = 3;
+	flag_bits = EVCHAIN_RESTART;
+	make(6, sk);
+	flag_batch = 0;
+	assert_int_equal(run_log(true, "sender restarted; the chain goes on", from3, &msg), 0);
+	assert_string_equal(msg, "");
 }
 
 static void test_recorded_break(void **st)
@@ -192,6 +237,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_intact_and_reordered),
 		cmocka_unit_test(test_missing_unrecorded),
+		cmocka_unit_test(test_whole_log_begins_at_batch_1),
 		cmocka_unit_test(test_recorded_break),
 		cmocka_unit_test(test_forged_and_altered),
 	};
