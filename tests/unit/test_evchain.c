@@ -342,8 +342,8 @@ static void test_save_load(void **st)
 		"sluice-evchain 1 sender=0123456789abcdef stream=0000000000000005 next=-1 event=3 last=-\n",
 		"sluice-evchain 1 sender=0123456789abcdef stream=0000000000000005 next=+4 event=3 last=-\n",
 		"sluice-evchain 1 sender=0123456789abcdef stream=0000000000000005 next=4 event=-1 last=-\n",
-		"sluice-evchain 1 sender=0123456789abcdef stream=0000000000000005 "
-		"next=9223372036854775809 event=3 last=-\n",
+		("sluice-evchain 1 sender=0123456789abcdef stream=0000000000000005 "
+		 "next=9223372036854775809 event=3 last=-\n"),
 	};
 	const char *good = "sluice-evchain 1 sender=0123456789abcdef stream=0000000000000005 next=4 "
 			   "event=3 last=-\n";
