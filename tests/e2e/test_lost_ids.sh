@@ -83,7 +83,8 @@ kill -9 "$TX_PID"; wait "$TX_PID" 2>/dev/null || true
 start_tx
 start_rx
 wait_for "the unaccounted session counted" 10 metric_ge "$RX_METRICS" sluice_rx_sessions_unaccounted_total 1
-grep -q '"outcome":"session".*previous session not accounted for' "$W/audit.jsonl" || fail "no audit line for it"
+# the link process counts it; the deliver process writes the audit line a moment later
+wait_for "its audit line" 10 grep -q '"outcome":"session".*previous session not accounted for' "$W/audit.jsonl"
 grep -q 'how far its previous session .* got is not known' "$W/rx.log" || fail "no log line for it"
 stop_clean "$TX_PID" tx
 stop_clean "$RX_PID" rx
