@@ -16,6 +16,22 @@ bool idwin_has(const struct idwin *w, uint64_t id)
 	return w->bits[i >> 3] & (1u << (i & 7));
 }
 
+/* Bit j of the result: id from + j resolved. from >= base and from + 64 <= base +
+ * RESOLVED_WINDOW, so all 64 ids are in the window: eight bytes of the ring (nine when from is
+ * not on a byte), instead of 64 lookups. */
+uint64_t idwin_word(const struct idwin *w, uint64_t from)
+{
+	uint32_t p = (uint32_t)(from % RESOLVED_WINDOW), byte = p >> 3, sh = p & 7;
+	uint64_t v = 0;
+	for (uint32_t k = 0; k < 8; k++)
+		v |= (uint64_t)w->bits[(byte + k) % (RESOLVED_WINDOW / 8)] << (8 * k);
+	if (sh) {
+		v >>= sh;
+		v |= (uint64_t)w->bits[(byte + 8) % (RESOLVED_WINDOW / 8)] << (64 - sh);
+	}
+	return v;
+}
+
 /* Every id below base resolved, none above. */
 void idwin_reset(struct idwin *w, uint64_t base)
 {
@@ -33,6 +49,16 @@ static void idwin_advance(struct idwin *w)
 		w->bits[j >> 3] &= (uint8_t)~(1u << (j & 7));
 		w->base++;
 	}
+}
+
+/* Starts over at base with the ids base + b resolved for each bit b of above[b / 64] (n words,
+ * n * 64 <= RESOLVED_WINDOW): what idwin_set of each would give, the zero words skipped. */
+void idwin_load(struct idwin *w, uint64_t base, const uint64_t *above, size_t n)
+{
+	idwin_reset(w, base);
+	for (size_t i = 0; i < n; i++)
+		for (uint64_t v = above[i]; v; v &= v - 1)
+			idwin_set(w, base + i * 64 + (uint64_t)__builtin_ctzll(v));
 }
 
 void idwin_set(struct idwin *w, uint64_t id)

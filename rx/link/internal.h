@@ -230,6 +230,8 @@ bool idwin_has(const struct idwin *w, uint64_t id);
 void idwin_reset(struct idwin *w, uint64_t base);
 void idwin_set(struct idwin *w, uint64_t id);
 void idwin_set_range(struct idwin *w, uint64_t first, uint64_t end);
+uint64_t idwin_word(const struct idwin *w, uint64_t from);
+void idwin_load(struct idwin *w, uint64_t base, const uint64_t *above, size_t n);
 bool id_resolved(struct rsession *s, uint64_t id);
 void id_set_resolved(struct rsession *s, uint64_t id);
 

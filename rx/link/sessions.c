@@ -66,10 +66,7 @@ static void open_ids(struct linkrole *l, struct sender_state *ss, struct rsessio
 	if (rejoin && ss->base) {
 		from = ss->base;
 		why = "sent while this receiver was stopped";
-		idwin_reset(&s->files, from);
-		for (unsigned b = 0; b < SAVED_ABOVE; b++)
-			if (ss->above[b / 64] & (1ull << (b % 64)))
-				idwin_set(&s->files, from + b);
+		idwin_load(&s->files, from, ss->above, SAVED_ABOVE / 64);
 	}
 	uint64_t to = pending_floor(l, s, done);
 	if (to > s->files.base)
@@ -110,10 +107,7 @@ static bool account_prev(struct linkrole *l, struct sender_state *ss, const stru
 		log_rl(LOG_ERROR, "out of memory accounting for session %016" PRIx64, a->prev_session);
 		return true;
 	}
-	idwin_reset(&gone.files, ss->base);
-	for (unsigned b = 0; b < SAVED_ABOVE; b++)
-		if (ss->above[b / 64] & (1ull << (b % 64)))
-			idwin_set(&gone.files, ss->base + b);
+	idwin_load(&gone.files, ss->base, ss->above, SAVED_ABOVE / 64);
 	for (size_t i = 0; i < l->nresume; i++)
 		if (l->resume[i].session == a->prev_session)
 			idwin_set(&gone.files, l->resume[i].object);

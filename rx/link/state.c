@@ -119,13 +119,8 @@ void state_save(struct linkrole *l)
 		if (ss->current && ss->current->id == ss->session) {
 			struct rsession *s = ss->current;
 			ss->base = s->files.base;
-			for (unsigned b = 0; b < SAVED_ABOVE; b++) {
-				uint64_t bit = 1ull << (b % 64);
-				if (idwin_has(&s->files, s->files.base + b))
-					ss->above[b / 64] |= bit;
-				else
-					ss->above[b / 64] &= ~bit;
-			}
+			for (unsigned w = 0; w < SAVED_ABOVE / 64; w++)
+				ss->above[w] = idwin_word(&s->files, s->files.base + 64 * w);
 		}
 		fprintf(f, "%s %" PRIu64 " %016" PRIx64 " %" PRIu64 " %" PRIu64, hex, ss->counter,
 			ss->session, top, ss->base);

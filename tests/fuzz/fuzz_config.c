@@ -3,7 +3,7 @@
 /*
  * libFuzzer target for the YAML configuration loaders (common/config/, with the value
  * parsers of common/units.c and hw/impair.c): config_tx_load and config_rx_load on the input,
- * written as a file into one temp folder made once. The loaders only stat and realpath the
+ * written as a file into one temp folder made once (in /dev/shm when there is one). The loaders only stat and realpath the
  * folders named (relative ones against the working directory, which libFuzzer needs as it is
  * for its corpus and crash files), never create or write them.
  *
@@ -26,7 +26,7 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char dir[] = "/tmp/sluice-fuzz-config-XXXXXX";
+static char dir[64]; /* on /dev/shm (a tmpfs) when there is one: no disk under the writes */
 static char path[sizeof(dir) + 16];
 
 static void check(bool ok, const char *what)
@@ -51,7 +51,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	check(mkdtemp(dir) != NULL, "mkdtemp failed");
+	snprintf(dir, sizeof(dir), "/dev/shm/sluice-fuzz-config-XXXXXX");
+	if (!mkdtemp(dir)) {
+		snprintf(dir, sizeof(dir), "/tmp/sluice-fuzz-config-XXXXXX");
+		check(mkdtemp(dir) != NULL, "mkdtemp failed");
+	}
 	snprintf(path, sizeof(path), "%s/sluice.yaml", dir);
 	atexit(cleanup);
 	return 0;
