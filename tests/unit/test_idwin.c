@@ -1,3 +1,4 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * rx/link/idwin.c: idwin_word and idwin_load, the word-at-a-time forms STATE/senders is saved
