@@ -20,10 +20,12 @@
 #include <stdint.h>
 
 #include "common/hash.h"
+#include "common/manifest.h"
 
 #define KEPT_SUFFIX ".keep"
 #define KEPT_BLOCKS_MAX (1u << 24)
-#define KEPT_MANIFEST_MAX 4096
+/* The longest signed manifest there is: a file with the longest spool name and path keeps too. */
+#define KEPT_MANIFEST_MAX MANIFEST_MAX_LEN
 
 struct kept_block {
 	uint32_t block;

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/manifest.h"
 #include "common/smallfile.h"
 #include "rx/kept.h"
 
@@ -106,6 +107,19 @@ static void test_roundtrip_and_damage(void **state)
 	assert_null(got.manifest);
 	kept_free(&got);
 	free(buf);
+	/* the longest manifest there is (longest spool name and path) keeps too */
+	uint8_t *big = malloc(MANIFEST_MAX_LEN);
+	memset(big, 0x5a, MANIFEST_MAX_LEN);
+	k = sample(blk, man);
+	k.manifest = big;
+	k.manifest_len = MANIFEST_MAX_LEN;
+	buf = saved(dirfd, &k, &len);
+	assert_int_equal(kept_decode(buf, len, &got), 0);
+	assert_int_equal(got.manifest_len, MANIFEST_MAX_LEN);
+	assert_memory_equal(got.manifest, big, MANIFEST_MAX_LEN);
+	kept_free(&got);
+	free(buf);
+	free(big);
 	unlinkat(dirfd, "obj" KEPT_SUFFIX, 0);
 	close(dirfd);
 	rmdir(dir);
