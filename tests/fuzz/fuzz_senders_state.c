@@ -103,7 +103,8 @@ static struct linkrole *open_role(void)
 	return l;
 }
 
-/* The file's bytes (a few lines of at most ~400 bytes each: the saves are small). */
+/* The file's bytes: one line per pinned sender, each the key, four numbers and up to
+ * SAVED_ABOVE / 64 = 1024 words of 17 characters (rx/link/state.c), so up to ~17.5 KB a line. */
 static size_t read_state(char *buf, size_t cap)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -143,7 +144,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	linkrole_tick(l, now + 30000000000ull);
 	linkrole_free(l);
 
-	static char a[4096], b[4096];
+	static char a[64 << 10], b[64 << 10];
 	size_t alen = read_state(a, sizeof(a));
 	/* One line per pinned sender, whatever the file held. */
 	size_t lines = 0;
