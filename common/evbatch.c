@@ -9,6 +9,7 @@
 #include <zstd.h>
 
 #include "common/cursor.h"
+#include "common/hash.h"
 
 #define HDR 24
 
@@ -97,7 +98,7 @@ static int seal(struct evbatch_builder *b)
 	struct evchain_rec r = {.flags = b->flags, .count = b->count, .stream = b->stream,
 				.batch = b->batch, .after = b->after};
 	seq_span(b, &r.first, &r.last);
-	crypto_hash_sha256(r.content, b->raw, b->len);
+	hash_sha256(b->raw, b->len, r.content);
 	memcpy(r.prev, b->prev, EVCHAIN_HASH_LEN);
 	memcpy(r.source, b->source, sizeof(r.source));
 	int n = evchain_sign(&r, b->sign_sk, b->raw + b->len, EVCHAIN_MAX_LEN);
@@ -246,7 +247,7 @@ int evbatch_decode(const uint8_t *obj, size_t len, struct evbatch *out, const ch
 		return bad(why, rwhy ? rwhy : "a batch without events");
 	}
 	uint8_t content[EVCHAIN_HASH_LEN];
-	crypto_hash_sha256(content, out->raw, body);
+	hash_sha256(out->raw, body, content);
 	const struct evchain_rec *r = &out->chain;
 	if (strcmp(r->source, out->source) != 0 || r->stream != out->stream ||
 	    r->after != out->after || r->count != count || r->first != out->ev[0].seq ||

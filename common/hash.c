@@ -29,6 +29,11 @@ static void digest2(const void *a, size_t alen, const void *b, size_t blen, uint
 	EVP_DigestFinal_ex(ctx, out, &n);
 }
 
+void hash_sha256(const void *p, size_t len, uint8_t out[HASH_LEN])
+{
+	digest2(p, len, NULL, 0, out);
+}
+
 void hash_leaf(uint32_t block, const uint8_t *data, size_t len, uint8_t out[HASH_LEN])
 {
 	uint8_t pre[5] = {0x00, (uint8_t)block, (uint8_t)(block >> 8), (uint8_t)(block >> 16),

@@ -19,6 +19,9 @@
 
 void hash_leaf(uint32_t block, const uint8_t *data, size_t len, uint8_t out[HASH_LEN]);
 void hash_root(uint64_t length, const uint8_t *leaves, uint32_t nblocks, uint8_t out[HASH_LEN]);
+/* Plain SHA-256 of p, on the same per-thread OpenSSL context (SHA-NI where the CPU has it):
+ * for bulk bytes such as an event batch's content. */
+void hash_sha256(const void *p, size_t len, uint8_t out[HASH_LEN]);
 void hash_hex(const uint8_t h[HASH_LEN], char out[2 * HASH_LEN + 1]);
 
 #endif
