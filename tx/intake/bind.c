@@ -70,16 +70,35 @@ static int bind_one(const struct config_event *e, int *out)
 	return 0;
 }
 
-/* Below this many descriptors accept fails (EMFILE) before a source is full, and a new client
- * is refused however idle the others are: the soft limit is raised towards the hard one. */
+static size_t stream_sources(const struct config_event *sources, size_t n)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		k += sources[i].kind == CONFIG_EVENT_TCP || sources[i].kind == CONFIG_EVENT_UNIX;
+	return k;
+}
+
+size_t intake_clients_cap(const struct config_event *sources, size_t n)
+{
+	size_t k = stream_sources(sources, n);
+	struct rlimit rl;
+	if (k == 0 || getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur >= INTAKE_FDS_SPARE + (INTAKE_CLIENTS_MAX + 1) * (rlim_t)k)
+		return INTAKE_CLIENTS_MAX;
+	rlim_t spare = rl.rlim_cur / 2 < INTAKE_FDS_SPARE ? rl.rlim_cur / 2 : INTAKE_FDS_SPARE;
+	rlim_t per = (rl.rlim_cur - spare) / k; /* a source's clients, and the one being accepted */
+	return per > 1 ? (size_t)per - 1 : 1;
+}
+
+/* Below this many descriptors accept would fail (EMFILE) before a source is full: the soft
+ * limit is raised towards the hard one, and where that is not enough intake_clients_cap
+ * lowers the clients a source keeps (the one idle longest makes room for a new one). */
 static void fd_limit(const struct config_event *sources, size_t n)
 {
-	rlim_t need = INTAKE_FDS_SPARE;
-	for (size_t i = 0; i < n; i++)
-		if (sources[i].kind == CONFIG_EVENT_TCP || sources[i].kind == CONFIG_EVENT_UNIX)
-			need += INTAKE_CLIENTS_MAX + 1;
+	size_t k = stream_sources(sources, n);
+	rlim_t need = INTAKE_FDS_SPARE + (INTAKE_CLIENTS_MAX + 1) * (rlim_t)k;
 	struct rlimit rl;
-	if (need == INTAKE_FDS_SPARE || getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= need)
+	if (k == 0 || getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= need)
 		return;
 	struct rlimit want = {rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need ? rl.rlim_max : need,
 			      rl.rlim_max};
@@ -87,9 +106,10 @@ static void fd_limit(const struct config_event *sources, size_t n)
 		rl = want;
 	if (rl.rlim_cur < need)
 		log_warn("event sources: the open-file limit is %llu (hard %llu), below the %llu their "
-			 "clients need: beyond it new clients are refused until idle ones time out; raise "
-			 "it (ulimit -n, systemd LimitNOFILE=)", (unsigned long long)rl.rlim_cur,
-			 (unsigned long long)rl.rlim_max, (unsigned long long)need);
+			 "clients need: at most %zu clients per stream source, not %d (a new client "
+			 "closes the one idle longest); raise it (ulimit -n, systemd LimitNOFILE=)",
+			 (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max,
+			 (unsigned long long)need, intake_clients_cap(sources, n), INTAKE_CLIENTS_MAX);
 }
 
 const char *bind_kind_name(const struct config_event *e)

@@ -183,7 +183,7 @@ void clients_accept(uv_stream_t *l, int status)
 	}
 	c->c.h.data = c;
 	in->open_handles++;
-	if (s->nclients == INTAKE_CLIENTS_MAX) {
+	if (s->nclients >= in->clients_max) {
 		/* Never the new one: idle connections must not lock real sources out. */
 		txm_add(TXM_EVENT_CLIENTS_EVICTED, 1);
 		clients_drop(s->head, "source full: the client idle longest makes room for a new one",

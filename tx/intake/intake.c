@@ -110,6 +110,7 @@ int intake_open(struct intake **out, uv_loop_t *loop, const struct config_event 
 	in->push = fn;
 	in->push_ctx = ctx;
 	in->n = n;
+	in->clients_max = intake_clients_cap(sources, n);
 	in->src = calloc(n ? n : 1, sizeof(*in->src));
 	if (!in->src) {
 		free(in);

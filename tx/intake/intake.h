@@ -14,7 +14,9 @@
  * forks, and taken by intake_open). A unix socket is created mode 0660 (its folder decides who
  * may reach it); a stale socket at the path is replaced, any other file there is an error.
  * intake_bind raises the soft open-file limit (towards the hard one) to INTAKE_FDS_SPARE +
- * INTAKE_CLIENTS_MAX + 1 per stream source, and warns when it cannot.
+ * INTAKE_CLIENTS_MAX + 1 per stream source, and warns when it cannot; a source then keeps
+ * fewer clients (intake_clients_cap), so that accept never runs out of descriptors: EMFILE
+ * would make libuv open a spare descriptor, which the intake process's filter forbids.
  */
 #ifndef SLUICE_TX_INTAKE_INTAKE_H
 #define SLUICE_TX_INTAKE_INTAKE_H
@@ -34,6 +36,11 @@
 struct intake;
 
 typedef void (*intake_push_fn)(void *ctx, unsigned src, const uint8_t *data, size_t len);
+
+/* The clients a stream source keeps at once under the current open-file limit: at most
+ * INTAKE_CLIENTS_MAX; fewer when the limit (less a spare of INTAKE_FDS_SPARE, or half the
+ * limit when that is smaller) has no room for them, and at least 1. */
+size_t intake_clients_cap(const struct config_event *sources, size_t n);
 
 /* Create, bind and (streams) listen on a socket per source into fds[0..n). On failure, logs
  * which source and returns -errno with nothing left open. */

@@ -70,6 +70,7 @@ struct intake {
 	bool paused;
 	struct isrc *src;
 	size_t n;
+	size_t clients_max; /* per stream source: intake_clients_cap when opened */
 	uv_timer_t drops;    /* UDP: datagrams the kernel dropped before intake read them */
 	bool drops_on;
 	uv_timer_t idle;     /* streams: closes clients silent for their source's idle_timeout */
