@@ -205,8 +205,12 @@ void files_done(struct tx *t, struct tx_file *f, int status)
 		struct stat st;
 		bool there = lstat(f->path, &st) == 0;
 		uint64_t mt = there ? (uint64_t)st.st_mtim.tv_sec * 1000000000ull + (uint64_t)st.st_mtim.tv_nsec : 0;
-		bool same = there && mt == f->mtime_ns && (uint64_t)st.st_size == f->size;
-		struct journal_sent js = {.sent_ns = now_ns(), .ino = same ? (uint64_t)st.st_ino : 0,
+		/* The same inode too: a file renamed over the name while this one was sent, with
+		 * the same size and mtime (cp -p, rsync -t), is another file, not yet sent. */
+		bool same = there && mt == f->mtime_ns && (uint64_t)st.st_size == f->size &&
+			    (uint64_t)st.st_ino == f->ino;
+		/* The journal names the inode that was read, whatever is at the name now. */
+		struct journal_sent js = {.sent_ns = now_ns(), .ino = f->ino,
 					  .session = f->session, .object = f->object_id};
 		int rc = journal_record(t->journal, jk, f->spool, f->relpath, f->size, f->mtime_ns, &js);
 		if (rc != 0) {

@@ -4,6 +4,8 @@
 # A file that grows while it is being sent is not delivered half-old, half-new: tx notices,
 # says so, and sends it again once it is complete; rx ends up with the final content. A file
 # removed while being sent does not stop the sender; one cut short is sent again, shortened.
+# A file renamed over one being sent, with the same size and mtime (cp -p, rsync -t), is sent
+# too, not taken for the one sent and deleted unsent.
 . "$(dirname "$0")/lib.sh"
 make_keys
 write_rx_config
@@ -38,5 +40,20 @@ wait_for "shrink counted" 20 metric_ge "$TX_METRICS" sluice_tx_files_aborted_tot
 grep -q "shrink.bin changed while being sent (it shrank)" "$W/tx.log" || fail "no log line for the short read"
 wait_for "shrunk file delivered" 30 test -f "$W/out/files/cam/shrink.bin"
 cmp "$W/shrunk.bin" "$W/out/files/cam/shrink.bin" || fail "delivered content is not the shortened file"
+# Replaced while being sent by another file of the same size and mtime: the sent one is
+# journalled by its inode, so the new one is not taken for it (nor deleted unsent).
+make_file "$W/rep.bin" 4000000 rep
+make_file "$W/rep2.bin" 4000000 rep2
+cp "$W/rep.bin" "$W/spool/rep.bin"
+sleep 0.6 # 4 MB at 20 Mbit/s: in flight
+touch -r "$W/spool/rep.bin" "$W/rep2.bin"
+mv "$W/rep2.bin" "$W/spool/rep.bin"
+cmp -s "$W/rep.bin" "$W/spool/rep.bin" && fail "the replacement has the first file's bytes"
+wait_for "the first copy delivered" 30 test -f "$W/out/files/cam/rep.bin"
+cmp "$W/rep.bin" "$W/out/files/cam/rep.bin" || fail "rep.bin is not the first file"
+wait_for "the replacement delivered as rep.1.bin" 30 test -f "$W/out/files/cam/rep.1.bin"
+[ "$(grep -c "sent cam/rep.bin (4000000 bytes)" "$W/tx.log")" = 2 ] || fail "rep.bin not sent twice"
+make_file "$W/rep2.bin" 4000000 rep2
+cmp "$W/rep2.bin" "$W/out/files/cam/rep.1.bin" || fail "rep.1.bin is not the replacement"
 kill -0 "$TX_PID" || fail "tx died"
 log "ok"

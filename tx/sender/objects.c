@@ -154,6 +154,7 @@ struct tx_obj *object_next_file(struct sender *s)
 		/* What is sent is what the journal records. */
 		f->size = (uint64_t)st.st_size;
 		f->mtime_ns = (uint64_t)st.st_mtim.tv_sec * 1000000000ull + (uint64_t)st.st_mtim.tv_nsec;
+		f->ino = (uint64_t)st.st_ino;
 		f->session = s->session;
 		f->object_id = o->id;
 		o->file = f;

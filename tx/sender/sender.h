@@ -40,6 +40,7 @@ struct tx_file {
 	char *path;        /* to open */
 	uint64_t size;     /* at pick-up, for the backlog gauge */
 	uint64_t mtime_ns; /* at pick-up: oldest first */
+	uint64_t ino;      /* set by the sender: the inode it read (0: not opened) */
 	uint64_t session;  /* set by the sender: the session and file object id it went as */
 	uint64_t object_id;
 	void *owner;       /* the caller's */
