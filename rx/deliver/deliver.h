@@ -61,8 +61,8 @@ struct deliver;
 /* Opens files_dir (creating it if missing), creates FILES/.sluice-tmp, resumes the objects a
  * clean stop kept there (deliver_kept) and removes everything else (the leftovers of a killed
  * receiver or deliver process: each such object is audited lost, reason deliver_restart, unless
- * the link role completes it again). With state, STATE/decided keeps the file ids decided since
- * the last STATE message, which a restart takes as decided. The config's arrays are copied.
+ * the link role completes it again). With state, STATE/decided keeps the file ids decided lately
+ * (the newest 4,096), which a restart takes as decided. The config's arrays are copied.
  * 0 or -errno. */
 int deliver_new(struct deliver **out, const struct deliver_config *c)
 	__attribute__((warn_unused_result));

@@ -45,7 +45,7 @@
 #define NOT_ARRIVED UINT64_MAX
 #define ENTRY_BYTES (HASH_LEN + sizeof(struct blk))
 #define ORPHANS_MAX DELIVER_PENDING_MAX     /* ids a deliver process that died held unfinished */
-#define DECIDED_FILE "decided"              /* STATE/decided: ids decided since STATE/senders */
+#define DECIDED_FILE "decided"              /* STATE/decided: the file ids decided lately */
 
 struct dsession {
 	uint64_t id;
@@ -125,9 +125,9 @@ struct deliver {
 	 * their lost line, if they come to one, says deliver_restart. */
 	struct closed_id orphans[ORPHANS_MAX];
 	size_t norphans;
-	/* STATE/decided (-1: not kept): the ids closed since the link role's last STATE message,
-	 * 16 bytes each (session, object, little-endian), so that after this process dies the
-	 * next one knows them as decided although STATE/senders does not say so yet. */
+	/* STATE/decided (-1: not kept): the file ids closed lately, 16 bytes each (session,
+	 * object, little-endian), so that after this process dies the next one knows them as
+	 * decided although STATE/senders may not say so (decided_trim keeps it bounded). */
 	int decidedfd;
 	bool exiting; /* deliver_free: what is closed now is dropped, not decided */
 	struct chain_set chains;   /* per (sender, spool): chain.c */
@@ -152,7 +152,7 @@ void table_mark_rejected(struct deliver *d, uint64_t session, uint64_t object);
 bool orphan_take(struct deliver *d, uint64_t session, uint64_t object);
 bool orphan_has(const struct deliver *d, uint64_t session, uint64_t object);
 void decided_load(struct deliver *d);
-void decided_reset(struct deliver *d);
+void decided_trim(struct deliver *d);
 void orphans_at_exit(struct deliver *d);
 
 /* outcome.c: an object's audit line, and the outcomes that end it without a file */

@@ -326,9 +326,10 @@ static int on_lost_range(struct deliver *d, const struct msg *m)
 		why[n++] = (m->data[i] >= 0x20 && m->data[i] < 0x7f) ? (char)m->data[i] : '?';
 	why[n] = '\0';
 	/* Ids in the range this role has decided already (delivered before a restart, as
-	 * STATE/decided says) are not lost; ids a deliver process that died held get a line each. */
+	 * STATE/decided says) are not lost; ids it holds, and ids a deliver process that died
+	 * held, get a line each. */
 	uint64_t first = m->object, last = m->object + m->length - 1;
-	uint64_t *skip = malloc((CLOSED_MAX + ORPHANS_MAX) * sizeof(*skip));
+	uint64_t *skip = malloc((CLOSED_MAX + ORPHANS_MAX + DELIVER_PENDING_MAX) * sizeof(*skip));
 	size_t nskip = 0;
 	if (!skip) { /* without the split: the range as the link role gave it */
 		lost_run(d, m->session, first, last, why);
@@ -342,6 +343,13 @@ static int on_lost_range(struct deliver *d, const struct msg *m)
 		if (d->orphans[i].session == m->session && d->orphans[i].object >= first &&
 		    d->orphans[i].object <= last)
 			skip[nskip++] = d->orphans[i].object;
+	/* Ids this role holds unfinished (blocks from a link process that died since, or kept
+	 * objects the start message had no room for): lost on a line of their own, and closed,
+	 * so that their temp files go and nothing reports them again. */
+	for (struct pending *p = d->oldest; p && nskip < CLOSED_MAX + ORPHANS_MAX + DELIVER_PENDING_MAX;
+	     p = p->newer)
+		if (p->session == m->session && p->object >= first && p->object <= last)
+			skip[nskip++] = p->object;
 	qsort(skip, nskip, sizeof(*skip), cmp_u64);
 	uint64_t at = first;
 	for (size_t i = 0; i < nskip; i++) {
@@ -352,7 +360,7 @@ static int on_lost_range(struct deliver *d, const struct msg *m)
 			lost_run(d, m->session, at, x - 1, why);
 		struct pending *p = table_find(d, m->session, x);
 		if (p) {
-			outcome_lost(d, p, why); /* an orphan the link role gave up */
+			outcome_lost(d, p, why); /* held here, or an orphan the link role gave up */
 		} else if (!table_is_closed(d, m->session, x)) {
 			outcome_audit(d, AUDIT_LOST, m->session, x, NULL, NULL, why, 0);
 			rxm_add(RXM_LOST, 1);
@@ -389,7 +397,7 @@ static int on_state(struct deliver *d, const struct msg *m)
 	if (rc != 0)
 		log_rl(LOG_ERROR, "cannot save STATE/senders: %s", strerror(-rc));
 	else
-		decided_reset(d);
+		decided_trim(d);
 	return rc;
 }
 

@@ -6,8 +6,8 @@
  * brings those objects back as pending ones (deliver_kept lists them for the link role) and
  * removes every other temp file, the leftovers of a killed receiver or deliver process: their
  * ids are orphans, whose lost line (when the link role gives them up, or at the next clean
- * stop) says deliver_restart. STATE/decided lists the ids decided since the last STATE/senders,
- * so that after a crash a delivered id is not reported lost.
+ * stop) says deliver_restart. STATE/decided lists the ids decided lately (the newest CLOSED_MAX
+ * count), so that after a crash a delivered or refused id is not reported lost again.
  */
 #include "rx/deliver/internal.h"
 
@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "common/deadline.h"
+#include "common/smallfile.h"
 #include "common/wire.h"
 #include "rx/kept.h"
 
@@ -226,11 +227,36 @@ void decided_load(struct deliver *d)
 	d->decidedfd = fd;
 }
 
-/* STATE/senders was just written: it covers every id decided so far. */
-void decided_reset(struct deliver *d)
+/* STATE/senders was just written. It does not cover every id decided so far: the ones this
+ * role closed on its own (a refused manifest, a write error, an eviction) may still be open in
+ * the link role's saved state, and a range it declares lost after a crash would name them
+ * again. So nothing is dropped here but the oldest: past 2 * CLOSED_MAX records the file is
+ * rewritten (whole, then renamed) with the newest CLOSED_MAX, which is all decided_load reads. */
+void decided_trim(struct deliver *d)
 {
-	if (d->decidedfd >= 0 && ftruncate(d->decidedfd, 0) != 0)
-		log_rl(LOG_WARN, "STATE/%s: %s", DECIDED_FILE, strerror(errno));
+	struct stat st;
+	if (d->decidedfd < 0 || fstat(d->decidedfd, &st) != 0 ||
+	    (uint64_t)st.st_size / 16 <= 2 * (uint64_t)CLOSED_MAX)
+		return;
+	size_t len = (size_t)CLOSED_MAX * 16;
+	uint8_t *buf = malloc(len);
+	off_t from = ((off_t)st.st_size / 16 - CLOSED_MAX) * 16;
+	int rc = !buf ? -ENOMEM : pread(d->decidedfd, buf, len, from) == (ssize_t)len ? 0 : -EIO;
+	if (rc == 0)
+		rc = smallfile_writeat(d->statefd, DECIDED_FILE, buf, len, 0600);
+	free(buf);
+	if (rc != 0) {
+		log_rl(LOG_WARN, "STATE/%s: cannot trim it: %s", DECIDED_FILE, strerror(-rc));
+		return;
+	}
+	int fd = openat(d->statefd, DECIDED_FILE, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		log_rl(LOG_WARN, "STATE/%s: %s: a restart after a crash may report decided files lost",
+		       DECIDED_FILE, strerror(errno));
+		return; /* the old descriptor appends to the unlinked file: harmless */
+	}
+	close(d->decidedfd);
+	d->decidedfd = fd;
 }
 
 size_t deliver_kept(const struct deliver *d, const struct deliver_kept **list)

@@ -1462,7 +1462,7 @@ static off_t file_size(const char *path)
 /* After a deliver process that did not stop cleanly: a file it delivered is not lost when the
  * link role's range says so (STATE/decided), a temp file it left is removed and its id is lost
  * on a line of its own, reason deliver_restart, and every other id of the range is lost and
- * counted once. STATE/decided is emptied when STATE/senders is written. */
+ * counted once. */
 static void test_lost_after_deliver_restart(void **state)
 {
 	(void)state;
@@ -1498,9 +1498,82 @@ static void test_lost_after_deliver_restart(void **state)
 	/* the orphan is lost once: the link role's LOST for it adds nothing */
 	assert_int_equal(send_lost(21, 9, WIRE_KIND_FILE, "incomplete"), 0);
 	assert_int_equal(counter(RXM_LOST) - lost0, 7);
+	/* STATE/senders written: STATE/decided keeps what it holds (decided_trim) */
+	off_t before = file_size(dec);
+	assert_true(before >= 16);
 	struct msg m = {.type = MSG_STATE, .data = (const uint8_t *)"x\n", .data_len = 2};
 	assert_int_equal(feed(&m), 0);
-	assert_int_equal(file_size(dec), 0);
+	assert_int_equal(file_size(dec), before);
+	state_dir = NULL;
+}
+
+/* A file this role holds unfinished whose id falls in a range the link role declares lost (a
+ * new link process after the old one died, which never saw the id): it is lost on a line of its
+ * own, counted once, and closed: its temp file and descriptor go, and nothing later (an
+ * eviction, the stop) reports it again. */
+static void test_lost_range_pending(void **state)
+{
+	(void)state;
+	assert_int_equal(send_session(22, tx_pk, 0), 0);
+	uint8_t one = 42;
+	struct obj o = {.session = 22, .object = 5};
+	assert_int_equal(send_raw_block(&o, 0, 0, &one, 1), 0);
+	assert_int_equal(tmp_entries(), 1);
+	uint64_t lost0 = counter(RXM_LOST);
+	assert_int_equal(send_lost_range(22, 1, 10, "sent while this receiver was stopped"), 0);
+	assert_int_equal(counter(RXM_LOST) - lost0, 10);
+	assert_int_equal(audit_lines("lost", "\"object\":1,", "\"object_last\":4,", NULL), 1);
+	assert_int_equal(audit_lines("lost", "\"object\":5,", NULL), 1);
+	assert_int_equal(audit_lines("lost", "\"object\":6,", "\"object_last\":10,", NULL), 1);
+	assert_int_equal(tmp_entries(), 0);
+	/* the link role's own LOST for it, and the stop, add nothing */
+	assert_int_equal(send_lost(22, 5, WIRE_KIND_FILE, "incomplete"), 0);
+	deliver_free(dl);
+	dl = NULL;
+	assert_int_equal(counter(RXM_LOST) - lost0, 10);
+	assert_int_equal(audit_lines("lost", "\"object\":5,", NULL), 1);
+	new_deliver();
+}
+
+/* An id this role closed on its own (a manifest refused) while the link role still held it:
+ * STATE/senders written meanwhile does not cover it, so STATE/decided must keep it; a deliver
+ * process started after a crash then does not report it lost when the link role's range
+ * names it. */
+static void test_decided_kept_across_state(void **state)
+{
+	(void)state;
+	char dec[160];
+	deliver_free(dl);
+	state_dir = top;
+	new_deliver();
+	snprintf(dec, sizeof(dec), "%s/decided", top);
+	assert_int_equal(send_session(23, tx_pk, 0), 0);
+	uint8_t *d = rnd_buf(3000);
+	struct obj *o = obj_new(23, 4, "cam", "four.ts", d, 3000, tx_sk);
+	send_obj(o);
+	check_file("cam/four.ts", o);
+	struct msg m = {.type = MSG_STATE, .data = (const uint8_t *)"x\n", .data_len = 2};
+	assert_int_equal(feed(&m), 0);
+	/* a crash, then a link role whose saved state did not resolve id 4 */
+	deliver_free(dl);
+	new_deliver();
+	assert_int_equal(send_session(23, tx_pk, 0), 0);
+	uint64_t lost0 = counter(RXM_LOST);
+	assert_int_equal(send_lost_range(23, 3, 3, "sent while this receiver was stopped"), 0);
+	assert_int_equal(counter(RXM_LOST) - lost0, 2); /* 3 and 5, not 4 */
+	assert_int_equal(audit_lines("lost", "\"object\":4,", NULL), 0);
+	/* bounded: past 8,192 records a STATE message leaves the newest 4,096 */
+	for (uint64_t i = 100; i < 100 + 8200; i++)
+		assert_int_equal(send_lost(23, i, WIRE_KIND_FILE, "incomplete"), 0);
+	assert_true(file_size(dec) > 8192 * 16);
+	assert_int_equal(feed(&m), 0);
+	assert_int_equal(file_size(dec), 4096 * 16);
+	deliver_free(dl);
+	new_deliver();
+	assert_int_equal(send_session(23, tx_pk, 0), 0);
+	lost0 = counter(RXM_LOST);
+	assert_int_equal(send_lost(23, 100 + 8199, WIRE_KIND_FILE, "incomplete"), 0);
+	assert_int_equal(counter(RXM_LOST), lost0); /* the newest kept */
 	state_dir = NULL;
 }
 
@@ -1673,6 +1746,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_evict, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_leftovers_and_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lost_after_deliver_restart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lost_range_pending, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_decided_kept_across_state, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, group_setup, NULL);
 }
