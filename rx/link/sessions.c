@@ -73,6 +73,14 @@ static void open_ids(struct linkrole *l, struct sender_state *ss, struct rsessio
 		obj_declare_lost_range(l, s, s->files.base, to, why);
 }
 
+/* A session the deliver role may not know yet (a fresh deliver process): named, no flags. */
+static void name_session(struct linkrole *l, uint64_t id, const uint8_t sender_pk[32])
+{
+	struct msg m = {.type = MSG_SESSION, .session = id};
+	memcpy(m.sender_pk, sender_pk, 32);
+	out_emit(l, &m);
+}
+
 /* A new session of a sender that names the session it ran before, and where that one ended
  * (0: it did not stop cleanly). Returns true when the files of that session this receiver may
  * have missed cannot be known, which the caller reports. */
@@ -362,7 +370,18 @@ void announce_packet(struct linkrole *l, const uint8_t *pkt, size_t len, uint64_
 		replay_init(&s->replay);
 		if (rejoin && ss->pn_floor) /* refuse what this session sent before our restart */
 			replay_update(&s->replay, ss->pn_floor - 1);
+		/* The deliver role hears of every session before a loss of it: its lines then name
+		 * the sender, and a kept manifest can be judged. */
+		if (!rejoin && a.prev_session)
+			name_session(l, a.prev_session, a.sender_pk);
+		if (ss->session && ss->session != a.prev_session && ss->session != a.session)
+			name_session(l, ss->session, a.sender_pk);
 		bool unaccounted = !rejoin && account_prev(l, ss, &a, now);
+		struct msg m = {.type = MSG_SESSION, .session = a.session, .counter = a.counter,
+				.start_ns = a.start_ns,
+				.flags = (restart ? 1u : 0u) | (unaccounted ? 2u : 0u)};
+		memcpy(m.sender_pk, a.sender_pk, 32);
+		out_emit(l, &m);
 		resume_objects(l, ss, s, &a, rejoin, now);
 		open_ids(l, ss, s, &a, rejoin);
 		ss->current = s;
@@ -389,11 +408,6 @@ void announce_packet(struct linkrole *l, const uint8_t *pkt, size_t len, uint64_
 				 "that this receiver did not get are not reported; see the sender's journal",
 				 fp, a.prev_session);
 		}
-		struct msg m = {.type = MSG_SESSION, .session = a.session, .counter = a.counter,
-				.start_ns = a.start_ns,
-				.flags = (restart ? 1u : 0u) | (unaccounted ? 2u : 0u)};
-		memcpy(m.sender_pk, a.sender_pk, 32);
-		out_emit(l, &m);
 		opened = true;
 	}
 	s->ann = a;

@@ -57,5 +57,9 @@ start_rx
 wait_for "the session" 20 metric_ge "$RX_METRICS" sluice_rx_sessions_total 1
 wait_for "the kept object reported lost" 10 grep -q '"outcome":"lost".*its session did not come back' "$W/audit.jsonl"
 [ "$(metric "$RX_METRICS" sluice_rx_objects_lost_total)" -ge 1 ] || fail "the loss is not counted"
+# the line names the sender (the gaps report and resend need it): the deliver role hears of
+# the kept object's session before the loss
+lostline=$(grep '"outcome":"lost".*its session did not come back' "$W/audit.jsonl")
+case "$lostline" in *'"sender":"'*) ;; *) fail "the lost line names no sender: $lostline" ;; esac
 wait_for "its temp file ($kept_tmp) removed" 10 kept_gone
 log "ok"
