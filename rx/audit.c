@@ -270,9 +270,11 @@ static char *escape_del(char *s)
  * length and one pwrite at offset 0 replaces the last. */
 #define HEAD_LEN (20 + 1 + 2 * AUDIT_HASH_LEN + 1)
 
-/* After a line is written: the head file says where the chain is, for the next start. Not
- * synced (a flush per line would cost the disk a few ms each): a head a crash leaves behind its
- * log is caught up from the log at the next start (catch_up). */
+/* When a line joins the chain (queued: written at once unless lines wait in the backlog): the
+ * head file says where the chain is, for the next start. Not synced (a flush per line would
+ * cost the disk a few ms each): a head a crash leaves behind its log is caught up from the log
+ * at the next start (catch_up); one ahead of it (lines that waited in memory when the process
+ * died) shows as a break at the next start line. */
 static void save_head(struct audit *a)
 {
 	if (a->head_fd < 0)
