@@ -218,20 +218,37 @@ struct chain_stream *chain_set_get(struct chain_set *s, const uint8_t key[32], c
 	return st;
 }
 
+int chain_stream_format(const struct chain_stream *st, char *buf, size_t cap)
+{
+	char key[65], hash[65];
+	sodium_bin2hex(key, sizeof(key), st->key, 32);
+	sodium_bin2hex(hash, sizeof(hash), st->head.hash, HASH_LEN);
+	int n = snprintf(buf, cap, "chain %s %s %" PRIu64 " %016" PRIx64 " %" PRIu64 " %s", key,
+			 st->name, st->head.seq, st->head.session, st->head.object, hash);
+	for (unsigned i = 0; i < st->ngaps && n >= 0 && (size_t)n < cap; i++) {
+		const struct chain_gap *g = &st->gaps[i];
+		n += snprintf(buf + n, cap - (size_t)n, " gap %" PRIu64 " %" PRIu64 " %016" PRIx64 " %" PRIu64 " %d",
+			      g->first, g->last, g->last_session, g->last_object, g->reported ? 1 : 0);
+	}
+	if (n >= 0 && (size_t)n + 1 < cap) {
+		buf[n++] = '\n';
+		buf[n] = '\0';
+		return n;
+	}
+	return -ENOSPC;
+}
+
 int chain_set_save(const struct chain_set *s, char **text, size_t *len)
 {
 	FILE *f = open_memstream(text, len);
 	if (!f)
 		return -ENOMEM;
+	char line[CHAIN_LINE_MAX];
 	for (size_t i = 0; i < s->n; i++) {
 		const struct chain_stream *st = s->v[i];
-		if (!st->started)
-			continue;
-		char key[65], hash[65];
-		sodium_bin2hex(key, sizeof(key), st->key, 32);
-		sodium_bin2hex(hash, sizeof(hash), st->head.hash, HASH_LEN);
-		fprintf(f, "chain %s %s %" PRIu64 " %016" PRIx64 " %" PRIu64 " %s\n", key, st->name,
-			st->head.seq, st->head.session, st->head.object, hash);
+		int n = st->started ? chain_stream_format(st, line, sizeof(line)) : 0;
+		if (n > 0)
+			fwrite(line, 1, (size_t)n, f);
 	}
 	int rc = ferror(f) ? -ENOMEM : 0;
 	if (fclose(f) != 0 && !rc)
@@ -250,7 +267,31 @@ static bool hex32(const char *h, uint8_t out[32])
 	       sodium_hex2bin(out, 32, h, 64, NULL, &got, NULL) == 0 && got == 32;
 }
 
-int chain_set_load(struct chain_set *s, const char *text, size_t len)
+/* The gaps after a head: " gap FIRST LAST SESSION OBJECT R" each, FIRST <= LAST below the
+ * head's seq, R 0 or 1. false: not that. */
+static bool load_gaps(struct chain_stream *st, const char *p, uint64_t now)
+{
+	st->ngaps = 0;
+	st->has_overflow = false;
+	while (*p) {
+		char first[SEQTEXT_LEN], last[SEQTEXT_LEN], obj[SEQTEXT_LEN], r[2];
+		struct chain_gap g = {.since = now};
+		int end = 0;
+		if (st->ngaps == CHAIN_GAPS ||
+		    sscanf(p, " gap " SEQTEXT_SCAN " " SEQTEXT_SCAN " %" SCNx64 " " SEQTEXT_SCAN " %1[01]%n",
+			   first, last, &g.last_session, obj, r, &end) != 5 || end == 0 ||
+		    (p[end] != '\0' && p[end] != ' ') || !seqtext_parse(first, &g.first) ||
+		    !seqtext_parse(last, &g.last) || !seqtext_parse(obj, &g.last_object) ||
+		    g.first == 0 || g.first > g.last || g.last >= st->head.seq)
+			return false;
+		g.reported = r[0] == '1';
+		st->gaps[st->ngaps++] = g;
+		p += end;
+	}
+	return true;
+}
+
+int chain_set_load(struct chain_set *s, const char *text, size_t len, uint64_t now)
 {
 	if (memchr(text, '\0', len))
 		return -EBADMSG; /* would end the text early: the lines after it silently dropped */
@@ -270,7 +311,8 @@ int chain_set_load(struct chain_set *s, const char *text, size_t len)
 		int end = 0;
 		lineno++;
 		if (sscanf(line, "chain %79s %79s " SEQTEXT_SCAN " %" SCNx64 " " SEQTEXT_SCAN " %79s%n",
-			   key, name, seq, &l.session, obj, hash, &end) != 6 || line[end] != '\0' ||
+			   key, name, seq, &l.session, obj, hash, &end) != 6 ||
+		    (line[end] != '\0' && line[end] != ' ') ||
 		    !seqtext_parse(seq, &l.seq) || !seqtext_parse(obj, &l.object) || l.seq == 0 ||
 		    !hex32(key, k) || !hex32(hash, l.hash) || !name_ok(name)) {
 			log_warn("chain state line %u: not \"chain KEY SPOOL SEQ SESSION OBJECT HASH\" "
@@ -283,7 +325,16 @@ int chain_set_load(struct chain_set *s, const char *text, size_t len)
 			rc = -ENOMEM;
 			break;
 		}
+		struct chain_stream was = *st;
+		st->ngaps = 0; /* the last line of a stream counts, gaps and all */
+		st->has_overflow = false;
 		restart(st, &l);
+		if (!load_gaps(st, line + end, now)) {
+			*st = was;
+			log_warn("chain state line %u: its gaps are not \" gap FIRST LAST SESSION OBJECT "
+				 "R\" (at most %d, below the head's seq)", lineno, CHAIN_GAPS);
+			rc = -EBADMSG;
+		}
 	}
 	free(copy);
 	return rc;

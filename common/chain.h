@@ -103,16 +103,23 @@ struct chain_set {
  * too long, or not [a-z0-9._-]. */
 struct chain_stream *chain_set_get(struct chain_set *s, const uint8_t key[32], const char *name);
 /*
- * The heads as text, one line per started stream:
- *   "chain <key, 64 hex> <name> <seq> <session, 16 hex> <object> <hash, 64 hex>\n"
- * (gaps and the ring are not kept: after a restart a late record of an earlier gap shows as
- * replayed). *text is malloc'ed. 0 or -ENOMEM.
+ * A started stream's head and open gaps as one line:
+ *   "chain <key, 64 hex> <name> <seq> <session, 16 hex> <object> <hash, 64 hex>"
+ *   then per open gap " gap <first> <last> <last's session, 16 hex> <last's object> <0|1>"
+ *   (1: given by chain_stream_due already), and "\n".
+ * The ring is not kept: after a restart a repeat of a record below the head shows as replayed
+ * (the link role drops packets of objects already decided, so few reach here). A gap pushed
+ * out of a full table and not given yet is not kept either. Returns the length, or -ENOSPC.
  */
+#define CHAIN_LINE_MAX (320 + CHAIN_GAPS * 80)
+int chain_stream_format(const struct chain_stream *st, char *buf, size_t cap);
+/* Every started stream's line. *text is malloc'ed. 0 or -ENOMEM. */
 int chain_set_save(const struct chain_set *s, char **text, size_t *len);
-/* Loads heads saved by chain_set_save (replacing those of the same streams). 0, or -EBADMSG
- * naming nothing (the caller says which file) for a line that is not one or a NUL byte
- * anywhere; -ENOMEM. */
-int chain_set_load(struct chain_set *s, const char *text, size_t len);
+/* Loads lines written by chain_stream_format (the last line of a stream replacing what it
+ * held), gaps open since `now` (the caller's clock): one still open a hold after the load is
+ * given as a break. 0, or -EBADMSG naming nothing (the caller says which file) for a line that
+ * is not one or a NUL byte anywhere; -ENOMEM. */
+int chain_set_load(struct chain_set *s, const char *text, size_t len, uint64_t now);
 void chain_set_free(struct chain_set *s);
 
 /* Offline: every record of a log, in log order, each with its stream's number. */

@@ -10,16 +10,17 @@
  * gap is a break only once it has stayed open DELIVER_CHAIN_HOLD_NS (chain_tick), or rx stops
  * (chain_flush); a manifest that fills a gap says "chain":"late" in its own line, one that
  * leaves a gap "chain":"gap". verify-audit, which sees the whole log, is the authority.
- * The heads are kept in STATE/chains: each new head is appended (one write, not synced) before
- * the audit line of its manifest is written, so that after a crash of this process the head on
- * disk is never older than the audit log (the files delivered meanwhile are closed in
- * STATE/decided: their manifests never come back to fill a gap). The last line of a stream
+ * The heads and open gaps are kept in STATE/chains: a stream's line is appended (one write, not
+ * synced) before the audit line of its manifest is written, and when a gap is given as a
+ * break, so that after a crash of this process the state on disk is never older than the audit
+ * log (the files delivered meanwhile are closed in STATE/decided: their manifests never come
+ * back to fill a gap). A gap loaded is held again from the start before it is given; one given
+ * before is not given again, and a manifest filling either is late. The last line of a stream
  * counts; the file is written whole at start, at a clean stop and every CHAINS_COMPACT bytes.
  */
 #include "rx/deliver/internal.h"
 
 #include <fcntl.h>
-#include <sodium.h>
 #include <sys/stat.h>
 
 #include "common/deadline.h"
@@ -49,23 +50,14 @@ static void audit_break(struct deliver *d, const uint8_t pk[32], const char *spo
 	rxm_add(RXM_CHAIN_BREAKS, 1);
 }
 
-static int format_head(const struct chain_stream *st, char *buf, size_t cap)
-{
-	char key[65], hash[65];
-	sodium_bin2hex(key, sizeof(key), st->key, 32);
-	sodium_bin2hex(hash, sizeof(hash), st->head.hash, HASH_LEN);
-	return snprintf(buf, cap, "chain %s %s %" PRIu64 " %016" PRIx64 " %" PRIu64 " %s\n", key,
-			st->name, st->head.seq, st->head.session, st->head.object, hash);
-}
-
 /* One line, one write: a killed process leaves it whole or not at all. */
 static void append_head(struct deliver *d, const struct chain_stream *st)
 {
 	if (d->statefd < 0 || !st->started)
 		return;
-	char line[256];
-	int n = format_head(st, line, sizeof(line));
-	ssize_t w = d->chainsfd < 0 ? -1 : write(d->chainsfd, line, (size_t)n);
+	char line[CHAIN_LINE_MAX];
+	int n = chain_stream_format(st, line, sizeof(line));
+	ssize_t w = d->chainsfd < 0 || n < 0 ? -1 : write(d->chainsfd, line, (size_t)n);
 	if (w == n) {
 		d->chains_appended += (uint64_t)n;
 		return;
@@ -83,9 +75,14 @@ static void report_due(struct deliver *d, uint64_t before)
 	for (size_t i = 0; i < d->chains.n; i++) {
 		struct chain_stream *st = d->chains.v[i];
 		struct chain_gap g;
-		while (chain_stream_due(st, before, &g))
+		bool given = false;
+		while (chain_stream_due(st, before, &g)) {
 			audit_break(d, st->key, st->name, CHAIN_GAP, g.first, g.last, g.last_session,
 				    g.last_object);
+			given = true;
+		}
+		if (given)
+			append_head(d, st); /* given: not again after a crash */
 	}
 }
 
@@ -178,7 +175,7 @@ static void load_lines(struct deliver *d, char *buf, size_t n)
 			break;
 		}
 		size_t len = (size_t)(nl - (buf + at)) + 1;
-		int rc = chain_set_load(&d->chains, buf + at, len);
+		int rc = chain_set_load(&d->chains, buf + at, len, deadline_now());
 		if (rc == -EBADMSG) {
 			log_error("STATE/%s:%u: not a chain head, skipped (its spool's chain may show a "
 				  "break)", CHAINS_FILE, lineno);

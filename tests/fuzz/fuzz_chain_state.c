@@ -119,13 +119,23 @@ static void same_sets(const struct chain_set *a, const struct chain_set *b)
 			      x->head.object == y->head.object &&
 			      memcmp(x->head.hash, y->head.hash, HASH_LEN) == 0,
 		      "chains: a head changed on the way round");
+		check(x->ngaps == y->ngaps && x->ngaps <= CHAIN_GAPS, "chains: gaps lost on the way round");
+		for (unsigned g = 0; g < x->ngaps; g++) {
+			const struct chain_gap *u = &x->gaps[g], *v = &y->gaps[g];
+			check(u->first == v->first && u->last == v->last && u->reported == v->reported &&
+				      u->last_session == v->last_session && u->last_object == v->last_object &&
+				      v->since == 7,
+			      "chains: a gap changed on the way round");
+			check(u->first >= 1 && u->first <= u->last && u->last < x->head.seq,
+			      "chains: a gap loaded outside 1..head - 1");
+		}
 	}
 }
 
 static void fuzz_chains(const char *text, size_t len)
 {
 	struct chain_set s = {0}, s2 = {0};
-	int rc = chain_set_load(&s, text, len);
+	int rc = chain_set_load(&s, text, len, 7);
 	check(rc == 0 || rc == -EBADMSG || rc == -ENOMEM, "chains: an error other than -EBADMSG");
 	if (rc != 0) {
 		chain_set_free(&s);
@@ -135,7 +145,7 @@ static void fuzz_chains(const char *text, size_t len)
 	char *t1 = NULL, *t2 = NULL;
 	size_t l1 = 0, l2 = 0;
 	check(chain_set_save(&s, &t1, &l1) == 0, "chains: save");
-	check(chain_set_load(&s2, t1, l1) == 0, "chains: a saved file does not load");
+	check(chain_set_load(&s2, t1, l1, 7) == 0, "chains: a saved file does not load");
 	same_sets(&s, &s2);
 	check(chain_set_save(&s2, &t2, &l2) == 0 && l1 == l2 && memcmp(t1, t2, l1) == 0,
 	      "chains: saved twice, the bytes differ");
