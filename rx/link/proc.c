@@ -22,7 +22,6 @@
 #include "rx/monitor/procmsg.h"
 #include "rx/msg.h"
 
-#define KEYHOLDER_WAIT_NS 2000000000ull
 
 static struct linkrole *running;
 static volatile sig_atomic_t term;
@@ -41,10 +40,10 @@ const char *test_trigger(void)
 	return t ? t : "";
 }
 
-/* The derive hook: one announcement to the key holder, its answer back, within 2 s. */
-static int ask_keyholder(void *ctx, const uint8_t *ann, size_t len, struct session_secret *out)
+int linkproc_ask_keys(void *ctx, const uint8_t *ann, size_t len, struct session_secret *out)
 {
-	struct channel *ch = ctx;
+	struct khask *k = ctx;
+	struct channel *ch = k->ch;
 	const void *parts[] = {ann};
 	int rc = channel_queue(ch, KH_ASK, parts, &len, 1);
 	while (rc == 0 && (rc = channel_flush(ch)) == -EAGAIN)
@@ -55,6 +54,10 @@ static int ask_keyholder(void *ctx, const uint8_t *ann, size_t len, struct sessi
 		int got = channel_next(ch, &m);
 		if (got < 0)
 			return got;
+		if (got == 1 && (m.type == KH_KEYS || m.type == KH_REFUSED) && k->owed) {
+			k->owed--; /* the late answer to an ask that timed out: not this one's */
+			continue;
+		}
 		if (got == 1) {
 			if (m.type == KH_KEYS && m.len == KH_KEYS_LEN) {
 				memcpy(out->prk, m.body, 32);
@@ -69,8 +72,13 @@ static int ask_keyholder(void *ctx, const uint8_t *ann, size_t len, struct sessi
 			return -EBADMSG;
 		}
 		uint64_t now = deadline_now();
-		if (deadline_due(until, now))
+		if (deadline_due(until, now)) {
+			k->owed++;
+			log_rl(LOG_WARN, "the key holder did not answer an announcement within %llu s: "
+					 "refused (the sender announces again each second)",
+			       (unsigned long long)(KEYHOLDER_WAIT_NS / 1000000000ull));
 			return -ETIMEDOUT;
+		}
 		if (poll(&(struct pollfd){.fd = ch->fd, .events = POLLIN}, 1, deadline_ms(until, now)) > 0) {
 			ssize_t r = channel_read(ch);
 			if (r == 0)
@@ -164,12 +172,13 @@ void linkproc_main(const struct linkproc_config *c, const uint8_t *body, size_t 
 	struct channel kc;
 	if (channel_init(&kc, keyfd, KH_BODY_MAX, 4096) != 0)
 		die("key holder channel", "out of memory");
+	struct khask ka = {.ch = &kc};
 	struct linkrole_config lc = {
 		.link = c->link,
 		.rx_pk = m.rx_pk,
 		.mac_keys = m.mac_keys,
-		.derive = ask_keyholder,
-		.derive_ctx = &kc,
+		.derive = linkproc_ask_keys,
+		.derive_ctx = &ka,
 		.senders = c->senders,
 		.nsenders = c->nsenders,
 		.memory_limit = c->memory_limit,

@@ -32,6 +32,19 @@ struct linkproc_config {
 	gid_t gid;
 };
 
+/* The link role's derive hook: the announcement to the key holder, its answer back within
+ * KEYHOLDER_WAIT_NS. Answers come in the order asked; an ask that timed out is owed one, which
+ * the next ask skips, so a late answer is never taken for a later announcement's. 0, -EACCES
+ * (refused), -ETIMEDOUT, -EBADMSG (not an answer), -EPIPE or another -errno. */
+#define KEYHOLDER_WAIT_NS 2000000000ull
+struct channel;
+struct session_secret;
+struct khask {
+	struct channel *ch;
+	unsigned owed;
+};
+int linkproc_ask_keys(void *ctx, const uint8_t *ann, size_t len, struct session_secret *out);
+
 /* In the child: never returns. body: the SP_LINK message (rx/monitor/procmsg.h). */
 __attribute__((noreturn)) void linkproc_main(const struct linkproc_config *c, const uint8_t *body,
 					     size_t len, int chan, int evchan, int keyfd);

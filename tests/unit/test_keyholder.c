@@ -14,12 +14,16 @@
 #include <errno.h>
 #include <sodium.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "common/annauth.h"
 #include "common/keys.h"
 #include "common/log.h"
 #include "common/session.h"
 #include "common/wire.h"
+#include "common/channel.h"
+#include "rx/link/proc.h"
 #include "rx/monitor/keyholder.h"
 
 #define SEC 1000000000ull
@@ -338,10 +342,56 @@ static int setup(void **state)
 	return 0;
 }
 
+static void holder_says(struct channel *ch, uint8_t type, uint8_t fill)
+{
+	uint8_t b[KH_KEYS_LEN];
+	memset(b, fill, sizeof(b));
+	b[32] = WIRE_AEAD_CHACHA20POLY1305;
+	const void *parts[] = {b};
+	size_t len = type == KH_KEYS ? sizeof(b) : 7;
+	assert_int_equal(channel_queue(ch, type, parts, &len, 1), 0);
+	assert_int_equal(channel_flush(ch), 0);
+}
+
+/* The link process's side (rx/link/proc.c): an ask the key holder answers only after the 2 s
+ * wait is owed; its late answer is skipped, never taken for the next announcement's keys (a
+ * stalled monitor once gave every later session the previous one's keys: all its packets then
+ * failed authentication). */
+static void test_ask_late_answer(void **state)
+{
+	(void)state;
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+	struct channel link, holder;
+	assert_int_equal(channel_init(&link, sv[0], KH_BODY_MAX, 4096), 0);
+	assert_int_equal(channel_init(&holder, sv[1], KH_BODY_MAX, 4096), 0);
+	struct khask k = {.ch = &link};
+	uint8_t ann[WIRE_ANNOUNCE_LEN] = {0};
+	struct session_secret s;
+	assert_int_equal(linkproc_ask_keys(&k, ann, sizeof(ann), &s), -ETIMEDOUT); /* A: 2 s */
+	assert_int_equal(k.owed, 1);
+	holder_says(&holder, KH_KEYS, 0xaa); /* A's answer, late */
+	holder_says(&holder, KH_KEYS, 0xbb); /* B's */
+	assert_int_equal(linkproc_ask_keys(&k, ann, sizeof(ann), &s), 0);
+	assert_int_equal(s.prk[0], 0xbb);
+	assert_int_equal(k.owed, 0);
+	/* a late refusal is skipped the same way */
+	assert_int_equal(linkproc_ask_keys(&k, ann, sizeof(ann), &s), -ETIMEDOUT);
+	holder_says(&holder, KH_REFUSED, 0);
+	holder_says(&holder, KH_KEYS, 0xcc);
+	assert_int_equal(linkproc_ask_keys(&k, ann, sizeof(ann), &s), 0);
+	assert_int_equal(s.prk[0], 0xcc);
+	channel_free(&link);
+	channel_free(&holder);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_genuine),
+		cmocka_unit_test(test_ask_late_answer),
 		cmocka_unit_test(test_wrong_length),
 		cmocka_unit_test(test_not_decodable),
 		cmocka_unit_test(test_unpinned_sender),
