@@ -204,12 +204,14 @@ static void scan(struct spool_watch *w, const struct config_spool *sp, const cha
 	 IN_DONT_FOLLOW | IN_EXCL_UNLINK)
 
 /* Watches the folder at path; returns its wd (st: the folder) or -errno. */
-static int watch_one(struct spool_watch *w, const char *path, struct stat *st)
+/* A spool's own folder may be named through a symbolic link (a packaged /var/spool/sluice/cam
+ * pointing to a data disk): followed there, never below it. */
+static int watch_one(struct spool_watch *w, const char *path, struct stat *st, bool root)
 {
-	int wd = inotify_add_watch(w->ifd, path, WATCH_MASK);
+	int wd = inotify_add_watch(w->ifd, path, root ? WATCH_MASK & ~(uint32_t)IN_DONT_FOLLOW : WATCH_MASK);
 	if (wd < 0)
 		return -errno;
-	if (lstat(path, st) != 0) {
+	if ((root ? stat(path, st) : lstat(path, st)) != 0) {
 		int rc = -errno;
 		inotify_rm_watch(w->ifd, wd);
 		return rc;
@@ -257,7 +259,7 @@ static int add_dir(struct spool_watch *w, const struct config_spool *sp, const c
 	int rc = full_path(path, sizeof(path), sp, rel);
 	if (rc != 0)
 		return rc;
-	int wd = watch_one(w, path, &st);
+	int wd = watch_one(w, path, &st, false);
 	if (wd < 0) {
 		log_rlk(LOG_WARN, sp->name, "spool %s: cannot watch %s: %s%s", sp->name, ESCAPED(path), strerror(-wd),
 			 wd == -ENOSPC ? " (raise fs.inotify.max_user_watches)" : "");
@@ -317,7 +319,7 @@ static int watch_root(struct spool_watch *w, const struct config_spool *sp)
 {
 	struct root *r = &w->roots[sp - w->spools];
 	struct stat st;
-	int rc = watch_one(w, sp->path, &st);
+	int rc = watch_one(w, sp->path, &st, true);
 	if (rc >= 0) {
 		int wd = rc;
 		rc = slot_set(w, wd, sp, "", &st);
@@ -352,7 +354,7 @@ static void check_roots(struct spool_watch *w)
 		struct root *r = &w->roots[i];
 		if (!r->missing) {
 			struct stat st;
-			if (lstat(sp->path, &st) != 0) {
+			if (stat(sp->path, &st) != 0) {
 				spool_lost(w, sp, strerror(errno));
 			} else if (!S_ISDIR(st.st_mode) || st.st_dev != r->dev || st.st_ino != r->ino) {
 				spool_lost(w, sp, "something else in its place");
