@@ -52,6 +52,15 @@ struct quiet {
 	uint64_t since_ms;
 };
 
+/* A sub-folder inotify would not watch (the watch limit, most often): until it is, the files in
+ * it and below it are not seen, so it is tried again each tick and counted in a gauge. */
+struct unwatched {
+	struct unwatched *next;
+	const struct config_spool *sp;
+	char *rel;
+};
+#define UNWATCHED_MAX 65536
+
 struct spool_watch {
 	uv_loop_t *loop;
 	uv_poll_t poll;
@@ -63,6 +72,9 @@ struct spool_watch {
 	size_t ndirs, cap;
 	struct root *roots; /* one per spool */
 	struct quiet *quiet;
+	struct unwatched *unwatched; /* sub-folders whose watch failed: tried again each tick */
+	size_t nunwatched;
+	bool retrying;
 	spool_ready_fn fn;
 	void *ctx;
 	int closing;
@@ -252,6 +264,54 @@ static int slot_set(struct spool_watch *w, int wd, const struct config_spool *sp
 	return 0;
 }
 
+static void unwatched_gauge(const struct spool_watch *w)
+{
+	metric_set(&tx_metrics[TXM_UNWATCHED], w->nunwatched);
+}
+
+/* Remembers (sp, rel) for another try; false when it was remembered already. */
+static bool unwatched_add(struct spool_watch *w, const struct config_spool *sp, const char *rel)
+{
+	for (struct unwatched *u = w->unwatched; u; u = u->next)
+		if (u->sp == sp && strcmp(u->rel, rel) == 0)
+			return false;
+	struct unwatched *u = w->nunwatched < UNWATCHED_MAX ? malloc(sizeof(*u)) : NULL;
+	char *copy = u ? strdup(rel) : NULL;
+	if (!copy) { /* still logged; the next rescan (overflow, root back) finds it again */
+		free(u);
+		return true;
+	}
+	*u = (struct unwatched){.next = w->unwatched, .sp = sp, .rel = copy};
+	w->unwatched = u;
+	w->nunwatched++;
+	unwatched_gauge(w);
+	return true;
+}
+
+static int add_dir(struct spool_watch *w, const struct config_spool *sp, const char *rel, bool moved_in);
+
+/* Each tick: the sub-folders not watched yet, again; gone ones are forgotten. */
+static void unwatched_retry(struct spool_watch *w)
+{
+	struct unwatched *list = w->unwatched;
+	w->unwatched = NULL;
+	w->nunwatched = 0;
+	while (list) {
+		struct unwatched *u = list;
+		list = u->next;
+		w->retrying = true; /* a failure again is kept, not logged again */
+		if (w->roots[u->sp - w->spools].missing)
+			(void)unwatched_add(w, u->sp, u->rel);
+		else if (add_dir(w, u->sp, u->rel, false) == 0)
+			log_rlk(LOG_INFO, u->sp->name, "spool %s: watching %s/%s now", u->sp->name,
+				u->sp->path, ESCAPED(u->rel));
+		w->retrying = false;
+		free(u->rel);
+		free(u);
+	}
+	unwatched_gauge(w);
+}
+
 static int add_dir(struct spool_watch *w, const struct config_spool *sp, const char *rel, bool moved_in)
 {
 	char path[PATH_MAX];
@@ -261,8 +321,11 @@ static int add_dir(struct spool_watch *w, const struct config_spool *sp, const c
 		return rc;
 	int wd = watch_one(w, path, &st, false);
 	if (wd < 0) {
-		log_rlk(LOG_WARN, sp->name, "spool %s: cannot watch %s: %s%s", sp->name, ESCAPED(path), strerror(-wd),
-			 wd == -ENOSPC ? " (raise fs.inotify.max_user_watches)" : "");
+		if (wd != -ENOENT && wd != -ENOTDIR && unwatched_add(w, sp, rel) && !w->retrying)
+			log_rlk(LOG_WARN, sp->name, "spool %s: cannot watch %s: %s%s; nothing in it is sent until "
+				 "it is (tried again every %d ms, sluice_tx_spool_unwatched_folders)", sp->name,
+				 ESCAPED(path), strerror(-wd),
+				 wd == -ENOSPC ? " (raise fs.inotify.max_user_watches)" : "", SPOOL_TICK_MS);
 		return wd;
 	}
 	rc = slot_set(w, wd, sp, rel, &st);
@@ -443,6 +506,8 @@ static void on_timer(uv_timer_t *t)
 {
 	struct spool_watch *w = t->data;
 	check_roots(w);
+	if (w->unwatched)
+		unwatched_retry(w);
 	uint64_t now = now_ms();
 	struct quiet **pp = &w->quiet;
 	while (*pp) {
@@ -541,6 +606,12 @@ static void on_closed(uv_handle_t *h)
 		w->quiet = q->next;
 		free(q->rel);
 		free(q);
+	}
+	while (w->unwatched) {
+		struct unwatched *u = w->unwatched;
+		w->unwatched = u->next;
+		free(u->rel);
+		free(u);
 	}
 	free(w);
 }

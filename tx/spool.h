@@ -7,7 +7,8 @@
  * they have been quiet for SPOOL_QUIET_MS, else when they close or fall quiet. Names starting
  * with '.' or ending in ".tmp", ".part" or "~" are ignored; symlinks are never followed.
  * A spool folder that vanishes is logged once and looked for every 500 ms; the one found in
- * its place is watched and scanned (logged).
+ * its place is watched and scanned (logged). A sub-folder inotify refuses to watch (the watch
+ * limit) is logged, counted in sluice_tx_spool_unwatched_folders and tried again every tick.
  */
 #ifndef SLUICE_TX_SPOOL_H
 #define SLUICE_TX_SPOOL_H

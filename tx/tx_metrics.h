@@ -29,6 +29,7 @@ enum tx_metric {
 	TXM_INTAKE_RESTARTS, /* sluice_tx_intake_restarts_total: intake processes started again */
 	TXM_OLDEST,        /* sluice_tx_oldest_waiting_seconds (micro gauge): oldest file not fully sent */
 	TXM_MANIFEST_ERRORS, /* sluice_tx_manifest_errors_total: files kept, their manifest not signed */
+	TXM_UNWATCHED,     /* sluice_tx_spool_unwatched_folders (gauge): sub-folders inotify refused */
 	TXM_COUNT
 };
 
