@@ -23,6 +23,7 @@
 #include "common/log.h"
 
 #define TAIL_MAX (32u << 20) /* a last line longer than this is not searched for its seq */
+#define RECOVER_FILES_MAX 65536 /* day files looked at for the seq (retention.days is at most 36500) */
 
 int64_t dayfile_day_of(uint64_t ns) { return (int64_t)(ns / 1000000000ull / 86400u); }
 
@@ -176,6 +177,10 @@ static int last_seq_in(int dirfd, const char *name, uint64_t *seq, bool *have_tx
 	return rc;
 }
 
+static int name_desc(const void *a, const void *b) { return strcmp(b, a); }
+
+/* The seq to go on from: the last line of the newest day file that has a complete one (the
+ * newest may have none: made, then its first write failed; or a crash cut its only line). */
 void dayfile_recover(struct source *s)
 {
 	int fd = dup(s->dirfd);
@@ -185,16 +190,35 @@ void dayfile_recover(struct source *s)
 			close(fd);
 		return;
 	}
-	char newest[32] = "";
+	char (*names)[32] = NULL;
+	size_t n = 0, cap = 0;
 	struct dirent *de;
-	while ((de = readdir(d)))
-		if (day_file_name(de->d_name) && strcmp(de->d_name, newest) > 0)
-			snprintf(newest, sizeof(newest), "%s", de->d_name);
-	closedir(d);
-	uint64_t seq = 0;
-	if (newest[0] && last_seq_in(s->dirfd, newest, &seq, &s->have_last_tx, &s->last_tx_us) == 0) {
-		s->have_next = true;
-		s->next = seq + 1;
-		log_info("events %s: resuming after seq %" PRIu64 " (%s)", s->name, seq, newest);
+	while ((de = readdir(d))) {
+		if (!day_file_name(de->d_name))
+			continue;
+		if (n == cap) {
+			size_t nc = cap ? cap * 2 : 64;
+			void *nn = nc <= RECOVER_FILES_MAX ? realloc(names, nc * sizeof(*names)) : NULL;
+			if (!nn)
+				break; /* out of memory, or more day files than retention.days allows */
+			names = nn;
+			cap = nc;
+		}
+		snprintf(names[n++], sizeof(names[0]), "%s", de->d_name);
 	}
+	closedir(d);
+	qsort(names, n, sizeof(*names), name_desc);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t seq = 0;
+		int rc = last_seq_in(s->dirfd, names[i], &seq, &s->have_last_tx, &s->last_tx_us);
+		if (rc == 0) {
+			s->have_next = true;
+			s->next = seq + 1;
+			log_info("events %s: resuming after seq %" PRIu64 " (%s)", s->name, seq, names[i]);
+			break;
+		}
+		if (rc != -ENOENT)
+			break; /* a last line that is not an event: the seq is not known */
+	}
+	free(names);
 }

@@ -744,6 +744,26 @@ static void append(const char *path, const char *p, size_t n)
 	close(fd);
 }
 
+/* The newest day file holds no complete line (created, then its first write failed on a full
+ * disk; or retention left only older days): the seq is taken from the newest file that has
+ * one, so events sent while rx was down are still counted lost. */
+static void test_resume_older_file(void **state)
+{
+	(void)state;
+	struct counts c0 = counts_now();
+	send_first("s", 7, 1, 1, 3);
+	close_events();
+	char today[256], old[256];
+	today_file("s", today, sizeof(today));
+	snprintf(old, sizeof(old), "%s/s/2020-01-01.jsonl", dir);
+	assert_int_equal(rename(today, old), 0);
+	append(today, "", 0); /* empty */
+	open_events(true);
+	send_first("s", 7, 5, 5, 6); /* 4 was sent while rx was down */
+	EXPECT("s", 1, 2, 3, 5, 6);
+	assert_counts(&c0, 5, 1, 0);
+}
+
 static void test_unfinished_line(void **state)
 {
 	(void)state;
@@ -1510,6 +1530,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_resume, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resume_after_nul, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resume_without_state, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resume_older_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unfinished_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unfinished_long_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_only_unfinished_line, setup, teardown),
