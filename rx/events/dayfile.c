@@ -207,7 +207,8 @@ void dayfile_recover(struct source *s)
 		snprintf(names[n++], sizeof(names[0]), "%s", de->d_name);
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), name_desc);
+	if (n)
+		qsort(names, n, sizeof(*names), name_desc);
 	for (size_t i = 0; i < n; i++) {
 		uint64_t seq = 0;
 		int rc = last_seq_in(s->dirfd, names[i], &seq, &s->have_last_tx, &s->last_tx_us);
