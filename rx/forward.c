@@ -66,18 +66,25 @@ static void drop_conn(struct forward *f, const char *why)
 		close(f->fd);
 	f->fd = -1;
 	f->connecting = false;
-	/* A line cut by the failure is not resent in part: restart at the next line. */
+	/* A line cut by the failure is not resent in part: restart at the next line. An offset
+	 * right after an LF cut nothing, and the line there was never sent: it stays. */
+	bool cut = f->off && f->off < f->len && f->buf[f->off - 1] != '\n';
 	if (f->off) {
-		char *nl = memchr(f->buf + f->off, '\n', f->len - f->off);
-		size_t keep_from = nl ? (size_t)(nl - f->buf) + 1 : f->len;
+		size_t keep_from = f->off;
+		if (cut) {
+			char *nl = memchr(f->buf + f->off, '\n', f->len - f->off);
+			keep_from = nl ? (size_t)(nl - f->buf) + 1 : f->len;
+			rxm_add(RXM_EVENTS_FWD_DROPPED, 1);
+		}
 		memmove(f->buf, f->buf + keep_from, f->len - keep_from);
 		f->len -= keep_from;
 		f->off = 0;
 	}
 	f->retry_at = mono_ns() + f->backoff;
 	if (f->up_logged || f->backoff == BACKOFF_MIN_NS)
-		log_rl(LOG_WARN, "event forwarding to %s: %s; retrying in %llu ms", f->what, why,
-		       (unsigned long long)(f->backoff / 1000000));
+		log_rl(LOG_WARN, "event forwarding to %s: %s; retrying in %llu ms%s", f->what, why,
+		       (unsigned long long)(f->backoff / 1000000),
+		       cut ? " (the line it cut is not forwarded; it is in the files)" : "");
 	f->up_logged = false;
 	f->backoff = f->backoff * 2 > BACKOFF_MAX_NS ? BACKOFF_MAX_NS : f->backoff * 2;
 }
@@ -130,6 +137,15 @@ static void pump(struct forward *f)
 				if (errno == ENOTCONN)
 					f->connecting = true;
 				break;
+			}
+			if (f->kind == CONFIG_EVENT_UDP && errno == EMSGSIZE) {
+				/* Longer than a datagram can carry: it never will be; the lines
+				 * after it must not wait behind it. */
+				f->off += n;
+				rxm_add(RXM_EVENTS_FWD_DROPPED, 1);
+				log_rl(LOG_WARN, "event forwarding to %s: a line of %zu bytes does not "
+				       "fit in a datagram; not forwarded (it is in the files)", f->what, n);
+				continue;
 			}
 			if (f->kind == CONFIG_EVENT_UDP && errno == ECONNREFUSED) {
 				f->off += n; /* nobody listening: the datagram is gone */

@@ -3,12 +3,14 @@
 /*
  * Forwarding event lines to a local consumer (a SIEM or VMS): output.forward, an extension.
  *   tcp:HOST:PORT, unix:/path  the same JSON lines as the files, over one stream connection;
- *   udp:HOST:PORT              one datagram per line (with its LF).
+ *   udp:HOST:PORT              one datagram per line (with its LF); a line too long for one
+ *                              datagram (EMSGSIZE) is dropped and counted, the rest go on.
  * Never blocks the receive path: sockets are non-blocking, lines wait in a buffer of
  * FORWARD_BUF_MAX bytes; when it is full (consumer slow or away), new lines are dropped and
  * counted (sluice_rx_events_forward_dropped_total) — the files keep everything. A connection
  * that fails or closes is retried with back-off from 100 ms to 10 s. Lines are forwarded whole:
- * after a reconnect the stream starts at a line boundary.
+ * after a reconnect the stream starts at a line boundary (a line the failure cut is dropped and
+ * counted; one not yet begun is sent).
  */
 #ifndef SLUICE_RX_FORWARD_H
 #define SLUICE_RX_FORWARD_H

@@ -91,31 +91,65 @@ static int insert(struct journal *j, uint64_t key, const char *line, bool seen,
 	return 0;
 }
 
-/* "sent KEY SIZE MTIME [at=SENT ino=INO [sess=HEX obj=ID ]]SPOOL/PATH": the fields, and where SPOOL/PATH begins
- * (-1 when the line is not one). Key 0 marks an empty slot of the table and journal_key never
- * gives it: such a line is damaged. */
+/* Reads an unsigned number of digits in BASE (at least one, no sign, no leading space, no
+ * overflow) that ends in exactly one space; *p moves past the space. */
+static bool field(const char **p, unsigned base, uint64_t *out)
+{
+	const char *c = *p;
+	uint64_t v = 0;
+	for (; *c != ' '; c++) {
+		unsigned d;
+		if (*c >= '0' && *c <= '9')
+			d = (unsigned)(*c - '0');
+		else if (base == 16 && *c >= 'a' && *c <= 'f')
+			d = (unsigned)(*c - 'a' + 10);
+		else if (base == 16 && *c >= 'A' && *c <= 'F')
+			d = (unsigned)(*c - 'A' + 10);
+		else
+			return false; /* also the end of the line */
+		if (v > (UINT64_MAX - d) / base)
+			return false;
+		v = v * base + d;
+	}
+	if (c == *p)
+		return false;
+	*out = v;
+	*p = c + 1;
+	return true;
+}
+
+static bool tag(const char **p, const char *name)
+{
+	size_t n = strlen(name);
+	if (strncmp(*p, name, n) != 0)
+		return false;
+	*p += n;
+	return true;
+}
+
+/* "sent KEY SIZE MTIME [at=SENT ino=INO [sess=HEX obj=ID ]]SPOOL/PATH", without its LF: the
+ * fields, and where SPOOL/PATH begins (-1 when the line is not one). Strict: one space after
+ * each field and a SPOOL/PATH that is not empty, so that a line glued onto a torn one ("... 5
+ * 7sent ...") is damage, not the torn line's key with the rest as its path. Key 0 marks an
+ * empty slot of the table and journal_key never gives it: such a line is damaged. */
 static int parse_line(const char *line, uint64_t *key, uint64_t *size, uint64_t *mtime,
 		      struct journal_sent *sent)
 {
-	int off = 0, off2 = 0;
-	if (sscanf(line, "sent %" SCNx64 " %" SCNu64 " %" SCNu64 " %n", key, size, mtime, &off) != 3 || !off ||
-	    *key == 0)
-		return -1;
+	const char *p = line;
 	memset(sent, 0, sizeof(*sent));
-	if (strncmp(line + off, "at=", 3) == 0) {
-		if (sscanf(line + off, "at=%" SCNu64 " ino=%" SCNu64 " %n", &sent->sent_ns, &sent->ino,
-			   &off2) != 2 || !off2)
+	if (!tag(&p, "sent ") || !field(&p, 16, key) || *key == 0 || !field(&p, 10, size) ||
+	    !field(&p, 10, mtime))
+		return -1;
+	if (tag(&p, "at=")) {
+		if (!field(&p, 10, &sent->sent_ns) || !tag(&p, "ino=") || !field(&p, 10, &sent->ino))
 			return -1;
-		off += off2;
-		if (strncmp(line + off, "sess=", 5) == 0) {
-			off2 = 0;
-			if (sscanf(line + off, "sess=%" SCNx64 " obj=%" SCNu64 " %n", &sent->session,
-				   &sent->object, &off2) != 2 || !off2)
-				return -1;
-			off += off2;
-		}
+		if (tag(&p, "sess=") &&
+		    (!field(&p, 16, &sent->session) || !tag(&p, "obj=") || !field(&p, 10, &sent->object)))
+			return -1;
 	}
-	return off;
+	if (*p == '\0' || *p == '\n' || p - line > INT32_MAX)
+		return -1;
+	return (int)(p - line);
 }
 
 static int path_in(const struct journal *j, const char *name, char *out, size_t cap)
@@ -211,6 +245,7 @@ int journal_open(struct journal **out, const char *state_dir, uint64_t *session_
 	char p[4096];
 	if (rc == 0)
 		rc = path_in(j, "journal", p, sizeof(p));
+	size_t whole = 0, torn = 0; /* bytes in whole lines; in a last line without LF */
 	if (rc == 0) {
 		FILE *f = fopen(p, "re");
 		if (f) {
@@ -222,12 +257,16 @@ int journal_open(struct journal **out, const char *state_dir, uint64_t *session_
 				lineno++;
 				uint64_t key, size, mtime;
 				struct journal_sent sent;
-				if (line[len - 1] != '\n' || parse_line(line, &key, &size, &mtime, &sent) < 0) {
-					/* A torn last line after a crash: that file is sent again. */
+				if (line[len - 1] != '\n') {
+					torn = (size_t)len; /* only the last line can lack its LF */
+					break;
+				}
+				whole += (size_t)len;
+				line[len - 1] = '\0';
+				if (parse_line(line, &key, &size, &mtime, &sent) < 0) {
 					log_warn("%s:%u: ignoring a damaged journal line", p, lineno);
 					continue;
 				}
-				line[len - 1] = '\0';
 				rc = insert(j, key, line, false, &sent);
 			}
 			free(line);
@@ -239,6 +278,14 @@ int journal_open(struct journal **out, const char *state_dir, uint64_t *session_
 	if (rc == 0) {
 		j->fd = open(p, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 		if (j->fd < 0)
+			rc = -errno;
+	}
+	/* A torn last line (power loss during journal_record): cut it off, or the next record is
+	 * glued onto it and lost at the start after this one. Its file is sent again. */
+	if (rc == 0 && torn) {
+		log_warn("%s: cutting off a torn last line (%zu bytes, no LF) left by a crash; that "
+			 "file is sent again", p, torn);
+		if (ftruncate(j->fd, (off_t)whole) != 0 || fdatasync(j->fd) != 0)
 			rc = -errno;
 	}
 	if (rc != 0) {
