@@ -21,6 +21,7 @@
 #include "common/hash.h"
 #include "common/keys.h"
 #include "common/manifest.h"
+#include "common/wire.h"
 #include "fec/fec.h"
 #include "rx/audit.h"
 #include "rx/verify_events.h"
@@ -449,6 +450,16 @@ static void check_file(struct walk *w, const char *loc, json_t *o, const char *w
 	if (!safe_rel(spool) || strchr(spool, '/') || !safe_rel(name)) {
 		fprintf(stderr, "%s: unsafe name %s/%s: not looked up\n", loc, ESCAPED(spool),
 			ESCAPED(name));
+		w->file_problems++;
+		return;
+	}
+	if (json_is_integer(t) && json_is_integer(k) &&
+	    (json_integer_value(t) < WIRE_SYMBOL_MIN || json_integer_value(t) > UINT16_MAX ||
+	     json_integer_value(k) < 1 || json_integer_value(k) > 254)) {
+		/* what no announcement carries (wire.c): a block would be up to 2^64 bytes */
+		fprintf(stderr, "%s: %s/%s: not re-hashed: symbol_size %" JSON_INTEGER_FORMAT " or block_max %"
+				JSON_INTEGER_FORMAT " out of range (the line was altered)\n", loc, ESCAPED(spool),
+			ESCAPED(name), json_integer_value(t), json_integer_value(k));
 		w->file_problems++;
 		return;
 	}
