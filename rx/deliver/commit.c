@@ -169,21 +169,30 @@ void commit_object(struct deliver *d, struct pending *p)
 	char dirpath[SAFEPATH_SPOOL_MAX + 1 + SAFEPATH_PATH_MAX + 1];
 	snprintf(dirpath, sizeof(dirpath), "%s%s%.*s", man->spool, slash ? "/" : "", dirs, man->path);
 	int dirfd;
-	if ((rc = safepath_open_dir(d->rootfd, dirpath, true, &dirfd)) != 0) {
-		reject = rc == -ELOOP || rc == -ENOTDIR; /* planted in FILES/: never followed */
-		if (reject)
-			snprintf(why, sizeof(why), "unsafe output folder: a component of '%.300s' is %s",
-				 ESCAPED(dirpath), rc == -ELOOP ? "a symbolic link" : "not a folder");
-		else
-			snprintf(why, sizeof(why), "cannot open output folder: %s", strerror(-rc));
-		step = "making the output folder";
-		goto fail;
-	}
 	char stored[SAFEPATH_NAME_MAX + 1], key[MANIFEST_SPOOL_MAX + 1 + MANIFEST_PATH_MAX + 1];
 	snprintf(key, sizeof(key), "%s/%s", man->spool, man->path);
 	enum versions_placed how;
-	rc = versions_place(d->versions, key, dirfd, leaf, DELIVER_RENAME_MAX, d->tmpfd, p->tmpname,
-			    &part, man->hash, stored, sizeof(stored), &how);
+	/* Twice at most: an empty folder removed between its opening and the rename (the hourly
+	 * retention sweep removes empty folders) is made again, not taken for a loss. */
+	for (int attempt = 0;; attempt++) {
+		if ((rc = safepath_open_dir(d->rootfd, dirpath, true, &dirfd)) != 0) {
+			reject = rc == -ELOOP || rc == -ENOTDIR; /* planted in FILES/: never followed */
+			if (reject)
+				snprintf(why, sizeof(why), "unsafe output folder: a component of '%.300s' is %s",
+					 ESCAPED(dirpath), rc == -ELOOP ? "a symbolic link" : "not a folder");
+			else
+				snprintf(why, sizeof(why), "cannot open output folder: %s", strerror(-rc));
+			step = "making the output folder";
+			goto fail;
+		}
+		rc = versions_place(d->versions, key, dirfd, leaf, DELIVER_RENAME_MAX, d->tmpfd, p->tmpname,
+				    &part, man->hash, stored, sizeof(stored), &how);
+		if (rc != -ENOENT || attempt > 0 || faccessat(d->tmpfd, p->tmpname, F_OK, AT_SYMLINK_NOFOLLOW) != 0)
+			break;
+		close(dirfd);
+		log_rl(LOG_WARN, "output folder %s removed while %s/%s was given its name (a retention "
+				 "sweep?): made again", ESCAPED(dirpath), man->spool, ESCAPED(man->path));
+	}
 	if (rc == 0 && how != VERSIONS_DUPLICATE)
 		p->tmp_exists = false;
 	/* The name is given: the file is there and is delivered. A failed fsync of its folder

@@ -221,7 +221,7 @@ void decided_load(struct deliver *d)
 			}
 			table_mark_closed(d, s, o); /* decidedfd is still -1: not written again */
 		}
-		log_info("STATE/%s: %" PRIu64 " file ids decided after the last STATE/senders", DECIDED_FILE,
+		log_info("STATE/%s: %" PRIu64 " file ids decided lately", DECIDED_FILE,
 			 n - from);
 	}
 	d->decidedfd = fd;

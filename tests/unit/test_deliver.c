@@ -798,6 +798,8 @@ static void test_duplicate(void **state)
 /* fsync(2) as the deliver code calls it, linked into this binary ahead of libc's: with
  * dir_fsync_errno set, a folder's fsync fails with it (a disk error no real test makes). */
 static int dir_fsync_errno;
+int fsync(int fd);
+int fstatat(int dirfd, const char *name, struct stat *st, int flags);
 int fsync(int fd)
 {
 	struct stat st;
@@ -806,6 +808,38 @@ int fsync(int fd)
 		return -1;
 	}
 	return (int)syscall(SYS_fsync, fd);
+}
+
+/* fstatat(2) as rx/versions.c calls it when it first looks at a name: with rm_at_look set, the
+ * folder rm_dir is removed first (empty), as a retention sweep may do between the deliver
+ * role opening the folder and the rename into it. */
+static const char *rm_at_look, *rm_dir;
+int fstatat(int dirfd, const char *name, struct stat *st, int flags)
+{
+	if (rm_at_look && strcmp(name, rm_at_look) == 0) {
+		rm_at_look = NULL;
+		assert_int_equal(rmdir(rm_dir), 0);
+	}
+	return (int)syscall(SYS_newfstatat, dirfd, name, st, flags);
+}
+
+/* The folder a file goes to removed under it: made again, the file delivered, not lost. */
+static void test_dir_removed_before_rename(void **state)
+{
+	(void)state;
+	send_session(3, tx_pk, 0);
+	char dirp[256];
+	snprintf(dirp, sizeof(dirp), "%s/cam/swept", files);
+	uint8_t *d = rnd_buf(3000);
+	struct obj *a = obj_new(3, 7, "cam", "swept/gone.ts", d, 3000, tx_sk);
+	uint64_t del0 = counter(RXM_DELIVERED), lost0 = counter(RXM_LOST);
+	rm_dir = dirp;
+	rm_at_look = "gone.ts";
+	send_obj(a);
+	assert_null(rm_at_look); /* it ran */
+	check_file("cam/swept/gone.ts", a);
+	assert_int_equal(counter(RXM_DELIVERED) - del0, 1);
+	assert_int_equal(counter(RXM_LOST) - lost0, 0);
 }
 
 /* The file got its name but the folder's fsync failed: the file is there, so it is audited
@@ -1774,6 +1808,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_sizes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dir_fsync_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dir_removed_before_rename, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chain_online, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chain_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chain_state_crash, setup, teardown),
