@@ -29,6 +29,8 @@ struct journal {
 	uint64_t counter; /* this start's, as written to STATE/session */
 	struct entry *tab; /* open addressing, power-of-two size */
 	size_t cap, n;
+	uint64_t base;  /* bytes at the last compaction */
+	uint64_t grown; /* bytes appended since */
 };
 
 uint64_t journal_key(const char *spool, const char *relpath, uint64_t size, uint64_t mtime_ns)
@@ -330,6 +332,8 @@ int journal_record(struct journal *j, uint64_t key, const char *spool, const cha
 	line[n] = '\n';
 	if (rc == 0 && (write(j->fd, line, (size_t)n + 1) != n + 1 || fdatasync(j->fd) != 0))
 		rc = -errno ? -errno : -EIO;
+	if (rc == 0)
+		j->grown += (uint64_t)n + 1;
 	free(line);
 	return rc;
 }
@@ -350,12 +354,18 @@ static bool entry_present(const char *line, journal_keep_fn fn, void *ctx)
 	return fn(ctx, spool, slash + 1, size, mtime);
 }
 
+bool journal_wants_compact(const struct journal *j, uint64_t min_bytes)
+{
+	return j->grown > (j->base > min_bytes ? j->base : min_bytes);
+}
+
 int journal_compact(struct journal *j, journal_keep_fn still_there, void *ctx)
 {
+	/* Kept: what is still in its spool, however it came to be known (loaded, looked up, or
+	 * recorded in this run: a file sent and deleted since is forgotten too). */
 	for (size_t i = 0; i < j->cap; i++)
-		if (j->tab[i].key && !j->tab[i].seen && still_there &&
-		    entry_present(j->tab[i].line, still_there, ctx))
-			j->tab[i].seen = true;
+		if (j->tab[i].key)
+			j->tab[i].seen = still_there && entry_present(j->tab[i].line, still_there, ctx);
 	char p[4096], *text = NULL;
 	size_t len = 0;
 	if (path_in(j, "journal", p, sizeof(p)))
@@ -379,6 +389,8 @@ int journal_compact(struct journal *j, journal_keep_fn still_there, void *ctx)
 	free(text);
 	if (wrc)
 		return wrc;
+	j->base = len;
+	j->grown = 0;
 	int fd = open(p, O_WRONLY | O_APPEND | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;

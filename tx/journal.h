@@ -22,7 +22,8 @@
  *                   file sent again appends a new line; the newest counts, and compaction
  *                   keeps only it. (An older sluice-tx reads a line with sess= as a path it
  *                   does not know, and compaction drops it unless the file is still there.)
- * Entries whose file is gone from its spool are dropped by journal_compact().
+ * Entries whose file is gone from its spool are dropped by journal_compact(), at start and
+ * whenever the file has doubled (and grown past JOURNAL_COMPACT_MIN) since.
  */
 #ifndef SLUICE_TX_JOURNAL_H
 #define SLUICE_TX_JOURNAL_H
@@ -60,8 +61,13 @@ bool journal_lookup(struct journal *j, uint64_t key, struct journal_sent *out);
 int journal_record(struct journal *j, uint64_t key, const char *spool, const char *relpath,
 		   uint64_t size, uint64_t mtime_ns, const struct journal_sent *sent)
 	__attribute__((warn_unused_result));
-/* Rewrite the journal keeping the entries seen since open or recorded, and those for which
- * still_there(ctx, spool, relpath, size, mtime_ns) says the file is still in its spool. */
+/* Rewrite the journal keeping the entries for which still_there(ctx, spool, relpath, size,
+ * mtime_ns) says the file is still in its spool (a file sent and deleted since is dropped:
+ * it cannot be sent again). Run at start, and while running whenever journal_wants_compact
+ * says the file has grown past min_bytes and past its size at the last compaction: the
+ * journal, on disk and in memory, stays in proportion to the files in the spools. */
+#define JOURNAL_COMPACT_MIN (16u << 20)
+bool journal_wants_compact(const struct journal *j, uint64_t min_bytes);
 typedef bool (*journal_keep_fn)(void *ctx, const char *spool, const char *relpath, uint64_t size,
 				uint64_t mtime_ns);
 int journal_compact(struct journal *j, journal_keep_fn still_there, void *ctx);

@@ -134,7 +134,22 @@ static void shutdown_loop(struct tx *t)
 	t->metrics = NULL;
 }
 
-static void on_health(uv_timer_t *h) { files_health(h->data); }
+static bool still_in_spool(void *ctx, const char *spool, const char *rel, uint64_t size,
+			   uint64_t mtime_ns);
+
+static void on_health(uv_timer_t *h)
+{
+	struct tx *t = h->data;
+	files_health(t);
+	/* The journal grows by a line per file sent: cut back to the files still in the spools
+	 * once it has doubled (a pause of the loop for one lstat per entry). */
+	if (t->journal && journal_wants_compact(t->journal, JOURNAL_COMPACT_MIN)) {
+		int rc = journal_compact(t->journal, still_in_spool, t);
+		if (rc != 0)
+			log_rl(LOG_WARN, "journal compaction failed: %s; the journal keeps growing until it works",
+			       strerror(-rc));
+	}
+}
 
 static void on_signal(uv_signal_t *s, int signum)
 {

@@ -124,6 +124,38 @@ static void test_old_format_and_damage(void **state)
 	journal_close(j);
 }
 
+/* While running: the journal wants compacting once it has grown past the bound and past its
+ * size at the last compaction, and compaction drops entries recorded in this run whose file
+ * has gone from the spool (sent and deleted): the journal stays in proportion to the spool. */
+static void test_compact_while_running(void **state)
+{
+	(void)state;
+	struct journal *j;
+	uint64_t counter;
+	write_journal("");
+	assert_int_equal(journal_open(&j, dir, &counter, &prev), 0);
+	assert_int_equal(journal_compact(j, only_new, NULL), 0);
+	assert_false(journal_wants_compact(j, 1000));
+	char rel[32];
+	for (int i = 0; i < 40; i++) {
+		snprintf(rel, sizeof(rel), "gone-%02d.ts", i);
+		struct journal_sent js = {.sent_ns = 1, .ino = 7, .session = 1, .object = (uint64_t)i + 1};
+		assert_int_equal(journal_record(j, journal_key("cam", rel, 5, 6), "cam", rel, 5, 6, &js), 0);
+	}
+	struct journal_sent js = {.sent_ns = 1, .ino = 8, .session = 1, .object = 41};
+	uint64_t knew = journal_key("cam", "new file.bin", 7, 8);
+	assert_int_equal(journal_record(j, knew, "cam", "new file.bin", 7, 8, &js), 0);
+	assert_true(journal_wants_compact(j, 1000)); /* 41 lines, over 1,000 bytes */
+	assert_int_equal(journal_compact(j, only_new, NULL), 0);
+	assert_false(journal_wants_compact(j, 1000));
+	assert_false(journal_contains(j, journal_key("cam", "gone-00.ts", 5, 6)));
+	assert_true(journal_contains(j, knew));
+	journal_close(j);
+	char *text = read_journal();
+	assert_null(strstr(text, "gone-"));
+	assert_non_null(strstr(text, "cam/new file.bin\n"));
+}
+
 struct each_seen {
 	unsigned n;
 	char text[1024];
@@ -439,6 +471,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_record_reopen_compact),
 		cmocka_unit_test(test_old_format_and_damage),
+		cmocka_unit_test(test_compact_while_running),
 		cmocka_unit_test(test_previous_session),
 		cmocka_unit_test(test_key_zero_is_damaged),
 		cmocka_unit_test(test_each_and_ids),
