@@ -330,8 +330,17 @@ int journal_record(struct journal *j, uint64_t key, const char *spool, const cha
 			*c = '?';
 	int rc = insert(j, key, line, true, sent);
 	line[n] = '\n';
-	if (rc == 0 && (write(j->fd, line, (size_t)n + 1) != n + 1 || fdatasync(j->fd) != 0))
-		rc = -errno ? -errno : -EIO;
+	off_t at = rc == 0 ? lseek(j->fd, 0, SEEK_END) : -1;
+	ssize_t w = rc == 0 ? write(j->fd, line, (size_t)n + 1) : 0;
+	if (rc == 0 && w != n + 1) {
+		rc = w < 0 ? -errno : -ENOSPC;
+		/* A part written (the disk filled): cut back, or the next line would be glued to it. */
+		if (w > 0 && (at < 0 || ftruncate(j->fd, at) != 0))
+			log_rl(LOG_ERROR, "journal: cannot cut back a line written in part: %s; it is "
+					  "cut at the next start", strerror(errno));
+	} else if (rc == 0 && fdatasync(j->fd) != 0) {
+		rc = -errno;
+	}
 	if (rc == 0)
 		j->grown += (uint64_t)n + 1;
 	free(line);

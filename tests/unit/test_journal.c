@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -154,6 +155,43 @@ static void test_compact_while_running(void **state)
 	char *text = read_journal();
 	assert_null(strstr(text, "gone-"));
 	assert_non_null(strstr(text, "cam/new file.bin\n"));
+}
+
+/* A record whose write the disk cuts short (here RLIMIT_FSIZE: EFBIG after a part) fails, and
+ * its part is cut back: the next record is a line of its own and loads after a restart. */
+static void test_record_cut_short(void **state)
+{
+	(void)state;
+	struct journal *j;
+	uint64_t counter;
+	write_journal("");
+	assert_int_equal(journal_open(&j, dir, &counter, &prev), 0);
+	struct journal_sent js = {.sent_ns = 1, .ino = 5, .session = 1, .object = 1};
+	uint64_t ka = journal_key("cam", "a.ts", 1, 2), kb = journal_key("cam", "b.ts", 1, 2),
+		 kc = journal_key("cam", "c.ts", 1, 2);
+	assert_int_equal(journal_record(j, ka, "cam", "a.ts", 1, 2, &js), 0);
+	char p[512];
+	snprintf(p, sizeof(p), "%s/journal", dir);
+	struct stat st;
+	assert_int_equal(stat(p, &st), 0);
+	struct rlimit old, lim;
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = old;
+	lim.rlim_cur = (rlim_t)st.st_size + 20;
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	assert_int_not_equal(journal_record(j, kb, "cam", "b.ts", 1, 2, &js), 0);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, SIG_DFL);
+	struct stat st2;
+	assert_int_equal(stat(p, &st2), 0);
+	assert_int_equal(st2.st_size, st.st_size); /* the part cut back */
+	assert_int_equal(journal_record(j, kc, "cam", "c.ts", 1, 2, &js), 0);
+	journal_close(j);
+	assert_int_equal(journal_open(&j, dir, &counter, &prev), 0);
+	assert_true(journal_contains(j, ka));
+	assert_true(journal_contains(j, kc));
+	journal_close(j);
 }
 
 struct each_seen {
@@ -472,6 +510,7 @@ int main(void)
 		cmocka_unit_test(test_record_reopen_compact),
 		cmocka_unit_test(test_old_format_and_damage),
 		cmocka_unit_test(test_compact_while_running),
+		cmocka_unit_test(test_record_cut_short),
 		cmocka_unit_test(test_previous_session),
 		cmocka_unit_test(test_key_zero_is_damaged),
 		cmocka_unit_test(test_each_and_ids),
