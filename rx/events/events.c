@@ -301,6 +301,8 @@ void events_free(struct events *e)
 		while (s->nheld)
 			order_skip_gap(e, s, rx_ns);
 		order_flush(e, s, rx_ns);
+		if (s->have_stream)
+			sources_save_stream(e, s); /* next=: where a restart goes on */
 		source_chain_close(e, s);
 		if (s->fd >= 0) {
 			if (s->dirty)

@@ -60,6 +60,8 @@ void order_flush(struct events *e, struct source *s, uint64_t rx_ns)
 		rxm_add(RXM_EVENTS_LOST, nlines);
 		if (full)
 			rxm_add(RXM_DISK_FULL, 1);
+		if (s->have_stream) /* counted lost: a restart must not count them again as a gap */
+			sources_save_stream(e, s);
 	} else {
 		rxm_add(RXM_EVENTS_DELIVERED, nlines);
 		s->dirty = true;

@@ -19,6 +19,7 @@
 
 #include "common/config.h"
 #include "common/log.h"
+#include "common/seqtext.h"
 #include "common/smallfile.h"
 
 #define STR_(x) #x
@@ -42,6 +43,16 @@ static void load_stream(struct events *e, struct source *s)
 	stream_path(e, s, p, sizeof(p));
 	if (smallfile_read(p, buf, sizeof(buf)) > 0 && sscanf(buf, "stream=%16" SCNx64, &s->stream) == 1)
 		s->have_stream = true;
+	/* next=: the seq written or given up through (a failed write), at a stop or that write:
+	 * the files may end lower (lines that could not be written, or were deleted since). */
+	const char *nx = s->have_stream ? strstr(buf, "\nnext=") : NULL;
+	char digits[SEQTEXT_LEN];
+	uint64_t next;
+	if (nx && sscanf(nx + 6, SEQTEXT_SCAN, digits) == 1 && seqtext_parse(digits, &next) &&
+	    (!s->have_next || next > s->next)) {
+		s->have_next = true;
+		s->next = next;
+	}
 }
 
 void sources_save_stream(struct events *e, struct source *s)
@@ -50,7 +61,8 @@ void sources_save_stream(struct events *e, struct source *s)
 		return;
 	char p[PATH_MAX], buf[64];
 	stream_path(e, s, p, sizeof(p));
-	int n = snprintf(buf, sizeof(buf), "stream=%016" PRIx64 "\n", s->stream);
+	int n = s->have_next ? snprintf(buf, sizeof(buf), "stream=%016" PRIx64 "\nnext=%" PRIu64 "\n", s->stream, s->next)
+			     : snprintf(buf, sizeof(buf), "stream=%016" PRIx64 "\n", s->stream);
 	int rc = smallfile_write(p, buf, (size_t)n, 0600);
 	if (rc != 0)
 		log_rlk(LOG_WARN, s->name, "events %s: cannot save the stream id in %s: %s", s->name, p, strerror(-rc));
