@@ -437,6 +437,25 @@ static void rescan_all(struct spool_watch *w)
 }
 
 /* IN_DELETE_SELF, IN_MOVE_SELF or IN_IGNORED on a watched folder. */
+/* A sub-folder no longer where its slot says: its slot goes, and those of the folders below it
+ * that went with it (moved out of the spool, they get no event of their own). */
+static void drop_gone(struct spool_watch *w, struct wdir *d)
+{
+	size_t plen = strlen(d->rel);
+	char *prefix = strdup(d->rel);
+	const struct config_spool *sp = d->sp;
+	drop_slot(w, d);
+	if (!prefix)
+		return;
+	for (size_t i = 0; i < w->ndirs; i++) {
+		struct wdir *c = &w->dirs[i];
+		if (c->rel && c->sp == sp && strncmp(c->rel, prefix, plen) == 0 && c->rel[plen] == '/' &&
+		    !in_place(w, c))
+			drop_slot(w, c);
+	}
+	free(prefix);
+}
+
 static void on_self(struct spool_watch *w, struct wdir *d, uint32_t mask)
 {
 	if (!(mask & IN_IGNORED) && in_place(w, d))
@@ -446,7 +465,7 @@ static void on_self(struct spool_watch *w, struct wdir *d, uint32_t mask)
 				     : (mask & IN_DELETE_SELF) ? "removed"
 							       : "no longer watched");
 	else
-		drop_slot(w, d);
+		drop_gone(w, d);
 }
 
 static void on_inotify(uv_poll_t *h, int status, int events)
