@@ -269,10 +269,13 @@ static void unwatched_gauge(const struct spool_watch *w)
 	metric_set(&tx_metrics[TXM_UNWATCHED], w->nunwatched);
 }
 
-/* Remembers (sp, rel) for another try; false when it was remembered already. */
+/* Remembers (sp, rel) for another try; false when it was remembered already. A retry puts back
+ * what it took from the list, unique already, and a folder first tried under a folder being
+ * retried (unwatched until now, so never scanned) cannot be on it: no search then, so a tick
+ * costs one pass over the list, not one per folder. */
 static bool unwatched_add(struct spool_watch *w, const struct config_spool *sp, const char *rel)
 {
-	for (struct unwatched *u = w->unwatched; u; u = u->next)
+	for (struct unwatched *u = w->retrying ? NULL : w->unwatched; u; u = u->next)
 		if (u->sp == sp && strcmp(u->rel, rel) == 0)
 			return false;
 	struct unwatched *u = w->nunwatched < UNWATCHED_MAX ? malloc(sizeof(*u)) : NULL;
