@@ -1493,6 +1493,14 @@ static off_t file_size(const char *path)
 	return stat(path, &st) == 0 ? st.st_size : -1;
 }
 
+/* The deliver role started again with STATE (top): its state files kept. */
+static void restart_with_state(void)
+{
+	deliver_free(dl);
+	state_dir = top;
+	new_deliver();
+}
+
 /* After a deliver process that did not stop cleanly: a file it delivered is not lost when the
  * link role's range says so (STATE/decided), a temp file it left is removed and its id is lost
  * on a line of its own, reason deliver_restart, and every other id of the range is lost and
@@ -1501,9 +1509,7 @@ static void test_lost_after_deliver_restart(void **state)
 {
 	(void)state;
 	char p[256], dec[160];
-	deliver_free(dl);
-	state_dir = top;
-	new_deliver();
+	restart_with_state();
 	snprintf(dec, sizeof(dec), "%s/decided", top);
 	assert_int_equal(send_session(21, tx_pk, 0), 0);
 	uint8_t *d = rnd_buf(5000);
@@ -1577,9 +1583,7 @@ static void test_decided_kept_across_state(void **state)
 {
 	(void)state;
 	char dec[160];
-	deliver_free(dl);
-	state_dir = top;
-	new_deliver();
+	restart_with_state();
 	snprintf(dec, sizeof(dec), "%s/decided", top);
 	assert_int_equal(send_session(23, tx_pk, 0), 0);
 	uint8_t *d = rnd_buf(3000);
@@ -1705,9 +1709,7 @@ static void test_chain_state_crash(void **state)
 {
 	(void)state;
 	uint64_t breaks0 = counter(RXM_CHAIN_BREAKS);
-	deliver_free(dl);
-	state_dir = top;
-	new_deliver();
+	restart_with_state();
 	char path[160], text[4096];
 	snprintf(path, sizeof(path), "%s/chains", top);
 	assert_int_equal(send_session(23, tx_pk, 0), 0);
@@ -1759,9 +1761,7 @@ static void test_chain_gap_crash(void **state)
 {
 	(void)state;
 	uint64_t breaks0 = counter(RXM_CHAIN_BREAKS);
-	deliver_free(dl);
-	state_dir = top;
-	new_deliver();
+	restart_with_state();
 	char path[160];
 	snprintf(path, sizeof(path), "%s/chains", top);
 	assert_int_equal(send_session(25, tx_pk, 0), 0);

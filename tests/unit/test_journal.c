@@ -411,11 +411,7 @@ static int open_warned(struct journal **j, char *warned, size_t cap)
 	fflush(stderr);
 	dup2(saved, 2);
 	close(saved);
-	FILE *f = fopen(errpath, "r");
-	assert_non_null(f);
-	size_t n = fread(warned, 1, cap - 1, f);
-	warned[n] = '\0';
-	fclose(f);
+	read_state("stderr", warned, cap);
 	return rc;
 }
 
