@@ -22,6 +22,11 @@
 #    it may read /dev/null only), then calls execve(), which kills it with SIGSYS; sluice-tx
 #    logs how it ended and that no intake process will be started, starts none, goes on sending
 #    files (one sent after arrives intact) and stops cleanly.
+# 6. An intake process that closed its channel but has not exited yet when sluice-tx asks for
+#    the next one (test trigger tx-intake-linger: the first one closes its channel, then waits
+#    1.5 s before it exits): the spawner ends it (SIGKILL) and starts the next at once, which
+#    takes events. (The spawner used to ignore that request, and no intake process was ever
+#    started again: events refused, silently.)
 . "$(dirname "$0")/lib.sh"
 EVSEND="$BUILD/sluice-evsend"
 EVVERIFY="$BUILD/sluice-evverify"
@@ -207,5 +212,23 @@ else
 	wait_for "a file sent after the spawner died" 30 arrived
 	log "5 ok: $opened; $(grep -m1 'the spawner ([0-9]*) was killed by signal 31' "$W/tx.log" | sed 's/.*error: //')"
 fi
+stop_clean "$TX_PID" tx
+
+log "6: the next intake process while the last one lingers (test trigger tx-intake-linger)"
+L0=$(wc -l <"$W/tx.log")
+SLUICE_TEST_TRIGGER=tx-intake-linger start_tx
+since() { tail -n +$((L0 + 1)) "$W/tx.log"; }
+lingered() { since | grep -q "intake process [0-9]* has exited after .* starting another"; }
+wait_for "sluice-tx to see the first intake process's channel close" 10 lingered
+FIRST=$(since | grep -m1 -o "intake process [0-9]* has exited" | awk '{print $3}')
+next_intake() { local p; p=$(intake_pid); [ -n "$p" ] && [ "$p" != "$FIRST" ]; }
+wait_for "the next intake process after $FIRST" 5 next_intake
+taken0=$(metric "$TX_METRICS" sluice_tx_events_total)
+"$EVSEND" --count 100 --mode mixed "tcp:127.0.0.1:$T" --first $((N + 1000)) 2>>"$W/evsend.log" ||
+	fail "evsend tcp to the next intake process"
+wait_for "the next intake process to take events" 10 metric_ge "$TX_METRICS" sluice_tx_events_total $((taken0 + 100))
+since | grep -q "intake process $FIRST was killed by signal 9" ||
+	fail "the lingering intake process $FIRST was not ended by the spawner"
+log "6 ok: $FIRST lingered and was killed; $(intake_pid) took 100 events"
 stop_clean "$TX_PID" tx
 stop_clean "$RX_PID" rx

@@ -4,9 +4,10 @@
  * The spawner: intake_proc_start binds every source's socket and forks it, before the signing
  * key is read and before any thread. It keeps the listening sockets and, on the control
  * channel, forks an intake process on CTL_SPAWN (its event channel passed to sluice-tx with
- * CTL_SPAWNED), kills it on CTL_KILL, reports its end with CTL_EXITED, and on CTL_STOP stops
- * it (SIGTERM, SIGKILL after STOP_WAIT_MS) and ends. It runs under SANDBOX_TX_SPAWNER
- * (common/sandbox.h), which each intake process inherits and narrows with its own.
+ * CTL_SPAWNED; one still running from before is killed and waited for first), kills it on
+ * CTL_KILL, reports its end with CTL_EXITED, and on CTL_STOP stops it (SIGTERM, SIGKILL after
+ * STOP_WAIT_MS) and ends. It runs under SANDBOX_TX_SPAWNER (common/sandbox.h), which each
+ * intake process inherits and narrows with its own.
  */
 #include "tx/intake_proc/internal.h"
 
@@ -54,8 +55,20 @@ int spawner_ctl_send(struct channel *ch, uint32_t type, uint32_t a, uint32_t b, 
 	return rc ? rc : channel_pending(ch) ? -ETIMEDOUT : 0;
 }
 
+/* The test trigger tx-intake-linger (tests/e2e/test_intake_process.sh): the first intake
+ * process closes its channel, then waits 1.5 s before it exits, as one slow to exit would. */
+static bool linger_first(void)
+{
+	static bool done;
+	const char *trigger = getenv("SLUICE_TEST_TRIGGER");
+	bool first = !done;
+	done = true;
+	return first && trigger && strcmp(trigger, "tx-intake-linger") == 0;
+}
+
 static pid_t spawn(struct intake_proc *ip)
 {
+	bool linger = linger_first();
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
 		log_error("intake spawner: socketpair: %s", strerror(errno));
@@ -65,6 +78,11 @@ static pid_t spawn(struct intake_proc *ip)
 	if (pid == 0) {
 		close(sv[0]);
 		close(ip->ctl.fd);
+		if (linger) {
+			close(sv[1]);
+			(void)poll(NULL, 0, 1500);
+			_exit(0);
+		}
 		child_main(ip, sv[1]);
 	}
 	close(sv[1]);
@@ -158,9 +176,16 @@ static void spawner_main(struct intake_proc *ip, pid_t parent)
 		struct channel_msg m;
 		int rc;
 		while ((rc = channel_next(&ip->ctl, &m)) == 1) {
-			if (m.type == CTL_SPAWN && child <= 0 && (child = spawn(ip)) < 0)
-				(void)spawner_ctl_send(&ip->ctl, CTL_EXITED, 0, 1u << 8, -1); /* none started */
-			else if (m.type == CTL_KILL && m.len == 8 && child > 0 &&
+			if (m.type == CTL_SPAWN) {
+				/* sluice-tx asks only once it has no channel to the last one: one that
+				 * has not exited yet serves nobody, and is ended first */
+				if (child > 0) {
+					kill(child, SIGKILL);
+					reap(ip, &child, true);
+				}
+				if ((child = spawn(ip)) < 0)
+					(void)spawner_ctl_send(&ip->ctl, CTL_EXITED, 0, 1u << 8, -1); /* none started */
+			} else if (m.type == CTL_KILL && m.len == 8 && child > 0 &&
 				 channel_get32(m.body) == (uint32_t)child)
 				kill(child, SIGKILL);
 			else if (m.type == CTL_STOP) {
