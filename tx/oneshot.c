@@ -40,6 +40,16 @@ static int collect(struct oneshot_list *l, const char *path, const char *rel)
 		return 0;
 	}
 	if (S_ISDIR(st.st_mode)) {
+		int depth = 0; /* of rel: a file in it would be refused, and the walk is bounded */
+		for (const char *c = rel; *c; c++)
+			depth += *c == '/';
+		if (rel[0] && depth + 1 >= PATHRULE_DEPTH_MAX) {
+			char why[120];
+			snprintf(why, sizeof(why), "refused: a folder nested %d deep, where a path may have at "
+				 "most %d components", depth + 1, PATHRULE_DEPTH_MAX);
+			refuse(l, rel, why);
+			return 0;
+		}
 		uv_fs_t req;
 		int n = uv_fs_scandir(NULL, &req, path, 0, NULL);
 		if (n < 0) {

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/pathrule.h"
 #include "tx/tx_metrics.h"
 
 struct wdir {
@@ -315,10 +316,30 @@ static void unwatched_retry(struct spool_watch *w)
 	unwatched_gauge(w);
 }
 
+/* Components of a relative path ("" has none). */
+static int depth_of(const char *rel)
+{
+	if (!*rel)
+		return 0;
+	int n = 1;
+	for (const char *c = rel; *c; c++)
+		n += *c == '/';
+	return n;
+}
+
 static int add_dir(struct spool_watch *w, const struct config_spool *sp, const char *rel, bool moved_in)
 {
 	char path[PATH_MAX];
 	struct stat st;
+	/* A file in it would be refused (common/pathrule.h); and the walk, one frame a level, is
+	 * bounded here (a spool of 1,000 nested folders overflowed the stack). */
+	if (depth_of(rel) >= PATHRULE_DEPTH_MAX) {
+		log_rlk(LOG_WARN, sp->name, "refused %s/%s/: a folder nested %d deep, where a path may "
+			"have at most %d components; kept in the spool, nothing below it is sent", sp->name,
+			ESCAPED(rel), depth_of(rel), PATHRULE_DEPTH_MAX);
+		txm_add(TXM_REFUSED, 1);
+		return -ENAMETOOLONG;
+	}
 	int rc = full_path(path, sizeof(path), sp, rel);
 	if (rc != 0)
 		return rc;

@@ -5,6 +5,10 @@
  * tried again each tick and counted in sluice_tx_spool_unwatched_folders; once a watch is
  * possible again its files are picked up. inotify_add_watch is interposed here: it fails with
  * ENOSPC for paths ending in "/sub" while `refuse` is set, and is the system call otherwise.
+ * A folder nested deeper than a sent path may be (PATHRULE_DEPTH_MAX components) is refused
+ * once, counted, and not descended into, by the daemon's spool walk and by `send`'s: both
+ * used to recurse without a bound, and a spool holding 1,000 nested folders (a camera-side
+ * account can make them) crashed sluice-tx at every start (stack overflow).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,7 +24,13 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+#include <ftw.h>
+#include <sys/time.h>
+
 #include "common/log.h"
+#include "common/pathrule.h"
+#include "tx/oneshot.h"
 #include "tx/spool.h"
 #include "tx/tx_metrics.h"
 
@@ -171,12 +181,98 @@ static void test_moved_out_tree_unwatched(void **state)
 	rmdir(dir);
 }
 
+/* levels nested folders "a" below dir, a file f.ts in the one at depth file_depth - 1 and
+ * top.ts in dir, both an hour old (ready at once). */
+static void make_deep(const char *dir, int levels, int file_depth)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY);
+	assert_true(fd >= 0);
+	struct timespec old[2] = {{.tv_sec = time(NULL) - 3600}, {.tv_sec = time(NULL) - 3600}};
+	int f = openat(fd, "top.ts", O_WRONLY | O_CREAT, 0644);
+	assert_true(f >= 0);
+	assert_int_equal(write(f, "t", 1), 1);
+	assert_int_equal(futimens(f, old), 0);
+	close(f);
+	for (int i = 1; i <= levels; i++) {
+		assert_int_equal(mkdirat(fd, "a", 0755), 0);
+		int next = openat(fd, "a", O_RDONLY | O_DIRECTORY);
+		assert_true(next >= 0);
+		close(fd);
+		fd = next;
+		if (i == file_depth - 1) {
+			f = openat(fd, "f.ts", O_WRONLY | O_CREAT, 0644);
+			assert_true(f >= 0);
+			assert_int_equal(write(f, "f", 1), 1);
+			assert_int_equal(futimens(f, old), 0);
+			close(f);
+		}
+	}
+	close(fd);
+}
+
+static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(p);
+}
+
+/* "a/a/.../f.ts", depth components in all. */
+static void deep_rel(char *out, size_t cap, int depth)
+{
+	size_t n = 0;
+	for (int i = 1; i < depth; i++)
+		n += (size_t)snprintf(out + n, cap - n, "a/");
+	snprintf(out + n, cap - n, "f.ts");
+}
+
+static void test_deep_folder_refused(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/sluice-spool-XXXXXX", rel[PATHRULE_DEPTH_MAX * 2 + 8];
+	assert_non_null(mkdtemp(dir));
+	make_deep(dir, 1000, PATHRULE_DEPTH_MAX);
+	deep_rel(rel, sizeof(rel), PATHRULE_DEPTH_MAX);
+	struct config_spool sp = {.name = "cam", .path = dir, .after_delete = false};
+	uv_loop_t loop;
+	uv_loop_init(&loop);
+	struct spool_watch *w = NULL;
+	nready = 0;
+	uint64_t refused0 = metric_get(&tx_metrics[TXM_REFUSED]);
+	int before = inotify_watches();
+	assert_int_equal(spool_watch_start(&w, &loop, &sp, 1, on_ready, NULL), 0);
+	uv_timer_t t;
+	uv_timer_init(&loop, &t);
+	uv_timer_start(&t, stop_cb, 300, 0);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_true(got("top.ts"));
+	assert_true(got(rel)); /* the deepest path a file may have is still sent */
+	/* the spool and the folders at depth 1 to PATHRULE_DEPTH_MAX - 1; the one below refused */
+	assert_int_equal(inotify_watches() - before, PATHRULE_DEPTH_MAX);
+	assert_int_equal(metric_get(&tx_metrics[TXM_REFUSED]) - refused0, 1);
+	uv_close((uv_handle_t *)&t, NULL);
+	spool_watch_close(w);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&loop), 0);
+
+	/* send DIR: the same walk, refused by name (exit status 2, nothing sent) */
+	struct oneshot_list l = {0};
+	char *paths[] = {dir};
+	assert_int_equal(oneshot_collect(&l, paths, 1), 2);
+	assert_int_equal(l.bad, 1);
+	assert_int_equal(l.n, 2); /* top.ts and the deepest allowed f.ts were found */
+	oneshot_list_free(&l);
+	assert_int_equal(nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS), 0);
+}
+
 int main(void)
 {
 	log_set_level(LOG_ERROR);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_unwatched_retried),
 		cmocka_unit_test(test_moved_out_tree_unwatched),
+		cmocka_unit_test(test_deep_folder_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
