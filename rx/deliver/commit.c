@@ -10,6 +10,7 @@
 #include "rx/deliver/internal.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <sys/stat.h>
@@ -172,6 +173,7 @@ void commit_object(struct deliver *d, struct pending *p)
 	char stored[SAFEPATH_NAME_MAX + 1], key[MANIFEST_SPOOL_MAX + 1 + MANIFEST_PATH_MAX + 1];
 	snprintf(key, sizeof(key), "%s/%s", man->spool, man->path);
 	enum versions_placed how;
+	committing_mark(d, p->session, p->object); /* until its audit line: committing_recover */
 	/* Twice at most: an empty folder removed between its opening and the rename (the hourly
 	 * retention sweep removes empty folders) is made again, not taken for a loss. */
 	for (int attempt = 0;; attempt++) {
@@ -195,6 +197,11 @@ void commit_object(struct deliver *d, struct pending *p)
 	}
 	if (rc == 0 && how != VERSIONS_DUPLICATE)
 		p->tmp_exists = false;
+	const char *trigger = getenv("SLUICE_TEST_TRIGGER"); /* the tests' (rx/link/proc.h) */
+	if (rc == 0 && trigger && strcmp(trigger, "deliver-commit-stall") == 0) {
+		log_warn("test trigger deliver-commit-stall: 3 s between the rename and its audit line");
+		(void)poll(NULL, 0, 3000);
+	}
 	/* The name is given: the file is there and is delivered. A failed fsync of its folder
 	 * means only that the name may not survive a crash: said in its audit line and counted. */
 	char nosync[64] = "";
@@ -239,6 +246,7 @@ void commit_object(struct deliver *d, struct pending *p)
 		rxm_add(RXM_BYTES_DELIVERED, man->size);
 	}
 	table_close(d, p);
+	committing_clear(d);
 	return;
 fail:
 	if (!reject && step && outcome_is_disk_full(rc)) {
@@ -248,4 +256,5 @@ fail:
 		outcome_rejected(d, p, man, why);
 	else
 		outcome_lost(d, p, why);
+	committing_clear(d);
 }

@@ -24,7 +24,7 @@ int deliver_new(struct deliver **out, const struct deliver_config *c)
 	struct deliver *d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
-	d->rootfd = d->tmpfd = d->statefd = d->watch_fd = d->decidedfd = d->chainsfd = -1;
+	d->rootfd = d->tmpfd = d->statefd = d->watch_fd = d->decidedfd = d->chainsfd = d->commitfd = -1;
 	d->object_limit = c->object_limit;
 	d->audit = c->audit;
 	d->ring = c->ring;
@@ -71,6 +71,7 @@ int deliver_new(struct deliver **out, const struct deliver_config *c)
 		forward_free(c->forward);
 	}
 	decided_load(d);
+	committing_recover(d);
 	*out = d;
 	return 0;
 free_versions:
@@ -264,6 +265,7 @@ void deliver_free(struct deliver *d)
 			outcome_lost(d, p, NULL);
 	}
 	orphans_at_exit(d);
+	committing_at_exit(d);
 	d->exiting = true;
 	size_t left = 0; /* those deliver_keep kept stay on disk and are not dropped */
 	for (struct pending *p = d->oldest; p; p = p->newer)
@@ -284,6 +286,8 @@ void deliver_free(struct deliver *d)
 		close(d->statefd);
 	if (d->decidedfd >= 0)
 		close(d->decidedfd);
+	if (d->commitfd >= 0)
+		close(d->commitfd);
 	free(d->senders);
 	free(d->copy);
 	free(d);

@@ -46,6 +46,8 @@
 #define ENTRY_BYTES (HASH_LEN + sizeof(struct blk))
 #define ORPHANS_MAX DELIVER_PENDING_MAX     /* ids a deliver process that died held unfinished */
 #define DECIDED_FILE "decided"              /* STATE/decided: the file ids decided lately */
+#define COMMITTING_FILE "committing"        /* STATE/committing: the file being given its name */
+#define CUT_FILE "committing-cut"           /* STATE/committing-cut: one whose commit a stop cut */
 
 struct dsession {
 	uint64_t id;
@@ -129,6 +131,11 @@ struct deliver {
 	 * object, little-endian), so that after this process dies the next one knows them as
 	 * decided although STATE/senders may not say so (decided_trim keeps it bounded). */
 	int decidedfd;
+	int commitfd; /* STATE/committing */
+	struct cut_commit { /* a commit a stop cut short, audited once its session is named */
+		bool on, orphan;
+		uint64_t session, object;
+	} cut;
 	bool exiting; /* deliver_free: what is closed now is dropped, not decided */
 	struct chain_set chains;   /* per (sender, spool): chain.c */
 	int chainsfd;              /* STATE/chains opened to append each new head; -1 */
@@ -153,6 +160,15 @@ bool orphan_take(struct deliver *d, uint64_t session, uint64_t object);
 bool orphan_has(const struct deliver *d, uint64_t session, uint64_t object);
 void decided_load(struct deliver *d);
 void decided_trim(struct deliver *d);
+/* An id as STATE/decided and STATE/committing hold it: session, then object, little-endian. */
+#define IDREC_LEN 16
+void idrec_encode(uint8_t rec[IDREC_LEN], uint64_t session, uint64_t object);
+void idrec_decode(const uint8_t rec[IDREC_LEN], uint64_t *session, uint64_t *object);
+void committing_recover(struct deliver *d);
+void committing_mark(struct deliver *d, uint64_t session, uint64_t object);
+void committing_clear(struct deliver *d);
+void committing_named(struct deliver *d, uint64_t session);
+void committing_at_exit(struct deliver *d);
 void orphans_at_exit(struct deliver *d);
 
 /* outcome.c: an object's audit line, and the outcomes that end it without a file */

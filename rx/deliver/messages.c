@@ -92,6 +92,7 @@ static int on_session(struct deliver *d, const struct msg *m)
 		memcpy(s->pk, m->sender_pk, 32);
 		memcpy(s->fp, fp, sizeof(fp));
 		log_debug("session %016" PRIx64 ": sender %s", m->session, fp);
+		committing_named(d, m->session);
 		if (m->flags & 1)
 			outcome_audit(d, AUDIT_SESSION, m->session, 0, NULL, NULL, "sender restarted", 0);
 		if (m->flags & 2)

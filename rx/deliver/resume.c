@@ -208,17 +208,14 @@ void decided_load(struct deliver *d)
 		return;
 	}
 	struct stat st;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= 16) {
-		uint64_t n = (uint64_t)st.st_size / 16, from = n > CLOSED_MAX ? n - CLOSED_MAX : 0;
-		uint8_t rec[16];
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= IDREC_LEN) {
+		uint64_t n = (uint64_t)st.st_size / IDREC_LEN, from = n > CLOSED_MAX ? n - CLOSED_MAX : 0;
+		uint8_t rec[IDREC_LEN];
 		for (uint64_t i = from; i < n; i++) {
-			if (pread(fd, rec, 16, (off_t)(i * 16)) != 16)
+			if (pread(fd, rec, IDREC_LEN, (off_t)(i * IDREC_LEN)) != IDREC_LEN)
 				break;
-			uint64_t s = 0, o = 0;
-			for (int b = 7; b >= 0; b--) {
-				s = s << 8 | rec[b];
-				o = o << 8 | rec[8 + b];
-			}
+			uint64_t s, o;
+			idrec_decode(rec, &s, &o);
 			table_mark_closed(d, s, o); /* decidedfd is still -1: not written again */
 		}
 		log_info("STATE/%s: %" PRIu64 " file ids decided lately", DECIDED_FILE,
@@ -302,4 +299,103 @@ unsigned deliver_keep(struct deliver *d)
 		free(k.blk);
 	}
 	return n;
+}
+
+/* STATE/committing holds the id of the file being given its name, from before its rename until
+ * its audit line is written (then it is emptied). A stop's SIGKILL (the monitor allows a silent
+ * deliver process 1.5 s once a stop began) can land in between, during the folder's fsync: the
+ * file is then under its name with no line, and the link process counts it handed over. The
+ * next start audits it lost, once the link process has named its session (so that the line
+ * names its sender, for `gaps`), or at the next clean stop; until then STATE/committing-cut
+ * keeps it. The records are not synced: they need to outlive the process, not a power cut
+ * (after which the rename may be undone too, and the temp file is an orphan). A kill between
+ * a line and the id's record in STATE/decided reports it twice (delivered, then lost). */
+static void cut_audit(struct deliver *d)
+{
+	const char *why = d->cut.orphan
+		? "deliver_stopped_in_commit: the deliver process was stopped before giving the file "
+		  "its name: not stored"
+		: "deliver_stopped_in_commit: the deliver process was stopped while giving the file its "
+		  "name: it may be in the output folder (under its name or a numbered sibling) without "
+		  "a delivered line";
+	log_warn("session %016" PRIx64 " object %" PRIu64 " lost: %s", d->cut.session, d->cut.object, why);
+	outcome_audit(d, AUDIT_LOST, d->cut.session, d->cut.object, NULL, NULL, why, 0);
+	rxm_add(RXM_LOST, 1);
+	table_mark_closed(d, d->cut.session, d->cut.object);
+	d->cut.on = false;
+	if (unlinkat(d->statefd, CUT_FILE, 0) != 0 && errno != ENOENT)
+		log_rl(LOG_WARN, "STATE/%s: %s", CUT_FILE, strerror(errno));
+}
+
+/* The id in STATE/NAME, when it holds one not decided yet. */
+static bool undecided_in(struct deliver *d, const char *name, int fd, uint64_t *s, uint64_t *o)
+{
+	uint8_t rec[IDREC_LEN];
+	int own = fd < 0 ? (fd = openat(d->statefd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) : -1;
+	bool got = fd >= 0 && pread(fd, rec, sizeof(rec), 0) == (ssize_t)sizeof(rec);
+	if (own >= 0)
+		close(own);
+	if (!got)
+		return false;
+	idrec_decode(rec, s, o);
+	return !table_is_closed(d, *s, *o);
+}
+
+void committing_recover(struct deliver *d)
+{
+	if (d->statefd < 0)
+		return;
+	uint64_t s, o;
+	if (undecided_in(d, CUT_FILE, -1, &s, &o)) {
+		/* a whole run did not name its session: it will not be */
+		d->cut = (struct cut_commit){.on = true, .session = s, .object = o};
+		cut_audit(d);
+	}
+	int fd = openat(d->statefd, COMMITTING_FILE, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		log_warn("STATE/%s: %s: a stop that cuts a commit short would go unreported",
+			 COMMITTING_FILE, strerror(errno));
+		return;
+	}
+	if (undecided_in(d, COMMITTING_FILE, fd, &s, &o)) {
+		/* an orphan: its temp file was still there (removed with the others) */
+		d->cut = (struct cut_commit){.on = true, .orphan = orphan_has(d, s, o), .session = s, .object = o};
+		(void)orphan_take(d, s, o);
+		uint8_t rec[IDREC_LEN];
+		idrec_encode(rec, s, o);
+		int rc = smallfile_writeat(d->statefd, CUT_FILE, rec, sizeof(rec), 0600);
+		if (rc != 0)
+			log_warn("STATE/%s: %s", CUT_FILE, strerror(-rc));
+		if (table_session(d, s))
+			cut_audit(d);
+	}
+	if (ftruncate(fd, 0) != 0)
+		log_warn("STATE/%s: %s", COMMITTING_FILE, strerror(errno));
+	d->commitfd = fd;
+}
+
+void committing_named(struct deliver *d, uint64_t session)
+{
+	if (d->cut.on && d->cut.session == session)
+		cut_audit(d);
+}
+
+void committing_at_exit(struct deliver *d)
+{
+	if (d->cut.on)
+		cut_audit(d);
+}
+
+void committing_mark(struct deliver *d, uint64_t session, uint64_t object)
+{
+	uint8_t rec[IDREC_LEN];
+	idrec_encode(rec, session, object);
+	if (d->commitfd >= 0 && pwrite(d->commitfd, rec, sizeof(rec), 0) != (ssize_t)sizeof(rec))
+		log_rl(LOG_WARN, "STATE/%s: %s", COMMITTING_FILE, strerror(errno));
+}
+
+void committing_clear(struct deliver *d)
+{
+	if (d->commitfd >= 0 && ftruncate(d->commitfd, 0) != 0)
+		log_rl(LOG_WARN, "STATE/%s: %s", COMMITTING_FILE, strerror(errno));
 }

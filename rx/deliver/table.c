@@ -54,16 +54,32 @@ static void id_add(struct closed_id *ids, size_t max, size_t *n, size_t *next, u
 		(*n)++;
 }
 
+void idrec_encode(uint8_t rec[IDREC_LEN], uint64_t session, uint64_t object)
+{
+	for (int b = 0; b < 8; b++) {
+		rec[b] = (uint8_t)(session >> (8 * b));
+		rec[8 + b] = (uint8_t)(object >> (8 * b));
+	}
+}
+
+void idrec_decode(const uint8_t rec[IDREC_LEN], uint64_t *session, uint64_t *object)
+{
+	uint64_t s = 0, o = 0;
+	for (int b = 7; b >= 0; b--) {
+		s = s << 8 | rec[b];
+		o = o << 8 | rec[8 + b];
+	}
+	*session = s;
+	*object = o;
+}
+
 void table_mark_closed(struct deliver *d, uint64_t session, uint64_t object)
 {
 	id_add(d->closed, CLOSED_MAX, &d->nclosed, &d->closed_next, session, object);
 	if (d->decidedfd < 0 || d->exiting || wire_id_is_event(object))
 		return;
-	uint8_t rec[16];
-	for (int b = 0; b < 8; b++) {
-		rec[b] = (uint8_t)(session >> (8 * b));
-		rec[8 + b] = (uint8_t)(object >> (8 * b));
-	}
+	uint8_t rec[IDREC_LEN];
+	idrec_encode(rec, session, object);
 	if (write(d->decidedfd, rec, sizeof(rec)) != (ssize_t)sizeof(rec))
 		log_rl(LOG_WARN, "STATE/%s: %s", DECIDED_FILE, strerror(errno));
 }
