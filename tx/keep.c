@@ -8,6 +8,8 @@
 #include "tx/keep.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,22 +120,47 @@ static void kept_free(struct kept *e)
 	free(e);
 }
 
-/* Deletes path if it is still the file that was sent. */
+/* Deletes path if it is still the file that was sent. The check and the removal are not two
+ * steps on the name (a file a camera renamed over it in between would go unsent): the file is
+ * first moved aside to a hidden name in its folder (the spool watcher ignores names starting
+ * with '.'), checked there, then removed or put back. A tx killed in those microseconds leaves
+ * it under that name. */
 static void delete_sent(const char *path, const char *label, uint64_t size, uint64_t mtime_ns,
 			uint64_t ino, uint64_t held_ms)
 {
-	struct stat st;
-	if (lstat(path, &st) != 0)
-		return; /* gone already */
-	uint64_t mt = (uint64_t)st.st_mtim.tv_sec * 1000000000ull + (uint64_t)st.st_mtim.tv_nsec;
-	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size != size || mt != mtime_ns ||
-	    (ino && (uint64_t)st.st_ino != ino)) {
-		log_debug("%s changed since it was sent; not deleted (it is sent as new)", ESCAPED(label));
+	char aside[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	int dl = slash ? (int)(slash - path) + 1 : 0;
+	if (snprintf(aside, sizeof(aside), "%.*s.sluice-delete-%d", dl, path, (int)getpid()) >=
+	    (int)sizeof(aside))
+		return; /* not reachable: path fits, and the name is shorter than NAME_MAX */
+	if (rename(path, aside) != 0) {
+		if (errno != ENOENT) /* ENOENT: gone already */
+			log_rl(LOG_WARN, "cannot remove %s: %s", ESCAPED(path), strerror(errno));
 		return;
 	}
-	if (unlink(path) != 0) {
-		if (errno != ENOENT)
-			log_rl(LOG_WARN, "cannot remove %s: %s", ESCAPED(path), strerror(errno));
+	struct stat st;
+	bool same = lstat(aside, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size == size &&
+		    (uint64_t)st.st_mtim.tv_sec * 1000000000ull + (uint64_t)st.st_mtim.tv_nsec == mtime_ns &&
+		    (!ino || (uint64_t)st.st_ino == ino);
+	if (!same) {
+		/* back under its name, unless a newer file took it meanwhile: then beside it */
+		char alt[PATH_MAX + 32];
+		snprintf(alt, sizeof(alt), "%s.%d", path, (int)getpid());
+		if (renameat2(AT_FDCWD, aside, AT_FDCWD, path, RENAME_NOREPLACE) == 0) {
+			log_debug("%s changed since it was sent; not deleted (it is sent as new)", ESCAPED(label));
+		} else if (renameat2(AT_FDCWD, aside, AT_FDCWD, alt, RENAME_NOREPLACE) == 0) {
+			log_warn("%s changed since it was sent, and a newer file took its name: kept as %s "
+				 "(sent as new)", ESCAPED(label), ESCAPED(alt));
+		} else {
+			log_error("%s changed since it was sent; cannot put it back (%s): it is %s, not sent",
+				  ESCAPED(label), strerror(errno), ESCAPED(aside));
+			txm_add(TXM_REFUSED, 1);
+		}
+		return;
+	}
+	if (unlink(aside) != 0) {
+		log_rl(LOG_WARN, "cannot remove %s: %s", ESCAPED(aside), strerror(errno));
 		return;
 	}
 	txm_add(TXM_FILES_DELETED, 1);

@@ -1,0 +1,172 @@
+/* SPDX-FileCopyrightText: 2026 Sluice developers */
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * tx/keep.c (`after: delete`): a sent file is deleted only if it is still the file that was
+ * sent. A camera that writes a new file under the same name (rename over it) at the moment tx
+ * deletes the sent one must not lose the new one: the check and the removal used to be two
+ * steps on the name (lstat, then unlink), and a file put there in between was deleted unsent
+ * (found by red-team review 5). unlink and unlinkat are interposed here: when `swap` is set,
+ * the first of them puts a new file under the name first, as the camera would.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <dirent.h>
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "tx/keep.h"
+#include "tx/tx_metrics.h"
+
+static char dir[] = "/tmp/sluice-keep-XXXXXX", name[64];
+static int swap;
+
+static void put(const char *path, const char *text)
+{
+	char tmp[80];
+	snprintf(tmp, sizeof(tmp), "%s/.new", dir);
+	FILE *f = fopen(tmp, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	assert_int_equal(rename(tmp, path), 0);
+}
+
+static void camera_swap(void)
+{
+	if (swap) {
+		swap = 0;
+		put(name, "NEW");
+	}
+}
+
+int unlink(const char *path);
+int unlinkat(int dirfd, const char *path, int flags);
+
+int unlink(const char *path)
+{
+	static int (*real)(const char *);
+	if (!real)
+		real = (int (*)(const char *))dlsym(RTLD_NEXT, "unlink");
+	camera_swap();
+	return real(path);
+}
+
+int unlinkat(int dirfd, const char *path, int flags)
+{
+	static int (*real)(int, const char *, int);
+	if (!real)
+		real = (int (*)(int, const char *, int))dlsym(RTLD_NEXT, "unlinkat");
+	camera_swap();
+	return real(dirfd, path, flags);
+}
+
+static char *read_all(const char *path)
+{
+	static char buf[64];
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static int entries(void)
+{
+	DIR *d = opendir(dir);
+	assert_non_null(d);
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)))
+		n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+	closedir(d);
+	return n;
+}
+
+/* Sends name (as tx would have) and has keep delete it at once; mtime_delta changes the file's
+ * mtime after the send. */
+static void send_and_delete(int mtime_delta)
+{
+	put(name, "SENT");
+	struct stat st;
+	assert_int_equal(lstat(name, &st), 0);
+	uint64_t mtime = (uint64_t)st.st_mtim.tv_sec * 1000000000ull + (uint64_t)st.st_mtim.tv_nsec;
+	if (mtime_delta) {
+		struct timespec t[2] = {st.st_atim, st.st_mtim};
+		t[1].tv_sec += mtime_delta;
+		assert_int_equal(utimensat(AT_FDCWD, name, t, 0), 0);
+	}
+	uv_loop_t loop;
+	uv_loop_init(&loop);
+	struct keep *k = NULL;
+	assert_int_equal(keep_start(&k, &loop), 0);
+	struct keep_file f = {.key = 1, .spool = "cam", .relpath = "a.ts", .path = name,
+			      .size = (uint64_t)st.st_size, .mtime_ns = mtime, .ino = (uint64_t)st.st_ino,
+			      .sent_ns = (uint64_t)time(NULL) * 1000000000ull - 1000000000ull,
+			      .keep_for_ms = 0};
+	keep_add(k, &f);
+	keep_close(k);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+static void test_deletes_the_sent_file(void **state)
+{
+	(void)state;
+	uint64_t deleted = metric_get(&tx_metrics[TXM_FILES_DELETED]);
+	send_and_delete(0);
+	assert_null(read_all(name));
+	assert_int_equal(entries(), 0);
+	assert_int_equal(metric_get(&tx_metrics[TXM_FILES_DELETED]) - deleted, 1);
+}
+
+static void test_keeps_a_changed_file(void **state)
+{
+	(void)state;
+	uint64_t deleted = metric_get(&tx_metrics[TXM_FILES_DELETED]);
+	send_and_delete(5);
+	assert_string_equal(read_all(name), "SENT");
+	assert_int_equal(entries(), 1); /* nothing left beside it */
+	assert_int_equal(metric_get(&tx_metrics[TXM_FILES_DELETED]) - deleted, 0);
+	assert_int_equal(unlink(name), 0);
+}
+
+/* The new file arrives under the name as the sent one is removed: it stays, unsent. */
+static void test_new_file_in_the_window_kept(void **state)
+{
+	(void)state;
+	swap = 1;
+	send_and_delete(0);
+	assert_int_equal(swap, 0); /* the camera did write */
+	char *got = read_all(name);
+	assert_non_null(got);
+	assert_string_equal(got, "NEW");
+	assert_int_equal(entries(), 1);
+	assert_int_equal(unlink(name), 0);
+}
+
+int main(void)
+{
+	log_set_level(LOG_ERROR);
+	assert_non_null(mkdtemp(dir));
+	snprintf(name, sizeof(name), "%s/a.ts", dir);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_deletes_the_sent_file),
+		cmocka_unit_test(test_keeps_a_changed_file),
+		cmocka_unit_test(test_new_file_in_the_window_kept),
+	};
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+	rmdir(dir);
+	return rc;
+}
