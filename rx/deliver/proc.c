@@ -252,8 +252,16 @@ void deliverproc_main(const struct rx_config *cfg, const uint8_t (*senders)[32],
 	}
 	if (rc < 0 && rc != -EBADMSG && rc != -ECONNRESET)
 		log_error("deliver process: the monitor's channel: %s; stopping", strerror(-rc));
-	if (rc == 0 && clean) /* every message of the last link process handled: keep what it can */
+	if (rc == 0 && clean) { /* every message of the last link process handled: keep what it can */
+		if (strcmp(test_trigger(), "deliver-keep-slow") == 0) { /* six slow fsyncs, beating */
+			log_warn("test trigger deliver-keep-slow: 3 s before keeping, a heartbeat each 0.5 s");
+			for (int i = 0; i < 6; i++) {
+				(void)poll(NULL, 0, 500);
+				send_alive(ch, deadline_now());
+			}
+		}
 		deliver_keep(d);
+	}
 	deliver_free(d);
 	audit_close(audit);
 	if (cs.fd >= 0)

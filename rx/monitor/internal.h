@@ -23,7 +23,7 @@
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
 #define STEADY_NS 30000000000ull /* a child that ran this long starts again at once */
-#define STOP_KILL_MS 10000
+#define STOP_KILL_MS 1800 /* a stop ends within 2 s (INTERFACE.md): whatever still runs is killed */
 #define LINK_STALL_NS 5000000000ull /* no KH_ALIVE from the link process for this long: killed */
 #define LINK_STALL_STOP_NS 1500000000ull /* the same once a stop began (SIGTERM within 2 s) */
 /* No DV_ALIVE from the deliver process for this long: killed. Its loop beats between messages,
