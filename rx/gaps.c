@@ -363,6 +363,15 @@ int gaps_main(const char *cfg_path, int argc, char **argv)
 	size_t nentries = json_array_size(lost);
 	json_object_set_new(doc, "lost", lost);
 	lost = NULL;
+	/* What `sluice-tx resend` reads (common/gapreport.h); emit may split an entry around ids
+	 * delivered after all, and a long path or reason makes an entry kilobytes long. */
+	size_t bytes = json_dumpb(doc, NULL, 0, JSON_INDENT(2) | JSON_ENSURE_ASCII) + 1;
+	if (nentries > GAPREPORT_ENTRIES_MAX || bytes > GAPREPORT_BYTES_MAX) {
+		fprintf(stderr, "sluice-rx: gaps: the report would be %zu bytes in %zu entries, over the "
+				"%u bytes and %d entries `sluice-tx resend` reads; nothing written: narrow "
+				"it with --since\n", bytes, nentries, GAPREPORT_BYTES_MAX, GAPREPORT_ENTRIES_MAX);
+		goto out;
+	}
 	if (json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_ENSURE_ASCII) != 0 || fputc('\n', stdout) == EOF ||
 	    fflush(stdout) != 0) {
 		fprintf(stderr, "sluice-rx: gaps: writing the report: %s\n", strerror(errno));

@@ -5,7 +5,9 @@
 # 1. files sent while rx is stopped (reported as a range when the session comes back) and a
 #    file lost on the link (an impairing proxy drops everything for a moment) are lost;
 # 2. `sluice-rx gaps` lists them (session, ids, reason; --since filters by audit time), and
-#    leaves out ids that were delivered after all;
+#    leaves out ids that were delivered after all; a report larger than `resend` reads (16 MiB)
+#    is not written: gaps says so and asks for --since (it used to write it, and resend
+#    refused it, nothing done);
 # 3. `sluice-tx resend REPORT` re-queues those tx still has (kept for keep_for), names those it
 #    no longer has (deleted by hand, changed since) and exits 1 for them;
 # 4. the missing files then arrive intact;
@@ -110,6 +112,24 @@ want = [("cam", "x/y.ts", 3, 3, "disk_full"),
 assert got == want, got
 assert l[0]["sender"] == "0011223344556677"
 PY
+
+log "2c. a report over resend's 16 MiB is refused by gaps itself, naming --since"
+sed "s#audit: .*#audit: $W/big.jsonl#" "$W/rx.yaml" >"$W/rx3.yaml"
+python3 - "$W/big.jsonl" <<'PY'
+import json, sys
+with open(sys.argv[1], "w") as f:
+    for i in range(5000):  # about 3.6 KB of report each: 18 MB in all, 5,000 entries
+        f.write(json.dumps({"time": "2026-01-01T00:00:00.000001Z", "outcome": "lost", "spool": "cam",
+                            "path": "d/%05d-" % i + "p" * 3000 + ".ts", "size": 1,
+                            "session": "00000000000000bb", "object": 2 * i + 1,
+                            "reason": "r" * 500}) + "\n")
+PY
+rc=0
+"$RX" -c "$W/rx3.yaml" gaps >"$W/big.json" 2>"$W/gaps.err" || rc=$?
+[ "$rc" = 1 ] || fail "gaps on a too large report exited $rc, not 1 ($(wc -c <"$W/big.json") bytes written)"
+[ ! -s "$W/big.json" ] || fail "gaps wrote a report resend would refuse ($(wc -c <"$W/big.json") bytes)"
+grep -q "over the 16777216 bytes .*--since" "$W/gaps.err" || fail "the refusal does not say why: $(cat "$W/gaps.err")"
+log "   $(cat "$W/gaps.err")"
 
 log "3. resend: what tx still has is re-queued, what it no longer has is named"
 rm "$S/f3.bin"                          # deleted by hand: no longer available
