@@ -7,6 +7,8 @@
  */
 #include "tx/sender/internal.h"
 
+#include <time.h>
+
 void pace_set_rate(struct sender *s, uint64_t rate_bps)
 {
 	s->pacer.rate_bps = rate_bps ? rate_bps : 1;
@@ -20,6 +22,27 @@ void pace_set_rate(struct sender *s, uint64_t rate_bps)
 		s->send_batch = 1;
 }
 
+#define PACE_SLICE_NS 100000000ull
+
+/* The pacer's wait for sz bytes, slept in slices of PACE_SLICE_NS so that a stop is not held
+ * by a link paced slower than a packet per 2 s (link.rate below about 6 kbit/s): false, and
+ * nothing sent, once the sender is stopping. What is left goes at the next start (file
+ * content is journalled only when sent whole); an event not sent is a seq gap at rx. */
+static bool wait_or_stop(struct sender *s, size_t sz)
+{
+	for (;;) {
+		uint64_t now = mono_ns(), at = pacer_wake_ns(&s->pacer, now, sz);
+		if (at <= now + PACE_SLICE_NS)
+			break;
+		if (__atomic_load_n(&s->stop, __ATOMIC_RELAXED))
+			return false;
+		struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)PACE_SLICE_NS};
+		(void)nanosleep(&ts, NULL);
+	}
+	pacer_wait(&s->pacer, sz);
+	return true;
+}
+
 /* Sends packets [0, n) of wire in batches, paced. */
 void pace_send(struct sender *s, struct link_pkt *wire, unsigned n)
 {
@@ -31,7 +54,8 @@ void pace_send(struct sender *s, struct link_pkt *wire, unsigned n)
 		size_t sz = 0;
 		for (unsigned i = 0; i < b; i++)
 			sz += wire[p + i].len;
-		pacer_wait(&s->pacer, sz);
+		if (!wait_or_stop(s, sz))
+			return;
 		int rc = link_send(s->c.link, &wire[p], b);
 		if (rc < 0) {
 			txm_add(TXM_SEND_ERRORS, 1);
