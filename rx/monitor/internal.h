@@ -33,7 +33,11 @@
 #define DELIVER_STALL_NS 30000000000ull
 #define STALL_TEST_ENV "SLUICE_TEST_DELIVER_STALL_MS" /* tests only: DELIVER_STALL_NS, shorter */
 #define WATCHDOG_MS 250
-#define STATE_MAX (64u << 10) /* STATE/senders per pinned sender, at most */
+/* STATE/senders per pinned sender, at most: five lines (its current session, two retired in the
+ * link process's table, two loaded and not yet settled: SESSIONS_PER_SENDER is 2), each of up to
+ * 1,024 words of resolved-id bits (RESOLVED_WINDOW / 64, 17 characters each) and a head: about
+ * 88 KB (rx/link/state.c writes them; tests/e2e/test_senders_state.sh). */
+#define STATE_MAX (128u << 10)
 
 enum child_state { DOWN, STARTING, UP };
 
