@@ -153,7 +153,7 @@ static int send_link_fds(struct mon *m, int chan[2], int ev[2], int key[2], cons
 	if ((rc = channel_send_fd(&m->dv, DV_LINK, NULL, 0, chan[1])) != 0 ||
 	    (rc = channel_flush(&m->dv)) != 0 || (rc = channel_send_fd(&m->dv, DV_LINKEV, NULL, 0, ev[1])) != 0 ||
 	    (rc = channel_flush(&m->dv)) != 0)
-		return rc;
+		return rc == -EPIPE || rc == -ECONNRESET ? -ESRCH : rc; /* the deliver process is gone */
 	if ((rc = mon_spawner_send(m, SP_FD, NULL, 0, chan[0])) != 0 || (rc = mon_spawner_send(m, SP_FD, NULL, 0, ev[0])) != 0 ||
 	    (rc = mon_spawner_send(m, SP_FD, NULL, 0, key[1])) != 0)
 		return rc;
@@ -230,10 +230,16 @@ void mon_reconcile(struct mon *m)
 	if (m->stopping)
 		return;
 	int rc = 0;
-	if (m->st[ROLE_DELIVER] == DOWN)
+	if (m->st[ROLE_DELIVER] == DOWN && !m->dv_closing)
 		rc = start_deliver(m);
-	else if (m->st[ROLE_DELIVER] == UP && m->kept_known && m->st[ROLE_LINK] == DOWN)
+	else if (m->st[ROLE_DELIVER] == UP && m->kept_known && m->st[ROLE_LINK] == DOWN && !m->kh_closing)
 		rc = start_link(m);
+	if (rc == -ESRCH) {
+		/* it ended as its link process was being started: its exit, reported next,
+		 * restarts both */
+		log_warn("the deliver process ended while a link process was being started for it");
+		return;
+	}
 	if (rc != 0) {
 		log_error("cannot start a process: %s; stopping", strerror(-rc));
 		m->exit_code = 1;
@@ -264,17 +270,33 @@ void mon_watchdog(uv_timer_t *t)
 	}
 }
 
+/* A child's poll handle has closed: its next process may start (libuv: a handle is not
+ * initialised again before its close callback; the exit and the message that starts the next
+ * process can come in one pass of the loop, and did: an assertion ended the monitor). */
+static void poll_closed(uv_handle_t *h)
+{
+	struct mon *m = h->data;
+	if (h == (uv_handle_t *)&m->kh_poll)
+		m->kh_closing = false;
+	else
+		m->dv_closing = false;
+	if (!m->stopping && !uv_is_active((uv_handle_t *)&m->restart)) /* else after its back-off */
+		mon_reconcile(m);
+}
+
 void mon_child_exited(struct mon *m, uint32_t role, uint32_t status)
 {
 	m->st[role] = DOWN;
 	if (role == ROLE_LINK && m->kh_open) {
-		uv_close((uv_handle_t *)&m->kh_poll, mon_on_closed);
+		uv_close((uv_handle_t *)&m->kh_poll, poll_closed);
+		m->kh_closing = true;
 		close(m->khc.fd);
 		channel_free(&m->khc);
 		m->kh_open = false;
 	}
 	if (role == ROLE_DELIVER && m->dv_open) {
-		uv_close((uv_handle_t *)&m->dv_poll, mon_on_closed);
+		uv_close((uv_handle_t *)&m->dv_poll, poll_closed);
+		m->dv_closing = true;
 		close(m->dv.fd);
 		channel_free(&m->dv);
 		m->dv_open = false;

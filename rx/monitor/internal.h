@@ -59,6 +59,7 @@ struct mon {
 	uv_poll_t sp_poll, dv_poll, kh_poll;
 	struct channel sp, dv, khc;
 	bool dv_open, kh_open;
+	bool dv_closing, kh_closing; /* their poll handle closed, not re-initialised until done */
 	enum child_state st[2];
 	uint64_t started_ns[2];
 	unsigned backoff_ms[2];
