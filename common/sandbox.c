@@ -215,20 +215,31 @@ int sandbox_enter_profile(enum sandbox_profile p, char *err, size_t errlen)
 			rc = add_named(f, SCMP_ACT_KILL_PROCESS, not_for_intake[i]);
 	if (rc == 0 && p == SANDBOX_PARSER)
 		rc = seccomp_rule_add(f, SCMP_ACT_KILL_PROCESS, SCMP_SYS(clone), 0);
-	/* Threads only: clone without CLONE_THREAD would be a new process. clone3 passes its
-	 * flags in memory a filter cannot read: ENOSYS makes the C library fall back to clone. */
+	/* clone: never into a new namespace (unshare and setns are deadly already). Threads only
+	 * for the daemon: clone without CLONE_THREAD would be a new process. clone3 passes its
+	 * flags in memory a filter cannot read: ENOSYS makes the C library fall back to clone.
+	 * The rules below do not overlap: each flag word matches one action. */
+	const unsigned long ns_flags[] = {CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET,
+					  CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWCGROUP};
+	unsigned long ns = 0;
+	for (size_t i = 0; i < COUNT(ns_flags); i++)
+		ns |= ns_flags[i];
+	for (size_t i = 0; rc == 0 && p != SANDBOX_PARSER && i < COUNT(ns_flags); i++)
+		rc = seccomp_rule_add(f, SCMP_ACT_KILL_PROCESS, SCMP_SYS(clone), 1,
+				      SCMP_A0(SCMP_CMP_MASKED_EQ, ns_flags[i], ns_flags[i]));
 	if (rc == 0 && p == SANDBOX_SPAWNER) /* it forks the link and deliver processes */
-		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(clone), 0);
+		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+				      SCMP_A0(SCMP_CMP_MASKED_EQ, ns, 0));
 	/* The daemon makes threads and no process; tx's spawner processes and no thread. */
 	bool forks = p == SANDBOX_TX_SPAWNER;
 	uint32_t thread_act = forks ? SCMP_ACT_KILL_PROCESS : SCMP_ACT_ALLOW;
 	uint32_t process_act = forks ? SCMP_ACT_ALLOW : SCMP_ACT_KILL_PROCESS;
 	if (rc == 0 && (p == SANDBOX_DAEMON || forks))
 		rc = seccomp_rule_add(f, thread_act, SCMP_SYS(clone), 1,
-				      SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
+				      SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD | ns, CLONE_THREAD));
 	if (rc == 0 && (p == SANDBOX_DAEMON || forks))
 		rc = seccomp_rule_add(f, process_act, SCMP_SYS(clone), 1,
-				      SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, 0));
+				      SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD | ns, 0));
 	if (rc == 0)
 		rc = add_named(f, SCMP_ACT_ERRNO(ENOSYS), "clone3");
 	/* Memory, but no new executable code: all code was mapped at start (no dlopen later),
@@ -239,11 +250,15 @@ int sandbox_enter_profile(enum sandbox_profile p, char *err, size_t errlen)
 	if (rc == 0)
 		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
 				      SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
-	/* Sockets of the families Sluice uses: UDP and TCP over IPv4 and IPv6, unix. */
-	const int families[] = {AF_UNIX, AF_INET, AF_INET6};
+	/* Sockets of the families and types Sluice uses: UDP and TCP over IPv4 and IPv6, unix
+	 * stream and datagram; not a raw socket (as root, one would see the link's datagrams).
+	 * The type's low bits are the type, the others SOCK_CLOEXEC and SOCK_NONBLOCK. */
+	const int families[] = {AF_UNIX, AF_INET, AF_INET6}, types[] = {SOCK_STREAM, SOCK_DGRAM};
 	for (size_t i = 0; rc == 0 && !parser_like(p) && i < COUNT(families); i++)
-		rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-				      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)families[i]));
+		for (size_t t = 0; rc == 0 && t < COUNT(types); t++)
+			rc = seccomp_rule_add(f, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2,
+					      SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)families[i]),
+					      SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, (scmp_datum_t)types[t]));
 	if (rc == 0)
 		rc = seccomp_load(f);
 	seccomp_release(f);

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <uv.h>
@@ -200,6 +201,9 @@ static int do_keygen(const char *dir)
 static int load_secret(struct tx *t)
 {
 	char err[512];
+	/* Not dumpable from here on: no other process of its user (a compromised intake spawner)
+	 * reads the key through /proc. */
+	(void)prctl(PR_SET_DUMPABLE, 0);
 	if (keys_load_tx(t->cfg.secret_path, &t->keys, err, sizeof(err)) == 0)
 		return 0;
 	fprintf(stderr, "%s:%u:%u: keys.secret: %s\n", t->cfg_path, t->cfg.secret_line, t->cfg.secret_col,

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -185,7 +186,9 @@ static int start(struct mon *m, const char *cfg_path)
 	m->spawner_pid = sp;
 	if ((rc = channel_init(&m->sp, fd, PROCMSG_BODY_MAX, PROCMSG_BODY_MAX + CHANNEL_HDR)) != 0)
 		return 1;
-	/* From here on only the monitor holds the secret. */
+	/* From here on only the monitor holds the secret: not dumpable, so that no other process
+	 * of its user (a compromised spawner or deliver process) reads it through /proc. */
+	(void)prctl(PR_SET_DUMPABLE, 0);
 	char err[512];
 	if (keys_load_rx(m->cfg->secret_path, &m->keys, err, sizeof(err)) != 0) {
 		log_error("%s:%u:%u: keys.secret: %s", cfg_path, m->cfg->secret_line, m->cfg->secret_col, err);

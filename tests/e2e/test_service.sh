@@ -8,6 +8,7 @@
 #  2. not root, sluice-rx skips chroot and the user change but still runs its four processes
 #     under their filters, and a file crosses byte-identical;
 #  3. both stop cleanly (exit 0).
+# As root, also: no process of either is dumpable (the same user cannot read its memory).
 . "$(dirname "$0")/lib.sh"
 if [ "$(id -u)" = 0 ]; then
 	RUN_AS=nobody
@@ -95,6 +96,15 @@ for p in "$RX_PID" "$SP" "$LINK" "$DELIVER" "$TX_PID"; do
 	[ "$(awk '$1 == "CapEff:" { print $2 }' "/proc/$p/status")" = 0000000000000000 ] ||
 		fail "process $p has capabilities"
 done
+# Not dumpable, any of them: another process of the same user (a compromised spawner or
+# deliver process) cannot read their memory through /proc (the monitor and sluice-tx hold the
+# secret keys; they used to be readable).
+if [ "$(id -u)" = 0 ]; then
+	for p in "$RX_PID" "$SP" "$LINK" "$DELIVER" "$TX_PID"; do
+		! "${RUNAS[@]}" cat "/proc/$p/environ" >/dev/null 2>&1 ||
+			fail "process $p ($(cat "/proc/$p/comm")) is dumpable: $RUN_AS reads its /proc/PID/environ"
+	done
+fi
 cp "$W/src/one.bin" "$W/spool/.one.tmp" && mv "$W/spool/.one.tmp" "$W/spool/one.bin"
 wait_for "one file delivered" 30 metric_ge "$RX_METRICS" sluice_rx_objects_delivered_total 1
 cmp "$W/src/one.bin" "$W/out/files/cam/one.bin" || fail "delivered file differs"
