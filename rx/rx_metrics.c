@@ -41,6 +41,7 @@ static struct metric initial[RXM_COUNT] = {
 	[RXM_LINK_RESTARTS] = C("sluice_rx_link_restarts_total", "Link processes started again after one died or was killed."),
 	[RXM_DELIVER_RESTARTS] = C("sluice_rx_deliver_restarts_total", "Deliver processes started again after one died or was killed."),
 	[RXM_CHAIN_BREAKS] = C("sluice_rx_chain_breaks_total", "Breaks in a spool's chain of manifests: missing, mismatched, forked, replayed or reset (each an audited chain_break line)."),
+	[RXM_LINK_REFUSED] = C("sluice_rx_link_messages_refused_total", "Messages from the link process that decoded but that the deliver process refused (a block reference outside the ring, a kind or range out of bounds, a session of an unpinned sender or of another): a genuine link process sends none; each is logged."),
 	[RXM_CHANNEL_REFUSED] = C("sluice_rx_channel_refused_total", "Malformed messages between rx's processes: each one's sender was killed as compromised."),
 	[RXM_DISK_FULL] = C("sluice_rx_disk_full_total", "Objects lost, and event writes failed, because output.files or output.events was full (ENOSPC, EDQUOT)."),
 	[RXM_OUTPUT_FREE] = G("sluice_rx_output_free_bytes", "Free bytes on the filesystem of output.files, for an unprivileged writer; checked every 5 s."),

@@ -56,6 +56,7 @@ enum rx_metric {
 	RXM_EVENT_BATCHES_LOST, /* sluice_rx_event_batches_lost_total: batches the link gave up */
 	RXM_EVENTS_SEQ_BACK,    /* sluice_rx_events_seq_back_total: seq below one written, newer tx_time */
 	RXM_CHAIN_BREAKS,       /* sluice_rx_chain_breaks_total: audited chain_break lines */
+	RXM_LINK_REFUSED,       /* sluice_rx_link_messages_refused_total: decoded, refused by deliver */
 	RXM_COUNT
 };
 

@@ -424,8 +424,13 @@ int deliver_handle(struct deliver *d, const struct msg *m)
 	}
 	if (rc < 0) {
 		d->bad_messages++;
-		log_rl(LOG_DEBUG, "deliver role: message type %d refused: %s", (int)m->type,
-		       strerror(-rc));
+		/* A refused event batch is the events lane's to count (a loss, not a protocol
+		 * breach); the receiver's own shortage (ENOMEM) is not the link process's fault. */
+		if (m->type != MSG_EVENTS && rc != -ENOMEM) {
+			rxm_add(RXM_LINK_REFUSED, 1);
+			log_rl(LOG_WARN, "deliver role: a message from the link process refused (type %d): %s",
+			       (int)m->type, strerror(-rc));
+		}
 	}
 	return rc;
 }

@@ -1097,13 +1097,14 @@ static void test_ring_blocks(void **state)
 
 	/* References the ring does not hold: refused, counted, nothing written. */
 	struct obj *b = obj_new(8, 12, "cam", "badref.bin", d, 3000, tx_sk);
-	uint64_t bad0 = deliver_bad_messages(dl);
+	uint64_t bad0 = deliver_bad_messages(dl), refused0 = counter(RXM_LINK_REFUSED);
 	assert_int_equal(ring_put(ring, d, 3000, &pos), 0);
 	assert_int_equal(send_ref(b, 0, 0, pos, 3001), -EFAULT);          /* beyond head */
 	assert_int_equal(send_ref(b, 0, 0, pos + 1, 3000), -EFAULT);      /* beyond head */
 	assert_int_equal(send_ref(b, 0, 0, pos - 1, 3000), -EFAULT);      /* released bytes */
 	assert_int_equal(send_ref(b, 0, 0, UINT64_MAX - 10, 20), -EFAULT); /* overflow */
 	assert_int_equal(deliver_bad_messages(dl) - bad0, 4);
+	assert_int_equal(counter(RXM_LINK_REFUSED) - refused0, 4); /* exported: a metric */
 	assert_int_equal(send_ref(b, 0, 0, pos, 3000), 0); /* the real one still works */
 	ring_full = 0;
 	deliver_free(dl); /* a deliver role without a ring refuses them all */
