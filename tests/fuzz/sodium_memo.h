@@ -22,7 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifndef MEMO_SLOTS /* a target may define more, before the #include */
 #define MEMO_SLOTS 4096 /* a power of two */
+#endif
 #define MEMO_MSG_MAX 512
 
 /* Not instrumented: the memo's own branches are no coverage of the code under test. */
