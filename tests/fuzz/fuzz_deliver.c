@@ -90,7 +90,7 @@
 #define MANIFESTS 64
 #define PLANTS 8
 #define OPS_MAX 512
-#define RESTARTS_MAX 8 /* a restart costs as much as ~50 other operations */
+#define RESTARTS_MAX 8 /* ~0.2 ms each: corpus inputs of 100+ took 20-26 ms */
 #define SESSION_BASE 0x5e55000000000000ull
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
