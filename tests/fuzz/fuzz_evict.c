@@ -25,14 +25,17 @@
  *                 size (allowed for manifests and event batches only)
  *   5   ANNOUNCE  next u8, done u8: the current session's next and done object ids
  *   6   TICK      ms u16: the clock advances 10 ms per unit, then linkrole_tick
- *   7   RESTART   the sender's other session is announced and used (back to A is refused)
+ *   7   RESTART   the sender's other session is announced and used (back to A is refused);
+ *                 the first RESTARTS_MAX of an input, later ones do nothing (runs of them
+ *                 only alternated between a refused and a repeated announcement, each signed)
  *
  * Checked after every operation: the objects held are those counted (nobjs), their bytes sum
  * to what is accounted (mem_used), and over limits.memory only while everything held belongs
  * to one file id or event batch (the object being filled may alone exceed the limit, as
  * rx/link/data.c says). ASan sees the rest; the link role is freed at the end, so leaks show.
- * libsodium's public-key operations are memoised (tests/fuzz/sodium_memo.h): every input opens
- * session A with the same announcement.
+ * libsodium's public-key operations are memoised (tests/fuzz/sodium_memo.h, 65,536 slots a
+ * table): every input opens session A with the same announcement, and a mutated input mostly
+ * signs its parent's.
  */
 #include <sodium.h>
 #include <stdbool.h>
@@ -49,11 +52,13 @@
 #include "fec/fec.h"
 #include "rx/link/internal.h"
 #include "rx/link/linkrole.h"
+#define MEMO_SLOTS 65536 /* room for the announcements of the corpus and its mutations */
 #include "tests/fuzz/sodium_memo.h"
 
 #define T 64
 #define BLOCK_MAX 8
 #define OPS_MAX 4096
+#define RESTARTS_MAX 8
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -222,6 +227,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t size)
 		tx[i].pn = 0;
 	}
 	int cur = 0;
+	unsigned restarts = 0;
 	announce(l, &tx[0], 1, 0, now);
 	for (unsigned ops = 0; ops < OPS_MAX && in.off < in.n; ops++) {
 		unsigned op = u8(&in) % 8;
@@ -234,7 +240,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t size)
 		} else if (op == 6) {
 			now += (uint64_t)u16(&in) * 10000000ull;
 			linkrole_tick(l, now);
-		} else {
+		} else if (restarts++ < RESTARTS_MAX) {
 			cur = !cur;
 			announce(l, &tx[cur], 1, 0, now);
 		}

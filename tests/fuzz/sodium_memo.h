@@ -2,15 +2,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * For fuzz targets whose every input opens a session (fuzz_linkrole, fuzz_evict,
- * fuzz_senders_state): libsodium's public-key operations, memoised. Each input makes a link role
- * anew, so the same few announcements are verified and the same keys derived again and again:
- * half of the run time went to it. These definitions take the place of libsodium's (the
- * executable's symbols come first) and call the real ones through dlsym(RTLD_NEXT) on a miss;
- * the answers are pure functions of the arguments, compared whole, so the code under test sees
- * exactly what libsodium would say. The tables are large and hashed (a mutated input mostly
- * signs the announcements of the input it came from), and a signature made here answers its
- * own verification: fuzz_evict signs an announcement of its own at every ANNOUNCE operation
- * and spent half its time signing and verifying them. Include once, in the target's .c.
+ * fuzz_senders_state) or signs manifests (fuzz_deliver): libsodium's public-key operations,
+ * memoised. Each input makes a link role anew, so the same few announcements are verified and the
+ * same keys derived again and again: half of the run time went to it. These definitions take the
+ * place of libsodium's (the executable's symbols come first) and call the real ones through
+ * dlsym(RTLD_NEXT) on a miss; the answers are pure functions of the arguments, compared whole, so
+ * the code under test sees exactly what libsodium would say. The tables are large and hashed (a
+ * mutated input mostly signs the announcements of the input it came from), and a signature made
+ * here answers its own verification: fuzz_evict signs an announcement of its own at every ANNOUNCE
+ * operation and spent half its time signing and verifying them. Include once, in the target's .c.
  */
 #ifndef SLUICE_FUZZ_SODIUM_MEMO_H
 #define SLUICE_FUZZ_SODIUM_MEMO_H
@@ -22,7 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifndef MEMO_SLOTS /* a target may define more, before the #include */
 #define MEMO_SLOTS 4096 /* a power of two */
+#endif
 #define MEMO_MSG_MAX 512
 
 /* Not instrumented: the memo's own branches are no coverage of the code under test. */
