@@ -169,7 +169,7 @@ build/fuzz/obj/%.o: %.c | $(DEPS_OK)
 build/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJ) | $(DEPS_OK)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_OBJ) $(DEPLIBS)
+	$(Q)clang $(FUZZ_CFLAGS) -MMD -MP -MF $@.d -MT $@ -o $@ $< $(FUZZ_OBJ) $(DEPLIBS)
 
 fuzz: $(FUZZ_BIN)
 	$(Q)for f in $(FUZZ_BIN); do n=$$(basename $$f); mkdir -p build/fuzz/corpus-$$n; \
