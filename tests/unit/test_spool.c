@@ -72,6 +72,35 @@ static bool got(const char *rel)
 
 static void stop_cb(uv_timer_t *t) { uv_stop(t->loop); }
 
+/* A spool watch on a loop of its own, run for a while at a time. */
+struct watch {
+	uv_loop_t loop;
+	uv_timer_t t;
+	struct spool_watch *w;
+};
+
+static void watch_start(struct watch *x, const struct config_spool *sp)
+{
+	uv_loop_init(&x->loop);
+	x->w = NULL;
+	assert_int_equal(spool_watch_start(&x->w, &x->loop, sp, 1, on_ready, NULL), 0);
+	uv_timer_init(&x->loop, &x->t);
+}
+
+static void watch_run(struct watch *x, uint64_t ms)
+{
+	uv_timer_start(&x->t, stop_cb, ms, 0);
+	uv_run(&x->loop, UV_RUN_DEFAULT);
+}
+
+static void watch_close(struct watch *x)
+{
+	uv_close((uv_handle_t *)&x->t, NULL);
+	spool_watch_close(x->w);
+	uv_run(&x->loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&x->loop), 0);
+}
+
 static void test_unwatched_retried(void **state)
 {
 	(void)state;
@@ -80,33 +109,23 @@ static void test_unwatched_retried(void **state)
 	snprintf(sub, sizeof(sub), "%s/sub", dir);
 	snprintf(file, sizeof(file), "%s/f.ts", sub);
 	struct config_spool sp = {.name = "cam", .path = dir, .after_delete = false};
-	uv_loop_t loop;
-	uv_loop_init(&loop);
-	struct spool_watch *w = NULL;
-	assert_int_equal(spool_watch_start(&w, &loop, &sp, 1, on_ready, NULL), 0);
-	uv_timer_t t;
-	uv_timer_init(&loop, &t);
+	struct watch x;
+	watch_start(&x, &sp);
 	refuse = 1;
 	assert_int_equal(mkdir(sub, 0755), 0);
 	FILE *f = fopen(file, "w");
 	assert_non_null(f);
 	fputs("x", f);
 	fclose(f);
-	uv_timer_start(&t, stop_cb, 1500, 0);
-	uv_run(&loop, UV_RUN_DEFAULT);
+	watch_run(&x, 1500);
 	assert_false(got("sub/f.ts"));
 	assert_int_equal(metric_get(&tx_metrics[TXM_UNWATCHED]), 1);
 	refuse = 0; /* room again: the next tick watches it and scans it */
-	for (int i = 0; i < 12 && !got("sub/f.ts"); i++) {
-		uv_timer_start(&t, stop_cb, 500, 0);
-		uv_run(&loop, UV_RUN_DEFAULT);
-	}
+	for (int i = 0; i < 12 && !got("sub/f.ts"); i++)
+		watch_run(&x, 500);
 	assert_true(got("sub/f.ts"));
 	assert_int_equal(metric_get(&tx_metrics[TXM_UNWATCHED]), 0);
-	uv_close((uv_handle_t *)&t, NULL);
-	spool_watch_close(w);
-	uv_run(&loop, UV_RUN_DEFAULT);
-	assert_int_equal(uv_loop_close(&loop), 0);
+	watch_close(&x);
 	unlink(file);
 	rmdir(sub);
 	rmdir(dir);
@@ -153,27 +172,18 @@ static void test_moved_out_tree_unwatched(void **state)
 	snprintf(p, sizeof(p), "%s/a/c", dir);
 	assert_int_equal(mkdir(p, 0755), 0);
 	struct config_spool sp = {.name = "cam", .path = dir, .after_delete = false};
-	uv_loop_t loop;
-	uv_loop_init(&loop);
-	struct spool_watch *w = NULL;
+	struct watch x;
 	int before = inotify_watches();
-	assert_int_equal(spool_watch_start(&w, &loop, &sp, 1, on_ready, NULL), 0);
-	uv_timer_t t;
-	uv_timer_init(&loop, &t);
-	uv_timer_start(&t, stop_cb, 300, 0);
-	uv_run(&loop, UV_RUN_DEFAULT);
+	watch_start(&x, &sp);
+	watch_run(&x, 300);
 	assert_int_equal(inotify_watches() - before, 3); /* the spool, a, a/c */
 	char from[128], to[128];
 	snprintf(from, sizeof(from), "%s/a", dir);
 	snprintf(to, sizeof(to), "%s/a", out);
 	assert_int_equal(rename(from, to), 0);
-	uv_timer_start(&t, stop_cb, 600, 0);
-	uv_run(&loop, UV_RUN_DEFAULT);
+	watch_run(&x, 600);
 	assert_int_equal(inotify_watches() - before, 1); /* the spool alone */
-	uv_close((uv_handle_t *)&t, NULL);
-	spool_watch_close(w);
-	uv_run(&loop, UV_RUN_DEFAULT);
-	assert_int_equal(uv_loop_close(&loop), 0);
+	watch_close(&x);
 	snprintf(p, sizeof(p), "%s/a/c", out);
 	rmdir(p);
 	rmdir(to);
@@ -235,26 +245,18 @@ static void test_deep_folder_refused(void **state)
 	make_deep(dir, 1000, PATHRULE_DEPTH_MAX);
 	deep_rel(rel, sizeof(rel), PATHRULE_DEPTH_MAX);
 	struct config_spool sp = {.name = "cam", .path = dir, .after_delete = false};
-	uv_loop_t loop;
-	uv_loop_init(&loop);
-	struct spool_watch *w = NULL;
+	struct watch x;
 	nready = 0;
 	uint64_t refused0 = metric_get(&tx_metrics[TXM_REFUSED]);
 	int before = inotify_watches();
-	assert_int_equal(spool_watch_start(&w, &loop, &sp, 1, on_ready, NULL), 0);
-	uv_timer_t t;
-	uv_timer_init(&loop, &t);
-	uv_timer_start(&t, stop_cb, 300, 0);
-	uv_run(&loop, UV_RUN_DEFAULT);
+	watch_start(&x, &sp);
+	watch_run(&x, 300);
 	assert_true(got("top.ts"));
 	assert_true(got(rel)); /* the deepest path a file may have is still sent */
 	/* the spool and the folders at depth 1 to PATHRULE_DEPTH_MAX - 1; the one below refused */
 	assert_int_equal(inotify_watches() - before, PATHRULE_DEPTH_MAX);
 	assert_int_equal(metric_get(&tx_metrics[TXM_REFUSED]) - refused0, 1);
-	uv_close((uv_handle_t *)&t, NULL);
-	spool_watch_close(w);
-	uv_run(&loop, UV_RUN_DEFAULT);
-	assert_int_equal(uv_loop_close(&loop), 0);
+	watch_close(&x);
 
 	/* send DIR: the same walk, refused by name (exit status 2, nothing sent) */
 	struct oneshot_list l = {0};
