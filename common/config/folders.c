@@ -161,6 +161,22 @@ static void folder_set(struct ctx *c, struct folder *f, const char *label, const
 		folder_resolve(c, f, want_dir);
 }
 
+/* The secret key file beneath one of folders (what `why` says becomes of files there). */
+static void secret_apart(struct ctx *c, const char *path, const struct folder *folders, size_t n,
+			 const char *why)
+{
+	yaml_node_t *root = yaml_document_get_root_node(&c->doc);
+	struct folder key;
+	folder_set(c, &key, "'keys.secret'", path, schema_lookup(c, schema_lookup(c, root, "keys"), "secret"),
+		   false);
+	for (size_t i = 0; key.ok && i < n; i++)
+		if (folders[i].ok && nesting(key.real, folders[i].real) == INSIDE) {
+			schema_problem(c, key.node, "'keys.secret' %s is inside %s (%s); %s", key.text,
+				       folders[i].label, folders[i].text, why);
+			return;
+		}
+}
+
 void folders_check_tx(struct ctx *c, const struct tx_config *t)
 {
 	yaml_node_t *root = yaml_document_get_root_node(&c->doc);
@@ -180,6 +196,8 @@ void folders_check_tx(struct ctx *c, const struct tx_config *t)
 	}
 	for (size_t i = 0; i < t->nspools; i++)
 		folders_apart(c, &state, &sp[i]);
+	secret_apart(c, t->secret_path, sp, t->nspools,
+		     "a spool's files are sent: keep the secret key out of the spools");
 	free(sp);
 }
 
@@ -207,4 +225,7 @@ void folders_check_rx(struct ctx *c, const struct rx_config *r)
 	if (audit.ok && state.ok && strcmp(audit.real, state.real) == 0)
 		schema_problem(c, audit.node, "'log.audit' %s is the same path as 'state' (%s)", audit.text,
 			       state.text);
+	const struct folder granted[] = {files, events, state};
+	secret_apart(c, r->secret_path, granted, 3, "the deliver process may read there: keep the "
+		     "secret key out of the output folders and 'state'");
 }

@@ -394,6 +394,13 @@ static void test_tx_folders(void **state)
 		{TX_HEAD "  - name: a\n    path: @/s1\n  - name: b\n    path: @/s10\n  - name: c\n    path: @/dir\n"
 			 "state: @/s1-state\n",
 		 0, ""},
+		/* a secret key in a spool would be sent */
+		{"link:\n  to: 127.0.0.1:7000\nkeys:\n  secret: @/spool/keys/tx.key\n  receiver: b\nspools:\n"
+		 "  - name: cam\n    path: @/spool\nstate: @/st\n", 1,
+		 "4:11: 'keys.secret' @/spool/keys/tx.key is inside the path of spool 'cam' (@/spool); "
+		 "a spool's files are sent: keep the secret key out of the spools"},
+		{"link:\n  to: 127.0.0.1:7000\nkeys:\n  secret: @/st/tx.key\n  receiver: b\nspools:\n"
+		 "  - name: cam\n    path: @/spool\nstate: @/st\n", 0, ""},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		check_folders(true, &cases[i]);
@@ -431,6 +438,15 @@ static void test_rx_folders(void **state)
 		 "11:10: 'log.audit' @/st is the same path as 'state' (@/st)"},
 		{RX_HEAD "  files: @/o/files\n  events: @/o/events\nstate: @/o/state\nlog:\n  audit: @/o/audit.jsonl\n",
 		 0, ""},
+		/* the deliver process may read beneath these: not the static secret */
+		{"link:\n  listen: 0.0.0.0:7000\nkeys:\n  secret: @/st/rx.key\n  senders: [b]\noutput:\n"
+		 "  files: @/f\n  events: @/e\nstate: @/st\n", 1,
+		 "4:11: 'keys.secret' @/st/rx.key is inside 'state' (@/st); the deliver process may read "
+		 "there: keep the secret key out of the output folders and 'state'"},
+		{"link:\n  listen: 0.0.0.0:7000\nkeys:\n  secret: @/f/k/rx.key\n  senders: [b]\noutput:\n"
+		 "  files: @/f\n  events: @/e\nstate: @/st\n", 1,
+		 "4:11: 'keys.secret' @/f/k/rx.key is inside 'output.files' (@/f); the deliver process may "
+		 "read there: keep the secret key out of the output folders and 'state'"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		check_folders(false, &cases[i]);
