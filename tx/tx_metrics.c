@@ -24,6 +24,7 @@ static struct metric initial[TXM_COUNT] = {
 	[TXM_EVENTS_DROPPED] = C("sluice_tx_events_dropped_total", "Events dropped from a full queue (oldest first)."),
 	[TXM_EVENTS_REJECTED] = C("sluice_tx_events_rejected_total", "Event lines refused: over max_line or badly framed."),
 	[TXM_EVENT_BATCHES] = C("sluice_tx_event_batches_total", "Event batches sent."),
+	[TXM_EVENT_BATCHES_CUT] = C("sluice_tx_event_batches_cut_total", "Event batches taken from the queue at a stop but not sent whole: the link was too slow to take them before the stop ended (their events are a seq gap at the receiver)."),
 	[TXM_EVENTS_LOST_INTAKE] = C("sluice_tx_events_kernel_dropped_total", "UDP event datagrams the kernel dropped before intake read them."),
 	[TXM_EVENT_CLIENTS_IDLE] = C("sluice_tx_event_clients_idle_closed_total", "Event clients (tcp:, unix:) closed after idle_timeout without a byte."),
 	[TXM_EVENT_CLIENTS_EVICTED] = C("sluice_tx_event_clients_evicted_total", "Event clients closed, the one idle longest, to make room for a new one on a full source."),

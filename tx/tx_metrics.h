@@ -18,6 +18,7 @@ enum tx_metric {
 	TXM_SEND_ERRORS,   /* sluice_tx_send_errors_total */
 	TXM_EVENTS,        /* sluice_tx_events_total: events accepted at intake */
 	TXM_EVENTS_DROPPED, /* sluice_tx_events_dropped_total: dropped from a full queue */
+	TXM_EVENT_BATCHES_CUT, /* sluice_tx_event_batches_cut_total: cut short by a stop */
 	TXM_EVENTS_REJECTED, /* sluice_tx_events_rejected_total: over max_line, bad framing */
 	TXM_EVENT_BATCHES, /* sluice_tx_event_batches_total */
 	TXM_EVENTS_LOST_INTAKE, /* sluice_tx_events_kernel_dropped_total: UDP datagrams dropped before intake */

@@ -163,7 +163,7 @@ void group_finish(struct sender *s, struct group *g);
 int group_seal_manifest(struct sender *s, struct tx_obj *m);
 
 /* small.c: manifests and event batches, coded and sealed on the sender thread */
-void small_send(struct sender *s, uint8_t kind, const uint8_t *obj, size_t len, uint64_t id);
+bool small_send(struct sender *s, uint8_t kind, const uint8_t *obj, size_t len, uint64_t id);
 
 /* trickle.c: small objects' repair packets, spread in time */
 void trickle_add(struct sender *s, const uint8_t *pkt, size_t len, uint64_t due);
@@ -173,8 +173,9 @@ void trickle_send(struct sender *s, bool all);
 void announce_send(struct sender *s);
 void announce_if_due(struct sender *s);
 
-/* pace.c: the one way data packets leave */
-void pace_send(struct sender *s, struct link_pkt *wire, unsigned n);
+/* pace.c: the one way data packets leave; false when the sender stopped before all had */
+bool pace_send(struct sender *s, struct link_pkt *wire, unsigned n);
+bool pace_stalled(struct sender *s);
 /* The pacer's rate and the batch size that fits its burst (the sender thread's, or before it). */
 void pace_set_rate(struct sender *s, uint64_t rate_bps);
 

@@ -43,8 +43,16 @@ static bool wait_or_stop(struct sender *s, size_t sz)
 	return true;
 }
 
-/* Sends packets [0, n) of wire in batches, paced. */
-void pace_send(struct sender *s, struct link_pkt *wire, unsigned n)
+/* The pacer would hold the next packet past a slice: at a stop, wait_or_stop gives up. */
+bool pace_stalled(struct sender *s)
+{
+	uint64_t now = mono_ns();
+	return pacer_wake_ns(&s->pacer, now, s->pkt_len) > now + PACE_SLICE_NS;
+}
+
+/* Sends packets [0, n) of wire in batches, paced. False when the sender stopped before all
+ * had left (wait_or_stop). */
+bool pace_send(struct sender *s, struct link_pkt *wire, unsigned n)
 {
 	uint64_t rate = atomic_exchange(&s->new_rate_bps, 0); /* sender_set_rate */
 	if (rate)
@@ -55,7 +63,7 @@ void pace_send(struct sender *s, struct link_pkt *wire, unsigned n)
 		for (unsigned i = 0; i < b; i++)
 			sz += wire[p + i].len;
 		if (!wait_or_stop(s, sz))
-			return;
+			return false;
 		int rc = link_send(s->c.link, &wire[p], b);
 		if (rc < 0) {
 			txm_add(TXM_SEND_ERRORS, 1);
@@ -66,4 +74,5 @@ void pace_send(struct sender *s, struct link_pkt *wire, unsigned n)
 		}
 		s->packets += b;
 	}
+	return true;
 }

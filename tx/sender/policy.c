@@ -110,7 +110,8 @@ static bool send_group(struct sender *s, struct group *g)
 		if (__atomic_load_n(&s->stop, __ATOMIC_RELAXED))
 			return false;
 		send_events(s, false);
-		pace_send(s, &g->wire[p], n);
+		if (!pace_send(s, &g->wire[p], n))
+			return false; /* stopped: its files are not done, and go at the next start */
 		/* The group's content in step with its packets, for a progress bar: exact once the
 		 * group has left. */
 		atomic_fetch_add(&s->content_sent, g->content * (p + n) / g->npkts - g->content * p / g->npkts);
@@ -134,7 +135,11 @@ static bool send_group(struct sender *s, struct group *g)
 			object_free(o);
 			continue;
 		}
-		small_send(s, WIRE_KIND_MANIFEST, o->mem, (size_t)o->len, o->id);
+		if (!small_send(s, WIRE_KIND_MANIFEST, o->mem, (size_t)o->len, o->id)) {
+			/* stopped, or not coded: not done, like the manifests after it */
+			object_push_front(&g->mhead, &g->mtail, o);
+			return false;
+		}
 		if (o->last) {
 			object_outstanding_del(s, o->id);
 			s->objects++;
@@ -159,12 +164,21 @@ static void send_events(struct sender *s, bool all)
 		uint64_t due = evq_due(s->c.events);
 		if (due == UINT64_MAX || (!all && due > now) || (all && now > s->drain_until))
 			return; /* at stop, what is left is counted as dropped by evq_close */
+		/* A link too slow to take a batch before the stop ends: left queued, for evq_close to
+		 * count and log as dropped at exit (pace.c gives up such a wait at a stop). */
+		if (all && pace_stalled(s))
+			return;
 		uint8_t *obj = NULL;
 		long n = evq_take(s->c.events, now, all, &obj);
 		if (n <= 0)
 			return;
-		small_send(s, WIRE_KIND_EVENTS, obj, (size_t)n, s->next_ev_id++);
-		txm_add(TXM_EVENT_BATCHES, 1);
+		if (small_send(s, WIRE_KIND_EVENTS, obj, (size_t)n, s->next_ev_id++)) {
+			txm_add(TXM_EVENT_BATCHES, 1);
+		} else {
+			txm_add(TXM_EVENT_BATCHES_CUT, 1);
+			log_rl(LOG_ERROR, "an event batch was cut short by the stop: its events are a "
+					  "seq gap at the receiver (sluice_tx_event_batches_cut_total)");
+		}
 		free(obj);
 	}
 }

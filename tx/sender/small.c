@@ -12,8 +12,9 @@
  * packets and its first repair packet leave at once; the other repair packets follow
  * EVENT_SPREAD_NS apart. An object that fits
  * one symbol uses a symbol fitted to its length (at least WIRE_SYMBOL_MIN, a multiple of 16),
- * so its copies cost little. Packet numbers are taken as the packets are sealed. */
-void small_send(struct sender *s, uint8_t kind, const uint8_t *obj, size_t len, uint64_t id)
+ * so its copies cost little. Packet numbers are taken as the packets are sealed. False when
+ * the sender stopped before its source packets had all left (or it could not be coded). */
+bool small_send(struct sender *s, uint8_t kind, const uint8_t *obj, size_t len, uint64_t id)
 {
 	size_t T = s->c.symbol_size;
 	if (len <= T) {
@@ -24,7 +25,7 @@ void small_send(struct sender *s, uint8_t kind, const uint8_t *obj, size_t len, 
 	size_t plen = WIRE_DATA_OVERHEAD + T;
 	struct fec_partition part;
 	if (fec_partition_init(&part, len, (uint32_t)T, s->c.block_max) != 0)
-		return;
+		return false;
 	struct scratch *sc = &s->scratch[s->c.workers];
 	uint64_t now = mono_ns();
 	for (uint32_t b = 0; b < part.nblocks; b++) {
@@ -57,8 +58,10 @@ void small_send(struct sender *s, uint8_t kind, const uint8_t *obj, size_t len, 
 		/* The source packets and the first repair packet now (one lost packet costs no
 		 * wait), the other repair packets spread out. */
 		uint32_t first = k + (m ? 1 : 0);
-		pace_send(s, s->evwire, first);
+		if (!pace_send(s, s->evwire, first))
+			return false;
 		for (uint32_t i = 1; i < m; i++)
 			trickle_add(s, s->evwire[k + i].data, plen, now + i * EVENT_SPREAD_NS);
 	}
+	return true;
 }
