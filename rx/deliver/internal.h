@@ -133,7 +133,7 @@ struct deliver {
 	int decidedfd;
 	int commitfd; /* STATE/committing */
 	struct cut_commit { /* a commit a stop cut short, audited once its session is named */
-		bool on, orphan;
+		bool on;
 		uint64_t session, object;
 	} cut;
 	bool exiting; /* deliver_free: what is closed now is dropped, not decided */

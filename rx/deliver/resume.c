@@ -312,16 +312,18 @@ unsigned deliver_keep(struct deliver *d)
  * a line and the id's record in STATE/decided reports it twice (delivered, then lost). */
 static void cut_audit(struct deliver *d)
 {
-	const char *why = d->cut.orphan
-		? "deliver_stopped_in_commit: the deliver process was stopped before giving the file "
-		  "its name: not stored"
-		: "deliver_stopped_in_commit: the deliver process was stopped while giving the file its "
-		  "name: it may be in the output folder (under its name or a numbered sibling) without "
-		  "a delivered line";
-	log_warn("session %016" PRIx64 " object %" PRIu64 " lost: %s", d->cut.session, d->cut.object, why);
-	outcome_audit(d, AUDIT_LOST, d->cut.session, d->cut.object, NULL, NULL, why, 0);
-	rxm_add(RXM_LOST, 1);
-	table_mark_closed(d, d->cut.session, d->cut.object);
+	const char *why = "deliver_stopped_in_commit: the deliver process was stopped while giving "
+			  "the file its name: it may be in the output folder (under its name or a "
+			  "numbered sibling) without a delivered line";
+	/* not when decided since, or arriving again: its own line will say */
+	if (!table_is_closed(d, d->cut.session, d->cut.object) &&
+	    !table_find(d, d->cut.session, d->cut.object)) {
+		log_warn("session %016" PRIx64 " object %" PRIu64 " lost: %s", d->cut.session,
+			 d->cut.object, why);
+		outcome_audit(d, AUDIT_LOST, d->cut.session, d->cut.object, NULL, NULL, why, 0);
+		rxm_add(RXM_LOST, 1);
+		table_mark_closed(d, d->cut.session, d->cut.object);
+	}
 	d->cut.on = false;
 	if (unlinkat(d->statefd, CUT_FILE, 0) != 0 && errno != ENOENT)
 		log_rl(LOG_WARN, "STATE/%s: %s", CUT_FILE, strerror(errno));
@@ -357,10 +359,10 @@ void committing_recover(struct deliver *d)
 			 COMMITTING_FILE, strerror(errno));
 		return;
 	}
-	if (undecided_in(d, COMMITTING_FILE, fd, &s, &o)) {
-		/* an orphan: its temp file was still there (removed with the others) */
-		d->cut = (struct cut_commit){.on = true, .orphan = orphan_has(d, s, o), .session = s, .object = o};
-		(void)orphan_take(d, s, o);
+	/* An orphan (its temp file was still there: killed before the rename) is reported as the
+	 * others are, or delivered if the link process completes it again. */
+	if (undecided_in(d, COMMITTING_FILE, fd, &s, &o) && !orphan_has(d, s, o)) {
+		d->cut = (struct cut_commit){.on = true, .session = s, .object = o};
 		uint8_t rec[IDREC_LEN];
 		idrec_encode(rec, s, o);
 		int rc = smallfile_writeat(d->statefd, CUT_FILE, rec, sizeof(rec), 0600);

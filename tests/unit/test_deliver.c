@@ -1548,6 +1548,37 @@ static void test_lost_after_deliver_restart(void **state)
 	state_dir = NULL;
 }
 
+/* A deliver process killed between STATE/committing's record and the rename (its temp file still
+ * there): the id is an orphan like any other, and a copy the new link process completes (a later
+ * fec.repeat) is delivered, not reported lost by the commit recovery. */
+static void test_committing_orphan(void **state)
+{
+	(void)state;
+	char p[256];
+	restart_with_state();
+	deliver_free(dl); /* the crash */
+	snprintf(p, sizeof(p), "%s/%s/%016" PRIx64 "-7", files, DELIVER_TMP_DIR, (uint64_t)23);
+	int fd = open(p, O_CREAT | O_WRONLY, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	uint8_t rec[16] = {23, 0, 0, 0, 0, 0, 0, 0, 7}; /* session 23, object 7, little-endian */
+	snprintf(p, sizeof(p), "%s/committing", top);
+	fd = open(p, O_CREAT | O_WRONLY | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, rec, sizeof(rec)), (ssize_t)sizeof(rec));
+	close(fd);
+	new_deliver();
+	assert_int_equal(send_session(23, tx_pk, 0), 0);
+	assert_int_equal(audit_lines("lost", "\"object\":7,", NULL), 0);
+	uint8_t *d = rnd_buf(4000);
+	struct obj *o = obj_new(23, 7, "cam", "seven.ts", d, 4000, tx_sk);
+	send_obj(o); /* completed again */
+	check_file("cam/seven.ts", o);
+	assert_int_equal(audit_lines("delivered", "\"object\":7,", NULL), 1);
+	assert_int_equal(audit_lines("lost", "\"object\":7,", NULL), 0);
+	state_dir = NULL;
+}
+
 /* A file this role holds unfinished whose id falls in a range the link role declares lost (a
  * new link process after the old one died, which never saw the id): it is lost on a line of its
  * own, counted once, and closed: its temp file and descriptor go, and nothing later (an
@@ -1834,6 +1865,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_evict, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_leftovers_and_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lost_after_deliver_restart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_committing_orphan, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lost_range_pending, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_decided_kept_across_state, setup, teardown),
 	};
