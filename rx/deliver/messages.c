@@ -399,7 +399,7 @@ static int on_state(struct deliver *d, const struct msg *m)
 		log_rl(LOG_ERROR, "cannot save STATE/senders: %s", strerror(-rc));
 	else
 		decided_trim(d);
-	return rc;
+	return 0; /* a failure here is the receiver's, logged: not the message's */
 }
 
 int deliver_handle(struct deliver *d, const struct msg *m)

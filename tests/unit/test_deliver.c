@@ -1576,6 +1576,16 @@ static void test_committing_orphan(void **state)
 	check_file("cam/seven.ts", o);
 	assert_int_equal(audit_lines("delivered", "\"object\":7,", NULL), 1);
 	assert_int_equal(audit_lines("lost", "\"object\":7,", NULL), 0);
+	/* STATE/senders that cannot be written (a folder in its place): the receiver's failure,
+	 * logged, not a refusal of the link process's message */
+	char sp[256];
+	snprintf(sp, sizeof(sp), "%s/senders", top);
+	assert_int_equal(mkdir(sp, 0700), 0);
+	uint64_t refused0 = counter(RXM_LINK_REFUSED);
+	struct msg m = {.type = MSG_STATE, .data = (const uint8_t *)"x\n", .data_len = 2};
+	assert_int_equal(feed(&m), 0);
+	assert_int_equal(counter(RXM_LINK_REFUSED) - refused0, 0);
+	rmdir(sp);
 	state_dir = NULL;
 }
 
