@@ -18,10 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/rename.h"
 #include "rx/safepath.h"
 
 #ifndef RENAME_NOREPLACE
@@ -357,21 +357,6 @@ static int64_t find_same(struct versions *ix, struct entry *e, int dirfd, const 
 		i++;
 	}
 	return -1;
-}
-
-/* Atomic rename that never replaces: renameat2(RENAME_NOREPLACE), or link + unlink where the
- * file system does not support the flag. 0 or -errno (-EEXIST: the name is taken). */
-static int rename_noreplace(int olddirfd, const char *old, int newdirfd, const char *new)
-{
-	if (syscall(SYS_renameat2, olddirfd, old, newdirfd, new, RENAME_NOREPLACE) == 0)
-		return 0;
-	if (errno != EINVAL && errno != ENOSYS)
-		return -errno;
-	if (linkat(olddirfd, old, newdirfd, new, 0) != 0)
-		return -errno;
-	if (unlinkat(olddirfd, old, 0) != 0)
-		log_rl(LOG_WARN, "removing temp name %s: %s", old, strerror(errno));
-	return 0;
 }
 
 int versions_place(struct versions *ix, const char *key, int dirfd, const char *leaf,

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/rename.h"
 #include "tx/tx_metrics.h"
 
 struct kept {
@@ -134,9 +135,13 @@ static void delete_sent(const char *path, const char *label, uint64_t size, uint
 	if (snprintf(aside, sizeof(aside), "%.*s.sluice-delete-%d", dl, path, (int)getpid()) >=
 	    (int)sizeof(aside))
 		return; /* not reachable: path fits, and the name is shorter than NAME_MAX */
-	if (rename(path, aside) != 0) {
-		if (errno != ENOENT) /* ENOENT: gone already */
-			log_rl(LOG_WARN, "cannot remove %s: %s", ESCAPED(path), strerror(errno));
+	int rc = rename_noreplace(AT_FDCWD, path, AT_FDCWD, aside);
+	if (rc != 0) {
+		if (rc == -EEXIST) /* left by a tx killed in between: not overwritten */
+			log_rl(LOG_WARN, "%s not deleted: %s is in the way (left by a sluice-tx that was "
+				 "killed while deleting: look at it, then remove it)", ESCAPED(label), ESCAPED(aside));
+		else if (rc != -ENOENT) /* ENOENT: gone already */
+			log_rl(LOG_WARN, "cannot remove %s: %s", ESCAPED(path), strerror(-rc));
 		return;
 	}
 	struct stat st;
@@ -147,14 +152,14 @@ static void delete_sent(const char *path, const char *label, uint64_t size, uint
 		/* back under its name, unless a newer file took it meanwhile: then beside it */
 		char alt[PATH_MAX + 32];
 		snprintf(alt, sizeof(alt), "%s.%d", path, (int)getpid());
-		if (renameat2(AT_FDCWD, aside, AT_FDCWD, path, RENAME_NOREPLACE) == 0) {
+		if (rename_noreplace(AT_FDCWD, aside, AT_FDCWD, path) == 0) {
 			log_debug("%s changed since it was sent; not deleted (it is sent as new)", ESCAPED(label));
-		} else if (renameat2(AT_FDCWD, aside, AT_FDCWD, alt, RENAME_NOREPLACE) == 0) {
+		} else if ((rc = rename_noreplace(AT_FDCWD, aside, AT_FDCWD, alt)) == 0) {
 			log_warn("%s changed since it was sent, and a newer file took its name: kept as %s "
 				 "(sent as new)", ESCAPED(label), ESCAPED(alt));
 		} else {
 			log_error("%s changed since it was sent; cannot put it back (%s): it is %s, not sent",
-				  ESCAPED(label), strerror(errno), ESCAPED(aside));
+				  ESCAPED(label), strerror(-rc), ESCAPED(aside));
 			txm_add(TXM_REFUSED, 1);
 		}
 		return;

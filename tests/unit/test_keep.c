@@ -6,7 +6,9 @@
  * deletes the sent one must not lose the new one: the check and the removal used to be two
  * steps on the name (lstat, then unlink), and a file put there in between was deleted unsent
  * (found by red-team review 5). unlink and unlinkat are interposed here: when `swap` is set,
- * the first of them puts a new file under the name first, as the camera would.
+ * the first of them puts a new file under the name first, as the camera would. renameat2 too:
+ * with `no_noreplace` set it fails with EINVAL, as on file systems without RENAME_NOREPLACE
+ * (some NFS, CIFS, FUSE), where a changed file was left under the hidden name, unsent.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +16,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <dirent.h>
+#include <errno.h>
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -28,7 +31,7 @@
 #include "tx/tx_metrics.h"
 
 static char dir[] = "/tmp/sluice-keep-XXXXXX", name[64];
-static int swap;
+static int swap, no_noreplace;
 
 static void put(const char *path, const char *text)
 {
@@ -51,6 +54,19 @@ static void camera_swap(void)
 
 int unlink(const char *path);
 int unlinkat(int dirfd, const char *path, int flags);
+int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned flags);
+
+int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned flags)
+{
+	static int (*real)(int, const char *, int, const char *, unsigned);
+	if (!real)
+		real = (int (*)(int, const char *, int, const char *, unsigned))dlsym(RTLD_NEXT, "renameat2");
+	if (no_noreplace && (flags & RENAME_NOREPLACE)) {
+		errno = EINVAL;
+		return -1;
+	}
+	return real(olddirfd, oldpath, newdirfd, newpath, flags);
+}
 
 int unlink(const char *path)
 {
@@ -142,6 +158,24 @@ static void test_keeps_a_changed_file(void **state)
 	assert_int_equal(unlink(name), 0);
 }
 
+/* Without RENAME_NOREPLACE: the sent file is still deleted, and a changed one put back. */
+static void test_no_noreplace(void **state)
+{
+	(void)state;
+	no_noreplace = 1;
+	uint64_t deleted = metric_get(&tx_metrics[TXM_FILES_DELETED]);
+	send_and_delete(0);
+	assert_null(read_all(name));
+	assert_int_equal(metric_get(&tx_metrics[TXM_FILES_DELETED]) - deleted, 1);
+	send_and_delete(5);
+	char *got = read_all(name);
+	assert_non_null(got);
+	assert_string_equal(got, "SENT");
+	assert_int_equal(entries(), 1); /* nothing left under a hidden name */
+	assert_int_equal(unlink(name), 0);
+	no_noreplace = 0;
+}
+
 /* The new file arrives under the name as the sent one is removed: it stays, unsent. */
 static void test_new_file_in_the_window_kept(void **state)
 {
@@ -165,6 +199,7 @@ int main(void)
 		cmocka_unit_test(test_deletes_the_sent_file),
 		cmocka_unit_test(test_keeps_a_changed_file),
 		cmocka_unit_test(test_new_file_in_the_window_kept),
+		cmocka_unit_test(test_no_noreplace),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	rmdir(dir);
