@@ -6,6 +6,8 @@
 # whole, and the stop waited for it (found by red-team review 5). What was not sent stays in
 # the spool and is not journalled: a small file whose content left but whose manifest was
 # still waiting for the pacer is sent again at the next start, at a normal rate, and arrives.
+# A rate raised by SIGHUP takes effect at once, also while the pacer holds a packet at the old
+# rate (at 100 bit/s one datagram costs two minutes: the debt used to be waited out).
 . "$(dirname "$0")/lib.sh"
 make_keys
 write_rx_config
@@ -29,6 +31,19 @@ write_tx_config "$RX_PORT" 25% 200Mbit
 start_tx
 arrived() { cmp -s "$W/a.bin" "$W/out/files/cam/a.bin"; }
 wait_for "a.bin at the next start" 20 arrived
+stop_clean "$TX_PID" tx
+
+log "a rate raised by SIGHUP while a packet waits at 100 bit/s"
+write_tx_config "$RX_PORT" 25% 100bit
+start_tx
+make_file "$W/b.bin" 600 slow-b
+stage_into_spool "$W/b.bin" b.bin
+one_out() { [ "$(data_packets)" -ge 1 ]; }
+wait_for "b.bin's first packet" 30 one_out
+write_tx_config "$RX_PORT" 25% 200Mbit
+kill -HUP "$TX_PID"
+arrived_b() { cmp -s "$W/b.bin" "$W/out/files/cam/b.bin"; }
+wait_for "b.bin at the new rate" 10 arrived_b
 stop_clean "$TX_PID" tx
 stop_clean "$RX_PID" rx
 log "ok"

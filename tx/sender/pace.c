@@ -13,6 +13,7 @@ void pace_set_rate(struct sender *s, uint64_t rate_bps)
 {
 	s->pacer.rate_bps = rate_bps ? rate_bps : 1;
 	s->pacer.frac = 0;
+	s->pacer.next_ns = 0; /* what was owed at the old rate is not waited out at the new one */
 	/* A batch costs at most the pacer's burst, so an event waits at most that long. */
 	uint64_t burst = rate_bps / 8 * PACER_BURST_NS / 1000000000ull;
 	s->send_batch = (unsigned)(burst / s->pkt_len);
@@ -24,13 +25,17 @@ void pace_set_rate(struct sender *s, uint64_t rate_bps)
 
 #define PACE_SLICE_NS 100000000ull
 
-/* The pacer's wait for sz bytes, slept in slices of PACE_SLICE_NS so that a stop is not held
- * by a link paced slower than a packet per 2 s (link.rate below about 6 kbit/s): false, and
- * nothing sent, once the sender is stopping. What is left goes at the next start (file
- * content is journalled only when sent whole); an event not sent is a seq gap at rx. */
+/* The pacer's wait for sz bytes, slept in slices of PACE_SLICE_NS so that neither a stop nor a
+ * new rate (SIGHUP) waits out a packet paced at a slow one (below about 6 kbit/s, one costs
+ * over 2 s): false, and nothing sent, once the sender is stopping. What is left goes at the
+ * next start (a file is journalled only once its manifest has left: policy.c); a batch of
+ * events not sent is counted by its caller. */
 static bool wait_or_stop(struct sender *s, size_t sz)
 {
 	for (;;) {
+		uint64_t rate = atomic_exchange(&s->new_rate_bps, 0); /* sender_set_rate, meanwhile */
+		if (rate)
+			pace_set_rate(s, rate);
 		uint64_t now = mono_ns(), at = pacer_wake_ns(&s->pacer, now, sz);
 		if (at <= now + PACE_SLICE_NS)
 			break;
