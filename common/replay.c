@@ -6,6 +6,17 @@
 
 void replay_init(struct replay *r) { memset(r, 0, sizeof(*r)); }
 
+void replay_init_floor(struct replay *r, uint64_t floor)
+{
+	replay_init(r);
+	if (!floor)
+		return;
+	memset(r->bits, 0xff, sizeof(r->bits));
+	/* the word holding floor: the numbers from floor up are not seen */
+	r->bits[(floor >> 6) & (REPLAY_WORDS - 1)] = (floor & 63) ? (1ull << (floor & 63)) - 1 : 0;
+	r->top = floor;
+}
+
 bool replay_check(const struct replay *r, uint64_t pn)
 {
 	if (pn == UINT64_MAX)

@@ -20,6 +20,9 @@ struct replay {
 };
 
 void replay_init(struct replay *r);
+/* As if every packet number below floor had been seen (a session rejoined after a restart:
+ * what it sent before is refused); floor 0 is replay_init. */
+void replay_init_floor(struct replay *r, uint64_t floor);
 /* true if pn is new and within the window */
 bool replay_check(const struct replay *r, uint64_t pn);
 /* Mark pn seen; returns false (and changes nothing) if it was already seen or is too old. */

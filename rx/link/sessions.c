@@ -367,9 +367,8 @@ void announce_packet(struct linkrole *l, const uint8_t *pkt, size_t len, uint64_
 			log_rl(LOG_ERROR, "out of memory opening a session");
 			return;
 		}
-		replay_init(&s->replay);
-		if (rejoin && ss->pn_floor) /* refuse what this session sent before our restart */
-			replay_update(&s->replay, ss->pn_floor - 1);
+		/* refuse what this session sent before our restart */
+		replay_init_floor(&s->replay, rejoin ? ss->pn_floor : 0);
 		/* The deliver role hears of every session before a loss of it: its lines then name
 		 * the sender, and a kept manifest can be judged. */
 		if (!rejoin && a.prev_session)
