@@ -111,7 +111,7 @@ struct sender {
 	struct group groups[2];
 	unsigned send_batch;      /* packets per link_send: SEND_BATCH, or what fits the burst */
 	_Atomic uint64_t content_sent;  /* sender_content_bytes */
-	_Atomic uint64_t new_rate_bps; /* sender_set_rate's, taken by the next pace_send; 0: none */
+	_Atomic uint64_t new_rate_bps; /* sender_set_rate's, taken before the next batch leaves; 0: none */
 	uint8_t *evsrc;           /* event objects: one block's source symbols */
 	uint8_t *evpkts;          /* and its sealed packets */
 	struct link_pkt *evwire;

@@ -59,11 +59,9 @@ bool pace_stalled(struct sender *s)
  * had left (wait_or_stop). */
 bool pace_send(struct sender *s, struct link_pkt *wire, unsigned n)
 {
-	uint64_t rate = atomic_exchange(&s->new_rate_bps, 0); /* sender_set_rate */
-	if (rate)
-		pace_set_rate(s, rate);
-	for (unsigned p = 0; p < n; p += s->send_batch) {
-		unsigned b = n - p < s->send_batch ? n - p : s->send_batch;
+	/* p moves by what was sent: wait_or_stop may take a new rate, and with it a new batch */
+	for (unsigned p = 0, b; p < n; p += b) {
+		b = n - p < s->send_batch ? n - p : s->send_batch;
 		size_t sz = 0;
 		for (unsigned i = 0; i < b; i++)
 			sz += wire[p + i].len;
