@@ -127,22 +127,28 @@ static void announce(struct rig *r, struct tx *t, uint64_t next_id, uint64_t don
 }
 
 /* The source symbols of block `b` of an object of `len` bytes (content: the id's low byte). */
+/* One sealed DATA packet of object id (symbol esi of block b, filled with id's low byte). */
+static void send_symbol(struct rig *r, struct tx *t, uint64_t pn, uint64_t id, uint8_t kind,
+			uint64_t len, uint32_t b, unsigned k, unsigned esi)
+{
+	uint8_t p[WIRE_DATA_OVERHEAD + T], sym[T];
+	memset(sym, (int)(id & 0xff), sizeof(sym));
+	struct wire_data_hdr h = {.session = t->a.session, .pn = pn, .object_id = id, .object_len = len,
+				  .block = b, .symbol_size = T, .k = (uint8_t)k, .m = 2,
+				  .esi = (uint8_t)esi, .kind = kind};
+	wire_data_hdr_encode(p, &h);
+	assert_int_equal(aead_seal(t->aead, h.pn, p, WIRE_DATA_HDR_LEN, sym, T, p + WIRE_DATA_HDR_LEN,
+				   p + WIRE_DATA_HDR_LEN + T), 0);
+	linkrole_packet(r->l, p, sizeof(p), r->now);
+}
+
 static void send_block(struct rig *r, struct tx *t, uint64_t id, uint8_t kind, uint64_t len, uint32_t b)
 {
 	struct fec_partition part;
 	assert_int_equal(fec_partition_init(&part, len, T, BLOCK_MAX), 0);
 	unsigned k = fec_partition_k(&part, b);
-	for (unsigned i = 0; i < k; i++) {
-		uint8_t p[WIRE_DATA_OVERHEAD + T], sym[T];
-		memset(sym, (int)(id & 0xff), sizeof(sym));
-		struct wire_data_hdr h = {.session = t->a.session, .pn = t->pn++, .object_id = id,
-					  .object_len = len, .block = b, .symbol_size = T,
-					  .k = (uint8_t)k, .m = 2, .esi = (uint8_t)i, .kind = kind};
-		wire_data_hdr_encode(p, &h);
-		assert_int_equal(aead_seal(t->aead, h.pn, p, WIRE_DATA_HDR_LEN, sym, T,
-					   p + WIRE_DATA_HDR_LEN, p + WIRE_DATA_HDR_LEN + T), 0);
-		linkrole_packet(r->l, p, sizeof(p), r->now);
-	}
+	for (unsigned i = 0; i < k; i++)
+		send_symbol(r, t, t->pn++, id, kind, len, b, k, i);
 }
 
 /* A whole small file: one block of content and a one-symbol "manifest" (the link role does
@@ -392,15 +398,7 @@ static void test_rejoin_refuses_recorded(void **state)
 	announce(&r, &t, 4, 4);
 	drain(&r);
 	uint64_t rep0 = metric_get(&rx_metrics[RXM_REJ_REPLAY]);
-	uint8_t p[WIRE_DATA_OVERHEAD + T], sym[T];
-	memset(sym, 3, sizeof(sym));
-	struct wire_data_hdr h = {.session = t.a.session, .pn = old_pn, .object_id = 3, .object_len = 20,
-				  .block = 0, .symbol_size = T, .k = 1, .m = 2, .esi = 0,
-				  .kind = WIRE_KIND_MANIFEST};
-	wire_data_hdr_encode(p, &h);
-	assert_int_equal(aead_seal(t.aead, h.pn, p, WIRE_DATA_HDR_LEN, sym, T, p + WIRE_DATA_HDR_LEN,
-				   p + WIRE_DATA_HDR_LEN + T), 0);
-	linkrole_packet(r.l, p, sizeof(p), r.now);
+	send_symbol(&r, &t, old_pn, 3, WIRE_KIND_MANIFEST, 20, 0, 1, 0);
 	assert_int_equal(metric_get(&rx_metrics[RXM_REJ_REPLAY]) - rep0, 1);
 	aead_free(t.aead);
 	rig_done(&r);
