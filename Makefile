@@ -171,6 +171,21 @@ build/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJ) | $(DEPS_OK)
 	$(Q)mkdir -p $(@D)
 	$(Q)clang $(FUZZ_CFLAGS) -MMD -MP -MF $@.d -MT $@ -o $@ $< $(FUZZ_OBJ) $(DEPLIBS)
 
+# The same targets without ASan and UBSan (libFuzzer's coverage only, -O2): three to five times
+# the executions per second, for long campaigns on few cores. What such a run keeps is merged
+# into the committed corpus through the sanitizer build above, which runs every input again.
+FUZZ_FAST_CFLAGS = -std=gnu11 -D_GNU_SOURCE -I. -g -O2 -fsanitize=fuzzer $(DEPCFLAGS)
+FUZZ_FAST_OBJ = $(FUZZ_LINK:%.c=build/fuzz-fast/obj/%.o)
+.SECONDARY: $(FUZZ_FAST_OBJ)
+build/fuzz-fast/obj/%.o: %.c | $(DEPS_OK)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)clang $(FUZZ_FAST_CFLAGS) -MMD -MP -c -o $@ $<
+build/fuzz-fast/%: tests/fuzz/%.c $(FUZZ_FAST_OBJ) | $(DEPS_OK)
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)clang $(FUZZ_FAST_CFLAGS) -MMD -MP -MF $@.d -MT $@ -o $@ $< $(FUZZ_FAST_OBJ) $(DEPLIBS)
+
 fuzz: $(FUZZ_BIN)
 	$(Q)for f in $(FUZZ_BIN); do n=$$(basename $$f); mkdir -p build/fuzz/corpus-$$n; \
 	  echo "  FUZZ   $$n ($(FUZZ_SECONDS)s)"; \
