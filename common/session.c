@@ -193,15 +193,28 @@ int session_crypto_load(char *err, size_t errlen)
 	return rc;
 }
 
-struct aead {
+/* Keys of the last AEAD_EPOCHS epochs used are kept: a jump back to one of them (late packets
+ * of the old epoch after a boundary, or forged packets naming another epoch) derives nothing. */
+#define AEAD_EPOCHS 4
+
+struct aead_epoch {
 #ifdef SLUICE_IPSEC_MB
-	struct gcm_key_data gcm; /* the epoch's key schedule and hash keys (64-byte aligned) */
+	struct gcm_key_data gcm; /* its key schedule and hash keys (64-byte aligned) */
 #endif
-	int fast;		 /* through libipsec-mb */
-	gcry_cipher_hd_t enc, dec; /* otherwise */
-	struct session_secret secret;
-	uint64_t epoch; /* UINT64_MAX: none yet */
+	uint64_t epoch; /* UINT64_MAX: empty */
+	uint64_t used;  /* a->tick when last used: the least recently used is replaced */
+	uint8_t key[32]; /* libgcrypt: set on the handles when this epoch is switched to */
 	uint8_t iv[12];
+};
+
+struct aead {
+	struct aead_epoch e[AEAD_EPOCHS];
+	struct aead_epoch *cur; /* the epoch last used, or NULL */
+	int fast;		 /* through libipsec-mb */
+	gcry_cipher_hd_t enc, dec; /* otherwise; one key at a time, */
+	uint64_t keyed;		   /* this epoch's (UINT64_MAX: none) */
+	struct session_secret secret;
+	uint64_t tick, derivations;
 };
 
 struct aead *aead_new(const struct session_secret *s)
@@ -212,7 +225,9 @@ struct aead *aead_new(const struct session_secret *s)
 		return NULL;
 	memset(a, 0, size);
 	a->secret = *s;
-	a->epoch = UINT64_MAX;
+	for (int i = 0; i < AEAD_EPOCHS; i++)
+		a->e[i].epoch = UINT64_MAX;
+	a->keyed = UINT64_MAX;
 	if ((a->fast = use_imb(s->aead)))
 		return a;
 	int algo = s->aead == WIRE_AEAD_AES256GCM ? GCRY_CIPHER_AES256 : GCRY_CIPHER_CHACHA20;
@@ -231,34 +246,25 @@ void aead_free(struct aead *a)
 		return;
 	gcry_cipher_close(a->enc); /* NULL-safe; closing wipes the key schedule */
 	gcry_cipher_close(a->dec);
-	sodium_memzero(a, sizeof(*a));
+	sodium_memzero(a, sizeof(*a)); /* every cached epoch's keys with it */
 	free(a);
 }
 
-static int setkey(struct aead *a, const uint8_t key[32])
-{
-#ifdef SLUICE_IPSEC_MB
-	if (a->fast) {
-		IMB_AES256_GCM_PRE(imb, key, &a->gcm);
-		return 0;
-	}
-#endif
-	return gcry_cipher_setkey(a->enc, key, 32) == 0 && gcry_cipher_setkey(a->dec, key, 32) == 0
-		       ? 0
-		       : -EIO;
-}
+uint64_t aead_derivations(const struct aead *a) { return a->derivations; }
 
-static int set_epoch(struct aead *a, uint64_t epoch)
+/* key(epoch) and iv(epoch) of session.h into e. 0 or -EIO (e is then empty). */
+static int derive_epoch(struct aead *a, struct aead_epoch *e, uint64_t epoch)
 {
 	static const char klabel[] = "sluice-v1 key", ivlabel[] = "sluice-v1 iv";
-	uint8_t info[sizeof(klabel) - 1 + 1 + 4], key[32];
+	uint8_t info[sizeof(klabel) - 1 + 1 + 4];
 	size_t n = 0;
+	a->derivations++;
 	memcpy(info, klabel, sizeof(klabel) - 1);
 	n = sizeof(klabel) - 1;
 	info[n++] = a->secret.aead;
 	for (int i = 0; i < 4; i++)
 		info[n++] = (uint8_t)(epoch >> (8 * i));
-	int rc = hkdf(EVP_KDF_HKDF_MODE_EXPAND_ONLY, NULL, 0, a->secret.prk, 32, info, n, key, 32);
+	int rc = hkdf(EVP_KDF_HKDF_MODE_EXPAND_ONLY, NULL, 0, a->secret.prk, 32, info, n, e->key, 32);
 	n = 0;
 	memcpy(info, ivlabel, sizeof(ivlabel) - 1);
 	n = sizeof(ivlabel) - 1;
@@ -266,36 +272,73 @@ static int set_epoch(struct aead *a, uint64_t epoch)
 	for (int i = 0; i < 4; i++)
 		info[n++] = (uint8_t)(epoch >> (8 * i));
 	if (rc == 0)
-		rc = hkdf(EVP_KDF_HKDF_MODE_EXPAND_ONLY, NULL, 0, a->secret.prk, 32, info, n, a->iv, 12);
-	if (rc == 0)
-		rc = setkey(a, key);
-	sodium_memzero(key, sizeof(key));
-	a->epoch = rc == 0 ? epoch : UINT64_MAX;
+		rc = hkdf(EVP_KDF_HKDF_MODE_EXPAND_ONLY, NULL, 0, a->secret.prk, 32, info, n, e->iv, 12);
+#ifdef SLUICE_IPSEC_MB
+	if (rc == 0 && a->fast) {
+		IMB_AES256_GCM_PRE(imb, e->key, &e->gcm);
+		sodium_memzero(e->key, sizeof(e->key)); /* the schedule is all it needs */
+	}
+#endif
+	if (rc != 0)
+		sodium_memzero(e, sizeof(*e));
+	e->epoch = rc == 0 ? epoch : UINT64_MAX;
 	return rc;
 }
 
-/* The key of pn's epoch (derived when the epoch changes) and pn's nonce. 0 or -EIO. */
-static int nonce(struct aead *a, uint64_t pn, uint8_t out[12])
+/* pn's epoch: its cached keys, else derived into the least recently used place; the libgcrypt
+ * handles keyed for it. NULL on failure. */
+static struct aead_epoch *epoch_of(struct aead *a, uint64_t pn)
 {
 	uint64_t epoch = pn >> SESSION_EPOCH_SHIFT;
-	if (epoch != a->epoch && set_epoch(a, epoch) != 0)
-		return -EIO;
-	memcpy(out, a->iv, 12);
+	struct aead_epoch *e = a->cur;
+	if (!e || e->epoch != epoch) {
+		e = NULL;
+		struct aead_epoch *lru = &a->e[0];
+		for (int i = 0; i < AEAD_EPOCHS && !e; i++) {
+			if (a->e[i].epoch == epoch)
+				e = &a->e[i];
+			else if (a->e[i].used < lru->used)
+				lru = &a->e[i];
+		}
+		if (!e) {
+			a->cur = NULL;
+			if (derive_epoch(a, lru, epoch) != 0)
+				return NULL;
+			e = lru;
+		}
+		a->cur = e;
+		e->used = ++a->tick;
+	}
+	if (!a->fast && a->keyed != epoch) {
+		a->keyed = UINT64_MAX;
+		if (gcry_cipher_setkey(a->enc, e->key, 32) != 0 ||
+		    gcry_cipher_setkey(a->dec, e->key, 32) != 0)
+			return NULL;
+		a->keyed = epoch;
+	}
+	return e;
+}
+
+/* pn's nonce under its epoch's iv. */
+static void nonce(const struct aead_epoch *e, uint64_t pn, uint8_t out[12])
+{
+	memcpy(out, e->iv, 12);
 	for (int i = 0; i < 8; i++)
 		out[4 + i] ^= (uint8_t)(pn >> (8 * i));
-	return 0;
 }
 
 int aead_seal(struct aead *a, uint64_t pn, const uint8_t *aad, size_t aadlen, const uint8_t *pt,
 	      size_t len, uint8_t *ct, uint8_t tag[16])
 {
 	uint8_t n[12];
-	if (nonce(a, pn, n) != 0)
+	struct aead_epoch *e = epoch_of(a, pn);
+	if (!e)
 		return -EIO;
+	nonce(e, pn, n);
 #ifdef SLUICE_IPSEC_MB
 	if (a->fast) { /* in place when ct == pt */
 		struct gcm_context_data ctx;
-		IMB_AES256_GCM_ENC(imb, &a->gcm, &ctx, ct, pt, len, n, aad, aadlen, tag, 16);
+		IMB_AES256_GCM_ENC(imb, &e->gcm, &ctx, ct, pt, len, n, aad, aadlen, tag, 16);
 		return 0;
 	}
 #endif
@@ -313,8 +356,10 @@ int aead_open(struct aead *a, uint64_t pn, const uint8_t *aad, size_t aadlen, co
 	      size_t len, const uint8_t tag[16], uint8_t *pt)
 {
 	uint8_t n[12];
-	if (nonce(a, pn, n) != 0)
+	struct aead_epoch *e = epoch_of(a, pn);
+	if (!e)
 		return -EIO;
+	nonce(e, pn, n);
 #ifdef SLUICE_IPSEC_MB
 	if (a->fast) {
 		/* The library writes the tag it computes; it starts as the complement of the one
@@ -323,7 +368,7 @@ int aead_open(struct aead *a, uint64_t pn, const uint8_t *aad, size_t aadlen, co
 		uint8_t t[16];
 		for (int i = 0; i < 16; i++)
 			t[i] = (uint8_t)~tag[i];
-		IMB_AES256_GCM_DEC(imb, &a->gcm, &ctx, pt, ct, len, n, aad, aadlen, t, 16);
+		IMB_AES256_GCM_DEC(imb, &e->gcm, &ctx, pt, ct, len, n, aad, aadlen, t, 16);
 		return sodium_memcmp(t, tag, 16) == 0 ? 0 : -EBADMSG;
 	}
 #endif

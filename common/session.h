@@ -48,7 +48,10 @@ void session_secret_wipe(struct session_secret *s);
  * with the reason in err. */
 int session_crypto_load(char *err, size_t errlen) __attribute__((warn_unused_result));
 
-/* Per-thread sealing state: caches the epoch's key schedule. */
+/* Per-thread sealing state. It keeps the keys and ivs of the last 4 epochs it used (with
+ * libipsec-mb, their key schedules too), so going back to one of them derives nothing and,
+ * with libipsec-mb, costs nothing; libgcrypt's handles are keyed again on such a switch. A
+ * fifth epoch takes the place of the least recently used. aead_free wipes them all. */
 struct aead;
 struct aead *aead_new(const struct session_secret *s);
 void aead_free(struct aead *a);
@@ -58,6 +61,8 @@ int aead_seal(struct aead *a, uint64_t pn, const uint8_t *aad, size_t aadlen, co
 /* Open; 0 if authentic (pt written), -EBADMSG otherwise (pt contents then undefined). */
 int aead_open(struct aead *a, uint64_t pn, const uint8_t *aad, size_t aadlen, const uint8_t *ct,
 	      size_t len, const uint8_t tag[16], uint8_t *pt) __attribute__((warn_unused_result));
+/* For tests and the bench: how many epochs' keys a has derived (HKDF) since aead_new. */
+uint64_t aead_derivations(const struct aead *a);
 /* The library that carries an AEAD here: "libipsec-mb" or "libgcrypt". */
 const char *aead_impl(uint8_t aead);
 /* Tests and the bench: 1 makes aead_new use libgcrypt for every AEAD (the portable path),

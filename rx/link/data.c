@@ -1,10 +1,26 @@
 /* SPDX-FileCopyrightText: 2026 Sluice developers */
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The data path: one DATA datagram, cheapest checks first (shape, session, replay window,
- * parameters, resolved id, completed block), then AEAD, then FEC.
+ * The data path: one DATA datagram, cheapest checks first (shape, session, replay window and
+ * packet-number bound, parameters, resolved id, completed block), then AEAD, then FEC.
  */
 #include "rx/link/internal.h"
+
+/* A packet number no more than an epoch (2^22) beyond both the highest accepted and the
+ * packets the session's newest signed announcement says were sent. Checked before any
+ * cryptography: a packet of a new epoch makes aead_open derive its keys (HKDF) before the tag
+ * is checked, so without it anyone who reads a session id off the wire could make this
+ * receiver derive keys for every packet it sends.
+ * A genuine packet does not reach the bound: tx numbers packets ahead of sending by at most
+ * its two groups in flight and its held-back repair packets (about 200,000; tx/sender), and
+ * announcements come every second. Only after an outage in which neither packets nor
+ * announcements arrived for 2^22 packets (about a minute at 800 Mbit/s with 1500-byte
+ * packets) are the packets that come before the next announcement refused. */
+bool pn_plausible(const struct rsession *s, uint64_t pn)
+{
+	uint64_t seen = s->replay.top > s->ann.packets ? s->replay.top : s->ann.packets;
+	return pn <= seen || pn - seen <= (1ull << SESSION_EPOCH_SHIFT);
+}
 
 static uint64_t data_kind_limit(const struct linkrole *l, uint8_t kind)
 {
@@ -29,6 +45,14 @@ void data_packet(struct linkrole *l, uint8_t *pkt, size_t len, uint64_t now)
 	}
 	if (!replay_check(&s->replay, h.pn)) {
 		reject_packet(RXM_REJ_REPLAY);
+		return;
+	}
+	if (!pn_plausible(s, h.pn)) {
+		/* beyond the window the receiver accepts: counted with the replays */
+		reject_packet(RXM_REJ_REPLAY);
+		log_rl(LOG_WARN, "session %016" PRIx64 ": packet number %" PRIu64 " more than 2^22 "
+				 "beyond those sent (%" PRIu64 " announced, %" PRIu64 " received): "
+				 "refused unopened", s->id, h.pn, s->ann.packets, s->replay.top);
 		return;
 	}
 	/* Arrived, for the loss ratio (health.c): redundant packets too, they are not lost; taken

@@ -199,6 +199,7 @@ void reject_packet(enum rx_metric why);
 
 /* data.c */
 void data_packet(struct linkrole *l, uint8_t *pkt, size_t len, uint64_t now);
+bool pn_plausible(const struct rsession *s, uint64_t pn);
 
 /* sessions.c */
 struct rsession *session_find(struct linkrole *l, uint64_t id);

@@ -42,13 +42,15 @@ void pending_add(struct linkrole *l, uint64_t session, const uint8_t *pkt, size_
 }
 
 /* The lowest object id among the waiting datagrams of a session just opened that
- * authenticate (so a forged header cannot make the receiver report old objects as lost). */
+ * authenticate (so a forged header cannot make the receiver report old objects as lost).
+ * Those with a packet number out of bound are not opened (data.c); s->ann must be the
+ * announcement that opened the session. */
 uint64_t pending_floor(struct linkrole *l, struct rsession *s, uint64_t base)
 {
 	for (struct pending *p = l->phead; p; p = p->next) {
 		struct wire_data_hdr h;
 		if (p->session != s->id || wire_data_decode(p->data, p->len, &h) != 0 || h.object_id >= base ||
-		    h.object_id == 0)
+		    h.object_id == 0 || !pn_plausible(s, h.pn))
 			continue;
 		if (aead_open(s->aead, h.pn, p->data, WIRE_DATA_HDR_LEN, p->data + WIRE_DATA_HDR_LEN,
 			      h.symbol_size, p->data + WIRE_DATA_HDR_LEN + h.symbol_size, l->scratch) == 0)

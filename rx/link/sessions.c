@@ -355,6 +355,7 @@ void announce_packet(struct linkrole *l, const uint8_t *pkt, size_t len, uint64_
 		s->id = a.session;
 		s->sender = si;
 		s->counter = a.counter;
+		s->ann = a; /* now, not below: pending_floor bounds packet numbers by it */
 		s->aead = aead_new(&sec_keys);
 		s->files.bits = calloc(RESOLVED_WINDOW / 8, 1);
 		s->events.bits = calloc(RESOLVED_WINDOW / 8, 1);

@@ -2,7 +2,8 @@
 # SPDX-FileCopyrightText: 2026 Sluice developers
 # SPDX-License-Identifier: Apache-2.0
 # A hostile network floods the receiver at 1 Gbit/s with a mix of garbage, well-formed data
-# of sessions nobody announced, forged data naming the genuine session, forged announcements
+# of sessions nobody announced, forged data naming the genuine session (numbered within the
+# first epoch, or across all: refused unopened), forged announcements
 # and replays of a recorded genuine session, while the genuine sender sends files at a rate the
 # link carries. Every genuine file arrives intact, nothing is lost, every kind of attack is
 # counted under its reason, and the peak memory of each of the receiver's processes stays under limits.memory plus a
@@ -55,6 +56,8 @@ for i in $(seq 1 12); do cmp "$W/src/f$i.bin" "$W/out/files/cam/f$i.bin" || fail
 for m in malformed unknown_session auth replay announce_mac; do
 	[ "$(metric "$RX_METRICS" "sluice_rx_rejected_${m}_total")" -gt 1000 ] || fail "sluice_rx_rejected_${m}_total not counting the flood"
 done
+# forged data numbered more than an epoch ahead: refused before any key is derived for it
+grep -q 'refused unopened' "$W/rx.log" || fail "forged data beyond the packet-number bound not logged"
 kill -0 "$RX_PID" || fail "rx died"
 SPAWNER=$(pgrep -P "$RX_PID" -x sluice-rx-spawn)
 for p in "monitor:$RX_PID" "spawner:$SPAWNER" "link:$(rx_link_pid)" "deliver:$(pgrep -P "$SPAWNER" -x sluice-rx-deliv)"; do

@@ -4,7 +4,10 @@
  * Test tool: a hostile network in front of the receiver. Sends a paced mix of
  *   garbage    random bytes of random length
  *   nosession  well-formed DATA datagrams of sessions nobody announced
- *   session    well-formed DATA datagrams naming the genuine session (--session), forged
+ *   session    well-formed DATA datagrams naming the genuine session (--session), forged;
+ *              every other one numbered within its first epoch (tried, and failing
+ *              authentication), the others spread over all epochs (refused by the bound on
+ *              packet numbers, unopened)
  *   announce   announcements naming the pinned sender and the receiver, random signature
  *              and MAC (needs --sender and --receiver, the public key files)
  *   replay     datagrams recorded by sluice-capture (--replay FILE), played in a loop
@@ -77,8 +80,9 @@ static size_t next_replay(uint8_t *out)
 }
 
 /* A DATA datagram whose every field is what a genuine one of a 1 MB file would carry (block
- * sizes as the sender cuts them), so that only its tag gives it away. */
-static size_t make_data(uint8_t *out, uint64_t session)
+ * sizes as the sender cuts them), so that only its tag gives it away; near: numbered within
+ * the first epoch, else anywhere below 2^56. */
+static size_t make_data(uint8_t *out, uint64_t session, bool near)
 {
 	struct fec_partition part;
 	if (fec_partition_init(&part, 1000000, 1408, 128) != 0)
@@ -87,6 +91,8 @@ static size_t make_data(uint8_t *out, uint64_t session)
 				  .kind = WIRE_KIND_FILE};
 	randombytes_buf(&h.pn, sizeof(h.pn));
 	h.pn >>= 8; /* far ahead of the genuine numbers, never behind the replay window */
+	if (near) /* mostly ahead of them still, within 2^22 of the highest (a test's stream) */
+		h.pn = randombytes_uniform(1u << 22);
 	h.object_id = 1000 + randombytes_uniform(100000);
 	h.block = randombytes_uniform(part.nblocks);
 	h.k = (uint8_t)fec_partition_k(&part, h.block);
@@ -200,10 +206,10 @@ int main(int argc, char **argv)
 			case K_NOSESSION: {
 				uint64_t s;
 				randombytes_buf(&s, sizeof(s));
-				len = make_data(bufs[i], s);
+				len = make_data(bufs[i], s, false);
 				break;
 			}
-			case K_SESSION: len = make_data(bufs[i], session); break;
+			case K_SESSION: len = make_data(bufs[i], session, ((turn / norder) & 1) != 0); break;
 			case K_ANNOUNCE: len = make_announce(bufs[i], tx_pk, rx_pk, turn); break;
 			case K_REPLAY: len = next_replay(bufs[i]); break;
 			default: break;

@@ -4,7 +4,8 @@
  * common/session.{h,c}: the sender's and the receiver's derivations agree and seal/open each
  * other's packets for both AEADs; any other receiver key, session id, sender key or AEAD gives
  * a key that opens nothing; every flipped bit of header, ciphertext or tag is refused; keys
- * move on at the epoch boundary. The derivation documented in session.h is recomputed here
+ * move on at the epoch boundary, and keys of the last four epochs used are kept (a jump between
+ * them derives nothing). The derivation documented in session.h is recomputed here
  * independently (libsodium HMAC-SHA256 for HKDF, libsodium AEADs) and compared byte for byte.
  * Low-order ephemeral keys are refused. Every test runs twice: with the AEAD library chosen
  * for this CPU (libipsec-mb for AES-256-GCM on x86-64 with AES-NI) and with the portable one
@@ -483,6 +484,111 @@ static void test_epoch_boundary(void **state)
 	}
 }
 
+#define EP(e, off) (((uint64_t)(e) << SESSION_EPOCH_SHIFT) + (off))
+
+/* Sealing and opening jump between five epochs (more than the receiver's cache of keys holds,
+ * so some are dropped and derived again), in a different order on each side: every packet
+ * opens to the bytes sealed, and matches session.h's derivation recomputed here; a fresh aead,
+ * which caches nothing yet, seals the same bytes. */
+static void test_epoch_cache(void **state)
+{
+	static const uint64_t pns[] = {
+		EP(0, 5), EP(1, 5), EP(0, 6), EP(2, 5), EP(1, 6), EP(3, 5), EP(0, 7), EP(4, 5),
+		EP(1, 7), EP(2, 6), EP(4, 6), EP(3, 6), EP(0, 8), EP(2, 7), EP(4, 7), EP(1, 8),
+	};
+	enum { N = sizeof(pns) / sizeof(pns[0]) };
+	for (size_t ai = 0; ai < sizeof(aeads); ai++) {
+		struct parties p;
+		parties_make(&p);
+		struct session_secret tx, rx;
+		uint8_t eph[32];
+		assert_int_equal(session_tx_derive(&tx, eph, p.rx_pk, p.tx_pk, p.session, aeads[ai]), 0);
+		assert_int_equal(session_rx_derive(&rx, eph, p.rx_sk, p.rx_pk, p.tx_pk, p.session,
+						   aeads[ai]), 0);
+		struct aead *ta = aead_new(&tx), *ra = aead_new(&rx);
+		assert_non_null(ta);
+		assert_non_null(ra);
+		static struct pkt k[N];
+		static uint8_t pt[N][200];
+		for (size_t i = 0; i < N; i++) {
+			rnd_bytes(pt[i], sizeof(pt[i]));
+			pkt_seal(ta, pns[i], pt[i], sizeof(pt[i]), &k[i]);
+			uint8_t rct[200], rtag[16];
+			if (ref_seal(tx.prk, aeads[ai], pns[i], k[i].hdr, sizeof(k[i].hdr), pt[i],
+				     sizeof(pt[i]), rct, rtag) &&
+			    (memcmp(rct, k[i].body, sizeof(rct)) != 0 || memcmp(rtag, k[i].tag, 16) != 0))
+				fail_msg("aead %u pn %" PRIu64 " (packet %zu): sealed bytes differ from "
+					 "session.h's derivation", aeads[ai], pns[i], i);
+			struct aead *fresh = aead_new(&tx);
+			struct pkt f;
+			pkt_seal(fresh, pns[i], pt[i], sizeof(pt[i]), &f);
+			assert_memory_equal(f.body, k[i].body, sizeof(pt[i]));
+			assert_memory_equal(f.tag, k[i].tag, 16);
+			aead_free(fresh);
+		}
+		/* opened in another order than sealed: from the last, every third, twice round */
+		for (size_t n = 0, i = N - 1; n < 2 * N; n++, i = (i + N - 3) % N) {
+			uint8_t out[200];
+			memset(out, 0, sizeof(out));
+			if (pkt_open(ra, pns[i], &k[i], out) != 0)
+				fail_msg("aead %u pn %" PRIu64 " (packet %zu) does not open", aeads[ai],
+					 pns[i], i);
+			assert_memory_equal(out, pt[i], sizeof(pt[i]));
+			/* a packet of another epoch under this pn's key: refused */
+			size_t j = (i + 1) % N;
+			if (pns[j] >> SESSION_EPOCH_SHIFT != pns[i] >> SESSION_EPOCH_SHIFT)
+				assert_int_equal(pkt_open(ra, pns[i], &k[j], out), -EBADMSG);
+		}
+		aead_free(ta);
+		aead_free(ra);
+	}
+}
+
+/* Keys derived for an epoch are kept: going back and forth between two epochs (a receiver
+ * opening late packets of the old epoch, or forged packets of another one) derives each once;
+ * four epochs are kept, and the fifth takes the place of the least recently used. */
+static void test_epoch_derivations(void **state)
+{
+	for (size_t ai = 0; ai < sizeof(aeads); ai++) {
+		struct session_secret s;
+		tx_secret(aeads[ai], &s);
+		struct aead *a = aead_new(&s);
+		assert_non_null(a);
+		assert_int_equal(aead_derivations(a), 0);
+		uint8_t pt[32], out[32];
+		rnd_bytes(pt, sizeof(pt));
+		struct pkt k0, k1;
+		pkt_seal(a, EP(0, 1), pt, sizeof(pt), &k0);
+		pkt_seal(a, EP(1, 1), pt, sizeof(pt), &k1);
+		for (int i = 0; i < 1000; i++) {
+			assert_int_equal(pkt_open(a, EP(0, 1), &k0, out), 0);
+			assert_int_equal(pkt_open(a, EP(1, 1), &k1, out), 0);
+		}
+		assert_memory_equal(out, pt, sizeof(pt));
+		if (aead_derivations(a) != 2)
+			fail_msg("aead %u: 2000 opens alternating between 2 epochs derived %" PRIu64
+				 " keys, not 2", aeads[ai], aead_derivations(a));
+		struct pkt k;
+		pkt_seal(a, EP(2, 1), pt, sizeof(pt), &k);
+		pkt_seal(a, EP(3, 1), pt, sizeof(pt), &k);
+		assert_int_equal(aead_derivations(a), 4);
+		pkt_seal(a, EP(0, 2), pt, sizeof(pt), &k); /* 1 is now the least recently used */
+		pkt_seal(a, EP(2, 2), pt, sizeof(pt), &k);
+		pkt_seal(a, EP(3, 2), pt, sizeof(pt), &k);
+		assert_int_equal(aead_derivations(a), 4);
+		pkt_seal(a, EP(4, 1), pt, sizeof(pt), &k); /* takes 1's place */
+		assert_int_equal(aead_derivations(a), 5);
+		for (uint64_t e = 0; e <= 4; e++)
+			if (e != 1)
+				pkt_seal(a, EP(e, 3), pt, sizeof(pt), &k);
+		assert_int_equal(aead_derivations(a), 5);
+		assert_int_equal(pkt_open(a, EP(1, 1), &k1, out), 0); /* derived again */
+		assert_memory_equal(out, pt, sizeof(pt));
+		assert_int_equal(aead_derivations(a), 6);
+		aead_free(a);
+	}
+}
+
 /* Low-order and non-canonical ephemeral points that yield an all-zero shared secret. */
 static const uint8_t low_order[][32] = {
 	{0},
@@ -556,6 +662,8 @@ int main(void)
 		cmocka_unit_test(test_bit_flips),
 		cmocka_unit_test(test_known_answer),
 		cmocka_unit_test(test_epoch_boundary),
+		cmocka_unit_test(test_epoch_cache),
+		cmocka_unit_test(test_epoch_derivations),
 		cmocka_unit_test(test_low_order),
 		cmocka_unit_test(test_misc),
 	};
