@@ -121,20 +121,49 @@ static void kept_free(struct kept *e)
 	free(e);
 }
 
+bool keep_aside_parse(const char *name, const char **orig)
+{
+	size_t pl = strlen(KEEP_ASIDE_PREFIX);
+	if (strncmp(name, KEEP_ASIDE_PREFIX, pl) != 0)
+		return false;
+	const char *p = name + pl;
+	int digits = 0;
+	for (; *p >= '0' && *p <= '9'; p++)
+		if (++digits > 10) /* over any pid_t */
+			return false;
+	if (digits == 0 || (*p != '\0' && *p != '-'))
+		return false;
+	*orig = (*p == '-' && p[1]) ? p + 1 : NULL;
+	return true;
+}
+
 /* Deletes path if it is still the file that was sent. The check and the removal are not two
  * steps on the name (a file a camera renamed over it in between would go unsent): the file is
- * first moved aside to a hidden name in its folder (the spool watcher ignores names starting
- * with '.'), checked there, then removed or put back. A tx killed in those microseconds leaves
- * it under that name. */
+ * first moved aside to a hidden name in its folder, .sluice-delete-PID-NAME (NAME its own name;
+ * .sluice-delete-PID alone when the two do not fit NAME_MAX), checked there, then removed or put
+ * back. A tx killed in those microseconds leaves it under that name: the spool watcher's next
+ * scan of the folder (at the next start at the latest, tx/spool.c) puts it back under NAME, so
+ * that it is sent if it is not the file that was sent (and deleted again if it is); one it
+ * cannot put back (NAME taken, no NAME, the rename failed) it leaves, logs at warn and counts
+ * (sluice_tx_files_left_aside_total). */
 static void delete_sent(const char *path, const char *label, uint64_t size, uint64_t mtime_ns,
 			uint64_t ino, uint64_t held_ms)
 {
 	char aside[PATH_MAX];
 	const char *slash = strrchr(path, '/');
-	int dl = slash ? (int)(slash - path) + 1 : 0;
-	if (snprintf(aside, sizeof(aside), "%.*s.sluice-delete-%d", dl, path, (int)getpid()) >=
-	    (int)sizeof(aside))
-		return; /* not reachable: path fits, and the name is shorter than NAME_MAX */
+	const char *base = slash ? slash + 1 : path;
+	int dl = (int)(base - path), pid = (int)getpid();
+	int nl = snprintf(NULL, 0, KEEP_ASIDE_PREFIX "%d-%s", pid, base);
+	int n = nl <= NAME_MAX
+			? snprintf(aside, sizeof(aside), "%.*s" KEEP_ASIDE_PREFIX "%d-%s", dl, path, pid, base)
+			: -1;
+	if (n < 0 || n >= (int)sizeof(aside))
+		n = snprintf(aside, sizeof(aside), "%.*s" KEEP_ASIDE_PREFIX "%d", dl, path, pid);
+	if (n < 0 || n >= (int)sizeof(aside)) {
+		log_rl(LOG_WARN, "%s not deleted: its folder's path is too long for the name it is "
+			 "moved to first", ESCAPED(label));
+		return;
+	}
 	int rc = rename_noreplace(AT_FDCWD, path, AT_FDCWD, aside);
 	if (rc != 0) {
 		if (rc == -EEXIST) /* left by a tx killed in between: not overwritten */

@@ -15,6 +15,7 @@
 #ifndef SLUICE_TX_KEEP_H
 #define SLUICE_TX_KEEP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <uv.h>
 
@@ -36,5 +37,12 @@ int keep_start(struct keep **out, uv_loop_t *loop) __attribute__((warn_unused_re
 void keep_add(struct keep *k, const struct keep_file *f);
 /* Files still waiting are forgotten (the journal has them: the next start finds them). */
 void keep_close(struct keep *k);
+
+/* A file being deleted is first moved aside in its folder to KEEP_ASIDE_PREFIX "PID-NAME" (PID
+ * the deleting process's, in decimal; NAME the file's own name), or to KEEP_ASIDE_PREFIX "PID"
+ * when that would be longer than NAME_MAX, and is gone from there when keep_add returns. true if
+ * name has one of these forms: then *orig points to NAME in name (NULL for the short form). */
+#define KEEP_ASIDE_PREFIX ".sluice-delete-"
+bool keep_aside_parse(const char *name, const char **orig);
 
 #endif

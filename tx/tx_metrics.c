@@ -34,6 +34,7 @@ static struct metric initial[TXM_COUNT] = {
 	[TXM_INTAKE_RESTARTS] = C("sluice_tx_intake_restarts_total", "Event intake processes started again after one exited, crashed or was killed for a malformed message."),
 	[TXM_OLDEST] = MICRO("sluice_tx_oldest_waiting_seconds", "Seconds since the oldest spool file not yet fully sent (all repeats) was found ready; 0 when none waits."),
 	[TXM_MANIFEST_ERRORS] = C("sluice_tx_manifest_errors_total", "Files kept, not consumed: their manifest could not be signed (see the log), so it was not recorded as sent."),
+	[TXM_LEFT_ASIDE] = C("sluice_tx_files_left_aside_total", "Files found under a hidden .sluice-delete-PID name left by a sluice-tx killed while deleting them, that could not be put back under their name (counted at each scan that finds them): each may be a file never sent; see the log."),
 	[TXM_UNWATCHED] = G("sluice_tx_spool_unwatched_folders", "Spool sub-folders inotify would not watch (often the watch limit): files in them are not seen until a retry, every 500 ms, succeeds."),
 };
 

@@ -31,6 +31,7 @@ enum tx_metric {
 	TXM_OLDEST,        /* sluice_tx_oldest_waiting_seconds (micro gauge): oldest file not fully sent */
 	TXM_MANIFEST_ERRORS, /* sluice_tx_manifest_errors_total: files kept, their manifest not signed */
 	TXM_UNWATCHED,     /* sluice_tx_spool_unwatched_folders (gauge): sub-folders inotify refused */
+	TXM_LEFT_ASIDE,    /* sluice_tx_files_left_aside_total: .sluice-delete-* files not put back */
 	TXM_COUNT
 };
 

@@ -3,7 +3,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # spools[].keep_for with after: delete: a sent file stays in the spool for keep_for, is not sent
 # again meanwhile (not on a close-after-write without change, not after a tx restart), is then
-# deleted (counted), and is sent again if its content changes while it is kept.
+# deleted (counted), and is sent again if its content changes while it is kept. A file left under
+# its hidden name by a sluice-tx killed while deleting it (.sluice-delete-PID-NAME) is put back
+# under NAME at the next start and sent; one whose NAME is taken is left, logged and counted.
 # keep_for: 0 (today's behaviour, deleted at once) is what the other tests run with (lib.sh).
 . "$(dirname "$0")/lib.sh"
 make_keys
@@ -60,5 +62,25 @@ for f in "$OUT"/c*; do cmp -s "$f" "$W/c2.bin" && found=1; done
 wait_for "c.bin deleted" 5 test ! -e "$S/c.bin"
 [ "$(sent_lines c.bin)" -eq 2 ] || fail "c.bin sent $(sent_lines c.bin) times"
 kill -0 "$TX_PID" || fail "tx died"
+stop_clean "$TX_PID" sluice-tx
+
+log "4. left aside by a killed tx: put back and sent; left, logged and counted when its name is taken"
+make_file "$W/seg1.mp4" 150000 seg1
+make_file "$W/d.bin" 50000 d
+make_file "$W/d-aside.bin" 60000 d-aside
+cp -p "$W/seg1.mp4" "$S/.sluice-delete-99999999-seg1.mp4" # no process has PID 99999999
+cp -p "$W/d-aside.bin" "$S/.sluice-delete-99999999-d.bin"
+cp -p "$W/d.bin" "$S/d.bin"
+start_tx
+wait_for "seg1.mp4 delivered" 10 cmp -s "$W/seg1.mp4" "$OUT/seg1.mp4"
+grep -qF "warn: spool cam: put back seg1.mp4 (left aside by a sluice-tx killed while deleting it)" "$W/tx.log" ||
+	fail "no warn line for the file put back"
+wait_for "d.bin delivered" 10 cmp -s "$W/d.bin" "$OUT/d.bin"
+cmp -s "$W/d-aside.bin" "$S/.sluice-delete-99999999-d.bin" || fail "the file aside beside a taken name was not left alone"
+grep -q "warn: spool cam: .sluice-delete-99999999-d.bin .*look at it: it may be a file never sent" "$W/tx.log" ||
+	fail "no warn line naming the file left aside"
+[ "$(metric "$TX_METRICS" sluice_tx_files_left_aside_total)" -eq 1 ] || fail "the file left aside not counted"
+[ "$(delivered_lines seg1.mp4)" -eq 1 ] || fail "seg1.mp4 delivered $(delivered_lines seg1.mp4) times"
+wait_for "seg1.mp4 deleted after keep_for" 5 test ! -e "$S/seg1.mp4"
 stop_clean "$TX_PID" sluice-tx
 log "ok"

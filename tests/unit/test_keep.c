@@ -32,6 +32,7 @@
 
 static char dir[] = "/tmp/sluice-keep-XXXXXX", name[64];
 static int swap, no_noreplace;
+static char aside_seen[4096]; /* the new name of the last RENAME_NOREPLACE */
 
 static void put(const char *path, const char *text)
 {
@@ -61,6 +62,8 @@ int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpa
 	static int (*real)(int, const char *, int, const char *, unsigned);
 	if (!real)
 		real = (int (*)(int, const char *, int, const char *, unsigned))dlsym(RTLD_NEXT, "renameat2");
+	if (flags & RENAME_NOREPLACE)
+		snprintf(aside_seen, sizeof(aside_seen), "%s", newpath);
 	if (no_noreplace && (flags & RENAME_NOREPLACE)) {
 		errno = EINVAL;
 		return -1;
@@ -112,22 +115,22 @@ static int entries(void)
 
 /* Sends name (as tx would have) and has keep delete it at once; mtime_delta changes the file's
  * mtime after the send. */
-static void send_and_delete(int mtime_delta)
+static void send_and_delete_as(const char *path, int mtime_delta)
 {
-	put(name, "SENT");
+	put(path, "SENT");
 	struct stat st;
-	assert_int_equal(lstat(name, &st), 0);
+	assert_int_equal(lstat(path, &st), 0);
 	uint64_t mtime = (uint64_t)st.st_mtim.tv_sec * 1000000000ull + (uint64_t)st.st_mtim.tv_nsec;
 	if (mtime_delta) {
 		struct timespec t[2] = {st.st_atim, st.st_mtim};
 		t[1].tv_sec += mtime_delta;
-		assert_int_equal(utimensat(AT_FDCWD, name, t, 0), 0);
+		assert_int_equal(utimensat(AT_FDCWD, path, t, 0), 0);
 	}
 	uv_loop_t loop;
 	uv_loop_init(&loop);
 	struct keep *k = NULL;
 	assert_int_equal(keep_start(&k, &loop), 0);
-	struct keep_file f = {.key = 1, .spool = "cam", .relpath = "a.ts", .path = name,
+	struct keep_file f = {.key = 1, .spool = "cam", .relpath = strrchr(path, '/') + 1, .path = path,
 			      .size = (uint64_t)st.st_size, .mtime_ns = mtime, .ino = (uint64_t)st.st_ino,
 			      .sent_ns = (uint64_t)time(NULL) * 1000000000ull - 1000000000ull,
 			      .keep_for_ms = 0};
@@ -136,6 +139,8 @@ static void send_and_delete(int mtime_delta)
 	uv_run(&loop, UV_RUN_DEFAULT);
 	assert_int_equal(uv_loop_close(&loop), 0);
 }
+
+static void send_and_delete(int mtime_delta) { send_and_delete_as(name, mtime_delta); }
 
 static void test_deletes_the_sent_file(void **state)
 {
@@ -190,6 +195,31 @@ static void test_new_file_in_the_window_kept(void **state)
 	assert_int_equal(unlink(name), 0);
 }
 
+/* The hidden name carries the file's name (a sluice-tx killed before the removal leaves it
+ * there; the next start's scan puts it back under that name, tx/spool.c), unless the two do
+ * not fit NAME_MAX together: then .sluice-delete-PID alone. */
+static void test_aside_name_carries_the_name(void **state)
+{
+	(void)state;
+	char want[4096];
+	aside_seen[0] = '\0';
+	send_and_delete(0);
+	snprintf(want, sizeof(want), "%s/.sluice-delete-%d-a.ts", dir, (int)getpid());
+	assert_string_equal(aside_seen, want);
+	assert_int_equal(entries(), 0);
+
+	/* a base name of 240 bytes: ".sluice-delete-PID-" and it are over 255 */
+	char longname[4096];
+	int n = snprintf(longname, sizeof(longname), "%s/", dir);
+	memset(longname + n, 'x', 240);
+	longname[n + 240] = '\0';
+	aside_seen[0] = '\0';
+	send_and_delete_as(longname, 0);
+	snprintf(want, sizeof(want), "%s/.sluice-delete-%d", dir, (int)getpid());
+	assert_string_equal(aside_seen, want);
+	assert_int_equal(entries(), 0);
+}
+
 int main(void)
 {
 	log_set_level(LOG_ERROR);
@@ -200,6 +230,7 @@ int main(void)
 		cmocka_unit_test(test_keeps_a_changed_file),
 		cmocka_unit_test(test_new_file_in_the_window_kept),
 		cmocka_unit_test(test_no_noreplace),
+		cmocka_unit_test(test_aside_name_carries_the_name),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	rmdir(dir);

@@ -9,6 +9,10 @@
  * once, counted, and not descended into, by the daemon's spool walk and by `send`'s: both
  * used to recurse without a bound, and a spool holding 1,000 nested folders (a camera-side
  * account can make them) crashed sluice-tx at every start (stack overflow).
+ * A file left under its hidden name by a sluice-tx killed while deleting it (tx/keep.c,
+ * ".sluice-delete-PID-NAME") is put back under NAME by the scan and sent; one that cannot be put
+ * back is left, logged and counted: the watcher used to skip it as any dot file, and a new file
+ * a camera had just put under the name was never sent, with nothing to say so.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -48,7 +52,7 @@ int inotify_add_watch(int fd, const char *path, uint32_t mask)
 	return (int)syscall(SYS_inotify_add_watch, fd, path, mask);
 }
 
-static char ready[8][256];
+static char ready[32][256];
 static int nready;
 
 static void on_ready(void *ctx, const struct config_spool *sp, const char *rel, const char *path,
@@ -58,7 +62,7 @@ static void on_ready(void *ctx, const struct config_spool *sp, const char *rel, 
 	(void)sp;
 	(void)path;
 	(void)st;
-	if (nready < 8)
+	if (nready < 32)
 		snprintf(ready[nready++], sizeof(ready[0]), "%s", rel);
 }
 
@@ -268,6 +272,76 @@ static void test_deep_folder_refused(void **state)
 	assert_int_equal(nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS), 0);
 }
 
+static void put_file(const char *dir, const char *name, const char *text)
+{
+	char p[512];
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static char *read_file(const char *dir, const char *name)
+{
+	static char buf[64];
+	char p[512];
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	FILE *f = fopen(p, "r");
+	if (!f)
+		return NULL;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static void test_left_aside_put_back(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/sluice-spool-XXXXXX", own[64], sub[64];
+	assert_non_null(mkdtemp(dir));
+	snprintf(sub, sizeof(sub), "%s/sub", dir);
+	assert_int_equal(mkdir(sub, 0755), 0);
+	snprintf(own, sizeof(own), ".sluice-delete-%d-mine.ts", (int)getpid());
+	put_file(dir, ".sluice-delete-99999999-seg1.mp4", "NEW");     /* put back, sent */
+	put_file(sub, ".sluice-delete-99999999-seg2.mp4", "NEW2");    /* below the root too */
+	put_file(dir, ".sluice-delete-99999999-taken.ts", "ASIDE");   /* its name is taken: left */
+	put_file(dir, "taken.ts", "OTHER");
+	put_file(dir, ".sluice-delete-99999998", "NONAME");           /* no name: left */
+	put_file(dir, ".sluice-delete-99999997-.hidden", "HIDDEN");   /* a name never sent: left */
+	put_file(dir, own, "MINE"); /* a tx killed with this PID (the same after a reboot): put back */
+	put_file(dir, ".sluice-delete-x1-y.ts", "USER");              /* not one tx makes: a dot file */
+	struct config_spool sp = {.name = "cam", .path = dir, .after_delete = false};
+	struct watch x;
+	nready = 0;
+	uint64_t left0 = metric_get(&tx_metrics[TXM_LEFT_ASIDE]);
+	watch_start(&x, &sp);
+	for (int i = 0; i < 12 && !(got("seg1.mp4") && got("sub/seg2.mp4") && got("taken.ts") && got("mine.ts")); i++)
+		watch_run(&x, 500);
+	assert_true(got("seg1.mp4"));
+	assert_true(got("sub/seg2.mp4"));
+	assert_true(got("taken.ts"));
+	assert_true(got("mine.ts"));
+	for (int i = 0; i < nready; i++) /* nothing else (a name may come twice: scan and inotify) */
+		assert_true(strcmp(ready[i], "seg1.mp4") == 0 || strcmp(ready[i], "sub/seg2.mp4") == 0 ||
+			    strcmp(ready[i], "taken.ts") == 0 || strcmp(ready[i], "mine.ts") == 0);
+	assert_string_equal(read_file(dir, "seg1.mp4"), "NEW");
+	assert_string_equal(read_file(sub, "seg2.mp4"), "NEW2");
+	assert_null(read_file(dir, ".sluice-delete-99999999-seg1.mp4"));
+	assert_string_equal(read_file(dir, ".sluice-delete-99999999-taken.ts"), "ASIDE");
+	assert_string_equal(read_file(dir, "taken.ts"), "OTHER");
+	assert_string_equal(read_file(dir, ".sluice-delete-99999998"), "NONAME");
+	assert_string_equal(read_file(dir, ".sluice-delete-99999997-.hidden"), "HIDDEN");
+	assert_null(read_file(dir, ".hidden"));
+	assert_null(read_file(dir, own));
+	assert_string_equal(read_file(dir, "mine.ts"), "MINE");
+	assert_string_equal(read_file(dir, ".sluice-delete-x1-y.ts"), "USER");
+	assert_int_equal(metric_get(&tx_metrics[TXM_LEFT_ASIDE]) - left0, 3);
+	watch_close(&x);
+	assert_int_equal(nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS), 0);
+}
+
 int main(void)
 {
 	log_set_level(LOG_ERROR);
@@ -275,6 +349,7 @@ int main(void)
 		cmocka_unit_test(test_unwatched_retried),
 		cmocka_unit_test(test_moved_out_tree_unwatched),
 		cmocka_unit_test(test_deep_folder_refused),
+		cmocka_unit_test(test_left_aside_put_back),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
