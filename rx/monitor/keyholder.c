@@ -3,11 +3,15 @@
 #include "rx/monitor/keyholder.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/annauth.h"
+#include "common/log.h"
+#include "common/smallfile.h"
 #include "common/wire.h"
 
 struct keyholder {
@@ -16,12 +20,97 @@ struct keyholder {
 	uint8_t (*senders)[32];
 	uint8_t *mac_keys;  /* n x ANNAUTH_KEY_LEN */
 	uint64_t *counter;  /* newest counter answered, per sender */
+	char *floor_path;   /* STATE/KEYHOLDER_FILE, or NULL */
 	uint64_t sec;       /* the rate's current second */
 	unsigned answered;
 };
 
+/* "<64 hex> <decimal u64>", exactly: the pinned sender's index in *si (n if not pinned). */
+static bool parse_floor(const struct keyholder *kh, const char *line, size_t len, size_t *si,
+			uint64_t *counter)
+{
+	uint8_t pk[32];
+	size_t got;
+	if (len < 66 || line[64] != ' ' ||
+	    sodium_hex2bin(pk, 32, line, 64, NULL, &got, NULL) != 0 || got != 32)
+		return false;
+	const char *d = line + 65;
+	size_t nd = len - 65;
+	uint64_t v = 0;
+	if (nd > 20)
+		return false;
+	for (size_t i = 0; i < nd; i++) {
+		unsigned digit = (unsigned)(d[i] - '0');
+		if (digit > 9 || v > (UINT64_MAX - digit) / 10)
+			return false;
+		v = v * 10 + digit;
+	}
+	*si = kh->n;
+	for (size_t i = 0; i < kh->n; i++)
+		if (memcmp(pk, kh->senders[i], 32) == 0)
+			*si = i;
+	*counter = v;
+	return true;
+}
+
+static void load_floors(struct keyholder *kh)
+{
+	char *text = malloc(KEYHOLDER_FILE_MAX + 1);
+	if (!text) {
+		log_warn("%s: out of memory: not read; every sender's floor starts at 0", kh->floor_path);
+		return;
+	}
+	long len = smallfile_read(kh->floor_path, text, KEYHOLDER_FILE_MAX + 1);
+	if (len == -EFBIG)
+		log_warn("%s: larger than %u bytes: ignored; every sender's floor starts at 0 (older "
+			 "sessions' keys may be answered until each sender's next session)",
+			 kh->floor_path, KEYHOLDER_FILE_MAX);
+	else if (len < 0 && len != -ENOENT)
+		log_warn("%s: %s: not read; every sender's floor starts at 0", kh->floor_path,
+			 strerror((int)-len));
+	unsigned lineno = 0;
+	for (long at = 0; at < len;) {
+		const char *line = text + at;
+		const char *nl = memchr(line, '\n', (size_t)(len - at));
+		size_t ll = nl ? (size_t)(nl - line) : (size_t)(len - at);
+		at += (long)ll + 1;
+		lineno++;
+		size_t si;
+		uint64_t c;
+		if (!parse_floor(kh, line, ll, &si, &c))
+			log_warn("%s:%u: not \"KEY COUNTER\": ignored (that sender's floor may start "
+				 "lower)", kh->floor_path, lineno);
+		else if (si < kh->n && c > kh->counter[si])
+			kh->counter[si] = c;
+	}
+	free(text);
+}
+
+/* Replaces the floor file with the pinned senders' floors (those above 0). */
+static void save_floors(const struct keyholder *kh)
+{
+	size_t cap = kh->n * (64 + 1 + 20 + 1) + 1, len = 0;
+	char *text = malloc(cap);
+	int rc = -ENOMEM;
+	if (text) {
+		for (size_t i = 0; i < kh->n; i++) {
+			if (!kh->counter[i])
+				continue;
+			sodium_bin2hex(text + len, 65, kh->senders[i], 32);
+			len += 64;
+			len += (size_t)snprintf(text + len, cap - len, " %" PRIu64 "\n", kh->counter[i]);
+		}
+		rc = smallfile_write(kh->floor_path, text, len, 0600);
+		free(text);
+	}
+	if (rc)
+		log_rl(LOG_ERROR, "key holder: cannot save %s: %s (a restart of rx before the next save "
+		       "lets the link process get older sessions' keys again)", kh->floor_path,
+		       strerror(-rc));
+}
+
 int keyholder_new(struct keyholder **out, const struct keys_rx *keys, const uint8_t (*senders)[32],
-		  size_t n)
+		  size_t n, const char *state_dir)
 {
 	struct keyholder *kh = calloc(1, sizeof(*kh));
 	*out = NULL;
@@ -37,6 +126,15 @@ int keyholder_new(struct keyholder **out, const struct keys_rx *keys, const uint
 		return -ENOMEM;
 	}
 	memcpy(kh->senders, senders, n * 32);
+	if (state_dir) {
+		size_t pl = strlen(state_dir) + sizeof("/" KEYHOLDER_FILE);
+		if (!(kh->floor_path = malloc(pl))) {
+			keyholder_free(kh);
+			return -ENOMEM;
+		}
+		snprintf(kh->floor_path, pl, "%s/%s", state_dir, KEYHOLDER_FILE);
+		load_floors(kh);
+	}
 	for (size_t i = 0; i < n; i++) {
 		if (annauth_key_rx(kh->mac_keys + i * ANNAUTH_KEY_LEN, keys->dh_sk, keys->dh_pk,
 				   senders[i]) != 0) {
@@ -93,7 +191,11 @@ int keyholder_answer(struct keyholder *kh, const uint8_t *ann, size_t len, uint6
 		*why = "no session keys from it (bad ephemeral key or cipher)";
 		return -EACCES;
 	}
-	kh->counter[si] = a.counter;
+	if (a.counter > kh->counter[si]) {
+		kh->counter[si] = a.counter;
+		if (kh->floor_path)
+			save_floors(kh);
+	}
 	return 0;
 }
 
@@ -107,5 +209,6 @@ void keyholder_free(struct keyholder *kh)
 	free(kh->mac_keys);
 	free(kh->senders);
 	free(kh->counter);
+	free(kh->floor_path);
 	free(kh);
 }

@@ -35,12 +35,25 @@ enum { KH_ASK = 1, KH_KEYS = 2, KH_REFUSED = 3, KH_ALIVE = 4 };
 
 struct keyholder;
 
-/* keys and the n pinned sender keys are copied. 0, -ENOMEM, or -EINVAL (a sender key with no
- * X25519 form). */
+/* The floors (the newest counter answered per sender) survive a restart of rx in
+ * STATE_DIR/KEYHOLDER_FILE, written by the monitor (the link process opens no file), so
+ * a subverted link process cannot get old sessions' keys from recorded announcements after a
+ * restart either. One line per pinned sender, "<its Ed25519 key, 64 hex> <counter>\n"; read by
+ * keyholder_new (a damaged line is skipped, a file over KEYHOLDER_FILE_MAX refused, both with a
+ * warning: those floors then start at 0), replaced whole (smallfile_write) by keyholder_answer
+ * each time a floor rises, with only the pinned senders' lines. */
+#define KEYHOLDER_FILE "keyholder"
+#define KEYHOLDER_FILE_MAX (64u << 10)
+
+/* keys and the n pinned sender keys are copied; state_dir (the config's `state`) is read for
+ * the floors, NULL keeps them in memory only (tests). 0, -ENOMEM, or -EINVAL (a sender key
+ * with no X25519 form). */
 int keyholder_new(struct keyholder **out, const struct keys_rx *keys, const uint8_t (*senders)[32],
-		  size_t n) __attribute__((warn_unused_result));
+		  size_t n, const char *state_dir) __attribute__((warn_unused_result));
 /* Judges one announcement: 0 and *s (wipe it once sent), or -EACCES and *why. now_ns:
- * CLOCK_MONOTONIC, for the rate. */
+ * CLOCK_MONOTONIC, for the rate. An announcement at the sender's floor is answered (a rejoin
+ * of the same session), one below it refused. A floor that rises is saved before the answer;
+ * a save that fails is logged (error, rate-limited) and the answer still given. */
 int keyholder_answer(struct keyholder *kh, const uint8_t *ann, size_t len, uint64_t now_ns,
 		     struct session_secret *s, const char **why) __attribute__((warn_unused_result));
 /* The MAC keys of the pinned senders (n x ANNAUTH_KEY_LEN): what the link process needs to

@@ -194,7 +194,8 @@ static int start(struct mon *m, const char *cfg_path)
 		log_error("%s:%u:%u: keys.secret: %s", cfg_path, m->cfg->secret_line, m->cfg->secret_col, err);
 		return 2;
 	}
-	if ((rc = keyholder_new(&m->kh, &m->keys, m->senders, m->cfg->nsenders)) != 0) {
+	if ((rc = keyholder_new(&m->kh, &m->keys, m->senders, m->cfg->nsenders,
+				 m->cfg->state)) != 0) {
 		log_error("key holder: %s", rc == -EINVAL ? "a pinned sender key has no X25519 form"
 							  : strerror(-rc));
 		return 1;

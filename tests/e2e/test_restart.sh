@@ -6,6 +6,8 @@
 #     restart it takes up the stream again;
 #  2. tx killed (SIGKILL) mid-transfer and restarted delivers everything and resends only
 #     what was in flight (its journal holds what had fully left).
+# The key holder's floor file (STATE/keyholder, written by the monitor) holds the sender's
+# newest session counter answered, and rises with the new session of a tx restart.
 . "$(dirname "$0")/lib.sh"
 make_keys
 write_rx_config
@@ -30,6 +32,12 @@ start_rx
 # What crossed while rx was down is gone (nothing can be resent over a diode): phase 2 starts
 # once rx has rejoined the sender's running session.
 wait_for "rx rejoined the session" 10 metric_ge "$RX_METRICS" sluice_rx_link_up 1
+floor() {
+	[ "$(wc -l <"$W/rx-state/keyholder")" -eq 1 ] || fail "STATE/keyholder: not one line"
+	grep -Ex '[0-9a-f]{64} [0-9]+' "$W/rx-state/keyholder" >/dev/null || fail "STATE/keyholder: $(cat "$W/rx-state/keyholder")"
+	cut -d' ' -f2 "$W/rx-state/keyholder"
+}
+floor1=$(floor)
 
 log "2. tx killed mid-transfer and restarted"
 cp -a "$W/b/." "$W/spool/"
@@ -43,4 +51,6 @@ resent=$(metric "$TX_METRICS" sluice_tx_objects_total)
 [ "$resent" -eq $((12 - journaled)) ] || fail "tx sent $resent files after the restart; $((12 - journaled)) were not yet fully sent"
 if ls "$W/out/files/cam" | grep -Ev '^[ab][0-9]+\.bin$'; then fail "unexpected files (renamed copies?)"; fi
 [ "$(metric "$RX_METRICS" sluice_rx_sender_restarts_total)" -ge 1 ] || fail "sender restart not detected"
+floor2=$(floor)
+[ "$floor2" -gt "$floor1" ] || fail "STATE/keyholder: the floor did not rise with tx's new session ($floor1, then $floor2)"
 log "ok"

@@ -12,9 +12,13 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/annauth.h"
@@ -79,13 +83,17 @@ static void remac(uint8_t p[WIRE_ANNOUNCE_LEN], int who)
 	annauth_mac(p + WIRE_ANNOUNCE_MACED_LEN, key, p, WIRE_ANNOUNCE_MACED_LEN);
 }
 
-static struct keyholder *kh_new(void)
+/* A key holder whose floors live in state_dir (NULL: in memory only). */
+static struct keyholder *kh_new_at(const char *state_dir)
 {
 	struct keyholder *kh;
-	assert_int_equal(keyholder_new(&kh, &rx_keys, (const uint8_t(*)[32])sign_pk, NSENDERS), 0);
+	assert_int_equal(keyholder_new(&kh, &rx_keys, (const uint8_t(*)[32])sign_pk, NSENDERS,
+				       state_dir), 0);
 	assert_non_null(kh);
 	return kh;
 }
+
+static struct keyholder *kh_new(void) { return kh_new_at(NULL); }
 
 /* Answers 0 with exactly the sender's secret. */
 static void expect_keys(struct keyholder *kh, const uint8_t *p, size_t len, uint64_t now,
@@ -319,8 +327,225 @@ static void test_new_bad_sender(void **state)
 	memset(bad[1], 0, 32);
 	bad[1][0] = 1; /* the identity point */
 	struct keyholder *kh = (struct keyholder *)(uintptr_t)1;
-	assert_int_equal(keyholder_new(&kh, &rx_keys, (const uint8_t(*)[32])bad, 2), -EINVAL);
+	assert_int_equal(keyholder_new(&kh, &rx_keys, (const uint8_t(*)[32])bad, 2, NULL),
+			 -EINVAL);
 	assert_null(kh);
+}
+
+/* The state folder of the persistence tests, and its floor file. */
+static char state_dir[] = "/tmp/sluice-test-keyholder.XXXXXX";
+static char floor_path[sizeof(state_dir) + sizeof(KEYHOLDER_FILE) + 1];
+
+static int dir_setup(void **state)
+{
+	(void)state;
+	strcpy(state_dir, "/tmp/sluice-test-keyholder.XXXXXX");
+	if (!mkdtemp(state_dir))
+		return -1;
+	snprintf(floor_path, sizeof(floor_path), "%s/%s", state_dir, KEYHOLDER_FILE);
+	return 0;
+}
+
+static int dir_teardown(void **state)
+{
+	(void)state;
+	char tmp[sizeof(floor_path) + 8];
+	snprintf(tmp, sizeof(tmp), "%s/." KEYHOLDER_FILE ".tmp", state_dir);
+	unlink(floor_path);
+	unlink(tmp);
+	return rmdir(state_dir) == 0 || errno == ENOENT ? 0 : -1; /* test_floor_save_fails */
+}
+
+static void write_floor_file(const char *text, size_t len)
+{
+	FILE *f = fopen(floor_path, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(text, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* The floor file's whole content, NUL-terminated, in buf. */
+static void read_floor_file(char *buf, size_t cap)
+{
+	FILE *f = fopen(floor_path, "r");
+	assert_non_null(f);
+	size_t n = fread(buf, 1, cap - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+}
+
+static void key_hex(char out[65], int who) { sodium_bin2hex(out, 65, sign_pk[who], 32); }
+
+/* kh_new_at(state_dir) with stderr at warn level captured into log[cap]. */
+static struct keyholder *kh_new_logged(char *log, size_t cap)
+{
+	char logpath[sizeof(state_dir) + 8];
+	snprintf(logpath, sizeof(logpath), "%s/log", state_dir);
+	int fd = open(logpath, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	fflush(stderr);
+	int saved = dup(STDERR_FILENO);
+	assert_int_equal(dup2(fd, STDERR_FILENO), STDERR_FILENO);
+	log_set_level(LOG_WARN);
+	struct keyholder *kh = kh_new_at(state_dir);
+	log_set_level(LOG_ERROR);
+	fflush(stderr);
+	assert_int_equal(dup2(saved, STDERR_FILENO), STDERR_FILENO);
+	close(saved);
+	ssize_t n = pread(fd, log, cap - 1, 0);
+	close(fd);
+	unlink(logpath);
+	log[n > 0 ? n : 0] = '\0';
+	return kh;
+}
+
+/* A restart of rx (a new key holder over the same state folder) keeps each sender's floor: a
+ * recorded announcement older than one answered before the restart gets no keys. Before the
+ * floor was saved, the new key holder started at 0 and answered counter 9. */
+static void test_floor_survives_restart(void **state)
+{
+	(void)state;
+	uint8_t p9[WIRE_ANNOUNCE_LEN], p10[WIRE_ANNOUNCE_LEN], p11[WIRE_ANNOUNCE_LEN], p[WIRE_ANNOUNCE_LEN];
+	struct session_secret s9, s10, s11, s;
+	make_ann(p9, &s9, 0, rx_keys.dh_pk, 0x900, 9);
+	make_ann(p10, &s10, 0, rx_keys.dh_pk, 0xa00, 10);
+	make_ann(p11, &s11, 0, rx_keys.dh_pk, 0xb00, 11);
+	struct keyholder *kh = kh_new_at(state_dir);
+	expect_keys(kh, p10, sizeof(p10), SEC, &s10);
+	keyholder_free(kh);
+
+	kh = kh_new_at(state_dir);
+	expect_refused(kh, p9, sizeof(p9), SEC, WHY_OLD);
+	expect_keys(kh, p10, sizeof(p10), SEC, &s10); /* a rejoin of the same session */
+	expect_keys(kh, p11, sizeof(p11), SEC, &s11);
+	/* the other sender had no line: it starts at 0 */
+	make_ann(p, &s, 1, rx_keys.dh_pk, 0x100, 1);
+	expect_keys(kh, p, sizeof(p), SEC, &s);
+	keyholder_free(kh);
+
+	char want[256], got[512], h0[65], h1[65];
+	key_hex(h0, 0);
+	key_hex(h1, 1);
+	snprintf(want, sizeof(want), "%s 11\n%s 1\n", h0, h1);
+	read_floor_file(got, sizeof(got));
+	assert_string_equal(got, want);
+	kh = kh_new_at(state_dir);
+	expect_refused(kh, p10, sizeof(p10), SEC, WHY_OLD);
+	keyholder_free(kh);
+}
+
+/* Damaged lines are skipped with a warning naming file and line; the good ones count; an
+ * unpinned sender's line is dropped at the next write. */
+static void test_floor_damaged(void **state)
+{
+	(void)state;
+	char h0[65], h1[65], h2[65], text[1024], log[4096];
+	key_hex(h0, 0);
+	key_hex(h1, 1);
+	key_hex(h2, 2);
+	int n = snprintf(text, sizeof(text),
+			 "%.63s 40\n"                    /* 1: a key one digit short */
+			 "%s 12x\n"                      /* 2: not a number */
+			 "%s 99999999999999999999999\n"  /* 3: over 2^64 */
+			 "%s 20\n"                       /* 4: sender 0 at 20 */
+			 "%s 30\n"                       /* 5: not pinned */
+			 "%s  50\n"                      /* 6: two spaces */
+			 "%s 5\n"                        /* 7: sender 1 at 5 */
+			 "%s -1\n"                       /* 8: a sign */
+			 "garbage\n"                     /* 9 */
+			 "%s 60",                        /* 10: no newline at the end: still taken */
+			 h0, h0, h1, h0, h2, h1, h1, h0, h1);
+	text[n++] = '\0'; /* and a NUL byte after it, then one more line */
+	n += snprintf(text + n, sizeof(text) - (size_t)n, "x\n");
+	write_floor_file(text, (size_t)n);
+	struct keyholder *kh = kh_new_logged(log, sizeof(log));
+	const unsigned bad[] = {1, 2, 3, 6, 8, 9, 10};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char want[256];
+		snprintf(want, sizeof(want), "%s:%u: not \"KEY COUNTER\": ignored", floor_path, bad[i]);
+		assert_non_null(strstr(log, want));
+	}
+	char line4[256];
+	snprintf(line4, sizeof(line4), "%s:4:", floor_path);
+	assert_null(strstr(log, line4));
+
+	uint8_t p[WIRE_ANNOUNCE_LEN];
+	struct session_secret s;
+	make_ann(p, &s, 0, rx_keys.dh_pk, 0x19, 19);
+	expect_refused(kh, p, sizeof(p), SEC, WHY_OLD);
+	make_ann(p, &s, 1, rx_keys.dh_pk, 0x4, 4);
+	expect_refused(kh, p, sizeof(p), SEC, WHY_OLD);
+	make_ann(p, &s, 1, rx_keys.dh_pk, 0x5, 5);
+	expect_keys(kh, p, sizeof(p), SEC, &s);
+	make_ann(p, &s, 0, rx_keys.dh_pk, 0x21, 21);
+	expect_keys(kh, p, sizeof(p), SEC, &s);
+	keyholder_free(kh);
+	char want[256], got[1024];
+	snprintf(want, sizeof(want), "%s 21\n%s 5\n", h0, h1);
+	read_floor_file(got, sizeof(got));
+	assert_string_equal(got, want);
+}
+
+/* A file over KEYHOLDER_FILE_MAX is refused whole, with a warning that says the floors start at
+ * 0; the next rise writes it anew. */
+static void test_floor_too_big(void **state)
+{
+	(void)state;
+	char h0[65], log[4096];
+	key_hex(h0, 0);
+	size_t len = KEYHOLDER_FILE_MAX + 1;
+	char *text = malloc(len);
+	assert_non_null(text);
+	memset(text, '\n', len);
+	snprintf(text, len, "%s 20", h0);
+	text[strlen(text)] = '\n';
+	write_floor_file(text, len);
+	free(text);
+	struct keyholder *kh = kh_new_logged(log, sizeof(log));
+	char want[256];
+	snprintf(want, sizeof(want), "%s: larger than %u bytes: ignored; every sender's floor "
+		 "starts at 0", floor_path, KEYHOLDER_FILE_MAX);
+	assert_non_null(strstr(log, want));
+	uint8_t p[WIRE_ANNOUNCE_LEN];
+	struct session_secret s;
+	make_ann(p, &s, 0, rx_keys.dh_pk, 0x3, 3);
+	expect_keys(kh, p, sizeof(p), SEC, &s);
+	keyholder_free(kh);
+	char got[1024];
+	snprintf(want, sizeof(want), "%s 3\n", h0);
+	read_floor_file(got, sizeof(got));
+	assert_string_equal(got, want);
+}
+
+/* A floor that cannot be saved (the state folder is gone) is logged, and the answer given. */
+static void test_floor_save_fails(void **state)
+{
+	(void)state;
+	struct keyholder *kh = kh_new_at(state_dir);
+	assert_int_equal(rmdir(state_dir), 0);
+	uint8_t p[WIRE_ANNOUNCE_LEN];
+	struct session_secret s;
+	make_ann(p, &s, 0, rx_keys.dh_pk, 0x3, 3);
+	char logpath[] = "/tmp/sluice-test-keyholder-log.XXXXXX";
+	int fd = mkstemp(logpath);
+	assert_true(fd >= 0);
+	fflush(stderr);
+	int saved = dup(STDERR_FILENO);
+	assert_int_equal(dup2(fd, STDERR_FILENO), STDERR_FILENO);
+	expect_keys(kh, p, sizeof(p), SEC, &s);
+	fflush(stderr);
+	assert_int_equal(dup2(saved, STDERR_FILENO), STDERR_FILENO);
+	close(saved);
+	char log[1024];
+	ssize_t n = pread(fd, log, sizeof(log) - 1, 0);
+	close(fd);
+	unlink(logpath);
+	log[n > 0 ? n : 0] = '\0';
+	char want[256];
+	snprintf(want, sizeof(want), "key holder: cannot save %s: %s", floor_path, strerror(ENOENT));
+	assert_non_null(strstr(log, want));
+	keyholder_free(kh);
+	assert_int_equal(mkdir(state_dir, 0700), 0); /* for the teardown */
 }
 
 static int setup(void **state)
@@ -403,6 +628,10 @@ int main(void)
 		cmocka_unit_test(test_rate),
 		cmocka_unit_test(test_mac_keys),
 		cmocka_unit_test(test_new_bad_sender),
+		cmocka_unit_test_setup_teardown(test_floor_survives_restart, dir_setup, dir_teardown),
+		cmocka_unit_test_setup_teardown(test_floor_damaged, dir_setup, dir_teardown),
+		cmocka_unit_test_setup_teardown(test_floor_too_big, dir_setup, dir_teardown),
+		cmocka_unit_test_setup_teardown(test_floor_save_fails, dir_setup, dir_teardown),
 	};
 	return cmocka_run_group_tests_name("keyholder", tests, setup, NULL);
 }

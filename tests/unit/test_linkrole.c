@@ -526,7 +526,7 @@ static void test_process_mode(void **state)
 	memset(&r, 0, sizeof(r));
 	r.now = 1000 * SEC;
 	r.proc = true;
-	assert_int_equal(keyholder_new(&r.kh, &rx_keys, (const uint8_t (*)[32])senders, 1), 0);
+	assert_int_equal(keyholder_new(&r.kh, &rx_keys, (const uint8_t (*)[32])senders, 1, NULL), 0);
 	rig_open(&r);
 	tx_open(&t, 0x5555, 1);
 	uint64_t auth0 = metric_get(&rx_metrics[RXM_REJ_AUTH]);
