@@ -341,18 +341,22 @@ static void send_block(uint64_t session, uint64_t object, uint32_t block, uint64
 	handle(&m);
 }
 
-static void remember(const struct manifest *m)
+/* false when MANIFESTS are remembered already: the manifest must then not be sent, or a file
+ * it delivers would be judged as described by none (a false finding). */
+static bool remember(const struct manifest *m)
 {
-	if (st.nman < MANIFESTS)
-		st.man[st.nman++] = *m;
+	if (st.nman == MANIFESTS)
+		return false;
+	st.man[st.nman++] = *m;
+	return true;
 }
 
-/* Bytes sent as a manifest: remembered if they verify with the pinned key. */
-static void note_raw(const uint8_t *p, size_t len)
+/* Bytes to be sent as a manifest: true if they may be sent (remembered if they verify with
+ * the pinned key). */
+static bool note_raw(const uint8_t *p, size_t len)
 {
 	struct manifest man;
-	if (manifest_verify(p, len, tx_pk, &man) == 0)
-		remember(&man);
+	return manifest_verify(p, len, tx_pk, &man) != 0 || remember(&man);
 }
 
 static void send_manifest(uint64_t session, uint64_t object, const struct manifest *man,
@@ -362,9 +366,9 @@ static void send_manifest(uint64_t session, uint64_t object, const struct manife
 	int n = manifest_sign(man, other ? other_sk : tx_sk, buf, sizeof(buf));
 	if (n <= 0)
 		return;
+	if (!other && !remember(man))
+		return;
 	manifest_chain_hash(buf, (size_t)n, st.last_hash);
-	if (!other)
-		remember(man);
 	struct msg m = {.type = MSG_MANIFEST, .session = session, .object = object, .data = buf,
 			.data_len = (size_t)n};
 	handle(&m);
@@ -519,9 +523,8 @@ static void run(struct in *in)
 				struct msg m;
 				if (msg_body_decode((enum msg_type)type, body, len, &m) != 0)
 					continue;
-				if (m.type == MSG_MANIFEST)
-					note_raw(m.data, m.data_len);
-				(void)deliver_handle(st.d, &m);
+				if (m.type != MSG_MANIFEST || note_raw(m.data, m.data_len))
+					(void)deliver_handle(st.d, &m);
 			} else if (restarts++ < RESTARTS_MAX) {
 				(void)deliver_keep(st.d);
 				deliver_free(st.d);
@@ -595,7 +598,8 @@ static void run(struct in *in)
 				crypto_sign_detached(buf + len, NULL, buf, len, tx_sk);
 				n += 64;
 			}
-			note_raw(buf, n);
+			if (!note_raw(buf, n))
+				break;
 			struct msg m = {.type = MSG_MANIFEST, .session = sess, .object = obj, .data = buf,
 					.data_len = n};
 			handle(&m);
