@@ -11,12 +11,15 @@
  * timer looks for the folder at every tick (one lstat per missing spool); once it is a folder
  * again it is watched and scanned afresh, and that is logged. A sub-folder moved or removed
  * loses its watch; one made or moved in is watched through its parent's events.
+ *
+ * Beside it: the sub-folders inotify would not watch (tx/spool_unwatched.c) and the putting back
+ * of a file a killed sluice-tx left aside (tx/spool_aside.c); their shared state is in
+ * tx/spool_internal.h.
  */
 #include "tx/spool.h"
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,8 +29,7 @@
 
 #include "common/log.h"
 #include "common/pathrule.h"
-#include "common/rename.h"
-#include "tx/keep.h"
+#include "tx/spool_internal.h"
 #include "tx/tx_metrics.h"
 
 struct wdir {
@@ -38,14 +40,6 @@ struct wdir {
 	ino_t ino;
 };
 
-/* Per spool: its folder, watched or missing (then looked for at every tick). */
-struct root {
-	bool missing;
-	int last_err; /* what the last look found; a new problem is logged once */
-	dev_t dev;
-	ino_t ino;
-};
-
 struct quiet {
 	struct quiet *next;
 	const struct config_spool *sp;
@@ -53,34 +47,6 @@ struct quiet {
 	off_t size;
 	struct timespec mtime;
 	uint64_t since_ms;
-};
-
-/* A sub-folder inotify would not watch (the watch limit, most often): until it is, the files in
- * it and below it are not seen, so it is tried again each tick and counted in a gauge. */
-struct unwatched {
-	struct unwatched *next;
-	const struct config_spool *sp;
-	char *rel;
-};
-#define UNWATCHED_MAX 65536
-
-struct spool_watch {
-	uv_loop_t *loop;
-	uv_poll_t poll;
-	uv_timer_t timer;
-	int ifd;
-	const struct config_spool *spools;
-	size_t nspools;
-	struct wdir *dirs;
-	size_t ndirs, cap;
-	struct root *roots; /* one per spool */
-	struct quiet *quiet;
-	struct unwatched *unwatched; /* sub-folders whose watch failed: tried again each tick */
-	size_t nunwatched;
-	bool retrying;
-	spool_ready_fn fn;
-	void *ctx;
-	int closing;
 };
 
 bool spool_name_wanted(const char *name)
@@ -98,17 +64,6 @@ bool spool_name_wanted(const char *name)
 #define SPOOL_TICK_MS 500
 
 static uint64_t now_ms(void) { return mono_ns() / 1000000ull; }
-
-static int join(char *out, size_t cap, const char *a, const char *b)
-{
-	int n = (a[0] == '\0') ? snprintf(out, cap, "%s", b) : snprintf(out, cap, "%s/%s", a, b);
-	return (n < 0 || (size_t)n >= cap) ? -ENAMETOOLONG : 0;
-}
-
-static int full_path(char *out, size_t cap, const struct config_spool *sp, const char *rel)
-{
-	return join(out, cap, sp->path, rel);
-}
 
 static struct wdir *find_wd(struct spool_watch *w, int wd)
 {
@@ -174,53 +129,6 @@ static void ready(struct spool_watch *w, const struct config_spool *sp, const ch
 	w->fn(w->ctx, sp, rel, path, &st);
 }
 
-static int add_dir(struct spool_watch *w, const struct config_spool *sp, const char *rel, bool moved_in);
-
-/* name, in the folder rel, may be a file a sluice-tx killed while deleting it left under the
- * hidden name it moved it to (tx/keep.h). It is put back under its own name if that is free, so
- * that it is sent if it is a new file a camera put under the name (if it is the one that was
- * sent, the journal knows it and it is deleted again), and true is returned with *back its name;
- * otherwise it is left, logged and counted, since it may be a file never sent. The PID in the
- * name is not compared with this process's: a deletion is over when keep_add returns, on this
- * loop, so none is under way while a folder is scanned, and a sluice-tx started after a power
- * loss can have the PID of the one that was killed (a boot is much the same each time). Lines
- * are limited per file (log_rlk on its path), so one file's line does not hide another's. Other
- * names starting with '.' are ignored, as before. */
-static bool put_back(const struct config_spool *sp, const char *rel, const char *name, const char **back)
-{
-	const char *orig;
-	char arel[PATH_MAX], apath[PATH_MAX], orel[PATH_MAX], opath[PATH_MAX], why[ESCAPE_NAME_MAX + 64];
-	struct stat st;
-	if (!keep_aside_parse(name, &orig))
-		return false;
-	/* a path sluice-tx would not have made (tx/keep.c falls back to the short form): ignored */
-	if (join(arel, sizeof(arel), rel, name) != 0 || full_path(apath, sizeof(apath), sp, arel) != 0 ||
-	    lstat(apath, &st) != 0 || !S_ISREG(st.st_mode))
-		return false;
-	int rc;
-	if (!orig) {
-		snprintf(why, sizeof(why), "its hidden name does not carry its name");
-	} else if (!spool_name_wanted(orig)) {
-		snprintf(why, sizeof(why), "the name it carries is one the spool ignores");
-	} else if (join(orel, sizeof(orel), rel, orig) != 0 || full_path(opath, sizeof(opath), sp, orel) != 0) {
-		snprintf(why, sizeof(why), "its path would be longer than %d bytes", PATH_MAX - 1);
-	} else if ((rc = rename_noreplace(AT_FDCWD, apath, AT_FDCWD, opath)) == 0) {
-		log_rlk(LOG_WARN, apath, "spool %s: put back %s (left aside by a sluice-tx killed while "
-			"deleting it)", sp->name, ESCAPED(orel));
-		*back = orig;
-		return true;
-	} else if (rc == -EEXIST) {
-		snprintf(why, sizeof(why), "%s exists", ESCAPED(orig));
-	} else {
-		snprintf(why, sizeof(why), "%s", strerror(-rc));
-	}
-	log_rlk(LOG_WARN, apath, "spool %s: %s was left aside by a sluice-tx killed while deleting it "
-		"and is not put back (%s): look at it: it may be a file never sent (then move it in under "
-		"a name of its own), else remove it", sp->name, ESCAPED(arel), why);
-	txm_add(TXM_LEFT_ASIDE, 1);
-	return false;
-}
-
 /* Lists a folder: sub-folders are watched, files are ready or wait to be quiet. */
 static void scan(struct spool_watch *w, const struct config_spool *sp, const char *rel, bool moved_in)
 {
@@ -237,7 +145,7 @@ static void scan(struct spool_watch *w, const struct config_spool *sp, const cha
 	while ((e = readdir(d))) {
 		const char *name = e->d_name;
 		bool back = false;
-		if (name[0] == '.' && (back = put_back(sp, rel, e->d_name, &name)) == false)
+		if (name[0] == '.' && (back = spool_put_back(sp, rel, e->d_name, &name)) == false)
 			continue;
 		if (!spool_name_wanted(name))
 			continue;
@@ -251,7 +159,7 @@ static void scan(struct spool_watch *w, const struct config_spool *sp, const cha
 		if (lstat(cpath, &st) != 0)
 			continue;
 		if (S_ISDIR(st.st_mode)) {
-			add_dir(w, sp, crel, moved_in);
+			spool_add_dir(w, sp, crel, moved_in);
 		} else if (S_ISREG(st.st_mode)) {
 			bool old = (uint64_t)st.st_mtim.tv_sec + SPOOL_QUIET_MS / 1000 < now;
 			if (moved_in || old || back) /* put back: it was complete when moved aside */
@@ -316,57 +224,6 @@ static int slot_set(struct spool_watch *w, int wd, const struct config_spool *sp
 	return 0;
 }
 
-static void unwatched_gauge(const struct spool_watch *w)
-{
-	metric_set(&tx_metrics[TXM_UNWATCHED], w->nunwatched);
-}
-
-/* Remembers (sp, rel) for another try; false when it was remembered already. A retry puts back
- * what it took from the list, unique already, and a folder first tried under a folder being
- * retried (unwatched until now, so never scanned) cannot be on it: no search then, so a tick
- * costs one pass over the list, not one per folder. */
-static bool unwatched_add(struct spool_watch *w, const struct config_spool *sp, const char *rel)
-{
-	for (struct unwatched *u = w->retrying ? NULL : w->unwatched; u; u = u->next)
-		if (u->sp == sp && strcmp(u->rel, rel) == 0)
-			return false;
-	struct unwatched *u = w->nunwatched < UNWATCHED_MAX ? malloc(sizeof(*u)) : NULL;
-	char *copy = u ? strdup(rel) : NULL;
-	if (!copy) { /* still logged; the next rescan (overflow, root back) finds it again */
-		free(u);
-		return true;
-	}
-	*u = (struct unwatched){.next = w->unwatched, .sp = sp, .rel = copy};
-	w->unwatched = u;
-	w->nunwatched++;
-	unwatched_gauge(w);
-	return true;
-}
-
-static int add_dir(struct spool_watch *w, const struct config_spool *sp, const char *rel, bool moved_in);
-
-/* Each tick: the sub-folders not watched yet, again; gone ones are forgotten. */
-static void unwatched_retry(struct spool_watch *w)
-{
-	struct unwatched *list = w->unwatched;
-	w->unwatched = NULL;
-	w->nunwatched = 0;
-	while (list) {
-		struct unwatched *u = list;
-		list = u->next;
-		w->retrying = true; /* a failure again is kept, not logged again */
-		if (w->roots[u->sp - w->spools].missing)
-			(void)unwatched_add(w, u->sp, u->rel);
-		else if (add_dir(w, u->sp, u->rel, false) == 0)
-			log_rlk(LOG_INFO, u->sp->name, "spool %s: watching %s/%s now", u->sp->name,
-				u->sp->path, ESCAPED(u->rel));
-		w->retrying = false;
-		free(u->rel);
-		free(u);
-	}
-	unwatched_gauge(w);
-}
-
 /* Components of a relative path ("" has none). */
 static int depth_of(const char *rel)
 {
@@ -378,7 +235,7 @@ static int depth_of(const char *rel)
 	return n;
 }
 
-static int add_dir(struct spool_watch *w, const struct config_spool *sp, const char *rel, bool moved_in)
+int spool_add_dir(struct spool_watch *w, const struct config_spool *sp, const char *rel, bool moved_in)
 {
 	char path[PATH_MAX];
 	struct stat st;
@@ -396,7 +253,7 @@ static int add_dir(struct spool_watch *w, const struct config_spool *sp, const c
 		return rc;
 	int wd = watch_one(w, path, &st, false);
 	if (wd < 0) {
-		if (wd != -ENOENT && wd != -ENOTDIR && unwatched_add(w, sp, rel) && !w->retrying)
+		if (wd != -ENOENT && wd != -ENOTDIR && spool_unwatched_add(w, sp, rel) && !w->retrying)
 			log_rlk(LOG_WARN, sp->name, "spool %s: cannot watch %s: %s%s; nothing in it is sent until "
 				 "it is (tried again every %d ms, sluice_tx_spool_unwatched_folders)", sp->name,
 				 ESCAPED(path), strerror(-wd),
@@ -578,8 +435,8 @@ static void on_inotify(uv_poll_t *h, int status, int events)
 			const struct config_spool *sp = d->sp;
 			if (ev->mask & IN_ISDIR) {
 				if (ev->mask & (IN_CREATE | IN_MOVED_TO))
-					add_dir(w, sp, rel, (ev->mask & IN_MOVED_TO) != 0);
-				continue; /* d may have moved: add_dir can realloc */
+					spool_add_dir(w, sp, rel, (ev->mask & IN_MOVED_TO) != 0);
+				continue; /* d may have moved: spool_add_dir can realloc */
 			}
 			if (ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO)) {
 				ready(w, sp, rel);
@@ -601,7 +458,7 @@ static void on_timer(uv_timer_t *t)
 	struct spool_watch *w = t->data;
 	check_roots(w);
 	if (w->unwatched)
-		unwatched_retry(w);
+		spool_unwatched_retry(w);
 	uint64_t now = now_ms();
 	struct quiet **pp = &w->quiet;
 	while (*pp) {
