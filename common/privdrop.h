@@ -47,9 +47,9 @@ int privdrop_lookup(const char *user, uid_t *uid, gid_t *gid, char *err, size_t 
  * Landlock is not an error: *landlock tells (the ABI version, or 0). */
 int privdrop_apply(const struct privdrop *p, int *landlock, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
-/* For a process that needs some folders only (rx's deliver process): Landlock grants every
- * right but execute beneath each of the n paths, and nothing elsewhere; no new privileges.
- * Descriptors already open keep working. The ABI version (0: no Landlock here, nothing
+/* For a process that needs some folders only (rx's deliver process, and its spawner):
+ * Landlock grants every right but execute beneath each of the n paths, and nothing elsewhere;
+ * no new privileges. Descriptors already open keep working. The ABI version (0: no Landlock here, nothing
  * done), or -errno with the step in err. */
 int privdrop_landlock_paths(const char *const *paths, size_t n, char *err, size_t errlen)
 	__attribute__((warn_unused_result));

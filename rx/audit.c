@@ -29,7 +29,6 @@ struct audit {
 	uint8_t prev[AUDIT_HASH_LEN];  /* its hash */
 	char *head_path;               /* for messages */
 	int head_fd;                   /* -1: the chain is kept in memory only */
-	char *path;                    /* as opened, to read its last line at a start */
 	/* Lines already chained (seq and prev given, the head moved on) that no write took yet,
 	 * oldest first: each is written before any newer line, so the file's order is the
 	 * chain's. At most backlog_max bytes; a line beyond it is dropped and counted, and the
@@ -75,29 +74,31 @@ int audit_open_fd(const char *path)
 	int rc = mkdirs(path, 0750, true);
 	if (rc != 0)
 		return rc;
-	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0640);
+	int fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0640);
 	return fd >= 0 ? fd : -errno;
 }
 
-int audit_open(struct audit **out, const char *path)
+int audit_open_on(struct audit **out, int fd)
 {
 	struct audit *a = calloc(1, sizeof(*a));
-	if (!a)
+	if (!a) {
+		if (fd >= 0)
+			close(fd);
 		return -ENOMEM;
-	a->fd = -1;
+	}
+	a->fd = fd;
 	a->head_fd = -1;
 	a->last = &a->first;
 	a->backlog_max = AUDIT_BACKLOG_MAX;
 	pthread_mutex_init(&a->lock, NULL);
-	if (path && (!(a->path = strdup(path)) || (a->fd = audit_open_fd(path)) < 0)) {
-		int rc = a->path ? a->fd : -ENOMEM;
-		free(a->path);
-		pthread_mutex_destroy(&a->lock);
-		free(a);
-		return rc;
-	}
 	*out = a;
 	return 0;
+}
+
+int audit_open(struct audit **out, const char *path)
+{
+	int fd = path ? audit_open_fd(path) : -1;
+	return fd < 0 && path ? fd : audit_open_on(out, fd);
 }
 
 /* The head in the daemon's log (journald, syslog): a copy the audit log's writer cannot take
@@ -512,15 +513,12 @@ int audit_head_parse(const char *buf, uint64_t *seq, uint8_t prev[AUDIT_HASH_LEN
  * chains to the log's true last line rather than showing a break. */
 static void catch_up(struct audit *a)
 {
-	int fd = a->path ? open(a->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) : -1;
-	if (fd < 0)
-		return;
+	int fd = a->fd; /* opened for reading too (audit_open_fd) */
 	size_t cap = 1u << 20;
 	char *tail = malloc(cap + 1);
 	off_t end = lseek(fd, 0, SEEK_END);
 	off_t from = end > (off_t)cap ? end - (off_t)cap : 0;
 	ssize_t n = tail && end > 0 ? pread(fd, tail, (size_t)(end - from), from) : -1;
-	close(fd);
 	uint64_t taken = 0;
 	/* The first line of the tail may be cut (unless the tail is the whole file): skipped. */
 	char *line = n > 0 ? tail : NULL;
@@ -620,6 +618,5 @@ void audit_close(struct audit *a)
 		close(a->head_fd);
 	pthread_mutex_destroy(&a->lock);
 	free(a->head_path);
-	free(a->path);
 	free(a);
 }

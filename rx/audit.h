@@ -96,9 +96,13 @@ struct audit;
  * (-ELOOP). path NULL gives a no-op audit that writes nothing. 0 or -errno.
  */
 int audit_open(struct audit **out, const char *path) __attribute__((warn_unused_result));
-/* Opens path as audit_open does: a descriptor (O_APPEND, O_CLOEXEC) or -errno. sluice-rx's
- * monitor opens the file anew on SIGHUP (logrotate moved it) and hands the descriptor to the
- * deliver process, whose Landlock rules name no folder of the audit log. */
+/* As audit_open, on a descriptor audit_open_fd gave (taken over, closed on failure); -1 gives
+ * a no-op audit. 0 or -ENOMEM. */
+int audit_open_on(struct audit **out, int fd) __attribute__((warn_unused_result));
+/* Opens path as audit_open does: a descriptor (O_RDWR, for the chain's catch-up at a start,
+ * O_APPEND, O_CLOEXEC) or -errno. sluice-rx's monitor opens the file for each deliver process
+ * it starts, and anew on SIGHUP (logrotate moved it), and hands the descriptor over: no
+ * Landlock ruleset of the deliver process or the spawner names a folder of the audit log. */
 int audit_open_fd(const char *path) __attribute__((warn_unused_result));
 /* From now on a writes to fd, which it takes over (the old file is closed); a no-op audit
  * becomes a real one. 0 or -errno (fd closed all the same, the old file kept). */

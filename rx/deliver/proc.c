@@ -161,8 +161,16 @@ static int next_link(struct ctl *c, int *fd, int *evfd)
 	}
 }
 
+size_t deliverproc_folders(const struct rx_config *cfg, const char *out[DELIVERPROC_FOLDERS])
+{
+	out[0] = cfg->files_dir;
+	out[1] = cfg->events_dir;
+	out[2] = cfg->state;
+	return DELIVERPROC_FOLDERS;
+}
+
 void deliverproc_main(const struct rx_config *cfg, const uint8_t (*senders)[32], struct ring *ring,
-		      int ctl, int link_fd)
+		      int ctl, int audit_fd, int link_fd)
 {
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 	(void)prctl(PR_SET_NAME, "sluice-rx-deliv");
@@ -179,7 +187,7 @@ void deliverproc_main(const struct rx_config *cfg, const uint8_t (*senders)[32],
 	if ((rc = channel_init(ch, ctl, PROCMSG_BODY_MAX, PROCMSG_BODY_MAX + CHANNEL_HDR)) != 0)
 		die("channel", rc);
 	struct audit *audit = NULL;
-	if ((rc = audit_open(&audit, cfg->audit_path)) != 0)
+	if ((rc = audit_open_on(&audit, audit_fd)) != 0)
 		die("audit log", rc);
 	cs.audit = audit;
 	char head[PATH_MAX];
@@ -209,8 +217,8 @@ void deliverproc_main(const struct rx_config *cfg, const uint8_t (*senders)[32],
 	if ((rc = send_kept(ch, d)) != 0)
 		die("kept objects to the monitor", rc);
 	char err[256];
-	const char *mine[] = {cfg->files_dir, cfg->events_dir, cfg->state};
-	int landlock = privdrop_landlock_paths(mine, 3, err, sizeof(err));
+	const char *mine[DELIVERPROC_FOLDERS];
+	int landlock = privdrop_landlock_paths(mine, deliverproc_folders(cfg, mine), err, sizeof(err));
 	if (landlock < 0) {
 		log_error("deliver process: %s", err);
 		_exit(1);

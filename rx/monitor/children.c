@@ -33,6 +33,7 @@
 #include "common/smallfile.h"
 #include "common/wire.h"
 #include "hw/link.h"
+#include "rx/audit.h"
 #include "rx/link/proc.h"
 #include "rx/monitor/keyholder.h"
 #include "rx/monitor/procmsg.h"
@@ -123,18 +124,47 @@ static int pair(int sv[2], int buf)
 	return 0;
 }
 
+static void on_restart(uv_timer_t *t);
+
+/* log.audit cannot be opened: no deliver process starts without it (what it delivered would
+ * go unaudited). Tried again after the back-off, counted as a restart, as when one dies. */
+static void deliver_later(struct mon *m, int err)
+{
+	unsigned *b = &m->backoff_ms[ROLE_DELIVER];
+	*b = !*b ? BACKOFF_MIN_MS : *b * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : *b * 2;
+	rxm_add(RXM_DELIVER_RESTARTS, 1);
+	log_error("audit log %s: %s; the deliver process cannot start without it: trying again in %u ms",
+		  m->cfg->audit_path, strerror(-err), *b);
+	uv_timer_start(&m->restart, on_restart, *b, 0);
+}
+
+/* The deliver process gets its channel and, opened here, the audit log: the spawner's Landlock
+ * ruleset, which its children's stack on, names no folder of it. */
 static int start_deliver(struct mon *m)
 {
-	int sv[2], rc;
-	if ((rc = pair(sv, 0)) != 0)
+	int sv[2], rc, afd = -1;
+	if (m->cfg->audit_path && (afd = audit_open_fd(m->cfg->audit_path)) < 0) {
+		deliver_later(m, afd);
+		return 0;
+	}
+	if ((rc = pair(sv, 0)) != 0) {
+		if (afd >= 0)
+			close(afd);
 		return rc;
+	}
 	if ((rc = channel_init(&m->dv, sv[0], PROCMSG_BODY_MAX, PROCMSG_BODY_MAX + CHANNEL_HDR)) != 0 ||
-	    (rc = mon_spawner_send(m, SP_FD, NULL, 0, sv[1])) != 0 || (rc = mon_spawner_send(m, SP_DELIVER, NULL, 0, -1)) != 0) {
+	    (rc = mon_spawner_send(m, SP_FD, NULL, 0, sv[1])) != 0 ||
+	    (afd >= 0 && (rc = mon_spawner_send(m, SP_FD, NULL, 0, afd)) != 0) ||
+	    (rc = mon_spawner_send(m, SP_DELIVER, NULL, 0, -1)) != 0) {
 		close(sv[0]);
 		close(sv[1]);
+		if (afd >= 0)
+			close(afd);
 		return rc;
 	}
 	close(sv[1]);
+	if (afd >= 0)
+		close(afd);
 	m->kept_known = false;
 	uv_poll_init(&m->loop, &m->dv_poll, sv[0]);
 	m->dv_poll.data = m;

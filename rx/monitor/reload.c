@@ -67,7 +67,7 @@ static void reopen_audit(struct mon *m)
 	if (!m->cfg->audit_path)
 		return;
 	if (!m->dv_open) {
-		log_info("audit log: the deliver process opens it anew when it starts");
+		log_info("audit log: opened anew for the deliver process when it starts");
 		return;
 	}
 	int fd = audit_open_fd(m->cfg->audit_path);

@@ -3,6 +3,8 @@
 #include "rx/monitor/spawner.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -14,6 +16,7 @@
 
 #include "common/channel.h"
 #include "common/log.h"
+#include "common/privdrop.h"
 #include "common/sandbox.h"
 #include "hw/link.h"
 #include "rx/deliver/proc.h"
@@ -49,7 +52,9 @@ static void drop_fds(struct spawner *s)
 
 static void spawn(struct spawner *s, uint32_t role, const uint8_t *body, size_t len)
 {
-	unsigned need = role == ROLE_LINK ? 3 : 1;
+	/* link: its two lanes and the key holder's channel; deliver: its channel, and the audit
+	 * log when there is one (no ruleset here names its folder) */
+	unsigned need = role == ROLE_LINK ? 3 : s->c->cfg->audit_path ? 2 : 1;
 	if (s->nfds != need || s->pid[role] > 0) {
 		log_error("spawner: a start without its descriptors, or of a process that runs");
 		drop_fds(s);
@@ -65,7 +70,7 @@ static void spawn(struct spawner *s, uint32_t role, const uint8_t *body, size_t 
 		if (role == ROLE_LINK)
 			linkproc_main(&s->c->link, body, len, s->fds[0], s->fds[1], s->fds[2]);
 		deliverproc_main(s->c->cfg, s->c->link.senders, s->c->link.ring, s->fds[0],
-				 link_fd(s->c->link.link));
+				 need == 2 ? s->fds[1] : -1, link_fd(s->c->link.link));
 	}
 	drop_fds(s);
 	if (pid < 0) {
@@ -131,16 +136,38 @@ static void spawner_main(struct spawner *s, pid_t parent)
 	signal(SIGTERM, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGHUP, SIG_IGN); /* a reload is the main process's (a SIGHUP to the group too) */
+	/* Its files: the deliver process's folders and nothing else. Landlock stacks, so each
+	 * child is held to this ruleset and its own: the deliver process's names the same
+	 * folders, the link process's none. keys.secret is kept out of them (config). */
+	/* jansson seeds its hash tables from /dev/urandom at the first JSON object (the deliver
+	 * process's audit lines): seeded here, since the ruleset grants no /dev/urandom, and
+	 * inherited by every child (otherwise jansson falls back to the time and pid). */
+	json_object_seed(0);
 	char err[256];
-	if (sandbox_enter_profile(SANDBOX_SPAWNER, err, sizeof(err)) != 0) {
+	const char *folders[DELIVERPROC_FOLDERS];
+	int landlock = privdrop_landlock_paths(folders, deliverproc_folders(s->c->cfg, folders), err,
+					       sizeof(err));
+	if (landlock < 0 || sandbox_enter_profile(SANDBOX_SPAWNER, err, sizeof(err)) != 0) {
 		log_error("spawner: %s", err);
 		_exit(1);
 	}
+	if (landlock > 0)
+		log_info("Landlock ABI %d, files beneath output.files, output.events and "
+			 "state only", landlock);
+	else
+		log_info("no Landlock in this kernel: its file access is not narrowed");
 	if (strcmp(test_trigger(), "spawner-filter") == 0) {
 		log_warn("test trigger spawner-filter: calling execve() under the filter");
 		char *argv[] = {"/bin/true", NULL};
 		execve(argv[0], argv, NULL);
 		log_error("test trigger spawner-filter: execve() failed (%s): not stopped", strerror(errno));
+	}
+	if (strcmp(test_trigger(), "spawner-read-key") == 0 && s->c->cfg->secret_path) {
+		int fd = open(s->c->cfg->secret_path, O_RDONLY | O_CLOEXEC);
+		log_warn("test trigger spawner-read-key: spawner opening %s: %s", s->c->cfg->secret_path,
+			 fd >= 0 ? "opened" : strerror(errno));
+		if (fd >= 0)
+			close(fd);
 	}
 	for (;;) {
 		struct pollfd p = {.fd = s->ch.fd, .events = POLLIN};

@@ -5,7 +5,9 @@
  * link and deliver processes when the monitor asks (SP_*, rx/monitor/procmsg.h), signals them
  * when asked, and reports when they exit. What it forks therefore never held the secret: a
  * fork of the monitor would carry a copy of it in memory. It holds the link socket, the block
- * ring and the shared counters, and parses only the monitor's messages.
+ * ring and the shared counters, and parses only the monitor's messages. Its Landlock ruleset
+ * grants the deliver process's folders only (deliverproc_folders), so neither it nor what it
+ * forks can open keys.secret, which the config keeps out of them.
  */
 #ifndef SLUICE_RX_MONITOR_SPAWNER_H
 #define SLUICE_RX_MONITOR_SPAWNER_H
