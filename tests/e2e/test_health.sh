@@ -59,7 +59,9 @@ loss=$(value "$RX_METRICS" sluice_rx_link_loss_ratio)
 log "   loss ratio $loss (proxy drops 10%)"
 awk -v v="$loss" 'BEGIN { exit !(v >= 0.07 && v <= 0.13) }' || fail "sluice_rx_link_loss_ratio $loss, not near 0.10"
 check "$RX_METRICS" sluice_rx_clock_skew_seconds 'v > -0.5 && v < 0.5' || fail "clock skew not near 0"
-check "$RX_METRICS" sluice_rx_heartbeat_age_seconds 'v < 2' || fail "heartbeat age not below 2 s"
+# Announcements come every second and the proxy drops 10% of datagrams, so two in a row are
+# lost about once in a hundred looks (age 2 to 3 s): the next one must bring the age back.
+wait_for "heartbeat age below 2 s" 3 check "$RX_METRICS" sluice_rx_heartbeat_age_seconds 'v < 2'
 check "$RX_METRICS" sluice_rx_link_up 'v == 1' || fail "link not up"
 check "$RX_METRICS" sluice_rx_sessions_total 'v == 1' || fail "sessions_total is not 1"
 grep -q 'link up: announcements from sender' "$W/rx.log" || fail "rx did not log link up"
