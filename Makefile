@@ -73,6 +73,7 @@ UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/%)
+SHIMS := $(BUILD)/libfakeclock.so $(BUILD)/libsealfail.so
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
@@ -81,7 +82,7 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 DEPS_OK := $(BUILD)/.deps-ok
 
 .PHONY: all deps check unit e2e demo bench fuzz fuzz-check install man deb sbom dist clean
-all: $(BUILD)/sluice-tx $(BUILD)/sluice-rx $(TOOL_BIN) $(BUILD)/libfakeclock.so
+all: $(BUILD)/sluice-tx $(BUILD)/sluice-rx $(TOOL_BIN) $(SHIMS)
 
 # Missing Debian packages are installed when run as root, else the exact command is printed.
 deps: $(DEPS_OK)
@@ -125,8 +126,11 @@ $(BUILD)/%: $(BUILD)/obj/tests/tools/%.o $(BUILD)/libsluice.a
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(DEPLIBS)
 
-# LD_PRELOAD shim for tests that step a process's wall clock (no sanitizer: it is preloaded).
+# LD_PRELOAD shims (no sanitizer: they are preloaded): a process's wall clock stepped
+# (fakeclock), its cipher made to fail (sealfail).
 $(BUILD)/libfakeclock.so: tests/tools/fakeclock/fakeclock.c
+$(BUILD)/libsealfail.so: tests/tools/sealfail/sealfail.c
+$(SHIMS):
 	$(call msg,LD,$@)
 	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -fPIC -shared -o $@ $< -ldl
 

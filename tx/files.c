@@ -193,7 +193,8 @@ void files_done(struct tx *t, struct tx_file *f, int status)
 		} else {
 			t->oneshot_failed++;
 			log_error("not sent: %s: %s", ESCAPED(f->path),
-				  status == -EAGAIN ? "it changed while being sent" : strerror(-status));
+				  status == -EAGAIN ? "it changed while being sent, or a packet of it could not "
+						     "be sealed (see above)" : strerror(-status));
 		}
 		files_free(f);
 		return;

@@ -35,6 +35,8 @@ static struct metric initial[TXM_COUNT] = {
 	[TXM_OLDEST] = MICRO("sluice_tx_oldest_waiting_seconds", "Seconds since the oldest spool file not yet fully sent (all repeats) was found ready; 0 when none waits."),
 	[TXM_MANIFEST_ERRORS] = C("sluice_tx_manifest_errors_total", "Files kept, not consumed: their manifest could not be signed (see the log), so it was not recorded as sent."),
 	[TXM_LEFT_ASIDE] = C("sluice_tx_files_left_aside_total", "Files found under a hidden .sluice-delete-PID name left by a sluice-tx killed while deleting them, that could not be put back under their name (counted at each scan that finds them): each may be a file never sent; see the log."),
+	[TXM_EVENT_BATCHES_LOST] = C("sluice_tx_event_batches_lost_total", "Event batches taken from the queue that could not be sent: not coded, or a packet not sealed (see the log and sluice_tx_seal_errors_total); their events are a seq gap at the receiver."),
+	[TXM_SEAL_ERRORS] = C("sluice_tx_seal_errors_total", "Packets the AEAD could not seal. None leaves with what the failed seal left: a file's packet leaves zeroed (the receiver counts it as failing authentication) and that pass of the file is abandoned and sent again (sluice_tx_files_aborted_total); a manifest or event batch with one is not sent from that block on (a file whose last manifest copy it was is sent again; a batch is counted in sluice_tx_event_batches_lost_total). See the log."),
 	[TXM_UNWATCHED] = G("sluice_tx_spool_unwatched_folders", "Spool sub-folders inotify would not watch (often the watch limit): files in them are not seen until a retry, every 500 ms, succeeds."),
 };
 

@@ -32,6 +32,8 @@ enum tx_metric {
 	TXM_MANIFEST_ERRORS, /* sluice_tx_manifest_errors_total: files kept, their manifest not signed */
 	TXM_UNWATCHED,     /* sluice_tx_spool_unwatched_folders (gauge): sub-folders inotify refused */
 	TXM_LEFT_ASIDE,    /* sluice_tx_files_left_aside_total: .sluice-delete-* files not put back */
+	TXM_EVENT_BATCHES_LOST, /* sluice_tx_event_batches_lost_total: could not be coded or sealed */
+	TXM_SEAL_ERRORS,   /* sluice_tx_seal_errors_total: packets the AEAD could not seal (not sent) */
 	TXM_COUNT
 };
 

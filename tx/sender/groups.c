@@ -111,6 +111,21 @@ void group_fill(struct sender *s, struct group *g)
 	}
 }
 
+/* A packet the AEAD could not seal. Its slot still leaves (the group's packets are numbered),
+ * with its payload and tag zeroed so that no byte of a failed seal, nor an earlier packet's,
+ * goes out; the receiver drops it as failing authentication. Its block may then not decode, so
+ * this pass of the file is abandoned like a file that changed: no manifest, not recorded as
+ * sent, sent again (group_finish). */
+static void seal_failed(struct block_job *j, uint8_t *pkt, size_t T)
+{
+	memset(pkt + WIRE_DATA_HDR_LEN, 0, T + WIRE_TAG_LEN);
+	txm_add(TXM_SEAL_ERRORS, 1);
+	if (!__atomic_exchange_n(&j->obj->aborted, true, __ATOMIC_ACQ_REL))
+		log_rl(LOG_ERROR, "%s/%s: a packet could not be sealed (AEAD failure, "
+				  "sluice_tx_seal_errors_total); it will be sent again",
+		       j->obj->file->spool, ESCAPED(j->obj->file->relpath));
+}
+
 /* Worker: hash, encode, seal one block into its wire slots. */
 void group_run_block(void *job, unsigned wi, void *ctx)
 {
@@ -159,7 +174,7 @@ void group_run_block(void *job, unsigned wi, void *ctx)
 		const uint8_t *sym = i < j->k ? src[i] : rep[i - j->k];
 		if (aead_seal(sc->aead, h.pn, pkt, WIRE_DATA_HDR_LEN, sym, T, pkt + WIRE_DATA_HDR_LEN,
 			      pkt + WIRE_DATA_HDR_LEN + T) != 0)
-			log_rl(LOG_ERROR, "AEAD seal failed");
+			seal_failed(j, pkt, T);
 	}
 }
 

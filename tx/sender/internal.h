@@ -162,8 +162,12 @@ void group_finish(struct sender *s, struct group *g);
  * once per file; 0 or -errno (the manifest cannot leave). */
 int group_seal_manifest(struct sender *s, struct tx_obj *m);
 
-/* small.c: manifests and event batches, coded and sealed on the sender thread */
-bool small_send(struct sender *s, uint8_t kind, const uint8_t *obj, size_t len, uint64_t id);
+/* small.c: manifests and event batches, coded and sealed on the sender thread. SMALL_STOPPED:
+ * the sender stopped before its source packets had all left; SMALL_FAILED: it could not be
+ * coded or a packet could not be sealed (logged, counted), and what was not sent never will be. */
+enum small_result { SMALL_SENT, SMALL_STOPPED, SMALL_FAILED };
+enum small_result small_send(struct sender *s, uint8_t kind, const uint8_t *obj, size_t len,
+			     uint64_t id);
 
 /* trickle.c: small objects' repair packets, spread in time */
 void trickle_add(struct sender *s, const uint8_t *pkt, size_t len, uint64_t due);

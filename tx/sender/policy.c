@@ -135,10 +135,23 @@ static bool send_group(struct sender *s, struct group *g)
 			object_free(o);
 			continue;
 		}
-		if (!small_send(s, WIRE_KIND_MANIFEST, o->mem, (size_t)o->len, o->id)) {
-			/* stopped, or not coded: not done, like the manifests after it */
+		enum small_result sent = small_send(s, WIRE_KIND_MANIFEST, o->mem, (size_t)o->len, o->id);
+		if (sent == SMALL_STOPPED) { /* not done, like the manifests after it */
 			object_push_front(&g->mhead, &g->mtail, o);
 			return false;
+		}
+		if (sent == SMALL_FAILED) {
+			/* This copy did not leave whole. An earlier copy's may have, but only the last
+			 * copy completes a file: then the file is sent again, not recorded as sent. */
+			if (o->last) {
+				log_rl(LOG_ERROR, "the manifest of %s/%s did not leave; the file will be "
+						  "sent again", o->file->spool, ESCAPED(o->file->relpath));
+				txm_add(TXM_ABORTED, 1);
+				object_outstanding_del(s, o->id);
+				object_file_done(s, o->file, -EAGAIN);
+			}
+			object_free(o);
+			continue;
 		}
 		if (o->last) {
 			object_outstanding_del(s, o->id);
@@ -172,8 +185,13 @@ static void send_events(struct sender *s, bool all)
 		long n = evq_take(s->c.events, now, all, &obj);
 		if (n <= 0)
 			return;
-		if (small_send(s, WIRE_KIND_EVENTS, obj, (size_t)n, s->next_ev_id++)) {
+		enum small_result sent = small_send(s, WIRE_KIND_EVENTS, obj, (size_t)n, s->next_ev_id++);
+		if (sent == SMALL_SENT) {
 			txm_add(TXM_EVENT_BATCHES, 1);
+		} else if (sent == SMALL_FAILED) {
+			txm_add(TXM_EVENT_BATCHES_LOST, 1);
+			log_rl(LOG_ERROR, "an event batch could not be sent: its events are a seq gap at "
+					  "the receiver (sluice_tx_event_batches_lost_total)");
 		} else {
 			txm_add(TXM_EVENT_BATCHES_CUT, 1);
 			log_rl(LOG_ERROR, "an event batch was cut short by the stop: its events are a "

@@ -8,13 +8,20 @@
 
 #include "common/wire.h"
 
+static const char *kind_name(uint8_t kind)
+{
+	return kind == WIRE_KIND_MANIFEST ? "a manifest" : "an event batch";
+}
+
 /* A small object (an event batch, a manifest), coded and sealed on this thread. Its source
  * packets and its first repair packet leave at once; the other repair packets follow
  * EVENT_SPREAD_NS apart. An object that fits
  * one symbol uses a symbol fitted to its length (at least WIRE_SYMBOL_MIN, a multiple of 16),
- * so its copies cost little. Packet numbers are taken as the packets are sealed. False when
- * the sender stopped before its source packets had all left (or it could not be coded). */
-bool small_send(struct sender *s, uint8_t kind, const uint8_t *obj, size_t len, uint64_t id)
+ * so its copies cost little. Packet numbers are taken as the packets are sealed. A block with
+ * a packet the AEAD could not seal is not sent at all (its numbers stay unused), nor are the
+ * blocks after it. */
+enum small_result small_send(struct sender *s, uint8_t kind, const uint8_t *obj, size_t len,
+			     uint64_t id)
 {
 	size_t T = s->c.symbol_size;
 	if (len <= T) {
@@ -24,8 +31,10 @@ bool small_send(struct sender *s, uint8_t kind, const uint8_t *obj, size_t len, 
 	}
 	size_t plen = WIRE_DATA_OVERHEAD + T;
 	struct fec_partition part;
-	if (fec_partition_init(&part, len, (uint32_t)T, s->c.block_max) != 0)
-		return false;
+	if (fec_partition_init(&part, len, (uint32_t)T, s->c.block_max) != 0) {
+		log_rl(LOG_ERROR, "cannot code %s of %zu bytes", kind_name(kind), len);
+		return SMALL_FAILED;
+	}
 	struct scratch *sc = &s->scratch[s->c.workers];
 	uint64_t now = mono_ns();
 	for (uint32_t b = 0; b < part.nblocks; b++) {
@@ -50,8 +59,13 @@ bool small_send(struct sender *s, uint8_t kind, const uint8_t *obj, size_t len, 
 			h.esi = (uint8_t)i;
 			wire_data_hdr_encode(pkt, &h);
 			if (aead_seal(sc->aead, h.pn, pkt, WIRE_DATA_HDR_LEN, i < k ? src[i] : rep[i - k], T,
-				      pkt + WIRE_DATA_HDR_LEN, pkt + WIRE_DATA_HDR_LEN + T) != 0)
-				log_rl(LOG_ERROR, "AEAD seal failed");
+				      pkt + WIRE_DATA_HDR_LEN, pkt + WIRE_DATA_HDR_LEN + T) != 0) {
+				memset(s->evpkts, 0, (size_t)(k + m) * s->pkt_len); /* none leaves */
+				txm_add(TXM_SEAL_ERRORS, 1);
+				log_rl(LOG_ERROR, "a packet of %s could not be sealed (AEAD failure, "
+						  "sluice_tx_seal_errors_total)", kind_name(kind));
+				return SMALL_FAILED;
+			}
 			s->evwire[i].data = pkt;
 			s->evwire[i].len = plen;
 		}
@@ -59,9 +73,9 @@ bool small_send(struct sender *s, uint8_t kind, const uint8_t *obj, size_t len, 
 		 * wait), the other repair packets spread out. */
 		uint32_t first = k + (m ? 1 : 0);
 		if (!pace_send(s, s->evwire, first))
-			return false;
+			return SMALL_STOPPED;
 		for (uint32_t i = 1; i < m; i++)
 			trickle_add(s, s->evwire[k + i].data, plen, now + i * EVENT_SPREAD_NS);
 	}
-	return true;
+	return SMALL_SENT;
 }
