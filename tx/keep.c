@@ -187,9 +187,10 @@ static void delete_sent(const char *path, const char *label, uint64_t size, uint
 			log_warn("%s changed since it was sent, and a newer file took its name: kept as %s "
 				 "(sent as new)", ESCAPED(label), ESCAPED(alt));
 		} else {
+			/* Left aside, as by a tx killed here: the next scan of the folder tries again. */
 			log_error("%s changed since it was sent; cannot put it back (%s): it is %s, not sent",
 				  ESCAPED(label), strerror(-rc), ESCAPED(aside));
-			txm_add(TXM_REFUSED, 1);
+			txm_add(TXM_LEFT_ASIDE, 1);
 		}
 		return;
 	}

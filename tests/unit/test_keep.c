@@ -8,7 +8,8 @@
  * (found by red-team review 5). unlink and unlinkat are interposed here: when `swap` is set,
  * the first of them puts a new file under the name first, as the camera would. renameat2 too:
  * with `no_noreplace` set it fails with EINVAL, as on file systems without RENAME_NOREPLACE
- * (some NFS, CIFS, FUSE), where a changed file was left under the hidden name, unsent.
+ * (some NFS, CIFS, FUSE), where a changed file was left under the hidden name, unsent; with
+ * `no_putback` set, a rename from the hidden name fails with EACCES.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -31,7 +32,7 @@
 #include "tx/tx_metrics.h"
 
 static char dir[] = "/tmp/sluice-keep-XXXXXX", name[64];
-static int swap, no_noreplace;
+static int swap, no_noreplace, no_putback;
 static char aside_seen[4096]; /* the new name of the last RENAME_NOREPLACE */
 
 static void put(const char *path, const char *text)
@@ -64,6 +65,11 @@ int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpa
 		real = (int (*)(int, const char *, int, const char *, unsigned))dlsym(RTLD_NEXT, "renameat2");
 	if (flags & RENAME_NOREPLACE)
 		snprintf(aside_seen, sizeof(aside_seen), "%s", newpath);
+	const char *base = strrchr(oldpath, '/');
+	if (no_putback && base && strncmp(base + 1, ".sluice-delete-", 15) == 0) {
+		errno = EACCES;
+		return -1;
+	}
 	if (no_noreplace && (flags & RENAME_NOREPLACE)) {
 		errno = EINVAL;
 		return -1;
@@ -181,6 +187,26 @@ static void test_no_noreplace(void **state)
 	no_noreplace = 0;
 }
 
+/* A changed file that cannot be put back is left under the hidden name: logged and counted as
+ * left aside (it was counted as a refused name). */
+static void test_put_back_fails(void **state)
+{
+	(void)state;
+	uint64_t aside = metric_get(&tx_metrics[TXM_LEFT_ASIDE]);
+	uint64_t refused = metric_get(&tx_metrics[TXM_REFUSED]);
+	no_putback = 1;
+	send_and_delete(5);
+	no_putback = 0;
+	assert_null(read_all(name));
+	assert_int_equal(entries(), 1);
+	assert_int_equal(metric_get(&tx_metrics[TXM_LEFT_ASIDE]) - aside, 1);
+	assert_int_equal(metric_get(&tx_metrics[TXM_REFUSED]) - refused, 0);
+	char hidden[4200];
+	snprintf(hidden, sizeof(hidden), "%s/.sluice-delete-%d-%s", dir, (int)getpid(), strrchr(name, '/') + 1);
+	assert_string_equal(read_all(hidden), "SENT");
+	assert_int_equal(unlink(hidden), 0);
+}
+
 /* The new file arrives under the name as the sent one is removed: it stays, unsent. */
 static void test_new_file_in_the_window_kept(void **state)
 {
@@ -230,6 +256,7 @@ int main(void)
 		cmocka_unit_test(test_keeps_a_changed_file),
 		cmocka_unit_test(test_new_file_in_the_window_kept),
 		cmocka_unit_test(test_no_noreplace),
+		cmocka_unit_test(test_put_back_fails),
 		cmocka_unit_test(test_aside_name_carries_the_name),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
