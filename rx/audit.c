@@ -602,10 +602,16 @@ void audit_close(struct audit *a)
 {
 	if (!a)
 		return;
-	if (a->fd >= 0 && (a->first || a->dropped_pending) && audit_flush(a) != 0)
+	if (a->fd >= 0 && (a->first || a->dropped_pending) && audit_flush(a) != 0) {
+		/* Chained, never written: the head names them, so the next start line shows the
+		 * hole. What they say goes to the log, one line each, not lost with them. */
 		log_error("audit log: %zu line(s) could not be written and are lost (%" PRIu64
-			  " dropped before them); the next start line shows the break", a->backlog_lines,
-			  a->dropped_pending);
+			  " dropped before them); the next start line shows the break; their text follows",
+			  a->backlog_lines, a->dropped_pending);
+		for (struct bline *b = a->first; b; b = b->next)
+			log_error("audit line not written: %.*s", (int)(b->len - 1), b->text);
+		metric_add(&rx_metrics[RXM_AUDIT_DROPPED], a->backlog_lines);
+	}
 	for (struct bline *b = a->first, *next; b; b = next) {
 		next = b->next;
 		free(b);

@@ -736,8 +736,27 @@ static void test_backlog(void **state)
 	redirect(a, NULL);
 	d.path = "c3";
 	assert_int_equal(audit_write(a, &d), -ENOSPC);
+	uint64_t dropped = rxm(RXM_AUDIT_DROPPED);
+	char errlog[160];
+	snprintf(errlog, sizeof(errlog), "%s/stderr", top);
+	int saved = dup(2), efd = open(errlog, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	assert_true(saved >= 0 && efd >= 0);
+	assert_int_equal(dup2(efd, 2), 2);
 	audit_close(a); /* seq 11 never written */
+	assert_int_equal(dup2(saved, 2), 2);
+	close(saved);
+	close(efd);
 	assert_int_equal(rxm(RXM_AUDIT_BACKLOG), 0);
+	/* counted, and what the line said is in the log */
+	assert_int_equal(rxm(RXM_AUDIT_DROPPED), dropped + 1);
+	size_t nerr;
+	char **err = raw_lines(errlog, &nerr);
+	int found = 0;
+	for (size_t i = 0; i < nerr; i++)
+		found += strstr(err[i], "audit line not written: {") &&
+			 strstr(err[i], "\"outcome\":\"lost\"") && strstr(err[i], "\"path\":\"c3\"");
+	assert_int_equal(found, 1);
+	free_raw(err);
 	assert_int_equal(audit_open(&a, log_path), 0);
 	assert_int_equal(audit_chain_start(a, head, "fourth"), 0);
 	audit_close(a);
