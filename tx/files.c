@@ -4,9 +4,11 @@
  * The sender process's file table, on the main thread: a file the spool watcher finds ready is
  * skipped when the journal says it was sent (then kept for keep_for if after: delete) or when
  * it is refused, noted again when it is already queued, else queued for the sender (one entry
- * per spool/path). When the sender is done with it: journaled, kept for keep_for before
- * after: delete runs, looked at again if it changed meanwhile; the backlog gauges follow, and
- * each spool's waiting list (by the time a file was found) gives its oldest-waiting gauge.
+ * per spool/path; when that fails for want of memory, no entry stays and the watcher looks at
+ * the name again once it is quiet). When the sender is done with it: journaled, kept for
+ * keep_for before after: delete runs, looked at again if it changed meanwhile; the backlog
+ * gauges follow, and each spool's waiting list (by the time a file was found) gives its
+ * oldest-waiting gauge.
  */
 #include "tx/main.h"
 
@@ -85,17 +87,18 @@ void files_health(struct tx *t)
 	metric_set_micro(&tx_metrics[TXM_OLDEST], (int64_t)(worst / 1000));
 }
 
-void files_submit(struct tx *t, const struct config_spool *sp, const char *spool, const char *rel,
-		  const char *path, const struct stat *st, struct entry *e)
+int files_submit(struct tx *t, const struct config_spool *sp, const char *spool, const char *rel,
+		 const char *path, const struct stat *st, struct entry *e)
 {
 	struct tx_file *f = calloc(1, sizeof(*f));
 	if (!f || !(f->relpath = strdup(rel)) || !(f->path = strdup(path))) {
-		log_rl(LOG_ERROR, "out of memory queueing %s/%s", spool, ESCAPED(rel));
+		log_rl(LOG_ERROR, "out of memory queueing %s/%s%s", spool, ESCAPED(rel),
+		       e ? "; it is looked at again once quiet" : "");
 		if (f) {
 			free(f->relpath);
 			free(f);
 		}
-		return;
+		return -ENOMEM;
 	}
 	snprintf(f->spool, sizeof(f->spool), "%s", spool);
 	f->size = (uint64_t)st->st_size;
@@ -108,6 +111,7 @@ void files_submit(struct tx *t, const struct config_spool *sp, const char *spool
 	if (e && sp && t->waits)
 		wait_add(t, e, f->size);
 	sender_submit(t->sender, f);
+	return 0;
 }
 
 /* after: delete, keep_for after the send. */
@@ -119,6 +123,15 @@ static void keep_sent(struct tx *t, const struct config_spool *sp, uint64_t jk, 
 		.mtime_ns = mtime_ns, .ino = js->ino, .sent_ns = js->sent_ns, .keep_for_ms = sp->keep_for_ms,
 	};
 	keep_add(t->keep, &kf);
+}
+
+/* No memory for a file's table entry: nothing is kept; the name is looked at again once quiet. */
+static void key_oom(struct tx *t, const struct config_spool *sp, const char *rel)
+{
+	log_rl(LOG_ERROR, "out of memory queueing %s/%s; it is looked at again once quiet", sp->name,
+	       ESCAPED(rel));
+	if (t->watch)
+		spool_watch_recheck(t->watch, sp, rel);
 }
 
 void files_ready(void *ctx, const struct config_spool *sp, const char *rel, const char *path,
@@ -140,8 +153,10 @@ void files_ready(void *ctx, const struct config_spool *sp, const char *rel, cons
 	if (refused_check(&t->refused, sp->name, rel, st))
 		return;
 	char *key = NULL;
-	if (asprintf(&key, "%s/%s", sp->name, rel) < 0)
+	if (asprintf(&key, "%s/%s", sp->name, rel) < 0) {
+		key_oom(t, sp, rel);
 		return;
+	}
 	uint64_t h = str_hash(key);
 	struct entry **pp = entry_find(t, key, h);
 	if (*pp) {
@@ -152,13 +167,20 @@ void files_ready(void *ctx, const struct config_spool *sp, const char *rel, cons
 	struct entry *e = calloc(1, sizeof(*e));
 	if (!e) {
 		free(key);
+		key_oom(t, sp, rel);
 		return;
 	}
 	e->key = key;
 	e->hash = h;
 	e->sp = sp;
 	*pp = e;
-	files_submit(t, sp, sp->name, rel, path, st, e);
+	/* Not queued: no entry may stay behind (it would take every later sighting of the name
+	 * as "again" for a file never sent), and the name is looked at again. */
+	if (files_submit(t, sp, sp->name, rel, path, st, e) != 0) {
+		files_entry_remove(t, e);
+		if (t->watch)
+			spool_watch_recheck(t->watch, sp, rel);
+	}
 }
 
 void files_entry_remove(struct tx *t, struct entry *e)

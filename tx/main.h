@@ -82,8 +82,9 @@ struct tx {
 void tx_reload(struct tx *t);
 
 /* files.c: files between the spool watcher and the sender, and what follows a send */
-void files_submit(struct tx *t, const struct config_spool *sp, const char *spool, const char *rel,
-		  const char *path, const struct stat *st, struct entry *e);
+/* 0, or -ENOMEM (logged, nothing queued, e untouched). */
+int files_submit(struct tx *t, const struct config_spool *sp, const char *spool, const char *rel,
+		 const char *path, const struct stat *st, struct entry *e);
 void files_ready(void *ctx, const struct config_spool *sp, const char *rel, const char *path,
 		 const struct stat *st);
 void files_entry_remove(struct tx *t, struct entry *e);

@@ -525,11 +525,11 @@ int spool_watch_start(struct spool_watch **out, uv_loop_t *loop, const struct co
 	w->poll.data = w;
 	uv_timer_init(loop, &w->timer);
 	w->timer.data = w;
+	*out = w; /* before the first scan: fn may call spool_watch_recheck */
 	for (size_t i = 0; i < n; i++)
 		(void)watch_root(w, &spools[i]);
 	uv_poll_start(&w->poll, UV_READABLE, on_inotify);
 	uv_timer_start(&w->timer, on_timer, SPOOL_TICK_MS, SPOOL_TICK_MS);
-	*out = w;
 	return 0;
 }
 

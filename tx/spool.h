@@ -27,6 +27,7 @@ struct spool_watch;
 typedef void (*spool_ready_fn)(void *ctx, const struct config_spool *sp, const char *relpath,
 			       const char *path, const struct stat *st);
 
+/* *out is set before the first scan calls fn, so that fn may call spool_watch_recheck. */
 int spool_watch_start(struct spool_watch **out, uv_loop_t *loop, const struct config_spool *spools,
 		      size_t n, spool_ready_fn fn, void *ctx) __attribute__((warn_unused_result));
 /* Look at a file again later (it changed while being sent): ready once quiet or closed. */

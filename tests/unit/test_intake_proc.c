@@ -6,14 +6,27 @@
  * added; every malformed message (unknown type, short or long body, a source out of range,
  * an event empty or over max_line, a counter that is not intake's, a drop count of a stream
  * source) is refused with a reason and changes nothing.
+ *
+ * And stop (intake_proc_stop) with an intake process that does not end: the test plays the
+ * spawner (the control channel's other end) and the intake process (the event channel's), which
+ * has written N events to its channel and ignores the stop. poll is interposed: with `stall`
+ * set, the first wait for the event channel sleeps past STOP_WAIT_MS, as on a loaded machine
+ * where sluice-tx does not get to read before its deadline. Every whole event in the socket
+ * must still be queued (they used to be discarded when more than one read's worth was there,
+ * with no seq and no count), and the message cut short counted as partial.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +37,7 @@
 #include "common/log.h"
 #include "tx/evqueue.h"
 #include "tx/intake_proc/intake_proc.h"
+#include "tx/intake_proc/internal.h"
 #include "tx/tx_metrics.h"
 
 static const uint8_t test_sign_sk[64]; /* any key: these batches are only decoded */
@@ -31,6 +45,25 @@ static char top[64];
 static struct config_event src[2];
 static struct evq *q;
 static uint32_t drops[2];
+static unsigned queue_len = 100;
+static bool stall;
+
+int poll(struct pollfd *fds, nfds_t nfds, int timeout);
+
+int poll(struct pollfd *fds, nfds_t nfds, int timeout)
+{
+	static int (*real)(struct pollfd *, nfds_t, int);
+	if (!real)
+		real = (int (*)(struct pollfd *, nfds_t, int))dlsym(RTLD_NEXT, "poll");
+	if (stall && nfds == 1 && fds[0].events == POLLIN) {
+		stall = false;
+		struct timespec ts = {.tv_sec = (STOP_WAIT_MS + 100) / 1000,
+				      .tv_nsec = (STOP_WAIT_MS + 100) % 1000 * 1000000L};
+		while (nanosleep(&ts, &ts) != 0)
+			;
+	}
+	return real(fds, nfds, timeout);
+}
 
 static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
 {
@@ -51,12 +84,20 @@ static int setup(void **st)
 	src[1].kind = CONFIG_EVENT_TCP;
 	for (int i = 0; i < 2; i++) {
 		src[i].max_line = 16;
-		src[i].queue = 100;
+		src[i].queue = queue_len;
 	}
 	memset(drops, 0, sizeof(drops));
 	struct evq_config ec = {.state = top, .sources = src, .nsources = 2, .window_ns = 1000000,
 				.batch_bytes = 1 << 20, .sign_sk = test_sign_sk};
 	return evq_new(&q, &ec);
+}
+
+static int setup_big(void **st)
+{
+	queue_len = 10000;
+	int rc = setup(st);
+	queue_len = 100;
+	return rc;
 }
 
 static int teardown(void **st)
@@ -147,12 +188,90 @@ static void test_malformed(void **st)
 		assert_int_equal(atomic_load(&tx_metrics[m].value), before[m]);
 }
 
+/* The stop of an intake process that wrote N events (more than one read of the channel takes)
+ * and half of one more, and then ignores the stop. */
+static void test_stop_stalled(void **st)
+{
+	(void)st;
+	enum { N = 2500, LEN = 16 };
+	int ctl[2], ev[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ctl), 0);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ev), 0);
+	struct intake_proc *ip = calloc(1, sizeof(*ip));
+	assert_non_null(ip);
+	ip->src = src;
+	ip->n = 2;
+	ip->fds = calloc(2, sizeof(int));
+	ip->drops = calloc(2, sizeof(uint32_t));
+	assert_true(ip->fds && ip->drops);
+	ip->max_body = INTAKE_EVENT_HDR + LEN;
+	ip->spawner = 1;
+	assert_int_equal(channel_init(&ip->ctl, ctl[0], CTL_MAX_BODY, 4096), 0);
+	uv_loop_t loop;
+	assert_int_equal(uv_loop_init(&loop), 0);
+	assert_int_equal(intake_proc_run(ip, &loop, q), 0);
+	/* the spawner's part: the intake process's channel handed over */
+	struct channel sp;
+	assert_int_equal(channel_init(&sp, ctl[1], CTL_MAX_BODY, 4096), 0);
+	assert_int_equal(spawner_ctl_send(&sp, CTL_SPAWNED, 4242, 0, ev[0]), 0);
+	close(ev[0]);
+	for (int i = 0; i < 1000 && !ip->ev; i++) {
+		(void)uv_run(&loop, UV_RUN_NOWAIT);
+		usleep(1000);
+	}
+	assert_non_null(ip->ev);
+	/* the intake process's part: N events, then half of one */
+	size_t msg = CHANNEL_HDR + INTAKE_EVENT_HDR + LEN, total = N * msg + CHANNEL_HDR + 4;
+	uint8_t *buf = calloc(1, total), *p = buf;
+	assert_non_null(buf);
+	assert_true(N * msg > 65536); /* more than one read (common/channel.c: IN_MIN) */
+	for (int i = 0; i < N; i++, p += msg) {
+		channel_put32(p, INTAKE_MSG_EVENT);
+		channel_put32(p + 4, INTAKE_EVENT_HDR + LEN);
+		channel_put32(p + 8, 0);
+		channel_put64(p + 12, 1234567890123456789ull);
+		char text[LEN + 1];
+		snprintf(text, sizeof(text), "event %10d", i);
+		memcpy(p + CHANNEL_HDR + INTAKE_EVENT_HDR, text, LEN);
+	}
+	channel_put32(p, INTAKE_MSG_EVENT);
+	channel_put32(p + 4, INTAKE_EVENT_HDR + LEN);
+	assert_int_equal(fcntl(ev[1], F_SETFL, O_NONBLOCK), 0);
+	for (size_t off = 0; off < total;) {
+		ssize_t w = write(ev[1], buf + off, total - off);
+		assert_true(w > 0);
+		off += (size_t)w;
+	}
+	free(buf);
+	uint64_t partial = atomic_load(&tx_metrics[TXM_EVENTS_PARTIAL].value);
+	size_t queued = evq_queued(q);
+	stall = true;
+	intake_proc_stop(ip); /* frees ip once the loop has closed its handles */
+	assert_false(stall);
+	assert_int_equal(evq_queued(q), queued + N);
+	assert_int_equal(atomic_load(&tx_metrics[TXM_EVENTS_PARTIAL].value), partial + 1);
+	/* the spawner was told to stop */
+	bool stopped = false;
+	struct channel_msg m;
+	assert_int_equal(fcntl(ctl[1], F_SETFL, O_NONBLOCK), 0);
+	while (!stopped && channel_read(&sp) > 0)
+		while (channel_next(&sp, &m) == 1)
+			stopped = stopped || m.type == CTL_STOP;
+	assert_true(stopped);
+	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	channel_free(&sp);
+	close(ctl[1]);
+	close(ev[1]);
+}
+
 int main(void)
 {
 	log_set_level(LOG_ERROR);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_good, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stop_stalled, setup_big, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,7 +6,8 @@
  * read and each message checked (messages.c), one that fails taken as a compromise and the
  * process killed; when it ends, a new one asked for after a back-off (BACKOFF_MIN_MS doubling,
  * back to the minimum after one that lived LIVED_OK_MS); and stop, which queues what the
- * intake process had taken.
+ * intake process had taken: every whole message in its channel, read until the socket is
+ * empty (at most DRAIN_READS_MAX reads) even when it has not ended by the deadline.
  */
 #include "tx/intake_proc/internal.h"
 
@@ -26,6 +27,7 @@
 #define BACKOFF_SHIFT_MAX 6
 #define LIVED_OK_MS 10000
 #define READS_PER_WAKE 64
+#define DRAIN_READS_MAX 1024 /* reads of at least 64 KiB: more than the process and socket hold */
 
 /* One intake process as sluice-tx sees it. */
 struct evpoll {
@@ -34,6 +36,7 @@ struct evpoll {
 	struct channel ch;
 	pid_t pid;
 	uint64_t started_ms;
+	uint64_t events;   /* event messages read from its channel */
 };
 
 static void maybe_free(struct intake_proc *ip)
@@ -102,8 +105,9 @@ static void ev_end(struct evpoll *e, const char *why)
 	uv_timer_start(&ip->backoff, on_backoff, delay, 0);
 }
 
-/* Reads and queues what the intake process wrote; false once it has ended. */
-static bool ev_pump(struct evpoll *e, int reads)
+/* Reads and queues what the intake process wrote, at most `reads` reads: 1 when the last read
+ * got bytes (more may be there), 0 when the socket is empty (-EAGAIN), -1 once it has ended. */
+static int ev_pump(struct evpoll *e, int reads)
 {
 	struct intake_proc *ip = e->ip;
 	for (int i = 0; i < reads; i++) {
@@ -111,25 +115,27 @@ static bool ev_pump(struct evpoll *e, int reads)
 		struct channel_msg m;
 		int rc;
 		const char *why = NULL;
-		while ((rc = channel_next(&e->ch, &m)) == 1)
+		while ((rc = channel_next(&e->ch, &m)) == 1) {
 			if (intake_proc_handle(ip->src, ip->n, ip->q, ip->drops, m.type, m.body, m.len, &why) != 0)
 				break;
+			e->events += m.type == INTAKE_MSG_EVENT;
+		}
 		if (rc < 0 || why) {
 			why = why ? why : "a header with a length over the maximum";
 			log_rl(LOG_ERROR, "intake process %d sent %s: taken as compromised, killing it", (int)e->pid, why);
 			(void)spawner_ctl_send(&ip->ctl, CTL_KILL, (uint32_t)e->pid, 0, -1);
 			e->ch.dead = true;
 			ev_end(e, "was killed for a malformed message");
-			return false;
+			return -1;
 		}
 		if (r == -EAGAIN)
-			return true;
+			return 0;
 		if (r <= 0) {
 			ev_end(e, r == 0 ? "has exited" : "broke its channel");
-			return false;
+			return -1;
 		}
 	}
-	return true;
+	return 1;
 }
 
 static void on_ev(uv_poll_t *p, int status, int events)
@@ -270,9 +276,20 @@ void intake_proc_stop(struct intake_proc *ip)
 	while (ip->ev) {
 		uint64_t now = mono_ns();
 		if (now >= deadline) {
-			log_warn("intake process %d: not ended within %d ms of stopping; what it still "
-				 "holds is lost", (int)ip->ev->pid, STOP_WAIT_MS);
-			ev_end(ip->ev, "did not stop");
+			/* What it wrote is in the socket: every whole message is queued. What it
+			 * still holds unwritten cannot be seen from here, so it cannot be counted. */
+			struct evpoll *e = ip->ev;
+			uint64_t had = e->events;
+			int r = 1;
+			for (int i = 0; r == 1 && i < DRAIN_READS_MAX; i++)
+				r = ev_pump(e, 1);
+			log_warn("intake process %d: not ended within %d ms of stopping: %llu more events read "
+				 "from its channel and queued%s; events it had taken and not yet written to its "
+				 "channel are lost, and sluice-tx cannot count them", (int)e->pid, STOP_WAIT_MS,
+				 (unsigned long long)(e->events - had),
+				 r == 1 ? " (it was still writing: the rest is lost too, uncounted)" : "");
+			if (r >= 0)
+				ev_end(e, "did not stop");
 			break;
 		}
 		struct pollfd p = {.fd = ip->ev->ch.fd, .events = POLLIN};

@@ -56,8 +56,10 @@ int intake_proc_start(struct intake_proc **out, const struct config_event *sourc
 int intake_proc_run(struct intake_proc *ip, uv_loop_t *loop, struct evq *q)
 	__attribute__((warn_unused_result));
 /* Stop the intake process (it drops unfinished frames, counted) and queue every event it had
- * taken, waiting at most 1.5 s; the spawner ends; unix socket paths are unlinked. Frees ip
- * once its handles have closed on the loop (at once when intake_proc_run was never called). */
+ * written to its channel, waiting at most 1.5 s for it to end; one that has not by then is left
+ * once its channel is read empty (what it still holds unwritten is lost: logged, not counted);
+ * the spawner ends; unix socket paths are unlinked. Frees ip once its handles have closed on
+ * the loop (at once when intake_proc_run was never called). */
 void intake_proc_stop(struct intake_proc *ip);
 /* Checks one message of the intake process and acts on it (evq_push_at, txm_add; drops[src]:
  * the kernel drop counter of each source last reported): 0, or

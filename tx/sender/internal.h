@@ -135,6 +135,8 @@ struct sender {
 	uint64_t next_ev_id; /* event batches: an id space of their own (WIRE_EVENT_ID_BASE) */
 	uint64_t *outstanding; /* object ids started but not complete, ascending */
 	size_t noutstanding, outstanding_cap;
+	size_t nunrecorded;    /* ids started, not recorded there (no memory), not complete */
+	uint64_t unrecorded_floor; /* while nunrecorded: at or below the lowest of them */
 	uint64_t packets, objects;
 	uint64_t next_announce_ns;
 	unsigned inflight_files;

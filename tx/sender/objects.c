@@ -57,13 +57,23 @@ struct tx_obj *object_pop_front(struct tx_obj **head, struct tx_obj **tail)
 	return o;
 }
 
+/* An id that cannot be recorded (no memory) still holds the done id back: the lowest such id
+ * is kept as a floor, and the ones not recorded are counted until each has been deleted. With
+ * several, the floor stays at the lowest until all are deleted: the done id lags, never passes. */
 void object_outstanding_add(struct sender *s, uint64_t id)
 {
 	if (s->noutstanding == s->outstanding_cap) {
 		size_t ncap = s->outstanding_cap ? s->outstanding_cap * 2 : 64;
 		uint64_t *n = realloc(s->outstanding, ncap * sizeof(*n));
-		if (!n)
-			return; /* only the announced done id lags; nothing is lost */
+		if (!n) {
+			if (!s->nunrecorded || id < s->unrecorded_floor)
+				s->unrecorded_floor = id;
+			s->nunrecorded++;
+			log_rl(LOG_ERROR, "out of memory recording file id %llu as outstanding: the announced "
+					  "done id stays at or below it until it completes",
+			       (unsigned long long)id);
+			return;
+		}
 		s->outstanding = n;
 		s->outstanding_cap = ncap;
 	}
@@ -80,11 +90,15 @@ void object_outstanding_del(struct sender *s, uint64_t id)
 			return;
 		}
 	}
+	/* not recorded: one of those whose add failed (each file id is deleted once) */
+	if (s->nunrecorded && id >= s->unrecorded_floor)
+		s->nunrecorded--;
 }
 
 uint64_t object_done_id(const struct sender *s)
 {
-	return s->noutstanding ? s->outstanding[0] : s->next_id;
+	uint64_t done = s->noutstanding ? s->outstanding[0] : s->next_id;
+	return s->nunrecorded && s->unrecorded_floor < done ? s->unrecorded_floor : done;
 }
 
 struct tx_obj *object_new(struct sender *s, uint8_t kind, uint64_t id, uint64_t len)
