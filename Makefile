@@ -134,6 +134,10 @@ $(SHIMS):
 	$(call msg,LD,$@)
 	$(Q)$(CC) -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -fPIC -shared -o $@ $< -ldl
 
+# Unit tests that make one allocation fail wrap it (not interpose it: under ASan the
+# sanitizer's allocator must stay the one called).
+$(BUILD)/tests/test_files: ALL_LDFLAGS += -Wl,--wrap=calloc
+$(BUILD)/tests/test_outstanding: ALL_LDFLAGS += -Wl,--wrap=realloc
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TX_LIB_OBJ) $(RX_LIB_OBJ) $(BUILD)/libsluice.a
 	$(call msg,LD,$@)
 	$(Q)mkdir -p $(@D)

@@ -3,7 +3,7 @@
 /*
  * The sender process's file table (tx/files.c) between the spool watcher (tx/spool.c) and the
  * sender: a spool file whose queueing fails for want of memory is tried again, not forgotten.
- * calloc is interposed: with `fail_file` set, the next allocation of a struct tx_file fails.
+ * calloc is wrapped (-Wl,--wrap): with `fail_file` set, the next allocation of a struct tx_file fails.
  * The table entry used to stay behind with no file, so every later sighting of the name only
  * marked it "again" and it was never sent until a restart. The sender is a bare struct sender
  * whose queue is read back (sender_submit only queues).
@@ -13,7 +13,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -31,32 +30,20 @@
 
 static int fail_file, file_failed;
 
-void *calloc(size_t n, size_t size)
+/* Linked with -Wl,--wrap=calloc (Makefile): the code's calls come here, and __real_calloc is
+ * libc's, or the sanitizer's in that build. */
+void *__real_calloc(size_t n, size_t size);
+void *__wrap_calloc(size_t n, size_t size);
+
+void *__wrap_calloc(size_t n, size_t size)
 {
-	static void *(*real)(size_t, size_t);
-	static bool resolving;
-	static _Alignas(16) char early[4096];
-	static size_t early_used;
-	if (!real) {
-		if (resolving) { /* dlsym's own, before the real one is known: zeroed static memory */
-			size_t need = (n * size + 15) & ~(size_t)15;
-			if (n && size > (sizeof(early) - early_used) / n)
-				return NULL;
-			void *p = early + early_used;
-			early_used += need;
-			return p;
-		}
-		resolving = true;
-		real = (void *(*)(size_t, size_t))dlsym(RTLD_NEXT, "calloc");
-		resolving = false;
-	}
 	if (fail_file && n == 1 && size == sizeof(struct tx_file)) {
 		fail_file = 0;
 		file_failed++;
 		errno = ENOMEM;
 		return NULL;
 	}
-	return real(n, size);
+	return __real_calloc(n, size);
 }
 
 static char top[64], spool_dir[96], state_dir[96];

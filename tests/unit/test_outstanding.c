@@ -3,7 +3,7 @@
 /*
  * The file ids outstanding (tx/sender/objects.c) and the done id announced from them: every id
  * below it is complete, so it must never pass a file still being sent, also when recording an
- * id fails for want of memory. realloc is interposed: with `fail_realloc` set, the next call
+ * id fails for want of memory. realloc is wrapped (-Wl,--wrap): with `fail_realloc` set, the next call
  * fails. It used to pass such a file as soon as the ids recorded before it completed: rx then
  * declared the file lost while it was still being sent.
  */
@@ -12,7 +12,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
-#include <dlfcn.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,20 +21,20 @@
 
 static int fail_realloc, realloc_failed;
 
-void *realloc(void *p, size_t n);
+/* Linked with -Wl,--wrap=realloc (Makefile): the code's calls come here, and __real_realloc
+ * is libc's, or the sanitizer's in that build. */
+void *__real_realloc(void *p, size_t n);
+void *__wrap_realloc(void *p, size_t n);
 
-void *realloc(void *p, size_t n)
+void *__wrap_realloc(void *p, size_t n)
 {
-	static void *(*real)(void *, size_t);
-	if (!real)
-		real = (void *(*)(void *, size_t))dlsym(RTLD_NEXT, "realloc");
 	if (fail_realloc) {
 		fail_realloc = 0;
 		realloc_failed++;
 		errno = ENOMEM;
 		return NULL;
 	}
-	return real(p, n);
+	return __real_realloc(p, n);
 }
 
 /* Starts the next file, as object_next_file does: its id is next_id, which moves on. */
