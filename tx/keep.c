@@ -187,7 +187,8 @@ static void delete_sent(const char *path, const char *label, uint64_t size, uint
 			log_warn("%s changed since it was sent, and a newer file took its name: kept as %s "
 				 "(sent as new)", ESCAPED(label), ESCAPED(alt));
 		} else {
-			/* Left aside, as by a tx killed here: the next scan of the folder tries again. */
+			/* Left aside, as by a tx killed here: the folder's next scan (the next start at the
+			 * latest) tries again. */
 			log_error("%s changed since it was sent; cannot put it back (%s): it is %s, not sent",
 				  ESCAPED(label), strerror(-rc), ESCAPED(aside));
 			txm_add(TXM_LEFT_ASIDE, 1);

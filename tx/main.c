@@ -470,7 +470,10 @@ int main(int argc, char **argv)
 		uint64_t size = 0;
 		for (size_t i = 0; i < files.n; i++) {
 			size += (uint64_t)files.v[i].st.st_size;
-			files_submit(t, NULL, as, files.v[i].rel, files.v[i].path, &files.v[i].st, NULL);
+			if (files_submit(t, NULL, as, files.v[i].rel, files.v[i].path, &files.v[i].st, NULL) != 0) {
+				t->oneshot_done++; /* logged; not sent, and the command must still end */
+				t->oneshot_failed++;
+			}
 		}
 		oneshot_list_free(&files);
 		progress_init(&t->bar, STDERR_FILENO, stderr, t->cfg.log_format == LOG_FORMAT_JSON, t->oneshot_total,

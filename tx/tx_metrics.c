@@ -17,7 +17,7 @@ static struct metric initial[TXM_COUNT] = {
 	[TXM_OBJECTS] = C("sluice_tx_objects_total", "Files sent completely, all repeats."),
 	[TXM_BACKLOG] = G("sluice_tx_backlog_bytes", "File bytes waiting to be sent."),
 	[TXM_FILE_BYTES] = C("sluice_tx_file_bytes_total", "File content bytes sent (first pass)."),
-	[TXM_ABORTED] = C("sluice_tx_files_aborted_total", "Files that changed, shrank or vanished while being sent."),
+	[TXM_ABORTED] = C("sluice_tx_files_aborted_total", "Sends of a file abandoned, the file sent again or given up: it changed, shrank or vanished while being sent, or a packet of it or its last manifest copy could not be sealed (sluice_tx_seal_errors_total)."),
 	[TXM_ANNOUNCES] = C("sluice_tx_announcements_total", "Session announcements sent."),
 	[TXM_SEND_ERRORS] = C("sluice_tx_send_errors_total", "Failed link sends."),
 	[TXM_EVENTS] = C("sluice_tx_events_total", "Events accepted at intake."),
@@ -36,7 +36,7 @@ static struct metric initial[TXM_COUNT] = {
 	[TXM_MANIFEST_ERRORS] = C("sluice_tx_manifest_errors_total", "Files kept, not consumed: their manifest could not be signed (see the log), so it was not recorded as sent."),
 	[TXM_LEFT_ASIDE] = C("sluice_tx_files_left_aside_total", "Files under a hidden .sluice-delete-PID name that could not be put back under their name: left by a sluice-tx killed while deleting them (counted at each scan that finds them), or changed since they were sent and their move back failed: each may be a file never sent; see the log."),
 	[TXM_EVENT_BATCHES_LOST] = C("sluice_tx_event_batches_lost_total", "Event batches taken from the queue that could not be sent: not coded, or a packet not sealed (see the log and sluice_tx_seal_errors_total); their events are a seq gap at the receiver."),
-	[TXM_SEAL_ERRORS] = C("sluice_tx_seal_errors_total", "Packets the AEAD could not seal. None leaves with what the failed seal left: a file's packet leaves zeroed (the receiver counts it as failing authentication) and that pass of the file is abandoned and sent again (sluice_tx_files_aborted_total); a manifest or event batch with one is not sent from that block on (a file whose last manifest copy it was is sent again; a batch is counted in sluice_tx_event_batches_lost_total). See the log."),
+	[TXM_SEAL_ERRORS] = C("sluice_tx_seal_errors_total", "Packets the AEAD could not seal. None leaves with what the failed seal left: a file's packet leaves zeroed (the receiver counts it as failing authentication) and that pass of the file is abandoned and sent again (sluice_tx_files_aborted_total); a manifest copy with one is sent again, up to 3 times (then, for the last copy, the file is sent again); an event batch with one is not sent from that block on (sluice_tx_event_batches_lost_total). See the log."),
 	[TXM_UNWATCHED] = G("sluice_tx_spool_unwatched_folders", "Spool sub-folders inotify would not watch (often the watch limit): files in them are not seen until a retry, every 500 ms, succeeds."),
 };
 

@@ -13,7 +13,7 @@ enum tx_metric {
 	TXM_OBJECTS,       /* sluice_tx_objects_total: files sent completely (all repeats) */
 	TXM_BACKLOG,       /* sluice_tx_backlog_bytes (gauge): file bytes waiting to be sent */
 	TXM_FILE_BYTES,    /* sluice_tx_file_bytes_total: file content bytes sent (first pass) */
-	TXM_ABORTED,       /* sluice_tx_files_aborted_total: files that changed or vanished mid-send */
+	TXM_ABORTED,       /* sluice_tx_files_aborted_total: sends abandoned (changed, vanished, not sealed) */
 	TXM_ANNOUNCES,     /* sluice_tx_announcements_total */
 	TXM_SEND_ERRORS,   /* sluice_tx_send_errors_total */
 	TXM_EVENTS,        /* sluice_tx_events_total: events accepted at intake */
@@ -33,7 +33,7 @@ enum tx_metric {
 	TXM_UNWATCHED,     /* sluice_tx_spool_unwatched_folders (gauge): sub-folders inotify refused */
 	TXM_LEFT_ASIDE,    /* sluice_tx_files_left_aside_total: .sluice-delete-* files not put back */
 	TXM_EVENT_BATCHES_LOST, /* sluice_tx_event_batches_lost_total: could not be coded or sealed */
-	TXM_SEAL_ERRORS,   /* sluice_tx_seal_errors_total: packets the AEAD could not seal (not sent) */
+	TXM_SEAL_ERRORS,   /* sluice_tx_seal_errors_total: packets the AEAD could not seal */
 	TXM_COUNT
 };
 

@@ -237,6 +237,8 @@ static void test_stop_stalled(void **st)
 	channel_put32(p, INTAKE_MSG_EVENT);
 	channel_put32(p + 4, INTAKE_EVENT_HDR + LEN);
 	assert_int_equal(fcntl(ev[1], F_SETFL, O_NONBLOCK), 0);
+	int sndbuf = 4 * (int)total; /* room for all of it, whatever net.core.wmem_default is */
+	assert_int_equal(setsockopt(ev[1], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)), 0);
 	for (size_t off = 0; off < total;) {
 		ssize_t w = write(ev[1], buf + off, total - off);
 		assert_true(w > 0);

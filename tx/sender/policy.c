@@ -29,6 +29,8 @@
 #include "tx/evqueue.h"
 #include "tx/workers.h"
 
+#define MANIFEST_SEND_TRIES 3 /* a manifest copy that could not be sealed, sent again */
+
 static bool work_waiting(struct sender *s);
 static bool send_group(struct sender *s, struct group *g);
 static void send_events(struct sender *s, bool all);
@@ -135,20 +137,30 @@ static bool send_group(struct sender *s, struct group *g)
 			object_free(o);
 			continue;
 		}
-		enum small_result sent = small_send(s, WIRE_KIND_MANIFEST, o->mem, (size_t)o->len, o->id);
+		/* Signed once, so a copy that could not be sealed is sent again as it is: the same
+		 * chain seq, no hole in the spool's chain. */
+		enum small_result sent = SMALL_FAILED;
+		for (int tries = 0; sent == SMALL_FAILED && tries < MANIFEST_SEND_TRIES; tries++)
+			sent = small_send(s, WIRE_KIND_MANIFEST, o->mem, (size_t)o->len, o->id);
 		if (sent == SMALL_STOPPED) { /* not done, like the manifests after it */
 			object_push_front(&g->mhead, &g->mtail, o);
 			return false;
 		}
 		if (sent == SMALL_FAILED) {
 			/* This copy did not leave whole. An earlier copy's may have, but only the last
-			 * copy completes a file: then the file is sent again, not recorded as sent. */
+			 * copy completes a file: then the file is sent again, not recorded as sent (its
+			 * chain seq was taken: rx reports it missing, a chain break). */
 			if (o->last) {
-				log_rl(LOG_ERROR, "the manifest of %s/%s did not leave; the file will be "
-						  "sent again", o->file->spool, ESCAPED(o->file->relpath));
+				log_rl(LOG_ERROR, "the manifest of %s/%s did not leave (%d tries); the file "
+						  "will be sent again", o->file->spool, ESCAPED(o->file->relpath),
+				       MANIFEST_SEND_TRIES);
 				txm_add(TXM_ABORTED, 1);
 				object_outstanding_del(s, o->id);
 				object_file_done(s, o->file, -EAGAIN);
+			} else {
+				log_rl(LOG_ERROR, "a copy of the manifest of %s/%s did not leave (%d tries); "
+						  "the next copy is sent", o->file->spool,
+				       ESCAPED(o->file->relpath), MANIFEST_SEND_TRIES);
 			}
 			object_free(o);
 			continue;

@@ -6,6 +6,8 @@
  */
 #include "tx/sender/internal.h"
 
+#include <inttypes.h>
+
 #include "common/wire.h"
 
 static const char *kind_name(uint8_t kind)
@@ -62,8 +64,8 @@ enum small_result small_send(struct sender *s, uint8_t kind, const uint8_t *obj,
 				      pkt + WIRE_DATA_HDR_LEN, pkt + WIRE_DATA_HDR_LEN + T) != 0) {
 				memset(s->evpkts, 0, (size_t)(k + m) * s->pkt_len); /* none leaves */
 				txm_add(TXM_SEAL_ERRORS, 1);
-				log_rl(LOG_ERROR, "a packet of %s could not be sealed (AEAD failure, "
-						  "sluice_tx_seal_errors_total)", kind_name(kind));
+				log_rl(LOG_ERROR, "a packet of %s (object %" PRIu64 ") could not be sealed "
+						  "(AEAD failure, sluice_tx_seal_errors_total)", kind_name(kind), id);
 				return SMALL_FAILED;
 			}
 			s->evwire[i].data = pkt;
