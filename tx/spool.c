@@ -290,7 +290,9 @@ static bool in_place(struct spool_watch *w, const struct wdir *d)
 static void spool_lost(struct spool_watch *w, const struct config_spool *sp, const char *how)
 {
 	struct root *r = &w->roots[sp - w->spools];
-	log_rlk(LOG_WARN, sp->name, "spool %s: folder %s is gone (%s); nothing is picked up from it until it is back "
+	/* Not rate-limited, nor is "watching again": each marks a change of state, at most one
+	 * of each per tick (SPOOL_TICK_MS) per spool, and a limiter could hide the latest one. */
+	log_warn("spool %s: folder %s is gone (%s); nothing is picked up from it until it is back "
 		 "(looked for every %d ms)", sp->name, sp->path, how, SPOOL_TICK_MS);
 	for (size_t i = 0; i < w->ndirs; i++)
 		if (w->dirs[i].wd >= 0 && w->dirs[i].sp == sp)
@@ -331,7 +333,7 @@ static int watch_root(struct spool_watch *w, const struct config_spool *sp)
 		return rc;
 	}
 	if (r->missing)
-		log_rlk(LOG_INFO, sp->name, "spool %s: watching %s again", sp->name, sp->path);
+		log_info("spool %s: watching %s again", sp->name, sp->path);
 	r->missing = false;
 	r->last_err = 0;
 	r->dev = st.st_dev;
